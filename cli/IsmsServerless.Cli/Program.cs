@@ -1,0 +1,8 @@
+using System.CommandLine;
+using IsmsServerless.Cli;
+
+var root = new RootCommand("IsmsServerless: ISMS operations-security policy enforcement on AWS, run locally.")
+{
+    EvaluateCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

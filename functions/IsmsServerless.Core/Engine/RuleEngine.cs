@@ -1,0 +1,110 @@
+using System.Text.Json;
+using IsmsServerless.Events;
+using IsmsServerless.Ingestion;
+using IsmsServerless.Inputs;
+using IsmsServerless.Model;
+using IsmsServerless.Observability;
+
+namespace IsmsServerless.Engine;
+
+/// <summary>What the engine made of one payload.</summary>
+public sealed record EngineResult
+{
+    /// <summary>The adapter that understood the payload, or null.</summary>
+    public string? Adapter { get; init; }
+
+    public InboundKind? Kind { get; init; }
+    public string? Source { get; init; }
+    public string? DetailType { get; init; }
+    public IReadOnlyList<RuleInput> Inputs { get; init; } = [];
+    public IReadOnlyList<Evaluation> Evaluations { get; init; } = [];
+
+    /// <summary>Why the payload was rejected; null when it was understood.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Why an understood payload led to no evaluation.</summary>
+    public string? IgnoredReason { get; init; }
+
+    public bool Rejected => Error is not null;
+}
+
+/// <summary>
+/// The one evaluation path: payload → router → adapter → rules. The Lambda handlers, <c>./isms evaluate</c>,
+/// <c>./isms replay</c> and the tests all call this, so what is tested is what runs.
+/// </summary>
+public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapter> adapters)
+{
+    public RuleRegistry Registry { get; } = registry;
+    public IReadOnlyList<IEventAdapter> Adapters { get; } = adapters;
+
+    public static RuleEngine CreateDefault() => new(RuleRegistry.CreateDefault(), DefaultAdapters());
+
+    /// <summary>Every adapter, most specific first.</summary>
+    public static IReadOnlyList<IEventAdapter> DefaultAdapters() =>
+    [
+        new CloudTrailAdapter(),
+    ];
+
+    /// <summary>Evaluates one payload. Never throws for bad input: the result carries the rejection.</summary>
+    public EngineResult Evaluate(ReadOnlyMemory<byte> payload, EvaluationContext context)
+    {
+        InboundEvent inbound;
+        JsonDocument? document = null;
+        try
+        {
+            inbound = EventRouter.Classify(payload, out document);
+        }
+        catch (EventRejectedException ex)
+        {
+            return Reject(ex.Message, null, null);
+        }
+        using (document)
+        {
+            var adapter = Adapters.FirstOrDefault(a => a.CanAdapt(inbound));
+            if (adapter is null)
+            {
+                return new EngineResult
+                {
+                    Kind = inbound.Kind,
+                    Source = inbound.Source,
+                    DetailType = inbound.DetailType,
+                    IgnoredReason = $"no adapter for {inbound.Kind} source '{inbound.Source}' detail-type '{inbound.DetailType}'",
+                };
+            }
+            IReadOnlyList<RuleInput> inputs;
+            try
+            {
+                inputs = adapter.Adapt(inbound, context);
+            }
+            catch (EventRejectedException ex)
+            {
+                return Reject(ex.Message, inbound, adapter.Name);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException)
+            {
+                // An adapter tripping over a shape it did not expect is still bad input, not a crash.
+                Log.Warn("adapter.unexpected-shape", ("adapter", adapter.Name), ("error", ex.Message));
+                return Reject($"{adapter.Name}: unexpected payload shape: {ex.Message}", inbound, adapter.Name);
+            }
+
+            var evaluations = new List<Evaluation>();
+            foreach (var input in inputs) evaluations.AddRange(input.Dispatch(Registry, context));
+            return new EngineResult
+            {
+                Adapter = adapter.Name,
+                Kind = inbound.Kind,
+                Source = inbound.Source,
+                DetailType = inbound.DetailType,
+                Inputs = inputs,
+                Evaluations = evaluations,
+                IgnoredReason = evaluations.Count == 0 ? $"no rule applies to this {adapter.Name} event" : null,
+            };
+        }
+    }
+
+    private static EngineResult Reject(string error, InboundEvent? inbound, string? adapter)
+    {
+        Log.Warn("event.rejected", ("error", error), ("adapter", adapter), ("source", inbound?.Source), ("detailType", inbound?.DetailType));
+        return new EngineResult { Adapter = adapter, Kind = inbound?.Kind, Source = inbound?.Source, DetailType = inbound?.DetailType, Error = error };
+    }
+}

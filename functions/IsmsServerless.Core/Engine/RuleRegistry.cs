@@ -1,0 +1,77 @@
+using System.Collections.Frozen;
+using IsmsServerless.Inputs;
+using IsmsServerless.Model;
+using IsmsServerless.Observability;
+
+namespace IsmsServerless.Engine;
+
+/// <summary>
+/// Every rule the system enforces, in one list. A test checks ids are unique and match class names.
+/// To add a rule: write one class under <c>Rules/&lt;Area&gt;/</c> and add it to <see cref="CreateDefault"/>.
+/// </summary>
+public sealed class RuleRegistry
+{
+    private readonly FrozenDictionary<string, IRule> _byId;
+    private readonly Dictionary<Type, object> _byInput = [];
+
+    public RuleRegistry(IEnumerable<IRule> rules)
+    {
+        Rules = rules.ToArray();
+        _byId = Rules.ToFrozenDictionary(r => r.Metadata.Id, StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<IRule> Rules { get; }
+
+    public IRule? Find(string ruleId) => _byId.GetValueOrDefault(ruleId);
+
+    public static RuleRegistry CreateDefault() => new(DefaultRules());
+
+    /// <summary>The registry's rule list. Grouped by area; keep each group sorted by id.</summary>
+    public static IEnumerable<IRule> DefaultRules()
+    {
+        // monitoring
+        yield return new Rules.Monitoring.ConsoleLoginWithoutMfaRule();
+        yield return new Rules.Monitoring.RootUserActivityRule();
+    }
+
+    /// <summary>
+    /// Runs every rule for <typeparamref name="TInput"/>. A rule that throws is a bug, not bad input: it is logged
+    /// and reported as a rejected evaluation for that rule, and the other rules still run.
+    /// </summary>
+    public IEnumerable<Evaluation> Evaluate<TInput>(TInput input, EvaluationContext context) where TInput : RuleInput
+    {
+        var results = new List<Evaluation>();
+        foreach (var rule in RulesFor<TInput>())
+        {
+            try
+            {
+                results.AddRange(rule.Evaluate(input, context));
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.Error("rule.failed", ex, ("ruleId", rule.Metadata.Id), ("input", typeof(TInput).Name));
+                results.Add(new Evaluation
+                {
+                    Rule = rule.Metadata,
+                    Outcome = Outcome.Rejected,
+                    ResourceId = "",
+                    AccountId = input.AccountId,
+                    Region = input.Region,
+                    Message = $"rule {rule.Metadata.Id} failed: {ex.GetType().Name}",
+                });
+            }
+        }
+        return results;
+    }
+
+    private IRule<TInput>[] RulesFor<TInput>() where TInput : RuleInput
+    {
+        lock (_byInput)
+        {
+            if (_byInput.TryGetValue(typeof(TInput), out var cached)) return (IRule<TInput>[])cached;
+            var matching = Rules.OfType<IRule<TInput>>().ToArray();
+            _byInput[typeof(TInput)] = matching;
+            return matching;
+        }
+    }
+}

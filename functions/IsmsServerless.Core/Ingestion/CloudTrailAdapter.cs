@@ -1,0 +1,91 @@
+using System.Text.Json;
+using IsmsServerless.Engine;
+using IsmsServerless.Events;
+using IsmsServerless.Inputs;
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Ingestion;
+
+/// <summary>
+/// CloudTrail in all three shapes: EventBridge "AWS API Call via CloudTrail" / "AWS Console Sign In via CloudTrail"
+/// (and any detail-type ending "via CloudTrail"), single records, and S3 log files.
+/// </summary>
+public sealed class CloudTrailAdapter : IEventAdapter
+{
+    /// <summary>Records per log file we accept; CloudTrail writes files of a few hundred records, never this many.</summary>
+    public const int MaxRecordsPerFile = 10_000;
+
+    public string Name => "cloudtrail";
+
+    public bool CanAdapt(InboundEvent inbound) => inbound.Kind switch
+    {
+        InboundKind.CloudTrailRecord or InboundKind.CloudTrailLogFile => true,
+        InboundKind.EventBridge => inbound.DetailType?.EndsWith("via CloudTrail", StringComparison.Ordinal) ?? false,
+        _ => false,
+    };
+
+    public IReadOnlyList<RuleInput> Adapt(InboundEvent inbound, EvaluationContext context)
+    {
+        switch (inbound.Kind)
+        {
+            case InboundKind.CloudTrailLogFile:
+            {
+                var records = inbound.Root.GetProperty("Records");
+                if (records.GetArrayLength() > MaxRecordsPerFile)
+                    throw new EventRejectedException($"log file holds {records.GetArrayLength()} records, more than {MaxRecordsPerFile}");
+                var inputs = new List<RuleInput>(records.GetArrayLength());
+                var index = 0;
+                foreach (var element in records.EnumerateArray())
+                {
+                    inputs.Add(ToInput(element, null, null, null, $"Records[{index}]"));
+                    index++;
+                }
+                return inputs;
+            }
+            case InboundKind.CloudTrailRecord:
+                return [ToInput(inbound.Root, null, null, null, "record")];
+            default:
+                if (inbound.Detail.ValueKind != JsonValueKind.Object)
+                    throw new EventRejectedException($"'{inbound.DetailType}' event has no detail object");
+                return [ToInput(inbound.Detail, inbound.DetailType, inbound.Account, inbound.Region, "detail", inbound.Id)];
+        }
+    }
+
+    private static CloudTrailInput ToInput(JsonElement element, string? detailType, string? envelopeAccount, string? envelopeRegion, string where, string? envelopeId = null)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+            throw new EventRejectedException($"{where} is not a CloudTrail record object");
+        CloudTrailRecord record;
+        try
+        {
+            record = element.Deserialize(EventJsonContext.Default.CloudTrailRecord)
+                ?? throw new EventRejectedException($"{where} is null");
+        }
+        catch (JsonException ex)
+        {
+            throw new EventRejectedException($"{where} is not a valid CloudTrail record: {ex.Message}", ex);
+        }
+        if (string.IsNullOrWhiteSpace(record.EventName) || string.IsNullOrWhiteSpace(record.EventSource))
+            throw new EventRejectedException($"{where} lacks eventName or eventSource");
+        if (!Timestamps.TryParse(record.EventTime, out var eventTime))
+            throw new EventRejectedException($"{where} has no valid eventTime ('{Shorten(record.EventTime)}')");
+
+        // recipientAccountId is the account the event was delivered to; userIdentity.accountId is the caller's
+        // (different for cross-account calls). The finding belongs to the account whose resource was touched.
+        var account = FirstNonEmpty(record.RecipientAccountId, envelopeAccount, record.UserIdentity?.AccountId) ?? "unknown";
+        var region = FirstNonEmpty(record.AwsRegion, envelopeRegion) ?? "unknown";
+        return new CloudTrailInput
+        {
+            Record = record,
+            DetailType = detailType,
+            AccountId = account,
+            Region = region,
+            ObservedAt = eventTime,
+            SourceEventId = record.EventId ?? envelopeId,
+        };
+    }
+
+    private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+
+    private static string Shorten(string? text) => text is null ? "" : text.Length <= 40 ? text : text[..40] + "…";
+}

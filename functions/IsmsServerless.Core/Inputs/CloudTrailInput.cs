@@ -1,0 +1,91 @@
+using IsmsServerless.Engine;
+using IsmsServerless.Events;
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Inputs;
+
+/// <summary>One CloudTrail record with the facts every CloudTrail rule needs already derived.</summary>
+public sealed record CloudTrailInput : RuleInput
+{
+    public required CloudTrailRecord Record { get; init; }
+
+    /// <summary>EventBridge <c>detail-type</c> when it came through EventBridge, else null.</summary>
+    public string? DetailType { get; init; }
+
+    public string EventName => Record.EventName ?? "";
+    public string EventSource => Record.EventSource ?? "";
+    public string IdentityType => Record.UserIdentity?.Type ?? "";
+
+    /// <summary>The call failed (AccessDenied, UnauthorizedOperation, ...): attempted, not changed.</summary>
+    public bool Failed => !string.IsNullOrEmpty(Record.ErrorCode) || !string.IsNullOrEmpty(Record.ErrorMessage);
+
+    /// <summary>
+    /// The call may change state. CloudTrail's <c>readOnly</c> is authoritative when present; old records lack it,
+    /// so the verb decides: Describe/Get/List/Head/Lookup and friends are reads.
+    /// </summary>
+    public bool Mutating => Record.ReadOnly switch
+    {
+        "true" => false,
+        "false" => true,
+        _ => !IsReadVerb(EventName),
+    };
+
+    /// <summary>The role name for an assumed-role session (the session issuer's userName), else null.</summary>
+    public string? RoleName => Record.UserIdentity?.SessionContext?.SessionIssuer is { Type: "Role" } issuer
+        ? issuer.UserName ?? RoleNameFromArn(issuer.Arn)
+        : null;
+
+    /// <summary>Who acted, as an auditor would write it: the principal ARN, else type and principal id.</summary>
+    public string Actor
+    {
+        get
+        {
+            var id = Record.UserIdentity;
+            if (id is null) return "unknown";
+            if (!string.IsNullOrEmpty(id.Arn)) return id.Arn;
+            if (!string.IsNullOrEmpty(id.UserName)) return $"{id.Type}:{id.UserName}";
+            if (!string.IsNullOrEmpty(id.InvokedBy)) return id.InvokedBy;
+            return $"{id.Type ?? "unknown"}:{id.PrincipalId ?? "unknown"}";
+        }
+    }
+
+    /// <summary>An AWS service acting on its own (service-linked or <c>invokedBy</c> a service), not a person.</summary>
+    public bool IsAwsService =>
+        IdentityType is "AWSService" || (Record.UserIdentity?.InvokedBy?.EndsWith(".amazonaws.com", StringComparison.Ordinal) ?? false)
+        || (RoleName?.StartsWith("AWSServiceRoleFor", StringComparison.Ordinal) ?? false);
+
+    public override IEnumerable<Evaluation> Dispatch(RuleRegistry registry, EvaluationContext context) =>
+        registry.Evaluate(this, context);
+
+    /// <summary>Common evidence for an evaluation raised from this record.</summary>
+    public Dictionary<string, string> Evidence()
+    {
+        var evidence = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["eventName"] = EventName,
+            ["eventSource"] = EventSource,
+            ["actor"] = Actor,
+        };
+        if (Record.EventId is { } eventId) evidence["eventId"] = eventId;
+        if (Record.EventTime is { } time) evidence["eventTime"] = time;
+        if (Record.SourceIpAddress is { } ip) evidence["sourceIp"] = ip;
+        if (Record.ErrorCode is { } error) evidence["errorCode"] = error;
+        if (RoleName is { } role) evidence["role"] = role;
+        return evidence;
+    }
+
+    internal static bool IsReadVerb(string eventName) =>
+        eventName.StartsWith("Describe", StringComparison.Ordinal) || eventName.StartsWith("Get", StringComparison.Ordinal)
+        || eventName.StartsWith("List", StringComparison.Ordinal) || eventName.StartsWith("Head", StringComparison.Ordinal)
+        || eventName.StartsWith("Lookup", StringComparison.Ordinal) || eventName.StartsWith("Search", StringComparison.Ordinal)
+        || eventName.StartsWith("Query", StringComparison.Ordinal) || eventName.StartsWith("Scan", StringComparison.Ordinal)
+        || eventName.StartsWith("BatchGet", StringComparison.Ordinal) || eventName.StartsWith("Check", StringComparison.Ordinal)
+        || eventName is "ConsoleLogin" or "CheckMfa" or "SwitchRole" or "ExitRole" or "RenewRole";
+
+    private static string? RoleNameFromArn(string? arn)
+    {
+        if (string.IsNullOrEmpty(arn)) return null;
+        var slash = arn.LastIndexOf('/');
+        return slash >= 0 && slash < arn.Length - 1 ? arn[(slash + 1)..] : null;
+    }
+}

@@ -1,0 +1,24 @@
+using System.Text.Json.Serialization;
+
+namespace IsmsServerless.Model;
+
+/// <summary>The policy area a rule belongs to; the status page groups by it.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<Category>))]
+public enum Category
+{
+    [JsonStringEnumMemberName("drift")] Drift,
+    [JsonStringEnumMemberName("patch")] Patch,
+    [JsonStringEnumMemberName("change")] Change,
+    [JsonStringEnumMemberName("monitoring")] Monitoring,
+}
+
+public static class CategoryNames
+{
+    public static string ToWire(this Category category) => category switch
+    {
+        Category.Drift => "drift",
+        Category.Patch => "patch",
+        Category.Change => "change",
+        _ => "monitoring",
+    };
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace IsmsServerless.Model;
+
+/// <summary>
+/// Reads the date formats AWS sources really emit. ISO 8601 with Z or an offset (CloudTrail, Config, SSM),
+/// Inspector's EventBridge form <c>Wed Sep 04 16:59:44.356 UTC 2024</c>, epoch seconds or milliseconds (SDK
+/// responses), and the old <c>Mar 24, 2014 9:11:59 PM</c> of eventVersion 1.0. A value that matches none is
+/// untrustworthy and yields false: callers fall back to a later, known time rather than guess.
+/// </summary>
+public static class Timestamps
+{
+    private static readonly string[] InspectorFormats =
+    [
+        "ddd MMM dd HH:mm:ss.fff 'UTC' yyyy",
+        "ddd MMM dd HH:mm:ss 'UTC' yyyy",
+        "ddd MMM d HH:mm:ss.fff 'UTC' yyyy",
+        "ddd MMM d HH:mm:ss 'UTC' yyyy",
+    ];
+
+    private static readonly string[] LegacyFormats = ["MMM d, yyyy h:mm:ss tt", "MMM dd, yyyy h:mm:ss tt"];
+
+    // Earliest and latest instants we accept as real event times; anything outside is a placeholder or garbage
+    // (SSM's 1970-01-01 "never installed" sentinel, year 9999).
+    private static readonly DateTimeOffset Earliest = new(2006, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Latest = new(2100, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static bool TryParse(string? text, out DateTimeOffset value)
+    {
+        value = default;
+        if (string.IsNullOrWhiteSpace(text) || text.Length > 64) return false;
+        text = text.Trim();
+        const DateTimeStyles utc = DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal;
+        if (char.IsDigit(text[0]) && text.Contains('-', StringComparison.Ordinal))
+        {
+            // ISO 8601: require an explicit zone; a zoneless local time is ambiguous and AWS never sends one.
+            var hasZone = text.EndsWith('Z') || text.EndsWith('z') || HasOffset(text);
+            if (!hasZone && text.Contains('T', StringComparison.Ordinal)) return false;
+            if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, utc, out value)) return false;
+        }
+        else if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch))
+        {
+            return TryFromEpoch(epoch, out value);
+        }
+        else if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var epochSeconds))
+        {
+            if (double.IsNaN(epochSeconds) || double.IsInfinity(epochSeconds) || epochSeconds is < 0 or > 4_102_444_800) return false;
+            value = DateTimeOffset.FromUnixTimeMilliseconds((long)(epochSeconds * 1000));
+        }
+        else if (!DateTimeOffset.TryParseExact(text, InspectorFormats, CultureInfo.InvariantCulture, utc, out value)
+                 && !DateTimeOffset.TryParseExact(text, LegacyFormats, CultureInfo.InvariantCulture, utc, out value))
+        {
+            return false;
+        }
+        value = value.ToUniversalTime();
+        return value >= Earliest && value < Latest;
+    }
+
+    /// <summary>Reads a timestamp from a JSON string or number.</summary>
+    public static bool TryParse(JsonElement element, out DateTimeOffset value)
+    {
+        value = default;
+        return element.ValueKind switch
+        {
+            JsonValueKind.String => TryParse(element.GetString(), out value),
+            JsonValueKind.Number when element.TryGetDouble(out var d) => TryParse(d.ToString("R", CultureInfo.InvariantCulture), out value),
+            _ => false,
+        };
+    }
+
+    public static DateTimeOffset? ParseOrNull(string? text) => TryParse(text, out var v) ? v : null;
+
+    /// <summary>ISO 8601 in UTC with milliseconds, sortable as text: the one format the ledger writes.</summary>
+    public static string ToWire(DateTimeOffset value) =>
+        value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static bool TryFromEpoch(long epoch, out DateTimeOffset value)
+    {
+        value = default;
+        // Seconds until 2100 fit in 10 digits; anything larger is milliseconds.
+        if (epoch is < 0 or > 4_102_444_800_000) return false;
+        value = epoch > 4_102_444_800 ? DateTimeOffset.FromUnixTimeMilliseconds(epoch) : DateTimeOffset.FromUnixTimeSeconds(epoch);
+        return value >= Earliest && value < Latest;
+    }
+
+    private static bool HasOffset(string text)
+    {
+        // "+hh:mm" / "-hh:mm" / "+hhmm" after the time part.
+        var t = text.IndexOf('T', StringComparison.Ordinal);
+        if (t < 0) t = text.IndexOf(' ', StringComparison.Ordinal);
+        if (t < 0) return false;
+        var tail = text.AsSpan(t);
+        return tail.LastIndexOfAny('+', '-') > 0;
+    }
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Settings;
+
+/// <summary>
+/// The settings the stack takes from <c>cdk.json</c> context (key <c>isms</c>), passes to every function as the
+/// <c>ISMS_SETTINGS</c> environment variable, and the CLI reads with <c>--config</c>. One shape, one parser.
+/// </summary>
+public sealed record IsmsSettings
+{
+    /// <summary><c>prod</c> or <c>staging</c>: decides whether changes count as production changes.</summary>
+    public string Environment { get; init; } = "prod";
+
+    /// <summary>Remediation windows in days, by severity (upper-case keys).</summary>
+    public IReadOnlyDictionary<string, int> SlaDays { get; init; } = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["CRITICAL"] = 7,
+        ["HIGH"] = 30,
+        ["MEDIUM"] = 90,
+        ["LOW"] = 180,
+    };
+
+    /// <summary>Share of the SLA window after which an open finding becomes at-risk (0 &lt; x &lt; 1).</summary>
+    public double AtRiskShare { get; init; } = 0.5;
+
+    /// <summary>IAM role names (not ARNs) whose sessions are break-glass / emergency changes.</summary>
+    public IReadOnlyList<string> EmergencyRoleNames { get; init; } = ["BreakGlass", "EmergencyAccess"];
+
+    /// <summary>IAM role names of the deployment pipeline; changes made by other principals are manual changes.</summary>
+    public IReadOnlyList<string> PipelineRoleNames { get; init; } = ["cdk-hnb659fds-cfn-exec-role", "GitHubActionsDeployRole"];
+
+    /// <summary>Hours within which an emergency or manual change must be reviewed.</summary>
+    public int ChangeReviewHours { get; init; } = 24;
+
+    /// <summary>Failed console sign-ins from one user or IP within the window that make a burst.</summary>
+    public int FailedLoginThreshold { get; init; } = 5;
+
+    public int FailedLoginWindowMinutes { get; init; } = 15;
+
+    /// <summary>Days a managed instance may go without a patch scan before silence is itself a finding.</summary>
+    public int PatchScanMaxAgeDays { get; init; } = 7;
+
+    /// <summary>Explicitly approved world-open ingress: security group id and port. Never 22 or 3389.</summary>
+    public IReadOnlyList<ApprovedIngress> ApprovedIngress { get; init; } = [];
+
+    /// <summary>Public URL of the status page, used in alert links.</summary>
+    public string StatusPageUrl { get; init; } = "http://127.0.0.1:8080";
+
+    /// <summary>The remediation window for a severity, or null when the severity carries no deadline.</summary>
+    public TimeSpan? SlaFor(Severity severity) =>
+        SlaDays.TryGetValue(severity.ToWire(), out var days) && days > 0 ? TimeSpan.FromDays(days) : null;
+
+    /// <summary>Checks the settings and lists every problem, so synth and the CLI can fail with all of them at once.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Environment is not ("prod" or "staging"))
+            errors.Add($"environment must be 'prod' or 'staging', not '{Environment}'");
+        foreach (var (key, days) in SlaDays)
+        {
+            if (!SeverityNames.TryParse(key, out _)) errors.Add($"slaDays has an unknown severity '{key}'");
+            if (days is < 1 or > 3650) errors.Add($"slaDays.{key} must be between 1 and 3650 days, not {days}");
+        }
+        if (AtRiskShare is <= 0 or >= 1) errors.Add($"atRiskShare must be between 0 and 1 (exclusive), not {AtRiskShare}");
+        if (ChangeReviewHours is < 1 or > 720) errors.Add($"changeReviewHours must be between 1 and 720, not {ChangeReviewHours}");
+        if (FailedLoginThreshold < 1) errors.Add("failedLoginThreshold must be at least 1");
+        if (FailedLoginWindowMinutes is < 1 or > 1440) errors.Add("failedLoginWindowMinutes must be between 1 and 1440");
+        if (PatchScanMaxAgeDays is < 1 or > 365) errors.Add("patchScanMaxAgeDays must be between 1 and 365");
+        foreach (var ingress in ApprovedIngress)
+        {
+            if (ingress.Port is 22 or 3389) errors.Add($"approvedIngress may never open port {ingress.Port} to the world ({ingress.GroupId})");
+            if (string.IsNullOrWhiteSpace(ingress.GroupId) || !ingress.GroupId.StartsWith("sg-", StringComparison.Ordinal))
+                errors.Add($"approvedIngress groupId must be a security group id (sg-...), not '{ingress.GroupId}'");
+        }
+        foreach (var name in EmergencyRoleNames.Concat(PipelineRoleNames))
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Contains(':', StringComparison.Ordinal))
+                errors.Add($"role names are names, not ARNs: '{name}'");
+        }
+        return errors;
+    }
+
+    public static IsmsSettings Default { get; } = new();
+
+    /// <summary>Parses settings JSON (camelCase keys); missing keys keep their defaults.</summary>
+    public static IsmsSettings Parse(string json)
+    {
+        var settings = JsonSerializer.Deserialize(json, SettingsJsonContext.Default.IsmsSettings)
+            ?? throw new InvalidSettingsException(["settings JSON is null"]);
+        var errors = settings.Validate();
+        if (errors.Count > 0) throw new InvalidSettingsException(errors);
+        return settings;
+    }
+
+    public static IsmsSettings Load(string path) => Parse(File.ReadAllText(path));
+
+    /// <summary>Reads <c>ISMS_SETTINGS</c> (inline JSON) from the environment, as the stack sets it on every function.</summary>
+    public static IsmsSettings FromEnvironment()
+    {
+        var json = System.Environment.GetEnvironmentVariable("ISMS_SETTINGS");
+        return string.IsNullOrWhiteSpace(json) ? Default : Parse(json);
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, SettingsJsonContext.Default.IsmsSettings);
+}
+
+public sealed record ApprovedIngress(string GroupId, int Port, string Reason = "");
+
+public sealed class InvalidSettingsException(IReadOnlyList<string> errors)
+    : Exception("Invalid IsmsServerless settings: " + string.Join("; ", errors))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, WriteIndented = false)]
+[JsonSerializable(typeof(IsmsSettings))]
+internal sealed partial class SettingsJsonContext : JsonSerializerContext;

@@ -1,0 +1,78 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.Events;
+using Amazon.CDK.AWS.Events.Targets;
+using Amazon.CDK.AWS.KMS;
+using Amazon.CDK.AWS.Lambda;
+using Amazon.CDK.AWS.SQS;
+using Constructs;
+using IsmsServerless.Functions;
+
+namespace IsmsServerless.Infra.Constructs;
+
+public sealed class EventIngestionProps
+{
+    public required IsmsFunctionFactory Functions { get; init; }
+    public required FindingsLedger Ledger { get; init; }
+    public required Alerting Alerting { get; init; }
+    public required IKey EncryptionKey { get; init; }
+    public required Duration SweepInterval { get; init; }
+}
+
+/// <summary>
+/// The triggers: one EventBridge rule per source, each delivering to the ingest function with retries and a
+/// dead-letter queue, so an event that cannot be delivered is kept, not lost.
+/// </summary>
+public sealed class EventIngestion : Construct
+{
+    public Function IngestFunction { get; }
+    public Queue DeadLetterQueue { get; }
+
+    public EventIngestion(Construct scope, string id, EventIngestionProps props) : base(scope, id)
+    {
+        DeadLetterQueue = new Queue(this, "DeadLetters", new QueueProps
+        {
+            Encryption = QueueEncryption.KMS,
+            EncryptionMasterKey = props.EncryptionKey,
+            EnforceSSL = true,
+            RetentionPeriod = Duration.Days(14),
+        });
+
+        IngestFunction = props.Functions.Create<EventIngestFunction>(this, "IngestFunction", nameof(EventIngestFunction.HandleAsync), new FunctionOptions
+        {
+            Description = "Evaluates CloudTrail, Config, Inspector and SSM events against the ISMS rules",
+            Environment = { ["TABLE_NAME"] = props.Ledger.Table.TableName },
+        });
+        props.Ledger.GrantReadWrite(IngestFunction);
+
+        var target = new LambdaFunction(IngestFunction, new LambdaFunctionProps
+        {
+            DeadLetterQueue = DeadLetterQueue,
+            RetryAttempts = 4,
+            MaxEventAge = Duration.Hours(6),
+        });
+
+        Rule("ConfigEvents", "AWS Config item and rule compliance changes", new EventPattern
+        {
+            Source = ["aws.config"],
+            DetailType = ["Config Configuration Item Change", "Config Rules Compliance Change"],
+        }, target);
+        Rule("CloudTrailApiCalls", "Mutating AWS API calls recorded by CloudTrail", new EventPattern
+        {
+            DetailType = ["AWS API Call via CloudTrail"],
+        }, target);
+        Rule("ConsoleSignIns", "Console sign-ins recorded by CloudTrail", new EventPattern
+        {
+            DetailType = ["AWS Console Sign In via CloudTrail"],
+        }, target);
+
+        _ = new Rule(this, "SweepSchedule", new RuleProps
+        {
+            Description = "Scheduled sweep: SLA escalation, waiver expiry, review deadlines, heartbeats",
+            Schedule = Schedule.Rate(props.SweepInterval),
+            Targets = [target],
+        });
+    }
+
+    private void Rule(string id, string description, EventPattern pattern, IRuleTarget target) =>
+        _ = new Rule(this, id, new RuleProps { Description = description, EventPattern = pattern, Targets = [target] });
+}

@@ -1,0 +1,71 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.KMS;
+using Amazon.CDK.AWS.Lambda;
+using Amazon.CDK.AWS.Logs;
+using Constructs;
+
+namespace IsmsServerless.Infra.Constructs;
+
+/// <summary>
+/// The one place function defaults live (runtime, architecture, memory, timeout, log retention, settings), so no
+/// construct copy-pastes a Function block. Each call makes a function with its own role.
+/// </summary>
+public sealed class IsmsFunctionFactory(StackConfiguration config, IKey key)
+{
+    /// <summary>CDK 2.160 has no constant for the managed .NET 10 runtime.</summary>
+    public static Runtime DotNet10 { get; } = new("dotnet10", RuntimeFamily.DOTNET_CORE);
+
+    public const string AssemblyName = "IsmsServerless.Functions";
+
+    /// <summary>Lambda's handler string for a <c>Task&lt;Stream&gt; Method(Stream)</c> on <typeparamref name="THandler"/>.</summary>
+    public static string HandlerFor<THandler>(string method)
+    {
+        var type = typeof(THandler);
+        if (type.GetMethod(method) is null) throw new ArgumentException($"{type.FullName} has no method {method}");
+        return $"{AssemblyName}::{type.FullName}::{method}";
+    }
+
+    public StackConfiguration Configuration => config;
+
+    public Function Create<THandler>(Construct scope, string id, string method, FunctionOptions? options = null)
+    {
+        options ??= new FunctionOptions();
+        var logGroup = new LogGroup(scope, id + "Logs", new LogGroupProps
+        {
+            Retention = RetentionDays.ONE_YEAR,
+            EncryptionKey = key,
+            RemovalPolicy = RemovalPolicy.RETAIN,
+        });
+        var environment = new Dictionary<string, string>
+        {
+            ["ISMS_SETTINGS"] = config.Settings.ToJson(),
+            ["DOTNET_TieredPGO"] = "1",
+        };
+        foreach (var (name, value) in options.Environment) environment[name] = value;
+        return new Function(scope, id, new FunctionProps
+        {
+            Runtime = DotNet10,
+            // x86_64 because the package is ReadyToRun-compiled for linux-x64 on an x64 build host; arm64 needs
+            // its own publish (-r linux-arm64). See docs/architecture.md.
+            Architecture = Architecture.X86_64,
+            Handler = HandlerFor<THandler>(method),
+            Code = Code.FromAsset(config.FunctionsAssetPath),
+            MemorySize = options.MemorySize,
+            Timeout = options.Timeout ?? Duration.Seconds(30),
+            Environment = environment,
+            LogGroup = logGroup,
+            Description = options.Description,
+            ReservedConcurrentExecutions = options.ReservedConcurrency,
+            Tracing = Tracing.ACTIVE,
+        });
+    }
+}
+
+public sealed class FunctionOptions
+{
+    public double MemorySize { get; init; } = 512;
+    public Duration? Timeout { get; init; }
+    public string? Description { get; init; }
+    public double? ReservedConcurrency { get; init; }
+    public Dictionary<string, string> Environment { get; init; } = [];
+}

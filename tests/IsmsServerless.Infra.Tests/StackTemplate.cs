@@ -1,0 +1,40 @@
+using Amazon.CDK;
+using Amazon.CDK.Assertions;
+
+namespace IsmsServerless.Infra.Tests;
+
+/// <summary>
+/// Synthesizes the real stack once per test class (jsii + Node, as `cdk synth` does), from a context that mirrors
+/// cdk.json. The function asset is a stand-in folder: these tests check the template, not the package.
+/// </summary>
+public sealed class StackTemplate
+{
+    private static readonly Lazy<string> AssetFolder = new(() =>
+    {
+        var dir = Directory.CreateTempSubdirectory("isms-asset-").FullName;
+        File.WriteAllText(Path.Combine(dir, "IsmsServerless.Functions.dll"), "stand-in");
+        return dir;
+    });
+
+    public StackTemplate() : this(new Dictionary<string, object>())
+    {
+    }
+
+    public StackTemplate(IDictionary<string, object> extraContext)
+    {
+        var context = new Dictionary<string, object> { ["functionsAssetPath"] = AssetFolder.Value };
+        foreach (var (key, value) in extraContext) context[key] = value;
+        var app = new App(new AppProps { Context = context });
+        var config = StackConfiguration.FromContext(app.Node);
+        Stack = new IsmsStack(app, "Test", new IsmsStackProps
+        {
+            Configuration = config,
+            Env = new Amazon.CDK.Environment { Account = "111122223333", Region = "eu-west-1" },
+        });
+        Template = Template.FromStack(Stack);
+    }
+
+    public IsmsStack Stack { get; }
+
+    public Template Template { get; }
+}

@@ -1,0 +1,33 @@
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Tests.Engine;
+
+public sealed class TimestampsTests
+{
+    [Theory]
+    [InlineData("2024-09-04T16:59:44Z", "2024-09-04T16:59:44.000Z")]
+    [InlineData("2024-09-04T16:59:44.356Z", "2024-09-04T16:59:44.356Z")]
+    [InlineData("2024-09-04T09:59:44-07:00", "2024-09-04T16:59:44.000Z")]
+    [InlineData("2024-09-05T01:59:44+09:00", "2024-09-04T16:59:44.000Z")]
+    [InlineData("Wed Sep 04 16:59:44.356 UTC 2024", "2024-09-04T16:59:44.356Z")]
+    [InlineData("Mar 24, 2014 9:11:59 PM", "2014-03-24T21:11:59.000Z")]
+    [InlineData("1725469184", "2024-09-04T16:59:44.000Z")]
+    [InlineData("1725469184356", "2024-09-04T16:59:44.356Z")]
+    [InlineData("1725469184.356", "2024-09-04T16:59:44.356Z")]
+    public void Real_formats_parse_to_the_same_instant(string text, string expected)
+    {
+        Assert.True(Timestamps.TryParse(text, out var value));
+        Assert.Equal(expected, Timestamps.ToWire(value));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("yesterday")]
+    [InlineData("2024-09-04T16:59:44")] // no zone: ambiguous
+    [InlineData("1970-01-01T00:00:00+00:00")] // SSM's never-installed sentinel
+    [InlineData("9999-12-31T23:59:59Z")]
+    [InlineData("NaN")]
+    [InlineData("-5")]
+    public void Untrustworthy_values_are_refused(string? text) => Assert.False(Timestamps.TryParse(text, out _));
+}
