@@ -94,7 +94,7 @@ public sealed class FoundationStackTests(StackTemplate stack) : IClassFixture<St
     [Fact]
     public void Invalid_context_fails_synth_with_every_problem_listed()
     {
-        var ex = Assert.Throws<ArgumentException>(() => new StackTemplate(new Dictionary<string, object>
+        var ex = Assert.Throws<ArgumentException>(() => StackTemplate.Synthesize(new Dictionary<string, object>
         {
             ["isms"] = new Dictionary<string, object> { ["environment"] = "qa", ["atRiskShare"] = 2 },
         }));

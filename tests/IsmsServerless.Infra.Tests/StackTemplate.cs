@@ -16,25 +16,27 @@ public sealed class StackTemplate
         return dir;
     });
 
-    public StackTemplate() : this(new Dictionary<string, object>())
+    public StackTemplate()
     {
-    }
-
-    public StackTemplate(IDictionary<string, object> extraContext)
-    {
-        var context = new Dictionary<string, object> { ["functionsAssetPath"] = AssetFolder.Value };
-        foreach (var (key, value) in extraContext) context[key] = value;
-        var app = new App(new AppProps { Context = context });
-        var config = StackConfiguration.FromContext(app.Node);
-        Stack = new IsmsStack(app, "Test", new IsmsStackProps
-        {
-            Configuration = config,
-            Env = new Amazon.CDK.Environment { Account = "111122223333", Region = "eu-west-1" },
-        });
-        Template = Template.FromStack(Stack);
+        (Stack, Template) = Synthesize(new Dictionary<string, object>());
     }
 
     public IsmsStack Stack { get; }
 
     public Template Template { get; }
+
+    /// <summary>Synthesizes a stack with extra context on top of the defaults (for configuration tests).</summary>
+    public static (IsmsStack Stack, Template Template) Synthesize(IDictionary<string, object> extraContext)
+    {
+        var context = new Dictionary<string, object> { ["functionsAssetPath"] = AssetFolder.Value };
+        foreach (var (key, value) in extraContext) context[key] = value;
+        var app = new App(new AppProps { Context = context });
+        var config = StackConfiguration.FromContext(app.Node);
+        var stack = new IsmsStack(app, "Test", new IsmsStackProps
+        {
+            Configuration = config,
+            Env = new Amazon.CDK.Environment { Account = "111122223333", Region = "eu-west-1" },
+        });
+        return (stack, Template.FromStack(stack));
+    }
 }

@@ -46,7 +46,14 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     ];
 
     /// <summary>Evaluates one payload. Never throws for bad input: the result carries the rejection.</summary>
-    public EngineResult Evaluate(ReadOnlyMemory<byte> payload, EvaluationContext context)
+    public EngineResult Evaluate(ReadOnlyMemory<byte> payload, EvaluationContext context) =>
+        EvaluateInputs(Adapt(payload, context), context);
+
+    /// <summary>
+    /// Parses, classifies and adapts a payload into normalized inputs without evaluating them, so a store-backed
+    /// pipeline can enrich the inputs (<see cref="IInputEnricher"/>) before <see cref="EvaluateInputs"/>.
+    /// </summary>
+    public EngineResult Adapt(ReadOnlyMemory<byte> payload, EvaluationContext context)
     {
         InboundEvent inbound;
         JsonDocument? document = null;
@@ -71,35 +78,45 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
                     IgnoredReason = $"no adapter for {inbound.Kind} source '{inbound.Source}' detail-type '{inbound.DetailType}'",
                 };
             }
-            IReadOnlyList<RuleInput> inputs;
             try
             {
-                inputs = adapter.Adapt(inbound, context);
+                // Inputs must not hold JsonElements of this document: it is disposed on return. Deserialized records
+                // are safe (System.Text.Json copies JsonElement members into documents of their own).
+                var inputs = adapter.Adapt(inbound, context);
+                return new EngineResult
+                {
+                    Adapter = adapter.Name,
+                    Kind = inbound.Kind,
+                    Source = inbound.Source,
+                    DetailType = inbound.DetailType,
+                    Inputs = inputs,
+                    IgnoredReason = inputs.Count == 0 ? $"the {adapter.Name} event holds nothing to evaluate" : null,
+                };
             }
             catch (EventRejectedException ex)
             {
                 return Reject(ex.Message, inbound, adapter.Name);
             }
-            catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException)
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException or IndexOutOfRangeException)
             {
                 // An adapter tripping over a shape it did not expect is still bad input, not a crash.
                 Log.Warn("adapter.unexpected-shape", ("adapter", adapter.Name), ("error", ex.Message));
                 return Reject($"{adapter.Name}: unexpected payload shape: {ex.Message}", inbound, adapter.Name);
             }
-
-            var evaluations = new List<Evaluation>();
-            foreach (var input in inputs) evaluations.AddRange(input.Dispatch(Registry, context));
-            return new EngineResult
-            {
-                Adapter = adapter.Name,
-                Kind = inbound.Kind,
-                Source = inbound.Source,
-                DetailType = inbound.DetailType,
-                Inputs = inputs,
-                Evaluations = evaluations,
-                IgnoredReason = evaluations.Count == 0 ? $"no rule applies to this {adapter.Name} event" : null,
-            };
         }
+    }
+
+    /// <summary>Runs the rules over adapted (and possibly enriched) inputs.</summary>
+    public EngineResult EvaluateInputs(EngineResult adapted, EvaluationContext context)
+    {
+        if (adapted.Rejected || adapted.Inputs.Count == 0) return adapted;
+        var evaluations = new List<Evaluation>();
+        foreach (var input in adapted.Inputs) evaluations.AddRange(input.Dispatch(Registry, context));
+        return adapted with
+        {
+            Evaluations = evaluations,
+            IgnoredReason = evaluations.Count == 0 ? $"no rule applies to this {adapted.Adapter} event" : null,
+        };
     }
 
     private static EngineResult Reject(string error, InboundEvent? inbound, string? adapter)

@@ -8,13 +8,17 @@ namespace IsmsServerless.Settings;
 /// The settings the stack takes from <c>cdk.json</c> context (key <c>isms</c>), passes to every function as the
 /// <c>ISMS_SETTINGS</c> environment variable, and the CLI reads with <c>--config</c>. One shape, one parser.
 /// </summary>
+/// <remarks>
+/// Properties are settable, not init-only: System.Text.Json's source generator assigns every init-only property,
+/// which would replace a default with null whenever the JSON leaves a key out.
+/// </remarks>
 public sealed record IsmsSettings
 {
     /// <summary><c>prod</c> or <c>staging</c>: decides whether changes count as production changes.</summary>
-    public string Environment { get; init; } = "prod";
+    public string Environment { get; set; } = "prod";
 
     /// <summary>Remediation windows in days, by severity (upper-case keys).</summary>
-    public IReadOnlyDictionary<string, int> SlaDays { get; init; } = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase)
+    public IReadOnlyDictionary<string, int> SlaDays { get; set; } = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase)
     {
         ["CRITICAL"] = 7,
         ["HIGH"] = 30,
@@ -23,30 +27,30 @@ public sealed record IsmsSettings
     };
 
     /// <summary>Share of the SLA window after which an open finding becomes at-risk (0 &lt; x &lt; 1).</summary>
-    public double AtRiskShare { get; init; } = 0.5;
+    public double AtRiskShare { get; set; } = 0.5;
 
     /// <summary>IAM role names (not ARNs) whose sessions are break-glass / emergency changes.</summary>
-    public IReadOnlyList<string> EmergencyRoleNames { get; init; } = ["BreakGlass", "EmergencyAccess"];
+    public IReadOnlyList<string> EmergencyRoleNames { get; set; } = ["BreakGlass", "EmergencyAccess"];
 
     /// <summary>IAM role names of the deployment pipeline; changes made by other principals are manual changes.</summary>
-    public IReadOnlyList<string> PipelineRoleNames { get; init; } = ["cdk-hnb659fds-cfn-exec-role", "GitHubActionsDeployRole"];
+    public IReadOnlyList<string> PipelineRoleNames { get; set; } = ["cdk-hnb659fds-cfn-exec-role", "GitHubActionsDeployRole"];
 
     /// <summary>Hours within which an emergency or manual change must be reviewed.</summary>
-    public int ChangeReviewHours { get; init; } = 24;
+    public int ChangeReviewHours { get; set; } = 24;
 
     /// <summary>Failed console sign-ins from one user or IP within the window that make a burst.</summary>
-    public int FailedLoginThreshold { get; init; } = 5;
+    public int FailedLoginThreshold { get; set; } = 5;
 
-    public int FailedLoginWindowMinutes { get; init; } = 15;
+    public int FailedLoginWindowMinutes { get; set; } = 15;
 
     /// <summary>Days a managed instance may go without a patch scan before silence is itself a finding.</summary>
-    public int PatchScanMaxAgeDays { get; init; } = 7;
+    public int PatchScanMaxAgeDays { get; set; } = 7;
 
     /// <summary>Explicitly approved world-open ingress: security group id and port. Never 22 or 3389.</summary>
-    public IReadOnlyList<ApprovedIngress> ApprovedIngress { get; init; } = [];
+    public IReadOnlyList<ApprovedIngress> ApprovedIngress { get; set; } = [];
 
     /// <summary>Public URL of the status page, used in alert links.</summary>
-    public string StatusPageUrl { get; init; } = "http://127.0.0.1:8080";
+    public string StatusPageUrl { get; set; } = "http://127.0.0.1:8080";
 
     /// <summary>The remediation window for a severity, or null when the severity carries no deadline.</summary>
     public TimeSpan? SlaFor(Severity severity) =>

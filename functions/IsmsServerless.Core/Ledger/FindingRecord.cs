@@ -1,0 +1,95 @@
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Ledger;
+
+/// <summary>Lifecycle status of a finding (the workflow axis; the SLA axis is <see cref="SlaState"/>).</summary>
+public enum FindingStatus
+{
+    /// <summary>Detected and not yet handled.</summary>
+    Open,
+    /// <summary>Someone owns it; the SLA clock keeps running.</summary>
+    Acknowledged,
+    /// <summary>Covered by an unexpired waiver; no alerts, no escalation.</summary>
+    Suppressed,
+    /// <summary>A later evaluation was compliant, or the resource is gone.</summary>
+    Resolved,
+}
+
+public static class FindingStatusNames
+{
+    public static string ToWire(this FindingStatus status) => status switch
+    {
+        FindingStatus.Open => "open",
+        FindingStatus.Acknowledged => "acknowledged",
+        FindingStatus.Suppressed => "suppressed",
+        _ => "resolved",
+    };
+
+    public static bool TryParse(string? text, out FindingStatus status)
+    {
+        switch (text)
+        {
+            case "open": status = FindingStatus.Open; return true;
+            case "acknowledged": status = FindingStatus.Acknowledged; return true;
+            case "suppressed": status = FindingStatus.Suppressed; return true;
+            case "resolved": status = FindingStatus.Resolved; return true;
+            default: status = FindingStatus.Open; return false;
+        }
+    }
+}
+
+/// <summary>A waiver (risk acceptance): who, why, under which control, until when.</summary>
+public sealed record Waiver(string Owner, string Reason, string Control, DateTimeOffset ExpiresAt, string GrantedBy, DateTimeOffset GrantedAt);
+
+/// <summary>A finding as the ledger stores it.</summary>
+public sealed record FindingRecord
+{
+    public required string Id { get; init; }
+    public required string RuleId { get; init; }
+    public required string Title { get; init; }
+    public required Category Category { get; init; }
+    public required Severity Severity { get; init; }
+    public required FindingStatus Status { get; init; }
+    public required string ResourceId { get; init; }
+    public string ResourceType { get; init; } = "";
+    public string AccountId { get; init; } = "";
+    public string Region { get; init; } = "";
+    public string SubKey { get; init; } = "";
+    public IReadOnlyList<string> Controls { get; init; } = [];
+    public string PolicyClause { get; init; } = "";
+    public string Remediation { get; init; } = "";
+    public string Message { get; init; } = "";
+    public required DateTimeOffset FirstSeenAt { get; init; }
+    public required DateTimeOffset LastSeenAt { get; init; }
+    public DateTimeOffset? ResolvedAt { get; init; }
+
+    /// <summary>Fixed at first detection; never moved by re-detection.</summary>
+    public DateTimeOffset? DueAt { get; init; }
+    public DateTimeOffset? AtRiskAt { get; init; }
+
+    /// <summary>SLA state as last recorded (the sweep escalates it as time passes); null when no SLA applies.</summary>
+    public SlaState? SlaState { get; init; }
+
+    public Waiver? Waiver { get; init; }
+    public IReadOnlyList<FieldDiff> Diff { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Evidence { get; init; } = new Dictionary<string, string>();
+    public int HistoryLength { get; init; }
+
+    /// <summary>Optimistic-concurrency version; every write increments it.</summary>
+    public long Version { get; init; }
+}
+
+/// <summary>One immutable line of a finding's history.</summary>
+public sealed record HistoryEntry(
+    int Sequence,
+    DateTimeOffset At,
+    string Actor,
+    string Action,
+    string? FromStatus,
+    string? ToStatus,
+    string? FromState,
+    string? ToState,
+    string Reason);
+
+/// <summary>A page of query results and the opaque cursor for the next one (null at the end).</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);

@@ -1,0 +1,59 @@
+using IsmsServerless.Engine;
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Ledger;
+
+/// <summary>What one <see cref="IFindingLedger.RecordAsync"/> call changed.</summary>
+public sealed record LedgerWriteResult
+{
+    public int Created { get; init; }
+    public int Updated { get; init; }
+    public int Resolved { get; init; }
+    public int Reopened { get; init; }
+    public int Unchanged { get; init; }
+
+    /// <summary>Ids of the alert outbox records written (new, escalated, reopened).</summary>
+    public IReadOnlyList<string> AlertIds { get; init; } = [];
+}
+
+/// <summary>
+/// The findings ledger: the system of record. Idempotent under at-least-once delivery (a redelivered or concurrent
+/// duplicate evaluation yields one finding and at most one alert). Every transition appends immutable history and,
+/// when alert-worthy, one outbox record, in the same transaction. No method scans.
+/// </summary>
+public interface IFindingLedger
+{
+    /// <summary>Records finding and compliant evaluations: creates, re-detects, resolves or reopens findings.</summary>
+    Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, CancellationToken cancellationToken = default);
+
+    /// <summary>Resolves every non-resolved finding on a resource (it was deleted or left Config's scope).</summary>
+    Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    Task<FindingRecord?> GetAsync(string findingId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync(string findingId, CancellationToken cancellationToken = default);
+
+    /// <summary>Findings in a status, most severe first, then earliest due. One Query.</summary>
+    Task<Page<FindingRecord>> QueryByStatusAsync(FindingStatus status, int limit, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Findings mapped to a control (e.g. <c>ISO27001:2022 A.8.8</c>). One Query.</summary>
+    Task<Page<FindingRecord>> QueryByControlAsync(string control, int limit, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Findings on one resource. One Query.</summary>
+    Task<Page<FindingRecord>> QueryByResourceAsync(string resourceId, int limit, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Findings whose next timer (at-risk, due, waiver expiry) is at or before <paramref name="at"/>. Query, not Scan.</summary>
+    Task<IReadOnlyList<FindingRecord>> QueryDueBeforeAsync(DateTimeOffset at, int limit, CancellationToken cancellationToken = default);
+
+    Task<FindingRecord> AcknowledgeAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    Task<FindingRecord> GrantWaiverAsync(string findingId, Waiver waiver, CancellationToken cancellationToken = default);
+
+    Task<FindingRecord> RevokeWaiverAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Escalates SLA states, expires waivers (reopening their findings) for everything due at <paramref name="context"/>'s now.
+    /// Each escalation is a transition that alerts once.
+    /// </summary>
+    Task<LedgerWriteResult> AdvanceTimersAsync(EvaluationContext context, CancellationToken cancellationToken = default);
+}
