@@ -38,5 +38,6 @@ public sealed class IsmsStack : Stack
             EncryptionKey = key,
             SweepInterval = Duration.Minutes(config.SweepIntervalMinutes),
         });
+        _ = new DriftConfigRules(this, "DriftConfigRules");
     }
 }
