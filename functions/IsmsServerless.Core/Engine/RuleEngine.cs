@@ -43,6 +43,10 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     public static IReadOnlyList<IEventAdapter> DefaultAdapters() =>
     [
         new CloudTrailAdapter(),
+        // patch
+        new Inspector2Adapter(),
+        new SsmComplianceAdapter(),
+        new Ec2StateChangeAdapter(),
     ];
 
     /// <summary>Evaluates one payload. Never throws for bad input: the result carries the rejection.</summary>
