@@ -1,3 +1,4 @@
+using Amazon.SimpleSystemsManagement;
 using IsmsServerless.Engine;
 using IsmsServerless.Ledger;
 using IsmsServerless.Model;
@@ -20,6 +21,19 @@ public sealed class SsmPatchSweepStep(IPatchInventorySource source, string accou
     private readonly RuleRegistry _registry = registry ?? RuleRegistry.CreateDefault();
 
     public string Name => "ssm-patch";
+
+    /// <summary>
+    /// The step as a Lambda runs it: the SDK's default client (region and credentials from the function's environment),
+    /// the region from <c>AWS_REGION</c> and the account from <c>ISMS_ACCOUNT_ID</c> (the stack sets it).
+    /// </summary>
+    public static SsmPatchSweepStep FromEnvironment(IAmazonSimpleSystemsManagement? client = null)
+    {
+        var region = System.Environment.GetEnvironmentVariable("AWS_REGION");
+        var account = System.Environment.GetEnvironmentVariable("ISMS_ACCOUNT_ID");
+        if (string.IsNullOrWhiteSpace(region) || string.IsNullOrWhiteSpace(account))
+            throw new InvalidOperationException("AWS_REGION and ISMS_ACCOUNT_ID must be set for the SSM patch sweep (the stack sets both)");
+        return new SsmPatchSweepStep(new SsmPatchInventorySource(client ?? new AmazonSimpleSystemsManagementClient()), account, region);
+    }
 
     /// <summary>Reads the inventory and evaluates it, without the ledger (what <c>RunAsync</c> records, minus reconciliation).</summary>
     public async Task<(PatchInventory Inventory, IReadOnlyList<Evaluation> Evaluations)> EvaluateAsync(EvaluationContext context, CancellationToken cancellationToken)
