@@ -43,6 +43,7 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     public static IReadOnlyList<IEventAdapter> DefaultAdapters() =>
     [
         new CloudTrailAdapter(),
+        new ConfigAdapter(),
         // patch
         new Inspector2Adapter(),
         new SsmComplianceAdapter(),
