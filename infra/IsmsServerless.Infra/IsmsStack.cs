@@ -38,7 +38,6 @@ public sealed class IsmsStack : Stack
             EncryptionKey = key,
             SweepInterval = Duration.Minutes(config.SweepIntervalMinutes),
         });
-        // The sweep schedule targets the ingest function today; point SweepFunction at the sweep function when it has its own.
-        _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.IngestFunction });
+        _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
     }
 }
