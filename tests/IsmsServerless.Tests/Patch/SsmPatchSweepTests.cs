@@ -195,4 +195,22 @@ public sealed class SsmPatchSweepTests
     {
         public Task<PatchInventory> ReadAsync(CancellationToken cancellationToken) => Task.FromResult(inventory);
     }
+
+    [Fact]
+    public async Task Unusable_patch_ids_from_the_instance_are_skipped_with_a_problem()
+    {
+        var calls = 0;
+        var evilPage = JsonNode.Parse(SharedText("ssm-describe-instance-patches-missing.json"))!.AsObject();
+        evilPage.Remove("NextToken");
+        evilPage["Patches"]!.AsArray().Add(new JsonObject { ["KBId"] = new string('K', 300), ["Title"] = "x", ["State"] = "Missing", ["Severity"] = "Critical" });
+        evilPage["Patches"]!.AsArray().Add(new JsonObject { ["KBId"] = "KB1\u0000<script>", ["State"] = "Missing" });
+        evilPage["Patches"]!.AsArray().Add(new JsonObject { ["KBId"] = "KB2<script>alert(1)</script>", ["State"] = "Missing" });
+        await using var server = SsmReplayServer.Start((op, body) => op == "DescribeInstancePatches"
+            ? (200, evilPage.ToJsonString())
+            : Fleet(op, body, ref calls, throttleFirstPatchStates: false));
+        using var client = server.CreateClient();
+        var inventory = await new SsmPatchInventorySource(client).ReadAsync(CancellationToken.None);
+        Assert.Equal(["KB890830", "KB2<script>alert(1)</script>"], inventory.Patches.Select(p => p.PatchId));
+        Assert.Single(inventory.Problems, p => p.Contains("300 characters", StringComparison.Ordinal));
+    }
 }
