@@ -81,4 +81,16 @@ public sealed class SsmPatchSweepLedgerTests(DynamoDbLocalFixture dynamo)
         await step.RunAsync(new SweepContext(dynamo.Client, table, ledger, now), CancellationToken.None);
         Assert.Equal(FindingStatus.Open, (await ledger.GetAsync(stillMissing.FindingId))!.Status);
     }
+
+    [Fact]
+    public async Task A_sweep_that_cannot_list_the_fleet_fails_instead_of_reporting_success()
+    {
+        var table = await dynamo.NewTableAsync();
+        var ledger = new DynamoDbFindingLedger(dynamo.Client, table, IsmsSettings.Default);
+        var blind = new PatchInventory([], [], [], ["DescribeInstanceInformation: AccessDeniedException (400): not authorized"]) { NodeListComplete = false };
+        var step = new SsmPatchSweepStep(new StaticInventory(blind), Account, Region);
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            step.RunAsync(new SweepContext(dynamo.Client, table, ledger, TestContexts.At("2021-05-05T00:00:00Z")), CancellationToken.None));
+        Assert.Contains("AccessDeniedException", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -153,6 +153,7 @@ public sealed class SsmPatchSweepTests
         Assert.Contains("ThrottlingException", problem, StringComparison.Ordinal);
         Assert.Equal(2, server.Requests.Count); // one call, one SDK retry
         Assert.Empty(evaluations);
+        Assert.False(inventory.NodeListComplete);
     }
 
     [Fact]

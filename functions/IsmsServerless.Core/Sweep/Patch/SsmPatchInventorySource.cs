@@ -33,7 +33,7 @@ public sealed class SsmPatchInventorySource(IAmazonSimpleSystemsManagement ssm) 
     {
         var problems = new List<string>();
         var nodes = new List<ManagedNode>();
-        await PageAsync("DescribeInstanceInformation", async token =>
+        var nodesComplete = await PageAsync("DescribeInstanceInformation", async token =>
         {
             var response = await ssm.DescribeInstanceInformationAsync(new DescribeInstanceInformationRequest { MaxResults = 50, NextToken = token }, cancellationToken).ConfigureAwait(false);
             foreach (var info in response.InstanceInformationList ?? [])
@@ -93,7 +93,7 @@ public sealed class SsmPatchInventorySource(IAmazonSimpleSystemsManagement ssm) 
             }, problems).ConfigureAwait(false);
             if (!complete) incomplete.Add(state.InstanceId);
         }
-        return new PatchInventory(nodes, states, patches, problems) { IncompleteNodes = incomplete };
+        return new PatchInventory(nodes, states, patches, problems) { IncompleteNodes = incomplete, NodeListComplete = nodesComplete };
     }
 
     /// <summary>Calls <paramref name="page"/> until it returns no token. False (with a problem noted) when paging broke or a call failed.</summary>

@@ -60,6 +60,10 @@ public sealed class SsmPatchSweepStep(IPatchInventorySource source, string accou
         var written = await context.Ledger.RecordAsync(all, context.Evaluation, cancellationToken).ConfigureAwait(false);
         var findings = all.Count(e => e.Outcome == Outcome.Finding);
         Log.Info("ssm-sweep.done", ("nodes", inventory.Nodes.Count), ("findings", findings), ("resolved", written.Resolved), ("problems", inventory.Problems.Count));
+        // A sweep that could not list the fleet is blind, and a blind sweep that reports success is silence claiming
+        // compliance. What it did read is recorded above; the step then fails so the sweep's error metric shows it.
+        if (!inventory.NodeListComplete)
+            throw new InvalidOperationException("SSM patch sweep could not list the managed nodes: " + string.Join("; ", inventory.Problems));
         return new SweepStepResult(Name, inventory.Nodes.Count, findings, written.Resolved, inventory.Problems);
     }
 
