@@ -30,7 +30,7 @@ public sealed class IsmsStack : Stack
         var functions = new IsmsFunctionFactory(config, key);
         var ledger = new FindingsLedger(this, "Ledger", new FindingsLedgerProps { EncryptionKey = key });
         var alerting = new Alerting(this, "Alerting", new AlertingProps { EncryptionKey = key });
-        _ = new EventIngestion(this, "Ingestion", new EventIngestionProps
+        var ingestion = new EventIngestion(this, "Ingestion", new EventIngestionProps
         {
             Functions = functions,
             Ledger = ledger,
@@ -39,5 +39,6 @@ public sealed class IsmsStack : Stack
             SweepInterval = Duration.Minutes(config.SweepIntervalMinutes),
         });
         _ = new DriftConfigRules(this, "DriftConfigRules");
+        _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
     }
 }

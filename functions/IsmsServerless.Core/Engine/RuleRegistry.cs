@@ -43,6 +43,13 @@ public sealed class RuleRegistry
         // monitoring
         yield return new Rules.Monitoring.ConsoleLoginWithoutMfaRule();
         yield return new Rules.Monitoring.RootUserActivityRule();
+
+        // patch
+        yield return new Rules.Patch.InspectorVulnerabilityRule();
+        yield return new Rules.Patch.InstancePatchComplianceRule();
+        yield return new Rules.Patch.MissingPatchRule();
+        yield return new Rules.Patch.SsmPatchComplianceItemRule();
+        yield return new Rules.Patch.StalePatchScanRule();
     }
 
     /// <summary>
