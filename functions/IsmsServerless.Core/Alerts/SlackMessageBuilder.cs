@@ -75,26 +75,32 @@ public static class SlackMessageBuilder
         // Each line is a block's worth of text; group lines into sections of at most 3,000 characters and keep the
         // whole message within 50 blocks (header + fields + sections + link + context).
         var lines = digest.Items.Take(maxLines).Select(FormatDigestLine).ToList();
-        var budget = SlackText.MaxBlocks - blocks.Count - 3;
+        var sectionBudget = SlackText.MaxBlocks - blocks.Count - 2;
         var section = new StringBuilder();
+        var shown = 0;
         foreach (var line in lines)
         {
             if (section.Length + line.Length + 1 > SlackText.MaxText - 10)
             {
-                if (budget-- <= 1) break;
+                if (sectionBudget <= 1) break;
                 var text = section.ToString();
                 blocks.Add(w => Section(w, text));
+                sectionBudget--;
                 section.Clear();
             }
             section.Append(line).Append('\n');
+            shown++;
         }
         if (section.Length > 0)
         {
             var text = section.ToString();
             blocks.Add(w => Section(w, text));
         }
-        if (digest.Items.Count > lines.Count)
-            blocks.Add(w => Context(w, $"…and {digest.Items.Count - lines.Count} more on the status page"));
+        if (digest.Items.Count > shown)
+        {
+            var more = digest.Items.Count - shown;
+            blocks.Add(w => Context(w, $"…and {more} more on the status page"));
+        }
         blocks.Add(w => Section(w, SlackText.Link(digest.StatusUrl, "Open the status page")));
         var fallback = string.Create(CultureInfo.InvariantCulture,
             $"ISMS daily digest {digest.Date}: {digest.Open} open, {digest.AtRisk} at risk, {digest.Breached} breached");
