@@ -4,5 +4,8 @@ using IsmsServerless.Cli;
 var root = new RootCommand("IsmsServerless: ISMS operations-security policy enforcement on AWS, run locally.")
 {
     EvaluateCommand.Create(),
+    ReplayCommand.Create(),
+    SweepCommand.Create(),
+    FindingsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
