@@ -227,4 +227,17 @@ public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<Stac
         Assert.Contains("slackWebhookParameter must be the NAME", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("XXXXSECRET", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_sweep_gets_the_webhook_parameter_for_the_daily_digest()
+    {
+        _template.HasResourceProperties("AWS::Lambda::Function", new Dictionary<string, object>
+        {
+            ["Handler"] = "IsmsServerless.Functions::IsmsServerless.Functions.SweepFunction::HandleAsync",
+            ["Environment"] = new Dictionary<string, object>
+            {
+                ["Variables"] = Match.ObjectLike(new Dictionary<string, object> { ["SLACK_WEBHOOK_PARAMETER"] = "/isms/slack/webhook-url" }),
+            },
+        });
+    }
 }

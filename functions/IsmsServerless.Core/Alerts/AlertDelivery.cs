@@ -62,6 +62,14 @@ public sealed class AlertDelivery(SlackNotifier notifier, DeliveryRecords? recor
         return new DeliveryReport(message.Key, status, $"HTTP {result.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"} {result.Detail}");
     }
 
+    /// <summary>Loads the outbox items by id (GetItem each) and delivers them in order.</summary>
+    public async Task<IReadOnlyList<DeliveryReport>> DeliverAsync(IEnumerable<string> alertIds, Amazon.DynamoDBv2.IAmazonDynamoDB dynamo, string tableName,
+        CancellationToken cancellationToken)
+    {
+        var alerts = await AlertOutbox.GetAsync(dynamo, tableName, alertIds, cancellationToken).ConfigureAwait(false);
+        return await DeliverAsync(alerts, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Delivers alerts in order (the notifier's bucket paces them). Used by the CLI before it exits. Returns one report per alert.
     /// </summary>

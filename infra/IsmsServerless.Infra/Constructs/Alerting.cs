@@ -174,6 +174,14 @@ public sealed class Alerting : Construct
         Alarm("PipeDeadLettersAlarm", PipeDeadLetterQueue, "Alert outbox records could not be published to the alert topic");
     }
 
+    /// <summary>The sweep posts the daily digest through the same webhook: give it the parameter name and read access.</summary>
+    public void EnableDigest(Function sweep)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        sweep.AddEnvironment("SLACK_WEBHOOK_PARAMETER", _config.SlackWebhookParameter);
+        GrantReadWebhook(sweep);
+    }
+
     /// <summary>Lets a function read (and decrypt) the Slack webhook SecureString, e.g. the sweep for the daily digest.</summary>
     public void GrantReadWebhook(IGrantable grantee)
     {
