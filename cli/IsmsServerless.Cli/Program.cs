@@ -7,5 +7,6 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     ReplayCommand.Create(),
     SweepCommand.Create(),
     FindingsCommand.Create(),
+    ControlsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
