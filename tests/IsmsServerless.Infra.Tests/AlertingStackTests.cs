@@ -216,7 +216,7 @@ public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<Stac
     [Fact]
     public void Bad_alert_context_fails_synth_and_never_echoes_a_webhook_url()
     {
-        const string secret = "https://hooks.slack.com/services/T000/B000/XXXXSECRET";
+        const string secret = "https://hooks.slack.com/services/T-EXAMPLE/B-EXAMPLE/XXXXSECRET";
         var ex = Assert.Throws<ArgumentException>(() => StackTemplate.Synthesize(new Dictionary<string, object>
         {
             ["alertEmails"] = new[] { "not-an-email" },
