@@ -30,8 +30,13 @@ public sealed class RuleRegistry
     public static IEnumerable<IRule> DefaultRules()
     {
         // monitoring
+        yield return new Rules.Monitoring.CloudTrailSilentRule();
+        yield return new Rules.Monitoring.ConfigRecorderSilentRule();
         yield return new Rules.Monitoring.ConsoleLoginWithoutMfaRule();
+        yield return new Rules.Monitoring.EventBridgeRuleDisabledRule();
+        yield return new Rules.Monitoring.InspectorSilentRule();
         yield return new Rules.Monitoring.RootUserActivityRule();
+        yield return new Rules.Monitoring.SweepNotRunRule();
     }
 
     /// <summary>
