@@ -1,5 +1,6 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.KMS;
+using Amazon.CDK.AWS.SNS.Subscriptions;
 using Constructs;
 using IsmsServerless.Infra.Constructs;
 
@@ -16,21 +17,31 @@ public sealed class IsmsStackProps : StackProps
 /// </summary>
 public sealed class IsmsStack : Stack
 {
+    /// <summary>The customer-managed key everything is encrypted with.</summary>
+    public Key DataKey { get; }
+
+    /// <summary>Register functions, dead-letter queues, stream consumers and pipes here (see <see cref="OperationalAlarms"/>).</summary>
+    public OperationalAlarms Alarms { get; }
+
     public IsmsStack(Construct scope, string id, IsmsStackProps props) : base(scope, id, props)
     {
         var config = props.Configuration;
 
-        var key = new Key(this, "DataKey", new KeyProps
+        var key = DataKey = new Key(this, "DataKey", new KeyProps
         {
             Description = "IsmsServerless: encrypts the findings ledger, alert topic, queues and logs",
             EnableKeyRotation = true,
             RemovalPolicy = RemovalPolicy.RETAIN,
         });
+        DataKeyPolicy.Apply(key);
 
         var functions = new IsmsFunctionFactory(config, key);
         var ledger = new FindingsLedger(this, "Ledger", new FindingsLedgerProps { EncryptionKey = key });
         var alerting = new Alerting(this, "Alerting", new AlertingProps { EncryptionKey = key });
-        _ = new EventIngestion(this, "Ingestion", new EventIngestionProps
+        Alarms = new OperationalAlarms(this, "Alarms", new OperationalAlarmsProps { Topic = alerting.Topic });
+        Alarms.AlarmEveryFunction(this);
+        foreach (var email in config.AlertEmails) alerting.Topic.AddSubscription(new EmailSubscription(email));
+        var ingestion = new EventIngestion(this, "Ingestion", new EventIngestionProps
         {
             Functions = functions,
             Ledger = ledger,
@@ -38,5 +49,30 @@ public sealed class IsmsStack : Stack
             EncryptionKey = key,
             SweepInterval = Duration.Minutes(config.SweepIntervalMinutes),
         });
+        Alarms.AddFunction(ingestion.IngestFunction);
+        Alarms.AddDeadLetterQueue(ingestion.DeadLetterQueue);
+        _ = new HeartbeatSignals(this, "HeartbeatSignals", new HeartbeatSignalsProps
+        {
+            IngestFunction = ingestion.IngestFunction,
+            DeadLetterQueue = ingestion.DeadLetterQueue,
+        });
+        if (config.CreateConfigRecorder || config.CreateCloudTrail)
+        {
+            _ = new AccountBaseline(this, "Baseline", new AccountBaselineProps
+            {
+                EncryptionKey = key,
+                CreateConfigRecorder = config.CreateConfigRecorder,
+                CreateCloudTrail = config.CreateCloudTrail,
+            });
+        }
+        if (config.MultiAccount)
+        {
+            _ = new CentralEventBusAccess(this, "CentralBusAccess", new CentralEventBusAccessProps
+            {
+                OrganizationId = config.OrganizationId,
+                MemberAccountIds = config.MemberAccountIds,
+            });
+        }
+        if (config.GitHubOidc is { } oidc) _ = new GitHubOidcDeployRole(this, "GitHubDeploy", oidc);
     }
 }
