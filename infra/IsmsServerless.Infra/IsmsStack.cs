@@ -38,6 +38,7 @@ public sealed class IsmsStack : Stack
         var functions = new IsmsFunctionFactory(config, key);
         var ledger = new FindingsLedger(this, "Ledger", new FindingsLedgerProps { EncryptionKey = key });
         var alerting = new Alerting(this, "Alerting", new AlertingProps { EncryptionKey = key });
+        SecureTransport.Enforce(alerting.Topic);
         Alarms = new OperationalAlarms(this, "Alarms", new OperationalAlarmsProps { Topic = alerting.Topic });
         Alarms.AlarmEveryFunction(this);
         foreach (var email in config.AlertEmails) alerting.Topic.AddSubscription(new EmailSubscription(email));
