@@ -109,12 +109,14 @@ public sealed class HeartbeatRecorder(IAmazonDynamoDB dynamo, string tableName, 
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max];
 
-    private static string? AccountOf(InboundEvent inbound) => FirstRecordString(inbound, "recipientAccountId");
+    /// <summary>As the CloudTrail adapter does: the delivered-to account, else the caller's.</summary>
+    private static string? AccountOf(InboundEvent inbound) =>
+        FirstRecordString(inbound, "recipientAccountId") ?? FirstRecordString(inbound, "userIdentity", "accountId");
 
     private static string? RegionOf(InboundEvent inbound) => FirstRecordString(inbound, "awsRegion");
 
     /// <summary>Raw CloudTrail records and log files carry account and region in the record, not an envelope.</summary>
-    private static string? FirstRecordString(InboundEvent inbound, string property)
+    private static string? FirstRecordString(InboundEvent inbound, string property, string? nested = null)
     {
         var record = inbound.Kind switch
         {
@@ -123,7 +125,8 @@ public sealed class HeartbeatRecorder(IAmazonDynamoDB dynamo, string tableName, 
                 && records.ValueKind == System.Text.Json.JsonValueKind.Array && records.GetArrayLength() > 0 => records[0],
             _ => default,
         };
-        return record.ValueKind == System.Text.Json.JsonValueKind.Object && record.TryGetProperty(property, out var value)
-            && value.ValueKind == System.Text.Json.JsonValueKind.String ? value.GetString() : null;
+        if (record.ValueKind != System.Text.Json.JsonValueKind.Object || !record.TryGetProperty(property, out var value)) return null;
+        if (nested is not null && (value.ValueKind != System.Text.Json.JsonValueKind.Object || !value.TryGetProperty(nested, out value))) return null;
+        return value.ValueKind == System.Text.Json.JsonValueKind.String ? value.GetString() : null;
     }
 }
