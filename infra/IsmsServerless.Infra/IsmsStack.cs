@@ -51,6 +51,9 @@ public sealed class IsmsStack : Stack
             SweepInterval = Duration.Minutes(config.SweepIntervalMinutes),
         });
         Alarms.AddFunction(ingestion.IngestFunction);
+        // The sweep's heartbeat and silence findings are keyed by the home account; Lambda only knows its region.
+        ingestion.SweepFunction.AddEnvironment("ISMS_ACCOUNT_ID", Account);
+        Alarms.AddScheduledFunction(ingestion.SweepFunction, Duration.Minutes(config.SweepIntervalMinutes), config.Settings.SweepMissedIntervals);
         Alarms.AddDeadLetterQueue(ingestion.DeadLetterQueue);
         _ = new HeartbeatSignals(this, "HeartbeatSignals", new HeartbeatSignalsProps
         {

@@ -92,7 +92,7 @@ public sealed class HeartbeatRecorder(IAmazonDynamoDB dynamo, string tableName, 
             _lastWritten[sortKey] = now;
             return false;
         }
-        catch (AmazonDynamoDBException ex)
+        catch (Exception ex) when (ex is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
         {
             Log.Warn("heartbeat.write-failed", ("source", source), ("account", accountId), ("region", region), ("error", ex.Message));
             return false;

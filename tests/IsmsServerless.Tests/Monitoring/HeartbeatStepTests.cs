@@ -1,3 +1,4 @@
+using IsmsServerless.Alerts;
 using IsmsServerless.Engine;
 using IsmsServerless.Heartbeats;
 using IsmsServerless.Ledger;
@@ -10,9 +11,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace IsmsServerless.Tests.Monitoring;
 
 /// <summary>
-/// The heartbeat sweep step against DynamoDB Local: heartbeats are real items; the ledger side is a recorder of the
-/// evaluations handed to <see cref="IFindingLedger.RecordAsync"/> (the DynamoDB ledger lives on the ledger branch and
-/// has its own tests of what it does with finding and compliant evaluations).
+/// The heartbeat sweep step against DynamoDB Local, end to end: real heartbeat items, the real DynamoDB ledger
+/// (findings opened by silence, resolved when the source speaks again).
 /// </summary>
 [Collection(DynamoDbCollection.Name)]
 public sealed class HeartbeatStepTests(DynamoDbLocalFixture dynamo)
@@ -28,7 +28,7 @@ public sealed class HeartbeatStepTests(DynamoDbLocalFixture dynamo)
         var table = await dynamo.NewTableAsync();
         var clock = new FakeTimeProvider(Start);
         var recorder = new HeartbeatRecorder(dynamo.Client, table, clock) { MinimumWriteInterval = TimeSpan.Zero };
-        return new Harness(table, clock, new EvaluationsRecorder(), new HeartbeatStep(RuleRegistry.CreateDefault(), Account, Region), recorder);
+        return new Harness(table, clock, new EvaluationsRecorder(new DynamoDbFindingLedger(dynamo.Client, table, IsmsSettings.Default)), new HeartbeatStep(RuleRegistry.CreateDefault(), Account, Region), recorder);
     }
 
     private async Task<(SweepStepResult Result, IReadOnlyList<Evaluation> Recorded)> RunAsync(Harness h)
@@ -72,6 +72,9 @@ public sealed class HeartbeatStepTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(Outcome.Finding, gap.Outcome);
         Assert.Equal(Start.AddMinutes(45), gap.ClockStart);
         Assert.Equal(3, result.Findings);
+        var opened = await h.Ledger.GetAsync(Only(recorded, "monitoring.cloud-trail-silent").FindingId);
+        Assert.Equal(FindingStatus.Open, opened!.Status);
+        Assert.Equal(Category.Monitoring, opened.Category);
         Assert.Contains(result.Notes, n => n.Contains("No aws.config event from account 111122223333 in eu-west-1", StringComparison.Ordinal));
 
         await h.Recorder.WriteAsync(HeartbeatSources.Config, Account, Region, "Config Configuration History Delivery Status");
@@ -79,10 +82,13 @@ public sealed class HeartbeatStepTests(DynamoDbLocalFixture dynamo)
         h.Clock.Advance(TimeSpan.FromMinutes(15));
         (result, recorded) = await RunAsync(h);
         Assert.Equal(0, result.Findings);
+        Assert.Equal(3, result.Resolved);
         foreach (var ruleId in new[] { "monitoring.config-recorder-silent", "monitoring.cloud-trail-silent", "monitoring.sweep-not-run" })
         {
             var compliant = Only(recorded, ruleId);
             Assert.Equal(Outcome.Compliant, compliant.Outcome);
+            var finding = await h.Ledger.GetAsync(compliant.FindingId);
+            Assert.Equal(FindingStatus.Resolved, finding!.Status);
         }
     }
 
@@ -101,27 +107,34 @@ public sealed class HeartbeatStepTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(Outcome.Compliant, Assert.Single(cloudTrail, e => e.AccountId == Account).Outcome);
     }
 
-    /// <summary>Captures what the step hands the ledger; every other ledger operation is outside this step.</summary>
-    private sealed class EvaluationsRecorder : IFindingLedger
+    /// <summary>The real DynamoDB ledger, with the evaluations the step handed it kept for assertions.</summary>
+    private sealed class EvaluationsRecorder(DynamoDbFindingLedger inner) : IFindingLedger
     {
         public List<Evaluation> Recorded { get; } = [];
+
+        public DynamoDbFindingLedger Inner => inner;
 
         public Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, CancellationToken cancellationToken = default)
         {
             Recorded.AddRange(evaluations);
-            return Task.FromResult(new LedgerWriteResult { Created = evaluations.Count(e => e.Outcome == Outcome.Finding) });
+            return inner.RecordAsync(evaluations, context, cancellationToken);
         }
 
-        public Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<FindingRecord?> GetAsync(string findingId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync(string findingId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<Page<FindingRecord>> QueryByStatusAsync(FindingStatus status, int limit, string? cursor = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<Page<FindingRecord>> QueryByControlAsync(string control, int limit, string? cursor = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<Page<FindingRecord>> QueryByResourceAsync(string resourceId, int limit, string? cursor = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<IReadOnlyList<FindingRecord>> QueryDueBeforeAsync(DateTimeOffset at, int limit, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<FindingRecord> AcknowledgeAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<FindingRecord> GrantWaiverAsync(string findingId, Waiver waiver, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<FindingRecord> RevokeWaiverAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<LedgerWriteResult> AdvanceTimersAsync(EvaluationContext context, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) => inner.CloseResourceFindingsAsync(resourceId, actor, reason, at, cancellationToken);
+        public Task<FindingRecord?> GetAsync(string findingId, CancellationToken cancellationToken = default) => inner.GetAsync(findingId, cancellationToken);
+        public Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync(string findingId, CancellationToken cancellationToken = default) => inner.GetHistoryAsync(findingId, cancellationToken);
+        public Task<Page<FindingRecord>> QueryByStatusAsync(FindingStatus status, int limit, string? cursor = null, CancellationToken cancellationToken = default) => inner.QueryByStatusAsync(status, limit, cursor, cancellationToken);
+        public Task<Page<FindingRecord>> QueryByControlAsync(string control, int limit, string? cursor = null, CancellationToken cancellationToken = default) => inner.QueryByControlAsync(control, limit, cursor, cancellationToken);
+        public Task<Page<FindingRecord>> QueryByResourceAsync(string resourceId, int limit, string? cursor = null, CancellationToken cancellationToken = default) => inner.QueryByResourceAsync(resourceId, limit, cursor, cancellationToken);
+        public Task<IReadOnlyList<FindingRecord>> QueryDueBeforeAsync(DateTimeOffset at, int limit, CancellationToken cancellationToken = default) => inner.QueryDueBeforeAsync(at, limit, cancellationToken);
+        public Task<FindingRecord> AcknowledgeAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) => inner.AcknowledgeAsync(findingId, actor, reason, at, cancellationToken);
+        public Task<FindingRecord> GrantWaiverAsync(string findingId, Waiver waiver, CancellationToken cancellationToken = default) => inner.GrantWaiverAsync(findingId, waiver, cancellationToken);
+        public Task<FindingRecord> RevokeWaiverAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) => inner.RevokeWaiverAsync(findingId, actor, reason, at, cancellationToken);
+        public Task<LedgerWriteResult> AdvanceTimersAsync(EvaluationContext context, CancellationToken cancellationToken = default) => inner.AdvanceTimersAsync(context, cancellationToken);
+        public Task<LedgerOverview> GetOverviewAsync(CancellationToken cancellationToken = default) => inner.GetOverviewAsync(cancellationToken);
+        public Task<IReadOnlyList<TrendPoint>> GetTrendAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default) => inner.GetTrendAsync(from, to, cancellationToken);
+        public Task<IReadOnlyList<AlertRecord>> QueryAlertsAsync(DateOnly day, CancellationToken cancellationToken = default) => inner.QueryAlertsAsync(day, cancellationToken);
+        public Task<Page<FindingRecord>> QueryFindingsAsync(FindingQuery query, CancellationToken cancellationToken = default) => inner.QueryFindingsAsync(query, cancellationToken);
+        public Task<TrendPoint> WriteTrendSnapshotAsync(DateTimeOffset at, CancellationToken cancellationToken = default) => inner.WriteTrendSnapshotAsync(at, cancellationToken);
     }
 }
