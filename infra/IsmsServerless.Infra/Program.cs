@@ -20,6 +20,9 @@ if (config.MultiAccount)
     {
         CentralAccountId = config.CentralAccountId!,
         CentralRegion = config.CentralRegion,
+        // No bootstrap needed in member accounts: the template has no assets and no BootstrapVersion check, so
+        // StackSets can deploy it into accounts that were never `cdk bootstrap`ped.
+        Synthesizer = new CliCredentialsStackSynthesizer(),
         Description = "IsmsServerless forwarder: sends this member account's security events to the central IsmsServerless account.",
     });
 }

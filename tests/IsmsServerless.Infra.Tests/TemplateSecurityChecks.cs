@@ -54,6 +54,10 @@ public sealed class TemplateSecurityChecks
                 foreach (var action in actions.Where(a => a == "*" || a.EndsWith(":*", StringComparison.Ordinal)))
                     yield return $"{id}: Allow with wildcard action '{action}'";
             }
+            // The ledger is read with Get and Query only (design rule: no method scans); GrantReadWriteData-style
+            // grants would add Scan, which reads every finding of every account in one call.
+            if (actions.Any(a => a is "dynamodb:Scan" or "dynamodb:*" or "dynamodb:Sca*"))
+                yield return $"{id}: Allow with dynamodb:Scan (grant Get/Query only)";
             var identityPolicy = type is "AWS::IAM::Policy" or "AWS::IAM::Role" or "AWS::IAM::ManagedPolicy";
             if (identityPolicy && Strings(statement, "Resource").Contains("*")
                 && !SecurityAllowlist.WildcardResources.Any(w => w.Covers(actions)))

@@ -64,6 +64,7 @@ public sealed class TemplateSecurityTests(StackTemplate stack, PlatformTemplates
         var violations = new TemplateSecurityChecks(bad).All();
         Assert.Contains(violations, v => v.StartsWith("Policy: Allow with wildcard action 'dynamodb:*'", StringComparison.Ordinal));
         Assert.Contains(violations, v => v.StartsWith("Policy: Resource '*' for [dynamodb:Scan]", StringComparison.Ordinal));
+        Assert.Contains("Policy: Allow with dynamodb:Scan (grant Get/Query only)", violations);
         Assert.Contains("BusPolicy: Allow to Principal '*' without a condition", violations);
         Assert.Contains("Queue: queue not encrypted with the stack key", violations);
         Assert.Contains(violations, v => v.StartsWith("Queue: AWS::SQS::Queue without an SSL-only", StringComparison.Ordinal));
