@@ -16,21 +16,29 @@ namespace IsmsServerless.Sweep;
 /// </summary>
 /// <param name="registry">Rules to run (the silence rules and <c>monitoring.sweep-not-run</c>).</param>
 /// <param name="homeAccountId">The deployment's account (the stack sets <c>ISMS_ACCOUNT_ID</c>); null if unknown.</param>
-/// <param name="homeRegion">The deployment's region (Lambda sets <c>AWS_REGION</c>).</param>
-public sealed class HeartbeatStep(RuleRegistry registry, string? homeAccountId, string? homeRegion) : ISweepStep
+/// <param name="homeRegion">The deployment's region (Lambda sets <c>AWS_REGION</c>); null if unknown.</param>
+public sealed class HeartbeatStep(RuleRegistry registry, Func<string?> homeAccountId, Func<string?> homeRegion) : ISweepStep
 {
+    public HeartbeatStep(RuleRegistry registry, string? homeAccountId, string? homeRegion)
+        : this(registry, () => homeAccountId, () => homeRegion)
+    {
+    }
+
     public string Name => "heartbeats";
 
-    /// <summary>Builds the step from the function environment (<c>ISMS_ACCOUNT_ID</c>, <c>AWS_REGION</c>).</summary>
+    /// <summary>
+    /// The step reading the function environment (<c>ISMS_ACCOUNT_ID</c>, <c>AWS_REGION</c>) at each run, so a
+    /// process-wide step list built before the environment is known still keys heartbeats correctly.
+    /// </summary>
     public static HeartbeatStep FromEnvironment(RuleRegistry registry) =>
-        new(registry, System.Environment.GetEnvironmentVariable("ISMS_ACCOUNT_ID"), System.Environment.GetEnvironmentVariable("AWS_REGION"));
+        new(registry, () => System.Environment.GetEnvironmentVariable("ISMS_ACCOUNT_ID"), () => System.Environment.GetEnvironmentVariable("AWS_REGION"));
 
     public async Task<SweepStepResult> RunAsync(SweepContext context, CancellationToken cancellationToken)
     {
         var now = context.Evaluation.Now;
-        var account = string.IsNullOrWhiteSpace(homeAccountId) ? "unknown" : homeAccountId;
-        var region = string.IsNullOrWhiteSpace(homeRegion) ? "unknown" : homeRegion;
-        var (heartbeats, watchStarted) = await ReadAsync(context.Dynamo, context.TableName, cancellationToken).ConfigureAwait(false);
+        var account = homeAccountId() is { Length: > 0 } homeAccount && !string.IsNullOrWhiteSpace(homeAccount) ? homeAccount : "unknown";
+        var region = homeRegion() is { Length: > 0 } home && !string.IsNullOrWhiteSpace(home) ? home : "unknown";
+        var (heartbeats, watchStarted) = await HeartbeatReader.ReadAsync(context.Dynamo, context.TableName, cancellationToken).ConfigureAwait(false);
         var notes = new List<string>();
         if (watchStarted is null)
         {
@@ -73,37 +81,6 @@ public sealed class HeartbeatStep(RuleRegistry registry, string? homeAccountId, 
 
         foreach (var silent in evaluations.Where(e => e.Outcome == Outcome.Finding)) notes.Add(silent.Message);
         return new SweepStepResult(Name, inputs.Count, evaluations.Count(e => e.Outcome == Outcome.Finding), written.Resolved, notes);
-    }
-
-    /// <summary>All heartbeat items and the watch-start marker, with one paginated Query (never a Scan).</summary>
-    public static async Task<(IReadOnlyList<HeartbeatItem> Heartbeats, DateTimeOffset? WatchStarted)> ReadAsync(
-        IAmazonDynamoDB dynamo, string tableName, CancellationToken cancellationToken)
-    {
-        var heartbeats = new List<HeartbeatItem>();
-        DateTimeOffset? watchStarted = null;
-        Dictionary<string, AttributeValue>? start = null;
-        do
-        {
-            var page = await dynamo.QueryAsync(new QueryRequest
-            {
-                TableName = tableName,
-                KeyConditionExpression = "#pk = :pk",
-                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.PartitionKey },
-                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = new() { S = HeartbeatItem.PartitionKeyValue } },
-                ExclusiveStartKey = start,
-            }, cancellationToken).ConfigureAwait(false);
-            foreach (var item in page.Items ?? [])
-            {
-                var sortKey = item.TryGetValue(LedgerSchema.SortKey, out var sk) ? sk.S : null;
-                if (sortKey == HeartbeatItem.WatchStartedSortKey)
-                    watchStarted = HeartbeatItem.ParseTime(item.TryGetValue("startedAt", out var at) ? at.S : null);
-                else if (HeartbeatItem.FromAttributes(item) is { } heartbeat)
-                    heartbeats.Add(heartbeat);
-            }
-            start = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-        }
-        while (start is not null);
-        return (heartbeats, watchStarted);
     }
 
     private static async Task<DateTimeOffset> MarkWatchStartedAsync(IAmazonDynamoDB dynamo, string tableName, DateTimeOffset now,

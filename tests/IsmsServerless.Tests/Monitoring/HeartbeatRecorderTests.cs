@@ -13,7 +13,7 @@ public sealed class HeartbeatRecorderTests(DynamoDbLocalFixture dynamo)
     private static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-03-01T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task<IReadOnlyList<HeartbeatItem>> HeartbeatsAsync(string table) =>
-        (await HeartbeatStep.ReadAsync(dynamo.Client, table, CancellationToken.None)).Heartbeats;
+        (await HeartbeatReader.ReadAsync(dynamo.Client, table)).Heartbeats;
 
     [Fact]
     public async Task Real_payloads_record_their_source_per_account_and_region()

@@ -50,7 +50,7 @@ public sealed class HeartbeatStepTests(DynamoDbLocalFixture dynamo)
         Assert.All(recorded, e => Assert.Equal(Outcome.Compliant, e.Outcome));
         // Config, CloudTrail and Inspector in the home scope; no sweep gap to judge yet.
         Assert.Equal(3, recorded.Count);
-        var (heartbeats, watchStarted) = await HeartbeatStep.ReadAsync(dynamo.Client, h.Table, CancellationToken.None);
+        var (heartbeats, watchStarted) = await HeartbeatReader.ReadAsync(dynamo.Client, h.Table);
         Assert.Equal(Start, watchStarted);
         Assert.Contains(heartbeats, b => b is { Source: HeartbeatSources.Sweep, AccountId: Account, Region: Region });
     }
