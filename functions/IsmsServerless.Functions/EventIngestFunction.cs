@@ -15,10 +15,10 @@ public sealed class EventIngestFunction
     {
         var payload = await FunctionHost.ReadAllAsync(input).ConfigureAwait(false);
         var context = FunctionHost.NewContext();
-        // First, so a source counts as alive even when its event then fails to evaluate; never throws.
-        await FunctionHost.Heartbeats.RecordAsync(payload).ConfigureAwait(false);
         // Store errors propagate: the invocation fails and EventBridge retries, then dead-letters the event.
         var result = await FunctionHost.Pipeline.ProcessAsync(payload, context).ConfigureAwait(false);
+        // The source spoke: reuses the pipeline's parse; at most one small write per source every few minutes; never throws.
+        await FunctionHost.Heartbeats.RecordAsync(result.Engine, payload).ConfigureAwait(false);
         var engine = result.Engine;
         var ledger = result.Ledger;
         Log.Info("event.ingested", ("adapter", engine.Adapter), ("source", engine.Source), ("detailType", engine.DetailType),

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using IsmsServerless.Engine;
 using IsmsServerless.Events;
 using IsmsServerless.Ingestion;
 using IsmsServerless.Ledger;
@@ -40,6 +41,19 @@ public sealed class HeartbeatRecorder(IAmazonDynamoDB dynamo, string tableName, 
             var region = inbound.Region ?? RegionOf(inbound);
             return await RecordAsync(inbound.Kind, inbound.Source, inbound.DetailType, account, region, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Records the heartbeat of an event the pipeline already parsed, without parsing it again: account and region
+    /// come from its first normalized input. Only payloads that yielded no input (heartbeat-only events such as
+    /// Config delivery status) are parsed here, and only when their source is watched.
+    /// </summary>
+    public async Task<bool> RecordAsync(EngineResult result, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        if (result.Kind is not { } kind || HeartbeatSources.Classify(kind, result.Source, result.DetailType) is null) return false;
+        return result.Inputs.Count > 0 && result.Inputs[0] is { } input
+            ? await RecordAsync(kind, result.Source, result.DetailType, input.AccountId, input.Region, cancellationToken).ConfigureAwait(false)
+            : await RecordAsync(payload, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records a heartbeat for an already-classified event (for pipelines that hold the <see cref="InboundEvent"/>).</summary>

@@ -56,6 +56,28 @@ public sealed class HeartbeatRecorderTests(DynamoDbLocalFixture dynamo)
     }
 
     [Fact]
+    public async Task The_pipelines_result_is_reused_and_events_without_inputs_fall_back_to_the_payload()
+    {
+        var table = await dynamo.NewTableAsync();
+        var recorder = new HeartbeatRecorder(dynamo.Client, table, new FakeTimeProvider(Now));
+        var engine = IsmsServerless.Engine.RuleEngine.CreateDefault();
+        var context = TestContexts.At("2026-03-01T12:00:00Z");
+
+        var cloudTrail = Fixtures.Shared("cloudtrail/eb-console-signin-root-success-nomfa.json");
+        Assert.True(await recorder.RecordAsync(engine.Adapt(cloudTrail, context), cloudTrail));
+        // No adapter for Inspector here: no inputs, so the recorder reads account and region from the envelope.
+        var inspector = Fixtures.Shared("patch/eb-inspector2-finding-ec2-package-vuln.json");
+        Assert.True(await recorder.RecordAsync(engine.Adapt(inspector, context), inspector));
+        var scheduled = Fixtures.Shared("scheduled/eventbridge-docs-scheduled-event.json");
+        Assert.False(await recorder.RecordAsync(engine.Adapt(scheduled, context), scheduled));
+
+        var items = await HeartbeatsAsync(table);
+        Assert.Contains(items, h => h is { Source: HeartbeatSources.CloudTrail, AccountId: "123456789012", Region: "us-east-1" });
+        Assert.Contains(items, h => h is { Source: HeartbeatSources.Inspector, AccountId: "123456789012", Region: "eu-central-1" });
+        Assert.Equal(2, items.Count);
+    }
+
+    [Fact]
     public async Task Unwatched_malformed_and_hostile_payloads_record_nothing()
     {
         var table = await dynamo.NewTableAsync();
