@@ -17,6 +17,8 @@ public sealed class EventIngestFunction
         var context = FunctionHost.NewContext();
         // Store errors propagate: the invocation fails and EventBridge retries, then dead-letters the event.
         var result = await FunctionHost.Pipeline.ProcessAsync(payload, context).ConfigureAwait(false);
+        // The source spoke: reuses the pipeline's parse; at most one small write per source every few minutes; never throws.
+        await FunctionHost.Heartbeats.RecordAsync(result.Engine, payload).ConfigureAwait(false);
         var engine = result.Engine;
         var ledger = result.Ledger;
         Log.Info("event.ingested", ("adapter", engine.Adapter), ("source", engine.Source), ("detailType", engine.DetailType),

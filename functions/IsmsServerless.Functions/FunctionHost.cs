@@ -1,5 +1,6 @@
 using Amazon.DynamoDBv2;
 using IsmsServerless.Engine;
+using IsmsServerless.Heartbeats;
 using IsmsServerless.Ledger;
 using IsmsServerless.Observability;
 using IsmsServerless.Pipeline;
@@ -28,6 +29,7 @@ public static class FunctionHost
     private static Lazy<IAmazonDynamoDB> _dynamo = new(CreateDynamoClient);
     private static Lazy<DynamoDbFindingLedger> _ledger = new(() => new DynamoDbFindingLedger(Dynamo, TableName, Settings));
     private static Lazy<IngestPipeline> _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger));
+    private static Lazy<HeartbeatRecorder> _heartbeats = new(CreateHeartbeatRecorder);
 
     static FunctionHost()
     {
@@ -50,6 +52,9 @@ public static class FunctionHost
     public static DynamoDbFindingLedger Ledger => _ledger.Value;
 
     public static IngestPipeline Pipeline => _pipeline.Value;
+
+    /// <summary>Records that a watched source (Config, CloudTrail, Inspector) spoke; silence becomes a finding in the sweep.</summary>
+    public static HeartbeatRecorder Heartbeats => _heartbeats.Value;
 
     public static SweepRunner Sweep { get; } = new(SweepSteps.DefaultSteps());
 
@@ -77,7 +82,10 @@ public static class FunctionHost
         _dynamo = new(CreateDynamoClient);
         _ledger = new(() => new DynamoDbFindingLedger(Dynamo, TableName, Settings));
         _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger));
+        _heartbeats = new(CreateHeartbeatRecorder);
     }
+
+    private static HeartbeatRecorder CreateHeartbeatRecorder() => new(Dynamo, TableName, Clock);
 
     private static AmazonDynamoDBClient CreateDynamoClient()
     {

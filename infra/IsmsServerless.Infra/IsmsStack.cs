@@ -1,5 +1,6 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.KMS;
+using Amazon.CDK.AWS.SNS.Subscriptions;
 using Constructs;
 using IsmsServerless.Infra.Constructs;
 
@@ -16,20 +17,30 @@ public sealed class IsmsStackProps : StackProps
 /// </summary>
 public sealed class IsmsStack : Stack
 {
+    /// <summary>The customer-managed key everything is encrypted with.</summary>
+    public Key DataKey { get; }
+
+    /// <summary>Register functions, dead-letter queues, stream consumers and pipes here (see <see cref="OperationalAlarms"/>).</summary>
+    public OperationalAlarms Alarms { get; }
+
     public IsmsStack(Construct scope, string id, IsmsStackProps props) : base(scope, id, props)
     {
         var config = props.Configuration;
 
-        var key = new Key(this, "DataKey", new KeyProps
+        var key = DataKey = new Key(this, "DataKey", new KeyProps
         {
             Description = "IsmsServerless: encrypts the findings ledger, alert topic, queues and logs",
             EnableKeyRotation = true,
             RemovalPolicy = RemovalPolicy.RETAIN,
         });
+        DataKeyPolicy.Apply(key);
 
         var functions = new IsmsFunctionFactory(config, key);
         var ledger = new FindingsLedger(this, "Ledger", new FindingsLedgerProps { EncryptionKey = key });
         var alerting = new Alerting(this, "Alerting", new AlertingProps { EncryptionKey = key, Ledger = ledger, Functions = functions });
+        SecureTransport.Enforce(alerting.Topic);
+        Alarms = new OperationalAlarms(this, "Alarms", new OperationalAlarmsProps { Topic = alerting.Topic });
+        Alarms.AlarmEveryFunction(this);
         var ingestion = new EventIngestion(this, "Ingestion", new EventIngestionProps
         {
             Functions = functions,
@@ -41,5 +52,33 @@ public sealed class IsmsStack : Stack
         _ = new DriftConfigRules(this, "DriftConfigRules");
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
         alerting.EnableDigest(ingestion.SweepFunction);
+        Alarms.AddFunction(ingestion.IngestFunction);
+        // The sweep's heartbeat and silence findings are keyed by the home account; Lambda only knows its region.
+        ingestion.SweepFunction.AddEnvironment("ISMS_ACCOUNT_ID", Account);
+        Alarms.AddScheduledFunction(ingestion.SweepFunction, Duration.Minutes(config.SweepIntervalMinutes), config.Settings.SweepMissedIntervals);
+        Alarms.AddDeadLetterQueue(ingestion.DeadLetterQueue);
+        _ = new HeartbeatSignals(this, "HeartbeatSignals", new HeartbeatSignalsProps
+        {
+            IngestFunction = ingestion.IngestFunction,
+            DeadLetterQueue = ingestion.DeadLetterQueue,
+        });
+        if (config.CreateConfigRecorder || config.CreateCloudTrail)
+        {
+            _ = new AccountBaseline(this, "Baseline", new AccountBaselineProps
+            {
+                EncryptionKey = key,
+                CreateConfigRecorder = config.CreateConfigRecorder,
+                CreateCloudTrail = config.CreateCloudTrail,
+            });
+        }
+        if (config.MultiAccount)
+        {
+            _ = new CentralEventBusAccess(this, "CentralBusAccess", new CentralEventBusAccessProps
+            {
+                OrganizationId = config.OrganizationId,
+                MemberAccountIds = config.MemberAccountIds,
+            });
+        }
+        if (config.GitHubOidc is { } oidc) _ = new GitHubOidcDeployRole(this, "GitHubDeploy", oidc);
     }
 }

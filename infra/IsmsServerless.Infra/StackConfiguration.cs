@@ -30,6 +30,30 @@ public sealed record StackConfiguration
     /// <summary>Name of the SSM SecureString holding the Slack incoming-webhook URL (never the URL itself). Context <c>slackWebhookParameter</c>.</summary>
     public string SlackWebhookParameter { get; init; } = "/isms/slack/webhook-url";
 
+    /// <summary>Create an AWS Config recorder, delivery channel and bucket (only when the account has none: one recorder per region).</summary>
+    public bool CreateConfigRecorder { get; init; }
+
+    /// <summary>Create a multi-region CloudTrail trail with log file validation into an encrypted bucket (when the account has none).</summary>
+    public bool CreateCloudTrail { get; init; }
+
+    /// <summary>AWS Organization whose accounts may put events on the central bus (o-...).</summary>
+    public string? OrganizationId { get; init; }
+
+    /// <summary>Member accounts allowed to put events on the central bus and that deploy the forwarder stack.</summary>
+    public IReadOnlyList<string> MemberAccountIds { get; init; } = [];
+
+    /// <summary>The account holding the central bus and the ledger; required for the forwarder stack.</summary>
+    public string? CentralAccountId { get; init; }
+
+    /// <summary>Region of the central bus; defaults to the region the forwarder is deployed in.</summary>
+    public string? CentralRegion { get; init; }
+
+    /// <summary>True when the organization or member accounts are configured: the central bus accepts their events and the forwarder stack is synthesized.</summary>
+    public bool MultiAccount => OrganizationId is not null || MemberAccountIds.Count > 0;
+
+    /// <summary>Optional GitHub Actions OIDC deploy role (context <c>githubOidc</c>); null when not requested.</summary>
+    public GitHubOidcOptions? GitHubOidc { get; init; }
+
     public static StackConfiguration FromContext(Node node)
     {
         var errors = new List<string>();
@@ -42,6 +66,44 @@ public sealed record StackConfiguration
             else errors.Add($"sweepIntervalMinutes must be a whole number of minutes from 1 to 1440, not '{sweep}'");
         }
         config = AlertContext.Apply(node, config, errors);
+        config = config with
+        {
+            CreateConfigRecorder = ContextFlag(node, "createConfigRecorder", errors),
+            CreateCloudTrail = ContextFlag(node, "createCloudTrail", errors),
+        };
+        if (node.TryGetContext("organizationId") is { } org && org.ToString() is { Length: > 0 } orgId)
+        {
+            if (System.Text.RegularExpressions.Regex.IsMatch(orgId, "^o-[a-z0-9]{10,32}$")) config = config with { OrganizationId = orgId };
+            else errors.Add($"organizationId must look like o-abcd123456, not '{orgId}'");
+        }
+        var members = ContextList(node, "memberAccountIds");
+        foreach (var account in members.Where(a => !IsAccountId(a))) errors.Add($"memberAccountIds has '{account}', which is not a 12-digit account id");
+        config = config with { MemberAccountIds = members.Distinct(StringComparer.Ordinal).ToList() };
+        if (node.TryGetContext("centralAccountId") is { } central && central.ToString() is { Length: > 0 } centralId)
+        {
+            if (IsAccountId(centralId)) config = config with { CentralAccountId = centralId };
+            else errors.Add($"centralAccountId must be a 12-digit account id, not '{centralId}'");
+        }
+        if (node.TryGetContext("centralRegion") is { } centralRegion && centralRegion.ToString() is { Length: > 0 } regionName)
+        {
+            if (System.Text.RegularExpressions.Regex.IsMatch(regionName, "^[a-z]{2}(-[a-z]+)+-\\d$")) config = config with { CentralRegion = regionName };
+            else errors.Add($"centralRegion must be a region name such as eu-west-1, not '{regionName}'");
+        }
+        if (config.MultiAccount && config.CentralAccountId is null)
+            errors.Add("centralAccountId is required when organizationId or memberAccountIds is set (the forwarder stack sends events to it)");
+        if (config.CentralAccountId is { } home && config.MemberAccountIds.Contains(home))
+            errors.Add($"memberAccountIds must not contain the central account {home}: it would forward events to itself in a loop");
+        if (node.TryGetContext("githubOidc") is { } oidc)
+        {
+            try
+            {
+                config = config with { GitHubOidc = GitHubOidcOptions.Parse(ToJson(oidc)) };
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidSettingsException)
+            {
+                errors.Add("githubOidc: " + ex.Message);
+            }
+        }
         var isms = node.TryGetContext("isms");
         if (isms is not null)
         {
@@ -60,7 +122,46 @@ public sealed record StackConfiguration
         }
         if (errors.Count > 0)
             throw new ArgumentException("Invalid cdk.json context:\n  - " + string.Join("\n  - ", errors));
-        return config;
+        return config with { Settings = Derive(config) };
+    }
+
+    /// <summary>
+    /// Settings the functions need that the stack already knows: the sweep interval (for the sweep-gap rule) and
+    /// the stack's rule name prefix (CloudFormation names rules <c>&lt;stack&gt;-&lt;id&gt;-&lt;hash&gt;</c>), unless set explicitly.
+    /// </summary>
+    private static IsmsSettings Derive(StackConfiguration config)
+    {
+        var settings = config.Settings with { SweepIntervalMinutes = config.SweepIntervalMinutes };
+        if (settings.OwnRuleNamePrefixes.SequenceEqual(IsmsSettings.Default.OwnRuleNamePrefixes, StringComparer.Ordinal))
+            settings = settings with { OwnRuleNamePrefixes = [config.StackName + "-"] };
+        return settings;
+    }
+
+    private static bool IsAccountId(string value) => value.Length == 12 && value.All(char.IsAsciiDigit);
+
+    /// <summary>A boolean from cdk.json (true/false) or the command line (-c flag=true).</summary>
+    private static bool ContextFlag(Node node, string key, List<string> errors)
+    {
+        var value = node.TryGetContext(key);
+        if (value is null) return false;
+        if (value is bool flag) return flag;
+        if (bool.TryParse(value.ToString(), out var parsed)) return parsed;
+        errors.Add($"{key} must be true or false, not '{value}'");
+        return false;
+    }
+
+    /// <summary>A list from cdk.json (array) or the command line (-c key=a,b or a JSON array).</summary>
+    private static List<string> ContextList(Node node, string key)
+    {
+        var value = node.TryGetContext(key);
+        return value switch
+        {
+            null => [],
+            string s when s.TrimStart().StartsWith('[') => JsonSerializer.Deserialize(s, InfraJsonContext.Default.ListString) ?? [],
+            string s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
+            System.Collections.IEnumerable list => list.Cast<object?>().Select(o => o?.ToString() ?? "").Where(o => o.Length > 0).ToList(),
+            _ => [value.ToString() ?? ""],
+        };
     }
 
     /// <summary>jsii hands context back as strings, numbers, arrays and dictionaries; re-serialize to parse it with the one settings parser.</summary>
@@ -83,6 +184,7 @@ public sealed record StackConfiguration
 [System.Text.Json.Serialization.JsonSerializable(typeof(object))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, object?>))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(List<object?>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<string>))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(string))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(bool))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(int))]

@@ -41,7 +41,11 @@ public sealed class RuleRegistry
         yield return new Rules.Drift.TrailBaselineRule();
 
         // monitoring
+        yield return new Rules.Monitoring.CloudTrailSilentRule();
+        yield return new Rules.Monitoring.ConfigRecorderSilentRule();
         yield return new Rules.Monitoring.ConsoleLoginWithoutMfaRule();
+        yield return new Rules.Monitoring.EventBridgeRuleDisabledRule();
+        yield return new Rules.Monitoring.InspectorSilentRule();
         yield return new Rules.Monitoring.RootUserActivityRule();
 
         // patch
@@ -50,6 +54,7 @@ public sealed class RuleRegistry
         yield return new Rules.Patch.MissingPatchRule();
         yield return new Rules.Patch.SsmPatchComplianceItemRule();
         yield return new Rules.Patch.StalePatchScanRule();
+        yield return new Rules.Monitoring.SweepNotRunRule();
     }
 
     /// <summary>

@@ -61,6 +61,24 @@ public sealed record IsmsSettings
     /// <summary>Public URL of the status page, used in alert links.</summary>
     public string StatusPageUrl { get; set; } = "http://127.0.0.1:8080";
 
+    /// <summary>Hours without any AWS Config event before the recorder counts as off (0 turns the check off).</summary>
+    public int ConfigSilenceHours { get; set; } = 24;
+
+    /// <summary>Hours without any CloudTrail event before CloudTrail counts as not logging (0 turns the check off).</summary>
+    public int CloudTrailSilenceHours { get; set; } = 24;
+
+    /// <summary>Days without any Inspector event before Inspector counts as disabled (0 turns the check off).</summary>
+    public int InspectorSilenceDays { get; set; } = 7;
+
+    /// <summary>Minutes between scheduled sweeps; the stack copies its <c>sweepIntervalMinutes</c> here.</summary>
+    public int SweepIntervalMinutes { get; set; } = 15;
+
+    /// <summary>Missed sweep intervals after which the sweep counts as not running (alarm and finding).</summary>
+    public int SweepMissedIntervals { get; set; } = 3;
+
+    /// <summary>Name prefixes of this deployment's own EventBridge rules; disabling or deleting one is a finding.</summary>
+    public IReadOnlyList<string> OwnRuleNamePrefixes { get; set; } = ["IsmsServerless-"];
+
     /// <summary>The remediation window for a severity, or null when the severity carries no deadline.</summary>
     public TimeSpan? SlaFor(Severity severity) =>
         SlaDays.TryGetValue(severity.ToWire(), out var days) && days > 0 ? TimeSpan.FromDays(days) : null;
@@ -89,6 +107,13 @@ public sealed record IsmsSettings
             if (string.IsNullOrWhiteSpace(ingress.GroupId) || !ingress.GroupId.StartsWith("sg-", StringComparison.Ordinal))
                 errors.Add($"approvedIngress groupId must be a security group id (sg-...), not '{ingress.GroupId}'");
         }
+        if (ConfigSilenceHours is < 0 or > 720) errors.Add($"configSilenceHours must be between 0 (off) and 720, not {ConfigSilenceHours}");
+        if (CloudTrailSilenceHours is < 0 or > 720) errors.Add($"cloudTrailSilenceHours must be between 0 (off) and 720, not {CloudTrailSilenceHours}");
+        if (InspectorSilenceDays is < 0 or > 90) errors.Add($"inspectorSilenceDays must be between 0 (off) and 90, not {InspectorSilenceDays}");
+        if (SweepIntervalMinutes is < 1 or > 1440) errors.Add($"sweepIntervalMinutes must be between 1 and 1440, not {SweepIntervalMinutes}");
+        if (SweepMissedIntervals is < 2 or > 100) errors.Add($"sweepMissedIntervals must be between 2 and 100, not {SweepMissedIntervals}");
+        if (OwnRuleNamePrefixes.Count == 0 || OwnRuleNamePrefixes.Any(p => string.IsNullOrWhiteSpace(p) || p.Length < 3))
+            errors.Add("ownRuleNamePrefixes must list at least one rule name prefix of 3 or more characters");
         foreach (var name in EmergencyRoleNames.Concat(PipelineRoleNames))
         {
             if (string.IsNullOrWhiteSpace(name) || name.Contains(':', StringComparison.Ordinal))
