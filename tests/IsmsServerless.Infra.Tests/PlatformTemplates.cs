@@ -21,7 +21,7 @@ public sealed class PlatformTemplates
         ["memberAccountIds"] = new[] { MemberAccount },
         ["centralAccountId"] = CentralAccount,
         ["alertEmails"] = new[] { "secops@example.com" },
-        ["slackWebhookParameter"] = "/isms/slack-webhook-url",
+        ["slackWebhookParameter"] = "/isms/slack/webhook-url",
         ["githubOidc"] = new Dictionary<string, object> { ["repository"] = "example-org/isms-serverless", ["branch"] = "main", ["environment"] = "production" },
     };
 
