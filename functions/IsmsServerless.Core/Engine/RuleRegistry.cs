@@ -36,8 +36,12 @@ public sealed class RuleRegistry
         yield return new Rules.Change.ReviewOverdueRule();
 
         // monitoring
+        yield return new Rules.Monitoring.ConfigRecorderStoppedRule();
         yield return new Rules.Monitoring.ConsoleLoginWithoutMfaRule();
+        yield return new Rules.Monitoring.ConsoleSignInFailureBurstRule();
+        yield return new Rules.Monitoring.IamAdminActionRule();
         yield return new Rules.Monitoring.RootUserActivityRule();
+        yield return new Rules.Monitoring.TrailTamperingRule();
     }
 
     /// <summary>

@@ -12,6 +12,13 @@ public sealed record CloudTrailInput : RuleInput
     /// <summary>EventBridge <c>detail-type</c> when it came through EventBridge, else null.</summary>
     public string? DetailType { get; init; }
 
+    /// <summary>
+    /// For a failed console sign-in in the store-backed pipeline: failures of the same user and the same source IP within
+    /// <see cref="Settings.IsmsSettings.FailedLoginWindowMinutes"/>, this one included (set by
+    /// <see cref="Monitoring.SignInFailureCounter"/>). Null in <c>./isms evaluate</c>, which keeps no state.
+    /// </summary>
+    public SignInFailureCounts? RecentSignInFailures { get; init; }
+
     public string EventName => Record.EventName ?? "";
     public string EventSource => Record.EventSource ?? "";
     public string IdentityType => Record.UserIdentity?.Type ?? "";
@@ -89,3 +96,6 @@ public sealed record CloudTrailInput : RuleInput
         return slash >= 0 && slash < arn.Length - 1 ? arn[(slash + 1)..] : null;
     }
 }
+
+/// <summary>Failed console sign-ins within the burst window, by the failing user and by the source IP.</summary>
+public sealed record SignInFailureCounts(int ByUser, int ByIp, int WindowMinutes);
