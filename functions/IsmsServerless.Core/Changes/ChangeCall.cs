@@ -73,15 +73,17 @@ public sealed record ChangeCall
     }
 
     /// <summary>
-    /// The session: temporary credentials (ASIA… key) plus the session's creation time identify one sign-in or one
-    /// AssumeRole. Long-term keys (AKIA…, CLI users) have no session, so their calls group per principal, key and UTC day.
+    /// The session: the principal (for a role session its ARN names the session) plus the session's creation time
+    /// identify one console sign-in or one AssumeRole. Not the access key: the console rotates a session's temporary
+    /// ASIA… key while the session lasts (real samples show two keys under one creationDate). Long-term keys (AKIA…,
+    /// CLI users) have no session, so their calls group per principal, key and UTC day.
     /// </summary>
     private static string SessionKeyOf(CloudTrailInput input, string? accessKey, DateTimeOffset? created, DateTimeOffset eventTime)
     {
         var identity = input.Record.UserIdentity;
         var principal = identity?.Arn ?? identity?.PrincipalId ?? input.Actor;
         if (created is { } c)
-            return $"session|{principal}|{accessKey ?? identity?.PrincipalId ?? ""}|{Timestamps.ToWire(c)}";
+            return $"session|{principal}|{Timestamps.ToWire(c)}";
         return $"day|{principal}|{accessKey ?? ""}|{eventTime.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
     }
 

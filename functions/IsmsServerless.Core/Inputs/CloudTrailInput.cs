@@ -30,8 +30,9 @@ public sealed record CloudTrailInput : RuleInput
     /// The call may change state. CloudTrail's <c>readOnly</c> is authoritative when present; old records lack it,
     /// so the verb decides: Describe/Get/List/Head/Lookup and friends are reads.
     /// </summary>
-    public bool Mutating => Record.ReadOnly switch
+    public bool Mutating => Record.ReadOnly?.Trim().ToLowerInvariant() switch
     {
+        // Tools that re-serialize records through Python write "True"/"False"; AWS writes JSON booleans.
         "true" => false,
         "false" => true,
         _ => !IsReadVerb(EventName),
