@@ -7,5 +7,8 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     ControlsCommand.Create(),
     ChangesCommand.Create(),
     ReviewCommand.Create(),
+    ReplayCommand.Create(),
+    SweepCommand.Create(),
+    FindingsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
