@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Amazon.Runtime;
+using Amazon.DynamoDBv2;
 using IsmsServerless.Changes;
 using IsmsServerless.Engine;
 using IsmsServerless.Settings;
@@ -8,8 +8,9 @@ using IsmsServerless.Settings;
 namespace IsmsServerless.Cli;
 
 /// <summary>
-/// <c>./isms changes [--pending]</c>: the change register as JSON Lines (one <see cref="ChangeView"/> a line), pending
-/// changes earliest due first, then (without <c>--pending</c>) reviewed ones, most recent first.
+/// <c>./isms changes [--pending]</c>: the change register as JSON Lines (one <see cref="ChangeView"/> a line): pending
+/// changes earliest due first, then (without <c>--pending</c>) reviewed ones, most recently reviewed first.
+/// Exit 0; 2 for bad settings; 3 when the store cannot be reached.
 /// </summary>
 internal static class ChangesCommand
 {
@@ -18,8 +19,7 @@ internal static class ChangesCommand
         var pending = new Option<bool>("--pending") { Description = "Only changes still awaiting review." };
         var limit = new Option<int>("--limit") { Description = "At most this many changes per list (1-1000).", DefaultValueFactory = _ => 200 };
         var endpoint = CliOptions.DynamoDbEndpoint();
-        endpoint.Description = "DynamoDB endpoint URL, e.g. http://127.0.0.1:8000 (DynamoDB Local). Default: AWS, default credentials.";
-        var table = ChangeStore.Table();
+        var table = StoreOptions.Table();
         var at = CliOptions.At();
         var config = CliOptions.Config();
         var command = new Command("changes", "List registered emergency and manual changes with their review deadlines (JSON Lines).")
@@ -38,26 +38,25 @@ internal static class ChangesCommand
                 await Console.Error.WriteLineAsync($"isms changes: {ex.Message}").ConfigureAwait(false);
                 return 2;
             }
-            try
-            {
-                var tableName = parse.GetValue(table)!;
-                using var dynamo = await ChangeStore.ConnectAsync(parse.GetValue(endpoint), tableName, cancellationToken).ConfigureAwait(false);
-                var register = new DynamoChangeRegister(dynamo, tableName, settings);
-                var service = new ChangeReviewService(register, null, RuleRegistry.CreateDefault(), settings, CliOptions.ClockFor(parse.GetValue(at)));
-                var max = Math.Clamp(parse.GetValue(limit), 1, 1000);
-                var summaries = (await service.ListPendingAsync(max, cancellationToken).ConfigureAwait(false)).ToList();
-                if (!parse.GetValue(pending)) summaries.AddRange(await service.ListReviewedAsync(max, cancellationToken).ConfigureAwait(false));
-                foreach (var summary in summaries)
-                    Console.Out.WriteLine(JsonSerializer.Serialize(ChangeView.From(summary), ChangeViewJsonContext.Default.ChangeView));
-                await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-                return 0;
-            }
-            catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or ArgumentException)
-            {
-                await Console.Error.WriteLineAsync($"isms changes: cannot read the change register: {ex.Message}").ConfigureAwait(false);
-                return 1;
-            }
+            var clock = CliOptions.ClockFor(parse.GetValue(at));
+            return await StoreCommand.WithStoreAsync("changes", parse.GetValue(endpoint), parse.GetValue(table), store =>
+                RunAsync(store.Client, store.TableName, settings, clock, parse.GetValue(pending), parse.GetValue(limit), Console.Out, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
         });
         return command;
+    }
+
+    internal static async Task<int> RunAsync(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings, TimeProvider clock, bool pendingOnly, int limit,
+        TextWriter output, CancellationToken cancellationToken = default)
+    {
+        var register = new DynamoChangeRegister(dynamo, tableName, settings);
+        var service = new ChangeReviewService(register, null, RuleRegistry.CreateDefault(), settings, clock);
+        var max = Math.Clamp(limit, 1, 1000);
+        var summaries = (await service.ListPendingAsync(max, cancellationToken).ConfigureAwait(false)).ToList();
+        if (!pendingOnly) summaries.AddRange(await service.ListReviewedAsync(max, cancellationToken).ConfigureAwait(false));
+        foreach (var summary in summaries)
+            await output.WriteLineAsync(JsonSerializer.Serialize(ChangeView.From(summary), ChangeViewJsonContext.Default.ChangeView)).ConfigureAwait(false);
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
     }
 }

@@ -1,16 +1,17 @@
 using System.CommandLine;
 using System.Text.Json;
-using Amazon.Runtime;
+using Amazon.DynamoDBv2;
 using IsmsServerless.Changes;
 using IsmsServerless.Engine;
+using IsmsServerless.Ledger;
 using IsmsServerless.Settings;
 
 namespace IsmsServerless.Cli;
 
 /// <summary>
-/// <c>./isms review &lt;changeId&gt; --reviewer R --verdict V [--ticket URL] [--note N]</c>: records a review. Exit 0 and
-/// the reviewed change as one JSON line; exit 1 with the reason on stderr when refused (four-eyes, already reviewed,
-/// not found, invalid ticket link); exit 2 for bad settings.
+/// <c>./isms review &lt;changeId&gt; --reviewer R --verdict V [--ticket URL] [--note N]</c>: records a review and resolves the
+/// change's overdue finding in the ledger. Exit 0 with the reviewed change as one JSON line; 1 with the reason on stderr
+/// when refused (four-eyes, already reviewed, not found, invalid input); 2 for bad settings; 3 when the store fails.
 /// </summary>
 internal static class ReviewCommand
 {
@@ -22,8 +23,7 @@ internal static class ReviewCommand
         var ticket = new Option<string?>("--ticket") { Description = "https:// link to the ticket documenting the change (required unless approved)." };
         var note = new Option<string?>("--note") { Description = "Free text for the audit record." };
         var endpoint = CliOptions.DynamoDbEndpoint();
-        endpoint.Description = "DynamoDB endpoint URL, e.g. http://127.0.0.1:8000 (DynamoDB Local). Default: AWS, default credentials.";
-        var table = ChangeStore.Table();
+        var table = StoreOptions.Table();
         var at = CliOptions.At();
         var config = CliOptions.Config();
         var command = new Command("review", "Review a registered change (four-eyes: not by the person who made it).")
@@ -42,32 +42,32 @@ internal static class ReviewCommand
                 await Console.Error.WriteLineAsync($"isms review: {ex.Message}").ConfigureAwait(false);
                 return 2;
             }
-            try
-            {
-                var tableName = parse.GetValue(table)!;
-                using var dynamo = await ChangeStore.ConnectAsync(parse.GetValue(endpoint), tableName, cancellationToken).ConfigureAwait(false);
-                var register = new DynamoChangeRegister(dynamo, tableName, settings);
-                var clock = CliOptions.ClockFor(parse.GetValue(at));
-                var ledger = CliLedger.Create(dynamo, tableName, settings, clock);
-                var service = new ChangeReviewService(register, ledger, RuleRegistry.CreateDefault(), settings, clock);
-                var reviewed = await service.ReviewAsync(new ReviewRequest(
-                    parse.GetValue(changeId) ?? "", parse.GetValue(reviewer) ?? "", parse.GetValue(verdict) ?? "",
-                    parse.GetValue(ticket), parse.GetValue(note)), cancellationToken).ConfigureAwait(false);
-                Console.Out.WriteLine(JsonSerializer.Serialize(ChangeView.From(service.Summarize(reviewed)), ChangeViewJsonContext.Default.ChangeView));
-                await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-                return 0;
-            }
-            catch (ChangeReviewException ex)
-            {
-                await Console.Error.WriteLineAsync($"isms review: refused ({ex.Error}): {ex.Message}").ConfigureAwait(false);
-                return 1;
-            }
-            catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or ArgumentException)
-            {
-                await Console.Error.WriteLineAsync($"isms review: cannot reach the change register: {ex.Message}").ConfigureAwait(false);
-                return 1;
-            }
+            var request = new ReviewRequest(parse.GetValue(changeId) ?? "", parse.GetValue(reviewer) ?? "", parse.GetValue(verdict) ?? "",
+                parse.GetValue(ticket), parse.GetValue(note));
+            var clock = CliOptions.ClockFor(parse.GetValue(at));
+            return await StoreCommand.WithStoreAsync("review", parse.GetValue(endpoint), parse.GetValue(table), store =>
+                RunAsync(store.Client, store.TableName, settings, clock, request, Console.Out, Console.Error, cancellationToken), cancellationToken).ConfigureAwait(false);
         });
         return command;
+    }
+
+    internal static async Task<int> RunAsync(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings, TimeProvider clock, ReviewRequest request,
+        TextWriter output, TextWriter errors, CancellationToken cancellationToken = default)
+    {
+        var register = new DynamoChangeRegister(dynamo, tableName, settings);
+        var ledger = new DynamoDbFindingLedger(dynamo, tableName, settings);
+        var service = new ChangeReviewService(register, ledger, RuleRegistry.CreateDefault(), settings, clock);
+        try
+        {
+            var reviewed = await service.ReviewAsync(request, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync(JsonSerializer.Serialize(ChangeView.From(service.Summarize(reviewed)), ChangeViewJsonContext.Default.ChangeView)).ConfigureAwait(false);
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
+        catch (ChangeReviewException ex)
+        {
+            await errors.WriteLineAsync($"isms review: refused ({ex.Error}): {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
     }
 }

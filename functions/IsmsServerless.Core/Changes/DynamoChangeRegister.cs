@@ -160,7 +160,13 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         {
             items.Add(new TransactWriteItem
             {
-                Put = new Put { TableName = tableName, Item = AlertItem(alert), ConditionExpression = "attribute_not_exists(PK)" },
+                // The ledger's own outbox item shape, so alert delivery sends reminders like any other alert.
+                Put = new Put
+                {
+                    TableName = tableName,
+                    Item = LedgerItems.AlertItem(alert, (Timestamps.ParseOrNull(alert.CreatedAt) ?? DateTimeOffset.UnixEpoch).AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
+                    ConditionExpression = "attribute_not_exists(PK)",
+                },
             });
         }
         try
@@ -259,7 +265,8 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         if (_deadline.NextTimer(r) is { } timer)
         {
             item[LedgerSchema.Gsi4PartitionKey] = S(TimerPartition);
-            item[LedgerSchema.Gsi4SortKey] = S(Timestamps.ToWire(timer) + "#" + r.ChangeId);
+            // Rounded up: a timer stored at millisecond precision must never fire before its instant.
+            item[LedgerSchema.Gsi4SortKey] = S(Timestamps.ToWire(LedgerKeys.CeilingToMillisecond(timer)) + "#" + r.ChangeId);
         }
         return item;
     }
@@ -325,40 +332,6 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             ["resources"] = L(call.Resources),
         };
         Optional(item, "sourceIp", call.SourceIp);
-        return item;
-    }
-
-    /// <summary>
-    /// An outbox alert item (<c>entityType = ALERT</c>, attributes named as <see cref="AlertRecord"/>'s camelCase
-    /// properties, all strings), so alert delivery treats change reminders like the ledger's own alerts.
-    /// </summary>
-    private static Dictionary<string, AttributeValue> AlertItem(AlertRecord alert)
-    {
-        var item = new Dictionary<string, AttributeValue>
-        {
-            [LedgerSchema.PartitionKey] = S("ALERT#" + alert.AlertId),
-            [LedgerSchema.SortKey] = S("ALERT"),
-            [LedgerSchema.EntityType] = S("ALERT"),
-            ["alertId"] = S(alert.AlertId),
-            ["kind"] = S(alert.Kind),
-            ["findingId"] = S(alert.FindingId),
-            ["ruleId"] = S(alert.RuleId),
-            ["title"] = S(alert.Title),
-            ["severity"] = S(alert.Severity),
-            ["category"] = S(alert.Category),
-            ["resourceId"] = S(alert.ResourceId),
-            ["resourceType"] = S(alert.ResourceType),
-            ["accountId"] = S(alert.AccountId),
-            ["region"] = S(alert.Region),
-            ["policyClause"] = S(alert.PolicyClause),
-            ["controls"] = S(alert.Controls),
-            ["remediation"] = S(alert.Remediation),
-            ["message"] = S(alert.Message),
-            ["statusUrl"] = S(alert.StatusUrl),
-            ["createdAt"] = S(alert.CreatedAt),
-        };
-        Optional(item, "dueAt", alert.DueAt);
-        Optional(item, "slaState", alert.SlaState);
         return item;
     }
 
