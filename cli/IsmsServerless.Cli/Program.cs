@@ -4,11 +4,11 @@ using IsmsServerless.Cli;
 var root = new RootCommand("IsmsServerless: ISMS operations-security policy enforcement on AWS, run locally.")
 {
     EvaluateCommand.Create(),
-    ControlsCommand.Create(),
-    ChangesCommand.Create(),
-    ReviewCommand.Create(),
     ReplayCommand.Create(),
     SweepCommand.Create(),
     FindingsCommand.Create(),
+    ControlsCommand.Create(),
+    ChangesCommand.Create(),
+    ReviewCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
