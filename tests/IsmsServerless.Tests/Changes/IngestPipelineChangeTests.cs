@@ -31,6 +31,17 @@ public sealed class IngestPipelineChangeTests(DynamoDbLocalFixture dynamo)
         var change = Assert.Single((await register.QueryPendingAsync(10)).Items);
         Assert.Equal(5, change.CallCount);
         Assert.Equal(ChangeTestData.ThienFirstCall, change.FirstCallAt);
+
+        // The ledger holds the change as one open item without a deadline of its own; the review resolves it.
+        var ledgerItemId = FindingIdentity.Compute("change.manual-console-change", change.AccountId, change.Region, change.ChangeId, "");
+        var item = (await pipeline.Ledger.GetAsync(ledgerItemId))!;
+        Assert.Equal(FindingStatus.Open, item.Status);
+        Assert.Null(item.DueAt);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(ChangeTestData.ThienFirstCall.AddHours(2));
+        var service = new ChangeReviewService(register, pipeline.Ledger, RuleRegistry.CreateDefault(), IsmsSettings.Default, clock);
+        var reviewed = await service.ReviewAsync(new ReviewRequest(change.ChangeId, "alice", "approved", "https://jira.example/browse/OPS-3"));
+        Assert.True(reviewed.FindingResolved);
+        Assert.Equal(FindingStatus.Resolved, (await pipeline.Ledger.GetAsync(ledgerItemId))!.Status);
     }
 
     /// <summary>The AWS docs' failed IAM-user sign-in, with eventID/eventTime varied per attempt (EDITED in memory only).</summary>
