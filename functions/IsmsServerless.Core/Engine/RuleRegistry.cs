@@ -40,21 +40,31 @@ public sealed class RuleRegistry
         yield return new Rules.Drift.SecurityGroupBaselineRule();
         yield return new Rules.Drift.TrailBaselineRule();
 
-        // monitoring
-        yield return new Rules.Monitoring.CloudTrailSilentRule();
-        yield return new Rules.Monitoring.ConfigRecorderSilentRule();
-        yield return new Rules.Monitoring.ConsoleLoginWithoutMfaRule();
-        yield return new Rules.Monitoring.EventBridgeRuleDisabledRule();
-        yield return new Rules.Monitoring.InspectorSilentRule();
-        yield return new Rules.Monitoring.RootUserActivityRule();
-
         // patch
         yield return new Rules.Patch.InspectorVulnerabilityRule();
         yield return new Rules.Patch.InstancePatchComplianceRule();
         yield return new Rules.Patch.MissingPatchRule();
         yield return new Rules.Patch.SsmPatchComplianceItemRule();
         yield return new Rules.Patch.StalePatchScanRule();
+
+        // change
+        yield return new Rules.Change.EmergencyRoleChangeRule();
+        yield return new Rules.Change.ManualConsoleChangeRule();
+        yield return new Rules.Change.OutOfPipelineChangeRule();
+        yield return new Rules.Change.ReviewOverdueRule();
+
+        // monitoring
+        yield return new Rules.Monitoring.CloudTrailSilentRule();
+        yield return new Rules.Monitoring.ConfigRecorderSilentRule();
+        yield return new Rules.Monitoring.ConfigRecorderStoppedRule();
+        yield return new Rules.Monitoring.ConsoleLoginWithoutMfaRule();
+        yield return new Rules.Monitoring.ConsoleSignInFailureBurstRule();
+        yield return new Rules.Monitoring.EventBridgeRuleDisabledRule();
+        yield return new Rules.Monitoring.IamAdminActionRule();
+        yield return new Rules.Monitoring.InspectorSilentRule();
+        yield return new Rules.Monitoring.RootUserActivityRule();
         yield return new Rules.Monitoring.SweepNotRunRule();
+        yield return new Rules.Monitoring.TrailTamperingRule();
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ public static class SweepSteps
     [
         new LedgerTimersStep(),
         HeartbeatStep.FromEnvironment(Engine.RuleRegistry.CreateDefault()),
-        // Other areas' steps go here (review deadlines, drift re-check, patch silence, heartbeats, digest).
+        new Changes.ChangeReviewDeadlineStep(Engine.RuleRegistry.CreateDefault()),
         new Drift.DriftRecheckStep(),
         .. Patch.SsmPatchSweepStep.FromEnvironmentIfConfigured(),
         new TrendSnapshotStep(),
