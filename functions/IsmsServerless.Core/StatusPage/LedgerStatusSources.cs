@@ -31,17 +31,17 @@ public sealed class LedgerPagingOverview(IFindingLedger ledger) : IStatusOvervie
             [.. controls.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Value.ToCounts(c.Key))]);
     }
 
-    public async Task<IReadOnlyList<TrendPoint>> GetTrendAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TrendDay>> GetTrendAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
         // Without the ledger's daily snapshots, open-at-end-of-day is reconstructed from first-seen of live findings:
         // findings resolved since then are missing, so the past is undercounted. Replaced by the ledger's trend.
         var firstSeen = new List<DateTimeOffset>();
         await foreach (var f in LiveFindingsAsync(cancellationToken).ConfigureAwait(false)) firstSeen.Add(f.FirstSeenAt);
-        var points = new List<TrendPoint>();
+        var points = new List<TrendDay>();
         for (var day = from; day <= to; day = day.AddDays(1))
         {
             var end = new DateTimeOffset(day.ToDateTime(TimeOnly.MaxValue), TimeSpan.Zero);
-            points.Add(new TrendPoint(day, firstSeen.Count(s => s <= end)));
+            points.Add(new TrendDay(day, firstSeen.Count(s => s <= end)));
         }
         return points;
     }
@@ -80,7 +80,7 @@ public sealed class LedgerPagingOverview(IFindingLedger ledger) : IStatusOvervie
             }
         }
 
-        public StatusCounts ToCounts(string key) => new(key, _open, _acknowledged, _suppressed, _atRisk, _breached);
+        public CountsRow ToCounts(string key) => new(key, _open, _acknowledged, _suppressed, _atRisk, _breached);
     }
 }
 

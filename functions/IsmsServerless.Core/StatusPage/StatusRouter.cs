@@ -164,7 +164,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         }));
     }
 
-    private static void WriteCounts(Utf8JsonWriter w, string name, IReadOnlyList<StatusCounts> counts)
+    private static void WriteCounts(Utf8JsonWriter w, string name, IReadOnlyList<CountsRow> counts)
     {
         w.WriteStartArray(name);
         foreach (var c in counts)

@@ -3,20 +3,20 @@ using IsmsServerless.Ledger;
 namespace IsmsServerless.StatusPage;
 
 /// <summary>Finding counts for one area (drift, patch, change, monitoring) or one control.</summary>
-public sealed record StatusCounts(string Key, int Open, int Acknowledged, int Suppressed, int AtRisk, int Breached);
+public sealed record CountsRow(string Key, int Open, int Acknowledged, int Suppressed, int AtRisk, int Breached);
 
 /// <summary>The overview: counts per area and per control (ISO 27001:2022 and SOC 2).</summary>
-public sealed record StatusOverview(IReadOnlyList<StatusCounts> Areas, IReadOnlyList<StatusCounts> Controls);
+public sealed record StatusOverview(IReadOnlyList<CountsRow> Areas, IReadOnlyList<CountsRow> Controls);
 
 /// <summary>Open (not resolved) findings at the end of one UTC day.</summary>
-public sealed record TrendPoint(DateOnly Day, int Open);
+public sealed record TrendDay(DateOnly Day, int Open);
 
 /// <summary>Aggregates the page shows: served by the ledger's counters (one Query each) once the ledger has them.</summary>
 public interface IStatusOverviewSource
 {
     Task<StatusOverview> GetOverviewAsync(DateTimeOffset now, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<TrendPoint>> GetTrendAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken);
+    Task<IReadOnlyList<TrendDay>> GetTrendAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken);
 }
 
 /// <summary>An emergency or manual change that must be reviewed by someone other than who made it.</summary>
