@@ -38,5 +38,9 @@ public sealed class IsmsStack : Stack
             EncryptionKey = key,
             SweepInterval = Duration.Minutes(config.SweepIntervalMinutes),
         });
+        _ = new StatusPageApp(this, "StatusPage", new StatusPageAppProps
+        {
+            Functions = functions, Ledger = ledger, EncryptionKey = key, DomainPrefix = config.StatusPageDomainPrefix,
+        });
     }
 }

@@ -21,6 +21,9 @@ public sealed record StackConfiguration
     /// <summary>Rate of the scheduled sweep (SLA escalation, waiver expiry, review deadlines, heartbeats).</summary>
     public int SweepIntervalMinutes { get; init; } = 15;
 
+    /// <summary>Cognito hosted UI prefix for the status page sign-in (globally unique in the region; lower-case, digits, hyphens).</summary>
+    public string StatusPageDomainPrefix { get; init; } = "isms-status";
+
     public static StackConfiguration FromContext(Node node)
     {
         var errors = new List<string>();
@@ -31,6 +34,13 @@ public sealed record StackConfiguration
         {
             if (int.TryParse(sweep.ToString(), out var minutes) && minutes is >= 1 and <= 1440) config = config with { SweepIntervalMinutes = minutes };
             else errors.Add($"sweepIntervalMinutes must be a whole number of minutes from 1 to 1440, not '{sweep}'");
+        }
+        if (node.TryGetContext("statusPageDomainPrefix") is string prefix && prefix.Length > 0)
+        {
+            if (System.Text.RegularExpressions.Regex.IsMatch(prefix, "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$") && !prefix.Contains("aws", StringComparison.Ordinal)
+                && !prefix.Contains("amazon", StringComparison.Ordinal) && !prefix.Contains("cognito", StringComparison.Ordinal))
+                config = config with { StatusPageDomainPrefix = prefix };
+            else errors.Add($"statusPageDomainPrefix must be lower-case letters, digits and hyphens without aws/amazon/cognito, not '{prefix}'");
         }
         var isms = node.TryGetContext("isms");
         if (isms is not null)
