@@ -3,6 +3,17 @@ using Amazon.CDK.Assertions;
 
 namespace IsmsServerless.Infra.Tests;
 
+/// <summary>
+/// Runs alone: two classes synthesizing in parallel start two jsii runtimes that unpack the same assemblies at once
+/// ("zlib: unexpected end of file").
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StatusPageSynthCollection
+{
+    public const string Name = "Status page synth (serial)";
+}
+
+[Collection(StatusPageSynthCollection.Name)]
 public sealed class StatusPageStackTests(StackTemplate stack) : IClassFixture<StackTemplate>
 {
     private readonly Template _template = stack.Template;
