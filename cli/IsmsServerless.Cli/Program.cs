@@ -4,5 +4,6 @@ using IsmsServerless.Cli;
 var root = new RootCommand("IsmsServerless: ISMS operations-security policy enforcement on AWS, run locally.")
 {
     EvaluateCommand.Create(),
+    ServeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

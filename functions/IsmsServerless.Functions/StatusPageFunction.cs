@@ -53,15 +53,8 @@ public sealed class StatusPageFunction
             PublicScheme = "https",
             HostedUi = new Uri(FunctionHost.RequiredEnvironment("STATUS_HOSTED_UI")),
         };
-        var ledger = StatusPageLedger.Create(new AmazonDynamoDBClient(), FunctionHost.RequiredEnvironment("TABLE_NAME"), FunctionHost.Settings);
+        var ledger = StatusPageComposition.CreateLedger(new AmazonDynamoDBClient(), FunctionHost.RequiredEnvironment("TABLE_NAME"), FunctionHost.Settings);
         var keys = new JwksKeySource(new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, auth.JwksUri, FunctionHost.Clock);
         return new StatusRouter(StatusPageComposition.Services(ledger), options, new TokenValidator(auth, keys, FunctionHost.Clock), FunctionHost.Clock);
     }
-}
-
-/// <summary>The ledger implementation the status page runs on (the ledger branch's DynamoDB ledger).</summary>
-internal static class StatusPageLedger
-{
-    public static IFindingLedger Create(IAmazonDynamoDB dynamo, string tableName, Settings.IsmsSettings settings) =>
-        throw new NotSupportedException($"the DynamoDB ledger is not merged into this branch yet (table {tableName}, {dynamo.GetType().Name}, {settings.Environment})");
 }

@@ -1,4 +1,6 @@
+using Amazon.DynamoDBv2;
 using IsmsServerless.Ledger;
+using IsmsServerless.Settings;
 
 namespace IsmsServerless.StatusPage;
 
@@ -12,4 +14,8 @@ public static class StatusPageComposition
         Changes = new LedgerChangeReviewQueue(ledger),
         Baselines = null,
     };
+
+    /// <summary>The ledger implementation the status page runs on (the ledger branch's DynamoDB ledger).</summary>
+    public static IFindingLedger CreateLedger(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings) =>
+        throw new NotSupportedException($"the DynamoDB ledger is not merged into this branch yet (table {tableName}, {dynamo.GetType().Name}, {settings.Environment})");
 }
