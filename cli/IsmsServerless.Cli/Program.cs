@@ -5,5 +5,6 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
 {
     EvaluateCommand.Create(),
     ServeCommand.Create(),
+    ControlsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
