@@ -6,5 +6,8 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     EvaluateCommand.Create(),
     ServeCommand.Create(),
     ControlsCommand.Create(),
+    ReplayCommand.Create(),
+    SweepCommand.Create(),
+    FindingsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
