@@ -6,6 +6,8 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     EvaluateCommand.Create(),
     ServeCommand.Create(),
     ControlsCommand.Create(),
+    ChangesCommand.Create(),
+    ReviewCommand.Create(),
     ReplayCommand.Create(),
     SweepCommand.Create(),
     FindingsCommand.Create(),

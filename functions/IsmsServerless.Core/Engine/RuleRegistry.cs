@@ -29,9 +29,19 @@ public sealed class RuleRegistry
     /// <summary>The registry's rule list. Grouped by area; keep each group sorted by id.</summary>
     public static IEnumerable<IRule> DefaultRules()
     {
+        // change
+        yield return new Rules.Change.EmergencyRoleChangeRule();
+        yield return new Rules.Change.ManualConsoleChangeRule();
+        yield return new Rules.Change.OutOfPipelineChangeRule();
+        yield return new Rules.Change.ReviewOverdueRule();
+
         // monitoring
+        yield return new Rules.Monitoring.ConfigRecorderStoppedRule();
         yield return new Rules.Monitoring.ConsoleLoginWithoutMfaRule();
+        yield return new Rules.Monitoring.ConsoleSignInFailureBurstRule();
+        yield return new Rules.Monitoring.IamAdminActionRule();
         yield return new Rules.Monitoring.RootUserActivityRule();
+        yield return new Rules.Monitoring.TrailTamperingRule();
     }
 
     /// <summary>

@@ -15,6 +15,10 @@ public static class InputEnrichers
         ArgumentException.ThrowIfNullOrEmpty(tableName);
         return
         [
+            // change: register emergency / manual / out-of-pipeline calls, grouped by session
+            new Changes.ChangeRegisterEnricher(dynamo, tableName),
+            // monitoring: failed console sign-in counts for the burst rule
+            new Monitoring.SignInFailureCounter(dynamo, tableName),
         ];
     }
 }
