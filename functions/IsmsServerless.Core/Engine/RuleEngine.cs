@@ -43,6 +43,7 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     public static IReadOnlyList<IEventAdapter> DefaultAdapters() =>
     [
         new CloudTrailAdapter(),
+        new ConfigAdapter(),
     ];
 
     /// <summary>Evaluates one payload. Never throws for bad input: the result carries the rejection.</summary>

@@ -35,6 +35,17 @@ public sealed class RuleRegistry
         yield return new Rules.Change.OutOfPipelineChangeRule();
         yield return new Rules.Change.ReviewOverdueRule();
 
+        // drift
+        yield return new Rules.Drift.ApprovedSnapshotDriftRule();
+        yield return new Rules.Drift.DynamodbTableBaselineRule();
+        yield return new Rules.Drift.EbsVolumeBaselineRule();
+        yield return new Rules.Drift.IamUserBaselineRule();
+        yield return new Rules.Drift.ManagedConfigRuleComplianceRule();
+        yield return new Rules.Drift.RdsInstanceBaselineRule();
+        yield return new Rules.Drift.S3BucketBaselineRule();
+        yield return new Rules.Drift.SecurityGroupBaselineRule();
+        yield return new Rules.Drift.TrailBaselineRule();
+
         // monitoring
         yield return new Rules.Monitoring.ConfigRecorderStoppedRule();
         yield return new Rules.Monitoring.ConsoleLoginWithoutMfaRule();
