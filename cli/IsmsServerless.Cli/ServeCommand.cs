@@ -64,8 +64,10 @@ internal static class ServeCommand
             {
                 var tableName = parse.GetValue(table) ?? DefaultTable;
                 await LedgerTable.CreateIfMissingAsync(dynamo, tableName, cancellationToken).ConfigureAwait(false);
-                var ledger = StatusPageComposition.CreateLedger(dynamo, tableName, settings);
-                await using var server = await StatusServer.StartAsync(StatusPageComposition.Services(ledger), chosenPort, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                var services = StatusPageComposition.Create(dynamo, tableName, settings, TimeProvider.System);
+                // The deployed sweep writes the daily trend snapshot; locally, serve writes today's on start.
+                await services.Ledger.WriteTrendSnapshotAsync(TimeProvider.System.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await using var server = await StatusServer.StartAsync(services, chosenPort, TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 Console.Error.WriteLine($"isms serve: status page at {server.Url} (table {tableName}); sign in with any name, Ctrl+C to stop");
                 try
                 {

@@ -1,7 +1,6 @@
 using System.Text;
 using Amazon.DynamoDBv2;
 using IsmsServerless.Functions.StatusPage;
-using IsmsServerless.Ledger;
 using IsmsServerless.Observability;
 using IsmsServerless.StatusPage;
 using IsmsServerless.StatusPage.Auth;
@@ -53,8 +52,8 @@ public sealed class StatusPageFunction
             PublicScheme = "https",
             HostedUi = new Uri(FunctionHost.RequiredEnvironment("STATUS_HOSTED_UI")),
         };
-        var ledger = StatusPageComposition.CreateLedger(new AmazonDynamoDBClient(), FunctionHost.RequiredEnvironment("TABLE_NAME"), FunctionHost.Settings);
+        var services = StatusPageComposition.Create(new AmazonDynamoDBClient(), FunctionHost.RequiredEnvironment("TABLE_NAME"), FunctionHost.Settings, FunctionHost.Clock);
         var keys = new JwksKeySource(new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, auth.JwksUri, FunctionHost.Clock);
-        return new StatusRouter(StatusPageComposition.Services(ledger), options, new TokenValidator(auth, keys, FunctionHost.Clock), FunctionHost.Clock);
+        return new StatusRouter(services, options, new TokenValidator(auth, keys, FunctionHost.Clock), FunctionHost.Clock);
     }
 }

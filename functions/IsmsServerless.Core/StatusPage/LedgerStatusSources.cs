@@ -1,124 +1,92 @@
+using IsmsServerless.Changes;
 using IsmsServerless.Ledger;
 using IsmsServerless.Model;
+using IsmsServerless.Observability;
 
 namespace IsmsServerless.StatusPage;
 
-/// <summary>
-/// Overview and trend computed from the ledger's status queries. Correct, but it pages through every non-resolved
-/// finding (one Query per 1 MB page), so it costs more than one Query on a big table: it is the stand-in until the
-/// ledger's maintained counters are wired (see docs/benchmarks.md, "Status page").
-/// </summary>
-public sealed class LedgerPagingOverview(IFindingLedger ledger) : IStatusOverviewSource
+/// <summary>Overview and trend from the ledger's counter items and daily snapshots: one Query each, whatever the table size.</summary>
+public sealed class LedgerCountersOverview(IFindingLedger ledger) : IStatusOverviewSource
 {
-    private static readonly FindingStatus[] Live = [FindingStatus.Open, FindingStatus.Acknowledged, FindingStatus.Suppressed];
-
-    public async Task<StatusOverview> GetOverviewAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<StatusOverview> GetOverviewAsync(CancellationToken cancellationToken)
     {
-        var areas = new Dictionary<string, Counter>(StringComparer.Ordinal);
-        foreach (var category in Enum.GetValues<Category>()) areas[category.ToWire()] = new Counter();
-        var controls = new Dictionary<string, Counter>(StringComparer.Ordinal);
-        await foreach (var f in LiveFindingsAsync(cancellationToken).ConfigureAwait(false))
-        {
-            areas[f.Category.ToWire()].Add(f, now);
-            foreach (var control in f.Controls)
-            {
-                if (!controls.TryGetValue(control, out var c)) controls[control] = c = new Counter();
-                c.Add(f, now);
-            }
-        }
-        return new StatusOverview(
-            [.. areas.Select(a => a.Value.ToCounts(a.Key))],
-            [.. controls.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Value.ToCounts(c.Key))]);
+        var overview = await ledger.GetOverviewAsync(cancellationToken).ConfigureAwait(false);
+        var areas = Enum.GetValues<Category>()
+            .Select(c => Row(c.ToWire(), overview.ByCategory.TryGetValue(c.ToWire(), out var counts) ? counts : Ledger.StatusCounts.Zero))
+            .ToList();
+        var controls = overview.ByControl
+            .Where(c => c.Value.Active + c.Value.Suppressed > 0)
+            .OrderBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => Row(c.Key, c.Value))
+            .ToList();
+        return new StatusOverview(areas, controls);
     }
 
     public async Task<IReadOnlyList<TrendDay>> GetTrendAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
-        // Without the ledger's daily snapshots, open-at-end-of-day is reconstructed from first-seen of live findings:
-        // findings resolved since then are missing, so the past is undercounted. Replaced by the ledger's trend.
-        var firstSeen = new List<DateTimeOffset>();
-        await foreach (var f in LiveFindingsAsync(cancellationToken).ConfigureAwait(false)) firstSeen.Add(f.FirstSeenAt);
-        var points = new List<TrendDay>();
-        for (var day = from; day <= to; day = day.AddDays(1))
-        {
-            var end = new DateTimeOffset(day.ToDateTime(TimeOnly.MaxValue), TimeSpan.Zero);
-            points.Add(new TrendDay(day, firstSeen.Count(s => s <= end)));
-        }
-        return points;
+        var points = await ledger.GetTrendAsync(from, to, cancellationToken).ConfigureAwait(false);
+        return [.. points.Select(p => new TrendDay(p.Day, p.Total.Active))];
     }
 
-    private async IAsyncEnumerable<FindingRecord> LiveFindingsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        foreach (var status in Live)
-        {
-            string? cursor = null;
-            do
-            {
-                var page = await ledger.QueryByStatusAsync(status, 1000, cursor, cancellationToken).ConfigureAwait(false);
-                foreach (var f in page.Items) yield return f;
-                cursor = page.NextCursor;
-            }
-            while (cursor is not null);
-        }
-    }
-
-    private sealed class Counter
-    {
-        private int _open, _acknowledged, _suppressed, _atRisk, _breached;
-
-        public void Add(FindingRecord f, DateTimeOffset now)
-        {
-            switch (f.Status)
-            {
-                case FindingStatus.Open: _open++; break;
-                case FindingStatus.Acknowledged: _acknowledged++; break;
-                case FindingStatus.Suppressed: _suppressed++; break;
-            }
-            switch (StatusSla.Current(f, now))
-            {
-                case SlaState.AtRisk: _atRisk++; break;
-                case SlaState.Breached: _breached++; break;
-            }
-        }
-
-        public CountsRow ToCounts(string key) => new(key, _open, _acknowledged, _suppressed, _atRisk, _breached);
-    }
+    private static CountsRow Row(string key, Ledger.StatusCounts c) => new(key, c.Open, c.Acknowledged, c.Suppressed, c.AtRisk, c.Breached);
 }
 
 /// <summary>
-/// Change reviews on the ledger alone, the stand-in until ChangeReviewService is wired: pending changes are open
-/// findings of the change category (one Query); a review refuses the change's own author (four-eyes) and records
-/// the decision on the finding by acknowledging it with the reviewer as actor.
+/// Change reviews through <see cref="ChangeReviewService"/> (four-eyes, immutable reviews, overdue finding resolved).
+/// Findings recorded against the change (resource = change id) that are still open are then acknowledged with the
+/// reviewer as actor, so the review also shows in those findings' history.
 /// </summary>
-public sealed class LedgerChangeReviewQueue(IFindingLedger ledger) : IChangeReviewQueue
+public sealed class ChangeServiceReviewQueue(ChangeReviewService service, IFindingLedger ledger) : IChangeReviewQueue
 {
-    /// <summary>Evidence keys the change rules use for who made the change.</summary>
-    private static readonly string[] ActorKeys = ["actor", "principal", "userName", "changedBy"];
-
     public async Task<IReadOnlyList<PendingChange>> PendingAsync(int limit, CancellationToken cancellationToken)
     {
-        var page = await ledger.QueryByStatusAsync(FindingStatus.Open, Math.Max(limit * 4, 200), null, cancellationToken).ConfigureAwait(false);
-        return [.. page.Items.Where(f => f.Category == Category.Change)
-            .OrderBy(f => f.DueAt ?? DateTimeOffset.MaxValue)
-            .Take(limit)
-            .Select(f => new PendingChange(f.Id, f.Id, f.Title, f.ResourceId, ActorOf(f) ?? "", f.RuleId, f.FirstSeenAt, f.DueAt))];
+        var pending = await service.ListPendingAsync(limit, cancellationToken).ConfigureAwait(false);
+        return [.. pending.Select(s => new PendingChange(s.Change.ChangeId, s.Change.Kind.ToWire(), Title(s.Change), s.Change.Actor, s.Change.Principal,
+            s.Change.Resources, s.Change.CallCount, s.Change.FirstCallAt, s.DueAt, s.Overdue))];
     }
 
-    public async Task<ReviewResult> ReviewAsync(string changeId, string reviewer, bool approved, string comment, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ReviewedChange>> ReviewedAsync(int limit, CancellationToken cancellationToken)
     {
-        var finding = await ledger.GetAsync(changeId, cancellationToken).ConfigureAwait(false);
-        if (finding is null || finding.Category != Category.Change) return new ReviewResult(false, "no such change");
-        if (string.Equals(ActorOf(finding), reviewer, StringComparison.OrdinalIgnoreCase))
-            return new ReviewResult(false, "four-eyes: the author of a change cannot review it");
-        await ledger.AcknowledgeAsync(changeId, reviewer, (approved ? "change review: approved. " : "change review: rejected. ") + comment, at, cancellationToken).ConfigureAwait(false);
-        return new ReviewResult(true, null);
+        var reviewed = await service.ListReviewedAsync(limit, cancellationToken).ConfigureAwait(false);
+        return [.. reviewed.Where(s => s.Change.Review is not null).Select(s => new ReviewedChange(s.Change.ChangeId, s.Change.Kind.ToWire(), s.Change.Principal,
+            s.Change.Review!.Reviewer, s.Change.Review.Verdict.ToWire(), s.Change.Review.ReviewedAt, s.Change.Review.TicketUrl, s.Change.Review.Note))];
     }
 
-    private static string? ActorOf(FindingRecord f)
+    public async Task<ReviewResult> ReviewAsync(string changeId, string reviewer, string verdict, string? ticketUrl, string? note, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        foreach (var key in ActorKeys)
+        try
         {
-            if (f.Evidence.TryGetValue(key, out var value) && value.Length > 0) return value;
+            await service.ReviewAsync(new ReviewRequest(changeId, reviewer, verdict, ticketUrl, note), cancellationToken).ConfigureAwait(false);
         }
-        return null;
+        catch (ChangeReviewException ex)
+        {
+            return new ReviewResult(false, ex.Message, ex.Error switch
+            {
+                ChangeReviewError.NotFound => RefusalKind.NotFound,
+                ChangeReviewError.Invalid => RefusalKind.Invalid,
+                _ => RefusalKind.Conflict,
+            });
+        }
+        var findings = await ledger.QueryByResourceAsync(changeId, 20, null, cancellationToken).ConfigureAwait(false);
+        foreach (var finding in findings.Items.Where(f => f.Status == FindingStatus.Open))
+        {
+            try
+            {
+                await ledger.AcknowledgeAsync(finding.Id, reviewer, $"change {changeId} reviewed: {verdict}" + (note is { Length: > 0 } ? " - " + note : ""), at, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // Resolved concurrently by the review itself: its history already carries the review evidence.
+                Log.Info("statuspage.review-ack-skipped", ("finding", finding.Id), ("reason", ex.Message));
+            }
+        }
+        return ReviewResult.Ok;
     }
+
+    private static string Title(ChangeRecord change) => change.Kind switch
+    {
+        ChangeKind.Emergency => "Emergency change",
+        ChangeKind.ManualConsole => "Manual console change",
+        _ => "Change outside the pipeline",
+    } + (change.ApiNames.Count > 0 ? ": " + string.Join(", ", change.ApiNames.Take(3)) + (change.ApiNames.Count > 3 ? $" (+{change.ApiNames.Count - 3})" : "") : "");
 }

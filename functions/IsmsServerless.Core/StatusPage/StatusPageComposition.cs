@@ -1,21 +1,25 @@
 using Amazon.DynamoDBv2;
+using IsmsServerless.Changes;
+using IsmsServerless.Engine;
 using IsmsServerless.Ledger;
 using IsmsServerless.Settings;
 
 namespace IsmsServerless.StatusPage;
 
-/// <summary>Wires the status page's services over one ledger: the Lambda host and <c>./isms serve</c> both call this.</summary>
+/// <summary>Wires the status page's services over the ledger table: the Lambda host and <c>./isms serve</c> both call this.</summary>
 public static class StatusPageComposition
 {
-    public static StatusPageServices Services(IFindingLedger ledger) => new()
+    public static StatusPageServices Create(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings, TimeProvider clock)
     {
-        Ledger = ledger,
-        Overview = new LedgerPagingOverview(ledger),
-        Changes = new LedgerChangeReviewQueue(ledger),
-        Baselines = null,
-    };
-
-    /// <summary>The ledger implementation the status page runs on (the ledger branch's DynamoDB ledger).</summary>
-    public static IFindingLedger CreateLedger(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings) =>
-        throw new NotSupportedException($"the DynamoDB ledger is not merged into this branch yet (table {tableName}, {dynamo.GetType().Name}, {settings.Environment})");
+        var ledger = new DynamoDbFindingLedger(dynamo, tableName, settings);
+        var changes = new ChangeReviewService(new DynamoChangeRegister(dynamo, tableName, settings), ledger, RuleRegistry.CreateDefault(), settings, clock);
+        return new StatusPageServices
+        {
+            Ledger = ledger,
+            Overview = new LedgerCountersOverview(ledger),
+            Changes = new ChangeServiceReviewQueue(changes, ledger),
+            // Baseline approval: BaselineService is not on the drift branch yet; the route answers 501 until it is wired.
+            Baselines = null,
+        };
+    }
 }

@@ -70,6 +70,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "findings"] => await FindingsAsync(request, ct).ConfigureAwait(false),
                 ["api", "findings", var id] => await DetailAsync(id, ct).ConfigureAwait(false),
                 ["api", "changes", "pending"] => await PendingChangesAsync(ct).ConfigureAwait(false),
+                ["api", "changes", "reviewed"] => await ReviewedChangesAsync(ct).ConfigureAwait(false),
                 ["api", "waivers"] => await WaiversAsync(ct).ConfigureAwait(false),
                 ["api", "trend"] => await TrendAsync(request, ct).ConfigureAwait(false),
                 ["api", "export"] => await ExportAsync(request, ct).ConfigureAwait(false),
@@ -113,6 +114,10 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         {
             return StatusResponse.Error(404, "not-found", "no such finding");
         }
+        catch (ArgumentException ex)
+        {
+            return StatusResponse.Error(400, "invalid", ex.Message);
+        }
         catch (InvalidOperationException ex)
         {
             // The ledger refuses transitions that do not apply (e.g. acknowledging a resolved finding).
@@ -153,7 +158,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
     private async Task<StatusResponse> OverviewAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var overview = await services.Overview.GetOverviewAsync(now, ct).ConfigureAwait(false);
+        var overview = await services.Overview.GetOverviewAsync(ct).ConfigureAwait(false);
         return StatusResponse.Json(200, StatusJson.Write(w =>
         {
             w.WriteStartObject();
@@ -203,10 +208,19 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         var control = request.QueryValue("control");
         if (control is { Length: > 100 } || cursor is { Length: > 2048 }) return StatusResponse.Error(400, "bad-filter", "filter too long");
 
-        // One Query per page: by control when a control is chosen (then status is filtered in the page), else by status.
-        var page = control is null
-            ? await services.Ledger.QueryByStatusAsync(status, limit, cursor, ct).ConfigureAwait(false)
-            : await services.Ledger.QueryByControlAsync(control, limit, cursor, ct).ConfigureAwait(false);
+        // One Query per page: the ledger's status (or category) index ordered by severity then due date, or the
+        // control index when a control is chosen (then status, category and severity are filtered within the page).
+        Page<FindingRecord> page;
+        try
+        {
+            page = control is null
+                ? await services.Ledger.QueryFindingsAsync(new FindingQuery { Status = status, Category = category, Severity = severity, Limit = limit, Cursor = cursor }, ct).ConfigureAwait(false)
+                : await services.Ledger.QueryByControlAsync(control, limit, cursor, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            return StatusResponse.Error(400, "bad-cursor", "the paging cursor is not valid");
+        }
         var now = clock.GetUtcNow();
         var items = page.Items
             .Where(f => f.Status == status && (category is null || f.Category == category) && (severity is null || f.Severity == severity))
@@ -245,14 +259,42 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
             {
                 w.WriteStartObject();
                 w.WriteString("changeId", c.ChangeId);
-                w.WriteString("findingId", c.FindingId);
-                w.WriteString("title", c.Title);
-                w.WriteString("resourceId", c.ResourceId);
-                w.WriteString("actor", c.Actor);
                 w.WriteString("kind", c.Kind);
-                w.WriteTime("detectedAt", c.DetectedAt);
+                w.WriteString("title", c.Title);
+                w.WriteString("actor", c.Actor);
+                w.WriteString("principal", c.Principal);
+                w.WriteStartArray("resources");
+                foreach (var r in c.Resources) w.WriteStringValue(r);
+                w.WriteEndArray();
+                w.WriteNumber("callCount", c.CallCount);
+                w.WriteTime("firstCallAt", c.FirstCallAt);
                 w.WriteTime("dueAt", c.DueAt);
-                w.WriteBoolean("overdue", c.DueAt is { } due && due <= now);
+                w.WriteBoolean("overdue", c.Overdue);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }));
+    }
+
+    private async Task<StatusResponse> ReviewedChangesAsync(CancellationToken ct)
+    {
+        var reviewed = await services.Changes.ReviewedAsync(50, ct).ConfigureAwait(false);
+        return StatusResponse.Json(200, StatusJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("items");
+            foreach (var c in reviewed)
+            {
+                w.WriteStartObject();
+                w.WriteString("changeId", c.ChangeId);
+                w.WriteString("kind", c.Kind);
+                w.WriteString("principal", c.Principal);
+                w.WriteString("reviewer", c.Reviewer);
+                w.WriteString("verdict", c.Verdict);
+                w.WriteTime("reviewedAt", c.ReviewedAt);
+                w.WriteString("ticketUrl", c.Ticket);
+                w.WriteString("note", c.Note);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -378,10 +420,10 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
 
     private async Task<StatusResponse> ReviewAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
     {
-        if (Reason(body, "comment") is not { } comment) return StatusResponse.Error(400, "bad-comment", "a comment (1-2000 characters) is required");
-        var decision = body.TryGetProperty("decision", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-        if (decision is not ("approve" or "reject")) return StatusResponse.Error(400, "bad-decision", "decision must be approve or reject");
-        var result = await services.Changes.ReviewAsync(id, who.Username, decision == "approve", comment, now, ct).ConfigureAwait(false);
+        var verdict = body.TryGetProperty("verdict", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+        if (verdict is not ("approved" or "rejected" or "needs-follow-up")) return StatusResponse.Error(400, "bad-verdict", "verdict must be approved, rejected or needs-follow-up");
+        // The change service validates the ticket link and note, and refuses the change's own author (four-eyes).
+        var result = await services.Changes.ReviewAsync(id, who.Username, verdict, Reason(body, "ticketUrl"), Reason(body, "note"), now, ct).ConfigureAwait(false);
         return Outcome(result, id, who, "change-reviewed");
     }
 
@@ -390,7 +432,12 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         if (!result.Accepted)
         {
             Log.Warn("statuspage.action-refused", ("id", id), ("actor", who.Username), ("action", action), ("reason", result.Refusal));
-            return StatusResponse.Error(409, "refused", result.Refusal ?? "refused");
+            return result.Kind switch
+            {
+                RefusalKind.NotFound => StatusResponse.Error(404, "not-found", result.Refusal ?? "not found"),
+                RefusalKind.Invalid => StatusResponse.Error(400, "invalid", result.Refusal ?? "invalid"),
+                _ => StatusResponse.Error(409, "refused", result.Refusal ?? "refused"),
+            };
         }
         Log.Info("statuspage." + action, ("id", id), ("actor", who.Username));
         return StatusResponse.Json(200, StatusJson.Write(w =>

@@ -260,29 +260,50 @@
     renderChangeList($('overview-changes'), false);
     $('changes-empty').hidden = state.changes.length > 0;
     tick();
+    if (state.view === 'changes') await loadReviewed();
+  }
+
+  async function loadReviewed() {
+    const data = await getJson('/api/changes/reviewed');
+    const body = clear($('reviewed').tBodies[0]);
+    for (const c of data.items) {
+      const ticket = c.ticketUrl && /^https:\/\//.test(c.ticketUrl)
+        ? h('a', { href: c.ticketUrl, rel: 'noopener noreferrer', target: '_blank', text: 'ticket' }) : null;
+      body.append(h('tr', { 'data-change': c.changeId },
+        h('td', { text: fmtTime(c.reviewedAt) }),
+        h('td', {}, h('code', { text: c.changeId }), h('div', { class: 'status', text: c.kind })),
+        h('td', {}, h('code', { text: c.principal })),
+        h('td', { class: 'reviewer', text: c.reviewer }),
+        h('td', {}, h('span', { class: 'verdict ' + c.verdict, text: c.verdict })),
+        h('td', {}, ticket, c.note ? h('div', { class: 'status', text: c.note }) : null)));
+    }
+    $('reviewed-empty').hidden = data.items.length > 0;
   }
 
   function renderChangeList(list, withReview) {
     clear(list);
     if (!withReview && state.changes.length === 0) list.append(h('li', { class: 'muted', text: 'Nothing awaiting review.' }));
     for (const c of state.changes.slice(0, withReview ? 100 : 5)) {
+      const resources = c.resources.length ? c.resources.slice(0, 2).join(', ') + (c.resources.length > 2 ? ' (+' + (c.resources.length - 2) + ')' : '') : 'no resource recorded';
       const item = h('li', { 'data-change': c.changeId },
         h('div', {}, h('div', { class: 'title', text: c.title }),
-          h('div', { class: 'meta' }, 'by ', h('code', { text: c.actor || 'unknown' }), ' on ', h('code', { text: c.resourceId }), ' · detected ' + fmtTime(c.detectedAt))),
+          h('div', { class: 'meta' }, 'by ', h('code', { text: c.principal || c.actor }), ' · ', String(c.callCount), ' call(s) · first ' + fmtTime(c.firstCallAt)),
+          h('div', { class: 'meta' }, h('code', { text: resources }))),
         h('div', { class: 'countdown', 'data-due': c.due === null ? '' : String(c.due) }));
       if (withReview && isReviewer()) {
-        const comment = h('input', { type: 'text', maxlength: 2000, placeholder: 'Review comment (required)', 'aria-label': 'Review comment' });
-        const send = (decision) => async () => {
+        const note = h('input', { type: 'text', maxlength: 2000, placeholder: 'Note', 'aria-label': 'Review note', class: 'review-note' });
+        const ticket = h('input', { type: 'url', maxlength: 2048, placeholder: 'https://ticket (needed to reject)', 'aria-label': 'Ticket link', class: 'review-ticket' });
+        const send = (verdict) => async () => {
           try {
-            await api('/api/changes/' + encodeURIComponent(c.changeId) + '/review', { json: { decision, comment: comment.value } });
-            toast('Change ' + (decision === 'approve' ? 'approved' : 'rejected'));
+            await api('/api/changes/' + encodeURIComponent(c.changeId) + '/review', { json: { verdict, note: note.value, ticketUrl: ticket.value } });
+            toast('Change ' + verdict.replace(/-/g, ' '));
             await loadChanges();
           } catch (e) { toastError(e); }
         };
-        item.append(h('div', { class: 'review' }, comment,
-          h('button', { type: 'button', class: 'primary', onclick: send('approve') }, 'Approve'),
-          h('button', { type: 'button', class: 'danger', onclick: send('reject') }, 'Reject'),
-          h('button', { type: 'button', onclick: () => openDetail(c.findingId) }, 'Details')));
+        item.append(h('div', { class: 'review' }, note, ticket,
+          h('button', { type: 'button', class: 'primary', onclick: send('approved') }, 'Approve'),
+          h('button', { type: 'button', onclick: send('needs-follow-up') }, 'Follow up'),
+          h('button', { type: 'button', class: 'danger', onclick: send('rejected') }, 'Reject')));
       }
       list.append(item);
     }
