@@ -21,34 +21,34 @@ public static class StatusSeed
     public static async Task<(IReadOnlyList<string> FindingIds, string ChangeId)> SeedAsync(IAmazonDynamoDB dynamo, string table, IsmsSettings settings, TimeProvider clock)
     {
         var registry = RuleRegistry.CreateDefault();
-        RuleMetadata Rule(Category category, int index = 0) => registry.Rules.Select(r => r.Metadata).Where(m => m.Category == category).OrderBy(m => m.Id, StringComparer.Ordinal).ElementAt(index);
+        RuleMetadata Rule(string id) => registry.Find(id)?.Metadata ?? throw new InvalidOperationException($"rule {id} is not registered");
         var now = clock.GetUtcNow();
         var context = new EvaluationContext(settings, clock);
         var evaluations = new List<Evaluation>
         {
             new()
             {
-                Rule = Rule(Category.Monitoring, 0), Outcome = Outcome.Finding, ResourceId = HostileResource, ResourceType = "AWS::IAM::User",
+                Rule = Rule("monitoring.console-login-without-mfa"), Outcome = Outcome.Finding, ResourceId = HostileResource, ResourceType = "AWS::IAM::User",
                 AccountId = "111122223333", Region = "eu-west-1", Message = "Console sign-in by " + HostileResource, SeverityOverride = Severity.Critical,
                 ClockStart = now.AddDays(-6), ObservedAt = now.AddDays(-6),
                 Evidence = new Dictionary<string, string> { ["userAgent"] = "<script>document.title='pwned'</script>", ["tag:Owner"] = FormulaTag },
             },
             new()
             {
-                Rule = Rule(Category.Drift, 0), Outcome = Outcome.Finding, ResourceId = "sg-0123456789abcdef0", ResourceType = "AWS::EC2::SecurityGroup",
+                Rule = Rule("drift.security-group-baseline"), Outcome = Outcome.Finding, ResourceId = "sg-0123456789abcdef0", ResourceType = "AWS::EC2::SecurityGroup",
                 AccountId = "111122223333", Region = "eu-west-1", Message = "Ingress 0.0.0.0/0 on port 22 is not in the baseline", SeverityOverride = Severity.High,
                 ClockStart = now.AddDays(-20), ObservedAt = now.AddDays(-20),
                 Diff = [new FieldDiff("ipPermissions[0].ipRanges[0]", null, "0.0.0.0/0"), new FieldDiff("description", "web tier", "<b>changed</b>")],
             },
             new()
             {
-                Rule = Rule(Category.Drift, 1), Outcome = Outcome.Finding, ResourceId = "arn:aws:s3:::evidence-bucket", ResourceType = "AWS::S3::Bucket",
+                Rule = Rule("drift.s3-bucket-baseline"), Outcome = Outcome.Finding, ResourceId = "arn:aws:s3:::evidence-bucket", ResourceType = "AWS::S3::Bucket",
                 AccountId = "111122223333", Region = "eu-west-1", Message = "Default encryption removed", SeverityOverride = Severity.Medium,
                 ClockStart = now.AddDays(-2), ObservedAt = now.AddDays(-2),
             },
             new()
             {
-                Rule = Rule(Category.Monitoring, 1), Outcome = Outcome.Finding, ResourceId = "arn:aws:iam::111122223333:user/bob", ResourceType = "AWS::IAM::User",
+                Rule = Rule("monitoring.console-sign-in-failure-burst"), Outcome = Outcome.Finding, ResourceId = "arn:aws:iam::111122223333:user/bob", ResourceType = "AWS::IAM::User",
                 AccountId = "111122223333", Region = "us-east-1", Message = "Five failed sign-ins in 10 minutes", SeverityOverride = Severity.Low,
                 ClockStart = now.AddHours(-3), ObservedAt = now.AddHours(-3),
             },

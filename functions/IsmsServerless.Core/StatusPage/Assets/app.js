@@ -113,7 +113,7 @@
 
   function showSignIn() {
     for (const v of document.querySelectorAll('.view')) v.hidden = true;
-    $('tabs').hidden = true; $('who').hidden = true; $('drawer').hidden = true;
+    $('tabs').hidden = true; $('who').hidden = true; closeDrawer();
     $('signin').hidden = false;
     $('signin-local').hidden = state.config.mode !== 'local';
     $('signin-cognito').hidden = state.config.mode === 'local';
@@ -139,7 +139,7 @@
   const sevBadge = (s) => h('span', { class: 'sev ' + s, text: s });
   const slaText = (s) => ({ open: 'On track', 'at-risk': 'At risk', breached: 'Breached' }[s] || '—');
   const slaBadge = (s) => h('span', { class: 'sla ' + (s || ''), text: slaText(s) });
-  const shortResource = (f) => h('div', {}, h('div', { class: 'rid', text: f.resourceId }), h('div', { class: 'status', text: f.resourceType }));
+  const shortResource = (f) => h('div', {}, h('div', { class: 'rid', text: f.resourceId }), h('div', { class: 'sub', text: f.resourceType }));
 
   // ---- views ----
   function show(view) {
@@ -166,8 +166,9 @@
           h('span', {}, String(a.suppressed) + ' waived')));
       areas.append(card);
     }
-    renderControls($('controls-iso'), overview.controls.filter((c) => c.framework === 'ISO 27001:2022'));
-    renderControls($('controls-soc2'), overview.controls.filter((c) => c.framework === 'SOC 2'));
+    const natural = (a, b) => a.key.localeCompare(b.key, 'en', { numeric: true });
+    renderControls($('controls-iso'), overview.controls.filter((c) => c.framework === 'ISO 27001:2022').sort(natural));
+    renderControls($('controls-soc2'), overview.controls.filter((c) => c.framework === 'SOC 2').sort(natural));
     fillControlFilter(overview.controls);
     drawTrend($('trend'), trend.points);
     await loadChanges();
@@ -221,6 +222,7 @@
       const title = svg('title', {}); title.textContent = last.day + ': ' + last.open + ' open'; dot.append(title); root.append(dot);
     }
     container.append(root);
+    if (points.length < 2) container.append(h('p', { class: 'muted note', text: 'The line grows as the daily sweep records a snapshot of the counts.' }));
     container.setAttribute('aria-label', 'Open findings per day; today ' + (points.length ? points[points.length - 1].open : 0));
   }
 
@@ -239,7 +241,7 @@
     for (const f of page.items) {
       body.append(h('tr', { 'data-id': f.id, onclick: () => openDetail(f.id) },
         h('td', {}, sevBadge(f.severity)),
-        h('td', {}, h('div', { class: 'title', text: f.title }), h('div', { class: 'status', text: f.ruleId })),
+        h('td', {}, h('div', { class: 'title', text: f.title }), h('div', { class: 'sub', text: f.ruleId })),
         h('td', {}, shortResource(f)),
         h('td', { class: 'status', text: f.category }),
         h('td', {}, slaBadge(f.sla)),
@@ -271,11 +273,11 @@
         ? h('a', { href: c.ticketUrl, rel: 'noopener noreferrer', target: '_blank', text: 'ticket' }) : null;
       body.append(h('tr', { 'data-change': c.changeId },
         h('td', { text: fmtTime(c.reviewedAt) }),
-        h('td', {}, h('code', { text: c.changeId }), h('div', { class: 'status', text: c.kind })),
+        h('td', {}, h('code', { text: c.changeId }), h('div', { class: 'sub', text: c.kind })),
         h('td', {}, h('code', { text: c.principal })),
         h('td', { class: 'reviewer', text: c.reviewer }),
         h('td', {}, h('span', { class: 'verdict ' + c.verdict, text: c.verdict })),
-        h('td', {}, ticket, c.note ? h('div', { class: 'status', text: c.note }) : null)));
+        h('td', {}, ticket, c.note ? h('div', { class: 'sub', text: c.note }) : null)));
     }
     $('reviewed-empty').hidden = data.items.length > 0;
   }
@@ -382,7 +384,9 @@
     const until = new Date(Date.now() + 30 * 86400000);
     $('a-waiver-until').value = until.toISOString().slice(0, 10);
     $('drawer').hidden = false;
+    $('backdrop').hidden = false;
   }
+  function closeDrawer() { $('drawer').hidden = true; $('backdrop').hidden = true; }
 
   async function act(path, body, message) {
     const f = state.detail.finding;
@@ -437,8 +441,9 @@
     $('local-form').addEventListener('submit', (e) => localSignIn(e).catch((err) => { $('signin-error').textContent = err.message; }));
     $('cognito-signin').addEventListener('click', () => cognitoSignIn().catch((err) => { $('signin-error').textContent = err.message; }));
     $('sign-out').addEventListener('click', signOut);
-    $('drawer-close').addEventListener('click', () => { $('drawer').hidden = true; });
-    document.addEventListener('keydown', (e) => { if (e.key === 'Escape') $('drawer').hidden = true; });
+    $('drawer-close').addEventListener('click', closeDrawer);
+    $('backdrop').addEventListener('click', closeDrawer);
+    document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeDrawer(); });
     $('a-ack').addEventListener('click', () => act('/acknowledge', { reason: $('a-reason').value }, 'Acknowledged'));
     $('a-baseline').addEventListener('click', () => act('/baseline/approve', { reason: $('a-reason').value }, 'Baseline approved'));
     $('a-revoke').addEventListener('click', () => act('/waiver/revoke', { reason: $('a-reason').value }, 'Waiver revoked'));
