@@ -11,5 +11,6 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     ReplayCommand.Create(),
     SweepCommand.Create(),
     FindingsCommand.Create(),
+    BaselineCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

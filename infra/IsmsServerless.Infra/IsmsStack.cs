@@ -42,5 +42,6 @@ public sealed class IsmsStack : Stack
         {
             Functions = functions, Ledger = ledger, EncryptionKey = key, DomainPrefix = config.StatusPageDomainPrefix,
         });
+        _ = new DriftConfigRules(this, "DriftConfigRules");
     }
 }

@@ -19,6 +19,8 @@ public static class InputEnrichers
             new Changes.ChangeRegisterEnricher(dynamo, tableName),
             // monitoring: failed console sign-in counts for the burst rule
             new Monitoring.SignInFailureCounter(dynamo, tableName),
+            // drift: the approved baseline for the resource
+            new Drift.ApprovedBaselineEnricher(new Drift.DriftStore(dynamo, tableName)),
         ];
     }
 }

@@ -11,6 +11,7 @@ public static class SweepSteps
         new LedgerTimersStep(),
         new Changes.ChangeReviewDeadlineStep(Engine.RuleRegistry.CreateDefault()),
         // Other areas' steps go here (review deadlines, drift re-check, patch silence, heartbeats, digest).
+        new Drift.DriftRecheckStep(),
         new TrendSnapshotStep(),
     ];
 }
