@@ -90,3 +90,35 @@ public sealed class ChangeServiceReviewQueue(ChangeReviewService service, IFindi
         _ => "Change outside the pipeline",
     } + (change.ApiNames.Count > 0 ? ": " + string.Join(", ", change.ApiNames.Take(3)) + (change.ApiNames.Count > 3 ? $" (+{change.ApiNames.Count - 3})" : "") : "");
 }
+
+/// <summary>
+/// Baseline approval from a drift finding through <see cref="Drift.BaselineService"/>: the resource's latest recorded
+/// configuration becomes its next baseline version and the resource is re-judged at once (the drift finding resolves).
+/// The approver is first written to the finding's history (as an acknowledgement naming the approval), because the
+/// resolution that follows is recorded by the rule, not by a person.
+/// </summary>
+public sealed class DriftBaselineApprover(Drift.BaselineService baselines, IFindingLedger ledger, Settings.IsmsSettings settings) : IBaselineApprover
+{
+    public async Task<ReviewResult> ApproveAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var finding = await ledger.GetAsync(findingId, cancellationToken).ConfigureAwait(false);
+        if (finding is null) return new ReviewResult(false, "no such finding", RefusalKind.NotFound);
+        if (finding.Category != Category.Drift) return new ReviewResult(false, "only drift findings have a baseline to approve", RefusalKind.Invalid);
+        if (finding.Status == FindingStatus.Resolved) return new ReviewResult(false, "the finding is already resolved", RefusalKind.Conflict);
+        try
+        {
+            if (await baselines.GetLatestAsync(finding.ResourceId, cancellationToken).ConfigureAwait(false) is null)
+                return new ReviewResult(false, "no configuration has been recorded for this resource yet; nothing to approve", RefusalKind.Conflict);
+            if (finding.Status == FindingStatus.Open)
+                await ledger.AcknowledgeAsync(findingId, actor, "baseline approval: " + reason, at, cancellationToken).ConfigureAwait(false);
+            var context = new Engine.EvaluationContext(settings, new Engine.FixedTimeProvider(at));
+            var approval = await baselines.ApproveAndRecordAsync(finding.ResourceId, actor, reason, context, cancellationToken).ConfigureAwait(false);
+            Log.Info("statuspage.baseline-approved", ("finding", findingId), ("version", approval.Baseline.Version), ("resolved", approval.Ledger.Resolved));
+            return ReviewResult.Ok;
+        }
+        catch (Drift.BaselineApprovalException ex)
+        {
+            return new ReviewResult(false, ex.Message, RefusalKind.Invalid);
+        }
+    }
+}

@@ -18,8 +18,7 @@ public static class StatusPageComposition
             Ledger = ledger,
             Overview = new LedgerCountersOverview(ledger),
             Changes = new ChangeServiceReviewQueue(changes, ledger),
-            // Baseline approval: BaselineService is not on the drift branch yet; the route answers 501 until it is wired.
-            Baselines = null,
+            Baselines = new DriftBaselineApprover(new Drift.BaselineService(new Drift.DriftStore(dynamo, tableName), ledger), ledger, settings),
         };
     }
 }
