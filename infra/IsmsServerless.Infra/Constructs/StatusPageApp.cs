@@ -172,7 +172,7 @@ public sealed class StatusPageApp : Construct
             SourceArn = $"arn:{stack.Partition}:execute-api:{stack.Region}:{stack.Account}:{Api.Ref}/*/*",
         });
 
-        _ = new CfnOutput(this, "Url", new CfnOutputProps { Value = pageUrl, Description = "Status page" });
+        _ = new CfnOutput(this, "StatusPageUrl", new CfnOutputProps { Value = pageUrl, Description = "Status page" });
         _ = new CfnOutput(this, "UserPoolId", new CfnOutputProps { Value = UserPool.UserPoolId, Description = "Create status page users here (admin-created only)" });
     }
 
