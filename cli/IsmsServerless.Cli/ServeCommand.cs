@@ -69,13 +69,8 @@ internal static class ServeCommand
                 await services.Ledger.WriteTrendSnapshotAsync(TimeProvider.System.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 await using var server = await StatusServer.StartAsync(services, chosenPort, TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 Console.Error.WriteLine($"isms serve: status page at {server.Url} (table {tableName}); sign in with any name, Ctrl+C to stop");
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+                Console.Error.WriteLine("isms serve: stopped");
                 return 0;
             }
             finally

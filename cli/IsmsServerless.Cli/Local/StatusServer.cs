@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace IsmsServerless.Cli.Local;
@@ -90,6 +91,12 @@ public sealed class StatusServer : IAsyncDisposable
         foreach (var (key, value) in response.Headers) context.Response.Headers[key] = value;
         if (!HttpMethods.IsHead(request.Method)) await context.Response.Body.WriteAsync(response.Body, context.RequestAborted).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Completes when the host begins stopping (SIGINT/SIGTERM, which the host's console lifetime takes over) or
+    /// <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
