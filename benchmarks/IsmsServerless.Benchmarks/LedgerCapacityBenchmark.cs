@@ -102,7 +102,7 @@ internal static class LedgerCapacityBenchmark
     /// Fills the table quickly with BatchWriteItem, using the ledger's own item layout (finding item plus its
     /// category and control memberships); 70% of the findings are resolved, as in a ledger that has run for a while.
     /// </summary>
-    private static async Task BulkFillAsync(IAmazonDynamoDB client, string table, IsmsSettings settings, int offset, int count)
+    internal static async Task BulkFillAsync(IAmazonDynamoDB client, string table, IsmsSettings settings, int offset, int count)
     {
         var watch = Stopwatch.StartNew();
         var sla = new IsmsServerless.Sla.SlaClock(settings);

@@ -49,6 +49,10 @@ public sealed class IsmsStack : Stack
             EncryptionKey = key,
             SweepInterval = Duration.Minutes(config.SweepIntervalMinutes),
         });
+        _ = new StatusPageApp(this, "StatusPage", new StatusPageAppProps
+        {
+            Functions = functions, Ledger = ledger, EncryptionKey = key, DomainPrefix = config.StatusPageDomainPrefix,
+        });
         _ = new DriftConfigRules(this, "DriftConfigRules");
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
         alerting.EnableDigest(ingestion.SweepFunction);

@@ -53,6 +53,8 @@ public sealed record StackConfiguration
 
     /// <summary>Optional GitHub Actions OIDC deploy role (context <c>githubOidc</c>); null when not requested.</summary>
     public GitHubOidcOptions? GitHubOidc { get; init; }
+    /// <summary>Cognito hosted UI prefix for the status page sign-in (globally unique in the region; lower-case, digits, hyphens).</summary>
+    public string StatusPageDomainPrefix { get; init; } = "isms-status";
 
     public static StackConfiguration FromContext(Node node)
     {
@@ -103,6 +105,12 @@ public sealed record StackConfiguration
             {
                 errors.Add("githubOidc: " + ex.Message);
             }
+        if (node.TryGetContext("statusPageDomainPrefix") is string prefix && prefix.Length > 0)
+        {
+            if (System.Text.RegularExpressions.Regex.IsMatch(prefix, "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$") && !prefix.Contains("aws", StringComparison.Ordinal)
+                && !prefix.Contains("amazon", StringComparison.Ordinal) && !prefix.Contains("cognito", StringComparison.Ordinal))
+                config = config with { StatusPageDomainPrefix = prefix };
+            else errors.Add($"statusPageDomainPrefix must be lower-case letters, digits and hyphens without aws/amazon/cognito, not '{prefix}'");
         }
         var isms = node.TryGetContext("isms");
         if (isms is not null)

@@ -1,0 +1,24 @@
+using Amazon.DynamoDBv2;
+using IsmsServerless.Changes;
+using IsmsServerless.Engine;
+using IsmsServerless.Ledger;
+using IsmsServerless.Settings;
+
+namespace IsmsServerless.StatusPage;
+
+/// <summary>Wires the status page's services over the ledger table: the Lambda host and <c>./isms serve</c> both call this.</summary>
+public static class StatusPageComposition
+{
+    public static StatusPageServices Create(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings, TimeProvider clock)
+    {
+        var ledger = new DynamoDbFindingLedger(dynamo, tableName, settings);
+        var changes = new ChangeReviewService(new DynamoChangeRegister(dynamo, tableName, settings), ledger, RuleRegistry.CreateDefault(), settings, clock);
+        return new StatusPageServices
+        {
+            Ledger = ledger,
+            Overview = new LedgerCountersOverview(ledger),
+            Changes = new ChangeServiceReviewQueue(changes, ledger),
+            Baselines = new DriftBaselineApprover(new Drift.BaselineService(new Drift.DriftStore(dynamo, tableName), ledger), ledger, settings),
+        };
+    }
+}
