@@ -105,6 +105,7 @@ public sealed record StackConfiguration
             {
                 errors.Add("githubOidc: " + ex.Message);
             }
+        }
         if (node.TryGetContext("statusPageDomainPrefix") is string prefix && prefix.Length > 0)
         {
             if (System.Text.RegularExpressions.Regex.IsMatch(prefix, "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$") && !prefix.Contains("aws", StringComparison.Ordinal)
