@@ -21,8 +21,13 @@ public static class SecurityAllowlist
             "PutMetricData supports no resource ARN; callers are limited by the cloudwatch:namespace condition where they use it."),
         new("inspector2-read", new HashSet<string>(StringComparer.Ordinal) { "inspector2:ListFindings", "inspector2:ListCoverage", "inspector2:BatchGetAccountStatus" },
             "Inspector2 list and account-status actions have no resource-level permissions."),
-        new("ssm-describe", new HashSet<string>(StringComparer.Ordinal) { "ssm:DescribeInstancePatchStates", "ssm:DescribeInstanceInformation", "ssm:ListComplianceItems" },
-            "These Systems Manager describe/list actions do not support resource ARNs."),
+        new("ssm-describe", new HashSet<string>(StringComparer.Ordinal) { "ssm:DescribeInstancePatchStates", "ssm:DescribeInstanceInformation", "ssm:ListComplianceItems", "ssm:DescribeInstancePatches" },
+            "Read-only patch inventory for the sweep. DescribeInstanceInformation, DescribeInstancePatchStates and ListComplianceItems do not support resource ARNs; "
+            + "DescribeInstancePatches is called for every managed node the sweep discovers (EC2 instances and hybrid mi- nodes, whichever the fleet has), "
+            + "so every node in the account is its narrowest correct scope. No write, command or document action is included."),
+        new("dynamodb-list-streams", new HashSet<string>(StringComparer.Ordinal) { "dynamodb:ListStreams" },
+            "ListStreams is an account-level call with no resource-level permission (CDK's Table.grantStreamRead grants it on \"*\" too); "
+            + "it only lists stream ARNs. Reading records stays scoped to the ledger's stream ARN (DescribeStream/GetRecords/GetShardIterator)."),
     ];
 
     /// <summary>Key policies: <c>Resource: "*"</c> in a key policy means the key itself.</summary>
