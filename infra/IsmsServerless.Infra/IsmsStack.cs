@@ -41,6 +41,8 @@ public sealed class IsmsStack : Stack
         SecureTransport.Enforce(alerting.Topic);
         Alarms = new OperationalAlarms(this, "Alarms", new OperationalAlarmsProps { Topic = alerting.Topic });
         Alarms.AlarmEveryFunction(this);
+        Alarms.AddDeadLetterQueue(alerting.SlackDeadLetterQueue);
+        Alarms.AddDeadLetterQueue(alerting.PipeDeadLetterQueue);
         var ingestion = new EventIngestion(this, "Ingestion", new EventIngestionProps
         {
             Functions = functions,

@@ -158,15 +158,27 @@ public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<Stac
     [Fact]
     public void Dead_letter_queue_depth_alarms_go_to_the_alert_topic()
     {
-        var alarms = Resources("AWS::CloudWatch::Alarm");
-        Assert.True(alarms.Count >= 2);
-        foreach (var (_, alarm) in alarms)
+        // Other alarms (function errors, throttles, schedules) share the template: select the queue-depth ones by metric.
+        var depthAlarms = Resources("AWS::CloudWatch::Alarm").Values
+            .Select(a => a.GetProperty("Properties"))
+            .Where(p => p.GetProperty("Namespace").GetString() == "AWS/SQS"
+                && p.GetProperty("MetricName").GetString() == "ApproximateNumberOfMessagesVisible")
+            .ToList();
+        foreach (var props in depthAlarms)
         {
-            var props = alarm.GetProperty("Properties");
-            Assert.Equal("ApproximateNumberOfMessagesVisible", props.GetProperty("MetricName").GetString());
-            Assert.Equal(1, props.GetProperty("Threshold").GetDouble());
+            // One visible message is enough to alarm (written as > 0 or >= 1).
+            var comparison = props.GetProperty("ComparisonOperator").GetString();
+            var threshold = props.GetProperty("Threshold").GetDouble();
+            Assert.True((comparison, threshold) is ("GreaterThanThreshold", 0) or ("GreaterThanOrEqualToThreshold", 1), $"{comparison} {threshold}");
             Assert.Contains("Topic", props.GetProperty("AlarmActions").ToString(), StringComparison.Ordinal);
         }
+        // Exactly one depth alarm per alerting dead-letter queue, never two for the same queue.
+        var alarmedQueues = depthAlarms
+            .Select(p => Assert.Single(p.GetProperty("Dimensions").EnumerateArray()).GetProperty("Value").GetProperty("Fn::GetAtt")[0].GetString()!)
+            .ToList();
+        Assert.Equal(alarmedQueues.Count, alarmedQueues.Distinct().Count());
+        foreach (var dlq in new[] { "AlertingSlackDeadLetters", "AlertingPipeDeadLetters" })
+            Assert.Single(alarmedQueues, q => q.StartsWith(dlq, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,7 +1,5 @@
 using System.Globalization;
 using Amazon.CDK;
-using Amazon.CDK.AWS.CloudWatch;
-using Amazon.CDK.AWS.CloudWatch.Actions;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.KMS;
 using Amazon.CDK.AWS.Lambda;
@@ -171,8 +169,8 @@ public sealed class Alerting : Construct
         SlackDeadLetterQueue.GrantSendMessages(SlackNotifier);
         GrantReadWebhook(SlackNotifier);
 
-        Alarm("SlackDeadLettersAlarm", SlackDeadLetterQueue, "Slack alerts could not be delivered and wait in the Slack DLQ");
-        Alarm("PipeDeadLettersAlarm", PipeDeadLetterQueue, "Alert outbox records could not be published to the alert topic");
+        // Depth alarms for both dead-letter queues come from OperationalAlarms (IsmsStack registers them), so each
+        // queue has exactly one alarm, notifying on alarm and on recovery.
     }
 
     /// <summary>The sweep posts the daily digest through the same webhook: give it the parameter name and read access.</summary>
@@ -222,15 +220,4 @@ public sealed class Alerting : Construct
         DeadLetterQueue = deadLetters,
         VisibilityTimeout = visibility,
     });
-
-    private void Alarm(string id, Queue queue, string description) =>
-        new Alarm(this, id, new AlarmProps
-        {
-            AlarmDescription = description,
-            Metric = queue.MetricApproximateNumberOfMessagesVisible(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Maximum" }),
-            Threshold = 1,
-            EvaluationPeriods = 1,
-            ComparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            TreatMissingData = TreatMissingData.NOT_BREACHING,
-        }).AddAlarmAction(new SnsAction(Topic));
 }
