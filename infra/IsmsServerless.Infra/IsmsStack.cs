@@ -59,7 +59,7 @@ public sealed class IsmsStack : Stack
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
         alerting.EnableDigest(ingestion.SweepFunction);
         Alarms.AddFunction(ingestion.IngestFunction);
-        // The sweep's heartbeat and silence findings are keyed by the home account; Lambda only knows its region.
+        // The sweep's heartbeat, silence and SSM patch findings are keyed by the home account; Lambda only knows its region.
         ingestion.SweepFunction.AddEnvironment("ISMS_ACCOUNT_ID", Account);
         Alarms.AddScheduledFunction(ingestion.SweepFunction, Duration.Minutes(config.SweepIntervalMinutes), config.Settings.SweepMissedIntervals);
         Alarms.AddDeadLetterQueue(ingestion.DeadLetterQueue);

@@ -58,8 +58,8 @@ public sealed class PatchEnforcement : Construct
         }, target);
 
         GrantPatchInventoryRead(props.SweepFunction);
-        // SSM responses do not name the account; the sweep keys findings by it, as the event path does.
-        props.SweepFunction.AddEnvironment("ISMS_ACCOUNT_ID", Aws.ACCOUNT_ID);
+        // SSM responses do not name the account; the sweep keys findings by ISMS_ACCOUNT_ID, which IsmsStack sets once
+        // on the sweep function for both the heartbeat and the patch steps.
     }
 
     /// <summary>Read-only access to the fleet's patch inventory, for the function that runs the SSM patch sweep.</summary>
