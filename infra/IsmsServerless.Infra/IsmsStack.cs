@@ -43,6 +43,8 @@ public sealed class IsmsStack : Stack
         Alarms.AlarmEveryFunction(this);
         Alarms.AddDeadLetterQueue(alerting.SlackDeadLetterQueue);
         Alarms.AddDeadLetterQueue(alerting.PipeDeadLetterQueue);
+        // Ref of a pipe is its name, the PipeName dimension of the Pipes metrics.
+        Alarms.AddPipe(alerting.Pipe.Ref, "AlertPipe");
         var ingestion = new EventIngestion(this, "Ingestion", new EventIngestionProps
         {
             Functions = functions,

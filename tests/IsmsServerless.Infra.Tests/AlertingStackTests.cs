@@ -182,6 +182,24 @@ public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<Stac
     }
 
     [Fact]
+    public void Alert_pipe_failures_alarm_to_the_alert_topic()
+    {
+        var pipeId = Assert.Single(Resources("AWS::Pipes::Pipe")).Key;
+        var pipeAlarms = Resources("AWS::CloudWatch::Alarm").Values
+            .Select(a => a.GetProperty("Properties"))
+            .Where(p => p.GetProperty("Namespace").GetString() == "AWS/EventBridge/Pipes")
+            .ToList();
+        Assert.Equal(["ExecutionFailed", "TargetStageFailed"], pipeAlarms.Select(p => p.GetProperty("MetricName").GetString()).Order());
+        foreach (var props in pipeAlarms)
+        {
+            var dimension = Assert.Single(props.GetProperty("Dimensions").EnumerateArray());
+            Assert.Equal("PipeName", dimension.GetProperty("Name").GetString());
+            Assert.Equal(pipeId, dimension.GetProperty("Value").GetProperty("Ref").GetString());
+            Assert.Contains("Topic", props.GetProperty("AlarmActions").ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Notifier_reads_only_its_webhook_parameter_and_the_template_holds_no_webhook()
     {
         var json = JsonSerializer.Serialize(_template.ToJSON());
