@@ -69,9 +69,9 @@ public sealed class PatchEnforcement : Construct
             Sid = "SsmPatchInventoryRead",
             Effect = Effect.ALLOW,
             Actions = [.. SweepActions],
-            // These three Describe actions support no resource-level permissions (the Service Authorization Reference
-            // lists no resource type and no condition key for them), so IAM only accepts "*" here. The actions are
-            // read-only and limited to patch inventory; no write or document action is granted.
+            // DescribeInstanceInformation and DescribeInstancePatchStates support no resource ARNs; DescribeInstancePatches
+            // is called for every managed node the sweep lists (EC2 and hybrid mi- nodes alike), so all nodes is its
+            // narrowest correct scope (SecurityAllowlist "ssm-describe"). Read-only patch inventory; no write or document action.
             Resources = ["*"],
         }));
 
