@@ -4,6 +4,7 @@ using IsmsServerless.Cli;
 var root = new RootCommand("IsmsServerless: ISMS operations-security policy enforcement on AWS, run locally.")
 {
     EvaluateCommand.Create(),
+    DemoCommand.Create(),
     ServeCommand.Create(),
     ReplayCommand.Create(),
     SweepCommand.Create(),
