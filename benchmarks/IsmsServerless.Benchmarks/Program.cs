@@ -1,0 +1,22 @@
+using IsmsServerless.Benchmarks.PerEvent;
+
+// One console, one mode per first argument. Other measurements add a line to this switch (and their code in a folder
+// of their own) rather than a second project. scripts/bench.sh runs every mode; docs/benchmarks.md has the numbers.
+var mode = args.Length > 0 ? args[0] : "";
+var rest = args.Length > 0 ? args[1..] : [];
+return mode switch
+{
+    "per-event" => PerEventMode.Run(rest),
+    "fixtures" => PerEventMode.DescribeFixtures(),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: IsmsServerless.Benchmarks <mode> [options]
+          per-event [BenchmarkDotNet args]   RuleEngine.Evaluate per real event vs the JsonDocument.Parse floor
+          fixtures                           what the engine makes of each benchmarked fixture (adapter, evaluations)
+        """);
+    return 2;
+}
