@@ -1,11 +1,13 @@
+using IsmsServerless.Benchmarks;
 using IsmsServerless.Benchmarks.PerEvent;
 
-// One console, one mode per first argument. Other measurements add a line to this switch (and their code in a folder
-// of their own) rather than a second project. scripts/bench.sh runs every mode; docs/benchmarks.md has the numbers.
-var mode = args.Length > 0 ? args[0] : "";
+// One console, one mode per first argument. Other measurements add a case to this switch (and their code in a file or
+// folder of their own) rather than a second project. scripts/bench.sh runs every mode; docs/benchmarks.md has the numbers.
+var command = args.Length > 0 ? args[0] : "";
 var rest = args.Length > 0 ? args[1..] : [];
-return mode switch
+return command switch
 {
+    "ledger-capacity" => await LedgerCapacityBenchmark.RunAsync(rest),
     "per-event" => PerEventMode.Run(rest),
     "fixtures" => PerEventMode.DescribeFixtures(),
     _ => Usage(),
@@ -15,6 +17,7 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: IsmsServerless.Benchmarks <mode> [options]
+          ledger-capacity [--sizes 1000,100000] [--write-sample 2000] [--dynamodb-endpoint URL]
           per-event [BenchmarkDotNet args]   RuleEngine.Evaluate per real event vs the JsonDocument.Parse floor
           fixtures                           what the engine makes of each benchmarked fixture (adapter, evaluations)
         """);

@@ -4,5 +4,9 @@ using IsmsServerless.Cli;
 var root = new RootCommand("IsmsServerless: ISMS operations-security policy enforcement on AWS, run locally.")
 {
     EvaluateCommand.Create(),
+    ReplayCommand.Create(),
+    SweepCommand.Create(),
+    FindingsCommand.Create(),
+    ControlsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,17 +1,33 @@
+using Amazon.DynamoDBv2;
 using IsmsServerless.Engine;
+using IsmsServerless.Ledger;
 using IsmsServerless.Observability;
+using IsmsServerless.Pipeline;
 using IsmsServerless.Settings;
+using IsmsServerless.Sweep;
 
 namespace IsmsServerless.Functions;
 
 /// <summary>
 /// Per-process services, built once on the first invocation and reused by every warm invocation
-/// (Powertools' pattern): settings, clock, engine. Handlers stay one line.
+/// (Powertools' pattern): settings, clock, engine, DynamoDB client, ledger, pipeline. Handlers stay one line.
 /// </summary>
 public static class FunctionHost
 {
-    private static readonly Lazy<IsmsSettings> LazySettings = new(IsmsSettings.FromEnvironment);
-    private static readonly Lazy<RuleEngine> LazyEngine = new(RuleEngine.CreateDefault);
+    /// <summary>The ledger table's name; the stack sets it on every store-backed function.</summary>
+    public const string TableNameVariable = "TABLE_NAME";
+
+    /// <summary>
+    /// Optional DynamoDB endpoint override (DynamoDB Local in tests and the local run). Only honoured when set; the
+    /// stack never sets it, so deployed functions always use the regional endpoint.
+    /// </summary>
+    public const string DynamoDbEndpointVariable = "ISMS_DYNAMODB_ENDPOINT";
+
+    private static Lazy<IsmsSettings> _settings = new(IsmsSettings.FromEnvironment);
+    private static Lazy<RuleEngine> _engine = new(RuleEngine.CreateDefault);
+    private static Lazy<IAmazonDynamoDB> _dynamo = new(CreateDynamoClient);
+    private static Lazy<DynamoDbFindingLedger> _ledger = new(() => new DynamoDbFindingLedger(Dynamo, TableName, Settings));
+    private static Lazy<IngestPipeline> _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger));
 
     static FunctionHost()
     {
@@ -19,11 +35,21 @@ public static class FunctionHost
         Log.Target = Console.Out;
     }
 
-    public static IsmsSettings Settings => LazySettings.Value;
+    public static IsmsSettings Settings => _settings.Value;
 
     public static TimeProvider Clock { get; set; } = TimeProvider.System;
 
-    public static RuleEngine Engine => LazyEngine.Value;
+    public static RuleEngine Engine => _engine.Value;
+
+    public static IAmazonDynamoDB Dynamo => _dynamo.Value;
+
+    public static string TableName => RequiredEnvironment(TableNameVariable);
+
+    public static DynamoDbFindingLedger Ledger => _ledger.Value;
+
+    public static IngestPipeline Pipeline => _pipeline.Value;
+
+    public static SweepRunner Sweep { get; } = new(SweepSteps.DefaultSteps());
 
     public static EvaluationContext NewContext() => new(Settings, Clock);
 
@@ -39,4 +65,24 @@ public static class FunctionHost
         System.Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value
             : throw new InvalidOperationException($"environment variable {name} is not set (the stack sets it)");
+
+    /// <summary>Forgets the per-process services so a test can point the handlers at another table or endpoint.</summary>
+    internal static void ResetForTests()
+    {
+        if (_dynamo.IsValueCreated) _dynamo.Value.Dispose();
+        _settings = new(IsmsSettings.FromEnvironment);
+        _engine = new(RuleEngine.CreateDefault);
+        _dynamo = new(CreateDynamoClient);
+        _ledger = new(() => new DynamoDbFindingLedger(Dynamo, TableName, Settings));
+        _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger));
+    }
+
+    private static AmazonDynamoDBClient CreateDynamoClient()
+    {
+        var endpoint = System.Environment.GetEnvironmentVariable(DynamoDbEndpointVariable);
+        if (string.IsNullOrWhiteSpace(endpoint)) return new AmazonDynamoDBClient();
+        // DynamoDB Local accepts any credentials; the region only names its data file.
+        return new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"),
+            new AmazonDynamoDBConfig { ServiceURL = endpoint, AuthenticationRegion = "us-east-1" });
+    }
 }

@@ -75,6 +75,18 @@ public sealed record FindingRecord
     public IReadOnlyDictionary<string, string> Evidence { get; init; } = new Dictionary<string, string>();
     public int HistoryLength { get; init; }
 
+    /// <summary>
+    /// Source time (event time) of the latest evaluation applied. Older deliveries never undo newer ones: a stale
+    /// compliant event does not resolve, a redelivered finding event does not reopen.
+    /// </summary>
+    public DateTimeOffset? LastObservedAt { get; init; }
+
+    /// <summary>The next instant the sweep must look at this finding (at-risk, due, waiver expiry); null when none.</summary>
+    public DateTimeOffset? NextTimerAt { get; init; }
+
+    /// <summary>When the SLA clock started (the earliest trustworthy time the event gave).</summary>
+    public DateTimeOffset? ClockStartedAt { get; init; }
+
     /// <summary>Optimistic-concurrency version; every write increments it.</summary>
     public long Version { get; init; }
 }

@@ -1,3 +1,4 @@
+using IsmsServerless.Alerts;
 using IsmsServerless.Engine;
 using IsmsServerless.Model;
 
@@ -11,6 +12,12 @@ public sealed record LedgerWriteResult
     public int Resolved { get; init; }
     public int Reopened { get; init; }
     public int Unchanged { get; init; }
+
+    /// <summary>SLA escalations (open → at-risk → breached) written by the sweep.</summary>
+    public int Escalated { get; init; }
+
+    /// <summary>Stored findings that could not be read (malformed item): logged and left untouched.</summary>
+    public int Malformed { get; init; }
 
     /// <summary>Ids of the alert outbox records written (new, escalated, reopened).</summary>
     public IReadOnlyList<string> AlertIds { get; init; } = [];
@@ -56,4 +63,22 @@ public interface IFindingLedger
     /// Each escalation is a transition that alerts once.
     /// </summary>
     Task<LedgerWriteResult> AdvanceTimersAsync(EvaluationContext context, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A page for the status page: findings in one status, optionally of one category and/or severity, most severe
+    /// first then earliest due. One Query (plus one BatchGetItem for the page when filtering by category).
+    /// </summary>
+    Task<Page<FindingRecord>> QueryFindingsAsync(FindingQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts per status, SLA state, category, severity and control, from counter items: one small Query.</summary>
+    Task<LedgerOverview> GetOverviewAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Writes (or overwrites) the snapshot of today's counts; the sweep calls it.</summary>
+    Task<TrendPoint> WriteTrendSnapshotAsync(DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>Daily snapshots between two days, inclusive, oldest first. One Query.</summary>
+    Task<IReadOnlyList<TrendPoint>> GetTrendAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default);
+
+    /// <summary>Alert outbox records created on one (UTC) day, oldest first. One Query per page.</summary>
+    Task<IReadOnlyList<AlertRecord>> QueryAlertsAsync(DateOnly day, CancellationToken cancellationToken = default);
 }

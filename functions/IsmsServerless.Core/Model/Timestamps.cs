@@ -22,8 +22,10 @@ public static class Timestamps
     private static readonly string[] LegacyFormats = ["MMM d, yyyy h:mm:ss tt", "MMM dd, yyyy h:mm:ss tt"];
 
     // Earliest and latest instants we accept as real event times; anything outside is a placeholder or garbage
-    // (SSM's 1970-01-01 "never installed" sentinel, year 9999).
-    private static readonly DateTimeOffset Earliest = new(2006, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    // (SSM's 1970-01-01 "never installed" sentinel, year 9999). The floor is generous on purpose: anonymised real
+    // CloudTrail records (e.g. fivexl's, dated 2000-01-03) must still be evaluated, and an old time only makes a
+    // finding more overdue, never hides it.
+    private static readonly DateTimeOffset Earliest = new(1990, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset Latest = new(2100, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     public static bool TryParse(string? text, out DateTimeOffset value)

@@ -49,6 +49,15 @@ public sealed record IsmsSettings
     /// <summary>Explicitly approved world-open ingress: security group id and port. Never 22 or 3389.</summary>
     public IReadOnlyList<ApprovedIngress> ApprovedIngress { get; set; } = [];
 
+    /// <summary>
+    /// Days a resolved finding (its item and index memberships) is kept before DynamoDB TTL may delete it. Open,
+    /// acknowledged and suppressed findings never carry a TTL; history items are never deleted by TTL.
+    /// </summary>
+    public int ResolvedRetentionDays { get; set; } = 1095;
+
+    /// <summary>Days an alert outbox record is kept (delivery happens within minutes; this is the delivery audit trail).</summary>
+    public int AlertRetentionDays { get; set; } = 400;
+
     /// <summary>Public URL of the status page, used in alert links.</summary>
     public string StatusPageUrl { get; set; } = "http://127.0.0.1:8080";
 
@@ -72,6 +81,8 @@ public sealed record IsmsSettings
         if (FailedLoginThreshold < 1) errors.Add("failedLoginThreshold must be at least 1");
         if (FailedLoginWindowMinutes is < 1 or > 1440) errors.Add("failedLoginWindowMinutes must be between 1 and 1440");
         if (PatchScanMaxAgeDays is < 1 or > 365) errors.Add("patchScanMaxAgeDays must be between 1 and 365");
+        if (ResolvedRetentionDays is < 365 or > 3650) errors.Add($"resolvedRetentionDays must be between 365 and 3650 (audit evidence), not {ResolvedRetentionDays}");
+        if (AlertRetentionDays is < 30 or > 3650) errors.Add($"alertRetentionDays must be between 30 and 3650, not {AlertRetentionDays}");
         foreach (var ingress in ApprovedIngress)
         {
             if (ingress.Port is 22 or 3389) errors.Add($"approvedIngress may never open port {ingress.Port} to the world ({ingress.GroupId})");

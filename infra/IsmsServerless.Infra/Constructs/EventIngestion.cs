@@ -25,6 +25,9 @@ public sealed class EventIngestionProps
 public sealed class EventIngestion : Construct
 {
     public Function IngestFunction { get; }
+
+    /// <summary>The scheduled sweep (SLA escalation, waiver expiry, other areas' periodic steps).</summary>
+    public Function SweepFunction { get; }
     public Queue DeadLetterQueue { get; }
 
     public EventIngestion(Construct scope, string id, EventIngestionProps props) : base(scope, id)
@@ -65,11 +68,30 @@ public sealed class EventIngestion : Construct
             DetailType = ["AWS Console Sign In via CloudTrail"],
         }, target);
 
+        SweepFunction = props.Functions.Create<SweepFunction>(this, "SweepFunction", nameof(Functions.SweepFunction.HandleAsync), new FunctionOptions
+        {
+            Description = "Scheduled sweep: SLA escalation, waiver expiry, review deadlines, heartbeats, trend snapshot",
+            Timeout = Duration.Minutes(5),
+            // One sweep at a time: two overlapping sweeps would only race on the same timers.
+            ReservedConcurrency = 1,
+            Environment = { ["TABLE_NAME"] = props.Ledger.Table.TableName },
+        });
+        props.Ledger.GrantReadWrite(SweepFunction);
+
         _ = new Rule(this, "SweepSchedule", new RuleProps
         {
             Description = "Scheduled sweep: SLA escalation, waiver expiry, review deadlines, heartbeats",
             Schedule = Schedule.Rate(props.SweepInterval),
-            Targets = [target],
+            Targets =
+            [
+                new LambdaFunction(SweepFunction, new LambdaFunctionProps
+                {
+                    DeadLetterQueue = DeadLetterQueue,
+                    RetryAttempts = 2,
+                    // A sweep older than its interval is superseded by the next one.
+                    MaxEventAge = props.SweepInterval.ToSeconds() >= 60 ? props.SweepInterval : Duration.Minutes(1),
+                }),
+            ],
         });
     }
 

@@ -1,0 +1,643 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using IsmsServerless.Alerts;
+using IsmsServerless.Engine;
+using IsmsServerless.Model;
+using IsmsServerless.Observability;
+using IsmsServerless.Settings;
+using static IsmsServerless.Ledger.LedgerItems;
+
+namespace IsmsServerless.Ledger;
+
+/// <summary>
+/// The findings ledger on one DynamoDB table (layout: <c>docs/data-model.md</c>). Every change is
+/// read → decide (<see cref="FindingTransitions"/>, pure) → one conditional write on the finding's <c>version</c>; a
+/// transition writes the finding, its history line, its index memberships, the counters and its alert in one
+/// TransactWriteItems, so concurrent or redelivered evaluations of the same event yield one finding, one history line
+/// and at most one alert. Conflicts are retried with jittered backoff after re-reading. No method scans.
+/// </summary>
+public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings) : IFindingLedger
+{
+    private const int MaxAttempts = 12;
+    private const string Ingest = "system:ingest";
+
+    public string TableName { get; } = tableName;
+
+    /// <summary>When set, every read asks for and reports its consumed capacity (benchmarks, diagnostics).</summary>
+    internal Action<string, ConsumedCapacity>? CapacityObserver { get; set; }
+
+    public async Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, CancellationToken cancellationToken = default)
+    {
+        var tally = new Tally();
+        foreach (var e in evaluations)
+        {
+            switch (e.Outcome)
+            {
+                case Outcome.Finding or Outcome.Change:
+                    tally.Add(await MutateAsync(e.FindingId, before => FindingTransitions.OnFinding(before, e, context.Sla, context.Now), allowCreate: true, cancellationToken).ConfigureAwait(false));
+                    break;
+                case Outcome.Compliant:
+                    tally.Add(await MutateAsync(e.FindingId, before => FindingTransitions.OnCompliant(before, e, context.Now), allowCreate: false, cancellationToken).ConfigureAwait(false));
+                    break;
+                default:
+                    // Ignored and rejected evaluations carry no finding.
+                    break;
+            }
+        }
+        return tally.ToResult();
+    }
+
+    public async Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        var closed = 0;
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var response = await QueryAsync("resource-open", new QueryRequest
+            {
+                TableName = TableName,
+                IndexName = LedgerSchema.Gsi3,
+                KeyConditionExpression = "#pk = :pk AND #sk < :resolved",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi3PartitionKey, ["#sk"] = LedgerSchema.Gsi3SortKey },
+                ExpressionAttributeValues = new()
+                {
+                    [":pk"] = S(LedgerKeys.ResourcePartition(resourceId)),
+                    [":resolved"] = S(LedgerKeys.StatusRank(FindingStatus.Resolved).ToString(CultureInfo.InvariantCulture)),
+                },
+                ExclusiveStartKey = start,
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var item in response.Items)
+            {
+                if (!item.TryGetValue("id", out var id) || id.S is null) continue;
+                var outcome = await MutateAsync(id.S, before => before is null ? null : FindingTransitions.OnResourceGone(before, actor, reason, at),
+                    allowCreate: false, cancellationToken).ConfigureAwait(false);
+                if (outcome.Kind == MutationKind.Transition) closed++;
+            }
+            start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (start is not null);
+        return closed;
+    }
+
+    public async Task<FindingRecord?> GetAsync(string findingId, CancellationToken cancellationToken = default)
+    {
+        var (record, _) = await ReadFindingAsync(findingId, consistent: true, cancellationToken).ConfigureAwait(false);
+        return record;
+    }
+
+    public async Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync(string findingId, CancellationToken cancellationToken = default)
+    {
+        var entries = new List<HistoryEntry>();
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var response = await QueryAsync("history", new QueryRequest
+            {
+                TableName = TableName,
+                KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :hist)",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#sk"] = LedgerSchema.SortKey },
+                ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.Finding(findingId)), [":hist"] = S(LedgerKeys.HistoryPrefix) },
+                ConsistentRead = true,
+                ExclusiveStartKey = start,
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var item in response.Items)
+            {
+                if (TryReadHistory(item, out var entry, out var problem)) entries.Add(entry);
+                else Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
+            }
+            start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (start is not null);
+        return entries;
+    }
+
+    public Task<Page<FindingRecord>> QueryByStatusAsync(FindingStatus status, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
+        QueryFindingsAsync(new FindingQuery { Status = status, Limit = limit, Cursor = cursor }, cancellationToken);
+
+    public async Task<Page<FindingRecord>> QueryFindingsAsync(FindingQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = Math.Clamp(query.Limit, 1, 500);
+        if (query.Category is { } category)
+        {
+            var prefix = $"{LedgerKeys.StatusRank(query.Status)}#" + (query.Severity is { } sev ? $"{LedgerKeys.SeverityRank(sev)}#" : "");
+            return await QueryMembersAsync("findings-by-category", LedgerKeys.CategoryPartition(category), prefix, limit, query.Cursor, cancellationToken).ConfigureAwait(false);
+        }
+        var request = new QueryRequest
+        {
+            TableName = TableName,
+            IndexName = LedgerSchema.Gsi1,
+            KeyConditionExpression = "#pk = :pk",
+            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi1PartitionKey },
+            ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.StatusPartition(query.Status)) },
+            Limit = limit,
+            ExclusiveStartKey = PageCursor.Decode(query.Cursor),
+        };
+        if (query.Severity is { } severity)
+        {
+            request.KeyConditionExpression += " AND begins_with(#sk, :sev)";
+            request.ExpressionAttributeNames["#sk"] = LedgerSchema.Gsi1SortKey;
+            request.ExpressionAttributeValues[":sev"] = S($"{LedgerKeys.SeverityRank(severity)}#");
+        }
+        var response = await QueryAsync("findings-by-status", request, cancellationToken).ConfigureAwait(false);
+        return new Page<FindingRecord>(ReadFindings(response.Items), PageCursor.Encode(response.LastEvaluatedKey));
+    }
+
+    public Task<Page<FindingRecord>> QueryByControlAsync(string control, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
+        QueryMembersAsync("findings-by-control", LedgerKeys.ControlPartition(control), null, Math.Clamp(limit, 1, 500), cursor, cancellationToken);
+
+    public async Task<Page<FindingRecord>> QueryByResourceAsync(string resourceId, int limit, string? cursor = null, CancellationToken cancellationToken = default)
+    {
+        var response = await QueryAsync("findings-by-resource", new QueryRequest
+        {
+            TableName = TableName,
+            IndexName = LedgerSchema.Gsi3,
+            KeyConditionExpression = "#pk = :pk",
+            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi3PartitionKey },
+            ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.ResourcePartition(resourceId)) },
+            Limit = Math.Clamp(limit, 1, 500),
+            ExclusiveStartKey = PageCursor.Decode(cursor),
+        }, cancellationToken).ConfigureAwait(false);
+        // Two long resource ids could share a hashed key only by a SHA-256 collision; filter on the real id anyway.
+        var findings = ReadFindings(response.Items).Where(f => f.ResourceId == resourceId).ToList();
+        return new Page<FindingRecord>(findings, PageCursor.Encode(response.LastEvaluatedKey));
+    }
+
+    public async Task<IReadOnlyList<FindingRecord>> QueryDueBeforeAsync(DateTimeOffset at, int limit, CancellationToken cancellationToken = default)
+    {
+        var response = await QueryAsync("due-before", DueRequest(at, Math.Clamp(limit, 1, 1000), null), cancellationToken).ConfigureAwait(false);
+        return ReadFindings(response.Items);
+    }
+
+    public async Task<FindingRecord> AcknowledgeAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        await ExistingAsync(findingId, f => FindingTransitions.OnAcknowledge(f, actor, reason, at), cancellationToken).ConfigureAwait(false);
+
+    public async Task<FindingRecord> GrantWaiverAsync(string findingId, Waiver waiver, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(waiver);
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(waiver.Owner)) problems.Add("owner");
+        if (string.IsNullOrWhiteSpace(waiver.Reason)) problems.Add("reason");
+        if (string.IsNullOrWhiteSpace(waiver.Control)) problems.Add("control");
+        if (string.IsNullOrWhiteSpace(waiver.GrantedBy)) problems.Add("grantedBy");
+        if (problems.Count > 0) throw new ArgumentException("a waiver needs " + string.Join(", ", problems), nameof(waiver));
+        if (waiver.ExpiresAt <= waiver.GrantedAt) throw new ArgumentException("a waiver must expire after it is granted", nameof(waiver));
+        return await ExistingAsync(findingId, f => FindingTransitions.OnGrantWaiver(f, waiver), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<FindingRecord> RevokeWaiverAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        await ExistingAsync(findingId, f => FindingTransitions.OnRevokeWaiver(f, actor, reason, at), cancellationToken).ConfigureAwait(false);
+
+    public async Task<LedgerWriteResult> AdvanceTimersAsync(EvaluationContext context, CancellationToken cancellationToken = default)
+    {
+        var now = context.Now;
+        var tally = new Tally();
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            // Paged with ExclusiveStartKey rather than re-queried: a finding whose write fails stays in the index
+            // for the next sweep instead of being retried in a loop now.
+            var response = await QueryAsync("due-before", DueRequest(now, 100, start), cancellationToken).ConfigureAwait(false);
+            foreach (var item in response.Items)
+            {
+                if (!TryReadFinding(item, out var due, out var problem))
+                {
+                    Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
+                    tally.Add(new Mutation(MutationKind.Malformed, null, null));
+                    continue;
+                }
+                tally.Add(await MutateAsync(due.Id, before => before is null ? null : FindingTransitions.OnTimer(before, now), allowCreate: false, cancellationToken).ConfigureAwait(false));
+            }
+            start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (start is not null);
+        return tally.ToResult();
+    }
+
+    public async Task<LedgerOverview> GetOverviewAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await QueryAsync("overview", new QueryRequest
+        {
+            TableName = TableName,
+            KeyConditionExpression = "#pk = :pk",
+            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
+            ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.StatsPartition) },
+        }, cancellationToken).ConfigureAwait(false);
+        return LedgerCounters.Overview(response.Items);
+    }
+
+    public async Task<TrendPoint> WriteTrendSnapshotAsync(DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        var overview = await GetOverviewAsync(cancellationToken).ConfigureAwait(false);
+        var point = new TrendPoint(DateOnly.FromDateTime(at.UtcDateTime), at, overview.Total, overview.ByCategory);
+        await dynamo.PutItemAsync(new PutItemRequest { TableName = TableName, Item = LedgerCounters.TrendItem(point) }, cancellationToken).ConfigureAwait(false);
+        return point;
+    }
+
+    public async Task<IReadOnlyList<TrendPoint>> GetTrendAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
+    {
+        var points = new List<TrendPoint>();
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var response = await QueryAsync("trend", new QueryRequest
+            {
+                TableName = TableName,
+                KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#sk"] = LedgerSchema.SortKey },
+                ExpressionAttributeValues = new()
+                {
+                    [":pk"] = S(LedgerKeys.TrendPartition),
+                    [":from"] = S(LedgerKeys.TrendDay(from)),
+                    [":to"] = S(LedgerKeys.TrendDay(to)),
+                },
+                ExclusiveStartKey = start,
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var item in response.Items)
+            {
+                if (LedgerCounters.TryReadTrend(item, out var point)) points.Add(point);
+                else Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", "unreadable trend snapshot"));
+            }
+            start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (start is not null);
+        return points;
+    }
+
+    public async Task<IReadOnlyList<AlertRecord>> QueryAlertsAsync(DateOnly day, CancellationToken cancellationToken = default)
+    {
+        var alerts = new List<AlertRecord>();
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var response = await QueryAsync("alerts-by-day", new QueryRequest
+            {
+                TableName = TableName,
+                IndexName = LedgerSchema.Gsi4,
+                KeyConditionExpression = "#pk = :pk",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi4PartitionKey },
+                ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.OutboxDayPrefix + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) },
+                ExclusiveStartKey = start,
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var item in response.Items)
+            {
+                if (TryReadAlert(item, out var alert, out var problem)) alerts.Add(alert);
+                else Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
+            }
+            start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (start is not null);
+        return alerts;
+    }
+
+    // ---------------------------------------------------------------- writing
+
+    internal enum MutationKind
+    {
+        Unchanged,
+        Created,
+        Updated,
+        Transition,
+        Malformed,
+    }
+
+    internal sealed record Mutation(MutationKind Kind, TransitionPlan? Plan, string? AlertId);
+
+    private async Task<FindingRecord> ExistingAsync(string findingId, Func<FindingRecord, TransitionPlan?> decide, CancellationToken cancellationToken)
+    {
+        var outcome = await MutateAsync(findingId, before => before is null
+            ? throw new KeyNotFoundException($"no finding {findingId}")
+            : decide(before), allowCreate: false, cancellationToken).ConfigureAwait(false);
+        if (outcome.Kind == MutationKind.Malformed) throw new InvalidDataException($"finding {findingId} is stored malformed; see the log");
+        return outcome.Plan?.After ?? await GetAsync(findingId, cancellationToken).ConfigureAwait(false)
+            ?? throw new KeyNotFoundException($"no finding {findingId}");
+    }
+
+    /// <summary>
+    /// Read → decide → conditional write, retried from the read when another writer got there first. The decision
+    /// is re-made on fresh state each time, so a duplicate that lost the race sees the winner's write and does nothing.
+    /// </summary>
+    internal async Task<Mutation> MutateAsync(string findingId, Func<FindingRecord?, TransitionPlan?> decide, bool allowCreate, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var (before, malformed) = await ReadFindingAsync(findingId, consistent: true, cancellationToken).ConfigureAwait(false);
+            if (malformed)
+            {
+                // Never overwrite what we cannot read: the item is evidence. It is logged for a human.
+                return new Mutation(MutationKind.Malformed, null, null);
+            }
+            var plan = decide(before);
+            // Only evaluations create findings; every other caller's decision on a missing finding is "nothing".
+            if (plan is null || (before is null && !allowCreate)) return new Mutation(MutationKind.Unchanged, null, null);
+            try
+            {
+                return await WriteAsync(before, plan, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsConflict(ex) && attempt < MaxAttempts)
+            {
+                await Backoff(attempt, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsConflict(ex))
+            {
+                throw new LedgerConflictException($"finding {findingId}: gave up after {MaxAttempts} conflicting attempts", ex);
+            }
+        }
+    }
+
+    private async Task<Mutation> WriteAsync(FindingRecord? before, TransitionPlan plan, CancellationToken cancellationToken)
+    {
+        var historyLength = before?.HistoryLength ?? await LastHistorySequenceAsync(plan.After.Id, cancellationToken).ConfigureAwait(false);
+        var after = plan.After with
+        {
+            Version = (before?.Version ?? 0) + 1,
+            HistoryLength = plan.Action is null ? historyLength : historyLength + 1,
+        };
+        var findingPut = new Put
+        {
+            TableName = TableName,
+            Item = FindingItem(after, FindingTransitions.ExpiryFor(after, settings)),
+        };
+        if (before is null)
+        {
+            findingPut.ConditionExpression = "attribute_not_exists(#pk)";
+            findingPut.ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey };
+        }
+        else
+        {
+            findingPut.ConditionExpression = "#v = :v";
+            findingPut.ExpressionAttributeNames = new() { ["#v"] = "version" };
+            findingPut.ExpressionAttributeValues = new() { [":v"] = N(before.Version) };
+        }
+
+        if (plan.Action is null)
+        {
+            // A plain update (re-detection, timer move) changes neither status nor SLA state: no history, no
+            // counters, no index memberships, so a single conditional Put is enough.
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = TableName,
+                Item = findingPut.Item,
+                ConditionExpression = findingPut.ConditionExpression,
+                ExpressionAttributeNames = findingPut.ExpressionAttributeNames,
+                ExpressionAttributeValues = findingPut.ExpressionAttributeValues,
+            }, cancellationToken).ConfigureAwait(false);
+            return new Mutation(MutationKind.Updated, plan with { After = after }, null);
+        }
+
+        var items = new List<TransactWriteItem> { new() { Put = findingPut } };
+        var history = new HistoryEntry(after.HistoryLength, plan.At, plan.Actor, plan.Action, before?.Status.ToWire(), after.Status.ToWire(),
+            before?.SlaState?.ToWire(), after.SlaState?.ToWire(), plan.Reason);
+        items.Add(new TransactWriteItem
+        {
+            Put = new Put
+            {
+                TableName = TableName,
+                Item = HistoryItem(after.Id, history),
+                // History is append-only: a sequence number is written once, never replaced.
+                ConditionExpression = "attribute_not_exists(#pk)",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
+            },
+        });
+        if (before is null || before.Status != after.Status)
+        {
+            var ttl = FindingTransitions.ExpiryFor(after, settings);
+            items.AddRange(MemberItems(after, ttl).Select(m => new TransactWriteItem { Put = new Put { TableName = TableName, Item = m } }));
+        }
+        if (LedgerCounters.Update(TableName, before, after) is { } counters) items.Add(new TransactWriteItem { Update = counters });
+        string? alertId = null;
+        if (plan.AlertKind is { } kind)
+        {
+            var alert = AlertFor(after, kind, plan);
+            alertId = alert.AlertId;
+            items.Add(new TransactWriteItem
+            {
+                Put = new Put
+                {
+                    TableName = TableName,
+                    Item = AlertItem(alert, plan.At.AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
+                    ConditionExpression = "attribute_not_exists(#pk)",
+                    ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
+                },
+            });
+        }
+        await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
+        Log.Info("ledger.transition", ("findingId", after.Id), ("ruleId", after.RuleId), ("action", plan.Action),
+            ("from", before?.Status.ToWire()), ("to", after.Status.ToWire()), ("slaState", after.SlaState?.ToWire()), ("alertId", alertId));
+        return new Mutation(before is null ? MutationKind.Created : MutationKind.Transition, plan with { After = after }, alertId);
+    }
+
+    private AlertRecord AlertFor(FindingRecord f, string kind, TransitionPlan plan)
+    {
+        // Deterministic: the same transition of the same finding always names the same alert, so even a write that
+        // slipped past the version check could not create a second outbox record for it.
+        var alertId = "a-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{f.Id}\u001f{kind}\u001f{f.HistoryLength}")).AsSpan(0, 16));
+        var statusUrl = settings.StatusPageUrl.TrimEnd('/') + "/findings/" + Uri.EscapeDataString(f.Id);
+        return new AlertRecord
+        {
+            AlertId = alertId,
+            Kind = kind,
+            FindingId = f.Id,
+            RuleId = f.RuleId,
+            Title = f.Title,
+            Severity = f.Severity.ToWire(),
+            Category = f.Category.ToWire(),
+            ResourceId = f.ResourceId,
+            ResourceType = f.ResourceType,
+            AccountId = f.AccountId,
+            Region = f.Region,
+            PolicyClause = f.PolicyClause,
+            Controls = JsonSerializer.Serialize(f.Controls.ToList(), LedgerJsonContext.Default.ListString),
+            DueAt = f.DueAt is { } due ? LedgerKeys.Instant(due) : null,
+            SlaState = f.SlaState?.ToWire(),
+            Remediation = f.Remediation,
+            Message = kind == FindingTransitions.AlertNew ? f.Message : $"{plan.Reason}",
+            StatusUrl = statusUrl,
+            CreatedAt = LedgerKeys.Instant(plan.At),
+        };
+    }
+
+    /// <summary>
+    /// A finding item may have expired by TTL while its history (kept for audit) remains; a recurrence continues the
+    /// old sequence instead of colliding with it. Only on creation, so it costs one small Query per new finding.
+    /// </summary>
+    private async Task<int> LastHistorySequenceAsync(string findingId, CancellationToken cancellationToken)
+    {
+        var response = await QueryAsync("history-tail", new QueryRequest
+        {
+            TableName = TableName,
+            KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :hist)",
+            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#sk"] = LedgerSchema.SortKey },
+            ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.Finding(findingId)), [":hist"] = S(LedgerKeys.HistoryPrefix) },
+            ScanIndexForward = false,
+            Limit = 1,
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        return response.Items.Count > 0 && TryReadHistory(response.Items[0], out var last, out _) ? last.Sequence : 0;
+    }
+
+    private static bool IsConflict(Exception ex) => ex switch
+    {
+        ConditionalCheckFailedException => true,
+        TransactionConflictException => true,
+        // A cancelled transaction with only ConditionalCheckFailed / TransactionConflict / None reasons means another
+        // writer changed the finding: re-read and decide again. Validation errors are real bugs and propagate.
+        TransactionCanceledException tce => tce.CancellationReasons is null || tce.CancellationReasons.All(r =>
+            r.Code is null or "None" or "ConditionalCheckFailed" or "TransactionConflict"),
+        _ => false,
+    };
+
+    private static Task Backoff(int attempt, CancellationToken cancellationToken)
+    {
+        // Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): spreads 8 racing writers apart.
+        var cap = Math.Min(1000, 25 * (1 << Math.Min(attempt, 6)));
+        return Task.Delay(Random.Shared.Next(1, cap + 1), cancellationToken);
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    private async Task<(FindingRecord? Record, bool Malformed)> ReadFindingAsync(string findingId, bool consistent, CancellationToken cancellationToken)
+    {
+        var response = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = TableName,
+            Key = new() { [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(findingId)), [LedgerSchema.SortKey] = S(LedgerKeys.Meta) },
+            ConsistentRead = consistent,
+        }, cancellationToken).ConfigureAwait(false);
+        if (response.Item is not { Count: > 0 } item) return (null, false);
+        if (TryReadFinding(item, out var record, out var problem)) return (record, false);
+        Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
+        return (null, true);
+    }
+
+    private static List<FindingRecord> ReadFindings(IEnumerable<Dictionary<string, AttributeValue>> items)
+    {
+        var findings = new List<FindingRecord>();
+        foreach (var item in items)
+        {
+            if (TryReadFinding(item, out var record, out var problem)) findings.Add(record);
+            else Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
+        }
+        return findings;
+    }
+
+    private QueryRequest DueRequest(DateTimeOffset at, int limit, Dictionary<string, AttributeValue>? start) => new()
+    {
+        TableName = TableName,
+        IndexName = LedgerSchema.Gsi4,
+        KeyConditionExpression = "#pk = :pk AND #sk <= :upper",
+        ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi4PartitionKey, ["#sk"] = LedgerSchema.Gsi4SortKey },
+        ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.TimerPartition), [":upper"] = S(LedgerKeys.TimerUpperBound(at)) },
+        Limit = limit,
+        ExclusiveStartKey = start,
+    };
+
+    /// <summary>Membership query on GSI2, then one BatchGetItem for the page's finding items (order kept).</summary>
+    private async Task<Page<FindingRecord>> QueryMembersAsync(string operation, string partition, string? sortPrefix, int limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var request = new QueryRequest
+        {
+            TableName = TableName,
+            IndexName = LedgerSchema.Gsi2,
+            KeyConditionExpression = "#pk = :pk",
+            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi2PartitionKey },
+            ExpressionAttributeValues = new() { [":pk"] = S(partition) },
+            Limit = limit,
+            ExclusiveStartKey = PageCursor.Decode(cursor),
+        };
+        if (sortPrefix is not null)
+        {
+            request.KeyConditionExpression += " AND begins_with(#sk, :prefix)";
+            request.ExpressionAttributeNames["#sk"] = LedgerSchema.Gsi2SortKey;
+            request.ExpressionAttributeValues[":prefix"] = S(sortPrefix);
+        }
+        var response = await QueryAsync(operation, request, cancellationToken).ConfigureAwait(false);
+        var ids = response.Items.Select(i => i.TryGetValue("findingId", out var v) ? v.S : null).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var byId = await BatchGetFindingsAsync(operation, ids, cancellationToken).ConfigureAwait(false);
+        var findings = ids.Select(id => byId.GetValueOrDefault(id)).OfType<FindingRecord>().ToList();
+        return new Page<FindingRecord>(findings, PageCursor.Encode(response.LastEvaluatedKey));
+    }
+
+    private async Task<Dictionary<string, FindingRecord>> BatchGetFindingsAsync(string operation, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, FindingRecord>(StringComparer.Ordinal);
+        foreach (var chunk in ids.Chunk(100))
+        {
+            var keys = chunk.Select(id => new Dictionary<string, AttributeValue>
+            {
+                [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(id)),
+                [LedgerSchema.SortKey] = S(LedgerKeys.Meta),
+            }).ToList();
+            for (var attempt = 1; keys.Count > 0; attempt++)
+            {
+                var response = await dynamo.BatchGetItemAsync(new BatchGetItemRequest
+                {
+                    RequestItems = new() { [TableName] = new KeysAndAttributes { Keys = keys } },
+                    ReturnConsumedCapacity = CapacityObserver is null ? null : ReturnConsumedCapacity.TOTAL,
+                }, cancellationToken).ConfigureAwait(false);
+                if (CapacityObserver is { } observe && response.ConsumedCapacity is { } capacities)
+                    foreach (var c in capacities) observe(operation + ".batch-get", c);
+                foreach (var record in ReadFindings(response.Responses.GetValueOrDefault(TableName) ?? [])) found[record.Id] = record;
+                keys = response.UnprocessedKeys?.GetValueOrDefault(TableName)?.Keys ?? [];
+                if (keys.Count > 0)
+                {
+                    if (attempt >= MaxAttempts) throw new LedgerConflictException($"BatchGetItem left {keys.Count} keys unprocessed after {attempt} attempts");
+                    await Backoff(attempt, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        return found;
+    }
+
+    private async Task<QueryResponse> QueryAsync(string operation, QueryRequest request, CancellationToken cancellationToken)
+    {
+        if (CapacityObserver is not null) request.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL;
+        var response = await dynamo.QueryAsync(request, cancellationToken).ConfigureAwait(false);
+        if (CapacityObserver is { } observe && response.ConsumedCapacity is { } capacity) observe(operation, capacity);
+        response.Items ??= [];
+        return response;
+    }
+
+    private sealed class Tally
+    {
+        private int _created, _updated, _resolved, _reopened, _unchanged, _escalated, _malformed;
+        private readonly List<string> _alerts = [];
+
+        public void Add(Mutation m)
+        {
+            switch (m.Kind)
+            {
+                case MutationKind.Created: _created++; break;
+                case MutationKind.Updated: _updated++; break;
+                case MutationKind.Unchanged: _unchanged++; break;
+                case MutationKind.Malformed: _malformed++; break;
+                case MutationKind.Transition:
+                    switch (m.Plan?.Action)
+                    {
+                        case "resolved": _resolved++; break;
+                        case "reopened" or "waiver-expired" or "waiver-revoked": _reopened++; break;
+                        case "escalated": _escalated++; break;
+                        default: _updated++; break;
+                    }
+                    break;
+            }
+            if (m.AlertId is not null) _alerts.Add(m.AlertId);
+        }
+
+        public LedgerWriteResult ToResult() => new()
+        {
+            Created = _created,
+            Updated = _updated,
+            Resolved = _resolved,
+            Reopened = _reopened,
+            Unchanged = _unchanged,
+            Escalated = _escalated,
+            Malformed = _malformed,
+            AlertIds = _alerts,
+        };
+    }
+}

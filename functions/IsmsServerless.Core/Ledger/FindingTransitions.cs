@@ -1,0 +1,193 @@
+using IsmsServerless.Model;
+using IsmsServerless.Settings;
+using IsmsServerless.Sla;
+
+namespace IsmsServerless.Ledger;
+
+/// <summary>
+/// A decided change to one finding: the new record, and, when it is a transition, the history line and the alert kind.
+/// A plan without <see cref="Action"/> is a plain update (re-detection, timer move) that writes no history.
+/// </summary>
+internal sealed record TransitionPlan(FindingRecord After, string? Action, string Actor, string Reason, string? AlertKind, DateTimeOffset At)
+{
+    public static TransitionPlan Update(FindingRecord after, DateTimeOffset at) => new(after, null, "", "", null, at);
+}
+
+/// <summary>
+/// The lifecycle as pure functions of (stored finding, input, now): no I/O, so every rule here is unit-testable and
+/// the ledger only has to apply the plan atomically. Returning null means "nothing to write".
+/// </summary>
+internal static class FindingTransitions
+{
+    public const string AlertNew = "new";
+    public const string AlertEscalated = "escalated";
+    public const string AlertReopened = "reopened";
+
+    /// <summary>A finding (or change) evaluation arrived.</summary>
+    public static TransitionPlan? OnFinding(FindingRecord? before, Evaluation e, SlaClock sla, DateTimeOffset now)
+    {
+        var observed = e.ObservedAt ?? now;
+        var actor = "rule:" + e.Rule.Id;
+        if (before is null)
+        {
+            var deadline = sla.DeadlineFor(e, now);
+            var created = new FindingRecord
+            {
+                Id = e.FindingId,
+                RuleId = e.Rule.Id,
+                Title = e.Rule.Title,
+                Category = e.Rule.Category,
+                Severity = e.Severity,
+                Status = FindingStatus.Open,
+                ResourceId = e.ResourceId,
+                ResourceType = e.ResourceType.Length > 0 ? e.ResourceType : e.Rule.ResourceType,
+                AccountId = e.AccountId,
+                Region = e.Region,
+                SubKey = e.SubKey,
+                Controls = e.Rule.Controls,
+                PolicyClause = e.Rule.PolicyClause,
+                Remediation = e.Rule.Remediation,
+                Message = e.Message,
+                FirstSeenAt = now,
+                LastSeenAt = now,
+                ClockStartedAt = deadline?.StartedAt,
+                DueAt = deadline?.DueAt,
+                AtRiskAt = deadline?.AtRiskAt,
+                SlaState = deadline?.StateAt(now),
+                Diff = e.Diff,
+                Evidence = e.Evidence,
+                LastObservedAt = observed,
+                Version = 1,
+            };
+            created = created with { NextTimerAt = NextTimer(created, now) };
+            return new TransitionPlan(created, "created", actor, e.Message, AlertNew, now);
+        }
+        if (before.LastObservedAt is { } last && observed <= last)
+        {
+            // A redelivery or an older event: what it says is already recorded (or superseded).
+            return null;
+        }
+        var seen = before with
+        {
+            LastSeenAt = now,
+            LastObservedAt = observed,
+            Message = e.Message,
+            Diff = e.Diff,
+            Evidence = e.Evidence,
+        };
+        if (before.Status != FindingStatus.Resolved) return TransitionPlan.Update(seen, now);
+
+        // Recurrence. The deadline stays the one fixed at first detection: a problem that comes back does not
+        // earn a fresh SLA window, and the auditor sees the original date.
+        var reopened = seen with
+        {
+            Status = FindingStatus.Open,
+            ResolvedAt = null,
+            Waiver = null,
+            SlaState = StateAt(before, now),
+        };
+        reopened = reopened with { NextTimerAt = NextTimer(reopened, now) };
+        return new TransitionPlan(reopened, "reopened", actor, "recurred: " + e.Message, AlertReopened, now);
+    }
+
+    /// <summary>A compliant evaluation arrived: resolves an active finding unless it is older than what we know.</summary>
+    public static TransitionPlan? OnCompliant(FindingRecord? before, Evaluation e, DateTimeOffset now)
+    {
+        if (before is null || before.Status == FindingStatus.Resolved) return null;
+        var observed = e.ObservedAt ?? now;
+        if (before.LastObservedAt is { } last && observed < last) return null;
+        var after = Resolve(before, now) with { LastObservedAt = observed };
+        return new TransitionPlan(after, "resolved", "rule:" + e.Rule.Id, "compliant: " + e.Message, null, now);
+    }
+
+    public static TransitionPlan? OnResourceGone(FindingRecord before, string actor, string reason, DateTimeOffset at)
+    {
+        if (before.Status == FindingStatus.Resolved) return null;
+        return new TransitionPlan(Resolve(before, at), "resolved", actor, reason, null, at);
+    }
+
+    public static TransitionPlan? OnAcknowledge(FindingRecord before, string actor, string reason, DateTimeOffset at) => before.Status switch
+    {
+        FindingStatus.Acknowledged => null,
+        FindingStatus.Open => new TransitionPlan(before with { Status = FindingStatus.Acknowledged }, "acknowledged", actor, reason, null, at),
+        _ => throw new InvalidTransitionException($"finding {before.Id} is {before.Status.ToWire()}; only open findings can be acknowledged"),
+    };
+
+    public static TransitionPlan OnGrantWaiver(FindingRecord before, Waiver waiver)
+    {
+        if (before.Status == FindingStatus.Resolved)
+            throw new InvalidTransitionException($"finding {before.Id} is resolved; a waiver applies to an active finding");
+        var after = before with { Status = FindingStatus.Suppressed, Waiver = waiver };
+        after = after with { NextTimerAt = NextTimer(after, waiver.GrantedAt) };
+        var action = before.Status == FindingStatus.Suppressed ? "waiver-renewed" : "waived";
+        var reason = $"waiver owned by {waiver.Owner} under {waiver.Control} until {LedgerKeys.Instant(waiver.ExpiresAt)}: {waiver.Reason}";
+        return new TransitionPlan(after, action, waiver.GrantedBy, reason, null, waiver.GrantedAt);
+    }
+
+    public static TransitionPlan OnRevokeWaiver(FindingRecord before, string actor, string reason, DateTimeOffset at)
+    {
+        if (before.Status != FindingStatus.Suppressed)
+            throw new InvalidTransitionException($"finding {before.Id} is {before.Status.ToWire()}, not suppressed by a waiver");
+        var after = Unsuppress(before, at);
+        return new TransitionPlan(after, "waiver-revoked", actor, reason, AlertReopened, at);
+    }
+
+    /// <summary>The sweep's view of one finding: waiver expiry, SLA escalation, or just moving its timer.</summary>
+    public static TransitionPlan? OnTimer(FindingRecord before, DateTimeOffset now)
+    {
+        const string sweep = "system:sweep";
+        switch (before.Status)
+        {
+            case FindingStatus.Suppressed when before.Waiver is { } w && w.ExpiresAt <= now:
+                return new TransitionPlan(Unsuppress(before, now), "waiver-expired", sweep,
+                    $"waiver owned by {w.Owner} under {w.Control} expired at {LedgerKeys.Instant(w.ExpiresAt)}", AlertReopened, now);
+            case FindingStatus.Open or FindingStatus.Acknowledged when StateAt(before, now) is { } state && (before.SlaState is null || state > before.SlaState):
+                var escalated = before with { SlaState = state };
+                escalated = escalated with { NextTimerAt = NextTimer(escalated, now) };
+                var reason = state == SlaState.Breached
+                    ? $"remediation deadline {LedgerKeys.Instant(before.DueAt!.Value)} passed"
+                    : $"past the at-risk mark {LedgerKeys.Instant(before.AtRiskAt!.Value)} of the SLA window";
+                return new TransitionPlan(escalated, "escalated", sweep, reason, AlertEscalated, now);
+            default:
+                var next = NextTimer(before, now);
+                return next == before.NextTimerAt ? null : TransitionPlan.Update(before with { NextTimerAt = next }, now);
+        }
+    }
+
+    /// <summary>The SLA state at <paramref name="now"/> from the stored (fixed) deadline; null without a deadline.</summary>
+    public static SlaState? StateAt(FindingRecord f, DateTimeOffset now) =>
+        f.DueAt is { } due ? new SlaDeadline(f.ClockStartedAt ?? f.FirstSeenAt, f.AtRiskAt ?? due, due).StateAt(now) : null;
+
+    /// <summary>The next instant the sweep must look at the finding, rounded up to the stored precision.</summary>
+    public static DateTimeOffset? NextTimer(FindingRecord f, DateTimeOffset now)
+    {
+        DateTimeOffset? next = f.Status switch
+        {
+            FindingStatus.Suppressed => f.Waiver?.ExpiresAt,
+            FindingStatus.Open or FindingStatus.Acknowledged when f.DueAt is { } due =>
+                new SlaDeadline(f.ClockStartedAt ?? f.FirstSeenAt, f.AtRiskAt ?? due, due).NextTransitionAfter(now),
+            _ => null,
+        };
+        return next is { } n ? LedgerKeys.CeilingToMillisecond(n) : null;
+    }
+
+    private static FindingRecord Resolve(FindingRecord before, DateTimeOffset at) => before with
+    {
+        Status = FindingStatus.Resolved,
+        ResolvedAt = at,
+        Waiver = null,
+        NextTimerAt = null,
+    };
+
+    private static FindingRecord Unsuppress(FindingRecord before, DateTimeOffset now)
+    {
+        var after = before with { Status = FindingStatus.Open, Waiver = null, SlaState = StateAt(before, now) };
+        return after with { NextTimerAt = NextTimer(after, now) };
+    }
+
+    /// <summary>Settings-derived TTL for a finding's items: only resolved findings expire.</summary>
+    public static long? ExpiryFor(FindingRecord f, IsmsSettings settings) =>
+        f is { Status: FindingStatus.Resolved, ResolvedAt: { } resolved }
+            ? resolved.AddDays(settings.ResolvedRetentionDays).ToUnixTimeSeconds()
+            : null;
+}

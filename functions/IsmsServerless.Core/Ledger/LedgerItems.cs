@@ -1,0 +1,381 @@
+using System.Globalization;
+using System.Text.Json;
+using Amazon.DynamoDBv2.Model;
+using IsmsServerless.Alerts;
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Ledger;
+
+/// <summary>
+/// Maps ledger records to DynamoDB items and back. Readers are defensive: an item written by an older version, edited
+/// by hand or corrupted (missing attributes, wrong types) yields a problem description instead of an exception, and
+/// the caller logs and skips it.
+/// </summary>
+internal static class LedgerItems
+{
+    public const string FindingEntity = "FINDING";
+    public const string HistoryEntity = "HISTORY";
+    public const string MemberEntity = "MEMBER";
+    public const string AlertEntity = "ALERT";
+    public const string StatsEntity = "STATS";
+    public const string TrendEntity = "TREND";
+
+    public static AttributeValue S(string value) => new() { S = value };
+
+    public static AttributeValue N(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
+
+    public static AttributeValue Time(DateTimeOffset value) => S(LedgerKeys.Instant(value));
+
+    /// <summary>The full finding item (META), including the GSI1/GSI3/GSI4 keys that its state implies.</summary>
+    public static Dictionary<string, AttributeValue> FindingItem(FindingRecord f, long? expiresAtEpoch)
+    {
+        var item = new Dictionary<string, AttributeValue>
+        {
+            [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(f.Id)),
+            [LedgerSchema.SortKey] = S(LedgerKeys.Meta),
+            [LedgerSchema.EntityType] = S(FindingEntity),
+            ["id"] = S(f.Id),
+            ["ruleId"] = S(f.RuleId),
+            ["title"] = S(f.Title),
+            ["category"] = S(f.Category.ToWire()),
+            ["severity"] = S(f.Severity.ToWire()),
+            ["status"] = S(f.Status.ToWire()),
+            ["resourceId"] = S(f.ResourceId),
+            ["resourceType"] = S(f.ResourceType),
+            ["accountId"] = S(f.AccountId),
+            ["region"] = S(f.Region),
+            ["subKey"] = S(f.SubKey),
+            ["controls"] = new AttributeValue { L = f.Controls.Select(S).ToList() },
+            ["policyClause"] = S(f.PolicyClause),
+            ["remediation"] = S(f.Remediation),
+            ["message"] = S(f.Message),
+            ["firstSeenAt"] = Time(f.FirstSeenAt),
+            ["lastSeenAt"] = Time(f.LastSeenAt),
+            ["diff"] = S(JsonSerializer.Serialize(f.Diff.ToList(), LedgerJsonContext.Default.ListFieldDiff)),
+            ["evidence"] = new AttributeValue { M = f.Evidence.ToDictionary(kv => kv.Key, kv => S(kv.Value)) },
+            ["historyLength"] = N(f.HistoryLength),
+            ["version"] = N(f.Version),
+            [LedgerSchema.Gsi1PartitionKey] = S(LedgerKeys.StatusPartition(f.Status)),
+            [LedgerSchema.Gsi1SortKey] = S(LedgerKeys.StatusSort(f.Severity, f.DueAt, f.Id)),
+            [LedgerSchema.Gsi3PartitionKey] = S(LedgerKeys.ResourcePartition(f.ResourceId)),
+            [LedgerSchema.Gsi3SortKey] = S(LedgerKeys.ResourceSort(f.Status, f.Id)),
+        };
+        // DynamoDB Local and DynamoDB reject an empty map only in key positions; an empty M is fine, but keep the item small.
+        if (f.Evidence.Count == 0) item.Remove("evidence");
+        if (f.ResolvedAt is { } resolved) item["resolvedAt"] = Time(resolved);
+        if (f.DueAt is { } due) item["dueAt"] = Time(due);
+        if (f.AtRiskAt is { } atRisk) item["atRiskAt"] = Time(atRisk);
+        if (f.ClockStartedAt is { } started) item["clockStartedAt"] = Time(started);
+        if (f.SlaState is { } state) item["slaState"] = S(state.ToWire());
+        if (f.LastObservedAt is { } observed) item["lastObservedAt"] = Time(observed);
+        if (f.Waiver is { } w)
+        {
+            item["waiver"] = new AttributeValue
+            {
+                M = new Dictionary<string, AttributeValue>
+                {
+                    ["owner"] = S(w.Owner),
+                    ["reason"] = S(w.Reason),
+                    ["control"] = S(w.Control),
+                    ["expiresAt"] = Time(w.ExpiresAt),
+                    ["grantedBy"] = S(w.GrantedBy),
+                    ["grantedAt"] = Time(w.GrantedAt),
+                },
+            };
+        }
+        if (f.NextTimerAt is { } timer)
+        {
+            item[LedgerSchema.Gsi4PartitionKey] = S(LedgerKeys.TimerPartition);
+            item[LedgerSchema.Gsi4SortKey] = S(LedgerKeys.TimerSort(timer, f.Id));
+            item["nextTimerAt"] = Time(timer);
+        }
+        if (expiresAtEpoch is { } ttl) item[LedgerSchema.TimeToLive] = N(ttl);
+        return item;
+    }
+
+    /// <summary>Membership items: one per control and one for the category, each indexed in GSI2.</summary>
+    public static IEnumerable<Dictionary<string, AttributeValue>> MemberItems(FindingRecord f, long? expiresAtEpoch)
+    {
+        var partitions = f.Controls.Distinct(StringComparer.Ordinal).Select(c => ("CONTROL", c, LedgerKeys.ControlPartition(c)))
+            .Append(("CATEGORY", f.Category.ToWire(), LedgerKeys.CategoryPartition(f.Category)));
+        foreach (var (kind, value, partition) in partitions)
+        {
+            var item = new Dictionary<string, AttributeValue>
+            {
+                [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(f.Id)),
+                [LedgerSchema.SortKey] = S(LedgerKeys.MemberPrefix + partition),
+                [LedgerSchema.EntityType] = S(MemberEntity),
+                ["findingId"] = S(f.Id),
+                ["memberOf"] = S(kind),
+                ["value"] = S(value),
+                ["status"] = S(f.Status.ToWire()),
+                [LedgerSchema.Gsi2PartitionKey] = S(partition),
+                [LedgerSchema.Gsi2SortKey] = S(LedgerKeys.MemberSort(f.Status, f.Severity, f.DueAt, f.Id)),
+            };
+            if (expiresAtEpoch is { } ttl) item[LedgerSchema.TimeToLive] = N(ttl);
+            yield return item;
+        }
+    }
+
+    public static Dictionary<string, AttributeValue> HistoryItem(string findingId, HistoryEntry h)
+    {
+        var item = new Dictionary<string, AttributeValue>
+        {
+            [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(findingId)),
+            [LedgerSchema.SortKey] = S(LedgerKeys.History(h.Sequence)),
+            [LedgerSchema.EntityType] = S(HistoryEntity),
+            ["findingId"] = S(findingId),
+            ["sequence"] = N(h.Sequence),
+            ["at"] = Time(h.At),
+            ["actor"] = S(h.Actor),
+            ["action"] = S(h.Action),
+            ["reason"] = S(h.Reason),
+        };
+        if (h.FromStatus is not null) item["fromStatus"] = S(h.FromStatus);
+        if (h.ToStatus is not null) item["toStatus"] = S(h.ToStatus);
+        if (h.FromState is not null) item["fromState"] = S(h.FromState);
+        if (h.ToState is not null) item["toState"] = S(h.ToState);
+        return item;
+    }
+
+    /// <summary>An outbox item: the alert's camelCase properties as string attributes, indexed by day in GSI4.</summary>
+    public static Dictionary<string, AttributeValue> AlertItem(AlertRecord a, long expiresAtEpoch)
+    {
+        var item = new Dictionary<string, AttributeValue>
+        {
+            [LedgerSchema.PartitionKey] = S(LedgerKeys.Alert(a.AlertId)),
+            [LedgerSchema.SortKey] = S(LedgerKeys.AlertSort),
+            [LedgerSchema.EntityType] = S(AlertEntity),
+            ["alertId"] = S(a.AlertId),
+            ["kind"] = S(a.Kind),
+            ["findingId"] = S(a.FindingId),
+            ["ruleId"] = S(a.RuleId),
+            ["title"] = S(a.Title),
+            ["severity"] = S(a.Severity),
+            ["category"] = S(a.Category),
+            ["resourceId"] = S(a.ResourceId),
+            ["resourceType"] = S(a.ResourceType),
+            ["accountId"] = S(a.AccountId),
+            ["region"] = S(a.Region),
+            ["policyClause"] = S(a.PolicyClause),
+            ["controls"] = S(a.Controls),
+            ["remediation"] = S(a.Remediation),
+            ["message"] = S(a.Message),
+            ["statusUrl"] = S(a.StatusUrl),
+            ["createdAt"] = S(a.CreatedAt),
+            [LedgerSchema.TimeToLive] = N(expiresAtEpoch),
+        };
+        if (a.DueAt is not null) item["dueAt"] = S(a.DueAt);
+        if (a.SlaState is not null) item["slaState"] = S(a.SlaState);
+        var created = Timestamps.ParseOrNull(a.CreatedAt) ?? DateTimeOffset.UnixEpoch;
+        item[LedgerSchema.Gsi4PartitionKey] = S(LedgerKeys.OutboxDay(created));
+        item[LedgerSchema.Gsi4SortKey] = S($"{a.CreatedAt}#{a.AlertId}");
+        return item;
+    }
+
+    public static bool TryReadFinding(Dictionary<string, AttributeValue> item, out FindingRecord record, out string problem)
+    {
+        record = null!;
+        var r = new Reader(item);
+        var id = r.Str("id");
+        var ruleId = r.Str("ruleId");
+        var resourceId = r.Str("resourceId");
+        var statusText = r.Str("status");
+        var severityText = r.Str("severity");
+        var firstSeen = r.Instant("firstSeenAt");
+        var version = r.Long("version");
+        if (r.Problem is not null || id is null || ruleId is null || resourceId is null || statusText is null || severityText is null
+            || firstSeen is null || version is null)
+        {
+            problem = r.Problem ?? "missing one of id, ruleId, resourceId, status, severity, firstSeenAt, version";
+            return false;
+        }
+        if (!FindingStatusNames.TryParse(statusText, out var status)) { problem = $"unknown status '{statusText}'"; return false; }
+        if (!SeverityNames.TryParse(severityText, out var severity)) { problem = $"unknown severity '{severityText}'"; return false; }
+        var category = ParseCategory(r.Str("category"));
+        SlaState? slaState = null;
+        if (r.Str("slaState") is { } stateText)
+        {
+            if (!SlaStateNames.TryParse(stateText, out var parsed)) { problem = $"unknown slaState '{stateText}'"; return false; }
+            slaState = parsed;
+        }
+        Waiver? waiver = null;
+        if (item.TryGetValue("waiver", out var w))
+        {
+            if (w.M is not { Count: > 0 } wm) { problem = "waiver is not a map"; return false; }
+            var wr = new Reader(wm);
+            var expires = wr.Instant("expiresAt");
+            var granted = wr.Instant("grantedAt");
+            if (wr.Problem is not null || expires is null || granted is null) { problem = "waiver: " + (wr.Problem ?? "missing expiresAt or grantedAt"); return false; }
+            waiver = new Waiver(wr.Str("owner") ?? "", wr.Str("reason") ?? "", wr.Str("control") ?? "", expires.Value, wr.Str("grantedBy") ?? "", granted.Value);
+        }
+        IReadOnlyList<FieldDiff> diff = [];
+        if (r.Str("diff") is { Length: > 0 } diffJson)
+        {
+            try
+            {
+                diff = JsonSerializer.Deserialize(diffJson, LedgerJsonContext.Default.ListFieldDiff) ?? [];
+            }
+            catch (JsonException)
+            {
+                problem = "diff is not a JSON list of field diffs";
+                return false;
+            }
+        }
+        var controls = new List<string>();
+        if (item.TryGetValue("controls", out var c))
+        {
+            if (c.L is null || c.L.Any(x => x.S is null)) { problem = "controls is not a list of strings"; return false; }
+            controls.AddRange(c.L.Select(x => x.S));
+        }
+        var evidence = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (item.TryGetValue("evidence", out var e))
+        {
+            if (e.M is null) { problem = "evidence is not a map"; return false; }
+            foreach (var (k, v) in e.M) if (v.S is not null) evidence[k] = v.S;
+        }
+        record = new FindingRecord
+        {
+            Id = id,
+            RuleId = ruleId,
+            Title = r.Str("title") ?? ruleId,
+            Category = category,
+            Severity = severity,
+            Status = status,
+            ResourceId = resourceId,
+            ResourceType = r.Str("resourceType") ?? "",
+            AccountId = r.Str("accountId") ?? "",
+            Region = r.Str("region") ?? "",
+            SubKey = r.Str("subKey") ?? "",
+            Controls = controls,
+            PolicyClause = r.Str("policyClause") ?? "",
+            Remediation = r.Str("remediation") ?? "",
+            Message = r.Str("message") ?? "",
+            FirstSeenAt = firstSeen.Value,
+            LastSeenAt = r.Instant("lastSeenAt") ?? firstSeen.Value,
+            ResolvedAt = r.Instant("resolvedAt"),
+            DueAt = r.Instant("dueAt"),
+            AtRiskAt = r.Instant("atRiskAt"),
+            ClockStartedAt = r.Instant("clockStartedAt"),
+            SlaState = slaState,
+            Waiver = waiver,
+            Diff = diff,
+            Evidence = evidence,
+            HistoryLength = (int)(r.Long("historyLength") ?? 0),
+            Version = version.Value,
+            LastObservedAt = r.Instant("lastObservedAt"),
+            NextTimerAt = r.Instant("nextTimerAt"),
+        };
+        // Optional attributes of the wrong type are just as malformed as missing required ones.
+        if (r.Problem is not null) { problem = r.Problem; return false; }
+        problem = "";
+        return true;
+    }
+
+    public static bool TryReadHistory(Dictionary<string, AttributeValue> item, out HistoryEntry entry, out string problem)
+    {
+        entry = null!;
+        var r = new Reader(item);
+        var seq = r.Long("sequence");
+        var at = r.Instant("at");
+        var action = r.Str("action");
+        if (r.Problem is not null || seq is null || at is null || action is null)
+        {
+            problem = r.Problem ?? "missing sequence, at or action";
+            return false;
+        }
+        entry = new HistoryEntry((int)seq.Value, at.Value, r.Str("actor") ?? "", action, r.Str("fromStatus"), r.Str("toStatus"),
+            r.Str("fromState"), r.Str("toState"), r.Str("reason") ?? "");
+        problem = r.Problem ?? "";
+        return r.Problem is null;
+    }
+
+    public static bool TryReadAlert(Dictionary<string, AttributeValue> item, out AlertRecord alert, out string problem)
+    {
+        alert = null!;
+        var r = new Reader(item);
+        string? Req(string name) => r.Str(name);
+        var alertId = Req("alertId");
+        var kind = Req("kind");
+        var findingId = Req("findingId");
+        var ruleId = Req("ruleId");
+        var createdAt = Req("createdAt");
+        if (r.Problem is not null || alertId is null || kind is null || findingId is null || ruleId is null || createdAt is null)
+        {
+            problem = r.Problem ?? "missing one of alertId, kind, findingId, ruleId, createdAt";
+            return false;
+        }
+        alert = new AlertRecord
+        {
+            AlertId = alertId,
+            Kind = kind,
+            FindingId = findingId,
+            RuleId = ruleId,
+            Title = r.Str("title") ?? ruleId,
+            Severity = r.Str("severity") ?? "",
+            Category = r.Str("category") ?? "",
+            ResourceId = r.Str("resourceId") ?? "",
+            ResourceType = r.Str("resourceType") ?? "",
+            AccountId = r.Str("accountId") ?? "",
+            Region = r.Str("region") ?? "",
+            PolicyClause = r.Str("policyClause") ?? "",
+            Controls = r.Str("controls") ?? "[]",
+            DueAt = r.Str("dueAt"),
+            SlaState = r.Str("slaState"),
+            Remediation = r.Str("remediation") ?? "",
+            Message = r.Str("message") ?? "",
+            StatusUrl = r.Str("statusUrl") ?? "",
+            CreatedAt = createdAt,
+        };
+        problem = r.Problem ?? "";
+        return r.Problem is null;
+    }
+
+    public static string Describe(Dictionary<string, AttributeValue> item) =>
+        $"{(item.TryGetValue(LedgerSchema.PartitionKey, out var pk) ? pk.S : "?")}/{(item.TryGetValue(LedgerSchema.SortKey, out var sk) ? sk.S : "?")}";
+
+    private static Category ParseCategory(string? text) => text switch
+    {
+        "drift" => Category.Drift,
+        "patch" => Category.Patch,
+        "change" => Category.Change,
+        _ => Category.Monitoring,
+    };
+
+    /// <summary>Reads attributes by name, remembering the first type problem instead of throwing.</summary>
+    private sealed class Reader(Dictionary<string, AttributeValue> item)
+    {
+        public string? Problem { get; private set; }
+
+        public string? Str(string name)
+        {
+            if (!item.TryGetValue(name, out var v) || v.NULL == true) return null;
+            if (v.S is null) { Problem ??= $"{name} is not a string"; return null; }
+            return v.S;
+        }
+
+        public long? Long(string name)
+        {
+            if (!item.TryGetValue(name, out var v) || v.NULL == true) return null;
+            if (v.N is null || !long.TryParse(v.N, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
+            {
+                Problem ??= $"{name} is not an integer";
+                return null;
+            }
+            return n;
+        }
+
+        public DateTimeOffset? Instant(string name)
+        {
+            var text = Str(name);
+            if (text is null) return null;
+            if (!DateTimeOffset.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value))
+            {
+                Problem ??= $"{name} is not a ledger timestamp";
+                return null;
+            }
+            return value;
+        }
+    }
+}

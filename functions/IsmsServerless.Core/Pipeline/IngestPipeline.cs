@@ -1,0 +1,56 @@
+using IsmsServerless.Engine;
+using IsmsServerless.Inputs;
+using IsmsServerless.Ledger;
+using IsmsServerless.Model;
+using IsmsServerless.Observability;
+
+namespace IsmsServerless.Pipeline;
+
+/// <summary>What the store-backed pipeline did with one payload.</summary>
+public sealed record IngestResult(EngineResult Engine, LedgerWriteResult Ledger, int ResourcesGone, int FindingsClosed)
+{
+    public int Findings => Engine.Evaluations.Count(e => e.Outcome is Outcome.Finding or Outcome.Change);
+}
+
+/// <summary>
+/// The store-backed path every event takes, in the ingest Lambda and in <c>./isms replay</c>:
+/// adapt → enrich (stored state, e.g. baselines) → evaluate → record in the ledger; deleted resources close their
+/// findings. Store failures propagate so the Lambda invocation fails and EventBridge retries it (then the DLQ);
+/// bad payloads are results, not exceptions.
+/// </summary>
+public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnricher> enrichers, IFindingLedger ledger)
+{
+    public const string Actor = "system:ingest";
+
+    public RuleEngine Engine { get; } = engine;
+
+    public IFindingLedger Ledger { get; } = ledger;
+
+    public async Task<IngestResult> ProcessAsync(ReadOnlyMemory<byte> payload, EvaluationContext context, CancellationToken cancellationToken = default)
+    {
+        var adapted = Engine.Adapt(payload, context);
+        if (adapted.Rejected || adapted.Inputs.Count == 0) return new IngestResult(adapted, new LedgerWriteResult(), 0, 0);
+
+        var gone = adapted.Inputs.OfType<ResourceGoneInput>().ToList();
+        var inputs = new List<RuleInput>(adapted.Inputs.Count);
+        foreach (var input in adapted.Inputs)
+        {
+            if (input is ResourceGoneInput) continue;
+            var enriched = input;
+            foreach (var enricher in enrichers) enriched = await enricher.EnrichAsync(enriched, context, cancellationToken).ConfigureAwait(false);
+            inputs.Add(enriched);
+        }
+        var evaluated = Engine.EvaluateInputs(adapted with { Inputs = inputs }, context);
+        if (inputs.Count == 0 && gone.Count > 0) evaluated = evaluated with { IgnoredReason = null };
+        var written = await Ledger.RecordAsync(evaluated.Evaluations, context, cancellationToken).ConfigureAwait(false);
+
+        var closed = 0;
+        foreach (var resource in gone)
+        {
+            closed += await Ledger.CloseResourceFindingsAsync(resource.ResourceId, Actor, resource.Reason,
+                resource.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
+        }
+        if (gone.Count > 0) Log.Info("pipeline.resources-gone", ("resources", gone.Count), ("findingsClosed", closed));
+        return new IngestResult(evaluated with { Inputs = adapted.Inputs }, written, gone.Count, closed);
+    }
+}

@@ -1,0 +1,20 @@
+using Amazon.DynamoDBv2;
+using IsmsServerless.Engine;
+
+namespace IsmsServerless.Pipeline;
+
+/// <summary>
+/// The enrichers the store-backed pipeline runs, in order (shared list: each area appends its own, e.g. the drift
+/// baseline lookup). They read the same table as the ledger.
+/// </summary>
+public static class InputEnrichers
+{
+    public static IReadOnlyList<IInputEnricher> Default(IAmazonDynamoDB dynamo, string tableName)
+    {
+        ArgumentNullException.ThrowIfNull(dynamo);
+        ArgumentException.ThrowIfNullOrEmpty(tableName);
+        return
+        [
+        ];
+    }
+}

@@ -1,0 +1,47 @@
+namespace IsmsServerless.Sweep;
+
+/// <summary>
+/// The scheduled sweep's duties, in order (shared list: each area appends its step). The ledger's timers run first,
+/// so later steps (digests, trend) see escalations made in the same sweep.
+/// </summary>
+public static class SweepSteps
+{
+    public static IReadOnlyList<ISweepStep> DefaultSteps() =>
+    [
+        new LedgerTimersStep(),
+        // Other areas' steps go here (review deadlines, drift re-check, patch silence, heartbeats, digest).
+        new TrendSnapshotStep(),
+    ];
+}
+
+/// <summary>SLA escalation (open → at-risk → breached) and waiver expiry, through the ledger's timer index.</summary>
+public sealed class LedgerTimersStep : ISweepStep
+{
+    public string Name => "ledger-timers";
+
+    public async Task<SweepStepResult> RunAsync(SweepContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var result = await context.Ledger.AdvanceTimersAsync(context.Evaluation, cancellationToken).ConfigureAwait(false);
+        var notes = new List<string>();
+        if (result.Escalated > 0) notes.Add($"{result.Escalated} SLA escalation(s)");
+        if (result.Reopened > 0) notes.Add($"{result.Reopened} waiver expiry reopen(s)");
+        if (result.AlertIds.Count > 0) notes.Add($"{result.AlertIds.Count} alert(s)");
+        if (result.Malformed > 0) notes.Add($"{result.Malformed} malformed finding item(s) skipped");
+        var examined = result.Escalated + result.Reopened + result.Updated + result.Unchanged + result.Malformed + result.Resolved;
+        return new SweepStepResult(Name, examined, result.Escalated + result.Reopened, result.Resolved, notes);
+    }
+}
+
+/// <summary>Writes today's counts as the trend snapshot (the last sweep of a day wins).</summary>
+public sealed class TrendSnapshotStep : ISweepStep
+{
+    public string Name => "trend-snapshot";
+
+    public async Task<SweepStepResult> RunAsync(SweepContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var point = await context.Ledger.WriteTrendSnapshotAsync(context.Evaluation.Now, cancellationToken).ConfigureAwait(false);
+        return new SweepStepResult(Name, 1, 0, 0, [$"{point.Day:yyyy-MM-dd}: {point.Total.Active} active, {point.Total.Breached} breached"]);
+    }
+}
