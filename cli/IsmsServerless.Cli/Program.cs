@@ -8,5 +8,6 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     SweepCommand.Create(),
     FindingsCommand.Create(),
     ControlsCommand.Create(),
+    BaselineCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

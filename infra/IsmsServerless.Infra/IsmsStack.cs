@@ -30,7 +30,7 @@ public sealed class IsmsStack : Stack
         var functions = new IsmsFunctionFactory(config, key);
         var ledger = new FindingsLedger(this, "Ledger", new FindingsLedgerProps { EncryptionKey = key });
         var alerting = new Alerting(this, "Alerting", new AlertingProps { EncryptionKey = key });
-        _ = new EventIngestion(this, "Ingestion", new EventIngestionProps
+        var ingestion = new EventIngestion(this, "Ingestion", new EventIngestionProps
         {
             Functions = functions,
             Ledger = ledger,
@@ -38,5 +38,7 @@ public sealed class IsmsStack : Stack
             EncryptionKey = key,
             SweepInterval = Duration.Minutes(config.SweepIntervalMinutes),
         });
+        // The sweep schedule targets the ingest function today; point SweepFunction at the sweep function when it has its own.
+        _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.IngestFunction });
     }
 }

@@ -43,6 +43,11 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     public static IReadOnlyList<IEventAdapter> DefaultAdapters() =>
     [
         new CloudTrailAdapter(),
+        new ConfigAdapter(),
+        // patch
+        new Inspector2Adapter(),
+        new SsmComplianceAdapter(),
+        new Ec2StateChangeAdapter(),
     ];
 
     /// <summary>Evaluates one payload. Never throws for bad input: the result carries the rejection.</summary>

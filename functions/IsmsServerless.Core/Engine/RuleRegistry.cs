@@ -29,9 +29,26 @@ public sealed class RuleRegistry
     /// <summary>The registry's rule list. Grouped by area; keep each group sorted by id.</summary>
     public static IEnumerable<IRule> DefaultRules()
     {
+        // drift
+        yield return new Rules.Drift.ApprovedSnapshotDriftRule();
+        yield return new Rules.Drift.DynamodbTableBaselineRule();
+        yield return new Rules.Drift.EbsVolumeBaselineRule();
+        yield return new Rules.Drift.IamUserBaselineRule();
+        yield return new Rules.Drift.ManagedConfigRuleComplianceRule();
+        yield return new Rules.Drift.RdsInstanceBaselineRule();
+        yield return new Rules.Drift.S3BucketBaselineRule();
+        yield return new Rules.Drift.SecurityGroupBaselineRule();
+        yield return new Rules.Drift.TrailBaselineRule();
+
         // monitoring
         yield return new Rules.Monitoring.ConsoleLoginWithoutMfaRule();
         yield return new Rules.Monitoring.RootUserActivityRule();
+
+        // patch
+        yield return new Rules.Patch.InspectorVulnerabilityRule();
+        yield return new Rules.Patch.InstancePatchComplianceRule();
+        yield return new Rules.Patch.MissingPatchRule();
+        yield return new Rules.Patch.StalePatchScanRule();
     }
 
     /// <summary>

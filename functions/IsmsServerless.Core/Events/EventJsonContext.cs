@@ -17,4 +17,7 @@ namespace IsmsServerless.Events;
 [JsonSerializable(typeof(CloudTrailRecord))]
 [JsonSerializable(typeof(EventBridgeEnvelope))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(InspectorFindingDetail))]
+[JsonSerializable(typeof(SsmComplianceDetail))]
+[JsonSerializable(typeof(Ec2StateChangeDetail))]
 public sealed partial class EventJsonContext : JsonSerializerContext;

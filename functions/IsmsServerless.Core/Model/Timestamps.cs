@@ -19,7 +19,8 @@ public static class Timestamps
         "ddd MMM d HH:mm:ss 'UTC' yyyy",
     ];
 
-    private static readonly string[] LegacyFormats = ["MMM d, yyyy h:mm:ss tt", "MMM dd, yyyy h:mm:ss tt"];
+    // The console-style "Dec 3, 2021, 6:02:30 PM" (comma after the year) is what the ECR docs' Inspector2 sample carries.
+    private static readonly string[] LegacyFormats = ["MMM d, yyyy h:mm:ss tt", "MMM dd, yyyy h:mm:ss tt", "MMM d, yyyy, h:mm:ss tt"];
 
     // Earliest and latest instants we accept as real event times; anything outside is a placeholder or garbage
     // (SSM's 1970-01-01 "never installed" sentinel, year 9999). The floor is generous on purpose: anonymised real

@@ -15,6 +15,7 @@ public static class InputEnrichers
         ArgumentException.ThrowIfNullOrEmpty(tableName);
         return
         [
+            new Drift.ApprovedBaselineEnricher(new Drift.DriftStore(dynamo, tableName)),
         ];
     }
 }

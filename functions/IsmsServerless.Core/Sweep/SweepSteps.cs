@@ -10,6 +10,7 @@ public static class SweepSteps
     [
         new LedgerTimersStep(),
         // Other areas' steps go here (review deadlines, drift re-check, patch silence, heartbeats, digest).
+        new Drift.DriftRecheckStep(),
         new TrendSnapshotStep(),
     ];
 }

@@ -1,0 +1,86 @@
+using IsmsServerless.Engine;
+using IsmsServerless.Ledger;
+using IsmsServerless.Model;
+using IsmsServerless.Observability;
+
+namespace IsmsServerless.Drift;
+
+/// <summary>An approval that cannot be made (unknown resource, missing actor or reason); the message says why.</summary>
+public sealed class BaselineApprovalException(string message) : Exception(message);
+
+/// <summary>What an approval did: the new version and the findings it resolved.</summary>
+public sealed record BaselineApproval(ApprovedBaseline Baseline, LedgerWriteResult Ledger);
+
+/// <summary>
+/// Approving a resource's current configuration as its baseline, and reading approved versions. Used by
+/// <c>./isms baseline</c> and the status page. With a ledger, an approval immediately re-judges the resource against
+/// the new snapshot, so the drift finding it accepts resolves at once instead of at the next sweep.
+/// </summary>
+public sealed class BaselineService(DriftStore store, IFindingLedger? ledger = null, RuleRegistry? registry = null)
+{
+    public const int MaxActorLength = 256;
+    public const int MaxReasonLength = 2000;
+
+    private readonly RuleRegistry _registry = registry ?? RuleRegistry.CreateDefault();
+
+    public DriftStore Store { get; } = store;
+
+    /// <summary>
+    /// Approves the latest stored configuration of <paramref name="resourceId"/> (a resource key/ARN, or a Config resource
+    /// id such as <c>sg-0123</c>) as the next baseline version.
+    /// </summary>
+    public async Task<ApprovedBaseline> ApproveAsync(string resourceId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        (await ApproveAndRecordAsync(resourceId, actor, reason, new EvaluationContext(Settings.IsmsSettings.Default, new FixedTimeProvider(at)), cancellationToken).ConfigureAwait(false)).Baseline;
+
+    /// <summary>As <see cref="ApproveAsync"/>, with the settings and clock the re-judgement runs under.</summary>
+    public async Task<BaselineApproval> ApproveAndRecordAsync(string resourceId, string actor, string reason, EvaluationContext context, CancellationToken cancellationToken = default)
+    {
+        actor = actor?.Trim() ?? "";
+        reason = reason?.Trim() ?? "";
+        if (actor.Length == 0) throw new BaselineApprovalException("an approval needs an actor (who approves)");
+        if (reason.Length == 0) throw new BaselineApprovalException("an approval needs a reason");
+        if (actor.Length > MaxActorLength) throw new BaselineApprovalException($"actor is longer than {MaxActorLength} characters");
+        if (reason.Length > MaxReasonLength) throw new BaselineApprovalException($"reason is longer than {MaxReasonLength} characters");
+
+        var key = await ResolveAsync(resourceId, cancellationToken).ConfigureAwait(false);
+        var latest = await Store.GetLatestAsync(key, cancellationToken).ConfigureAwait(false)
+            ?? throw new BaselineApprovalException($"no configuration has been recorded for '{Shorten(resourceId)}'; a baseline can only approve a configuration the stack has seen");
+        var baseline = await Store.AddBaselineAsync(latest, actor, reason, context.Now, cancellationToken).ConfigureAwait(false);
+        Log.Info("drift.baseline-approved", ("resourceKey", key), ("version", baseline.Version), ("actor", actor));
+
+        var written = new LedgerWriteResult();
+        if (ledger is not null)
+        {
+            var evaluations = latest.ToInput(baseline).Dispatch(_registry, context).Where(e => e.Outcome is Outcome.Finding or Outcome.Compliant).ToList();
+            written = await ledger.RecordAsync(evaluations, context, cancellationToken).ConfigureAwait(false);
+        }
+        return new BaselineApproval(baseline, written);
+    }
+
+    public async Task<ApprovedBaseline?> GetAsync(string resourceId, CancellationToken cancellationToken = default) =>
+        await Store.GetBaselineAsync(await ResolveAsync(resourceId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    public async Task<IReadOnlyList<ApprovedBaseline>> ListVersionsAsync(string resourceId, CancellationToken cancellationToken = default) =>
+        await Store.ListBaselinesAsync(await ResolveAsync(resourceId, cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    public async Task<StoredConfiguration?> GetLatestAsync(string resourceId, CancellationToken cancellationToken = default) =>
+        await Store.GetLatestAsync(await ResolveAsync(resourceId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>A resource key as given, or the one key recorded for a Config resource id.</summary>
+    public async Task<string> ResolveAsync(string resourceId, CancellationToken cancellationToken = default)
+    {
+        resourceId = resourceId?.Trim() ?? "";
+        if (resourceId.Length == 0) throw new BaselineApprovalException("a resource id is required");
+        if (resourceId.Length > ResourceKeys.MaxLength) throw new BaselineApprovalException($"resource id is longer than {ResourceKeys.MaxLength} characters");
+        if (resourceId.StartsWith("arn:", StringComparison.Ordinal) || resourceId.Contains("::", StringComparison.Ordinal)) return resourceId;
+        var keys = await Store.FindKeysByResourceIdAsync(resourceId, cancellationToken).ConfigureAwait(false);
+        return keys.Count switch
+        {
+            0 => resourceId,
+            1 => keys[0],
+            _ => throw new BaselineApprovalException($"'{Shorten(resourceId)}' names {keys.Count} resources ({string.Join(", ", keys.Take(3).Select(Shorten))}); give the ARN"),
+        };
+    }
+
+    private static string Shorten(string text) => text.Length <= 120 ? text : text[..120] + "…";
+}

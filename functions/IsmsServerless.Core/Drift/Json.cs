@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace IsmsServerless.Drift;
+
+/// <summary>
+/// Lenient reads over Config and CloudTrail JSON. Config spells the same field differently across delivery shapes
+/// (<c>ARN</c>/<c>arn</c>, <c>awsAccountId</c>/<c>accountId</c>) and EC2's CloudTrail records wrap lists in
+/// <c>{"items": [...]}</c>, so every lookup here is case-insensitive and list reads accept both forms.
+/// </summary>
+public static class Json
+{
+    /// <summary>The first of <paramref name="names"/> present on <paramref name="element"/> (exact case first, then any case).</summary>
+    public static JsonElement Get(JsonElement element, params string[] names)
+    {
+        if (element.ValueKind != JsonValueKind.Object) return default;
+        foreach (var name in names)
+        {
+            if (element.TryGetProperty(name, out var exact)) return exact;
+        }
+        foreach (var property in element.EnumerateObject())
+        {
+            foreach (var name in names)
+            {
+                if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase)) return property.Value;
+            }
+        }
+        return default;
+    }
+
+    /// <summary>Follows a dotted path (each segment case-insensitive).</summary>
+    public static JsonElement Path(JsonElement element, string dottedPath)
+    {
+        var current = element;
+        foreach (var segment in dottedPath.Split('.'))
+        {
+            current = Get(current, segment);
+            if (current.ValueKind == JsonValueKind.Undefined) return default;
+        }
+        return current;
+    }
+
+    /// <summary>A string, number or boolean as text; null for anything else.</summary>
+    public static string? Text(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.String => element.GetString(),
+        JsonValueKind.Number => element.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => null,
+    };
+
+    public static string? Text(JsonElement element, params string[] names) => Text(Get(element, names));
+
+    /// <summary>A boolean, also from the strings Config and CloudTrail use ("true", "false"); null when absent or odd.</summary>
+    public static bool? Bool(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.String when bool.TryParse(element.GetString(), out var b) => b,
+        _ => null,
+    };
+
+    public static long? WholeNumber(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Number when element.TryGetInt64(out var l) => l,
+        JsonValueKind.String when long.TryParse(element.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => l,
+        _ => null,
+    };
+
+    /// <summary>Array elements, whether the array is bare or wrapped as <c>{"items": [...]}</c> (EC2's CloudTrail form).</summary>
+    public static IEnumerable<JsonElement> Items(JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Object) element = Get(element, "items");
+        if (element.ValueKind != JsonValueKind.Array) yield break;
+        foreach (var item in element.EnumerateArray()) yield return item;
+    }
+
+    /// <summary>
+    /// Config delivers some values as JSON text inside a string (old items' <c>configuration</c>, S3's
+    /// <c>supplementaryConfiguration.AccessControlList</c>). Returns the parsed, detached value, or the element itself.
+    /// </summary>
+    public static JsonElement Unwrap(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.String) return element;
+        var text = element.GetString();
+        if (string.IsNullOrWhiteSpace(text)) return element;
+        var trimmed = text.TrimStart();
+        if (trimmed.Length == 0 || (trimmed[0] != '{' && trimmed[0] != '[')) return element;
+        try
+        {
+            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64 });
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return element;
+        }
+    }
+
+    /// <summary>
+    /// Canonical text of a value: object keys sorted, no whitespace. Two configurations that differ only in key or
+    /// whitespace order compare equal, which is what "the same configuration" means to a reviewer.
+    /// </summary>
+    public static string Canonical(JsonElement element)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteCanonical(writer, element);
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private static void WriteCanonical(Utf8JsonWriter writer, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
+                {
+                    writer.WritePropertyName(property.Name);
+                    WriteCanonical(writer, property.Value);
+                }
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in element.EnumerateArray()) WriteCanonical(writer, item);
+                writer.WriteEndArray();
+                break;
+            case JsonValueKind.Undefined:
+                writer.WriteNullValue();
+                break;
+            default:
+                element.WriteTo(writer);
+                break;
+        }
+    }
+}

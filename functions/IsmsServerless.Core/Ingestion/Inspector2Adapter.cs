@@ -1,0 +1,108 @@
+using IsmsServerless.Engine;
+using IsmsServerless.Events;
+using IsmsServerless.Inputs;
+using IsmsServerless.Model;
+using IsmsServerless.Observability;
+
+namespace IsmsServerless.Ingestion;
+
+/// <summary>
+/// EventBridge "Inspector2 Finding" events (source <c>aws.inspector2</c>) → one <see cref="InspectorFindingInput"/> per
+/// resource. All finding types pass; the patch rules judge only <c>PACKAGE_VULNERABILITY</c>.
+/// </summary>
+public sealed class Inspector2Adapter : IEventAdapter
+{
+    public const string Source = "aws.inspector2";
+    public const string DetailType = "Inspector2 Finding";
+
+    /// <summary>Inspector reports one resource per finding; a payload listing more than this is not a finding.</summary>
+    public const int MaxResources = 100;
+
+    /// <summary>Packages listed in the message and evidence; the rest are counted.</summary>
+    public const int MaxPackagesListed = 20;
+
+    public string Name => "inspector2";
+
+    public bool CanAdapt(InboundEvent inbound) =>
+        inbound.Kind == InboundKind.EventBridge && inbound.Source == Source && inbound.DetailType == DetailType;
+
+    public IReadOnlyList<RuleInput> Adapt(InboundEvent inbound, EvaluationContext context)
+    {
+        var detail = DetailReader.Read(inbound, EventJsonContext.Default.InspectorFindingDetail);
+        var type = detail.Type?.Trim().ToUpperInvariant();
+        if (string.IsNullOrEmpty(type)) throw new EventRejectedException("Inspector finding has no type");
+
+        var vulnerability = detail.PackageVulnerabilityDetails;
+        var vulnerabilityId = vulnerability?.VulnerabilityId?.Trim();
+        var findingArn = detail.FindingArn?.Trim() ?? "";
+        if (type == "PACKAGE_VULNERABILITY" && string.IsNullOrEmpty(vulnerabilityId) && string.IsNullOrEmpty(findingArn))
+            throw new EventRejectedException("Inspector package vulnerability names neither a vulnerabilityId nor a findingArn");
+        if (vulnerabilityId is not null && !DetailReader.IsUsableResourceId(vulnerabilityId))
+            throw new EventRejectedException($"Inspector vulnerabilityId is not usable ('{DetailReader.Shorten(vulnerabilityId)}')");
+
+        var resources = (detail.Resources ?? []).Where(r => r is not null && !string.IsNullOrWhiteSpace(r.Id)).Select(r => r!).ToList();
+        if (resources.Count == 0 && inbound.Root.TryGetProperty("resources", out var envelopeResources)
+            && envelopeResources.ValueKind == System.Text.Json.JsonValueKind.Array && envelopeResources.GetArrayLength() > 0
+            && envelopeResources[0].ValueKind == System.Text.Json.JsonValueKind.String)
+        {
+            // Older samples may carry the resource only in the envelope.
+            resources.Add(new InspectorResource { Id = envelopeResources[0].GetString(), Type = "" });
+        }
+        if (resources.Count == 0) throw new EventRejectedException("Inspector finding names no resource");
+        if (resources.Count > MaxResources) throw new EventRejectedException($"Inspector finding names {resources.Count} resources, more than {MaxResources}");
+
+        var firstObservedOk = Timestamps.TryParse(detail.FirstObservedAt, out var firstObserved);
+        var vendorCreatedOk = Timestamps.TryParse(vulnerability?.VendorCreatedAt, out var vendorCreated);
+        if (!string.IsNullOrEmpty(detail.FirstObservedAt) && !firstObservedOk)
+            Log.Warn("inspector.unreadable-date", ("field", "firstObservedAt"), ("value", DetailReader.Shorten(detail.FirstObservedAt)));
+        if (!string.IsNullOrEmpty(vulnerability?.VendorCreatedAt) && !vendorCreatedOk)
+            Log.Warn("inspector.unreadable-date", ("field", "vendorCreatedAt"), ("value", DetailReader.Shorten(vulnerability?.VendorCreatedAt)));
+
+        var packages = (vulnerability?.VulnerablePackages ?? []).Where(p => p is not null).Select(p => Describe(p!)).ToList();
+        if (packages.Count > MaxPackagesListed)
+            packages = [.. packages.Take(MaxPackagesListed), $"… and {packages.Count - MaxPackagesListed} more"];
+
+        var account = DetailReader.FirstNonEmpty(detail.AwsAccountId, inbound.Account) ?? "unknown";
+        var inputs = new List<RuleInput>(resources.Count);
+        foreach (var resource in resources)
+        {
+            var id = resource.Id!.Trim();
+            if (!DetailReader.IsUsableResourceId(id))
+                throw new EventRejectedException($"Inspector resource id is not usable ('{DetailReader.Shorten(id)}')");
+            // ECR image resources carry region "N/A"; the envelope's region is where the finding lives.
+            var region = resource.Region is { Length: > 0 } r && r != "N/A" ? r : inbound.Region ?? "unknown";
+            inputs.Add(new InspectorFindingInput
+            {
+                AccountId = account,
+                Region = region,
+                ObservedAt = inbound.Time ?? (firstObservedOk ? firstObserved : null),
+                SourceEventId = inbound.Id,
+                FindingArn = findingArn,
+                FindingType = type,
+                Status = detail.Status?.Trim().ToUpperInvariant() ?? "",
+                SeverityText = detail.Severity?.Trim() ?? "",
+                Title = detail.Title ?? "",
+                VulnerabilityId = string.IsNullOrEmpty(vulnerabilityId) ? null : vulnerabilityId,
+                FixAvailable = detail.FixAvailable?.Trim().ToUpperInvariant() is { Length: > 0 } fix ? fix : null,
+                ExploitAvailable = detail.ExploitAvailable,
+                InspectorScore = detail.InspectorScore,
+                ResourceId = id,
+                InspectorResourceType = resource.Type?.Trim().ToUpperInvariant() ?? "",
+                FirstObservedAt = firstObservedOk ? firstObserved : null,
+                FirstObservedAtText = detail.FirstObservedAt,
+                VendorCreatedAt = vendorCreatedOk ? vendorCreated : null,
+                VendorCreatedAtText = vulnerability?.VendorCreatedAt,
+                EventTime = inbound.Time,
+                Packages = packages,
+            });
+        }
+        return inputs;
+    }
+
+    private static string Describe(InspectorVulnerablePackage package)
+    {
+        var version = string.IsNullOrEmpty(package.Release) ? package.Version : $"{package.Version}-{package.Release}";
+        var fixedIn = string.IsNullOrEmpty(package.FixedInVersion) ? "no fixed version named" : $"fixed in {package.FixedInVersion}";
+        return $"{DetailReader.Shorten(package.Name ?? "?", 120)} {DetailReader.Shorten(version ?? "?", 60)} ({DetailReader.Shorten(fixedIn, 80)})";
+    }
+}
