@@ -40,6 +40,7 @@ internal static class EvaluateCommand
     {
         var (files, unreadablePaths) = InputFiles.Expand(paths);
         var unreadable = unreadablePaths.ToList();
+        var changes = new ChangeRegisterPass(context, engine.Registry);
         foreach (var file in files)
         {
             byte[] bytes;
@@ -52,10 +53,13 @@ internal static class EvaluateCommand
                 unreadable.Add($"{file}: {ex.Message}");
                 continue;
             }
-            var result = engine.Evaluate(bytes, context);
+            // Per-call change evaluations are grouped into one line per session after all files are read.
+            if (changes.Absorb(file, engine.Evaluate(bytes, context)) is not { } result) continue;
             foreach (var line in OutcomeLine.From(file, result, context))
                 output.WriteLine(JsonSerializer.Serialize(line, OutputJsonContext.Default.OutcomeLine));
         }
+        foreach (var line in changes.Lines())
+            output.WriteLine(JsonSerializer.Serialize(line, OutputJsonContext.Default.OutcomeLine));
         foreach (var problem in unreadable) Console.Error.WriteLine($"isms evaluate: {problem}");
         output.Flush();
         return unreadable.Count > 0 ? 1 : 0;

@@ -9,5 +9,7 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     FindingsCommand.Create(),
     ControlsCommand.Create(),
     BaselineCommand.Create(),
+    ChangesCommand.Create(),
+    ReviewCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

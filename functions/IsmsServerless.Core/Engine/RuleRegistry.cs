@@ -39,10 +39,19 @@ public sealed class RuleRegistry
         yield return new Rules.Drift.S3BucketBaselineRule();
         yield return new Rules.Drift.SecurityGroupBaselineRule();
         yield return new Rules.Drift.TrailBaselineRule();
+        // change
+        yield return new Rules.Change.EmergencyRoleChangeRule();
+        yield return new Rules.Change.ManualConsoleChangeRule();
+        yield return new Rules.Change.OutOfPipelineChangeRule();
+        yield return new Rules.Change.ReviewOverdueRule();
 
         // monitoring
+        yield return new Rules.Monitoring.ConfigRecorderStoppedRule();
         yield return new Rules.Monitoring.ConsoleLoginWithoutMfaRule();
+        yield return new Rules.Monitoring.ConsoleSignInFailureBurstRule();
+        yield return new Rules.Monitoring.IamAdminActionRule();
         yield return new Rules.Monitoring.RootUserActivityRule();
+        yield return new Rules.Monitoring.TrailTamperingRule();
 
         // patch
         yield return new Rules.Patch.InspectorVulnerabilityRule();

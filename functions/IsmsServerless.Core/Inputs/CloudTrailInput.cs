@@ -12,6 +12,13 @@ public sealed record CloudTrailInput : RuleInput
     /// <summary>EventBridge <c>detail-type</c> when it came through EventBridge, else null.</summary>
     public string? DetailType { get; init; }
 
+    /// <summary>
+    /// For a failed console sign-in in the store-backed pipeline: failures of the same user and the same source IP within
+    /// <see cref="Settings.IsmsSettings.FailedLoginWindowMinutes"/>, this one included (set by
+    /// <see cref="Monitoring.SignInFailureCounter"/>). Null in <c>./isms evaluate</c>, which keeps no state.
+    /// </summary>
+    public SignInFailureCounts? RecentSignInFailures { get; init; }
+
     public string EventName => Record.EventName ?? "";
     public string EventSource => Record.EventSource ?? "";
     public string IdentityType => Record.UserIdentity?.Type ?? "";
@@ -23,8 +30,9 @@ public sealed record CloudTrailInput : RuleInput
     /// The call may change state. CloudTrail's <c>readOnly</c> is authoritative when present; old records lack it,
     /// so the verb decides: Describe/Get/List/Head/Lookup and friends are reads.
     /// </summary>
-    public bool Mutating => Record.ReadOnly switch
+    public bool Mutating => Record.ReadOnly?.Trim().ToLowerInvariant() switch
     {
+        // Tools that re-serialize records through Python write "True"/"False"; AWS writes JSON booleans.
         "true" => false,
         "false" => true,
         _ => !IsReadVerb(EventName),
@@ -89,3 +97,6 @@ public sealed record CloudTrailInput : RuleInput
         return slash >= 0 && slash < arn.Length - 1 ? arn[(slash + 1)..] : null;
     }
 }
+
+/// <summary>Failed console sign-ins within the burst window, by the failing user and by the source IP.</summary>
+public sealed record SignInFailureCounts(int ByUser, int ByIp, int WindowMinutes);

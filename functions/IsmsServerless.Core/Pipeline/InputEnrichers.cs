@@ -16,6 +16,10 @@ public static class InputEnrichers
         return
         [
             new Drift.ApprovedBaselineEnricher(new Drift.DriftStore(dynamo, tableName)),
+            // change: register emergency / manual / out-of-pipeline calls, grouped by session
+            new Changes.ChangeRegisterEnricher(dynamo, tableName),
+            // monitoring: failed console sign-in counts for the burst rule
+            new Monitoring.SignInFailureCounter(dynamo, tableName),
         ];
     }
 }

@@ -38,6 +38,16 @@ public sealed record IsmsSettings
     /// <summary>Hours within which an emergency or manual change must be reviewed.</summary>
     public int ChangeReviewHours { get; set; } = 24;
 
+    /// <summary>
+    /// Role-session-name (or source-identity) prefixes that mark a session as an emergency change even when the role is
+    /// not in <see cref="EmergencyRoleNames"/> (e.g. an admin who assumes a normal role as <c>breakglass-alice</c>).
+    /// Session tags are not usable here: CloudTrail records them only on the AssumeRole call, not on the session's calls.
+    /// </summary>
+    public IReadOnlyList<string> EmergencySessionNamePrefixes { get; set; } = ["breakglass", "break-glass", "emergency"];
+
+    /// <summary>Shares of the review window at which a pending change gets a reminder (ascending, each 0 &lt; x &lt; 1).</summary>
+    public IReadOnlyList<double> ChangeReviewReminderShares { get; set; } = [0.5, 0.9];
+
     /// <summary>Failed console sign-ins from one user or IP within the window that make a burst.</summary>
     public int FailedLoginThreshold { get; set; } = 5;
 
@@ -78,6 +88,16 @@ public sealed record IsmsSettings
         }
         if (AtRiskShare is <= 0 or >= 1) errors.Add($"atRiskShare must be between 0 and 1 (exclusive), not {AtRiskShare}");
         if (ChangeReviewHours is < 1 or > 720) errors.Add($"changeReviewHours must be between 1 and 720, not {ChangeReviewHours}");
+        for (var i = 0; i < ChangeReviewReminderShares.Count; i++)
+        {
+            var share = ChangeReviewReminderShares[i];
+            if (share is <= 0 or >= 1) errors.Add($"changeReviewReminderShares must be between 0 and 1 (exclusive), not {share}");
+            if (i > 0 && share <= ChangeReviewReminderShares[i - 1]) errors.Add("changeReviewReminderShares must be ascending");
+        }
+        foreach (var prefix in EmergencySessionNamePrefixes)
+        {
+            if (string.IsNullOrWhiteSpace(prefix)) errors.Add("emergencySessionNamePrefixes may not contain an empty prefix");
+        }
         if (FailedLoginThreshold < 1) errors.Add("failedLoginThreshold must be at least 1");
         if (FailedLoginWindowMinutes is < 1 or > 1440) errors.Add("failedLoginWindowMinutes must be between 1 and 1440");
         if (PatchScanMaxAgeDays is < 1 or > 365) errors.Add("patchScanMaxAgeDays must be between 1 and 365");

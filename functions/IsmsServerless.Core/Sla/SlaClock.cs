@@ -23,7 +23,12 @@ public sealed class SlaClock(IsmsSettings settings)
 {
     /// <summary>The window for an evaluation: the rule's own SLA, else the severity's, else none.</summary>
     public TimeSpan? WindowFor(Evaluation evaluation) =>
-        !evaluation.Rule.HasSla ? null : evaluation.Rule.Sla ?? settings.SlaFor(evaluation.Severity);
+        !evaluation.Rule.HasSla ? null
+        // A rule that downgrades one evaluation to informational (a lone failed sign-in) records evidence, not a duty.
+        : evaluation.SeverityOverride == Severity.Informational ? null
+        // A registered change is due for review after the configured window, whatever its rule's static default says.
+        : evaluation.Outcome == Outcome.Change ? TimeSpan.FromHours(settings.ChangeReviewHours)
+        : evaluation.Rule.Sla ?? settings.SlaFor(evaluation.Severity);
 
     /// <summary>
     /// The deadline for a finding first detected at <paramref name="detectedAt"/>. The clock starts at the

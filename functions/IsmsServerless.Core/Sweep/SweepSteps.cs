@@ -9,6 +9,7 @@ public static class SweepSteps
     public static IReadOnlyList<ISweepStep> DefaultSteps() =>
     [
         new LedgerTimersStep(),
+        new Changes.ChangeReviewDeadlineStep(Engine.RuleRegistry.CreateDefault()),
         // Other areas' steps go here (review deadlines, drift re-check, patch silence, heartbeats, digest).
         new Drift.DriftRecheckStep(),
         new TrendSnapshotStep(),

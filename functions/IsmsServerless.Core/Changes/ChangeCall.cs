@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using IsmsServerless.Inputs;
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Changes;
+
+/// <summary>
+/// One classified mutating call, with everything the register needs to fold it into its session's record.
+/// Built from a <see cref="CloudTrailInput"/> by <see cref="ChangeClassifier"/>.
+/// </summary>
+public sealed record ChangeCall
+{
+    private const int MaxResourcesPerCall = 10;
+    private const int MaxValueLength = 256;
+
+    public required string ChangeId { get; init; }
+    public required ChangeKind Kind { get; init; }
+
+    /// <summary>CloudTrail eventID, or a digest of the record's identifying fields when an old record has none.</summary>
+    public required string EventId { get; init; }
+
+    public required string EventName { get; init; }
+    public required string EventSource { get; init; }
+    public required DateTimeOffset EventTime { get; init; }
+    public required string AccountId { get; init; }
+    public required string Region { get; init; }
+    public required string Actor { get; init; }
+    public required string Principal { get; init; }
+    public string? RoleName { get; init; }
+    public string? SessionIssuerArn { get; init; }
+    public string? AccessKeyId { get; init; }
+    public DateTimeOffset? SessionCreatedAt { get; init; }
+    public required string SessionKey { get; init; }
+    public string? CallerAccountId { get; init; }
+    public string? SourceIp { get; init; }
+    public IReadOnlyList<string> Resources { get; init; } = [];
+
+    public string ApiName => $"{EventSource.Replace(".amazonaws.com", "", StringComparison.Ordinal)}:{EventName}";
+
+    internal static ChangeCall From(CloudTrailInput input, ChangeKind kind)
+    {
+        var record = input.Record;
+        var identity = record.UserIdentity;
+        var eventTime = input.ObservedAt ?? throw new ArgumentException("a CloudTrail input always has an event time", nameof(input));
+        var sessionCreated = Timestamps.ParseOrNull(identity?.SessionContext?.Attributes?.CreationDate);
+        var accessKey = string.IsNullOrWhiteSpace(identity?.AccessKeyId) ? null : identity.AccessKeyId;
+        var sessionKey = SessionKeyOf(input, accessKey, sessionCreated, eventTime);
+        var callerAccount = identity?.AccountId is { Length: > 0 } caller && caller != input.AccountId ? caller : null;
+        return new ChangeCall
+        {
+            ChangeId = ChangeIdOf(input.AccountId, sessionKey),
+            Kind = kind,
+            EventId = string.IsNullOrWhiteSpace(record.EventId) ? SyntheticEventId(input) : record.EventId,
+            EventName = input.EventName,
+            EventSource = input.EventSource,
+            EventTime = eventTime,
+            AccountId = input.AccountId,
+            Region = input.Region,
+            Actor = input.Actor,
+            Principal = PrincipalName.Of(identity, input.AccountId),
+            RoleName = input.RoleName,
+            SessionIssuerArn = identity?.SessionContext?.SessionIssuer?.Arn,
+            AccessKeyId = accessKey,
+            SessionCreatedAt = sessionCreated,
+            SessionKey = sessionKey,
+            CallerAccountId = callerAccount,
+            SourceIp = record.SourceIpAddress,
+            Resources = ResourcesOf(input),
+        };
+    }
+
+    /// <summary>
+    /// The session: the principal (for a role session its ARN names the session) plus the session's creation time
+    /// identify one console sign-in or one AssumeRole. Not the access key: the console rotates a session's temporary
+    /// ASIA… key while the session lasts (real samples show two keys under one creationDate). Long-term keys (AKIA…,
+    /// CLI users) have no session, so their calls group per principal, key and UTC day.
+    /// </summary>
+    private static string SessionKeyOf(CloudTrailInput input, string? accessKey, DateTimeOffset? created, DateTimeOffset eventTime)
+    {
+        var identity = input.Record.UserIdentity;
+        var principal = identity?.Arn ?? identity?.PrincipalId ?? input.Actor;
+        if (created is { } c)
+            return $"session|{principal}|{Timestamps.ToWire(c)}";
+        return $"day|{principal}|{accessKey ?? ""}|{eventTime.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
+    }
+
+    public static string ChangeIdOf(string accountId, string sessionKey)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(accountId + "\u001f" + sessionKey), hash);
+        return "chg-" + Convert.ToHexStringLower(hash[..12]);
+    }
+
+    private static string SyntheticEventId(CloudTrailInput input)
+    {
+        var r = input.Record;
+        var parameters = r.RequestParameters.ValueKind is JsonValueKind.Undefined ? "" : r.RequestParameters.GetRawText();
+        var canonical = string.Join('\u001f', r.EventTime, r.EventSource, r.EventName, input.Actor, r.RequestId, parameters);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(canonical), hash);
+        return "synthetic-" + Convert.ToHexStringLower(hash[..16]);
+    }
+
+    /// <summary>
+    /// The resources a call touched: CloudTrail's own <c>resources</c> ARNs, else top-level request parameters whose
+    /// names say they identify something (…Name, …Id, …Arn), as <c>service:key/value</c>. Bounded and length-capped:
+    /// request parameters are caller-controlled text.
+    /// </summary>
+    private static IReadOnlyList<string> ResourcesOf(CloudTrailInput input)
+    {
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var resource in input.Record.Resources ?? [])
+        {
+            if (!string.IsNullOrWhiteSpace(resource.Arn)) found.Add(Cap(resource.Arn));
+            if (found.Count >= MaxResourcesPerCall) return [.. found];
+        }
+        var parameters = input.Record.RequestParameters;
+        if (found.Count == 0 && parameters.ValueKind == JsonValueKind.Object)
+        {
+            var service = input.EventSource.Replace(".amazonaws.com", "", StringComparison.Ordinal);
+            foreach (var property in parameters.EnumerateObject())
+            {
+                if (property.Value.ValueKind != JsonValueKind.String || !Identifies(property.Name)) continue;
+                var value = property.Value.GetString();
+                if (string.IsNullOrWhiteSpace(value)) continue;
+                found.Add(value.StartsWith("arn:", StringComparison.Ordinal) ? Cap(value) : Cap($"{service}:{property.Name}/{value}"));
+                if (found.Count >= MaxResourcesPerCall) break;
+            }
+        }
+        return [.. found];
+    }
+
+    private static bool Identifies(string key) =>
+        key.EndsWith("Name", StringComparison.OrdinalIgnoreCase) || key.EndsWith("Id", StringComparison.Ordinal)
+        || key.EndsWith("Arn", StringComparison.OrdinalIgnoreCase) || key is "name" or "bucketName" or "key";
+
+    private static string Cap(string value) => value.Length <= MaxValueLength ? value : value[..MaxValueLength] + "…";
+}

@@ -1,0 +1,87 @@
+using System.Collections.Frozen;
+using IsmsServerless.Inputs;
+using IsmsServerless.Settings;
+
+namespace IsmsServerless.Changes;
+
+/// <summary>
+/// Decides whether a CloudTrail call is a change a human must review, and of which kind. Pure: settings in, kind out.
+/// The three change rules and the register all ask this one class, so a call is never counted twice.
+/// </summary>
+public static class ChangeClassifier
+{
+    /// <summary>
+    /// Calls CloudTrail may mark as writes (or old records leave unmarked) that change no resource: credentials,
+    /// cryptographic operations, sign-in plumbing. Not reviewed as changes.
+    /// </summary>
+    private static readonly FrozenSet<string> NonChangingEvents = FrozenSet.ToFrozenSet(
+    [
+        "AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetSessionToken", "GetFederationToken",
+        "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncrypt", "Sign", "Verify",
+        "ConsoleLogin", "CheckMfa", "SwitchRole", "ExitRole", "RenewRole", "Federate", "CredentialVerification",
+        "CredentialChallenge", "UserAuthentication", "Authenticate", "StartQuery", "StopQuery", "CreateToken",
+        "SetDefaultMfaDevice",
+    ], StringComparer.Ordinal);
+
+    private static readonly string[] ConsoleUserAgentMarkers =
+    [
+        "console.amazonaws.com", "console.aws.amazon.com", "signin.amazonaws.com", "S3Console", "AWSConsole",
+    ];
+
+    /// <summary>Why a call is not a change, or null when it is one (then <see cref="Classify"/> returns its kind).</summary>
+    public static string? WhyNotAChange(CloudTrailInput input)
+    {
+        if (input.Failed) return "the call failed: nothing changed";
+        if (!input.Mutating) return "read-only call";
+        if (NonChangingEvents.Contains(input.EventName)) return "credential or sign-in call, changes no resource";
+        if (input.IsAwsService) return "made by an AWS service (service-linked role or invokedBy), not a person";
+        if (input.Record.EventType is "AwsServiceEvent" or "AwsCloudTrailInsight") return "an AWS service event, not a call";
+        return null;
+    }
+
+    /// <summary>The kind of change, or null when the call needs no review under these settings.</summary>
+    public static ChangeKind? Classify(CloudTrailInput input, IsmsSettings settings)
+    {
+        if (WhyNotAChange(input) is not null) return null;
+        if (IsEmergency(input, settings)) return ChangeKind.Emergency;
+        // Manual and out-of-pipeline changes matter on production only; staging is for trying things by hand.
+        if (settings.Environment != "prod") return null;
+        if (IsConsole(input)) return ChangeKind.ManualConsole;
+        if (input.RoleName is { } role && settings.PipelineRoleNames.Contains(role, StringComparer.Ordinal)) return null;
+        return ChangeKind.OutOfPipeline;
+    }
+
+    public static ChangeCall? ToCall(CloudTrailInput input, IsmsSettings settings) =>
+        Classify(input, settings) is { } kind ? ChangeCall.From(input, kind) : null;
+
+    /// <summary>An emergency role by name, or a session named by the break-glass convention.</summary>
+    public static bool IsEmergency(CloudTrailInput input, IsmsSettings settings)
+    {
+        if (input.RoleName is { } role && settings.EmergencyRoleNames.Contains(role, StringComparer.OrdinalIgnoreCase)) return true;
+        var identity = input.Record.UserIdentity;
+        var sessionName = identity?.Type == "AssumedRole" && identity.Arn?.Split('/') is { Length: >= 3 } parts ? parts[^1] : null;
+        var sourceIdentity = identity?.SessionContext?.SourceIdentity;
+        foreach (var prefix in settings.EmergencySessionNamePrefixes)
+        {
+            if (sessionName?.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) == true) return true;
+            if (sourceIdentity?.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) == true) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A console session: CloudTrail's <c>sessionCredentialFromConsole</c>, or a console user agent. (The bare
+    /// "AWS Internal" agent is not enough: AWS services use it for their own calls too.)
+    /// </summary>
+    public static bool IsConsole(CloudTrailInput input)
+    {
+        if (string.Equals(input.Record.SessionCredentialFromConsole, "true", StringComparison.OrdinalIgnoreCase)) return true;
+        var agent = input.Record.UserAgent;
+        if (string.IsNullOrEmpty(agent)) return false;
+        foreach (var marker in ConsoleUserAgentMarkers)
+        {
+            if (agent.Contains(marker, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,8 @@
+using System.Text.Json.Serialization;
+
+namespace IsmsServerless.Changes;
+
+/// <summary>Serializers for the register's JSON-valued attributes (the bounded call list).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(List<ChangeCallSummary>))]
+internal sealed partial class ChangeJsonContext : JsonSerializerContext;

@@ -1,0 +1,83 @@
+namespace IsmsServerless.Changes;
+
+/// <summary>One API call of a change, as the register keeps it (the deduplicated, bounded list on the record).</summary>
+public sealed record ChangeCallSummary(string EventId, string EventName, string EventSource, DateTimeOffset EventTime);
+
+/// <summary>A completed review.</summary>
+public sealed record ChangeReview(
+    string Reviewer,
+    string ReviewerPrincipal,
+    DateTimeOffset ReviewedAt,
+    ReviewVerdict Verdict,
+    string? TicketUrl,
+    string? Note);
+
+/// <summary>
+/// One change: every mutating call of one session (who, role, session, first and last time, calls, resources), the
+/// unit a human reviews. A 40-call incident is one record. Built by <see cref="ChangeRecordMerger"/>, which is
+/// order-independent and idempotent, so redelivered and out-of-order calls give the same record.
+/// </summary>
+public sealed record ChangeRecord
+{
+    /// <summary>Bounded lists keep an item far below DynamoDB's 400 KB whatever a session does.</summary>
+    public const int MaxCalls = 50;
+    public const int MaxResources = 50;
+    public const int MaxApiNames = 100;
+    public const int MaxSourceIps = 10;
+
+    public required string ChangeId { get; init; }
+    public required ChangeKind Kind { get; init; }
+    public required string AccountId { get; init; }
+    public string Region { get; init; } = "";
+
+    /// <summary>Principal ARN (or type:name) as CloudTrail gives it.</summary>
+    public required string Actor { get; init; }
+
+    /// <summary>The person behind the session, normalized for the four-eyes check (<see cref="PrincipalName"/>).</summary>
+    public required string Principal { get; init; }
+
+    public string? RoleName { get; init; }
+    public string? SessionIssuerArn { get; init; }
+    public string? AccessKeyId { get; init; }
+    public DateTimeOffset? SessionCreatedAt { get; init; }
+
+    /// <summary>The grouping key the id is derived from (access key + session creation, or principal + day).</summary>
+    public required string SessionKey { get; init; }
+
+    /// <summary>The caller's account, when it differs from <see cref="AccountId"/> (a cross-account change).</summary>
+    public string? CallerAccountId { get; init; }
+
+    public required DateTimeOffset FirstCallAt { get; init; }
+    public required DateTimeOffset LastCallAt { get; init; }
+
+    /// <summary>Distinct calls (by eventID) merged into this record.</summary>
+    public int CallCount { get; init; }
+
+    /// <summary>The earliest <see cref="MaxCalls"/> calls, by time then event id.</summary>
+    public IReadOnlyList<ChangeCallSummary> Calls { get; init; } = [];
+
+    /// <summary>Distinct "source:eventName" values, ordinal order, at most <see cref="MaxApiNames"/>.</summary>
+    public IReadOnlyList<string> ApiNames { get; init; } = [];
+
+    /// <summary>Touched resources (ARNs or service:key/value), ordinal order, at most <see cref="MaxResources"/>.</summary>
+    public IReadOnlyList<string> Resources { get; init; } = [];
+
+    public bool ResourcesTruncated { get; init; }
+    public IReadOnlyList<string> SourceIps { get; init; } = [];
+
+    public ChangeReview? Review { get; init; }
+
+    /// <summary>Reminders and the overdue escalation already done by the sweep (0 = none, n = first n stages).</summary>
+    public int TimerStage { get; init; }
+
+    /// <summary>
+    /// True once a review's compliant evaluation reached the findings ledger. While a reviewed record that went overdue
+    /// has this false, the sweep re-sends it, so a crash between the review and the ledger cannot leave the finding open.
+    /// </summary>
+    public bool FindingResolved { get; init; }
+
+    /// <summary>Optimistic-concurrency version in the store; 0 for a record not yet stored.</summary>
+    public long Version { get; init; }
+
+    public bool Reviewed => Review is not null;
+}

@@ -1,0 +1,68 @@
+namespace IsmsServerless.Changes;
+
+/// <summary>
+/// Folds a call into its change record. Commutative and idempotent (min/max times, set unions, bounded lists that keep
+/// the smallest elements in a fixed order), so any delivery order, and any number of redeliveries, give one record.
+/// The call count is the one non-idempotent field: the store only merges a call whose eventID it has not seen.
+/// </summary>
+public static class ChangeRecordMerger
+{
+    public static ChangeRecord Start(ChangeCall call) => new()
+    {
+        ChangeId = call.ChangeId,
+        Kind = call.Kind,
+        AccountId = call.AccountId,
+        Region = call.Region,
+        Actor = call.Actor,
+        Principal = call.Principal,
+        RoleName = call.RoleName,
+        SessionIssuerArn = call.SessionIssuerArn,
+        AccessKeyId = call.AccessKeyId,
+        SessionCreatedAt = call.SessionCreatedAt,
+        SessionKey = call.SessionKey,
+        CallerAccountId = call.CallerAccountId,
+        FirstCallAt = call.EventTime,
+        LastCallAt = call.EventTime,
+        CallCount = 1,
+        Calls = [Summary(call)],
+        ApiNames = [call.ApiName],
+        Resources = call.Resources.Order(StringComparer.Ordinal).Take(ChangeRecord.MaxResources).ToArray(),
+        ResourcesTruncated = call.Resources.Count > ChangeRecord.MaxResources,
+        SourceIps = call.SourceIp is { Length: > 0 } ip ? [ip] : [],
+    };
+
+    /// <summary>Merges a call not yet in the record. The caller guarantees <paramref name="call"/>'s eventID is new.</summary>
+    public static ChangeRecord Merge(ChangeRecord record, ChangeCall call)
+    {
+        if (!string.Equals(record.ChangeId, call.ChangeId, StringComparison.Ordinal))
+            throw new ArgumentException($"call {call.EventId} belongs to {call.ChangeId}, not {record.ChangeId}", nameof(call));
+        var resources = Union(record.Resources, call.Resources, ChangeRecord.MaxResources, out var resourcesTruncated);
+        return record with
+        {
+            // The most serious kind wins (Emergency < ManualConsole < OutOfPipeline in declaration order).
+            Kind = (ChangeKind)Math.Min((int)record.Kind, (int)call.Kind),
+            // A session may span regions; keep one deterministically (ordinal-least), the calls list has the rest.
+            Region = string.CompareOrdinal(call.Region, record.Region) < 0 ? call.Region : record.Region,
+            FirstCallAt = call.EventTime < record.FirstCallAt ? call.EventTime : record.FirstCallAt,
+            LastCallAt = call.EventTime > record.LastCallAt ? call.EventTime : record.LastCallAt,
+            CallCount = record.CallCount + 1,
+            Calls = record.Calls.Append(Summary(call))
+                .DistinctBy(c => c.EventId, StringComparer.Ordinal)
+                .OrderBy(c => c.EventTime).ThenBy(c => c.EventId, StringComparer.Ordinal)
+                .Take(ChangeRecord.MaxCalls).ToArray(),
+            ApiNames = Union(record.ApiNames, [call.ApiName], ChangeRecord.MaxApiNames, out _),
+            Resources = resources,
+            ResourcesTruncated = record.ResourcesTruncated || resourcesTruncated,
+            SourceIps = call.SourceIp is { Length: > 0 } ip ? Union(record.SourceIps, [ip], ChangeRecord.MaxSourceIps, out _) : record.SourceIps,
+        };
+    }
+
+    private static ChangeCallSummary Summary(ChangeCall call) => new(call.EventId, call.EventName, call.EventSource, call.EventTime);
+
+    private static string[] Union(IReadOnlyList<string> existing, IReadOnlyList<string> added, int max, out bool truncated)
+    {
+        var all = existing.Concat(added).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        truncated = all.Length > max;
+        return truncated ? all[..max] : all;
+    }
+}

@@ -1,0 +1,168 @@
+using System.Globalization;
+using IsmsServerless.Engine;
+using IsmsServerless.Inputs;
+using IsmsServerless.Ledger;
+using IsmsServerless.Model;
+using IsmsServerless.Observability;
+using IsmsServerless.Settings;
+
+namespace IsmsServerless.Changes;
+
+/// <summary>A change as a list shows it: the record, its deadline and where now stands against it.</summary>
+public sealed record ChangeSummary(ChangeRecord Change, DateTimeOffset DueAt, SlaState State, bool Overdue);
+
+/// <summary>One change in full: the summary plus every stored call.</summary>
+public sealed record ChangeDetail(ChangeSummary Summary, IReadOnlyList<ChangeCallSummary> Calls);
+
+/// <summary>A review as the status page or the CLI submits it; validated by <see cref="ChangeReviewService.ReviewAsync"/>.</summary>
+public sealed record ReviewRequest(string ChangeId, string Reviewer, string Verdict, string? TicketUrl = null, string? Note = null);
+
+/// <summary>
+/// Lists, shows and reviews registered changes; used by the status page and <c>./isms changes</c> / <c>./isms review</c>.
+/// A review is validated (verdict, https ticket link, sizes), refused when the reviewer made the change (four-eyes),
+/// stored once (reviews are immutable), and resolves the change's overdue finding through the findings ledger.
+/// </summary>
+public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger? ledger, RuleRegistry registry, IsmsSettings settings, TimeProvider clock)
+{
+    public const int MaxReviewerLength = 256;
+    public const int MaxTicketLength = 2048;
+    public const int MaxNoteLength = 4000;
+    private const int MaxAttempts = 5;
+
+    private readonly ChangeDeadline _deadline = new(settings);
+
+    /// <summary>Unreviewed changes, earliest due first, with due time and state at the clock's now.</summary>
+    public async Task<IReadOnlyList<ChangeSummary>> ListPendingAsync(int limit = 100, CancellationToken cancellationToken = default)
+    {
+        var page = await register.QueryPendingAsync(Math.Clamp(limit, 1, 1000), null, cancellationToken).ConfigureAwait(false);
+        return page.Items.Select(Summarize).ToList();
+    }
+
+    /// <summary>Reviewed changes, most recently reviewed first.</summary>
+    public async Task<IReadOnlyList<ChangeSummary>> ListReviewedAsync(int limit = 100, CancellationToken cancellationToken = default)
+    {
+        var page = await register.QueryReviewedAsync(Math.Clamp(limit, 1, 1000), null, cancellationToken).ConfigureAwait(false);
+        return page.Items.Select(Summarize).ToList();
+    }
+
+    public async Task<ChangeDetail?> GetAsync(string changeId, CancellationToken cancellationToken = default)
+    {
+        if (!IsChangeId(changeId)) return null;
+        var record = await register.GetAsync(changeId, cancellationToken).ConfigureAwait(false);
+        if (record is null) return null;
+        var calls = await register.GetCallsAsync(changeId, 1000, cancellationToken).ConfigureAwait(false);
+        return new ChangeDetail(Summarize(record), calls);
+    }
+
+    public ChangeSummary Summarize(ChangeRecord record)
+    {
+        var now = clock.GetUtcNow();
+        return new ChangeSummary(record, _deadline.DueAt(record), _deadline.StateAt(record, now), _deadline.IsOverdue(record, now));
+    }
+
+    /// <summary>Records a review. Throws <see cref="ChangeReviewException"/> with a reason the reviewer can act on.</summary>
+    public async Task<ChangeRecord> ReviewAsync(ReviewRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (verdict, reviewer, ticket, note) = Validate(request);
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var record = await register.GetAsync(request.ChangeId, cancellationToken).ConfigureAwait(false)
+                ?? throw new ChangeReviewException(ChangeReviewError.NotFound, $"no change '{request.ChangeId}'");
+            if (record.Review is { } existing)
+                throw new ChangeReviewException(ChangeReviewError.AlreadyReviewed,
+                    $"change {record.ChangeId} was already reviewed by {existing.Reviewer} at {Timestamps.ToWire(existing.ReviewedAt)} ({existing.Verdict.ToWire()})");
+            var reviewerPrincipal = PrincipalName.Normalize(reviewer);
+            if (PrincipalName.SamePerson(reviewerPrincipal, record.Principal))
+                throw new ChangeReviewException(ChangeReviewError.SelfReview,
+                    $"four-eyes: {reviewer} made change {record.ChangeId} (as {record.Principal}) and cannot review it; ask another team member");
+            var now = clock.GetUtcNow();
+            var reviewed = record with
+            {
+                Review = new ChangeReview(reviewer, reviewerPrincipal, now, verdict, ticket, note),
+                Version = record.Version + 1,
+            };
+            if (!await register.TryUpdateAsync(reviewed, null, cancellationToken).ConfigureAwait(false)) continue;
+            Log.Info("change.reviewed", ("changeId", record.ChangeId), ("verdict", verdict.ToWire()), ("reviewer", reviewerPrincipal));
+            return await ResolveOverdueFindingAsync(reviewed, cancellationToken).ConfigureAwait(false);
+        }
+        throw new ChangeReviewException(ChangeReviewError.Conflict, $"change {request.ChangeId} kept changing while it was being reviewed; try again");
+    }
+
+    /// <summary>
+    /// Sends the review's compliant evaluation to the ledger when the change went overdue (or may have), then marks the
+    /// record resolved. If the ledger is unreachable the record keeps a sweep timer and the sweep retries.
+    /// </summary>
+    internal async Task<ChangeRecord> ResolveOverdueFindingAsync(ChangeRecord reviewed, CancellationToken cancellationToken)
+    {
+        var review = reviewed.Review ?? throw new ArgumentException("record is not reviewed", nameof(reviewed));
+        var mayHaveFinding = reviewed.TimerStage >= _deadline.OverdueStage || review.ReviewedAt > _deadline.DueAt(reviewed);
+        if (!mayHaveFinding || reviewed.FindingResolved) return reviewed;
+        if (ledger is null) return reviewed;
+        var context = new EvaluationContext(settings, clock);
+        var evaluations = ChangeRecordInput.From(reviewed).Dispatch(registry, context)
+            .Where(e => e.Rule.Id == "change.review-overdue").ToList();
+        try
+        {
+            await ledger.RecordAsync(evaluations, context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The review stands; the sweep re-sends the resolution (the record's timer stays at the review time).
+            Log.Warn("change.resolve-deferred", ("changeId", reviewed.ChangeId), ("error", ex.Message));
+            return reviewed;
+        }
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var current = attempt == 0 ? reviewed : await register.GetAsync(reviewed.ChangeId, cancellationToken).ConfigureAwait(false);
+            if (current is null || current.FindingResolved) return current ?? reviewed;
+            var resolved = current with { FindingResolved = true, Version = current.Version + 1 };
+            if (await register.TryUpdateAsync(resolved, null, cancellationToken).ConfigureAwait(false)) return resolved;
+        }
+        return reviewed;
+    }
+
+    private static (ReviewVerdict Verdict, string Reviewer, string? Ticket, string? Note) Validate(ReviewRequest request)
+    {
+        if (!IsChangeId(request.ChangeId))
+            throw new ChangeReviewException(ChangeReviewError.Invalid, $"'{Shorten(request.ChangeId)}' is not a change id (chg-<24 hex>)");
+        var reviewer = request.Reviewer?.Trim() ?? "";
+        if (reviewer.Length == 0) throw new ChangeReviewException(ChangeReviewError.Invalid, "a reviewer is required");
+        if (reviewer.Length > MaxReviewerLength || reviewer.Any(char.IsControl))
+            throw new ChangeReviewException(ChangeReviewError.Invalid, $"the reviewer must be a name of at most {MaxReviewerLength} printable characters");
+        if (!ReviewVerdictNames.TryParse(request.Verdict, out var verdict))
+            throw new ChangeReviewException(ChangeReviewError.Invalid, $"verdict '{Shorten(request.Verdict)}' must be approved, rejected or needs-follow-up");
+        string? ticket = null;
+        if (!string.IsNullOrWhiteSpace(request.TicketUrl))
+        {
+            ticket = request.TicketUrl.Trim();
+            if (ticket.Length > MaxTicketLength || ticket.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+                || !Uri.TryCreate(ticket, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps
+                || string.IsNullOrEmpty(uri.Host) || !string.IsNullOrEmpty(uri.UserInfo))
+                throw new ChangeReviewException(ChangeReviewError.Invalid, $"ticket '{Shorten(ticket)}' must be an https:// link (no credentials, at most {MaxTicketLength} characters)");
+        }
+        else if (verdict != ReviewVerdict.Approved)
+        {
+            // The policy keeps change records in the ticket system; a rejection or follow-up without a ticket tracks nothing.
+            throw new ChangeReviewException(ChangeReviewError.Invalid, $"a '{verdict.ToWire()}' verdict needs a ticket link (--ticket https://...) that tracks the follow-up");
+        }
+        string? note = null;
+        if (!string.IsNullOrWhiteSpace(request.Note))
+        {
+            note = request.Note.Trim();
+            if (note.Length > MaxNoteLength) throw new ChangeReviewException(ChangeReviewError.Invalid, $"the note is longer than {MaxNoteLength} characters");
+            if (note.Any(c => char.IsControl(c) && c is not '\n' and not '\r' and not '\t'))
+                throw new ChangeReviewException(ChangeReviewError.Invalid, "the note contains control characters");
+        }
+        return (verdict, reviewer, ticket, note);
+    }
+
+    public static bool IsChangeId(string? text) =>
+        text is { Length: 28 } && text.StartsWith("chg-", StringComparison.Ordinal) && !text.AsSpan(4).ContainsAnyExcept(LowerHex);
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
+    private static string Shorten(string? text) => text is null ? "" : text.Length <= 60 ? text : text[..60] + "…";
+
+    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

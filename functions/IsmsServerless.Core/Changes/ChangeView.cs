@@ -1,0 +1,81 @@
+using System.Text.Json.Serialization;
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Changes;
+
+/// <summary>
+/// A change as JSON for people and other tools (<c>./isms changes</c>, the status page's API): flat, strings for times
+/// (ISO 8601 UTC), wire names for enums. Values are attacker-influenced text (session names, resource names): encode
+/// them for the output medium (HTML-encode on the status page).
+/// </summary>
+public sealed record ChangeView
+{
+    public required string ChangeId { get; init; }
+    public required string Kind { get; init; }
+    public required string RuleId { get; init; }
+    public required string AccountId { get; init; }
+    public required string Region { get; init; }
+    public required string Principal { get; init; }
+    public required string Actor { get; init; }
+    public string? RoleName { get; init; }
+    public string? AccessKeyId { get; init; }
+    public string? SessionCreatedAt { get; init; }
+    public string? CallerAccountId { get; init; }
+    public required string FirstCallAt { get; init; }
+    public required string LastCallAt { get; init; }
+    public required string DueAt { get; init; }
+    /// <summary>open, at-risk (a reminder went out) or breached (overdue); for reviewed changes, where it stood at the review.</summary>
+    public required string State { get; init; }
+    public required bool Overdue { get; init; }
+    public required int CallCount { get; init; }
+    public IReadOnlyList<string> ApiNames { get; init; } = [];
+    public IReadOnlyList<string> Resources { get; init; } = [];
+    public bool ResourcesTruncated { get; init; }
+    public IReadOnlyList<string> SourceIps { get; init; } = [];
+    public IReadOnlyList<ChangeCallSummary>? Calls { get; init; }
+    public string? Reviewer { get; init; }
+    public string? ReviewedAt { get; init; }
+    public string? Verdict { get; init; }
+    public string? TicketUrl { get; init; }
+    public string? Note { get; init; }
+
+    public static ChangeView From(ChangeSummary summary, IReadOnlyList<ChangeCallSummary>? calls = null)
+    {
+        var c = summary.Change;
+        return new ChangeView
+        {
+            ChangeId = c.ChangeId,
+            Kind = c.Kind.ToWire(),
+            RuleId = c.Kind.RuleId(),
+            AccountId = c.AccountId,
+            Region = c.Region,
+            Principal = c.Principal,
+            Actor = c.Actor,
+            RoleName = c.RoleName,
+            AccessKeyId = c.AccessKeyId,
+            SessionCreatedAt = c.SessionCreatedAt is { } created ? Timestamps.ToWire(created) : null,
+            CallerAccountId = c.CallerAccountId,
+            FirstCallAt = Timestamps.ToWire(c.FirstCallAt),
+            LastCallAt = Timestamps.ToWire(c.LastCallAt),
+            DueAt = Timestamps.ToWire(summary.DueAt),
+            State = summary.State.ToWire(),
+            Overdue = summary.Overdue,
+            CallCount = c.CallCount,
+            ApiNames = c.ApiNames,
+            Resources = c.Resources,
+            ResourcesTruncated = c.ResourcesTruncated,
+            SourceIps = c.SourceIps,
+            Calls = calls,
+            Reviewer = c.Review?.Reviewer,
+            ReviewedAt = c.Review is { } r ? Timestamps.ToWire(r.ReviewedAt) : null,
+            Verdict = c.Review?.Verdict.ToWire(),
+            TicketUrl = c.Review?.TicketUrl,
+            Note = c.Review?.Note,
+        };
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ChangeView))]
+[JsonSerializable(typeof(List<ChangeView>))]
+public sealed partial class ChangeViewJsonContext : JsonSerializerContext;

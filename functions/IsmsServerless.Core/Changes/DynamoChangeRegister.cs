@@ -1,0 +1,382 @@
+using System.Globalization;
+using System.Text.Json;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using IsmsServerless.Alerts;
+using IsmsServerless.Ledger;
+using IsmsServerless.Model;
+using IsmsServerless.Observability;
+using IsmsServerless.Settings;
+
+namespace IsmsServerless.Changes;
+
+/// <summary>
+/// The change register in the ledger table (item layout in docs/data-model.md, "Change register"):
+/// <list type="bullet">
+/// <item><c>PK=CHANGE#id, SK=CHANGE</c>: the record; pending ones in GSI3 <c>CHANGE#PENDING</c> by due time, reviewed
+/// ones in GSI3 <c>CHANGE#REVIEWED</c> by review time; the next timer in GSI4 <c>CHANGE#TIMER</c> (sparse).</item>
+/// <item><c>PK=CHANGE#id, SK=CALL#eventID</c>: one per distinct call; its conditional put is the deduplication.</item>
+/// </list>
+/// A call is merged by read, merge, then one transaction (put call if absent + put record if its version is unchanged),
+/// so a redelivery changes nothing and concurrent calls of one session retry instead of losing each other.
+/// </summary>
+public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings) : IChangeRegister
+{
+    public const string EntityChange = "CHANGE";
+    public const string EntityCall = "CHANGE_CALL";
+    public const string PendingPartition = "CHANGE#PENDING";
+    public const string ReviewedPartition = "CHANGE#REVIEWED";
+    public const string TimerPartition = "CHANGE#TIMER";
+    private const string RecordSortKey = "CHANGE";
+    private const int MaxAttempts = 12;
+
+    private readonly ChangeDeadline _deadline = new(settings);
+
+    public async Task<ChangeRecordResult> RecordAsync(ChangeCall call, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var existing = await GetAsync(call.ChangeId, cancellationToken).ConfigureAwait(false);
+            if (existing is not null && existing.Calls.Any(c => c.EventId == call.EventId))
+                return new ChangeRecordResult(ChangeRecordStatus.Duplicate, existing);
+            var merged = (existing is null ? ChangeRecordMerger.Start(call) : ChangeRecordMerger.Merge(existing, call)) with
+            {
+                Version = (existing?.Version ?? 0) + 1,
+            };
+            var request = new TransactWriteItemsRequest
+            {
+                TransactItems =
+                [
+                    new TransactWriteItem
+                    {
+                        Put = new Put
+                        {
+                            TableName = tableName,
+                            Item = CallItem(call),
+                            ConditionExpression = "attribute_not_exists(PK)",
+                        },
+                    },
+                    new TransactWriteItem { Put = RecordPut(merged) },
+                ],
+            };
+            try
+            {
+                await dynamo.TransactWriteItemsAsync(request, cancellationToken).ConfigureAwait(false);
+                return new ChangeRecordResult(existing is null ? ChangeRecordStatus.Created : ChangeRecordStatus.Merged, merged);
+            }
+            catch (TransactionCanceledException ex)
+            {
+                var reasons = ex.CancellationReasons ?? [];
+                if (reasons.Count > 0 && reasons[0].Code == "ConditionalCheckFailed")
+                {
+                    // The call is already stored: its first delivery merged it into the record in the same transaction.
+                    var current = await GetAsync(call.ChangeId, cancellationToken).ConfigureAwait(false);
+                    return new ChangeRecordResult(ChangeRecordStatus.Duplicate, current ?? merged);
+                }
+                // The record moved (another call of the session, a review, the sweep): merge again from the new version.
+                Log.Debug("change.record-retry", ("changeId", call.ChangeId), ("attempt", attempt), ("reasons", string.Join(",", reasons.Select(r => r.Code))));
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        throw new InvalidOperationException($"change {call.ChangeId}: could not merge call {call.EventId} after {MaxAttempts} attempts of concurrent updates");
+    }
+
+    public async Task<ChangeRecord?> GetAsync(string changeId, CancellationToken cancellationToken = default)
+    {
+        var response = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = tableName,
+            Key = Key(changeId, RecordSortKey),
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        return response.Item is { Count: > 0 } item ? FromItem(item) : null;
+    }
+
+    public async Task<IReadOnlyList<ChangeCallSummary>> GetCallsAsync(string changeId, int limit, CancellationToken cancellationToken = default)
+    {
+        var calls = new List<ChangeCallSummary>();
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var response = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = tableName,
+                KeyConditionExpression = "PK = :pk AND begins_with(SK, :call)",
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                {
+                    [":pk"] = S("CHANGE#" + changeId),
+                    [":call"] = S("CALL#"),
+                },
+                ExclusiveStartKey = start,
+                Limit = Math.Clamp(limit - calls.Count, 1, 1000),
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var item in response.Items ?? [])
+            {
+                if (Timestamps.TryParse(Str(item, "eventTime"), out var time))
+                    calls.Add(new ChangeCallSummary(Str(item, "eventId") ?? "", Str(item, "eventName") ?? "", Str(item, "eventSource") ?? "", time));
+            }
+            start = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        } while (start is not null && calls.Count < limit);
+        return calls.OrderBy(c => c.EventTime).ThenBy(c => c.EventId, StringComparer.Ordinal).ToList();
+    }
+
+    public Task<Page<ChangeRecord>> QueryPendingAsync(int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
+        QueryIndexAsync(LedgerSchema.Gsi3, LedgerSchema.Gsi3PartitionKey, PendingPartition, forward: true, limit, cursor, cancellationToken);
+
+    public Task<Page<ChangeRecord>> QueryReviewedAsync(int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
+        QueryIndexAsync(LedgerSchema.Gsi3, LedgerSchema.Gsi3PartitionKey, ReviewedPartition, forward: false, limit, cursor, cancellationToken);
+
+    public async Task<IReadOnlyList<ChangeRecord>> QueryTimersDueAsync(DateTimeOffset at, int limit, CancellationToken cancellationToken = default)
+    {
+        var response = await dynamo.QueryAsync(new QueryRequest
+        {
+            TableName = tableName,
+            IndexName = LedgerSchema.Gsi4,
+            KeyConditionExpression = "GSI4PK = :pk AND GSI4SK <= :at",
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+            {
+                [":pk"] = S(TimerPartition),
+                // '~' sorts after every id character, so every timer at exactly "at" is included.
+                [":at"] = S(Timestamps.ToWire(at) + "#~"),
+            },
+            Limit = Math.Clamp(limit, 1, 1000),
+        }, cancellationToken).ConfigureAwait(false);
+        // GSIs are eventually consistent: re-read each record so the sweep acts on the current version.
+        var records = new List<ChangeRecord>();
+        foreach (var item in response.Items ?? [])
+        {
+            if (Str(item, "changeId") is { } id && await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } record)
+                records.Add(record);
+        }
+        return records;
+    }
+
+    public async Task<bool> TryUpdateAsync(ChangeRecord updated, AlertRecord? alert = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(updated);
+        var items = new List<TransactWriteItem> { new() { Put = RecordPut(updated) } };
+        if (alert is not null)
+        {
+            items.Add(new TransactWriteItem
+            {
+                // The ledger's own outbox item shape, so alert delivery sends reminders like any other alert.
+                Put = new Put
+                {
+                    TableName = tableName,
+                    Item = LedgerItems.AlertItem(alert, (Timestamps.ParseOrNull(alert.CreatedAt) ?? DateTimeOffset.UnixEpoch).AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
+                    ConditionExpression = "attribute_not_exists(PK)",
+                },
+            });
+        }
+        try
+        {
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TransactionCanceledException ex)
+        {
+            var reasons = ex.CancellationReasons ?? [];
+            if (alert is not null && reasons.Count > 1 && reasons[0].Code is null or "None" && reasons[1].Code == "ConditionalCheckFailed")
+            {
+                // The alert already exists (an earlier attempt wrote it): write the record alone.
+                return await TryUpdateAsync(updated, null, cancellationToken).ConfigureAwait(false);
+            }
+            return false;
+        }
+    }
+
+    private async Task<Page<ChangeRecord>> QueryIndexAsync(string index, string partitionAttribute, string partition, bool forward, int limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var request = new QueryRequest
+        {
+            TableName = tableName,
+            IndexName = index,
+            KeyConditionExpression = $"{partitionAttribute} = :pk",
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = S(partition) },
+            ScanIndexForward = forward,
+            Limit = Math.Clamp(limit, 1, 1000),
+        };
+        if (cursor is not null) request.ExclusiveStartKey = DecodeCursor(cursor);
+        var response = await dynamo.QueryAsync(request, cancellationToken).ConfigureAwait(false);
+        var items = (response.Items ?? []).Select(FromItem).ToList();
+        var next = response.LastEvaluatedKey is { Count: > 0 } last ? EncodeCursor(last) : null;
+        return new Page<ChangeRecord>(items, next);
+    }
+
+    private Put RecordPut(ChangeRecord record) => new()
+    {
+        TableName = tableName,
+        Item = RecordItem(record),
+        ConditionExpression = record.Version <= 1 ? "attribute_not_exists(PK)" : "version = :expected",
+        ExpressionAttributeValues = record.Version <= 1
+            ? null
+            : new Dictionary<string, AttributeValue> { [":expected"] = N(record.Version - 1) },
+    };
+
+    internal Dictionary<string, AttributeValue> RecordItem(ChangeRecord r)
+    {
+        var item = new Dictionary<string, AttributeValue>
+        {
+            [LedgerSchema.PartitionKey] = S("CHANGE#" + r.ChangeId),
+            [LedgerSchema.SortKey] = S(RecordSortKey),
+            [LedgerSchema.EntityType] = S(EntityChange),
+            ["changeId"] = S(r.ChangeId),
+            ["kind"] = S(r.Kind.ToWire()),
+            ["accountId"] = S(r.AccountId),
+            ["region"] = S(r.Region),
+            ["actor"] = S(r.Actor),
+            ["principal"] = S(r.Principal),
+            ["sessionKey"] = S(r.SessionKey),
+            ["firstCallAt"] = S(Timestamps.ToWire(r.FirstCallAt)),
+            ["lastCallAt"] = S(Timestamps.ToWire(r.LastCallAt)),
+            ["dueAt"] = S(Timestamps.ToWire(_deadline.DueAt(r))),
+            ["callCount"] = N(r.CallCount),
+            ["calls"] = S(JsonSerializer.Serialize(r.Calls.ToList(), ChangeJsonContext.Default.ListChangeCallSummary)),
+            ["apiNames"] = L(r.ApiNames),
+            ["resources"] = L(r.Resources),
+            ["resourcesTruncated"] = new AttributeValue { BOOL = r.ResourcesTruncated },
+            ["sourceIps"] = L(r.SourceIps),
+            ["timerStage"] = N(r.TimerStage),
+            ["findingResolved"] = new AttributeValue { BOOL = r.FindingResolved },
+            ["version"] = N(r.Version),
+        };
+        Optional(item, "roleName", r.RoleName);
+        Optional(item, "sessionIssuerArn", r.SessionIssuerArn);
+        Optional(item, "accessKeyId", r.AccessKeyId);
+        Optional(item, "sessionCreatedAt", r.SessionCreatedAt is { } created ? Timestamps.ToWire(created) : null);
+        Optional(item, "callerAccountId", r.CallerAccountId);
+        if (r.Review is { } review)
+        {
+            item["reviewer"] = S(review.Reviewer);
+            item["reviewerPrincipal"] = S(review.ReviewerPrincipal);
+            item["reviewedAt"] = S(Timestamps.ToWire(review.ReviewedAt));
+            item["verdict"] = S(review.Verdict.ToWire());
+            Optional(item, "ticketUrl", review.TicketUrl);
+            Optional(item, "note", review.Note);
+            item[LedgerSchema.Gsi3PartitionKey] = S(ReviewedPartition);
+            item[LedgerSchema.Gsi3SortKey] = S(Timestamps.ToWire(review.ReviewedAt) + "#" + r.ChangeId);
+        }
+        else
+        {
+            item[LedgerSchema.Gsi3PartitionKey] = S(PendingPartition);
+            item[LedgerSchema.Gsi3SortKey] = S(Timestamps.ToWire(_deadline.DueAt(r)) + "#" + r.ChangeId);
+        }
+        if (_deadline.NextTimer(r) is { } timer)
+        {
+            item[LedgerSchema.Gsi4PartitionKey] = S(TimerPartition);
+            // Rounded up: a timer stored at millisecond precision must never fire before its instant.
+            item[LedgerSchema.Gsi4SortKey] = S(Timestamps.ToWire(LedgerKeys.CeilingToMillisecond(timer)) + "#" + r.ChangeId);
+        }
+        return item;
+    }
+
+    internal static ChangeRecord FromItem(Dictionary<string, AttributeValue> item)
+    {
+        ChangeReview? review = null;
+        if (Str(item, "reviewer") is { } reviewer && Timestamps.TryParse(Str(item, "reviewedAt"), out var reviewedAt))
+        {
+            // Only this class writes the attribute; an unreadable verdict would be a corrupted item, shown as written.
+            if (!ReviewVerdictNames.TryParse(Str(item, "verdict"), out var verdict))
+                Log.Warn("change.unknown-verdict", ("changeId", Str(item, "changeId")), ("verdict", Str(item, "verdict")));
+            review = new ChangeReview(reviewer, Str(item, "reviewerPrincipal") ?? PrincipalName.Normalize(reviewer), reviewedAt, verdict, Str(item, "ticketUrl"), Str(item, "note"));
+        }
+        if (!ChangeKindNames.TryParse(Str(item, "kind"), out var kind))
+            Log.Warn("change.unknown-kind", ("changeId", Str(item, "changeId")), ("kind", Str(item, "kind")));
+        var callsJson = Str(item, "calls");
+        var calls = string.IsNullOrEmpty(callsJson) ? [] : JsonSerializer.Deserialize(callsJson, ChangeJsonContext.Default.ListChangeCallSummary) ?? [];
+        return new ChangeRecord
+        {
+            ChangeId = Str(item, "changeId") ?? "",
+            Kind = kind,
+            AccountId = Str(item, "accountId") ?? "",
+            Region = Str(item, "region") ?? "",
+            Actor = Str(item, "actor") ?? "",
+            Principal = Str(item, "principal") ?? "",
+            RoleName = Str(item, "roleName"),
+            SessionIssuerArn = Str(item, "sessionIssuerArn"),
+            AccessKeyId = Str(item, "accessKeyId"),
+            SessionCreatedAt = Timestamps.ParseOrNull(Str(item, "sessionCreatedAt")),
+            SessionKey = Str(item, "sessionKey") ?? "",
+            CallerAccountId = Str(item, "callerAccountId"),
+            FirstCallAt = Timestamps.ParseOrNull(Str(item, "firstCallAt")) ?? DateTimeOffset.MinValue,
+            LastCallAt = Timestamps.ParseOrNull(Str(item, "lastCallAt")) ?? DateTimeOffset.MinValue,
+            CallCount = (int)Num(item, "callCount"),
+            Calls = calls,
+            ApiNames = List(item, "apiNames"),
+            Resources = List(item, "resources"),
+            ResourcesTruncated = item.TryGetValue("resourcesTruncated", out var truncated) && truncated.BOOL == true,
+            SourceIps = List(item, "sourceIps"),
+            Review = review,
+            TimerStage = (int)Num(item, "timerStage"),
+            FindingResolved = item.TryGetValue("findingResolved", out var resolved) && resolved.BOOL == true,
+            Version = Num(item, "version"),
+        };
+    }
+
+    private Dictionary<string, AttributeValue> CallItem(ChangeCall call)
+    {
+        var item = new Dictionary<string, AttributeValue>
+        {
+            [LedgerSchema.PartitionKey] = S("CHANGE#" + call.ChangeId),
+            [LedgerSchema.SortKey] = S("CALL#" + call.EventId),
+            [LedgerSchema.EntityType] = S(EntityCall),
+            ["changeId"] = S(call.ChangeId),
+            ["eventId"] = S(call.EventId),
+            ["eventName"] = S(call.EventName),
+            ["eventSource"] = S(call.EventSource),
+            ["eventTime"] = S(Timestamps.ToWire(call.EventTime)),
+            ["kind"] = S(call.Kind.ToWire()),
+            ["actor"] = S(call.Actor),
+            ["region"] = S(call.Region),
+            ["resources"] = L(call.Resources),
+        };
+        Optional(item, "sourceIp", call.SourceIp);
+        return item;
+    }
+
+    private static Dictionary<string, AttributeValue> Key(string changeId, string sortKey) => new()
+    {
+        [LedgerSchema.PartitionKey] = S("CHANGE#" + changeId),
+        [LedgerSchema.SortKey] = S(sortKey),
+    };
+
+    private static string EncodeCursor(Dictionary<string, AttributeValue> key) =>
+        Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(
+            key.Where(kv => kv.Value.S is not null).ToDictionary(kv => kv.Key, kv => kv.Value.S!), CursorJsonContext.Default.DictionaryStringString));
+
+    private static Dictionary<string, AttributeValue> DecodeCursor(string cursor)
+    {
+        try
+        {
+            var map = JsonSerializer.Deserialize(Convert.FromBase64String(cursor), CursorJsonContext.Default.DictionaryStringString) ?? [];
+            return map.ToDictionary(kv => kv.Key, kv => S(kv.Value));
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            throw new ArgumentException("the cursor is not one this register issued", nameof(cursor), ex);
+        }
+    }
+
+    private static AttributeValue S(string value) => new() { S = value };
+
+    private static AttributeValue N(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
+
+    private static AttributeValue L(IEnumerable<string> values) => new() { L = values.Select(S).ToList() };
+
+    private static void Optional(Dictionary<string, AttributeValue> item, string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value)) item[name] = S(value);
+    }
+
+    private static string? Str(Dictionary<string, AttributeValue> item, string name) => item.TryGetValue(name, out var v) ? v.S : null;
+
+    private static long Num(Dictionary<string, AttributeValue> item, string name) =>
+        item.TryGetValue(name, out var v) && long.TryParse(v.N, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    private static string[] List(Dictionary<string, AttributeValue> item, string name) =>
+        item.TryGetValue(name, out var v) && v.L is { } list ? list.Select(x => x.S).OfType<string>().ToArray() : [];
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class CursorJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

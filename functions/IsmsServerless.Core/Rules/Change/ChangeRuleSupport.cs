@@ -1,0 +1,51 @@
+using IsmsServerless.Changes;
+using IsmsServerless.Engine;
+using IsmsServerless.Inputs;
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Rules.Change;
+
+/// <summary>What the three change-detection rules share: one classification, one evaluation shape.</summary>
+internal static class ChangeRuleSupport
+{
+    /// <summary>
+    /// A <c>change</c> evaluation for one call. Resource = the change record's id, so all calls of one session are
+    /// one item to review; the clock starts at the call (the register keeps the earliest).
+    /// </summary>
+    public static IEnumerable<Evaluation> Evaluate(RuleMetadata metadata, ChangeKind kind, CloudTrailInput input, EvaluationContext context)
+    {
+        if (ChangeClassifier.Classify(input, context.Settings) != kind) yield break;
+        var call = ChangeCall.From(input, kind);
+        var evidence = input.Evidence();
+        evidence["changeId"] = call.ChangeId;
+        evidence["principal"] = call.Principal;
+        evidence["changeKind"] = kind.ToWire();
+        if (call.AccessKeyId is { } key) evidence["accessKeyId"] = key;
+        if (call.SessionCreatedAt is { } created) evidence["sessionCreatedAt"] = Timestamps.ToWire(created);
+        if (call.CallerAccountId is { } caller) evidence["callerAccountId"] = caller;
+        if (call.Resources.Count > 0) evidence["resources"] = string.Join(", ", call.Resources);
+        yield return new Evaluation
+        {
+            Rule = metadata,
+            Outcome = Outcome.Change,
+            ResourceId = call.ChangeId,
+            ResourceType = metadata.ResourceType,
+            AccountId = input.AccountId,
+            Region = input.Region,
+            Message = $"{KindText(kind)}: {call.Principal} called {call.ApiName}"
+                + (call.RoleName is { } role ? $" as role {role}" : "")
+                + (call.Resources.Count > 0 ? $" on {call.Resources[0]}" + (call.Resources.Count > 1 ? $" (+{call.Resources.Count - 1})" : "") : "")
+                + "; review due within " + context.Settings.ChangeReviewHours + "h of the session's first call",
+            ClockStart = call.EventTime,
+            ObservedAt = call.EventTime,
+            Evidence = evidence,
+        };
+    }
+
+    public static string KindText(ChangeKind kind) => kind switch
+    {
+        ChangeKind.Emergency => "Emergency (break-glass) change",
+        ChangeKind.ManualConsole => "Manual console change on production",
+        _ => "Change outside the deployment pipeline",
+    };
+}
