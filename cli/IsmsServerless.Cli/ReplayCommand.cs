@@ -52,6 +52,7 @@ internal static class ReplayCommand
         var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(dynamo, tableName), ledger);
         var (files, unreadablePaths) = InputFiles.Expand(paths);
         var unreadable = unreadablePaths.ToList();
+        var alertIds = new List<string>();
         int evaluations = 0, rejected = 0, created = 0, updated = 0, resolved = 0, reopened = 0, unchanged = 0, alerts = 0, closed = 0;
         foreach (var file in files)
         {
@@ -75,6 +76,7 @@ internal static class ReplayCommand
             reopened += l.Reopened;
             unchanged += l.Unchanged;
             alerts += l.AlertIds.Count;
+            alertIds.AddRange(l.AlertIds);
             closed += result.FindingsClosed;
             await output.WriteLineAsync(Line(file, result)).ConfigureAwait(false);
         }
@@ -83,7 +85,9 @@ internal static class ReplayCommand
             $"isms replay: {files.Count} file(s), {evaluations} evaluation(s), {rejected} rejected; findings: {created} new, {updated} updated, " +
             $"{resolved + closed} resolved, {reopened} reopened, {unchanged} unchanged; {alerts} new alert(s); table {tableName}").ConfigureAwait(false);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return unreadable.Count > 0 ? 1 : 0;
+        // Alerts: deliver what this replay raised to SLACK_WEBHOOK_URL (or list it) before exiting.
+        var slack = await Alerts.LocalSlack.DeliverRaisedAlertsAsync("replay", alertIds, dynamo, tableName, summary, cancellationToken).ConfigureAwait(false);
+        return unreadable.Count > 0 ? 1 : slack;
     }
 
     private static string Line(string file, IngestResult result)

@@ -45,6 +45,7 @@ internal static class SweepCommand
         TextWriter output, TextWriter summary, CancellationToken cancellationToken = default)
     {
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, context.Settings);
+        Alerts.LocalSlack.RegisterDigestChannel(dynamo, tableName, summary);
         var report = await new SweepRunner(steps).RunAsync(new SweepContext(dynamo, tableName, ledger, context), cancellationToken).ConfigureAwait(false);
         foreach (var step in report.Steps)
         {
@@ -67,6 +68,9 @@ internal static class SweepCommand
             (report.Succeeded ? "" : $", failed: {string.Join(", ", report.Failed)}") +
             "; " + string.Join("; ", report.Steps.Where(s => s.Notes.Count > 0).Select(s => $"{s.Step}: {string.Join(", ", s.Notes)}"))).ConfigureAwait(false);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return report.Succeeded ? 0 : 4;
+        // Alerts: deliver the escalations this sweep raised to SLACK_WEBHOOK_URL (or list them) before exiting.
+        var slack = await Alerts.LocalSlack.DeliverRaisedAlertsAsync("sweep", report.Steps.SelectMany(s => s.AlertIds).ToList(), dynamo, tableName, summary,
+            cancellationToken).ConfigureAwait(false);
+        return report.Succeeded ? slack : 4;
     }
 }

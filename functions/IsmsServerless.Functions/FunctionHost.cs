@@ -33,6 +33,8 @@ public static class FunctionHost
     {
         // Lambda ships stdout to CloudWatch Logs; one JSON object a line.
         Log.Target = Console.Out;
+        // The sweep's daily digest posts through the Slack webhook in SSM (when the stack configured one).
+        Alerts.SlackChannel.Factory ??= Slack.SlackEnvironment.OpenAsync;
     }
 
     public static IsmsSettings Settings => _settings.Value;

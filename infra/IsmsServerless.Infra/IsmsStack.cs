@@ -29,7 +29,7 @@ public sealed class IsmsStack : Stack
 
         var functions = new IsmsFunctionFactory(config, key);
         var ledger = new FindingsLedger(this, "Ledger", new FindingsLedgerProps { EncryptionKey = key });
-        var alerting = new Alerting(this, "Alerting", new AlertingProps { EncryptionKey = key });
+        var alerting = new Alerting(this, "Alerting", new AlertingProps { EncryptionKey = key, Ledger = ledger, Functions = functions });
         var ingestion = new EventIngestion(this, "Ingestion", new EventIngestionProps
         {
             Functions = functions,
@@ -40,5 +40,6 @@ public sealed class IsmsStack : Stack
         });
         // The sweep schedule targets the ingest function today; point SweepFunction at the sweep function when it has its own.
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.IngestFunction });
+        alerting.EnableDigest(ingestion.SweepFunction);
     }
 }

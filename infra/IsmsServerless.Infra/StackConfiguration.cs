@@ -21,6 +21,15 @@ public sealed record StackConfiguration
     /// <summary>Rate of the scheduled sweep (SLA escalation, waiver expiry, review deadlines, heartbeats).</summary>
     public int SweepIntervalMinutes { get; init; } = 15;
 
+    /// <summary>Email addresses subscribed to the alert topic (each confirms by mail). Context <c>alertEmails</c>.</summary>
+    public IReadOnlyList<string> AlertEmails { get; init; } = [];
+
+    /// <summary>Phone numbers (E.164, e.g. +447700900123) subscribed to the alert topic by SMS. Context <c>alertSms</c>.</summary>
+    public IReadOnlyList<string> AlertSms { get; init; } = [];
+
+    /// <summary>Name of the SSM SecureString holding the Slack incoming-webhook URL (never the URL itself). Context <c>slackWebhookParameter</c>.</summary>
+    public string SlackWebhookParameter { get; init; } = "/isms/slack/webhook-url";
+
     public static StackConfiguration FromContext(Node node)
     {
         var errors = new List<string>();
@@ -32,6 +41,7 @@ public sealed record StackConfiguration
             if (int.TryParse(sweep.ToString(), out var minutes) && minutes is >= 1 and <= 1440) config = config with { SweepIntervalMinutes = minutes };
             else errors.Add($"sweepIntervalMinutes must be a whole number of minutes from 1 to 1440, not '{sweep}'");
         }
+        config = AlertContext.Apply(node, config, errors);
         var isms = node.TryGetContext("isms");
         if (isms is not null)
         {

@@ -165,8 +165,9 @@ internal static class LedgerItems
             ["createdAt"] = S(a.CreatedAt),
             [LedgerSchema.TimeToLive] = N(expiresAtEpoch),
         };
-        if (a.DueAt is not null) item["dueAt"] = S(a.DueAt);
-        if (a.SlaState is not null) item["slaState"] = S(a.SlaState);
+        // Always present (empty when no SLA applies): the alert Pipe's input template addresses every attribute.
+        item["dueAt"] = S(a.DueAt ?? "");
+        item["slaState"] = S(a.SlaState ?? "");
         var created = Timestamps.ParseOrNull(a.CreatedAt) ?? DateTimeOffset.UnixEpoch;
         item[LedgerSchema.Gsi4PartitionKey] = S(LedgerKeys.OutboxDay(created));
         item[LedgerSchema.Gsi4SortKey] = S($"{a.CreatedAt}#{a.AlertId}");
@@ -320,8 +321,8 @@ internal static class LedgerItems
             Region = r.Str("region") ?? "",
             PolicyClause = r.Str("policyClause") ?? "",
             Controls = r.Str("controls") ?? "[]",
-            DueAt = r.Str("dueAt"),
-            SlaState = r.Str("slaState"),
+            DueAt = r.Str("dueAt") is { Length: > 0 } dueAt ? dueAt : null,
+            SlaState = r.Str("slaState") is { Length: > 0 } slaState ? slaState : null,
             Remediation = r.Str("remediation") ?? "",
             Message = r.Str("message") ?? "",
             StatusUrl = r.Str("statusUrl") ?? "",

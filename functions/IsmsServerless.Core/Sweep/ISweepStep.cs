@@ -10,6 +10,9 @@ public sealed record SweepContext(IAmazonDynamoDB Dynamo, string TableName, IFin
 /// <summary>What one step did, for the sweep's log line and the CLI's summary.</summary>
 public sealed record SweepStepResult(string Step, int Examined, int Findings, int Resolved, IReadOnlyList<string> Notes)
 {
+    /// <summary>Alert outbox ids this step raised, so <c>./isms sweep</c> can deliver them before it exits.</summary>
+    public IReadOnlyList<string> AlertIds { get; init; } = [];
+
     public static SweepStepResult Empty(string step) => new(step, 0, 0, 0, []);
 }
 

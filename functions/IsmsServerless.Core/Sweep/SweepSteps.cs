@@ -13,6 +13,8 @@ public static class SweepSteps
         // Other areas' steps go here (review deadlines, drift re-check, patch silence, heartbeats, digest).
         new Drift.DriftRecheckStep(),
         new TrendSnapshotStep(),
+        // Alerts: once a day, after the timers so the digest shows today's escalations.
+        new Alerts.DailyDigestStep(),
     ];
 }
 
@@ -31,7 +33,7 @@ public sealed class LedgerTimersStep : ISweepStep
         if (result.AlertIds.Count > 0) notes.Add($"{result.AlertIds.Count} alert(s)");
         if (result.Malformed > 0) notes.Add($"{result.Malformed} malformed finding item(s) skipped");
         var examined = result.Escalated + result.Reopened + result.Updated + result.Unchanged + result.Malformed + result.Resolved;
-        return new SweepStepResult(Name, examined, result.Escalated + result.Reopened, result.Resolved, notes);
+        return new SweepStepResult(Name, examined, result.Escalated + result.Reopened, result.Resolved, notes) { AlertIds = result.AlertIds };
     }
 }
 

@@ -1,26 +1,235 @@
+using System.Globalization;
+using Amazon.CDK;
+using Amazon.CDK.AWS.CloudWatch;
+using Amazon.CDK.AWS.CloudWatch.Actions;
+using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.KMS;
+using Amazon.CDK.AWS.Lambda;
+using Amazon.CDK.AWS.Lambda.EventSources;
+using Amazon.CDK.AWS.Pipes;
 using Amazon.CDK.AWS.SNS;
+using Amazon.CDK.AWS.SNS.Subscriptions;
+using Amazon.CDK.AWS.SQS;
 using Constructs;
+using IsmsServerless.Alerts;
+using IsmsServerless.Functions;
+using IsmsServerless.Ledger;
 
 namespace IsmsServerless.Infra.Constructs;
 
 public sealed class AlertingProps
 {
     public required IKey EncryptionKey { get; init; }
+    public required FindingsLedger Ledger { get; init; }
+    public required IsmsFunctionFactory Functions { get; init; }
 }
 
-/// <summary>The alert topic people subscribe to (email, SMS, pager) and the Slack path.</summary>
+/// <summary>
+/// Alert delivery. The ledger writes one outbox item (<c>entityType = ALERT</c>) per alert-worthy transition;
+/// an EventBridge Pipe reads the table's stream, keeps only those INSERTs, renders the readable text
+/// (<see cref="AlertMessageFormat"/>) and publishes it to the encrypted topic, which fans out to email, SMS and an
+/// SQS queue consumed by the Slack notifier. Every hop has retries and a dead-letter queue with an alarm on its depth.
+/// </summary>
 public sealed class Alerting : Construct
 {
+    /// <summary>Concurrent Slack notifier invocations. Each process paces itself to 1/N messages per second so the fleet stays at ~1/s per webhook.</summary>
+    public const int SlackConsumerConcurrency = 2;
+
+    public const int SlackMaxReceiveCount = 5;
+
+    public static string StreamFilterPattern { get; } =
+        """{"eventName":["INSERT"],"dynamodb":{"NewImage":{""" + "\"" + LedgerSchema.EntityType + "\"" + """:{"S":["ALERT"]}}}}""";
+
     public Topic Topic { get; }
+    public Queue SlackQueue { get; }
+    public Queue SlackDeadLetterQueue { get; }
+    public Queue PipeDeadLetterQueue { get; }
+    public Function SlackNotifier { get; }
+    public CfnPipe Pipe { get; }
+
+    private readonly StackConfiguration _config;
+    private readonly IKey _key;
 
     public Alerting(Construct scope, string id, AlertingProps props) : base(scope, id)
     {
+        var config = _config = props.Functions.Configuration;
+        var key = _key = props.EncryptionKey;
+        var stack = Stack.Of(this);
+
         Topic = new Topic(this, "Topic", new TopicProps
         {
             DisplayName = "ISMS alerts",
-            MasterKey = props.EncryptionKey,
+            MasterKey = key,
             EnforceSSL = true,
         });
+        // SNS (into the encrypted Slack queue) and CloudWatch (alarm actions into the encrypted topic) use the key
+        // as services, on behalf of this account only.
+        key.AddToResourcePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "AlertServicesUseKey",
+            Principals = [new ServicePrincipal("sns.amazonaws.com"), new ServicePrincipal("cloudwatch.amazonaws.com")],
+            Actions = ["kms:Decrypt", "kms:GenerateDataKey*"],
+            Resources = ["*"],
+            Conditions = new Dictionary<string, object>
+            {
+                ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = stack.Account },
+            },
+        }));
+
+        foreach (var email in config.AlertEmails) Topic.AddSubscription(new EmailSubscription(email));
+        foreach (var phone in config.AlertSms) Topic.AddSubscription(new SmsSubscription(phone));
+
+        // Stream → Pipe → topic.
+        PipeDeadLetterQueue = NewQueue("PipeDeadLetters", null);
+        var pipeRole = new Role(this, "PipeRole", new RoleProps
+        {
+            AssumedBy = new ServicePrincipal("pipes.amazonaws.com", new ServicePrincipalOpts
+            {
+                Conditions = new Dictionary<string, object>
+                {
+                    ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = stack.Account },
+                },
+            }),
+            Description = "EventBridge Pipe: reads the ledger stream, publishes alerts to the topic",
+        });
+        var table = props.Ledger.Table;
+        pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            Resources = [table.TableStreamArn!],
+        }));
+        pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["dynamodb:ListStreams"],
+            Resources = [table.TableArn + "/stream/*"],
+        }));
+        pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["sns:Publish"], Resources = [Topic.TopicArn] }));
+        pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["sqs:SendMessage"], Resources = [PipeDeadLetterQueue.QueueArn] }));
+        // Decrypt stream records; encrypt into the topic and the DLQ.
+        pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resources = [key.KeyArn],
+        }));
+
+        Pipe = new CfnPipe(this, "AlertPipe", new CfnPipeProps
+        {
+            Description = "Ledger alert outbox INSERTs to the alert topic as readable text",
+            RoleArn = pipeRole.RoleArn,
+            Source = table.TableStreamArn!,
+            SourceParameters = new CfnPipe.PipeSourceParametersProperty
+            {
+                DynamoDbStreamParameters = new CfnPipe.PipeSourceDynamoDBStreamParametersProperty
+                {
+                    StartingPosition = "TRIM_HORIZON",
+                    BatchSize = 10,
+                    MaximumRetryAttempts = 10,
+                    MaximumRecordAgeInSeconds = -1,
+                    OnPartialBatchItemFailure = "AUTOMATIC_BISECT",
+                    DeadLetterConfig = new CfnPipe.DeadLetterConfigProperty { Arn = PipeDeadLetterQueue.QueueArn },
+                },
+                FilterCriteria = new CfnPipe.FilterCriteriaProperty
+                {
+                    Filters = new object[] { new CfnPipe.FilterProperty { Pattern = StreamFilterPattern } },
+                },
+            },
+            Target = Topic.TopicArn,
+            TargetParameters = new CfnPipe.PipeTargetParametersProperty { InputTemplate = AlertMessageFormat.PipeInputTemplate() },
+        });
+        Pipe.Node.AddDependency(pipeRole);
+
+        // Topic → queue → Slack notifier.
+        SlackDeadLetterQueue = NewQueue("SlackDeadLetters", null);
+        var notifierTimeout = Duration.Seconds(120);
+        SlackQueue = NewQueue("SlackQueue", new DeadLetterQueue { Queue = SlackDeadLetterQueue, MaxReceiveCount = SlackMaxReceiveCount },
+            Duration.Seconds(notifierTimeout.ToSeconds() * 6));
+        Topic.AddSubscription(new SqsSubscription(SlackQueue, new SqsSubscriptionProps { RawMessageDelivery = false }));
+
+        SlackNotifier = props.Functions.Create<SlackNotifierFunction>(this, "SlackNotifier", nameof(SlackNotifierFunction.HandleAsync), new FunctionOptions
+        {
+            Description = "Posts alerts from the Slack queue to the Slack incoming webhook (Block Kit)",
+            Timeout = notifierTimeout,
+            Environment =
+            {
+                ["TABLE_NAME"] = table.TableName,
+                ["SLACK_WEBHOOK_PARAMETER"] = config.SlackWebhookParameter,
+                ["SLACK_DEAD_LETTER_QUEUE_URL"] = SlackDeadLetterQueue.QueueUrl,
+                ["SLACK_RATE_PER_SECOND"] = (1.0 / SlackConsumerConcurrency).ToString("0.###", CultureInfo.InvariantCulture),
+            },
+        });
+        SlackNotifier.AddEventSource(new SqsEventSource(SlackQueue, new SqsEventSourceProps
+        {
+            BatchSize = 10,
+            MaxBatchingWindow = Duration.Seconds(2),
+            ReportBatchItemFailures = true,
+            MaxConcurrency = SlackConsumerConcurrency,
+        }));
+        // Delivery records only: PK = DELIVERY#<alert id>. No Query, no Scan.
+        table.Grant(SlackNotifier, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem");
+        key.Grant(SlackNotifier, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*");
+        SlackDeadLetterQueue.GrantSendMessages(SlackNotifier);
+        GrantReadWebhook(SlackNotifier);
+
+        Alarm("SlackDeadLettersAlarm", SlackDeadLetterQueue, "Slack alerts could not be delivered and wait in the Slack DLQ");
+        Alarm("PipeDeadLettersAlarm", PipeDeadLetterQueue, "Alert outbox records could not be published to the alert topic");
     }
+
+    /// <summary>The sweep posts the daily digest through the same webhook: give it the parameter name and read access.</summary>
+    public void EnableDigest(Function sweep)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        sweep.AddEnvironment("SLACK_WEBHOOK_PARAMETER", _config.SlackWebhookParameter);
+        GrantReadWebhook(sweep);
+    }
+
+    /// <summary>Lets a function read (and decrypt) the Slack webhook SecureString, e.g. the sweep for the daily digest.</summary>
+    public void GrantReadWebhook(IGrantable grantee)
+    {
+        var stack = Stack.Of(this);
+        var name = _config.SlackWebhookParameter;
+        var parameterArn = stack.FormatArn(new ArnComponents
+        {
+            Service = "ssm",
+            Resource = "parameter",
+            ResourceName = name.TrimStart('/'),
+            ArnFormat = ArnFormat.SLASH_RESOURCE_NAME,
+        });
+        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["ssm:GetParameter"],
+            Resources = [parameterArn],
+        }));
+        // When the SecureString is encrypted with the stack key (otherwise aws/ssm's own policy applies).
+        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["kms:Decrypt"],
+            Resources = [_key.KeyArn],
+            Conditions = new Dictionary<string, object>
+            {
+                ["StringEquals"] = new Dictionary<string, object> { ["kms:ViaService"] = $"ssm.{stack.Region}.amazonaws.com" },
+            },
+        }));
+    }
+
+
+    private Queue NewQueue(string id, DeadLetterQueue? deadLetters, Duration? visibility = null) => new(this, id, new QueueProps
+    {
+        Encryption = QueueEncryption.KMS,
+        EncryptionMasterKey = _key,
+        EnforceSSL = true,
+        RetentionPeriod = Duration.Days(14),
+        DeadLetterQueue = deadLetters,
+        VisibilityTimeout = visibility,
+    });
+
+    private void Alarm(string id, Queue queue, string description) =>
+        new Alarm(this, id, new AlarmProps
+        {
+            AlarmDescription = description,
+            Metric = queue.MetricApproximateNumberOfMessagesVisible(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Maximum" }),
+            Threshold = 1,
+            EvaluationPeriods = 1,
+            ComparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            TreatMissingData = TreatMissingData.NOT_BREACHING,
+        }).AddAlarmAction(new SnsAction(Topic));
 }

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text;
+
+namespace IsmsServerless.Alerts;
+
+/// <summary>
+/// The one plain-text shape of an alert as email, SMS and pager subscribers read it. The same field list produces
+/// (a) the EventBridge Pipe's input template (placeholders <c>&lt;$.dynamodb.NewImage.&lt;attr&gt;.S&gt;</c> over the
+/// outbox item), (b) <see cref="Render"/> for local delivery and tests, and (c) <see cref="TryParse"/> in the Slack
+/// notifier, which reads the message back out of the SNS envelope. Keeping all three on one list means the
+/// template, the renderer and the parser cannot drift apart.
+/// </summary>
+public static class AlertMessageFormat
+{
+    /// <summary>First word of the subject line; the parser uses it to tell our alerts from other topic traffic (alarms).</summary>
+    public const string Marker = "[ISMS]";
+
+    /// <summary>
+    /// Labelled lines in order. Each line reads "Label: value"; the parser expects them in this order, so a hostile
+    /// value that contains a newline and a fake label can only spoof labels that come after it, never the alert id,
+    /// severity or title, which come first and are written by the rule engine, not by attackers.
+    /// </summary>
+    internal static IReadOnlyList<(string Label, string Attribute)> Lines { get; } =
+    [
+        ("Alert", "alertId"),
+        ("Kind", "kind"),
+        ("Severity", "severity"),
+        ("Title", "title"),
+        ("Rule", "ruleId"),
+        ("Category", "category"),
+        ("Finding", "findingId"),
+        ("Resource type", "resourceType"),
+        ("Account", "accountId"),
+        ("Region", "region"),
+        ("Due", "dueAt"),
+        ("SLA state", "slaState"),
+        ("Controls", "controls"),
+        ("Raised at", "createdAt"),
+        ("Status page", "statusUrl"),
+        ("Policy clause", "policyClause"),
+        ("What to do", "remediation"),
+        ("Details", "message"),
+        ("Resource", "resourceId"),
+    ];
+
+    /// <summary>
+    /// The Pipe's input template. A string template (not JSON), so SNS delivers readable text to email and SMS.
+    /// Attribute names are <see cref="AlertRecord"/>'s camelCase properties, as the ledger writes the outbox item.
+    /// </summary>
+    public static string PipeInputTemplate()
+    {
+        var text = new StringBuilder();
+        text.Append(Marker).Append(" <$.dynamodb.NewImage.severity.S> <$.dynamodb.NewImage.kind.S>: <$.dynamodb.NewImage.title.S>\n\n");
+        foreach (var (label, attribute) in Lines)
+            text.Append(label).Append(": <$.dynamodb.NewImage.").Append(attribute).Append(".S>\n");
+        return text.ToString();
+    }
+
+    /// <summary>Renders an alert exactly as the Pipe's template does for the same outbox item.</summary>
+    public static string Render(AlertRecord alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        var text = new StringBuilder();
+        text.Append(Marker).Append(' ').Append(alert.Severity).Append(' ').Append(alert.Kind).Append(": ").Append(alert.Title).Append("\n\n");
+        foreach (var (label, attribute) in Lines)
+            text.Append(label).Append(": ").Append(ValueOf(alert, attribute)).Append('\n');
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Reads an alert back from the text. Returns false for text that is not one of ours (CloudWatch alarm
+    /// notifications reach the same topic) or has no alert id; the caller then delivers it as plain text.
+    /// </summary>
+    public static bool TryParse(string? text, out AlertRecord alert)
+    {
+        alert = null!;
+        if (string.IsNullOrEmpty(text) || !text.StartsWith(Marker, StringComparison.Ordinal)) return false;
+        var values = new Dictionary<string, StringBuilder>(StringComparer.Ordinal);
+        var next = 0;
+        StringBuilder? current = null;
+        foreach (var rawLine in text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').Skip(1))
+        {
+            if (next < Lines.Count && rawLine.StartsWith(Lines[next].Label + ":", StringComparison.Ordinal))
+            {
+                var (label, attribute) = Lines[next];
+                current = new StringBuilder(rawLine[(label.Length + 1)..].TrimStart(' '));
+                values[attribute] = current;
+                next++;
+                continue;
+            }
+            // A value that itself contained newlines continues until the next expected label.
+            current?.Append('\n').Append(rawLine);
+        }
+        string Get(string attribute) => values.TryGetValue(attribute, out var v) ? v.ToString().TrimEnd('\n', ' ') : "";
+        var alertId = Get("alertId");
+        if (alertId.Length == 0) return false;
+        alert = new AlertRecord
+        {
+            AlertId = alertId,
+            Kind = Get("kind"),
+            FindingId = Get("findingId"),
+            RuleId = Get("ruleId"),
+            Title = Get("title"),
+            Severity = Get("severity"),
+            Category = Get("category"),
+            ResourceId = Get("resourceId"),
+            ResourceType = Get("resourceType"),
+            AccountId = Get("accountId"),
+            Region = Get("region"),
+            PolicyClause = Get("policyClause"),
+            Controls = Get("controls") is { Length: > 0 } controls ? controls : "[]",
+            DueAt = NullIfEmpty(Get("dueAt")),
+            SlaState = NullIfEmpty(Get("slaState")),
+            Remediation = Get("remediation"),
+            Message = Get("message"),
+            StatusUrl = Get("statusUrl"),
+            CreatedAt = Get("createdAt"),
+        };
+        return true;
+    }
+
+    /// <summary>The SNS subject-like first line, for logs and the CLI summary.</summary>
+    public static string Subject(AlertRecord alert) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Marker} {alert.Severity} {alert.Kind}: {alert.Title}");
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    internal static string ValueOf(AlertRecord alert, string attribute) => attribute switch
+    {
+        "alertId" => alert.AlertId,
+        "kind" => alert.Kind,
+        "findingId" => alert.FindingId,
+        "ruleId" => alert.RuleId,
+        "title" => alert.Title,
+        "severity" => alert.Severity,
+        "category" => alert.Category,
+        "resourceId" => alert.ResourceId,
+        "resourceType" => alert.ResourceType,
+        "accountId" => alert.AccountId,
+        "region" => alert.Region,
+        "policyClause" => alert.PolicyClause,
+        "controls" => alert.Controls,
+        "dueAt" => alert.DueAt ?? "",
+        "slaState" => alert.SlaState ?? "",
+        "remediation" => alert.Remediation,
+        "message" => alert.Message,
+        "statusUrl" => alert.StatusUrl,
+        "createdAt" => alert.CreatedAt,
+        _ => throw new ArgumentOutOfRangeException(nameof(attribute), attribute, "not an AlertRecord attribute"),
+    };
+}

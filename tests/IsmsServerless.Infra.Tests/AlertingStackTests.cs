@@ -1,0 +1,243 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Regex = System.Text.RegularExpressions.Regex;
+using Amazon.CDK.Assertions;
+using IsmsServerless.Alerts;
+using IsmsServerless.Infra.Constructs;
+
+namespace IsmsServerless.Infra.Tests;
+
+public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<StackTemplate>
+{
+    private readonly Template _template = stack.Template;
+
+    private Dictionary<string, JsonElement> Resources(string type, Template? template = null)
+    {
+        var json = JsonSerializer.Serialize((template ?? _template).FindResources(type));
+        return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!;
+    }
+
+    private JsonElement Pipe() => Assert.Single(Resources("AWS::Pipes::Pipe")).Value.GetProperty("Properties");
+
+    /// <summary>A DynamoDB stream record as Pipes hands it to the filter and template (shape: AWS Lambda/Pipes DynamoDB event).</summary>
+    private static JsonObject StreamRecord(string eventName, string entityType, Dictionary<string, string>? attributes = null)
+    {
+        var image = new JsonObject { ["PK"] = new JsonObject { ["S"] = "ALERT#a-1" }, ["entityType"] = new JsonObject { ["S"] = entityType } };
+        foreach (var (name, value) in attributes ?? []) image[name] = new JsonObject { ["S"] = value };
+        return new JsonObject
+        {
+            ["eventID"] = "1",
+            ["eventName"] = eventName,
+            ["eventSource"] = "aws:dynamodb",
+            ["awsRegion"] = "eu-west-1",
+            ["dynamodb"] = new JsonObject { ["Keys"] = new JsonObject(), ["NewImage"] = image, ["StreamViewType"] = "NEW_AND_OLD_IMAGES" },
+        };
+    }
+
+    /// <summary>Exact-value EventBridge pattern matching (the only operators our filter uses).</summary>
+    private static bool Matches(JsonNode? pattern, JsonNode? value)
+    {
+        if (pattern is JsonArray options)
+            return value is JsonValue scalar && options.Any(o => o!.ToJsonString() == scalar.ToJsonString());
+        if (pattern is JsonObject fields)
+            return value is JsonObject obj && fields.All(f => Matches(f.Value, obj[f.Key]));
+        return false;
+    }
+
+    [Fact]
+    public void Pipe_reads_the_ledger_stream_and_keeps_only_alert_inserts()
+    {
+        var pipe = Pipe();
+        var source = pipe.GetProperty("SourceParameters");
+        var patterns = source.GetProperty("FilterCriteria").GetProperty("Filters").EnumerateArray().Select(f => f.GetProperty("Pattern").GetString()!).ToList();
+        var pattern = JsonNode.Parse(Assert.Single(patterns));
+
+        Assert.True(Matches(pattern, StreamRecord("INSERT", "ALERT")));
+        Assert.False(Matches(pattern, StreamRecord("MODIFY", "ALERT")), "a rewrite of an outbox item must not alert twice");
+        Assert.False(Matches(pattern, StreamRecord("REMOVE", "ALERT")), "TTL deletion must not alert");
+        Assert.False(Matches(pattern, StreamRecord("INSERT", "FINDING")));
+        Assert.False(Matches(pattern, StreamRecord("INSERT", "DELIVERY")));
+
+        var stream = source.GetProperty("DynamoDBStreamParameters");
+        Assert.True(stream.GetProperty("DeadLetterConfig").TryGetProperty("Arn", out _));
+        Assert.True(stream.GetProperty("MaximumRetryAttempts").GetInt32() > 0);
+        Assert.Contains("StreamArn", pipe.GetProperty("Source").ToString(), StringComparison.Ordinal);
+        Assert.Contains("Topic", pipe.GetProperty("Target").ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Pipe_template_renders_a_readable_alert_that_the_slack_notifier_reads_back()
+    {
+        var template = Pipe().GetProperty("TargetParameters").GetProperty("InputTemplate").GetString()!;
+        Assert.Equal(AlertMessageFormat.PipeInputTemplate(), template);
+        Assert.False(template.TrimStart().StartsWith('{'), "a text template, so email and SMS read sentences, not JSON");
+
+        var alert = new Dictionary<string, string>
+        {
+            ["alertId"] = "alert-42", ["kind"] = "new", ["findingId"] = "f-1", ["ruleId"] = "monitoring.root-user-activity",
+            ["title"] = "Root user activity", ["severity"] = "CRITICAL", ["category"] = "monitoring", ["resourceId"] = "arn:aws:iam::111122223333:root",
+            ["resourceType"] = "AWS::IAM::User", ["accountId"] = "111122223333", ["region"] = "eu-west-1",
+            ["policyClause"] = "PROC-002 4.3: the root account is not used for daily operations", ["controls"] = "[\"ISO27001:2022 A.8.2\",\"SOC2 CC6.1\"]",
+            ["dueAt"] = "2026-11-30T10:00:00Z", ["slaState"] = "open", ["remediation"] = "Rotate the root credentials and review CloudTrail.",
+            ["message"] = "Root signed in from 198.51.100.7", ["statusUrl"] = "https://isms.example.com/findings/f-1", ["createdAt"] = "2026-11-23T10:00:00Z",
+        };
+        var record = StreamRecord("INSERT", "ALERT", alert);
+        // What Pipes does: replace each <$.path> with the value at that path.
+        var rendered = Regex.Replace(template, @"<\$\.([A-Za-z0-9_.]+)>", m =>
+        {
+            JsonNode? node = record;
+            foreach (var part in m.Groups[1].Value.Split('.')) node = node?[part];
+            Assert.NotNull(node);
+            return node!.GetValue<string>();
+        });
+
+        var lines = rendered.Split('\n');
+        Assert.Equal("[ISMS] CRITICAL new: Root user activity", lines[0]);
+        foreach (var expected in new[] { "Severity: CRITICAL", "Resource: arn:aws:iam::111122223333:root", "Account: 111122223333", "Region: eu-west-1",
+                     "Due: 2026-11-30T10:00:00Z", "SLA state: open", "What to do: Rotate the root credentials and review CloudTrail.",
+                     "Status page: https://isms.example.com/findings/f-1", "Policy clause: PROC-002 4.3: the root account is not used for daily operations" })
+            Assert.Contains(expected, lines);
+
+        Assert.True(AlertMessageFormat.TryParse(rendered, out var parsed));
+        Assert.Equal("alert-42", parsed.AlertId);
+        Assert.Equal("arn:aws:iam::111122223333:root", parsed.ResourceId);
+        Assert.Equal(alert["controls"], parsed.Controls);
+        Assert.Equal(alert["policyClause"], parsed.PolicyClause);
+    }
+
+    [Fact]
+    public void Pipe_role_reads_the_stream_publishes_to_the_topic_and_nothing_else()
+    {
+        var roleRef = Pipe().GetProperty("RoleArn").GetProperty("Fn::GetAtt")[0].GetString()!;
+        var policies = Resources("AWS::IAM::Policy").Values
+            .Where(p => p.GetProperty("Properties").GetProperty("Roles").EnumerateArray().Any(r => r.GetProperty("Ref").GetString() == roleRef))
+            .SelectMany(p => p.GetProperty("Properties").GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray())
+            .ToList();
+        var actions = policies.SelectMany(s => s.GetProperty("Action").ValueKind == JsonValueKind.Array
+            ? s.GetProperty("Action").EnumerateArray().Select(a => a.GetString()!)
+            : [s.GetProperty("Action").GetString()!]).ToHashSet();
+        Assert.Equal(new HashSet<string> { "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
+            "sns:Publish", "sqs:SendMessage", "kms:Decrypt", "kms:GenerateDataKey" }, actions);
+        Assert.All(policies, s => Assert.NotEqual("*", s.GetProperty("Resource").ToString()));
+    }
+
+    [Fact]
+    public void Slack_queue_is_encrypted_dead_letters_after_retries_and_feeds_the_notifier_with_partial_batch_failures()
+    {
+        var queues = Resources("AWS::SQS::Queue");
+        Assert.All(queues.Values, q => Assert.True(q.GetProperty("Properties").TryGetProperty("KmsMasterKeyId", out _)));
+        var withRedrive = queues.Values.Where(q => q.GetProperty("Properties").TryGetProperty("RedrivePolicy", out _)).ToList();
+        var slackQueue = Assert.Single(withRedrive, q => q.GetProperty("Properties").GetProperty("RedrivePolicy").GetProperty("maxReceiveCount").GetInt32() == Alerting.SlackMaxReceiveCount);
+        Assert.True(slackQueue.GetProperty("Properties").GetProperty("VisibilityTimeout").GetInt32() >= 6 * 120);
+
+        _template.HasResourceProperties("AWS::Lambda::EventSourceMapping", new Dictionary<string, object>
+        {
+            ["FunctionResponseTypes"] = new[] { "ReportBatchItemFailures" },
+            ["ScalingConfig"] = new Dictionary<string, object> { ["MaximumConcurrency"] = Alerting.SlackConsumerConcurrency },
+        });
+        _template.HasResourceProperties("AWS::SNS::Subscription", new Dictionary<string, object>
+        {
+            ["Protocol"] = "sqs",
+            ["RawMessageDelivery"] = false,
+        });
+        _template.HasResourceProperties("AWS::Lambda::Function", new Dictionary<string, object>
+        {
+            ["Handler"] = "IsmsServerless.Functions::IsmsServerless.Functions.SlackNotifierFunction::HandleAsync",
+            ["Environment"] = new Dictionary<string, object>
+            {
+                ["Variables"] = Match.ObjectLike(new Dictionary<string, object>
+                {
+                    ["SLACK_WEBHOOK_PARAMETER"] = "/isms/slack/webhook-url",
+                    ["SLACK_RATE_PER_SECOND"] = "0.5",
+                }),
+            },
+        });
+    }
+
+    [Fact]
+    public void Dead_letter_queue_depth_alarms_go_to_the_alert_topic()
+    {
+        var alarms = Resources("AWS::CloudWatch::Alarm");
+        Assert.True(alarms.Count >= 2);
+        foreach (var (_, alarm) in alarms)
+        {
+            var props = alarm.GetProperty("Properties");
+            Assert.Equal("ApproximateNumberOfMessagesVisible", props.GetProperty("MetricName").GetString());
+            Assert.Equal(1, props.GetProperty("Threshold").GetDouble());
+            Assert.Contains("Topic", props.GetProperty("AlarmActions").ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Notifier_reads_only_its_webhook_parameter_and_the_template_holds_no_webhook()
+    {
+        var json = JsonSerializer.Serialize(_template.ToJSON());
+        Assert.DoesNotContain("hooks.slack.com", json, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("parameter/isms/slack/webhook-url", json, StringComparison.Ordinal);
+        foreach (var (_, policy) in Resources("AWS::IAM::Policy"))
+        {
+            foreach (var statement in policy.GetProperty("Properties").GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray())
+            {
+                var action = statement.GetProperty("Action").ToString();
+                Assert.DoesNotContain("\"*\"", "\"" + action + "\"", StringComparison.Ordinal);
+                Assert.DoesNotContain("ssm:*", action, StringComparison.Ordinal);
+                Assert.DoesNotContain("dynamodb:Scan", action, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
+    public void Key_policy_lets_sns_and_cloudwatch_use_the_key_for_this_account_only()
+    {
+        var key = Assert.Single(Resources("AWS::KMS::Key")).Value.GetProperty("Properties").GetProperty("KeyPolicy").GetProperty("Statement");
+        var statement = Assert.Single(key.EnumerateArray(), s => s.TryGetProperty("Sid", out var sid) && sid.GetString() == "AlertServicesUseKey");
+        var principals = statement.GetProperty("Principal").GetProperty("Service").ToString();
+        Assert.Contains("sns.amazonaws.com", principals, StringComparison.Ordinal);
+        Assert.Contains("cloudwatch.amazonaws.com", principals, StringComparison.Ordinal);
+        Assert.Equal("111122223333", statement.GetProperty("Condition").GetProperty("StringEquals").GetProperty("aws:SourceAccount").GetString());
+    }
+
+    [Fact]
+    public void Email_and_sms_subscribers_come_from_context()
+    {
+        var (_, template) = StackTemplate.Synthesize(new Dictionary<string, object>
+        {
+            ["alertEmails"] = new[] { "secops@example.com", "cto@example.com" },
+            ["alertSms"] = new[] { "+447700900123" },
+            ["slackWebhookParameter"] = "/acme/isms/slack",
+        });
+        template.HasResourceProperties("AWS::SNS::Subscription", new Dictionary<string, object> { ["Protocol"] = "email", ["Endpoint"] = "secops@example.com" });
+        template.HasResourceProperties("AWS::SNS::Subscription", new Dictionary<string, object> { ["Protocol"] = "email", ["Endpoint"] = "cto@example.com" });
+        template.HasResourceProperties("AWS::SNS::Subscription", new Dictionary<string, object> { ["Protocol"] = "sms", ["Endpoint"] = "+447700900123" });
+        Assert.Contains("parameter/acme/isms/slack", JsonSerializer.Serialize(template.ToJSON()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_alert_context_fails_synth_and_never_echoes_a_webhook_url()
+    {
+        const string secret = "https://hooks.slack.com/services/T000/B000/XXXXSECRET";
+        var ex = Assert.Throws<ArgumentException>(() => StackTemplate.Synthesize(new Dictionary<string, object>
+        {
+            ["alertEmails"] = new[] { "not-an-email" },
+            ["alertSms"] = new[] { "07700 900123" },
+            ["slackWebhookParameter"] = secret,
+        }));
+        Assert.Contains("alertEmails: 'not-an-email'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("alertSms: '07700 900123' is not an E.164", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("slackWebhookParameter must be the NAME", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("XXXXSECRET", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_sweep_gets_the_webhook_parameter_for_the_daily_digest()
+    {
+        _template.HasResourceProperties("AWS::Lambda::Function", new Dictionary<string, object>
+        {
+            ["Handler"] = "IsmsServerless.Functions::IsmsServerless.Functions.SweepFunction::HandleAsync",
+            ["Environment"] = new Dictionary<string, object>
+            {
+                ["Variables"] = Match.ObjectLike(new Dictionary<string, object> { ["SLACK_WEBHOOK_PARAMETER"] = "/isms/slack/webhook-url" }),
+            },
+        });
+    }
+}
