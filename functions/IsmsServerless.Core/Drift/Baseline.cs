@@ -37,6 +37,9 @@ public static class BaselineVerdict
     /// <summary>Longest text taken from a payload into a message or diff value; the rest is cut with an ellipsis.</summary>
     public const int MaxValueLength = 256;
 
+    /// <summary>Longest sentence about one violation in a finding message.</summary>
+    public const int MaxDetailLength = 600;
+
     public static Evaluation Judge(
         RuleMetadata rule,
         Baseline baseline,
@@ -73,7 +76,7 @@ public static class BaselineVerdict
         }
         allEvidence["unmetRequirements"] = string.Join(",", violations.Select(v => v.Requirement.Id).Distinct());
         var worst = violations.Max(v => v.Requirement.Severity);
-        var details = violations.Select(v => v.Detail ?? $"{v.Requirement.Id}: {(v.Path ?? v.Requirement.Path)} is {Clip(v.Actual) ?? "not set"}, expected {v.Requirement.Expected}");
+        var details = violations.Select(v => Clip(v.Detail ?? $"{v.Requirement.Id}: {(v.Path ?? v.Requirement.Path)} is {Clip(v.Actual) ?? "not set"}, expected {v.Requirement.Expected}", MaxDetailLength));
         return new Evaluation
         {
             Rule = rule,
@@ -88,7 +91,7 @@ public static class BaselineVerdict
                 + string.Join("; ", details.Take(10)) + (violations.Count > 10 ? $"; and {violations.Count - 10} more" : ""),
             ClockStart = observedAt,
             ObservedAt = observedAt,
-            Diff = violations.Select(v => v.ToDiff() with { Actual = Clip(v.Actual) }).Take(ConfigurationDiff.MaxDiffs).ToList(),
+            Diff = violations.Select(v => v.ToDiff() with { Path = Clip(v.Path ?? v.Requirement.Path)!, Actual = Clip(v.Actual) }).Take(ConfigurationDiff.MaxDiffs).ToList(),
             Evidence = allEvidence,
         };
     }
@@ -99,6 +102,6 @@ public static class BaselineVerdict
     public static string Subject(string resourceType, string name) => $"{resourceType} {name}";
 
     /// <summary>Cuts attacker-controlled text to a bounded length; output encoding is the writer's job.</summary>
-    public static string? Clip(string? text) =>
-        text is null || text.Length <= MaxValueLength ? text : text[..MaxValueLength] + "…";
+    public static string? Clip(string? text, int max = MaxValueLength) =>
+        text is null || text.Length <= max ? text : text[..max] + "…";
 }

@@ -11,6 +11,9 @@ public static class ResourceKeys
     /// <summary>Longest key accepted: DynamoDB keys hold 2 KB, and no real ARN comes near this.</summary>
     public const int MaxLength = 1024;
 
+    /// <summary>An identifier taken from an API request is used only if it could be real (AWS names are short).</summary>
+    public static bool Plausible([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) => !string.IsNullOrWhiteSpace(id) && id.Length <= 255;
+
     public static string For(string? arn, string resourceType, string resourceId) =>
         !string.IsNullOrWhiteSpace(arn) && arn.StartsWith("arn:", StringComparison.Ordinal) ? arn : $"{resourceType}/{resourceId}";
 

@@ -72,8 +72,8 @@ public sealed class EventIngestion : Construct
         {
             Description = "Scheduled sweep: SLA escalation, waiver expiry, review deadlines, heartbeats, trend snapshot",
             Timeout = Duration.Minutes(5),
-            // One sweep at a time: two overlapping sweeps would only race on the same timers.
-            ReservedConcurrency = 1,
+            // No reserved concurrency (new accounts cannot reserve any below their 10 unreserved): overlapping
+            // sweeps are safe, the ledger's conditional writes let exactly one of them take each transition.
             Environment = { ["TABLE_NAME"] = props.Ledger.Table.TableName },
         });
         props.Ledger.GrantReadWrite(SweepFunction);
@@ -89,7 +89,7 @@ public sealed class EventIngestion : Construct
                     DeadLetterQueue = DeadLetterQueue,
                     RetryAttempts = 2,
                     // A sweep older than its interval is superseded by the next one.
-                    MaxEventAge = props.SweepInterval.ToSeconds() >= 60 ? props.SweepInterval : Duration.Minutes(1),
+                    MaxEventAge = Duration.Seconds(Math.Max(60, props.SweepInterval.ToSeconds())),
                 }),
             ],
         });

@@ -68,7 +68,7 @@ public sealed class DynamodbTableBaselineRule : IRule<ConfigItemInput>, IRule<Cl
         var request = input.Record.RequestParameters;
         var enabled = Json.Path(request, "pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled");
         var table = Json.Text(request, "tableName");
-        if (Json.Bool(enabled) != false || string.IsNullOrEmpty(table)) yield break;
+        if (Json.Bool(enabled) != false || !ResourceKeys.Plausible(table)) yield break;
         var key = table.StartsWith("arn:", StringComparison.Ordinal) ? table : $"arn:aws:dynamodb:{input.Region}:{input.AccountId}:table/{table}";
         yield return BaselineVerdict.Judge(Metadata, Baseline, key, ResourceTypeName, input.AccountId, input.Region,
             BaselineVerdict.Subject(ResourceTypeName, table), [new BaselineViolation(Baseline["dynamodb.point-in-time-recovery"], "DISABLED")],

@@ -51,7 +51,7 @@ public sealed class EbsVolumeBaselineRule : IRule<ConfigItemInput>, IRule<CloudT
             var response = input.Record.ResponseElements;
             var volumeId = Json.Text(response, "volumeId");
             var encrypted = Json.Get(response, "encrypted");
-            if (string.IsNullOrEmpty(volumeId) || Json.Bool(encrypted) != false) yield break;
+            if (!ResourceKeys.Plausible(volumeId) || Json.Bool(encrypted) != false) yield break;
             yield return BaselineVerdict.Judge(Metadata, Baseline, ResourceKeys.Volume(input.Region, input.AccountId, volumeId), ResourceTypeName,
                 input.AccountId, input.Region, BaselineVerdict.Subject(ResourceTypeName, volumeId),
                 [new BaselineViolation(Baseline["ebs.encrypted"], "false")], input.ObservedAt, input.Evidence(), source: $"CreateVolume by {input.Actor}");
@@ -67,7 +67,7 @@ public sealed class EbsVolumeBaselineRule : IRule<ConfigItemInput>, IRule<CloudT
             if (unencrypted.Count == 0) yield break;
             foreach (var instance in Json.Items(Json.Get(input.Record.ResponseElements, "instancesSet")))
             {
-                if (Json.Text(instance, "instanceId") is not { Length: > 0 } instanceId) continue;
+                if (Json.Text(instance, "instanceId") is not { } instanceId || !ResourceKeys.Plausible(instanceId)) continue;
                 yield return BaselineVerdict.Judge(Metadata, Baseline, $"arn:aws:ec2:{input.Region}:{input.AccountId}:instance/{instanceId}", "AWS::EC2::Instance",
                     input.AccountId, input.Region, BaselineVerdict.Subject("AWS::EC2::Instance", instanceId), unencrypted, input.ObservedAt, input.Evidence(),
                     source: $"RunInstances by {input.Actor}");

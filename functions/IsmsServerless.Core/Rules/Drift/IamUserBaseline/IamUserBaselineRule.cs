@@ -67,7 +67,7 @@ public sealed class IamUserBaselineRule : IRule<ConfigItemInput>, IRule<CloudTra
         if (input.Failed || input.EventSource != "iam.amazonaws.com") yield break;
         var request = input.Record.RequestParameters;
         var user = Json.Text(request, "userName");
-        if (string.IsNullOrEmpty(user)) yield break;
+        if (!ResourceKeys.Plausible(user)) yield break;
         var key = ResourceKeys.IamUser(input.AccountId, user);
         var subject = BaselineVerdict.Subject(ResourceTypeName, user);
         var source = $"{input.EventName} by {input.Actor}";

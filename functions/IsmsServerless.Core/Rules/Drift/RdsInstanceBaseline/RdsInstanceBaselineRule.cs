@@ -70,8 +70,8 @@ public sealed class RdsInstanceBaselineRule : IRule<ConfigItemInput>, IRule<Clou
         }
         if (violations.Count == 0) yield break;
         var identifier = Json.Text(response, "dBInstanceIdentifier") ?? Json.Text(request, "dBInstanceIdentifier");
-        if (string.IsNullOrEmpty(identifier)) yield break;
-        var key = Json.Text(response, "dBInstanceArn") is { Length: > 0 } arn ? arn : ResourceKeys.DbInstance(input.Region, input.AccountId, identifier);
+        if (!ResourceKeys.Plausible(identifier)) yield break;
+        var key = Json.Text(response, "dBInstanceArn") is { Length: > 0 and <= ResourceKeys.MaxLength } arn ? arn : ResourceKeys.DbInstance(input.Region, input.AccountId, identifier);
         yield return BaselineVerdict.Judge(Metadata, Baseline, key, ResourceTypeName, input.AccountId, input.Region,
             BaselineVerdict.Subject(ResourceTypeName, identifier), violations, input.ObservedAt, input.Evidence(), source: $"{input.EventName} by {input.Actor}");
     }

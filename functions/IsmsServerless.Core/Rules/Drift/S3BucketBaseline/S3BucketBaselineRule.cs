@@ -70,7 +70,7 @@ public sealed class S3BucketBaselineRule : IRule<ConfigItemInput>, IRule<CloudTr
         if (input.Failed || input.EventSource != "s3.amazonaws.com") yield break;
         var request = input.Record.RequestParameters;
         var bucket = Json.Text(request, "bucketName");
-        if (string.IsNullOrEmpty(bucket)) yield break;
+        if (!ResourceKeys.Plausible(bucket)) yield break;
         var violations = new List<BaselineViolation>();
         switch (input.EventName)
         {

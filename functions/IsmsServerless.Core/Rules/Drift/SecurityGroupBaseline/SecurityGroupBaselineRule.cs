@@ -79,7 +79,7 @@ public sealed class SecurityGroupBaselineRule : IRule<ConfigItemInput>, IRule<Cl
             default:
                 yield break;
         }
-        if (string.IsNullOrEmpty(groupId)) yield break;
+        if (!ResourceKeys.Plausible(groupId)) yield break;
         var violations = Check(groupId, rules, context.Settings);
         // A call that adds a restricted rule says nothing about the rest of the group: only the Config item can clear it.
         if (violations.Count == 0) yield break;

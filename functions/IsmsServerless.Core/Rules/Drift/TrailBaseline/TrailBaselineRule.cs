@@ -58,7 +58,7 @@ public sealed class TrailBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrail
         if (input.Failed || input.EventSource != "cloudtrail.amazonaws.com" || input.EventName is not ("CreateTrail" or "UpdateTrail")) yield break;
         var request = input.Record.RequestParameters;
         var name = Json.Text(request, "name");
-        if (string.IsNullOrEmpty(name)) yield break;
+        if (!ResourceKeys.Plausible(name)) yield break;
         // CreateTrail defaults both settings to false when omitted; UpdateTrail leaves omitted settings unchanged.
         var creating = input.EventName == "CreateTrail";
         var violations = new List<BaselineViolation>();
@@ -69,7 +69,7 @@ public sealed class TrailBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrail
         if (validation == false || (creating && validation is null))
             violations.Add(new BaselineViolation(Baseline["trail.log-file-validation"], validation is null ? "false (omitted)" : "false"));
         if (violations.Count == 0) yield break;
-        var key = Json.Text(input.Record.ResponseElements, "trailARN") is { Length: > 0 } arn ? arn : ResourceKeys.Trail(input.Region, input.AccountId, name);
+        var key = Json.Text(input.Record.ResponseElements, "trailARN") is { Length: > 0 and <= ResourceKeys.MaxLength } arn ? arn : ResourceKeys.Trail(input.Region, input.AccountId, name);
         yield return BaselineVerdict.Judge(Metadata, Baseline, key, ResourceTypeName, input.AccountId, input.Region,
             BaselineVerdict.Subject(ResourceTypeName, name), violations, input.ObservedAt, input.Evidence(), source: $"{input.EventName} by {input.Actor}");
     }
