@@ -276,5 +276,10 @@ public sealed class SsmPatchSweepTests
         public Task<FindingRecord> GrantWaiverAsync(string findingId, Waiver waiver, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task<FindingRecord> RevokeWaiverAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task<LedgerWriteResult> AdvanceTimersAsync(EvaluationContext context, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<Page<FindingRecord>> QueryFindingsAsync(FindingQuery query, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<LedgerOverview> GetOverviewAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<TrendPoint> WriteTrendSnapshotAsync(DateTimeOffset at, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<IReadOnlyList<TrendPoint>> GetTrendAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<IReadOnlyList<IsmsServerless.Alerts.AlertRecord>> QueryAlertsAsync(DateOnly day, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 }
