@@ -1,5 +1,6 @@
 using IsmsServerless.Benchmarks;
 using IsmsServerless.Benchmarks.PerEvent;
+using IsmsServerless.Benchmarks.Scale;
 
 // One console, one mode per first argument. Other measurements add a case to this switch (and their code in a file or
 // folder of their own) rather than a second project. scripts/bench.sh runs every mode; docs/benchmarks.md has the numbers.
@@ -10,6 +11,7 @@ return command switch
     "ledger-capacity" => await LedgerCapacityBenchmark.RunAsync(rest),
     "per-event" => PerEventMode.Run(rest),
     "fixtures" => PerEventMode.DescribeFixtures(),
+    "scale" => await ScaleReplay.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -20,6 +22,8 @@ static int Usage()
           ledger-capacity [--sizes 1000,100000] [--write-sample 2000] [--dynamodb-endpoint URL]
           per-event [BenchmarkDotNet args]   RuleEngine.Evaluate per real event vs the JsonDocument.Parse floor
           fixtures                           what the engine makes of each benchmarked fixture (adapter, evaluations)
+          scale [--events 100000] [--workers 4] [--resources 2000] [--dynamodb-endpoint URL]
+                                             events through IngestPipeline into DynamoDB Local: events/s, capacity units/event
         """);
     return 2;
 }

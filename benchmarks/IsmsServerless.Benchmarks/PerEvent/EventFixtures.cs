@@ -24,4 +24,11 @@ public static class EventFixtures
     public static string Root => Path.GetFullPath(Path.Combine(RepositoryRoot.Find(), "..", "shared", "fixtures", "events"));
 
     public static byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(Root, relative));
+
+    public sealed record Fixture(string Name, byte[] Bytes);
+
+    /// <summary>Every JSON fixture under the shared events folder, in a stable order.</summary>
+    public static IReadOnlyList<Fixture> All() =>
+        [.. Directory.EnumerateFiles(Root, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(f => new Fixture(Path.GetRelativePath(Root, f), File.ReadAllBytes(f)))];
 }
