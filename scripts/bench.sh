@@ -14,7 +14,7 @@ export ISMS_REPO_ROOT="$PWD"
 runs="${BENCH_RUNS:-20}"
 events="${BENCH_EVENTS:-100000}"
 bdn_args=()
-if [ "${BENCH_QUICK:-0}" = 1 ]; then runs=3; events=500; bdn_args=(--job Dry); fi
+if [ "${BENCH_QUICK:-0}" = 1 ]; then runs=3; events=500; export BENCH_QUICK; fi
 skip=" ${BENCH_SKIP:-} "
 out="test-artifacts/bench"
 mkdir -p "$out"

@@ -11,6 +11,7 @@ return command switch
     "ledger-capacity" => await LedgerCapacityBenchmark.RunAsync(rest),
     "per-event" => PerEventMode.Run(rest),
     "fixtures" => PerEventMode.DescribeFixtures(),
+    "profile" => PerEventMode.Profile(rest),
     "scale" => await ScaleReplay.RunAsync(rest),
     _ => Usage(),
 };
@@ -22,6 +23,7 @@ static int Usage()
           ledger-capacity [--sizes 1000,100000] [--write-sample 2000] [--dynamodb-endpoint URL]
           per-event [BenchmarkDotNet args]   RuleEngine.Evaluate per real event vs the JsonDocument.Parse floor
           fixtures                           what the engine makes of each benchmarked fixture (adapter, evaluations)
+          profile [iterations]               quick floor / adapt / evaluate breakdown per fixture (no BenchmarkDotNet)
           scale [--events 100000] [--workers 4] [--resources 2000] [--dynamodb-endpoint URL]
                                              events through IngestPipeline into DynamoDB Local: events/s, capacity units/event
         """);

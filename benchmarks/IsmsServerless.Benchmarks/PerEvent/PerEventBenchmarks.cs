@@ -67,6 +67,9 @@ public sealed class ShortInProcessConfig : ManualConfig
 {
     public ShortInProcessConfig()
     {
-        AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("ShortRun-InProcess"));
+        // BENCH_QUICK=1 (scripts/bench.sh's smoke mode) runs each benchmark once: checks the suite, measures nothing.
+        var job = Environment.GetEnvironmentVariable("BENCH_QUICK") == "1" ? Job.Dry : Job.ShortRun;
+        AddJob(job.WithToolchain(InProcessEmitToolchain.Instance).WithId(job == Job.Dry ? "Dry-InProcess" : "ShortRun-InProcess"));
+        SummaryStyle = BenchmarkDotNet.Reports.SummaryStyle.Default.WithMaxParameterColumnWidth(70);
     }
 }

@@ -80,6 +80,19 @@ public sealed class AdapterFuzzTests : IDisposable
         Assert.NotEqual(original, EventMutator.Apply(original, mutations, 42));
     }
 
+    /// <summary>Cases the fuzzer found, kept as regressions (fixture, mutations and seed reproduce the exact payload).</summary>
+    [Theory]
+    // Router: invalid UTF-8 inside an EventBridge envelope string threw from JsonElement.GetString.
+    [InlineData("cloudtrail/eb-api-call-s3-createbucket-docs.json", "FlipBytes,HostileString", 1114993608)]
+    // ConsoleLoginWithoutMfa: "arn": "" gave a finding with an empty resource id.
+    [InlineData("cloudtrail/raw-logfile-consolelogin-iamuser-success-nomfa.json", "HostileString,SwapType", 1769851390)]
+    public void Fuzzer_found_cases_stay_fixed(string fixture, string mutations, int seed)
+    {
+        var seedBytes = Fixtures.Shared(fixture);
+        var parsed = mutations.Split(',').Select(Enum.Parse<Mutation>).ToArray();
+        CheckOne(RuleEngine.CreateDefault(), new FuzzCase(new FuzzCorpus.Seed(fixture, seedBytes), parsed, seed), new Outcomes());
+    }
+
     private static Outcomes RunProperty(RuleEngine engine, IReadOnlyList<FuzzCorpus.Seed> seeds)
     {
         var outcomes = new Outcomes();
@@ -121,7 +134,7 @@ public sealed class AdapterFuzzTests : IDisposable
         foreach (var evaluation in result.Evaluations)
         {
             if (string.IsNullOrEmpty(evaluation.ResourceId) || string.IsNullOrEmpty(evaluation.Rule.Id))
-                throw new InvalidOperationException($"evaluation without resource or rule id on {fuzzCase}");
+                throw new InvalidOperationException($"evaluation of rule '{evaluation.Rule.Id}' without a resource id (resource '{evaluation.ResourceId}') on {fuzzCase}");
             _ = evaluation.FindingId;
         }
         // Attacker-controlled text ends up in the CLI's JSON Lines (and the same records feed the ledger and alerts):
