@@ -6,14 +6,14 @@
 #   4. deployment package size (zip of artifacts/functions, as CDK uploads it);
 #   5. scale: events replayed through the local pipeline into DynamoDB Local, events/s and capacity units per event.
 # Options (environment): BENCH_RUNS (cold starts per process, default 20), BENCH_EVENTS (scale events, default 100000),
-# BENCH_QUICK=1 (tiny counts and a Dry BenchmarkDotNet job: checks the script works, numbers mean nothing),
+# BENCH_QUICK=1 (tiny counts and a Dry BenchmarkDotNet job: checks the script works, numbers mean nothing), BENCH_WORKERS
+# (scale concurrency, default 4),
 # BENCH_SKIP="per-event scale" (skip named sections).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ISMS_REPO_ROOT="$PWD"
 runs="${BENCH_RUNS:-20}"
 events="${BENCH_EVENTS:-100000}"
-bdn_args=()
 if [ "${BENCH_QUICK:-0}" = 1 ]; then runs=3; events=500; export BENCH_QUICK; fi
 skip=" ${BENCH_SKIP:-} "
 out="test-artifacts/bench"
@@ -53,7 +53,7 @@ if [[ "$skip" != *" per-event "* ]]; then
     dotnet "$bench_dll" fixtures
   } >>"$report"
   rm -rf "$out/BenchmarkDotNet.Artifacts"
-  dotnet "$bench_dll" per-event --filter '*' --artifacts "$out/BenchmarkDotNet.Artifacts" "${bdn_args[@]}" >"$out/per-event.log" 2>&1
+  dotnet "$bench_dll" per-event --filter '*' --artifacts "$out/BenchmarkDotNet.Artifacts" >"$out/per-event.log" 2>&1
   { echo; sed -n '/^| Method/,/^$/p' "$out"/BenchmarkDotNet.Artifacts/results/*PerEventBenchmarks-report-github.md; } >>"$report"
 fi
 
@@ -64,11 +64,20 @@ if [[ "$skip" != *" cold-start "* ]]; then
   npx cdk synth --quiet >&2
   template="$(ls cdk.out/*.template.json | head -1)"
   echo "bench: cold start ($runs runs each)..." >&2
+  # The ingest function writes to the ledger: give it a DynamoDB Local and a table, as Lambda gives it DynamoDB.
+  ddb_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  bash scripts/dynamodb-local.sh start "$ddb_port" >/dev/null 2>&1 &
+  ddb_pid=$!
+  trap 'kill "$ddb_pid" 2>/dev/null || true' EXIT
+  dotnet "$bench_dll" create-table --dynamodb-endpoint "http://127.0.0.1:$ddb_port" --table coldstart-ledger
   {
     echo
     echo "## Cold start (fresh process per run, handler from \`$template\`)"
     echo
-    dotnet "$coldstart_dll" drive --package artifacts/functions --template "$template" --event "$event_file" --runs "$runs" ${BENCH_COLDSTART_ARGS:-}
+    echo "The function handles \`$(basename "$event_file")\` end to end, ledger writes to DynamoDB Local on 127.0.0.1 included (the first run creates the findings, later runs re-detect them)."
+    echo
+    dotnet "$coldstart_dll" drive --package artifacts/functions --template "$template" --event "$event_file" --runs "$runs" --function IngestionIngestFunction \
+      --env TABLE_NAME=coldstart-ledger --env ISMS_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" --env AWS_REGION=us-east-1
     echo
     echo "## Deployment package"
     echo
@@ -77,6 +86,7 @@ if [[ "$skip" != *" cold-start "* ]]; then
     echo "- files: $(find artifacts/functions -type f | wc -l), unzipped $(du -sk artifacts/functions | cut -f1) KiB, zipped $(( $(stat -c %s "$out/functions.zip") / 1024 )) KiB"
     echo "- largest: $(cd artifacts/functions && ls -S | head -4 | while read -r f; do printf '%s (%d KiB) ' "$f" $(( $(stat -c %s "$f") / 1024 )); done)"
   } >>"$report"
+  kill "$ddb_pid" 2>/dev/null || true
 fi
 
 if [[ "$skip" != *" scale "* ]] && { dotnet "$bench_dll" || true; } 2>&1 | grep -q '^ *scale'; then
@@ -85,7 +95,7 @@ if [[ "$skip" != *" scale "* ]] && { dotnet "$bench_dll" || true; } 2>&1 | grep 
     echo
     echo "## Scale"
     echo
-    dotnet "$bench_dll" scale --events "$events"
+    dotnet "$bench_dll" scale --events "$events" --workers "${BENCH_WORKERS:-4}"
   } >>"$report"
 fi
 

@@ -13,8 +13,29 @@ return command switch
     "fixtures" => PerEventMode.DescribeFixtures(),
     "profile" => PerEventMode.Profile(rest),
     "scale" => await ScaleReplay.RunAsync(rest),
+    "create-table" => await CreateTableAsync(rest),
     _ => Usage(),
 };
+
+// For scripts/bench.sh's cold start: the ledger table the function writes to, in a DynamoDB Local it started.
+// Retries while DynamoDB Local is still starting.
+static async Task<int> CreateTableAsync(string[] args)
+{
+    if (args is not ["--dynamodb-endpoint", var endpoint, "--table", var table]) return Usage();
+    using var client = IsmsServerless.Cli.Local.DynamoDbLocal.CreateClient(endpoint);
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            await IsmsServerless.Ledger.LedgerTable.CreateIfMissingAsync(client, table);
+            return 0;
+        }
+        catch (Exception ex) when (attempt < 150 && ex is Amazon.Runtime.AmazonClientException or HttpRequestException or IOException)
+        {
+            await Task.Delay(200);
+        }
+    }
+}
 
 static int Usage()
 {
@@ -24,6 +45,7 @@ static int Usage()
           per-event [BenchmarkDotNet args]   RuleEngine.Evaluate per real event vs the JsonDocument.Parse floor
           fixtures                           what the engine makes of each benchmarked fixture (adapter, evaluations)
           profile [iterations]               quick floor / adapt / evaluate breakdown per fixture (no BenchmarkDotNet)
+          create-table --dynamodb-endpoint URL --table NAME
           scale [--events 100000] [--workers 4] [--resources 2000] [--dynamodb-endpoint URL]
                                              events through IngestPipeline into DynamoDB Local: events/s, capacity units/event
         """);

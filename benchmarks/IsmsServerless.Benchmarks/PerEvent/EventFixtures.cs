@@ -19,6 +19,7 @@ public static class EventFixtures
         "config/rule-invoke-change-ec2-with-diff.json",
         "patch/eb-inspector2-finding-ec2-package-vuln.json",
         "patch/eb-inspector2-finding-ec2-network-reachability.json",
+        "patch/eb-ssm-compliance-patch-noncompliant.json",
     ];
 
     public static string Root => Path.GetFullPath(Path.Combine(RepositoryRoot.Find(), "..", "shared", "fixtures", "events"));
