@@ -43,6 +43,23 @@ public static class PerEventMode
             var adapt = Measure(() => engine.Adapt(payload, context));
             var evaluate = Measure(() => engine.Evaluate(payload, context));
             Console.WriteLine(FormattableString.Invariant($"| `{fixture}` | {floor:F1} | {adapt:F1} | {evaluate:F1} | {evaluate - adapt:F1} |"));
+            // The costliest rules for this payload's inputs.
+            var inputs = engine.Adapt(payload, context).Inputs;
+            var costs = new List<(string Rule, double Micros)>();
+            foreach (var rule in engine.Registry.Rules)
+            {
+                var evaluate1 = rule.GetType().GetInterfaces()
+                    .FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IRule<>) && inputs.Any(x => i.GetGenericArguments()[0].IsInstanceOfType(x)));
+                if (evaluate1 is null) continue;
+                var method = evaluate1.GetMethod("Evaluate")!;
+                var matching = inputs.Where(x => evaluate1.GetGenericArguments()[0].IsInstanceOfType(x)).ToList();
+                costs.Add((rule.Metadata.Id, Measure(() =>
+                {
+                    foreach (var input in matching) _ = ((IEnumerable<Model.Evaluation>)method.Invoke(rule, [input, context])!).Count();
+                })));
+            }
+            foreach (var (rule, micros) in costs.OrderByDescending(c => c.Micros).Take(3))
+                Console.WriteLine(FormattableString.Invariant($"|   ↳ rule `{rule}` | | | {micros:F1} | |"));
         }
         return 0;
     }
