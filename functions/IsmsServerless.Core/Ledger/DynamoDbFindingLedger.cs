@@ -403,8 +403,9 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
             },
         });
-        if (before is null || before.Status != after.Status)
+        if (before is null || before.Status != after.Status || before.Severity != after.Severity)
         {
+            // Membership sort keys hold status and severity; the due date never changes after creation.
             var ttl = FindingTransitions.ExpiryFor(after, settings);
             items.AddRange(MemberItems(after, ttl).Select(m => new TransactWriteItem { Put = new Put { TableName = TableName, Item = m } }));
         }

@@ -74,8 +74,15 @@ internal static class FindingTransitions
             Message = e.Message,
             Diff = e.Diff,
             Evidence = e.Evidence,
+            // The source may rescore (Inspector, Security Hub): the newest severity orders the status page.
+            Severity = e.Severity,
         };
-        if (before.Status != FindingStatus.Resolved) return TransitionPlan.Update(seen, now);
+        if (before.Status != FindingStatus.Resolved)
+        {
+            return seen.Severity == before.Severity
+                ? TransitionPlan.Update(seen, now)
+                : new TransitionPlan(seen, "severity-changed", actor, $"severity {before.Severity.ToWire()} → {seen.Severity.ToWire()}: {e.Message}", null, now);
+        }
 
         // Recurrence. The deadline stays the one fixed at first detection: a problem that comes back does not
         // earn a fresh SLA window, and the auditor sees the original date.

@@ -122,4 +122,27 @@ public sealed class LedgerLifecycleTests(DynamoDbLocalFixture dynamo)
         Assert.Null(f.NextTimerAt);
         Assert.Empty(await kit.Ledger.QueryDueBeforeAsync(kit.Now.AddYears(10), 10));
     }
+
+    [Fact]
+    public async Task Rescored_severity_is_a_transition_that_reorders_the_finding_and_moves_the_counters_without_an_alert()
+    {
+        var kit = await CreateAsync(dynamo);
+        var first = Finding(PatchRule, "i-rescore", T0);
+        await kit.Ledger.RecordAsync([first], kit.Context);
+        var rescored = Finding(PatchRule, "i-rescore", T0.AddHours(1)) with { SeverityOverride = Severity.Medium };
+
+        var result = await kit.Ledger.RecordAsync([rescored], kit.Context);
+
+        Assert.Empty(result.AlertIds);
+        var f = await kit.Ledger.GetAsync(first.FindingId);
+        Assert.Equal(Severity.Medium, f!.Severity);
+        Assert.Equal(T0.AddDays(8), f.DueAt);
+        Assert.Equal("severity-changed", (await kit.Ledger.GetHistoryAsync(f.Id))[^1].Action);
+        Assert.Single((await kit.Ledger.QueryFindingsAsync(new FindingQuery { Severity = Severity.Medium })).Items);
+        Assert.Empty((await kit.Ledger.QueryFindingsAsync(new FindingQuery { Severity = Severity.Critical })).Items);
+        Assert.Single((await kit.Ledger.QueryFindingsAsync(new FindingQuery { Category = Category.Patch, Severity = Severity.Medium })).Items);
+        var overview = await kit.Ledger.GetOverviewAsync();
+        Assert.Equal(1, overview.BySeverity["MEDIUM"].Open);
+        Assert.Equal(0, overview.BySeverity["CRITICAL"].Open);
+    }
 }
