@@ -41,5 +41,6 @@ public sealed class IsmsStack : Stack
         // The sweep schedule targets the ingest function today; point SweepFunction at the sweep function when it has its own.
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.IngestFunction });
         alerting.EnableDigest(ingestion.SweepFunction);
+        _ = new DriftConfigRules(this, "DriftConfigRules");
     }
 }

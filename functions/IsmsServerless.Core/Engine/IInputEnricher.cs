@@ -5,8 +5,7 @@ namespace IsmsServerless.Engine;
 /// <summary>
 /// Adds stored state to an input before the rules see it (e.g. the approved baseline snapshot of a resource), so
 /// rules stay pure. Runs only in store-backed pipelines (Lambda, <c>./isms replay</c>); <c>./isms evaluate</c> has none.
-/// Returns the input unchanged when nothing applies. The pipeline also passes <see cref="ResourceGoneInput"/>s (result
-/// ignored) so an enricher that keeps per-resource state can forget a deleted resource.
+/// Returns the input unchanged when nothing applies.
 /// </summary>
 public interface IInputEnricher
 {

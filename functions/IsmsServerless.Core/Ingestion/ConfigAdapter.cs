@@ -97,12 +97,12 @@ public sealed class ConfigAdapter : IEventAdapter
             case "OversizedConfigurationItemChangeNotification":
                 if (summary.ValueKind != JsonValueKind.Object)
                     throw new EventRejectedException("oversized notification has no configurationItemSummary");
-                return [FromItem(summary, notification, envelope, trigger, eventLeftScope, oversized: true)];
+                return FromItem(summary, notification, envelope, trigger, eventLeftScope, oversized: true);
             case null or "ConfigurationItemChangeNotification":
                 if (item.ValueKind == JsonValueKind.Object)
-                    return [FromItem(item, notification, envelope, trigger, eventLeftScope, oversized: false)];
+                    return FromItem(item, notification, envelope, trigger, eventLeftScope, oversized: false);
                 if (summary.ValueKind == JsonValueKind.Object)
-                    return [FromItem(summary, notification, envelope, trigger, eventLeftScope, oversized: true)];
+                    return FromItem(summary, notification, envelope, trigger, eventLeftScope, oversized: true);
                 throw new EventRejectedException($"Config notification '{messageType ?? "(no messageType)"}' has no configurationItem");
             default:
                 Log.Info("config.message-type-ignored", ("messageType", messageType));
@@ -110,7 +110,7 @@ public sealed class ConfigAdapter : IEventAdapter
         }
     }
 
-    private static RuleInput FromItem(JsonElement item, JsonElement notification, Envelope envelope, string trigger, bool eventLeftScope, bool oversized)
+    private static IReadOnlyList<RuleInput> FromItem(JsonElement item, JsonElement notification, Envelope envelope, string trigger, bool eventLeftScope, bool oversized)
     {
         var resourceType = RequiredText(item, "resourceType");
         var resourceId = RequiredText(item, "resourceId");
@@ -128,16 +128,28 @@ public sealed class ConfigAdapter : IEventAdapter
 
         if (eventLeftScope || GoneStatuses.Contains(status) || string.Equals(changeType, "DELETE", StringComparison.OrdinalIgnoreCase))
         {
-            return new ResourceGoneInput
-            {
-                ResourceId = key,
-                ResourceType = resourceType,
-                AccountId = account,
-                Region = region,
-                ObservedAt = captured,
-                SourceEventId = envelope.Id,
-                Reason = eventLeftScope ? "left the Config rule's scope (eventLeftScope)" : $"AWS Config reports {(status.Length > 0 ? status : "a DELETE change")}",
-            };
+            return
+            [
+                new ResourceGoneInput
+                {
+                    ResourceId = key,
+                    ResourceType = resourceType,
+                    AccountId = account,
+                    Region = region,
+                    ObservedAt = captured,
+                    SourceEventId = envelope.Id,
+                    Reason = eventLeftScope ? "left the Config rule's scope (eventLeftScope)" : $"AWS Config reports {(status.Length > 0 ? status : "a DELETE change")}",
+                },
+                new ConfigResourceRemovedInput
+                {
+                    ResourceKey = key,
+                    ResourceType = resourceType,
+                    AccountId = account,
+                    Region = region,
+                    ObservedAt = captured,
+                    SourceEventId = envelope.Id,
+                },
+            ];
         }
 
         string? location = null;
@@ -147,26 +159,29 @@ public sealed class ConfigAdapter : IEventAdapter
             Log.Warn("config.oversized-item", ("resourceType", resourceType), ("resourceKey", key), ("fullItemLocation", location),
                 ("note", "the full configuration item was not delivered; fetch it from S3 or GetResourceConfigHistory"));
         }
-        return new ConfigItemInput
-        {
-            ResourceType = resourceType,
-            ResourceId = resourceId,
-            Arn = arn,
-            ResourceName = Json.Text(item, "resourceName"),
-            AccountId = account,
-            Region = region,
-            CaptureTime = captured,
-            ObservedAt = captured,
-            SourceEventId = envelope.Id,
-            Status = status,
-            ChangeType = changeType,
-            Oversized = oversized,
-            FullItemLocation = location,
-            Configuration = oversized ? default : Detach(Json.Unwrap(Json.Get(item, "configuration"))),
-            SupplementaryConfiguration = oversized ? default : Supplementary(Json.Get(item, "supplementaryConfiguration")),
-            Tags = Tags(Json.Get(item, "tags")),
-            Trigger = trigger,
-        };
+        return
+        [
+            new ConfigItemInput
+            {
+                ResourceType = resourceType,
+                ResourceId = resourceId,
+                Arn = arn,
+                ResourceName = Json.Text(item, "resourceName"),
+                AccountId = account,
+                Region = region,
+                CaptureTime = captured,
+                ObservedAt = captured,
+                SourceEventId = envelope.Id,
+                Status = status,
+                ChangeType = changeType,
+                Oversized = oversized,
+                FullItemLocation = location,
+                Configuration = oversized ? default : Detach(Json.Unwrap(Json.Get(item, "configuration"))),
+                SupplementaryConfiguration = oversized ? default : Supplementary(Json.Get(item, "supplementaryConfiguration")),
+                Tags = Tags(Json.Get(item, "tags")),
+                Trigger = trigger,
+            },
+        ];
     }
 
     private static ConfigComplianceInput FromComplianceChange(JsonElement detail, Envelope envelope)

@@ -35,13 +35,7 @@ public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnrich
         var inputs = new List<RuleInput>(adapted.Inputs.Count);
         foreach (var input in adapted.Inputs)
         {
-            if (input is ResourceGoneInput)
-            {
-                // Enrichers that keep per-resource state (the drift store's latest configuration) must forget a
-                // deleted resource, or the sweep would keep re-judging it and reopen the findings closed below.
-                foreach (var enricher in enrichers) await enricher.EnrichAsync(input, context, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
+            if (input is ResourceGoneInput) continue;
             var enriched = input;
             foreach (var enricher in enrichers) enriched = await enricher.EnrichAsync(enriched, context, cancellationToken).ConfigureAwait(false);
             inputs.Add(enriched);

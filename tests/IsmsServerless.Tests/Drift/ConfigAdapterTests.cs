@@ -109,8 +109,12 @@ public sealed class ConfigAdapterTests
         var item = DriftPayloads.Item("ci-dynamodb-table-rdk.json");
         item["configurationItemStatus"] = status;
         item["configuration"] = null;
-        var gone = Assert.IsType<ResourceGoneInput>(Assert.Single(Adapt(DriftPayloads.ItemChange(item, "DELETE")).Inputs));
+        var inputs = Adapt(DriftPayloads.ItemChange(item, "DELETE")).Inputs;
+        Assert.Equal(2, inputs.Count);
+        var gone = Assert.IsType<ResourceGoneInput>(inputs[0]);
         Assert.Equal("arn:aws:dynamodb:us-east-2:123456789012:table/test", gone.ResourceId);
+        // The companion notice tells the drift store to forget the resource (the pipeline never enriches gone inputs).
+        Assert.Equal(gone.ResourceId, Assert.IsType<ConfigResourceRemovedInput>(inputs[1]).ResourceKey);
         Assert.Equal("AWS::DynamoDB::Table", gone.ResourceType);
         Assert.Contains(status, gone.Reason, StringComparison.Ordinal);
     }
@@ -118,7 +122,7 @@ public sealed class ConfigAdapterTests
     [Fact]
     public void Event_left_scope_becomes_resource_gone()
     {
-        var gone = Assert.IsType<ResourceGoneInput>(Assert.Single(Adapt(DriftPayloads.RuleInvocation(DriftPayloads.Item("ci-cloudtrail-trail-rdk.json"), eventLeftScope: true)).Inputs));
+        var gone = Assert.Single(Adapt(DriftPayloads.RuleInvocation(DriftPayloads.Item("ci-cloudtrail-trail-rdk.json"), eventLeftScope: true)).Inputs.OfType<ResourceGoneInput>());
         Assert.Equal("arn:aws:cloudtrail:ap-southeast-1:123456789012:trail/APJCCloudTrail", gone.ResourceId);
         Assert.Contains("eventLeftScope", gone.Reason, StringComparison.Ordinal);
     }
