@@ -38,9 +38,8 @@ public sealed class IsmsStack : Stack
             EncryptionKey = key,
             SweepInterval = Duration.Minutes(config.SweepIntervalMinutes),
         });
-        // The sweep schedule targets the ingest function today; point SweepFunction at the sweep function when it has its own.
-        _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.IngestFunction });
-        alerting.EnableDigest(ingestion.SweepFunction);
         _ = new DriftConfigRules(this, "DriftConfigRules");
+        _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
+        alerting.EnableDigest(ingestion.SweepFunction);
     }
 }

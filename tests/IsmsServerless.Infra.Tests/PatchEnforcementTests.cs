@@ -11,6 +11,9 @@ public sealed class PatchEnforcementTests(StackTemplate stack) : IClassFixture<S
     private Dictionary<string, JsonElement> Resources(string type) =>
         JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(JsonSerializer.Serialize(_template.FindResources(type)))!;
 
+    private string SweepFunctionId() =>
+        Resources("AWS::Lambda::Function").Single(f => f.Key.StartsWith("IngestionSweepFunction", StringComparison.Ordinal)).Key;
+
     private string IngestFunctionId() =>
         Resources("AWS::Lambda::Function").Single(f => f.Key.StartsWith("IngestionIngestFunction", StringComparison.Ordinal)).Key;
 
@@ -55,10 +58,10 @@ public sealed class PatchEnforcementTests(StackTemplate stack) : IClassFixture<S
         Assert.Equal(PatchEnforcement.SweepActions.Order(), Actions(grant.Statement).Order());
         Assert.Equal("*", grant.Statement.GetProperty("Resource").GetString());
         Assert.Equal("Allow", grant.Statement.GetProperty("Effect").GetString());
-        // Attached to the role of the function that runs the sweep (the ingest function, which the schedule targets).
+        // Attached to the role of the function that runs the sweep, and to no other.
         var roles = grant.Policy.GetProperty("Properties").GetProperty("Roles").EnumerateArray().Select(r => r.GetProperty("Ref").GetString()).ToList();
-        var ingestRole = Resources("AWS::Lambda::Function")[IngestFunctionId()].GetProperty("Properties").GetProperty("Role").GetProperty("Fn::GetAtt")[0].GetString();
-        Assert.Equal([ingestRole], roles);
+        var sweepRole = Resources("AWS::Lambda::Function")[SweepFunctionId()].GetProperty("Properties").GetProperty("Role").GetProperty("Fn::GetAtt")[0].GetString();
+        Assert.Equal([sweepRole], roles);
         // No statement anywhere grants a wildcard action.
         Assert.All(statements, s => Assert.All(Actions(s.Statement), a => Assert.False(a == "*" || a.EndsWith(":*", StringComparison.Ordinal), $"wildcard action {a}")));
     }
@@ -66,7 +69,7 @@ public sealed class PatchEnforcementTests(StackTemplate stack) : IClassFixture<S
     [Fact]
     public void The_sweep_function_knows_its_account_for_finding_identities()
     {
-        var env = Resources("AWS::Lambda::Function")[IngestFunctionId()].GetProperty("Properties").GetProperty("Environment").GetProperty("Variables");
+        var env = Resources("AWS::Lambda::Function")[SweepFunctionId()].GetProperty("Properties").GetProperty("Environment").GetProperty("Variables");
         Assert.Equal("AWS::AccountId", env.GetProperty("ISMS_ACCOUNT_ID").GetProperty("Ref").GetString());
     }
 

@@ -57,6 +57,7 @@ public sealed class RuleRegistry
         yield return new Rules.Patch.InspectorVulnerabilityRule();
         yield return new Rules.Patch.InstancePatchComplianceRule();
         yield return new Rules.Patch.MissingPatchRule();
+        yield return new Rules.Patch.SsmPatchComplianceItemRule();
         yield return new Rules.Patch.StalePatchScanRule();
     }
 

@@ -12,6 +12,7 @@ public static class SweepSteps
         new Changes.ChangeReviewDeadlineStep(Engine.RuleRegistry.CreateDefault()),
         // Other areas' steps go here (review deadlines, drift re-check, patch silence, heartbeats, digest).
         new Drift.DriftRecheckStep(),
+        .. Patch.SsmPatchSweepStep.FromEnvironmentIfConfigured(),
         new TrendSnapshotStep(),
         // Alerts: once a day, after the timers so the digest shows today's escalations.
         new Alerts.DailyDigestStep(),

@@ -107,7 +107,7 @@ public sealed class PatchRuleTests
     public void Every_patch_rule_cites_a_8_8_and_the_seven_day_clause()
     {
         var patchRules = Registry.Rules.Where(r => r.Metadata.Category == Category.Patch).ToList();
-        Assert.Equal(4, patchRules.Count);
+        Assert.Equal(5, patchRules.Count);
         Assert.All(patchRules, r =>
         {
             Assert.Contains(Controls.IsoVulnerabilities, r.Metadata.Controls);

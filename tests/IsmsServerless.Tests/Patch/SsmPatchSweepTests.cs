@@ -1,11 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IsmsServerless.Engine;
-using IsmsServerless.Ledger;
 using IsmsServerless.Model;
 using IsmsServerless.Output;
-using IsmsServerless.Settings;
-using IsmsServerless.Sweep;
 using IsmsServerless.Sweep.Patch;
 using IsmsServerless.Tests.Support;
 
@@ -156,6 +153,7 @@ public sealed class SsmPatchSweepTests
         Assert.Contains("ThrottlingException", problem, StringComparison.Ordinal);
         Assert.Equal(2, server.Requests.Count); // one call, one SDK retry
         Assert.Empty(evaluations);
+        Assert.False(inventory.NodeListComplete);
     }
 
     [Fact]
@@ -194,92 +192,26 @@ public sealed class SsmPatchSweepTests
         Assert.Equal(eventFinding.ClockStart, sweepFinding.ClockStart);
     }
 
-    [Fact]
-    public async Task A_fresh_complete_scan_resolves_open_missing_patch_findings_it_no_longer_lists()
-    {
-        var scanEnd = DateTimeOffset.Parse("2021-05-03T18:01:09Z", System.Globalization.CultureInfo.InvariantCulture);
-        var inventory = new PatchInventory(
-            [new ManagedNode(WindowsNode, "Online", "Windows", "Windows Server", null), new ManagedNode(LinuxNode, "ConnectionLost", "Linux", "AL2", null)],
-            [new NodePatchState(WindowsNode, "pb-1", "Scan", scanEnd, 1, 0, 0, 0, 0, 0, 1),
-             new NodePatchState(LinuxNode, "pb-2", "Scan", scanEnd.AddDays(-30), 1, 0, 0, 0, 0, 0, 1)],
-            [new NodePatch(WindowsNode, "KB890830", "MSRT", "UpdateRollups", "Unspecified", "Missing", [], null)],
-            []);
-        var ledger = new RecordingLedger(
-            Open(WindowsNode, "KB890830"), // still missing: stays open
-            Open(WindowsNode, "KB4480979"), // installed since: resolved
-            Open(LinuxNode, "openssl.x86_64:1:1.0.2k")); // stale node: silence resolves nothing
-        var step = new SsmPatchSweepStep(new StaticInventory(inventory), Account, Region);
-        var context = At("2021-05-05T00:00:00Z");
-
-        var result = await step.RunAsync(new SweepContext(null!, "unused", ledger, context), CancellationToken.None);
-
-        var recorded = Assert.Single(ledger.Recorded);
-        var resolution = Assert.Single(recorded, e => e.Rule.Id == "patch.missing-patch" && e.Outcome == Outcome.Compliant);
-        Assert.Equal("KB4480979", resolution.SubKey);
-        Assert.Equal(Open(WindowsNode, "KB4480979").Id, resolution.FindingId);
-        Assert.Contains(recorded, e => e.SubKey == "KB890830" && e.Outcome == Outcome.Finding);
-        Assert.DoesNotContain(recorded, e => e.ResourceId == LinuxNode && e.Outcome == Outcome.Compliant);
-        Assert.Equal("ssm-patch", result.Step);
-        Assert.Equal(2, result.Examined);
-    }
-
-    private static FindingRecord Open(string node, string patch)
-    {
-        var rule = RuleRegistry.CreateDefault().Find("patch.missing-patch")!.Metadata;
-        return new FindingRecord
-        {
-            Id = FindingIdentity.Compute(rule.Id, Account, Region, node, patch),
-            RuleId = rule.Id,
-            Title = rule.Title,
-            Category = Category.Patch,
-            Severity = Severity.Medium,
-            Status = FindingStatus.Open,
-            ResourceId = node,
-            ResourceType = "AWS::EC2::Instance",
-            AccountId = Account,
-            Region = Region,
-            SubKey = patch,
-            FirstSeenAt = DateTimeOffset.UnixEpoch,
-            LastSeenAt = DateTimeOffset.UnixEpoch,
-        };
-    }
-
     private sealed class StaticInventory(PatchInventory inventory) : IPatchInventorySource
     {
         public Task<PatchInventory> ReadAsync(CancellationToken cancellationToken) => Task.FromResult(inventory);
     }
 
-    /// <summary>
-    /// Stands in for the ledger only to observe what the step asks and writes (the DynamoDB ledger has its own tests
-    /// against DynamoDB Local); every other member is unused by the step and throws.
-    /// </summary>
-    private sealed class RecordingLedger(params FindingRecord[] open) : IFindingLedger
+    [Fact]
+    public async Task Unusable_patch_ids_from_the_instance_are_skipped_with_a_problem()
     {
-        public List<IReadOnlyList<Evaluation>> Recorded { get; } = [];
-
-        public Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, CancellationToken cancellationToken = default)
-        {
-            Recorded.Add(evaluations);
-            return Task.FromResult(new LedgerWriteResult { Resolved = evaluations.Count(e => e.Outcome == Outcome.Compliant) });
-        }
-
-        public Task<Page<FindingRecord>> QueryByResourceAsync(string resourceId, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
-            Task.FromResult(new Page<FindingRecord>([.. open.Where(f => f.ResourceId == resourceId)], null));
-
-        public Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<FindingRecord?> GetAsync(string findingId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync(string findingId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<Page<FindingRecord>> QueryByStatusAsync(FindingStatus status, int limit, string? cursor = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<Page<FindingRecord>> QueryByControlAsync(string control, int limit, string? cursor = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<IReadOnlyList<FindingRecord>> QueryDueBeforeAsync(DateTimeOffset at, int limit, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<FindingRecord> AcknowledgeAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<FindingRecord> GrantWaiverAsync(string findingId, Waiver waiver, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<FindingRecord> RevokeWaiverAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<LedgerWriteResult> AdvanceTimersAsync(EvaluationContext context, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<Page<FindingRecord>> QueryFindingsAsync(FindingQuery query, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<LedgerOverview> GetOverviewAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<TrendPoint> WriteTrendSnapshotAsync(DateTimeOffset at, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<IReadOnlyList<TrendPoint>> GetTrendAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<IReadOnlyList<IsmsServerless.Alerts.AlertRecord>> QueryAlertsAsync(DateOnly day, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        var calls = 0;
+        var evilPage = JsonNode.Parse(SharedText("ssm-describe-instance-patches-missing.json"))!.AsObject();
+        evilPage.Remove("NextToken");
+        evilPage["Patches"]!.AsArray().Add(new JsonObject { ["KBId"] = new string('K', 300), ["Title"] = "x", ["State"] = "Missing", ["Severity"] = "Critical" });
+        evilPage["Patches"]!.AsArray().Add(new JsonObject { ["KBId"] = "KB1\u0000<script>", ["State"] = "Missing" });
+        evilPage["Patches"]!.AsArray().Add(new JsonObject { ["KBId"] = "KB2<script>alert(1)</script>", ["State"] = "Missing" });
+        await using var server = SsmReplayServer.Start((op, body) => op == "DescribeInstancePatches"
+            ? (200, evilPage.ToJsonString())
+            : Fleet(op, body, ref calls, throttleFirstPatchStates: false));
+        using var client = server.CreateClient();
+        var inventory = await new SsmPatchInventorySource(client).ReadAsync(CancellationToken.None);
+        Assert.Equal(["KB890830", "KB2<script>alert(1)</script>"], inventory.Patches.Select(p => p.PatchId));
+        Assert.Single(inventory.Problems, p => p.Contains("300 characters", StringComparison.Ordinal));
     }
 }

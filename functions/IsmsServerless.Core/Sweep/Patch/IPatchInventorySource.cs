@@ -41,6 +41,9 @@ public sealed record PatchInventory(
 {
     /// <summary>Nodes whose patch list could not be read completely; their missing patches are not reconciled.</summary>
     public IReadOnlySet<string> IncompleteNodes { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>False when the managed-node listing itself failed: the sweep saw only part of the fleet (or none of it).</summary>
+    public bool NodeListComplete { get; init; } = true;
 }
 
 /// <summary>

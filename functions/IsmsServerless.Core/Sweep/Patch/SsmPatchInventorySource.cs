@@ -23,6 +23,9 @@ public sealed class SsmPatchInventorySource(IAmazonSimpleSystemsManagement ssm) 
     /// <summary>Pages read per listing before we call the paging broken (50 × 1000 nodes is far beyond any fleet here).</summary>
     public const int MaxPages = 1000;
 
+    /// <summary>Longest patch id kept as a finding's sub-key (Linux ids are name.arch:epoch:version-release, well under this).</summary>
+    public const int MaxPatchIdLength = 256;
+
     /// <summary>The states that make a patch non-compliant, as the DescribeInstancePatches filter values.</summary>
     public static IReadOnlyList<string> NonCompliantStates { get; } = ["Missing", "Failed", "InstalledPendingReboot", "InstalledRejected"];
 
@@ -30,7 +33,7 @@ public sealed class SsmPatchInventorySource(IAmazonSimpleSystemsManagement ssm) 
     {
         var problems = new List<string>();
         var nodes = new List<ManagedNode>();
-        await PageAsync("DescribeInstanceInformation", async token =>
+        var nodesComplete = await PageAsync("DescribeInstanceInformation", async token =>
         {
             var response = await ssm.DescribeInstanceInformationAsync(new DescribeInstanceInformationRequest { MaxResults = 50, NextToken = token }, cancellationToken).ConfigureAwait(false);
             foreach (var info in response.InstanceInformationList ?? [])
@@ -77,6 +80,12 @@ public sealed class SsmPatchInventorySource(IAmazonSimpleSystemsManagement ssm) 
                 {
                     var id = string.IsNullOrWhiteSpace(p.KBId) ? p.Title : p.KBId;
                     if (string.IsNullOrWhiteSpace(id)) continue;
+                    if (id.Length > MaxPatchIdLength || id.Any(char.IsControl))
+                    {
+                        // Patch metadata comes from the instance's package manager: bounded before it becomes a key.
+                        problems.Add($"DescribeInstancePatches {state.InstanceId}: skipped a patch whose id is not usable ({id.Length} characters)");
+                        continue;
+                    }
                     patches.Add(new NodePatch(state.InstanceId, id.Trim(), p.Title ?? "", p.Classification ?? "", p.Severity ?? "", p.State?.Value ?? "",
                         SplitCves(p.CVEIds), null));
                 }
@@ -84,7 +93,7 @@ public sealed class SsmPatchInventorySource(IAmazonSimpleSystemsManagement ssm) 
             }, problems).ConfigureAwait(false);
             if (!complete) incomplete.Add(state.InstanceId);
         }
-        return new PatchInventory(nodes, states, patches, problems) { IncompleteNodes = incomplete };
+        return new PatchInventory(nodes, states, patches, problems) { IncompleteNodes = incomplete, NodeListComplete = nodesComplete };
     }
 
     /// <summary>Calls <paramref name="page"/> until it returns no token. False (with a problem noted) when paging broke or a call failed.</summary>

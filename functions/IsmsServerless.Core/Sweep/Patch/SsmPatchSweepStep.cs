@@ -26,6 +26,14 @@ public sealed class SsmPatchSweepStep(IPatchInventorySource source, string accou
     /// The step as a Lambda runs it: the SDK's default client (region and credentials from the function's environment),
     /// the region from <c>AWS_REGION</c> and the account from <c>ISMS_ACCOUNT_ID</c> (the stack sets it).
     /// </summary>
+    public static IEnumerable<ISweepStep> FromEnvironmentIfConfigured()
+    {
+        // Only the sweep Lambda has ISMS_ACCOUNT_ID (the stack sets it with the SSM read grant); a local ./isms sweep
+        // against DynamoDB Local has no SSM to ask and skips the step rather than fail on it.
+        if (string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable("ISMS_ACCOUNT_ID"))) yield break;
+        yield return FromEnvironment();
+    }
+
     public static SsmPatchSweepStep FromEnvironment(IAmazonSimpleSystemsManagement? client = null)
     {
         var region = System.Environment.GetEnvironmentVariable("AWS_REGION");
@@ -52,6 +60,10 @@ public sealed class SsmPatchSweepStep(IPatchInventorySource source, string accou
         var written = await context.Ledger.RecordAsync(all, context.Evaluation, cancellationToken).ConfigureAwait(false);
         var findings = all.Count(e => e.Outcome == Outcome.Finding);
         Log.Info("ssm-sweep.done", ("nodes", inventory.Nodes.Count), ("findings", findings), ("resolved", written.Resolved), ("problems", inventory.Problems.Count));
+        // A sweep that could not list the fleet is blind, and a blind sweep that reports success is silence claiming
+        // compliance. What it did read is recorded above; the step then fails so the sweep's error metric shows it.
+        if (!inventory.NodeListComplete)
+            throw new InvalidOperationException("SSM patch sweep could not list the managed nodes: " + string.Join("; ", inventory.Problems));
         return new SweepStepResult(Name, inventory.Nodes.Count, findings, written.Resolved, inventory.Problems);
     }
 
