@@ -60,11 +60,11 @@ public sealed class FoundationStackTests(StackTemplate stack) : IClassFixture<St
         });
         _template.HasResourceProperties("AWS::Events::Rule", new Dictionary<string, object>
         {
-            ["EventPattern"] = new Dictionary<string, object> { ["detail-type"] = new[] { "AWS API Call via CloudTrail" } },
+            ["EventPattern"] = Match.ObjectLike(new Dictionary<string, object> { ["detail-type"] = new[] { "AWS API Call via CloudTrail" } }),
         });
         _template.HasResourceProperties("AWS::Events::Rule", new Dictionary<string, object>
         {
-            ["EventPattern"] = new Dictionary<string, object> { ["detail-type"] = new[] { "AWS Console Sign In via CloudTrail" } },
+            ["EventPattern"] = Match.ObjectLike(new Dictionary<string, object> { ["detail-type"] = Match.ArrayWith(new object[] { "AWS Console Sign In via CloudTrail" }) }),
         });
         _template.HasResourceProperties("AWS::Events::Rule", new Dictionary<string, object>
         {

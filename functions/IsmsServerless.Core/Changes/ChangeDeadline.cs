@@ -38,8 +38,9 @@ public sealed class ChangeDeadline(IsmsSettings settings)
     /// <summary>The next timer not yet fired, or null when reviewed or everything fired.</summary>
     public DateTimeOffset? NextTimer(ChangeRecord record)
     {
-        // A reviewed record keeps one timer while its overdue finding still has to be resolved in the ledger.
-        if (record.Review is { } review) return !record.FindingResolved && record.TimerStage >= OverdueStage ? review.ReviewedAt : null;
+        // A reviewed record keeps one timer while its ledger items (the change, and the overdue finding if any) still
+        // have to be resolved.
+        if (record.Review is { } review) return record.FindingResolved ? null : review.ReviewedAt;
         var timers = Timers(record);
         return record.TimerStage < timers.Count ? timers[record.TimerStage] : null;
     }

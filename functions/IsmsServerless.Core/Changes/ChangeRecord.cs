@@ -65,6 +65,9 @@ public sealed record ChangeRecord
     public bool ResourcesTruncated { get; init; }
     public IReadOnlyList<string> SourceIps { get; init; } = [];
 
+    /// <summary>Every region the session's calls were made in (the ledger keys its change items by region).</summary>
+    public IReadOnlyList<string> Regions { get; init; } = [];
+
     public ChangeReview? Review { get; init; }
 
     /// <summary>Reminders and the overdue escalation already done by the sweep (0 = none, n = first n stages).</summary>

@@ -29,6 +29,7 @@ public static class ChangeRecordMerger
         Resources = call.Resources.Order(StringComparer.Ordinal).Take(ChangeRecord.MaxResources).ToArray(),
         ResourcesTruncated = call.Resources.Count > ChangeRecord.MaxResources,
         SourceIps = call.SourceIp is { Length: > 0 } ip ? [ip] : [],
+        Regions = [call.Region],
     };
 
     /// <summary>Merges a call not yet in the record. The caller guarantees <paramref name="call"/>'s eventID is new.</summary>
@@ -54,6 +55,7 @@ public static class ChangeRecordMerger
             Resources = resources,
             ResourcesTruncated = record.ResourcesTruncated || resourcesTruncated,
             SourceIps = call.SourceIp is { Length: > 0 } ip ? Union(record.SourceIps, [ip], ChangeRecord.MaxSourceIps, out _) : record.SourceIps,
+            Regions = Union(record.Regions, [call.Region], ChangeRecord.MaxSourceIps, out _),
         };
     }
 

@@ -90,18 +90,43 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
     }
 
     /// <summary>
-    /// Sends the review's compliant evaluation to the ledger when the change went overdue (or may have), then marks the
-    /// record resolved. If the ledger is unreachable the record keeps a sweep timer and the sweep retries.
+    /// Resolves the review's ledger items: the change itself (recorded by the change rules, one per rule and region) and
+    /// the overdue finding if the deadline passed, then marks the record resolved. If the ledger is unreachable the
+    /// record keeps a sweep timer and the sweep retries.
     /// </summary>
     internal async Task<ChangeRecord> ResolveOverdueFindingAsync(ChangeRecord reviewed, CancellationToken cancellationToken)
     {
         var review = reviewed.Review ?? throw new ArgumentException("record is not reviewed", nameof(reviewed));
-        var mayHaveFinding = reviewed.TimerStage >= _deadline.OverdueStage || review.ReviewedAt > _deadline.DueAt(reviewed);
-        if (!mayHaveFinding || reviewed.FindingResolved) return reviewed;
-        if (ledger is null) return reviewed;
+        if (reviewed.FindingResolved || ledger is null) return reviewed;
         var context = new EvaluationContext(settings, clock);
         var evaluations = ChangeRecordInput.From(reviewed).Dispatch(registry, context)
             .Where(e => e.Rule.Id == "change.review-overdue").ToList();
+        // Compliant for every change rule in every region of the session: a session whose calls were of several kinds
+        // has ledger items under several rules; a compliant evaluation of an item that does not exist changes nothing.
+        foreach (var kind in Enum.GetValues<ChangeKind>())
+        {
+            if (registry.Find(kind.RuleId()) is not { } rule) continue;
+            foreach (var region in reviewed.Regions.DefaultIfEmpty(reviewed.Region))
+            {
+                evaluations.Add(new Evaluation
+                {
+                    Rule = rule.Metadata,
+                    Outcome = Outcome.Compliant,
+                    ResourceId = reviewed.ChangeId,
+                    ResourceType = rule.Metadata.ResourceType,
+                    AccountId = reviewed.AccountId,
+                    Region = region,
+                    Message = $"change {reviewed.ChangeId} reviewed by {review.Reviewer} ({review.Verdict.ToWire()})",
+                    ObservedAt = review.ReviewedAt,
+                    Evidence = new Dictionary<string, string>(StringComparer.Ordinal)
+                    {
+                        ["reviewer"] = review.Reviewer,
+                        ["verdict"] = review.Verdict.ToWire(),
+                        ["ticket"] = review.TicketUrl ?? "",
+                    },
+                });
+            }
+        }
         try
         {
             await ledger.RecordAsync(evaluations, context, cancellationToken).ConfigureAwait(false);

@@ -26,8 +26,6 @@ public sealed class SlaClock(IsmsSettings settings)
         !evaluation.Rule.HasSla ? null
         // A rule that downgrades one evaluation to informational (a lone failed sign-in) records evidence, not a duty.
         : evaluation.SeverityOverride == Severity.Informational ? null
-        // A registered change is due for review after the configured window, whatever its rule's static default says.
-        : evaluation.Outcome == Outcome.Change ? TimeSpan.FromHours(settings.ChangeReviewHours)
         : evaluation.Rule.Sla ?? settings.SlaFor(evaluation.Severity);
 
     /// <summary>

@@ -59,13 +59,18 @@ public sealed class EventIngestion : Construct
             Source = ["aws.config"],
             DetailType = ["Config Configuration Item Change", "Config Rules Compliance Change"],
         }, target);
+        // Sources starting "aws." cannot be sent with PutEvents: requiring them means nobody in the account can forge a
+        // CloudTrail event to register a fake change, hide one, or resolve a finding with a made-up StartLogging.
         Rule("CloudTrailApiCalls", "Mutating AWS API calls recorded by CloudTrail", new EventPattern
         {
+            Source = Match.Prefix("aws."),
             DetailType = ["AWS API Call via CloudTrail"],
         }, target);
-        Rule("ConsoleSignIns", "Console sign-ins recorded by CloudTrail", new EventPattern
+        Rule("ConsoleSignIns", "Console sign-ins (successes and failures) recorded by CloudTrail", new EventPattern
         {
-            DetailType = ["AWS Console Sign In via CloudTrail"],
+            Source = ["aws.signin"],
+            // Real events spell it "Sign In"; the EventBridge guide writes "Signin". Match both.
+            DetailType = ["AWS Console Sign In via CloudTrail", "AWS Console Signin via CloudTrail"],
         }, target);
 
         SweepFunction = props.Functions.Create<SweepFunction>(this, "SweepFunction", nameof(Functions.SweepFunction.HandleAsync), new FunctionOptions

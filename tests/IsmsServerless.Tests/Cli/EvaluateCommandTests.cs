@@ -45,7 +45,11 @@ public sealed class EvaluateCommandTests
             File.WriteAllText(Path.Combine(dir.FullName, "a.json"), "{not json");
             File.WriteAllText(Path.Combine(dir.FullName, "ignored.txt"), "not an event");
             var lines = Run("2026-01-01T00:00:00Z", dir.FullName);
-            Assert.Equal(2, lines.Count);
+            // rejected a.json, root activity for b.json, then b.json's root console change (grouped after all files)
+            // and its overdue review finding.
+            Assert.Equal(4, lines.Count);
+            Assert.Equal("change", lines[2].GetProperty("outcome").GetString());
+            Assert.Equal("change.review-overdue", lines[3].GetProperty("ruleId").GetString());
             Assert.Equal("rejected", lines[0].GetProperty("outcome").GetString());
             Assert.Contains("not valid JSON", lines[0].GetProperty("error").GetString(), StringComparison.Ordinal);
             Assert.Equal("finding", lines[1].GetProperty("outcome").GetString());
@@ -78,7 +82,9 @@ public sealed class EvaluateCommandTests
             var text = output.ToString();
             Assert.DoesNotContain("<script>", text, StringComparison.Ordinal);
             var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Single(lines);
+            // The root activity finding, the root console change and its overdue finding: each one well-formed line.
+            Assert.Equal(3, lines.Length);
+            Assert.All(lines, line => Assert.NotEqual("compliant", JsonDocument.Parse(line).RootElement.GetProperty("outcome").GetString()));
             Assert.Equal("finding", JsonDocument.Parse(lines[0]).RootElement.GetProperty("outcome").GetString());
         }
         finally

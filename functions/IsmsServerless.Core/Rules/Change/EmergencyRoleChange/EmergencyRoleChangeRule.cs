@@ -23,7 +23,9 @@ public sealed class EmergencyRoleChangeRule : IRule<CloudTrailInput>
         Risk: "Break-glass access bypasses the pipeline's review; an unreviewed emergency change can hide a mistake or an intrusion.",
         Remediation: "Review the change record within 24 hours: record the ticket and verdict with './isms review <changeId>' or the status page, and fold the change into code.")
     {
-        Sla = TimeSpan.FromHours(24),
+        // The ledger keeps the change as an open item until it is reviewed, without an SLA of its own: the change
+        // register's 24-hour review timers send the reminders and raise change.review-overdue, so nothing alerts twice.
+        HasSla = false,
     };
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context) =>

@@ -22,7 +22,9 @@ public sealed class ManualConsoleChangeRule : IRule<CloudTrailInput>
         Risk: "A console change is invisible to code review and is undone (or fights) the next deployment: configuration drifts from the approved baseline.",
         Remediation: "Review the change record within 24 hours, link the ticket that brings the change into IaC, or revert it.")
     {
-        Sla = TimeSpan.FromHours(24),
+        // The ledger keeps the change as an open item until it is reviewed, without an SLA of its own: the change
+        // register's 24-hour review timers send the reminders and raise change.review-overdue, so nothing alerts twice.
+        HasSla = false,
     };
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context) =>

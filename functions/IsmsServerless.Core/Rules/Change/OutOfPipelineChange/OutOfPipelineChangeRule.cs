@@ -23,7 +23,9 @@ public sealed class OutOfPipelineChangeRule : IRule<CloudTrailInput>
         Risk: "Changes that skip the pipeline skip its tests, peer review and audit trail.",
         Remediation: "Review the change record within 24 hours; make the change through the pipeline and remove direct write access where possible.")
     {
-        Sla = TimeSpan.FromHours(24),
+        // The ledger keeps the change as an open item until it is reviewed, without an SLA of its own: the change
+        // register's 24-hour review timers send the reminders and raise change.review-overdue, so nothing alerts twice.
+        HasSla = false,
     };
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context) =>

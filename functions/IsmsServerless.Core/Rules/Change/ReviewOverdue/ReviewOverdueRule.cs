@@ -50,16 +50,18 @@ public sealed class ReviewOverdueRule : IRule<ChangeRecordInput>
             evidence["verdict"] = review.Verdict.ToWire();
             evidence["reviewedAt"] = Timestamps.ToWire(review.ReviewedAt);
             if (review.TicketUrl is { } ticket) evidence["ticket"] = ticket;
-            yield return Result(input, Outcome.Compliant, dueAt, evidence,
+            yield return Result(input, Outcome.Compliant, dueAt, review.ReviewedAt, evidence,
                 $"{ChangeRuleSupport.KindText(change.Kind)} {change.ChangeId} by {change.Principal} reviewed by {review.Reviewer} ({review.Verdict.ToWire()})");
             yield break;
         }
         if (!deadline.IsOverdue(change, context.Now)) yield break;
-        yield return Result(input, Outcome.Finding, dueAt, evidence,
+        yield return Result(input, Outcome.Finding, dueAt, dueAt, evidence,
             $"{ChangeRuleSupport.KindText(change.Kind)} {change.ChangeId} by {change.Principal} ({change.CallCount} call(s), first {Timestamps.ToWire(change.FirstCallAt)}) was due for review at {Timestamps.ToWire(dueAt)} and is not reviewed");
     }
 
-    private Evaluation Result(ChangeRecordInput input, Outcome outcome, DateTimeOffset dueAt, Dictionary<string, string> evidence, string message) => new()
+    /// <param name="observedAt">The missed deadline for the finding, the review time for the compliant evaluation: a review
+    /// racing the sweep is newer than the finding, so a ledger that orders by observation keeps the finding resolved.</param>
+    private Evaluation Result(ChangeRecordInput input, Outcome outcome, DateTimeOffset dueAt, DateTimeOffset observedAt, Dictionary<string, string> evidence, string message) => new()
     {
         Rule = Metadata,
         Outcome = outcome,
@@ -70,7 +72,7 @@ public sealed class ReviewOverdueRule : IRule<ChangeRecordInput>
         Message = message,
         // The finding exists from the missed deadline on; its own (1-day) SLA runs from there.
         ClockStart = dueAt,
-        ObservedAt = input.Change.LastCallAt,
+        ObservedAt = observedAt,
         Evidence = evidence,
     };
 }

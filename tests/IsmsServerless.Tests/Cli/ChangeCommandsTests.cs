@@ -1,0 +1,97 @@
+using System.Text.Json;
+using IsmsServerless.Changes;
+using IsmsServerless.Cli;
+using IsmsServerless.Engine;
+using IsmsServerless.Settings;
+using IsmsServerless.Tests.Changes;
+using IsmsServerless.Tests.Support;
+
+namespace IsmsServerless.Tests.Cli;
+
+/// <summary><c>./isms evaluate</c>'s change lines, and <c>./isms changes</c> / <c>./isms review</c> on DynamoDB Local.</summary>
+[Collection(DynamoDbCollection.Name)]
+public sealed class ChangeCommandsTests(DynamoDbLocalFixture dynamo)
+{
+    private static List<JsonElement> Evaluate(string at, params string[] paths)
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, EvaluateCommand.Run(paths, TestContexts.At(at), RuleEngine.CreateDefault(), output));
+        return output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+    }
+
+    private static string[] ThienFiles() => ChangeDetectionTests.ThienSession.Select(Fixtures.LocalPath).ToArray();
+
+    [Fact]
+    public void Evaluate_prints_one_change_line_per_session_due_24h_after_the_first_call()
+    {
+        var lines = Evaluate("2023-05-31T18:00:00Z", ThienFiles());
+        var change = Assert.Single(lines, l => l.GetProperty("outcome").GetString() == "change");
+        Assert.Equal("change.manual-console-change", change.GetProperty("ruleId").GetString());
+        Assert.Equal("change", change.GetProperty("category").GetString());
+        Assert.Equal("2023-06-01T04:44:57.000Z", change.GetProperty("dueAt").GetString());
+        Assert.Equal("at-risk", change.GetProperty("state").GetString()); // past the 50% reminder
+        Assert.StartsWith("chg-", change.GetProperty("resourceId").GetString(), StringComparison.Ordinal);
+        Assert.Contains("5 call(s)", change.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("eb-console-session-thien-1-detachrolepolicy.json", change.GetProperty("file").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.GetProperty("ruleId").GetString() == "change.review-overdue");
+        // The IAM admin actions in the session are monitored separately, one finding per action.
+        Assert.Contains(lines, l => l.GetProperty("ruleId").GetString() == "monitoring.iam-admin-action");
+    }
+
+    [Fact]
+    public void Evaluate_adds_a_high_overdue_finding_once_the_review_is_late_at_the_given_instant()
+    {
+        Assert.DoesNotContain(Evaluate("2023-06-01T04:44:57Z", ThienFiles()), l => l.GetProperty("ruleId").GetString() == "change.review-overdue");
+        var lines = Evaluate("2023-06-01T04:44:58Z", ThienFiles());
+        var change = Assert.Single(lines, l => l.GetProperty("outcome").GetString() == "change");
+        Assert.Equal("breached", change.GetProperty("state").GetString());
+        var overdue = Assert.Single(lines, l => l.GetProperty("ruleId").GetString() == "change.review-overdue");
+        Assert.Equal("finding", overdue.GetProperty("outcome").GetString());
+        Assert.Equal("HIGH", overdue.GetProperty("severity").GetString());
+        Assert.Equal(change.GetProperty("resourceId").GetString(), overdue.GetProperty("resourceId").GetString());
+    }
+
+    [Fact]
+    public void Evaluate_is_order_and_duplicate_independent()
+    {
+        var files = ThienFiles();
+        var forward = Evaluate("2023-05-31T18:00:00Z", files).Single(l => l.GetProperty("outcome").GetString() == "change");
+        var shuffled = Evaluate("2023-05-31T18:00:00Z", files.Reverse().Concat(files).ToArray()).Single(l => l.GetProperty("outcome").GetString() == "change");
+        Assert.Equal(forward.GetProperty("dueAt").GetString(), shuffled.GetProperty("dueAt").GetString());
+        Assert.Equal(forward.GetProperty("message").GetString(), shuffled.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Changes_lists_pending_and_review_enforces_four_eyes_through_the_cli_entry_points()
+    {
+        var table = await dynamo.NewTableAsync("cli");
+        var register = new DynamoChangeRegister(dynamo.Client, table, IsmsSettings.Default);
+        foreach (var call in ChangeTestData.ThienCalls()) await register.RecordAsync(call);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(ChangeTestData.ThienFirstCall.AddHours(2));
+
+        var output = new StringWriter();
+        Assert.Equal(0, await ChangesCommand.RunAsync(dynamo.Client, table, IsmsSettings.Default, clock, pendingOnly: true, 50, output));
+        var pending = JsonDocument.Parse(output.ToString().Trim()).RootElement;
+        var changeId = pending.GetProperty("changeId").GetString()!;
+        Assert.Equal("manual-console", pending.GetProperty("kind").GetString());
+        Assert.Equal("2023-06-01T04:44:57.000Z", pending.GetProperty("dueAt").GetString());
+        Assert.Equal(5, pending.GetProperty("callCount").GetInt32());
+
+        var errors = new StringWriter();
+        Assert.Equal(1, await ReviewCommand.RunAsync(dynamo.Client, table, IsmsSettings.Default, clock,
+            new ReviewRequest(changeId, "thien", "approved"), new StringWriter(), errors));
+        Assert.Contains("SelfReview", errors.ToString(), StringComparison.Ordinal);
+
+        var reviewed = new StringWriter();
+        Assert.Equal(0, await ReviewCommand.RunAsync(dynamo.Client, table, IsmsSettings.Default, clock,
+            new ReviewRequest(changeId, "alice", "approved", "https://jira.example/browse/OPS-9", "<b>ok</b>"), reviewed, new StringWriter()));
+        var view = JsonDocument.Parse(reviewed.ToString().Trim()).RootElement;
+        Assert.Equal(("alice", "approved"), (view.GetProperty("reviewer").GetString(), view.GetProperty("verdict").GetString()));
+        // Output is JSON-encoded: markup in a note cannot break the line or inject into a terminal or page.
+        Assert.DoesNotContain("<b>", reviewed.ToString(), StringComparison.Ordinal);
+
+        var after = new StringWriter();
+        await ChangesCommand.RunAsync(dynamo.Client, table, IsmsSettings.Default, clock, pendingOnly: true, 50, after);
+        Assert.Equal("", after.ToString().Trim());
+    }
+}
