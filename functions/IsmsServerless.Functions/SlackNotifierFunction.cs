@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Amazon.DynamoDBv2;
+using Amazon.Runtime;
 using Amazon.SimpleSystemsManagement;
 using Amazon.SQS;
 using Amazon.SQS.Model;
@@ -51,7 +52,7 @@ public sealed class SlackNotifierFunction
         {
             delivery = await services.CreateDeliveryAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is AmazonSimpleSystemsManagementException or InvalidOperationException or HttpRequestException)
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or InvalidOperationException or HttpRequestException)
         {
             Log.Error("slack.webhook_unavailable", ex, ("parameter", services.ParameterName));
         }
@@ -78,7 +79,7 @@ public sealed class SlackNotifierFunction
                 };
                 if (!acknowledged) response.BatchItemFailures.Add(new SqsBatchItemFailure { ItemIdentifier = id });
             }
-            catch (Exception ex) when (ex is AmazonDynamoDBException or AmazonSQSException or HttpRequestException or IOException or OperationCanceledException)
+            catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
             {
                 Log.Error("slack.message_failed", ex, ("sqsMessageId", id));
                 response.BatchItemFailures.Add(new SqsBatchItemFailure { ItemIdentifier = id });

@@ -63,10 +63,7 @@ public sealed class DeliveryRecords(IAmazonDynamoDB dynamo, string tableName, Ti
         }
         catch (ConditionalCheckFailedException)
         {
-            var existing = await dynamo.GetItemAsync(new GetItemRequest { TableName = tableName, Key = Key(deliveryKey), ConsistentRead = true }, cancellationToken).ConfigureAwait(false);
-            return existing.Item is { } found && found.TryGetValue("state", out var state) && state.S == Delivered
-                ? ClaimResult.AlreadyDelivered
-                : ClaimResult.InFlight;
+            return await IsDeliveredAsync(deliveryKey, cancellationToken).ConfigureAwait(false) ? ClaimResult.AlreadyDelivered : ClaimResult.InFlight;
         }
     }
 

@@ -187,7 +187,7 @@ public sealed class SlackNotifier
         .Replace(_webhook.AbsolutePath, "/***", StringComparison.Ordinal);
 
     /// <summary>
-    /// Hides the secret part of a webhook URL (<c>https://hooks.slack.com/services/T000/B000/XXXX</c> →
+    /// Hides the secret part of a webhook URL (<c>https://hooks.slack.com/services/T-EXAMPLE/B-EXAMPLE/XXXX</c> →
     /// <c>https://hooks.slack.com/services/***</c>). Anything that is not a URL is hidden entirely.
     /// </summary>
     public static string Redact(string? url)

@@ -24,7 +24,4 @@ public sealed class WebhookSource(IAmazonSimpleSystemsManagement ssm, string par
         _cached = uri;
         return uri;
     }
-
-    /// <summary>Forgets the cached URL, e.g. after Slack says the hook is gone (the parameter may have been rotated).</summary>
-    public void Invalidate() => _cached = null;
 }

@@ -98,10 +98,11 @@ public sealed class Alerting : Construct
             Actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
             Resources = [table.TableStreamArn!],
         }));
+        // ListStreams supports no resource-level permission (CDK's Table.grantStreamRead does the same).
         pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = ["dynamodb:ListStreams"],
-            Resources = [table.TableArn + "/stream/*"],
+            Resources = ["*"],
         }));
         pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["sns:Publish"], Resources = [Topic.TopicArn] }));
         pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["sqs:SendMessage"], Resources = [PipeDeadLetterQueue.QueueArn] }));

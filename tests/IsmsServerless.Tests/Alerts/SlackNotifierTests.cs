@@ -129,7 +129,7 @@ public sealed class SlackNotifierTests
     [Fact]
     public void Redaction_keeps_only_scheme_host_and_first_segment()
     {
-        Assert.Equal("https://hooks.slack.com/services/***", SlackNotifier.Redact("https://hooks.slack.com/services/T000/B000/XXXX"));
+        Assert.Equal("https://hooks.slack.com/services/***", SlackNotifier.Redact("https://hooks.slack.com/services/T-EXAMPLE/B-EXAMPLE/XXXX"));
         Assert.Equal("***", SlackNotifier.Redact("not a url XXXX"));
     }
 
