@@ -79,6 +79,11 @@ if [[ "$skip" != *" cold-start "* ]]; then
     dotnet "$coldstart_dll" drive --package artifacts/functions --template "$template" --event "$event_file" --runs "$runs" --function IngestionIngestFunction \
       --env TABLE_NAME=coldstart-ledger --env ISMS_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" --env AWS_REGION=us-east-1
     echo
+    echo "Same, with ReadyToRun code ignored (\`DOTNET_ReadyToRun=0\`: everything JIT-compiled), to show what the ReadyToRun publish buys:"
+    echo
+    dotnet "$coldstart_dll" drive --package artifacts/functions --template "$template" --event "$event_file" --runs "$(( (runs + 1) / 2 ))" --function IngestionIngestFunction \
+      --env TABLE_NAME=coldstart-ledger --env ISMS_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" --env AWS_REGION=us-east-1 --env DOTNET_ReadyToRun=0
+    echo
     echo "## Deployment package"
     echo
     rm -f "$out/functions.zip"
