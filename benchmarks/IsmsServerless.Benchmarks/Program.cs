@@ -1,17 +1,55 @@
 using IsmsServerless.Benchmarks;
+using IsmsServerless.Benchmarks.PerEvent;
+using IsmsServerless.Benchmarks.Scale;
 
-// One command per measurement; more (e.g. a BenchmarkDotNet suite) are added as further cases.
+// One console, one mode per first argument. Other measurements add a case to this switch (and their code in a file or
+// folder of their own) rather than a second project. scripts/bench.sh runs every mode; docs/benchmarks.md has the numbers.
 var command = args.Length > 0 ? args[0] : "";
+var rest = args.Length > 0 ? args[1..] : [];
 return command switch
 {
-    "ledger-capacity" => await LedgerCapacityBenchmark.RunAsync(args[1..]),
-    "status-page" => await StatusPageBenchmark.RunAsync(args[1..]),
+    "ledger-capacity" => await LedgerCapacityBenchmark.RunAsync(rest),
+    "status-page" => await StatusPageBenchmark.RunAsync(rest),
+    "per-event" => PerEventMode.Run(rest),
+    "fixtures" => PerEventMode.DescribeFixtures(),
+    "profile" => PerEventMode.Profile(rest),
+    "scale" => await ScaleReplay.RunAsync(rest),
+    "create-table" => await CreateTableAsync(rest),
     _ => Usage(),
 };
 
+// For scripts/bench.sh's cold start: the ledger table the function writes to, in a DynamoDB Local it started.
+// Retries while DynamoDB Local is still starting.
+static async Task<int> CreateTableAsync(string[] args)
+{
+    if (args is not ["--dynamodb-endpoint", var endpoint, "--table", var table]) return Usage();
+    using var client = IsmsServerless.Cli.Local.DynamoDbLocal.CreateClient(endpoint);
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            await IsmsServerless.Ledger.LedgerTable.CreateIfMissingAsync(client, table);
+            return 0;
+        }
+        catch (Exception ex) when (attempt < 150 && ex is Amazon.Runtime.AmazonClientException or HttpRequestException or IOException)
+        {
+            await Task.Delay(200);
+        }
+    }
+}
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: IsmsServerless.Benchmarks ledger-capacity [--sizes 1000,100000] [--write-sample 2000] [--dynamodb-endpoint URL]");
-    Console.Error.WriteLine("       IsmsServerless.Benchmarks status-page [--sizes 1000,100000]");
+    Console.Error.WriteLine("""
+        usage: IsmsServerless.Benchmarks <mode> [options]
+          ledger-capacity [--sizes 1000,100000] [--write-sample 2000] [--dynamodb-endpoint URL]
+          status-page [--sizes 1000,100000]  DynamoDB requests and RCU per status page view
+          per-event [BenchmarkDotNet args]   RuleEngine.Evaluate per real event vs the JsonDocument.Parse floor
+          fixtures                           what the engine makes of each benchmarked fixture (adapter, evaluations)
+          profile [iterations]               quick floor / adapt / evaluate breakdown per fixture (no BenchmarkDotNet)
+          create-table --dynamodb-endpoint URL --table NAME
+          scale [--events 100000] [--workers 4] [--resources 2000] [--dynamodb-endpoint URL]
+                                             events through IngestPipeline into DynamoDB Local: events/s, capacity units/event
+        """);
     return 2;
 }

@@ -32,6 +32,9 @@ public static class EventRouter
         // Some published samples (and some editors) start with a UTF-8 byte order mark; JSON readers reject it.
         if (span.Length >= 3 && span[0] == 0xEF && span[1] == 0xBB && span[2] == 0xBF) payload = payload[3..];
         if (payload.IsEmpty) throw new EventRejectedException("payload is empty");
+        // JsonDocument validates UTF-8 only when a string is read, so invalid bytes would surface later as an
+        // InvalidOperationException from whichever adapter reads that string. One vectorized pass rejects them here.
+        if (!System.Text.Unicode.Utf8.IsValid(payload.Span)) throw new EventRejectedException("payload is not valid UTF-8");
         try
         {
             document = JsonDocument.Parse(payload, DocumentOptions);
@@ -58,19 +61,12 @@ public static class EventRouter
 
         if (root.TryGetProperty("detail-type", out _) && root.TryGetProperty("source", out _))
         {
-            EventBridgeEnvelope envelope;
-            try
-            {
-                envelope = root.Deserialize(EventJsonContext.Default.EventBridgeEnvelope)
-                    ?? throw new EventRejectedException("EventBridge envelope is null");
-            }
-            catch (JsonException ex)
-            {
-                throw new EventRejectedException($"EventBridge envelope is malformed: {ex.Message}", ex);
-            }
+            // The envelope's fields are read from the document already parsed, not deserialized: deserializing from
+            // the root element re-tokenizes the whole payload (detail included), which cost more than the parse itself.
+            // Same leniency as LenientStringConverter: strings, numbers and booleans as text; objects and arrays as null.
             root.TryGetProperty("detail", out var detail);
-            return new InboundEvent(InboundKind.EventBridge, envelope.Id, envelope.Source, envelope.DetailType,
-                envelope.Account, envelope.Region, Timestamps.ParseOrNull(envelope.Time), root, detail);
+            return new InboundEvent(InboundKind.EventBridge, LenientString(root, "id"), LenientString(root, "source"), LenientString(root, "detail-type"),
+                LenientString(root, "account"), LenientString(root, "region"), Timestamps.ParseOrNull(LenientString(root, "time")), root, detail);
         }
 
         if (root.TryGetProperty("invokingEvent", out _) && (root.TryGetProperty("configRuleName", out _) || root.TryGetProperty("resultToken", out _)))
@@ -95,5 +91,20 @@ public static class EventRouter
             return new InboundEvent(InboundKind.CloudTrailRecord, null, "cloudtrail", null, null, null, null, root, default);
 
         throw new EventRejectedException("payload is not an EventBridge event, a Config rule invocation or a CloudTrail record");
+    }
+
+    /// <summary>A top-level envelope field as text, read the way <see cref="LenientStringConverter"/> reads it.</summary>
+    private static string? LenientString(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var value)) return null;
+        return value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            JsonValueKind.Number => value.TryGetInt64(out var l) ? l.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : value.TryGetDouble(out var d) ? d.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : value.GetRawText(),
+            _ => null,
+        };
     }
 }

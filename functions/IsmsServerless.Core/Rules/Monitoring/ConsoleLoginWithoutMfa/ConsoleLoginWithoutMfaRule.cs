@@ -38,7 +38,9 @@ public sealed class ConsoleLoginWithoutMfaRule : IRule<CloudTrailInput>
         var mfaUsed = extra.ValueKind == JsonValueKind.Object && extra.TryGetProperty("MFAUsed", out var mfa)
             && mfa.ValueKind == JsonValueKind.String ? mfa.GetString() : null;
         var user = input.Record.UserIdentity?.UserName ?? (input.IdentityType == "Root" ? "root" : "unknown");
-        var resource = input.Record.UserIdentity?.Arn ?? $"arn:aws:iam::{input.AccountId}:user/{user}";
+        // An empty arn ("arn": "", seen in failed sign-ins and hostile input) must not become an empty resource id.
+        var arn = input.Record.UserIdentity?.Arn;
+        var resource = string.IsNullOrWhiteSpace(arn) ? $"arn:aws:iam::{input.AccountId}:user/{user}" : arn;
         yield return new Evaluation
         {
             Rule = Metadata,

@@ -1,0 +1,35 @@
+using IsmsServerless.Cli.Local;
+
+namespace IsmsServerless.Benchmarks.PerEvent;
+
+/// <summary>
+/// The real payloads the per-event benchmark measures (from <c>../shared/fixtures/events</c>, sources in its
+/// SOURCES.md): one or more per source the engine ingests, small and large, so the ratio to the parse floor is not
+/// flattered by one easy shape.
+/// </summary>
+public static class EventFixtures
+{
+    public static IReadOnlyList<string> PerEvent { get; } =
+    [
+        "cloudtrail/eb-console-signin-root-success-nomfa.json",
+        "cloudtrail/eb-api-call-s3-createbucket-assumedrole.json",
+        "cloudtrail/raw-ec2-runinstances-root-autoscaling.json",
+        "cloudtrail/raw-logfile-trailscraper-assumerole.json",
+        "config/eb-config-item-change-sqs-create.json",
+        "config/rule-invoke-change-ec2-with-diff.json",
+        "patch/eb-inspector2-finding-ec2-package-vuln.json",
+        "patch/eb-inspector2-finding-ec2-network-reachability.json",
+        "patch/eb-ssm-compliance-patch-noncompliant.json",
+    ];
+
+    public static string Root => Path.GetFullPath(Path.Combine(RepositoryRoot.Find(), "..", "shared", "fixtures", "events"));
+
+    public static byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(Root, relative));
+
+    public sealed record Fixture(string Name, byte[] Bytes);
+
+    /// <summary>Every JSON fixture under the shared events folder, in a stable order.</summary>
+    public static IReadOnlyList<Fixture> All() =>
+        [.. Directory.EnumerateFiles(Root, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(f => new Fixture(Path.GetRelativePath(Root, f), File.ReadAllBytes(f)))];
+}

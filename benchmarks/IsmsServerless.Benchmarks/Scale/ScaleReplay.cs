@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Amazon.Runtime;
+using Amazon.Runtime.Internal;
+using IsmsServerless.Benchmarks.PerEvent;
+using IsmsServerless.Cli.Local;
+using IsmsServerless.Engine;
+using IsmsServerless.Ledger;
+using IsmsServerless.Observability;
+using IsmsServerless.Pipeline;
+using IsmsServerless.Settings;
+
+namespace IsmsServerless.Benchmarks.Scale;
+
+/// <summary>
+/// Replays N events through the store-backed pipeline the ingest Lambda runs (<see cref="IngestPipeline"/>: adapt →
+/// enrichers → rules → ledger) into DynamoDB Local, with W concurrent workers standing in for concurrent Lambda
+/// invocations. Events are <see cref="EventVariants"/> of every real fixture that yields at least one evaluation.
+/// Every DynamoDB request asks for ReturnConsumedCapacity=TOTAL, so the units per event cover the ledger and the
+/// enrichers alike. DynamoDB Local computes capacity units the way the service bills on-demand tables; its speed is not
+/// the service's, so events/s here is a floor for this machine, not a cloud figure.
+/// </summary>
+public static class ScaleReplay
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var events = int.Parse(Option(args, "--events") ?? "100000", CultureInfo.InvariantCulture);
+        var workers = int.Parse(Option(args, "--workers") ?? "4", CultureInfo.InvariantCulture);
+        var resources = int.Parse(Option(args, "--resources") ?? "2000", CultureInfo.InvariantCulture);
+        var endpoint = Option(args, "--dynamodb-endpoint");
+        Log.Target = TextWriter.Null;
+        Log.MinimumLevel = LogLevel.Error;
+
+        var settings = IsmsSettings.Default;
+        var context = new EvaluationContext(settings, new FixedTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero)));
+        var seeds = Seeds(context);
+
+        await using var local = endpoint is null ? await DynamoDbLocal.StartAsync() : null;
+        var meter = new CapacityMeter();
+        RuntimePipelineCustomizerRegistry.Instance.Register(meter);
+        using var client = DynamoDbLocal.CreateClient(endpoint ?? local!.Endpoint);
+        var table = "scale-" + Guid.NewGuid().ToString("N")[..8];
+        await LedgerTable.CreateIfMissingAsync(client, table);
+        meter.Reset();
+        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(client, table), new DynamoDbFindingLedger(client, table, settings));
+
+        long next = -1, evaluations = 0, rejected = 0, created = 0, updated = 0, unchanged = 0, resolved = 0, alerts = 0, failed = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
+        {
+            long i;
+            while ((i = Interlocked.Increment(ref next)) < events)
+            {
+                var payload = EventVariants.Variant(seeds[(int)(i % seeds.Count)].Bytes, (int)i, resources);
+                try
+                {
+                    var result = await pipeline.ProcessAsync(payload, context).ConfigureAwait(false);
+                    Interlocked.Add(ref evaluations, result.Engine.Evaluations.Count);
+                    if (result.Engine.Rejected) Interlocked.Increment(ref rejected);
+                    Interlocked.Add(ref created, result.Ledger.Created);
+                    Interlocked.Add(ref updated, result.Ledger.Updated);
+                    Interlocked.Add(ref unchanged, result.Ledger.Unchanged);
+                    Interlocked.Add(ref resolved, result.Ledger.Resolved + result.FindingsClosed);
+                    Interlocked.Add(ref alerts, result.Ledger.AlertIds.Count);
+                }
+                catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or LedgerConflictException or HttpRequestException)
+                {
+                    // In Lambda the invocation fails and EventBridge retries it; here it is counted (and should stay 0).
+                    Interlocked.Increment(ref failed);
+                }
+                if ((i + 1) % 10_000 == 0) Console.Error.WriteLine($"scale: {i + 1} events, {clock.Elapsed.TotalSeconds:F0} s");
+            }
+        }))).ConfigureAwait(false);
+        clock.Stop();
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine(FormattableString.Invariant($"store: DynamoDB Local ({(endpoint ?? "started in memory")}), on-demand table, {workers} concurrent workers; {seeds.Count} real fixtures varied over {resources} resources"));
+        Console.WriteLine();
+        Console.WriteLine("| Events | Wall time | Events/s | Evaluations | Findings new / updated / unchanged / resolved | Alerts | Rejected | Failed | RCU/event | WCU/event |");
+        Console.WriteLine("|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine(FormattableString.Invariant(
+            $"| {events} | {seconds:F0} s | {events / seconds:F0} | {evaluations} | {created} / {updated} / {unchanged} / {resolved} | {alerts} | {rejected} | {failed} | {meter.ReadUnits / events:F2} | {meter.WriteUnits / events:F2} |"));
+        Console.WriteLine();
+        Console.WriteLine("| DynamoDB operation | Requests | Requests/event | RCU | WCU |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var (operation, stats) in meter.ByOperation.OrderByDescending(o => o.Value.Requests))
+            Console.WriteLine(FormattableString.Invariant($"| {operation} | {stats.Requests} | {(double)stats.Requests / events:F2} | {stats.Read:F0} | {stats.Write:F0} |"));
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static List<EventFixtures.Fixture> Seeds(EvaluationContext context)
+    {
+        var engine = RuleEngine.CreateDefault();
+        var seeds = EventFixtures.All().Where(f => engine.Evaluate(f.Bytes, context).Evaluations.Count > 0).ToList();
+        if (seeds.Count == 0) throw new InvalidOperationException("no fixture yields an evaluation; nothing to replay");
+        return seeds;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+}
+
+/// <summary>
+/// Asks every DynamoDB request for its consumed capacity (TOTAL: table and indexes) and adds it up per operation, from
+/// a handler in the SDK's own request pipeline, so no caller has to opt in. Register it before creating the client.
+/// </summary>
+public sealed class CapacityMeter : IRuntimePipelineCustomizer
+{
+    private readonly ConcurrentDictionary<string, OperationStats> _byOperation = new(StringComparer.Ordinal);
+
+    public sealed class OperationStats
+    {
+        private long _requests;
+        private double _read;
+        private double _write;
+
+        public long Requests => Interlocked.Read(ref _requests);
+        public double Read { get { lock (this) return _read; } }
+        public double Write { get { lock (this) return _write; } }
+
+        public void Add(double read, double write)
+        {
+            Interlocked.Increment(ref _requests);
+            lock (this)
+            {
+                _read += read;
+                _write += write;
+            }
+        }
+    }
+
+    public string UniqueName => "isms-capacity-meter";
+
+    public IReadOnlyDictionary<string, OperationStats> ByOperation => _byOperation;
+
+    public double ReadUnits => _byOperation.Values.Sum(s => s.Read);
+
+    public double WriteUnits => _byOperation.Values.Sum(s => s.Write);
+
+    public void Reset() => _byOperation.Clear();
+
+    public void Customize(Type type, RuntimePipeline pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        if (type != typeof(AmazonDynamoDBClient)) return;
+        pipeline.AddHandlerBefore<Marshaller>(new Handler(this));
+    }
+
+    private void Record(AmazonWebServiceResponse? response)
+    {
+        if (response is null) return;
+        IEnumerable<ConsumedCapacity> capacities = response switch
+        {
+            GetItemResponse r => One(r.ConsumedCapacity),
+            PutItemResponse r => One(r.ConsumedCapacity),
+            UpdateItemResponse r => One(r.ConsumedCapacity),
+            DeleteItemResponse r => One(r.ConsumedCapacity),
+            QueryResponse r => One(r.ConsumedCapacity),
+            BatchGetItemResponse r => r.ConsumedCapacity ?? [],
+            BatchWriteItemResponse r => r.ConsumedCapacity ?? [],
+            TransactWriteItemsResponse r => r.ConsumedCapacity ?? [],
+            TransactGetItemsResponse r => r.ConsumedCapacity ?? [],
+            _ => [],
+        };
+        var isRead = response is GetItemResponse or QueryResponse or BatchGetItemResponse or TransactGetItemsResponse;
+        double read = 0, write = 0;
+        foreach (var c in capacities)
+        {
+            // Transactions and batches report reads and writes apart; single-item calls only CapacityUnits.
+            var r = c.ReadCapacityUnits ?? 0;
+            var w = c.WriteCapacityUnits ?? 0;
+            if (r == 0 && w == 0 && c.CapacityUnits is { } units)
+            {
+                if (isRead) r = units;
+                else w = units;
+            }
+            read += r;
+            write += w;
+        }
+        var operation = response.GetType().Name.Replace("Response", "", StringComparison.Ordinal);
+        _byOperation.GetOrAdd(operation, _ => new OperationStats()).Add(read, write);
+    }
+
+    private static List<ConsumedCapacity> One(ConsumedCapacity? capacity) => capacity is null ? [] : [capacity];
+
+    private sealed class Handler(CapacityMeter meter) : PipelineHandler
+    {
+        public override async Task<T> InvokeAsync<T>(IExecutionContext executionContext)
+        {
+            switch (executionContext.RequestContext.OriginalRequest)
+            {
+                case GetItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
+                case PutItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
+                case UpdateItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
+                case DeleteItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
+                case QueryRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
+                case BatchGetItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
+                case BatchWriteItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
+                case TransactWriteItemsRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
+                case TransactGetItemsRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
+            }
+            var response = await base.InvokeAsync<T>(executionContext).ConfigureAwait(false);
+            meter.Record(executionContext.ResponseContext.Response);
+            return response;
+        }
+    }
+}

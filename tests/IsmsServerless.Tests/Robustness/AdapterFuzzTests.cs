@@ -1,0 +1,171 @@
+using System.Text.Json;
+using FsCheck;
+using FsCheck.Fluent;
+using IsmsServerless.Engine;
+using IsmsServerless.Ingestion;
+using IsmsServerless.Observability;
+using IsmsServerless.Output;
+using IsmsServerless.Tests.Support;
+
+namespace IsmsServerless.Tests.Robustness;
+
+/// <summary>
+/// Property tests over every event parser: thousands of mutations of real payloads (<see cref="EventMutator"/>) must each end
+/// in a clear rejection or in evaluations, never an exception, and whatever comes out must encode to one line of valid JSON.
+/// Runs over <see cref="RuleEngine.DefaultAdapters"/>, so adapters added later are fuzzed without editing this file.
+/// </summary>
+[Collection(QuietLogCollection.Name)]
+public sealed class AdapterFuzzTests : IDisposable
+{
+    /// <summary>Generated inputs per parser (the issue asks for at least 10k).</summary>
+    public const int CasesPerParser = 10_000;
+
+    private static readonly EvaluationContext Context = TestContexts.At("2026-01-15T12:00:00Z");
+
+    private readonly TextWriter _previousLog = Log.Target;
+
+    public AdapterFuzzTests()
+    {
+        // Thousands of rejections are logged as warnings; the assertions look at the results, not at stderr.
+        Log.Target = TextWriter.Null;
+    }
+
+    public void Dispose() => Log.Target = _previousLog;
+
+    public static TheoryData<string> Adapters => [.. RuleEngine.DefaultAdapters().Select(a => a.Name)];
+
+    public sealed record FuzzCase(FuzzCorpus.Seed Seed, Mutation[] Mutations, int RandomSeed)
+    {
+        // What FsCheck prints for a failing case: enough to rebuild the payload with EventMutator.Apply.
+        public override string ToString() => $"{Seed.Name} mutated by {string.Join('+', Mutations)} with seed {RandomSeed}";
+    }
+
+    [Theory]
+    [MemberData(nameof(Adapters))]
+    public void Adapter_never_throws_on_mutated_real_payloads(string adapterName)
+    {
+        var adapter = RuleEngine.DefaultAdapters().Single(a => a.Name == adapterName);
+        var seeds = FuzzCorpus.AcceptedBy(adapter);
+        Assert.True(seeds.Count > 0, $"no fixture under ../shared/fixtures/events or Fixtures/ is accepted by the '{adapterName}' adapter; add a real payload for it");
+        // Only this adapter, so every mutation that still routes reaches its code rather than another adapter's.
+        var engine = new RuleEngine(RuleRegistry.CreateDefault(), [adapter]);
+        var outcomes = RunProperty(engine, seeds);
+        Assert.True(outcomes.Total >= CasesPerParser);
+        // The mutations must not all be rejected at the door: some must still reach the adapter and the rules.
+        Assert.True(outcomes.Adapted > CasesPerParser / 20, $"only {outcomes.Adapted} of {outcomes.Total} mutated payloads reached the '{adapterName}' adapter");
+        Assert.True(outcomes.Rejected > 0, $"no mutation of a '{adapterName}' payload was rejected; the mutator is not damaging anything");
+    }
+
+    [Fact]
+    public void Router_with_every_adapter_never_throws_on_mutations_of_any_fixture()
+    {
+        var outcomes = RunProperty(RuleEngine.CreateDefault(), FuzzCorpus.All);
+        Assert.True(outcomes.Total >= CasesPerParser);
+    }
+
+    [Fact]
+    public void Every_unmutated_seed_evaluates_without_throwing()
+    {
+        var engine = RuleEngine.CreateDefault();
+        Assert.NotEmpty(FuzzCorpus.All);
+        foreach (var seed in FuzzCorpus.All) CheckOne(engine, new FuzzCase(seed, [], 0), new Outcomes());
+    }
+
+    [Fact]
+    public void Mutator_is_deterministic_for_a_seed()
+    {
+        var original = Fixtures.Shared("cloudtrail/eb-console-signin-root-success-nomfa.json");
+        Mutation[] mutations = [Mutation.HostileString, Mutation.DeleteField, Mutation.FlipBytes];
+        Assert.Equal(EventMutator.Apply(original, mutations, 42), EventMutator.Apply(original, mutations, 42));
+        Assert.NotEqual(original, EventMutator.Apply(original, mutations, 42));
+    }
+
+    /// <summary>Cases the fuzzer found, kept as regressions (fixture, mutations and seed reproduce the exact payload).</summary>
+    [Theory]
+    // Router: invalid UTF-8 inside an EventBridge envelope string threw from JsonElement.GetString.
+    [InlineData("cloudtrail/eb-api-call-s3-createbucket-docs.json", "FlipBytes,HostileString", 1114993608)]
+    // ConsoleLoginWithoutMfa: "arn": "" gave a finding with an empty resource id.
+    [InlineData("cloudtrail/raw-logfile-consolelogin-iamuser-success-nomfa.json", "HostileString,SwapType", 1769851390)]
+    public void Fuzzer_found_cases_stay_fixed(string fixture, string mutations, int seed)
+    {
+        var seedBytes = Fixtures.Shared(fixture);
+        var parsed = mutations.Split(',').Select(Enum.Parse<Mutation>).ToArray();
+        CheckOne(RuleEngine.CreateDefault(), new FuzzCase(new FuzzCorpus.Seed(fixture, seedBytes), parsed, seed), new Outcomes());
+    }
+
+    private static Outcomes RunProperty(RuleEngine engine, IReadOnlyList<FuzzCorpus.Seed> seeds)
+    {
+        var outcomes = new Outcomes();
+        var cases =
+            from seedIndex in Gen.Choose(0, seeds.Count - 1)
+            from count in Gen.Choose(1, 3)
+            from mutations in Gen.ArrayOf(Gen.Elements(EventMutator.All), count)
+            from randomSeed in Gen.Choose(0, int.MaxValue)
+            select new FuzzCase(seeds[seedIndex], mutations, randomSeed);
+        var property = Prop.ForAll(Arb.From(cases), (FuzzCase c) => CheckOne(engine, c, outcomes));
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(CasesPerParser).WithQuietOnSuccess(true), property);
+        return outcomes;
+    }
+
+    private static void CheckOne(RuleEngine engine, FuzzCase fuzzCase, Outcomes outcomes)
+    {
+        var payload = EventMutator.Apply(fuzzCase.Seed.Bytes, fuzzCase.Mutations, fuzzCase.RandomSeed);
+        EngineResult result;
+        try
+        {
+            result = engine.Evaluate(payload, Context);
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException($"RuleEngine.Evaluate threw on {fuzzCase}: {ex}", ex);
+        }
+        outcomes.Total++;
+        if (result.Adapter is not null) outcomes.Adapted++;
+        if (result.Rejected)
+        {
+            outcomes.Rejected++;
+            if (string.IsNullOrWhiteSpace(result.Error)) throw new InvalidOperationException($"rejection without an error on {fuzzCase}");
+            if (result.Evaluations.Count > 0) throw new InvalidOperationException($"a rejected payload still produced evaluations on {fuzzCase}");
+        }
+        else if (result.Evaluations.Count == 0 && string.IsNullOrWhiteSpace(result.IgnoredReason))
+        {
+            throw new InvalidOperationException($"neither evaluations nor a reason on {fuzzCase}");
+        }
+        foreach (var evaluation in result.Evaluations)
+        {
+            if (string.IsNullOrEmpty(evaluation.ResourceId) || string.IsNullOrEmpty(evaluation.Rule.Id))
+                throw new InvalidOperationException($"evaluation of rule '{evaluation.Rule.Id}' without a resource id (resource '{evaluation.ResourceId}') on {fuzzCase}");
+            _ = evaluation.FindingId;
+        }
+        // Attacker-controlled text ends up in the CLI's JSON Lines (and the same records feed the ledger and alerts):
+        // every line must stay one line of valid JSON, whatever the payload held.
+        try
+        {
+            foreach (var line in OutcomeLine.From("fuzz.json", result, Context))
+            {
+                var json = JsonSerializer.Serialize(line, OutputJsonContext.Default.OutcomeLine);
+                if (json.Contains('\n', StringComparison.Ordinal) || json.Contains('\r', StringComparison.Ordinal))
+                    throw new InvalidOperationException($"output line spans lines on {fuzzCase}");
+                using var reparsed = JsonDocument.Parse(json);
+            }
+        }
+        catch (Exception ex) when (ex is not InvalidOperationException)
+        {
+            throw new InvalidOperationException($"output encoding failed on {fuzzCase}: {ex}", ex);
+        }
+    }
+
+    private sealed class Outcomes
+    {
+        public int Total;
+        public int Adapted;
+        public int Rejected;
+    }
+}
+
+/// <summary>Tests that silence the process-wide log run alone, after the parallel ones, so no other test loses its log.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class QuietLogCollection
+{
+    public const string Name = "Quiet log (runs alone)";
+}

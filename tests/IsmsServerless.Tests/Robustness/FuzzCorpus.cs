@@ -1,0 +1,107 @@
+using System.Text;
+using System.Text.Json;
+using IsmsServerless.Ingestion;
+using IsmsServerless.Tests.Support;
+
+namespace IsmsServerless.Tests.Robustness;
+
+/// <summary>
+/// Seeds for fuzzing: every real payload under <c>../shared/fixtures/events</c> and this project's <c>Fixtures/</c>, plus the
+/// objects nested inside them (log-file records, bundle entries, JSON carried in strings such as <c>invokingEvent</c> or
+/// an SNS <c>Message</c>), so an adapter added later finds its seeds without anyone editing this file.
+/// </summary>
+public static class FuzzCorpus
+{
+    private static readonly Lazy<IReadOnlyList<Seed>> LazyAll = new(Load);
+
+    public sealed record Seed(string Name, byte[] Bytes)
+    {
+        public override string ToString() => Name;
+    }
+
+    public static IReadOnlyList<Seed> All => LazyAll.Value;
+
+    /// <summary>The seeds the router classifies and <paramref name="adapter"/> claims.</summary>
+    public static IReadOnlyList<Seed> AcceptedBy(IEventAdapter adapter) => All.Where(seed =>
+    {
+        try
+        {
+            var inbound = EventRouter.Classify(seed.Bytes, out var document);
+            using (document) return adapter.CanAdapt(inbound);
+        }
+        catch (EventRejectedException)
+        {
+            return false;
+        }
+    }).ToList();
+
+    private static List<Seed> Load()
+    {
+        var seeds = new List<Seed>();
+        var roots = new[] { ("shared", Fixtures.SharedRoot), ("local", Fixtures.LocalRoot) };
+        foreach (var (label, root) in roots)
+        {
+            if (!Directory.Exists(root)) continue;
+            foreach (var file in Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                var bytes = File.ReadAllBytes(file);
+                var name = $"{label}:{Path.GetRelativePath(root, file)}";
+                seeds.Add(new Seed(name, bytes));
+                AddNested(seeds, name, bytes);
+            }
+        }
+        return seeds;
+    }
+
+    private static void AddNested(List<Seed> seeds, string name, byte[] bytes)
+    {
+        JsonDocument document;
+        try
+        {
+            var span = bytes.AsMemory();
+            if (span.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) span = span[3..];
+            document = JsonDocument.Parse(span, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+        using (document)
+        {
+            var added = 0;
+            void Walk(JsonElement element, string path, int depth)
+            {
+                if (depth > 4 || added >= 50) return;
+                switch (element.ValueKind)
+                {
+                    case JsonValueKind.Object:
+                        if (depth > 0)
+                        {
+                            seeds.Add(new Seed($"{name}#{path}", Encoding.UTF8.GetBytes(element.GetRawText())));
+                            added++;
+                        }
+                        foreach (var property in element.EnumerateObject()) Walk(property.Value, $"{path}.{property.Name}", depth + 1);
+                        break;
+                    case JsonValueKind.Array:
+                        var index = 0;
+                        foreach (var item in element.EnumerateArray()) Walk(item, $"{path}[{index++}]", depth + 1);
+                        break;
+                    case JsonValueKind.String:
+                        // JSON carried as a string (Config's invokingEvent, SNS Message, SQS body): unwrap one level.
+                        var text = element.GetString()!;
+                        if (text.Length < 2 || text.TrimStart()[0] != '{') return;
+                        try
+                        {
+                            using var inner = JsonDocument.Parse(text);
+                            Walk(inner.RootElement, path + "(string)", depth + 1);
+                        }
+                        catch (JsonException)
+                        {
+                        }
+                        break;
+                }
+            }
+            Walk(document.RootElement, "$", 0);
+        }
+    }
+}
