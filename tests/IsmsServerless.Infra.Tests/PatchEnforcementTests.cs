@@ -82,6 +82,7 @@ public sealed class PatchEnforcementTests(StackTemplate stack) : IClassFixture<S
     public void The_sweep_function_knows_its_account_for_finding_identities()
     {
         var env = Resources("AWS::Lambda::Function")[SweepFunctionId()].GetProperty("Properties").GetProperty("Environment").GetProperty("Variables");
+        Assert.Equal("1", env.GetProperty("ISMS_SSM_PATCH_SWEEP").GetString()); // the SSM patch step runs only where it has the grant
         var account = env.GetProperty("ISMS_ACCOUNT_ID");
         // With an explicit stack environment CDK writes the account literally; without one, as a Ref to the pseudo parameter.
         if (account.ValueKind == JsonValueKind.String) Assert.Equal(stack.Stack.Account, account.GetString());

@@ -6,17 +6,22 @@ namespace IsmsServerless.Sweep;
 /// </summary>
 public static class SweepSteps
 {
-    public static IReadOnlyList<ISweepStep> DefaultSteps() =>
-    [
-        new LedgerTimersStep(),
-        HeartbeatStep.FromEnvironment(Engine.RuleRegistry.CreateDefault()),
-        new Changes.ChangeReviewDeadlineStep(Engine.RuleRegistry.CreateDefault()),
-        new Drift.DriftRecheckStep(),
-        .. Patch.SsmPatchSweepStep.FromEnvironmentIfConfigured(),
-        new TrendSnapshotStep(),
-        // Alerts: once a day, after the timers so the digest shows today's escalations.
-        new Alerts.DailyDigestStep(),
-    ];
+    public static IReadOnlyList<ISweepStep> DefaultSteps()
+    {
+        // One registry for every step that evaluates (built once per process by the sweep function's host).
+        var registry = Engine.RuleRegistry.CreateDefault();
+        return
+        [
+            new LedgerTimersStep(),
+            HeartbeatStep.FromEnvironment(registry),
+            new Changes.ChangeReviewDeadlineStep(registry),
+            new Drift.DriftRecheckStep(registry),
+            .. Patch.SsmPatchSweepStep.FromEnvironmentIfConfigured(),
+            new TrendSnapshotStep(),
+            // Alerts: once a day, after the timers so the digest shows today's escalations.
+            new Alerts.DailyDigestStep(),
+        ];
+    }
 }
 
 /// <summary>SLA escalation (open → at-risk → breached) and waiver expiry, through the ledger's timer index.</summary>

@@ -58,6 +58,7 @@ public sealed class PatchEnforcement : Construct
         }, target);
 
         GrantPatchInventoryRead(props.SweepFunction);
+        props.SweepFunction.AddEnvironment(Sweep.Patch.SsmPatchSweepStep.EnabledVariable, "1");
         // SSM responses do not name the account; the sweep keys findings by ISMS_ACCOUNT_ID, which IsmsStack sets once
         // on the sweep function for both the heartbeat and the patch steps.
     }

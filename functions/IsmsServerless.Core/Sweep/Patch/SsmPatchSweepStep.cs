@@ -26,11 +26,15 @@ public sealed class SsmPatchSweepStep(IPatchInventorySource source, string accou
     /// The step as a Lambda runs it: the SDK's default client (region and credentials from the function's environment),
     /// the region from <c>AWS_REGION</c> and the account from <c>ISMS_ACCOUNT_ID</c> (the stack sets it).
     /// </summary>
+    /// <summary>Set to <c>1</c> by the stack on the function granted SSM patch-inventory read.</summary>
+    public const string EnabledVariable = "ISMS_SSM_PATCH_SWEEP";
+
     public static IEnumerable<ISweepStep> FromEnvironmentIfConfigured()
     {
-        // Only the sweep Lambda has ISMS_ACCOUNT_ID (the stack sets it with the SSM read grant); a local ./isms sweep
-        // against DynamoDB Local has no SSM to ask and skips the step rather than fail on it.
-        if (string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable("ISMS_ACCOUNT_ID"))) yield break;
+        // Only the sweep Lambda runs this step: the stack sets ISMS_SSM_PATCH_SWEEP=1 on it together with the SSM read
+        // grant (and ISMS_ACCOUNT_ID, which the heartbeat step also uses, so it cannot be the switch). A local
+        // ./isms sweep against DynamoDB Local has no SSM to ask and skips the step rather than fail on it.
+        if (System.Environment.GetEnvironmentVariable(EnabledVariable) != "1") yield break;
         yield return FromEnvironment();
     }
 
