@@ -7,6 +7,11 @@ using IsmsServerless.Tests.Support;
 namespace IsmsServerless.Tests.Cli;
 
 /// <summary>The README's main command, end to end (without the blocking status page): real samples, real DynamoDB Local.</summary>
+/// <remarks>
+/// In the DynamoDB Local collection so it never runs beside the Slack delivery tests: those point the CLI's process-wide
+/// webhook override at their stand-in server, and the demo's replay would then post its alerts there.
+/// </remarks>
+[Collection(DynamoDbCollection.Name)]
 public sealed class DemoCommandTests
 {
     [Fact]
