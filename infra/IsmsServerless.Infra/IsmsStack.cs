@@ -56,6 +56,7 @@ public sealed class IsmsStack : Stack
         _ = new StatusPageApp(this, "StatusPage", new StatusPageAppProps
         {
             Functions = functions, Ledger = ledger, EncryptionKey = key, DomainPrefix = config.StatusPageDomainPrefix,
+            FeaturePlan = config.StatusPageFeaturePlan,
         });
         _ = new DriftConfigRules(this, "DriftConfigRules");
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });

@@ -45,6 +45,15 @@ public sealed class Alerting : Construct
     public Function SlackNotifier { get; }
     public CfnPipe Pipe { get; }
 
+    /// <summary>
+    /// The Slack queue and its dead-letter queue have their own key. With the
+    /// <c>@aws-cdk/aws-sns-subscriptions:restrictSqsDescryption</c> flag, the queue subscription adds a key-policy
+    /// statement for SNS conditioned on <c>aws:SourceArn</c> = the topic ARN; on the stack key, which also encrypts
+    /// the topic, that is a reference cycle (key -> topic -> key) CloudFormation refuses. A key of its own keeps the
+    /// SNS grant scoped to this one topic and breaks the cycle.
+    /// </summary>
+    public Key SlackQueueKey { get; }
+
     private readonly StackConfiguration _config;
     private readonly IKey _key;
 
@@ -60,12 +69,12 @@ public sealed class Alerting : Construct
             MasterKey = key,
             EnforceSSL = true,
         });
-        // SNS (into the encrypted Slack queue) and CloudWatch (alarm actions into the encrypted topic) use the key
-        // as services, on behalf of this account only.
+        // CloudWatch (alarm actions into the encrypted topic) uses the key as a service, on behalf of this account
+        // only. SNS itself needs no statement here: it uses SlackQueueKey (below) to deliver into the Slack queue.
         key.AddToResourcePolicy(new PolicyStatement(new PolicyStatementProps
         {
             Sid = "AlertServicesUseKey",
-            Principals = [new ServicePrincipal("sns.amazonaws.com"), new ServicePrincipal("cloudwatch.amazonaws.com")],
+            Principals = [new ServicePrincipal("cloudwatch.amazonaws.com")],
             Actions = ["kms:Decrypt", "kms:GenerateDataKey*"],
             Resources = ["*"],
             Conditions = new Dictionary<string, object>
@@ -138,10 +147,16 @@ public sealed class Alerting : Construct
         Pipe.Node.AddDependency(pipeRole);
 
         // Topic → queue → Slack notifier.
-        SlackDeadLetterQueue = NewQueue("SlackDeadLetters", null);
+        SlackQueueKey = new Key(this, "SlackQueueKey", new KeyProps
+        {
+            Description = "IsmsServerless: encrypts the Slack alert queue and its dead-letter queue",
+            EnableKeyRotation = true,
+            RemovalPolicy = RemovalPolicy.RETAIN,
+        });
+        SlackDeadLetterQueue = NewQueue("SlackDeadLetters", null, null, SlackQueueKey);
         var notifierTimeout = Duration.Seconds(120);
         SlackQueue = NewQueue("SlackQueue", new DeadLetterQueue { Queue = SlackDeadLetterQueue, MaxReceiveCount = SlackMaxReceiveCount },
-            Duration.Seconds(notifierTimeout.ToSeconds() * 6));
+            Duration.Seconds(notifierTimeout.ToSeconds() * 6), SlackQueueKey);
         Topic.AddSubscription(new SqsSubscription(SlackQueue, new SqsSubscriptionProps { RawMessageDelivery = false }));
 
         SlackNotifier = props.Functions.Create<SlackNotifierFunction>(this, "SlackNotifier", nameof(SlackNotifierFunction.HandleAsync), new FunctionOptions
@@ -211,10 +226,10 @@ public sealed class Alerting : Construct
     }
 
 
-    private Queue NewQueue(string id, DeadLetterQueue? deadLetters, Duration? visibility = null) => new(this, id, new QueueProps
+    private Queue NewQueue(string id, DeadLetterQueue? deadLetters, Duration? visibility = null, IKey? key = null) => new(this, id, new QueueProps
     {
         Encryption = QueueEncryption.KMS,
-        EncryptionMasterKey = _key,
+        EncryptionMasterKey = key ?? _key,
         EnforceSSL = true,
         RetentionPeriod = Duration.Days(14),
         DeadLetterQueue = deadLetters,

@@ -18,6 +18,9 @@ public sealed class StatusPageAppProps
 
     /// <summary>Cognito hosted UI domain prefix (globally unique per region).</summary>
     public required string DomainPrefix { get; init; }
+
+    /// <summary>Cognito feature plan: "plus" (threat protection enforced) or "essentials" (off). See <see cref="StackConfiguration.StatusPageFeaturePlan"/>.</summary>
+    public string FeaturePlan { get; init; } = "plus";
 }
 
 /// <summary>
@@ -51,10 +54,13 @@ public sealed class StatusPageApp : Construct
                 TempPasswordValidity = Duration.Days(3),
             },
             AccountRecovery = AccountRecovery.EMAIL_ONLY,
-            AdvancedSecurityMode = AdvancedSecurityMode.ENFORCED,
+            // Threat protection needs the Plus plan; on Essentials Cognito answers FeatureUnavailableInTierException.
+            AdvancedSecurityMode = props.FeaturePlan == "plus" ? AdvancedSecurityMode.ENFORCED : AdvancedSecurityMode.OFF,
             DeletionProtection = true,
             RemovalPolicy = RemovalPolicy.RETAIN,
         });
+        // CDK 2.160 has no featurePlan prop; UserPoolTier is the CloudFormation property (LITE | ESSENTIALS | PLUS).
+        ((CfnUserPool)UserPool.Node.DefaultChild!).AddPropertyOverride("UserPoolTier", props.FeaturePlan == "plus" ? "PLUS" : "ESSENTIALS");
         _ = new CfnUserPoolGroup(this, "Reviewers", new CfnUserPoolGroupProps
         {
             UserPoolId = UserPool.UserPoolId,
