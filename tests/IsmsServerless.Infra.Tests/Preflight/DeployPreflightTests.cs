@@ -49,6 +49,71 @@ public sealed class DeployPreflightTests(PreflightTemplates templates) : IClassF
         Assert.Contains(topicId, output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Threat_protection_without_the_Plus_plan_fails_the_service_rules()
+    {
+        // The second original blocker: AdvancedSecurityMode ENFORCED on the default (Essentials) plan.
+        var template = Load("default/IsmsServerless");
+        var (poolId, pool) = Single(template, "AWS::Cognito::UserPool");
+        pool["Properties"]!.AsObject().Remove("UserPoolTier");
+        Assert.Equal("ENFORCED", pool["Properties"]!["UserPoolAddOns"]!["AdvancedSecurityMode"]!.GetValue<string>());
+
+        var (exit, output) = Preflight.Run([Save(template, "essentials-enforced")], "--only", "service");
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains($"{poolId}: [service] AdvancedSecurityMode ENFORCED (threat protection) on the ESSENTIALS feature plan", output, StringComparison.Ordinal);
+        Assert.Contains("Fix: set UserPoolTier: PLUS", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_read_only_attribute_or_a_wrong_type_fails_the_schema_check()
+    {
+        var template = Load("default/IsmsServerless");
+        var (keyId, key) = Single(template, "AWS::KMS::Key");
+        key["Properties"]!["Arn"] = "arn:aws:kms:eu-west-1:111122223333:key/x";
+        key["Properties"]!["EnableKeyRotation"] = "yes";
+
+        var (exit, output) = Preflight.Run([Save(template, "schema-errors")], "--only", "schema");
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains($"{keyId}: [schema] Properties.Arn is a read-only attribute of AWS::KMS::Key", output, StringComparison.Ordinal);
+        Assert.Contains($"{keyId}: [schema] Properties.EnableKeyRotation expects a boolean", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cdk_nag_reads_the_suppressions_from_the_template_metadata()
+    {
+        // Without the stack's cdk_nag metadata, cdk-nag reports the findings those suppressions cover.
+        var template = Load("default/IsmsServerless");
+        var stripped = 0;
+        foreach (var (_, resource) in template["Resources"]!.AsObject())
+            if (resource!["Metadata"] is JsonObject metadata && metadata.Remove("cdk_nag")) stripped++;
+        Assert.True(stripped > 5, $"expected the stack to carry cdk_nag suppressions, found {stripped}");
+
+        var (exit, output) = Preflight.Run([Save(template, "no-suppressions")], "--only", "nag");
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("AwsSolutions-IAM5[Resource::*]", output, StringComparison.Ordinal);
+        Assert.Contains("AwsSolutions-SQS3", output, StringComparison.Ordinal);
+        Assert.Contains("AwsSolutions-APIG4", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("AwsSolutions-IAM4", output, StringComparison.Ordinal);
+    }
+
+    private JsonObject Load(string key) => JsonNode.Parse(File.ReadAllText(templates.Files[key]))!.AsObject();
+
+    private static (string Id, JsonObject Resource) Single(JsonObject template, string type)
+    {
+        var (id, resource) = template["Resources"]!.AsObject().First(r => r.Value!["Type"]!.GetValue<string>() == type);
+        return (id, resource!.AsObject());
+    }
+
+    private string Save(JsonObject template, string name)
+    {
+        var path = Path.GetFullPath(Path.Combine(templates.Folder, "..", name + ".template.json"));
+        File.WriteAllText(path, template.ToJsonString());
+        return path;
+    }
+
     [Theory]
     [InlineData("Fn::GetAtt")]
     [InlineData("Fn::Sub")]
