@@ -56,12 +56,18 @@ public static class CdkNag
     }
 
     /// <summary>Adds an identity-policy statement on <c>Resource: "*"</c> from <see cref="SecurityAllowlist.WildcardResources"/> and suppresses IAM5 with its justification.</summary>
+    /// <remarks>The statement gets a Sid, so <c>@aws-cdk/aws-iam:minimizePolicies</c> keeps it apart from other <c>Resource: "*"</c> statements.</remarks>
     public static void AllowOnAnyResource(IGrantable grantee, SecurityAllowlist.WildcardResource entry, params string[] actions)
     {
         ArgumentNullException.ThrowIfNull(grantee);
         ArgumentNullException.ThrowIfNull(entry);
         if (!entry.Covers(actions)) throw new ArgumentException($"{string.Join(", ", actions)} are not all covered by allowlist entry {entry.Name}", nameof(actions));
-        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps { Actions = actions, Resources = ["*"] }));
+        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "AnyResource" + string.Concat(entry.Name.Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..])),
+            Actions = actions,
+            Resources = ["*"],
+        }));
         SuppressOnPolicyOf(grantee, "AwsSolutions-IAM5", $"[{entry.Name}] {entry.Justification}", "Resource::*");
     }
 
