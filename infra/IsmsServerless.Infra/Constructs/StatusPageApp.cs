@@ -38,6 +38,9 @@ public sealed class StatusPageApp : Construct
     public UserPoolClient Client { get; }
     public CfnApi Api { get; }
 
+    /// <summary>The page's URL (the API's default endpoint).</summary>
+    public string PageUrl { get; }
+
     public StatusPageApp(Construct scope, string id, StatusPageAppProps props) : base(scope, id)
     {
         var stack = Stack.Of(this);
@@ -79,7 +82,7 @@ public sealed class StatusPageApp : Construct
             Description = "IsmsServerless status page",
             DisableExecuteApiEndpoint = false,
         });
-        var pageUrl = $"https://{Api.AttrApiId}.execute-api.{stack.Region}.{stack.UrlSuffix}/";
+        var pageUrl = PageUrl = $"https://{Api.AttrApiId}.execute-api.{stack.Region}.{stack.UrlSuffix}/";
 
         var domain = UserPool.AddDomain("HostedUi", new UserPoolDomainOptions
         {
