@@ -52,11 +52,14 @@ public sealed class ChangeServiceReviewQueue(ChangeReviewService service, IFindi
             s.Change.Review!.Reviewer, s.Change.Review.Verdict.ToWire(), s.Change.Review.ReviewedAt, s.Change.Review.TicketUrl, s.Change.Review.Note))];
     }
 
-    public async Task<ReviewResult> ReviewAsync(string changeId, string reviewer, string verdict, string? ticketUrl, string? note, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<ReviewResult> ReviewAsync(string changeId, string reviewer, string verdict, string? ticketUrl, string? note, DateTimeOffset at, CancellationToken cancellationToken,
+        string? subject = null, string? email = null)
     {
         try
         {
-            await service.ReviewAsync(new ReviewRequest(changeId, reviewer, verdict, ticketUrl, note), cancellationToken).ConfigureAwait(false);
+            var reviewed = await service.ReviewAsync(new ReviewRequest(changeId, reviewer, verdict, ticketUrl, note, subject, email), cancellationToken).ConfigureAwait(false);
+            // History records the person (e-mail when mapped) and the token subject.
+            reviewer = reviewed.Review is { } r ? (r.ReviewerSubject is { } sub ? $"{r.Reviewer} (sub {sub})" : r.Reviewer) : reviewer;
         }
         catch (ChangeReviewException ex)
         {

@@ -423,7 +423,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         var verdict = body.TryGetProperty("verdict", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
         if (verdict is not ("approved" or "rejected" or "needs-follow-up")) return StatusResponse.Error(400, "bad-verdict", "verdict must be approved, rejected or needs-follow-up");
         // The change service validates the ticket link and note, and refuses the change's own author (four-eyes).
-        var result = await services.Changes.ReviewAsync(id, who.Username, verdict, Reason(body, "ticketUrl"), Reason(body, "note"), now, ct).ConfigureAwait(false);
+        var result = await services.Changes.ReviewAsync(id, who.Username, verdict, Reason(body, "ticketUrl"), Reason(body, "note"), now, ct, who.Subject, who.Email).ConfigureAwait(false);
         return Outcome(result, id, who, "change-reviewed");
     }
 

@@ -42,7 +42,10 @@ public interface IChangeReviewQueue
 
     Task<IReadOnlyList<ReviewedChange>> ReviewedAsync(int limit, CancellationToken cancellationToken);
 
-    Task<ReviewResult> ReviewAsync(string changeId, string reviewer, string verdict, string? ticketUrl, string? note, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <param name="subject">The signed-in token's subject, recorded with the review.</param>
+    /// <param name="email">The token's verified e-mail, which resolves the reviewer to a person.</param>
+    Task<ReviewResult> ReviewAsync(string changeId, string reviewer, string verdict, string? ticketUrl, string? note, DateTimeOffset at, CancellationToken cancellationToken,
+        string? subject = null, string? email = null);
 }
 
 /// <summary>Approves a drifted resource's current configuration as its new baseline (BaselineService on the drift branch).</summary>
