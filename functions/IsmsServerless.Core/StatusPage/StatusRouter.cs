@@ -26,7 +26,13 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         StatusResponse response;
         try
         {
-            response = await RouteAsync(request, cancellationToken).ConfigureAwait(false);
+            response = HostRejected(request) ?? await RouteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Amazon.DynamoDBv2.AmazonDynamoDBException ex) when (ex.ErrorCode == "ValidationException" && request.QueryValue("cursor") is not null)
+        {
+            // A forged cursor that decodes but names a start key DynamoDB refuses: the caller's mistake, not ours.
+            Log.Warn("statuspage.bad-cursor", ("path", request.Path), ("reason", ex.Message));
+            response = StatusResponse.Error(400, "bad-cursor", "the paging cursor is not valid");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -35,6 +41,16 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         }
         AddSecurityHeaders(response, request.Path);
         return response;
+    }
+
+    /// <summary>DNS rebinding: where hosts are configured (local serve), any other Host header is refused before routing.</summary>
+    private StatusResponse? HostRejected(StatusRequest request)
+    {
+        if (options.AllowedHosts is not { } hosts) return null;
+        var host = request.Header("Host") ?? "";
+        if (hosts.Contains(host, StringComparer.OrdinalIgnoreCase)) return null;
+        Log.Warn("statuspage.bad-host", ("path", request.Path), ("host", host.Length > 100 ? host[..100] : host));
+        return StatusResponse.Error(421, "misdirected", "this server answers only on its own loopback address");
     }
 
     private async Task<StatusResponse> RouteAsync(StatusRequest request, CancellationToken ct)
@@ -86,6 +102,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
             return StatusResponse.Error(403, "forbidden", $"actions need membership of the '{options.Auth.ReviewersGroup}' group");
         }
         JsonElement body;
+        if (!System.Text.Unicode.Utf8.IsValid(request.Body)) return BadEncoding();
         try
         {
             using var document = JsonDocument.Parse(request.Body, new JsonDocumentOptions { MaxDepth = 8 });
@@ -132,7 +149,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         var contentType = request.Header("Content-Type") ?? "";
         if (!contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
             return StatusResponse.Error(415, "unsupported-media-type", "actions take application/json");
-        if (request.Header("Origin") is { } origin && !string.Equals(origin, OwnOrigin(request), StringComparison.OrdinalIgnoreCase))
+        if (request.Header("Origin") is { } origin && !OwnOrigins(request).Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
             Log.Warn("statuspage.cross-origin", ("path", request.Path), ("origin", origin));
             return StatusResponse.Error(403, "cross-origin", "the request's Origin is not this site");
@@ -141,7 +158,10 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         return null;
     }
 
-    private string OwnOrigin(StatusRequest request) => $"{options.PublicScheme}://{request.Header("Host")}";
+    private IReadOnlyList<string> OwnOrigins(StatusRequest request) =>
+        options.AllowedOrigins ?? [$"{options.PublicScheme}://{request.Header("Host")}"];
+
+    private static StatusResponse BadEncoding() => StatusResponse.Error(400, "bad-encoding", "the body is not valid UTF-8");
 
     // ---- views ----
 
@@ -466,6 +486,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         if (segments is ["local", "token"] && method == "POST")
         {
             if (CheckActionRequest(request) is { } rejected) return rejected;
+            if (!System.Text.Unicode.Utf8.IsValid(request.Body)) return BadEncoding();
             try
             {
                 using var doc = JsonDocument.Parse(request.Body, new JsonDocumentOptions { MaxDepth = 4 });
