@@ -33,7 +33,9 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
     private const int MaxAttempts = 5;
 
     private readonly ChangeDeadline _deadline = new(settings);
-    private readonly Identity.IdentityResolver _identities = Identity.IdentityResolver.For(settings);
+    // Built on first review only: the sweep constructs this service for its timers and never needs identities (ICU4N's
+    // normalisation data stays unloaded on that path).
+    private readonly Lazy<Identity.IdentityResolver> _identities = new(() => Identity.IdentityResolver.For(settings));
 
     /// <summary>Unreviewed changes, earliest due first, with due time and state at the clock's now.</summary>
     public async Task<IReadOnlyList<ChangeSummary>> ListPendingAsync(int limit = 100, CancellationToken cancellationToken = default)
@@ -96,23 +98,24 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
     private (ChangeReview Review, ChangeReviewException? Refusal) FourEyes(ChangeRecord record, ReviewRequest request, string reviewer,
         ReviewVerdict verdict, string? ticket, string? note)
     {
-        var author = _identities.ResolveName(record.Principal);
+        var identities = _identities.Value;
+        var author = identities.ResolveName(record.Principal);
         var who = request.ReviewerSubject is { } subject
-            ? _identities.ResolveToken(subject, request.ReviewerEmail, reviewer)
-            : _identities.ResolveName(reviewer);
+            ? identities.ResolveToken(subject, request.ReviewerEmail, reviewer)
+            : identities.ResolveName(reviewer);
         var review = new ChangeReview(who.Display, who.Key, clock.GetUtcNow(), verdict, ticket, note)
         {
             ReviewerSubject = request.ReviewerSubject,
             AuthorEmail = author.Person?.Email,
             FourEyes = !author.Mapped ? ChangeReview.FourEyesAuthorUnmapped : !who.Mapped ? ChangeReview.FourEyesReviewerUnmapped : ChangeReview.FourEyesChecked,
         };
-        if (_identities.SamePerson(author, who))
+        if (identities.SamePerson(author, who))
             return (review, new ChangeReviewException(ChangeReviewError.SelfReview,
                 $"four-eyes: {reviewer} made change {record.ChangeId} (as {record.Principal}{(author.Person is { } p ? ", " + p.Email : "")}) and cannot review it; ask another team member"));
         if (!author.Mapped && settings.UnmappedAuthorReview == Identity.UnmappedAuthorReview.Refuse)
             return (review, new ChangeReviewException(ChangeReviewError.UnmappedIdentity,
                 $"the author of change {record.ChangeId} ({record.Principal}) maps to no person in settings.people, and unmappedAuthorReview is 'refuse': map the principal first"));
-        if (!who.Mapped && _identities.People.Count > 0)
+        if (!who.Mapped && identities.People.Count > 0)
             return (review, new ChangeReviewException(ChangeReviewError.UnmappedIdentity,
                 $"the reviewer '{reviewer}' maps to no person in settings.people; reviews are recorded against people"));
         return (review, null);

@@ -209,11 +209,14 @@ public sealed class StatusPageApiTests(DynamoDbLocalFixture dynamo) : IAsyncLife
         var token = Reviewer();
         using (var monitoring = await PostAsync($"/api/findings/{_findings[0]}/baseline/approve", token, new { reason = "accept" }))
             Assert.Equal(HttpStatusCode.BadRequest, monitoring.StatusCode);
-        // The seeded drift finding has no configuration item in the drift store: nothing to approve, and no history written.
-        var before = (await GetJsonAsync($"/api/findings/{_findings[1]}", token)).GetProperty("history").GetArrayLength();
-        using (var drift = await PostAsync($"/api/findings/{_findings[1]}/baseline/approve", token, new { reason = "accept" }))
+        // SSH open to the world (the seeded security-group finding) can never be approved.
+        using (var never = await PostAsync($"/api/findings/{_findings[1]}/baseline/approve", token, new { reason = "accept" }))
+            Assert.Equal(HttpStatusCode.BadRequest, never.StatusCode);
+        // The seeded bucket drift finding has no configuration item in the drift store: nothing to approve, and no history written.
+        var before = (await GetJsonAsync($"/api/findings/{_findings[2]}", token)).GetProperty("history").GetArrayLength();
+        using (var drift = await PostAsync($"/api/findings/{_findings[2]}/baseline/approve", token, new { reason = "accept" }))
             Assert.Equal(HttpStatusCode.Conflict, drift.StatusCode);
-        var after = await GetJsonAsync($"/api/findings/{_findings[1]}", token);
+        var after = await GetJsonAsync($"/api/findings/{_findings[2]}", token);
         Assert.Equal(before, after.GetProperty("history").GetArrayLength());
         Assert.Equal("open", after.GetProperty("finding").GetProperty("status").GetString());
     }
