@@ -20,13 +20,16 @@ public sealed class ChangeDeadline(IsmsSettings settings)
 {
     public TimeSpan Window => TimeSpan.FromHours(settings.ChangeReviewHours);
 
-    public DateTimeOffset DueAt(ChangeRecord record) => record.FirstCallAt + Window;
+    /// <summary>When the current review round started: the first call, or the first call after the previous review.</summary>
+    public static DateTimeOffset RoundStart(ChangeRecord record) => record.RoundStartedAt ?? record.FirstCallAt;
+
+    public DateTimeOffset DueAt(ChangeRecord record) => RoundStart(record) + Window;
 
     /// <summary>Timer instants in order: each reminder, then the instant just after the due time (overdue).</summary>
     public IReadOnlyList<DateTimeOffset> Timers(ChangeRecord record)
     {
         var timers = settings.ChangeReviewReminderShares
-            .Select(share => record.FirstCallAt + TimeSpan.FromTicks((long)(Window.Ticks * share)))
+            .Select(share => RoundStart(record) + TimeSpan.FromTicks((long)(Window.Ticks * share)))
             .ToList();
         // "Within 24 hours" includes the 24th hour's instant, as SlaDeadline does.
         timers.Add(DueAt(record).AddTicks(1));

@@ -89,7 +89,10 @@ public sealed class ChangeReviewDeadlineStep(RuleRegistry registry, Func<SweepCo
         return new AlertRecord
         {
             // Deterministic: a retried sweep cannot send the same reminder twice (the outbox put is conditional).
-            AlertId = $"{record.ChangeId}-reminder-{stage.ToString(CultureInfo.InvariantCulture)}",
+            // Round 2+ has its own reminders (round 1's ids are taken in the outbox).
+            AlertId = record.Round > 1
+                ? $"{record.ChangeId}-r{record.Round.ToString(CultureInfo.InvariantCulture)}-reminder-{stage.ToString(CultureInfo.InvariantCulture)}"
+                : $"{record.ChangeId}-reminder-{stage.ToString(CultureInfo.InvariantCulture)}",
             Kind = "review-reminder",
             FindingId = record.ChangeId,
             RuleId = record.Kind.RuleId(),

@@ -44,6 +44,14 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             {
                 Version = (existing?.Version ?? 0) + 1,
             };
+            // A call made after the review (by its source time, however late it is delivered) is not covered by it: the
+            // change goes back to pending in a new round with a new deadline, the earlier review stays as history.
+            AlertRecord? roundAlert = null;
+            if (existing?.Review is { } review && call.EventTime > review.ReviewedAt)
+            {
+                merged = ChangeRecordMerger.StartNewRound(merged, call.EventTime);
+                roundAlert = ChangeRoundAlert.For(merged, review, settings);
+            }
             var request = new TransactWriteItemsRequest
             {
                 TransactItems =
@@ -60,6 +68,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
                     new TransactWriteItem { Put = RecordPut(merged) },
                 ],
             };
+            if (roundAlert is not null) request.TransactItems.Add(new TransactWriteItem { Put = AlertPut(roundAlert) });
             try
             {
                 await dynamo.TransactWriteItemsAsync(request, cancellationToken).ConfigureAwait(false);
@@ -73,6 +82,11 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
                     // The call is already stored: its first delivery merged it into the record in the same transaction.
                     var current = await GetAsync(call.ChangeId, cancellationToken).ConfigureAwait(false);
                     return new ChangeRecordResult(ChangeRecordStatus.Duplicate, current ?? merged);
+                }
+                if (roundAlert is not null && reasons.Count > 2 && reasons[2].Code == "ConditionalCheckFailed")
+                {
+                    // The round's alert already exists (same round opened by another call): retry; the re-read record
+                    // is then unreviewed and the call merges into the open round.
                 }
                 // The record moved (another call of the session, a review, the sweep): merge again from the new version.
                 Log.Debug("change.record-retry", ("changeId", call.ChangeId), ("attempt", attempt), ("reasons", string.Join(",", reasons.Select(r => r.Code))));
@@ -156,19 +170,8 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
     {
         ArgumentNullException.ThrowIfNull(updated);
         var items = new List<TransactWriteItem> { new() { Put = RecordPut(updated) } };
-        if (alert is not null)
-        {
-            items.Add(new TransactWriteItem
-            {
-                // The ledger's own outbox item shape, so alert delivery sends reminders like any other alert.
-                Put = new Put
-                {
-                    TableName = tableName,
-                    Item = LedgerItems.AlertItem(alert, (Timestamps.ParseOrNull(alert.CreatedAt) ?? DateTimeOffset.UnixEpoch).AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
-                    ConditionExpression = "attribute_not_exists(PK)",
-                },
-            });
-        }
+        // The ledger's own outbox item shape, so alert delivery sends reminders like any other alert.
+        if (alert is not null) items.Add(new TransactWriteItem { Put = AlertPut(alert) });
         try
         {
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
@@ -203,6 +206,13 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         var next = response.LastEvaluatedKey is { Count: > 0 } last ? EncodeCursor(last) : null;
         return new Page<ChangeRecord>(items, next);
     }
+
+    private Put AlertPut(AlertRecord alert) => new()
+    {
+        TableName = tableName,
+        Item = LedgerItems.AlertItem(alert, (Timestamps.ParseOrNull(alert.CreatedAt) ?? DateTimeOffset.UnixEpoch).AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
+        ConditionExpression = "attribute_not_exists(PK)",
+    };
 
     private Put RecordPut(ChangeRecord record) => new()
     {
@@ -247,12 +257,19 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         Optional(item, "accessKeyId", r.AccessKeyId);
         Optional(item, "sessionCreatedAt", r.SessionCreatedAt is { } created ? Timestamps.ToWire(created) : null);
         Optional(item, "callerAccountId", r.CallerAccountId);
+        item["round"] = N(r.Round);
+        Optional(item, "roundStartedAt", r.RoundStartedAt is { } roundStart ? Timestamps.ToWire(roundStart) : null);
+        if (r.PriorReviews.Count > 0)
+            item["priorReviews"] = S(JsonSerializer.Serialize(r.PriorReviews.ToList(), ChangeJsonContext.Default.ListChangeReview));
         if (r.Review is { } review)
         {
             item["reviewer"] = S(review.Reviewer);
             item["reviewerPrincipal"] = S(review.ReviewerPrincipal);
             item["reviewedAt"] = S(Timestamps.ToWire(review.ReviewedAt));
             item["verdict"] = S(review.Verdict.ToWire());
+            item["fourEyes"] = S(review.FourEyes);
+            Optional(item, "reviewerSubject", review.ReviewerSubject);
+            Optional(item, "authorEmail", review.AuthorEmail);
             Optional(item, "ticketUrl", review.TicketUrl);
             Optional(item, "note", review.Note);
             item[LedgerSchema.Gsi3PartitionKey] = S(ReviewedPartition);
@@ -280,7 +297,13 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             // Only this class writes the attribute; an unreadable verdict would be a corrupted item, shown as written.
             if (!ReviewVerdictNames.TryParse(Str(item, "verdict"), out var verdict))
                 Log.Warn("change.unknown-verdict", ("changeId", Str(item, "changeId")), ("verdict", Str(item, "verdict")));
-            review = new ChangeReview(reviewer, Str(item, "reviewerPrincipal") ?? PrincipalName.Normalize(reviewer), reviewedAt, verdict, Str(item, "ticketUrl"), Str(item, "note"));
+            review = new ChangeReview(reviewer, Str(item, "reviewerPrincipal") ?? PrincipalName.Normalize(reviewer), reviewedAt, verdict, Str(item, "ticketUrl"), Str(item, "note"))
+            {
+                ReviewerSubject = Str(item, "reviewerSubject"),
+                AuthorEmail = Str(item, "authorEmail"),
+                // Reviews stored before the identity model compared principal strings only.
+                FourEyes = Str(item, "fourEyes") ?? ChangeReview.FourEyesAuthorUnmapped,
+            };
         }
         if (!ChangeKindNames.TryParse(Str(item, "kind"), out var kind))
             Log.Warn("change.unknown-kind", ("changeId", Str(item, "changeId")), ("kind", Str(item, "kind")));
@@ -310,6 +333,11 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             SourceIps = List(item, "sourceIps"),
             Regions = List(item, "regions"),
             Review = review,
+            PriorReviews = Str(item, "priorReviews") is { Length: > 0 } prior
+                ? JsonSerializer.Deserialize(prior, ChangeJsonContext.Default.ListChangeReview) ?? []
+                : [],
+            Round = Num(item, "round") is > 0 and var round ? (int)round : 1,
+            RoundStartedAt = Timestamps.ParseOrNull(Str(item, "roundStartedAt")),
             TimerStage = (int)Num(item, "timerStage"),
             FindingResolved = item.TryGetValue("findingResolved", out var resolved) && resolved.BOOL == true,
             Version = Num(item, "version"),

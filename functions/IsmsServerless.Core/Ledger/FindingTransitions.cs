@@ -90,6 +90,15 @@ internal static class FindingTransitions
             // The source may rescore (Inspector, Security Hub): the newest severity orders the status page.
             Severity = e.Severity,
         };
+        if (before.Status == FindingStatus.Acknowledged && seen.Severity > before.Severity)
+        {
+            // An acknowledgement accepted the finding at its old severity; a rise (port 1433 acknowledged, then SSH
+            // opened on the same group) is a new risk: reopen and alert once (the redelivery is older-or-equal above).
+            var risen = seen with { Status = FindingStatus.Open };
+            risen = risen with { NextTimerAt = NextTimer(risen, now) };
+            return new TransitionPlan(risen, "reopened", actor,
+                $"severity rose {before.Severity.ToWire()} → {seen.Severity.ToWire()} while acknowledged: {e.Message}", AlertReopened, now);
+        }
         if (before.Status != FindingStatus.Resolved)
         {
             return seen.Severity == before.Severity

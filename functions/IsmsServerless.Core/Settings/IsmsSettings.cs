@@ -98,6 +98,18 @@ public sealed record IsmsSettings
     /// <summary>Name prefixes of this deployment's own EventBridge rules; disabling or deleting one is a finding.</summary>
     public IReadOnlyList<string> OwnRuleNamePrefixes { get; set; } = ["IsmsServerless-"];
 
+    /// <summary>
+    /// The people the ISMS knows, each with one identity (e-mail) and the AWS principals that are them. Four-eyes,
+    /// reviews and history use these to compare and record people, not principal strings (see README, Security).
+    /// </summary>
+    public IReadOnlyList<Identity.Person> People { get; set; } = [];
+
+    /// <summary>
+    /// A change whose author maps to no person in <see cref="People"/>: <c>allow-flagged</c> (default) records the review
+    /// marked "author unmapped, four-eyes not checked against a person"; <c>refuse</c> refuses the review.
+    /// </summary>
+    public string UnmappedAuthorReview { get; set; } = Identity.UnmappedAuthorReview.AllowFlagged;
+
     /// <summary>The remediation window for a severity, or null when the severity carries no deadline.</summary>
     public TimeSpan? SlaFor(Severity severity) =>
         SlaDays.TryGetValue(severity.ToWire(), out var days) && days > 0 ? TimeSpan.FromDays(days) : null;
@@ -150,6 +162,9 @@ public sealed record IsmsSettings
             if (string.IsNullOrWhiteSpace(name) || name.Contains(':', StringComparison.Ordinal))
                 errors.Add($"role names are names, not ARNs: '{name}'");
         }
+        errors.AddRange(Identity.IdentityResolver.Validate(People, EmergencySessionNamePrefixes));
+        if (UnmappedAuthorReview is not (Identity.UnmappedAuthorReview.AllowFlagged or Identity.UnmappedAuthorReview.Refuse))
+            errors.Add($"unmappedAuthorReview must be 'allow-flagged' or 'refuse', not '{UnmappedAuthorReview}'");
         return errors;
     }
 

@@ -18,6 +18,7 @@ public static class StatusPageComposition
             Ledger = ledger,
             Overview = new LedgerCountersOverview(ledger),
             Changes = new ChangeServiceReviewQueue(changes, ledger),
+            Identities = Identity.IdentityResolver.For(settings),
             Baselines = new DriftBaselineApprover(new Drift.BaselineService(new Drift.DriftStore(dynamo, tableName), ledger), ledger, settings),
         };
     }

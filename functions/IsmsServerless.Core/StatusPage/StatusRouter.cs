@@ -26,7 +26,13 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         StatusResponse response;
         try
         {
-            response = await RouteAsync(request, cancellationToken).ConfigureAwait(false);
+            response = HostRejected(request) ?? await RouteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Amazon.DynamoDBv2.AmazonDynamoDBException ex) when (ex.ErrorCode == "ValidationException" && request.QueryValue("cursor") is not null)
+        {
+            // A forged cursor that decodes but names a start key DynamoDB refuses: the caller's mistake, not ours.
+            Log.Warn("statuspage.bad-cursor", ("path", request.Path), ("reason", ex.Message));
+            response = StatusResponse.Error(400, "bad-cursor", "the paging cursor is not valid");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -35,6 +41,16 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         }
         AddSecurityHeaders(response, request.Path);
         return response;
+    }
+
+    /// <summary>DNS rebinding: where hosts are configured (local serve), any other Host header is refused before routing.</summary>
+    private StatusResponse? HostRejected(StatusRequest request)
+    {
+        if (options.AllowedHosts is not { } hosts) return null;
+        var host = request.Header("Host") ?? "";
+        if (hosts.Contains(host, StringComparer.OrdinalIgnoreCase)) return null;
+        Log.Warn("statuspage.bad-host", ("path", request.Path), ("host", host.Length > 100 ? host[..100] : host));
+        return StatusResponse.Error(421, "misdirected", "this server answers only on its own loopback address");
     }
 
     private async Task<StatusResponse> RouteAsync(StatusRequest request, CancellationToken ct)
@@ -86,6 +102,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
             return StatusResponse.Error(403, "forbidden", $"actions need membership of the '{options.Auth.ReviewersGroup}' group");
         }
         JsonElement body;
+        if (!System.Text.Unicode.Utf8.IsValid(request.Body)) return BadEncoding();
         try
         {
             using var document = JsonDocument.Parse(request.Body, new JsonDocumentOptions { MaxDepth = 8 });
@@ -132,7 +149,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         var contentType = request.Header("Content-Type") ?? "";
         if (!contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
             return StatusResponse.Error(415, "unsupported-media-type", "actions take application/json");
-        if (request.Header("Origin") is { } origin && !string.Equals(origin, OwnOrigin(request), StringComparison.OrdinalIgnoreCase))
+        if (request.Header("Origin") is { } origin && !OwnOrigins(request).Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
             Log.Warn("statuspage.cross-origin", ("path", request.Path), ("origin", origin));
             return StatusResponse.Error(403, "cross-origin", "the request's Origin is not this site");
@@ -141,7 +158,10 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         return null;
     }
 
-    private string OwnOrigin(StatusRequest request) => $"{options.PublicScheme}://{request.Header("Host")}";
+    private IReadOnlyList<string> OwnOrigins(StatusRequest request) =>
+        options.AllowedOrigins ?? [$"{options.PublicScheme}://{request.Header("Host")}"];
+
+    private static StatusResponse BadEncoding() => StatusResponse.Error(400, "bad-encoding", "the body is not valid UTF-8");
 
     // ---- views ----
 
@@ -243,7 +263,17 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         if (finding is null) return StatusResponse.Error(404, "not-found", "no such finding");
         var history = await services.Ledger.GetHistoryAsync(id, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
-        return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingDetail(finding, history, now)));
+        // "Approve as baseline" is offered only when an approval could settle the finding, and names what it would approve.
+        var notApprovable = Drift.DriftApprovability.NotApprovable(finding);
+        var version = notApprovable is null && services.Baselines is not null
+            ? await services.Baselines.CurrentVersionAsync(id, ct).ConfigureAwait(false)
+            : null;
+        return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingDetail(finding, history, now, x =>
+        {
+            x.WriteBoolean("baselineApprovable", version is not null);
+            x.WriteString("configurationVersion", version);
+            x.WriteString("notApprovableReason", notApprovable);
+        })));
     }
 
     private async Task<StatusResponse> PendingChangesAsync(CancellationToken ct)
@@ -375,18 +405,50 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
 
     // ---- actions ----
 
+    /// <summary>
+    /// Who acts, as history records it: the person (e-mail, when the token maps to one) and the token's subject.
+    /// </summary>
+    private string ActorOf(StatusPrincipal who)
+    {
+        var display = services.Identities?.ResolveToken(who.Subject, who.Email, who.Username).Display ?? who.Username;
+        return $"{display} (sub {who.Subject})";
+    }
+
+    /// <summary>
+    /// Four-eyes on findings: the person whose change produced a finding (its evidence's principal or actor, break-glass
+    /// prefix stripped) may not acknowledge, waive or approve it away.
+    /// </summary>
+    private StatusResponse? SelfAction(FindingRecord finding, StatusPrincipal who, string action)
+    {
+        if (services.Identities is not { } identities) return null;
+        var author = finding.Evidence.TryGetValue("principal", out var principal) && principal.Length > 0 ? principal
+            : finding.Evidence.TryGetValue("actor", out var actor) && actor.Length > 0 ? actor : null;
+        if (author is null) return null;
+        var authorIdentity = identities.ResolveName(author);
+        var me = identities.ResolveToken(who.Subject, who.Email, who.Username);
+        if (!identities.SamePerson(authorIdentity, me)) return null;
+        Log.Warn("statuspage.self-action", ("finding", finding.Id), ("actor", me.Display), ("action", action));
+        return StatusResponse.Error(403, "four-eyes",
+            $"four-eyes: your change produced this finding ({author}); someone else must {action} it");
+    }
+
     private async Task<StatusResponse> AcknowledgeAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
-        var finding = await services.Ledger.AcknowledgeAsync(id, who.Username, reason, now, ct).ConfigureAwait(false);
-        Log.Info("statuspage.acknowledged", ("finding", id), ("actor", who.Username));
+        var existing = await services.Ledger.GetAsync(id, ct).ConfigureAwait(false);
+        if (existing is null) return StatusResponse.Error(404, "not-found", "no such finding");
+        if (SelfAction(existing, who, "acknowledge") is { } refused) return refused;
+        var actor = ActorOf(who);
+        var finding = await services.Ledger.AcknowledgeAsync(id, actor, reason, now, ct).ConfigureAwait(false);
+        Log.Info("statuspage.acknowledged", ("finding", id), ("actor", actor));
         return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(finding, now)));
     }
 
     private async Task<StatusResponse> GrantWaiverAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
-        var owner = Reason(body, "owner") ?? who.Username;
+        var actor = ActorOf(who);
+        var owner = Reason(body, "owner") ?? actor;
         if (!body.TryGetProperty("expiresAt", out var expiresElement) || expiresElement.ValueKind != JsonValueKind.String
             || !DateTimeOffset.TryParse(expiresElement.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expiresAt))
             return StatusResponse.Error(400, "bad-expiry", "expiresAt is required (ISO 8601)");
@@ -394,19 +456,21 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         if (expiresAt <= now || expiresAt > now.AddDays(366)) return StatusResponse.Error(400, "bad-expiry", "expiresAt must be in the future and within a year");
         var finding = await services.Ledger.GetAsync(id, ct).ConfigureAwait(false);
         if (finding is null) return StatusResponse.Error(404, "not-found", "no such finding");
+        if (SelfAction(finding, who, "waive") is { } refused) return refused;
         var control = Reason(body, "control") ?? (finding.Controls.Count > 0 ? finding.Controls[0] : "");
         if (finding.Controls.Count > 0 && !finding.Controls.Contains(control, StringComparer.Ordinal))
             return StatusResponse.Error(400, "bad-control", "the waiver's control must be one of the finding's controls");
-        var updated = await services.Ledger.GrantWaiverAsync(id, new Waiver(owner, reason, control, expiresAt, who.Username, now), ct).ConfigureAwait(false);
-        Log.Info("statuspage.waiver-granted", ("finding", id), ("actor", who.Username), ("expiresAt", StatusJson.Time(expiresAt)));
+        var updated = await services.Ledger.GrantWaiverAsync(id, new Waiver(owner, reason, control, expiresAt, actor, now), ct).ConfigureAwait(false);
+        Log.Info("statuspage.waiver-granted", ("finding", id), ("actor", actor), ("owner", owner), ("expiresAt", StatusJson.Time(expiresAt)));
         return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(updated, now)));
     }
 
     private async Task<StatusResponse> RevokeWaiverAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
-        var finding = await services.Ledger.RevokeWaiverAsync(id, who.Username, reason, now, ct).ConfigureAwait(false);
-        Log.Info("statuspage.waiver-revoked", ("finding", id), ("actor", who.Username));
+        var actor = ActorOf(who);
+        var finding = await services.Ledger.RevokeWaiverAsync(id, actor, reason, now, ct).ConfigureAwait(false);
+        Log.Info("statuspage.waiver-revoked", ("finding", id), ("actor", actor));
         return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(finding, now)));
     }
 
@@ -414,7 +478,32 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
         if (services.Baselines is null) return StatusResponse.Error(501, "not-available", "baseline approval is not wired in this deployment");
-        var result = await services.Baselines.ApproveAsync(id, who.Username, reason, now, ct).ConfigureAwait(false);
+        var finding = await services.Ledger.GetAsync(id, ct).ConfigureAwait(false);
+        if (finding is null) return StatusResponse.Error(404, "not-found", "no such finding");
+        if (SelfAction(finding, who, "approve") is { } refused) return refused;
+        var result = await services.Baselines.ApproveAsync(id, ActorOf(who), reason, now, ct, Reason(body, "configurationVersion")).ConfigureAwait(false);
+        if (!result.Accepted && result.CurrentVersion is { } current)
+        {
+            Log.Warn("statuspage.action-refused", ("id", id), ("actor", who.Username), ("action", "baseline-approved"), ("reason", result.Refusal));
+            return StatusResponse.Json(409, StatusJson.Write(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("error", "stale-configuration");
+                w.WriteString("message", result.Refusal);
+                w.WriteString("configurationVersion", current);
+                w.WriteStartArray("diff");
+                foreach (var d in result.Diff ?? [])
+                {
+                    w.WriteStartObject();
+                    w.WriteString("path", d.Path);
+                    w.WriteString("expected", d.Expected);
+                    w.WriteString("actual", d.Actual);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }));
+        }
         return Outcome(result, id, who, "baseline-approved");
     }
 
@@ -423,7 +512,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         var verdict = body.TryGetProperty("verdict", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
         if (verdict is not ("approved" or "rejected" or "needs-follow-up")) return StatusResponse.Error(400, "bad-verdict", "verdict must be approved, rejected or needs-follow-up");
         // The change service validates the ticket link and note, and refuses the change's own author (four-eyes).
-        var result = await services.Changes.ReviewAsync(id, who.Username, verdict, Reason(body, "ticketUrl"), Reason(body, "note"), now, ct).ConfigureAwait(false);
+        var result = await services.Changes.ReviewAsync(id, who.Username, verdict, Reason(body, "ticketUrl"), Reason(body, "note"), now, ct, who.Subject, who.Email).ConfigureAwait(false);
         return Outcome(result, id, who, "change-reviewed");
     }
 
@@ -466,6 +555,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         if (segments is ["local", "token"] && method == "POST")
         {
             if (CheckActionRequest(request) is { } rejected) return rejected;
+            if (!System.Text.Unicode.Utf8.IsValid(request.Body)) return BadEncoding();
             try
             {
                 using var doc = JsonDocument.Parse(request.Body, new JsonDocumentOptions { MaxDepth = 4 });

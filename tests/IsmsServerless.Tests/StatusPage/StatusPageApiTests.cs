@@ -171,17 +171,18 @@ public sealed class StatusPageApiTests(DynamoDbLocalFixture dynamo) : IAsyncLife
         var detail = await GetJsonAsync($"/api/findings/{_findings[1]}", token);
         Assert.Equal("acknowledged", detail.GetProperty("finding").GetProperty("status").GetString());
         Assert.Contains(detail.GetProperty("history").EnumerateArray(),
-            h => h.GetProperty("actor").GetString() == "cto@example.com" && h.GetProperty("reason").GetString() == "platform team fixes in sprint 48");
+            h => h.GetProperty("actor").GetString() == "cto@example.com (sub local-cto@example.com)" && h.GetProperty("reason").GetString() == "platform team fixes in sprint 48");
 
         var waivers = await GetJsonAsync("/api/waivers", token);
         var waived = Assert.Single(waivers.GetProperty("items").EnumerateArray());
         Assert.Equal(_findings[2], waived.GetProperty("id").GetString());
-        Assert.Equal("cto@example.com", waived.GetProperty("waiver").GetProperty("grantedBy").GetString());
+        // History and the waiver record the person and the token's subject.
+        Assert.Equal("cto@example.com (sub local-cto@example.com)", waived.GetProperty("waiver").GetProperty("grantedBy").GetString());
 
         using (var revoke = await PostAsync($"/api/findings/{_findings[2]}/waiver/revoke", token, new { reason = "bucket still in use" }))
             Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
         var revoked = await GetJsonAsync($"/api/findings/{_findings[2]}", token);
-        Assert.Contains(revoked.GetProperty("history").EnumerateArray(), h => h.GetProperty("reason").GetString() == "bucket still in use" && h.GetProperty("actor").GetString() == "cto@example.com");
+        Assert.Contains(revoked.GetProperty("history").EnumerateArray(), h => h.GetProperty("reason").GetString() == "bucket still in use" && h.GetProperty("actor").GetString() == "cto@example.com (sub local-cto@example.com)");
     }
 
     [Fact]
@@ -208,11 +209,14 @@ public sealed class StatusPageApiTests(DynamoDbLocalFixture dynamo) : IAsyncLife
         var token = Reviewer();
         using (var monitoring = await PostAsync($"/api/findings/{_findings[0]}/baseline/approve", token, new { reason = "accept" }))
             Assert.Equal(HttpStatusCode.BadRequest, monitoring.StatusCode);
-        // The seeded drift finding has no configuration item in the drift store: nothing to approve, and no history written.
-        var before = (await GetJsonAsync($"/api/findings/{_findings[1]}", token)).GetProperty("history").GetArrayLength();
-        using (var drift = await PostAsync($"/api/findings/{_findings[1]}/baseline/approve", token, new { reason = "accept" }))
+        // SSH open to the world (the seeded security-group finding) can never be approved.
+        using (var never = await PostAsync($"/api/findings/{_findings[1]}/baseline/approve", token, new { reason = "accept" }))
+            Assert.Equal(HttpStatusCode.BadRequest, never.StatusCode);
+        // The seeded bucket drift finding has no configuration item in the drift store: nothing to approve, and no history written.
+        var before = (await GetJsonAsync($"/api/findings/{_findings[2]}", token)).GetProperty("history").GetArrayLength();
+        using (var drift = await PostAsync($"/api/findings/{_findings[2]}/baseline/approve", token, new { reason = "accept" }))
             Assert.Equal(HttpStatusCode.Conflict, drift.StatusCode);
-        var after = await GetJsonAsync($"/api/findings/{_findings[1]}", token);
+        var after = await GetJsonAsync($"/api/findings/{_findings[2]}", token);
         Assert.Equal(before, after.GetProperty("history").GetArrayLength());
         Assert.Equal("open", after.GetProperty("finding").GetProperty("status").GetString());
     }

@@ -26,6 +26,11 @@
     return node;
   }
   const clear = (node) => { while (node.firstChild) node.removeChild(node.firstChild); return node; };
+  // User text (resource and session names, reasons, people) goes in <bdi>: a right-to-left override inside it cannot
+  // reorder the text around it (the CSS isolates code, cells and the rest too).
+  const bdi = (text) => h('bdi', { text: text === null || text === undefined ? '' : String(text) });
+  // Reviews and approvals are permanent evidence: one click must not make them.
+  const confirmed = (message) => window.confirm(message);
 
   // ---- auth ----
   const token = () => sessionStorage.getItem(TOKEN_KEY);
@@ -286,16 +291,20 @@
     clear(list);
     if (!withReview && state.changes.length === 0) list.append(h('li', { class: 'muted', text: 'Nothing awaiting review.' }));
     for (const c of state.changes.slice(0, withReview ? 100 : 5)) {
-      const resources = c.resources.length ? c.resources.slice(0, 2).join(', ') + (c.resources.length > 2 ? ' (+' + (c.resources.length - 2) + ')' : '') : 'no resource recorded';
+      const resources = h('code', {});
+      if (!c.resources.length) resources.append('no resource recorded');
+      c.resources.slice(0, 2).forEach((r, i) => resources.append(i ? ', ' : '', bdi(r)));
+      if (c.resources.length > 2) resources.append(' (+' + (c.resources.length - 2) + ')');
       const item = h('li', { 'data-change': c.changeId },
         h('div', {}, h('div', { class: 'title', text: c.title }),
           h('div', { class: 'meta' }, 'by ', h('code', { text: c.principal || c.actor }), ' · ', String(c.callCount), ' call(s) · first ' + fmtTime(c.firstCallAt)),
-          h('div', { class: 'meta' }, h('code', { text: resources }))),
+          h('div', { class: 'meta' }, resources)),
         h('div', { class: 'countdown', 'data-due': c.due === null ? '' : String(c.due) }));
       if (withReview && isReviewer()) {
         const note = h('input', { type: 'text', maxlength: 2000, placeholder: 'Note', 'aria-label': 'Review note', class: 'review-note' });
         const ticket = h('input', { type: 'url', maxlength: 2048, placeholder: 'https://ticket (needed to reject)', 'aria-label': 'Ticket link', class: 'review-ticket' });
         const send = (verdict) => async () => {
+          if (!confirmed('Record the verdict "' + verdict.replace(/-/g, ' ') + '" on change ' + c.changeId + '? A review is permanent evidence and cannot be changed.')) return;
           try {
             await api('/api/changes/' + encodeURIComponent(c.changeId) + '/review', { json: { verdict, note: note.value, ticketUrl: ticket.value } });
             toast('Change ' + verdict.replace(/-/g, ' '));
@@ -330,7 +339,7 @@
       body.append(h('tr', { 'data-id': f.id, onclick: () => openDetail(f.id) },
         h('td', {}, sevBadge(f.severity), ' ', h('span', { class: 'title', text: f.title })),
         h('td', {}, shortResource(f)),
-        h('td', { text: w.owner }), h('td', { text: w.reason }), h('td', { text: w.control }),
+        h('td', {}, bdi(w.owner), h('div', { class: 'sub' }, 'granted by ', bdi(w.grantedBy))), h('td', {}, bdi(w.reason)), h('td', { text: w.control }),
         h('td', {}, h('div', { text: fmtTime(w.expiresAt) }), h('div', { class: 'countdown', 'data-due': String(new Date(w.expiresAt).getTime()) }))));
     }
     $('waivers-empty').hidden = data.items.length > 0;
@@ -355,7 +364,7 @@
     fact('Controls', f.controls.join(', ') || '—');
     fact('First seen', fmtTime(f.firstSeenAt));
     fact('Due', fmtTime(f.dueAt));
-    if (f.waiver) fact('Waiver', f.waiver.owner + ' until ' + fmtTime(f.waiver.expiresAt) + ': ' + f.waiver.reason);
+    if (f.waiver) fact('Waiver', h('span', {}, bdi(f.waiver.owner), ' until ' + fmtTime(f.waiver.expiresAt) + ': ', bdi(f.waiver.reason), ' (granted by ', bdi(f.waiver.grantedBy), ')'));
     if (data.policyClause) fact('Policy', data.policyClause);
     if (data.remediation) fact('Remediation', data.remediation);
     $('d-message').textContent = data.message;
@@ -368,7 +377,7 @@
       const transition = [e.fromStatus && e.toStatus && e.fromStatus !== e.toStatus ? e.fromStatus + ' → ' + e.toStatus : null,
         e.fromState !== e.toState && e.toState ? 'SLA ' + (e.fromState || '—') + ' → ' + e.toState : null].filter(Boolean).join(', ');
       hist.append(h('li', { 'data-action': e.action },
-        h('div', { class: 'when', text: fmtTime(e.at) + ' · ' + e.actor }),
+        h('div', { class: 'when' }, fmtTime(e.at) + ' · ', bdi(e.actor)),
         h('div', { class: 'what', text: e.action + (transition ? ' (' + transition + ')' : '') }),
         e.reason ? h('div', { class: 'reason', text: e.reason }) : null));
     }
@@ -377,7 +386,9 @@
     const live = f.status !== 'resolved';
     $('d-actions').hidden = !(isReviewer() && live);
     $('a-ack').hidden = f.status !== 'open';
-    $('a-baseline').hidden = f.category !== 'drift';
+    // Offered only when an approval could settle the finding (never for SSH/RDP open to the world), naming the version seen.
+    $('a-baseline').hidden = !data.baselineApprovable;
+    $('a-baseline').title = data.notApprovableReason || '';
     $('a-revoke').hidden = !f.waiver;
     $('a-error').textContent = '';
     $('a-reason').value = '';
@@ -445,7 +456,10 @@
     $('backdrop').addEventListener('click', closeDrawer);
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeDrawer(); });
     $('a-ack').addEventListener('click', () => act('/acknowledge', { reason: $('a-reason').value }, 'Acknowledged'));
-    $('a-baseline').addEventListener('click', () => act('/baseline/approve', { reason: $('a-reason').value }, 'Baseline approved'));
+    $('a-baseline').addEventListener('click', () => {
+      if (!confirmed('Approve the current configuration (' + state.detail.configurationVersion + ') as the baseline? The approval is permanent evidence.')) return;
+      act('/baseline/approve', { reason: $('a-reason').value, configurationVersion: state.detail.configurationVersion }, 'Baseline approved');
+    });
     $('a-revoke').addEventListener('click', () => act('/waiver/revoke', { reason: $('a-reason').value }, 'Waiver revoked'));
     $('a-waiver').addEventListener('click', () => act('/waiver', { reason: $('a-reason').value, expiresAt: $('a-waiver-until').value + 'T00:00:00Z' }, 'Waiver granted'));
     $('export-form').addEventListener('submit', (e) => { e.preventDefault(); download('csv'); });
