@@ -8,7 +8,8 @@
 # Options (environment): BENCH_RUNS (cold starts per process, default 20), BENCH_EVENTS (scale events, default 100000),
 # BENCH_QUICK=1 (tiny counts and a Dry BenchmarkDotNet job: checks the script works, numbers mean nothing), BENCH_WORKERS
 # (scale concurrency, default 4),
-# BENCH_SKIP="per-event scale" (skip named sections).
+# BENCH_SKIP="per-event scale" (skip named sections), BENCH_BASELINE_REF (git ref whose build is the per-event baseline,
+# run back to back with this build; default 71552f0, main before issue 20; empty to skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ISMS_REPO_ROOT="$PWD"
@@ -40,6 +41,16 @@ machine() {
 
 echo "bench: building (Release)..." >&2
 dotnet build benchmarks/IsmsServerless.Benchmarks -c Release -o artifacts/bench/app --nologo -v quiet -clp:ErrorsOnly >&2
+# Per-event baseline: the same benchmark built from another commit (default: main before issue 20's per-event work),
+# so the baseline and the result are measured in one run. BENCH_BASELINE_REF="" skips it.
+baseline_ref="${BENCH_BASELINE_REF-71552f0}"
+baseline_dll="artifacts/bench/baseline/IsmsServerless.Benchmarks.dll"
+if [[ "$skip" != *" per-event "* ]] && [ -n "$baseline_ref" ]; then
+  echo "bench: building the baseline ($baseline_ref)..." >&2
+  rm -rf artifacts/bench/baseline-src && mkdir -p artifacts/bench/baseline-src
+  git archive "$baseline_ref" | tar -x -C artifacts/bench/baseline-src
+  dotnet build artifacts/bench/baseline-src/benchmarks/IsmsServerless.Benchmarks -c Release -o artifacts/bench/baseline --nologo -v quiet -clp:ErrorsOnly >&2
+fi
 dotnet build benchmarks/IsmsServerless.ColdStart -c Release -o artifacts/bench/coldstart --nologo -v quiet -clp:ErrorsOnly >&2
 
 if [[ "$skip" != *" per-event "* ]]; then
@@ -52,9 +63,24 @@ if [[ "$skip" != *" per-event "* ]]; then
     echo
     dotnet "$bench_dll" fixtures
   } >>"$report"
-  rm -rf "$out/BenchmarkDotNet.Artifacts"
+  rm -rf "$out/BenchmarkDotNet.Artifacts" "$out/BenchmarkDotNet.Baseline"
+  if [ -n "$baseline_ref" ]; then
+    # The baseline build runs first, then this build, back to back in the same run (same machine, same load).
+    echo "bench: per-event, baseline build ($baseline_ref)..." >&2
+    dotnet "$baseline_dll" per-event --filter '*' --artifacts "$out/BenchmarkDotNet.Baseline" >"$out/per-event-baseline.log" 2>&1
+  fi
+  echo "bench: per-event, this build..." >&2
   dotnet "$bench_dll" per-event --filter '*' --artifacts "$out/BenchmarkDotNet.Artifacts" >"$out/per-event.log" 2>&1
   { echo; sed -n '/^| Method/,/^$/p' "$out"/BenchmarkDotNet.Artifacts/results/*PerEventBenchmarks-report-github.md; } >>"$report"
+  if [ -n "$baseline_ref" ]; then
+    {
+      echo
+      echo "Baseline ($baseline_ref, $(git log -1 --format='%h %cs' "$baseline_ref")) and this build ($(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ', with uncommitted changes')), run back to back:"
+      echo
+      python3 scripts/bench-compare.py "$out"/BenchmarkDotNet.Baseline/results/*PerEventBenchmarks-report.csv \
+        "$out"/BenchmarkDotNet.Artifacts/results/*PerEventBenchmarks-report.csv ../shared/fixtures/events
+    } >>"$report"
+  fi
 fi
 
 if [[ "$skip" != *" cold-start "* ]]; then
