@@ -9,7 +9,7 @@ def read(path):
     rows = {}
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
-            rows.setdefault(r["Fixture"], {})["floor" if r["Method"] == "Floor" else "engine"] = r
+            rows.setdefault(r["Fixture"], {})["floor" if "floor" in r["Method"] else "engine"] = r
     return rows
 
 def micros(text):
@@ -22,17 +22,21 @@ def bytes_(text):
     return float(value) * {"B": 1, "KB": 1024, "MB": 1024 * 1024}[unit]
 
 base, new, root = read(sys.argv[1]), read(sys.argv[2]), sys.argv[3]
+# BenchmarkDotNet's per-benchmark median of the iterations: on a shared machine one slow iteration moves the mean a lot.
+COLUMN = "Median" if "Median" in next(iter(new.values()))["floor"] else "Mean"
+print(f"Times are BenchmarkDotNet's {COLUMN.lower()} per benchmark; ratio = engine ÷ floor of the same build.")
+print()
 print("| Payload (bytes) | baseline: floor / engine | baseline ratio | baseline allocated | result: floor / engine | **result ratio** | result allocated | result alloc ÷ payload |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 ratios_b, ratios_n, allocs_n = [], [], []
 for fixture in sorted(new):
     size = os.path.getsize(os.path.join(root, fixture))
     b, n = base.get(fixture), new[fixture]
-    fn, en = micros(n["floor"]["Mean"]), micros(n["engine"]["Mean"])
+    fn, en = micros(n["floor"][COLUMN]), micros(n["engine"][COLUMN])
     an = bytes_(n["engine"]["Allocated"])
     ratios_n.append(en / fn); allocs_n.append(an / size)
     if b:
-        fb, eb = micros(b["floor"]["Mean"]), micros(b["engine"]["Mean"])
+        fb, eb = micros(b["floor"][COLUMN]), micros(b["engine"][COLUMN])
         ratios_b.append(eb / fb)
         bcols = f"{fb:.1f} / {eb:.1f} µs | {eb / fb:.2f}× | {bytes_(b['engine']['Allocated']) / 1024:.1f} KB"
     else:

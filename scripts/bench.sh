@@ -110,6 +110,31 @@ if [[ "$skip" != *" cold-start "* ]]; then
     dotnet "$coldstart_dll" drive --package artifacts/functions --template "$template" --event "$event_file" --runs "$(( (runs + 1) / 2 ))" --function IngestionIngestFunction \
       --env TABLE_NAME=coldstart-ledger --env ISMS_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" --env AWS_REGION=us-east-1 --env DOTNET_ReadyToRun=0
     echo
+    echo "Same package, split into phases (\`--split\`: fresh processes that time runtime start, our init, the SDK client and the DynamoDB calls):"
+    echo
+    dotnet "$coldstart_dll" drive --package artifacts/functions --template "$template" --event "$event_file" --runs 1 --split "$runs" --function IngestionIngestFunction \
+      --env TABLE_NAME=coldstart-ledger --env ISMS_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" --env AWS_REGION=us-east-1 | sed -n '/^Where a cold start goes/,$p'
+    echo
+    echo "Same, published as one ReadyToRun composite image of the app's own assemblies (\`PublishReadyToRunComposite\`, framework-dependent as the managed runtime requires):"
+    echo
+    dotnet publish functions/IsmsServerless.Functions/IsmsServerless.Functions.csproj -c Release -r linux-x64 --self-contained false \
+      -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true -o artifacts/bench/functions-composite --nologo -v quiet >"$out/composite-publish.log" 2>&1
+    find artifacts/bench/functions-composite -name '*.pdb' -delete
+    dotnet "$coldstart_dll" drive --package artifacts/bench/functions-composite --template "$template" --event "$event_file" --runs "$runs" --function IngestionIngestFunction \
+      --env TABLE_NAME=coldstart-ledger --env ISMS_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" --env AWS_REGION=us-east-1
+    echo "- composite package: $(find artifacts/bench/functions-composite -type f | wc -l) files, unzipped $(du -sk artifacts/bench/functions-composite | cut -f1) KiB"
+    echo
+    echo "Trimming (\`PublishTrimmed\` needs a self-contained publish, which the managed \`dotnet10\` runtime does not run; measured for size and trim warnings only):"
+    echo
+    if dotnet publish functions/IsmsServerless.Functions/IsmsServerless.Functions.csproj -c Release -r linux-x64 --self-contained true \
+      -p:PublishTrimmed=true -p:TrimmerRootAssembly=IsmsServerless.Functions -p:TreatWarningsAsErrors=false -p:MSBuildTreatWarningsAsErrors=false \
+      -o artifacts/bench/functions-trimmed --nologo -v quiet -clp:NoSummary >"$out/trimmed-publish.log" 2>&1; then
+      echo "- trimmed self-contained package: $(find artifacts/bench/functions-trimmed -type f | wc -l) files, unzipped $(du -sk artifacts/bench/functions-trimmed | cut -f1) KiB"
+    else
+      echo "- trimmed publish failed: see $out/trimmed-publish.log"
+    fi
+    echo "- trim warnings (distinct): $(grep -o 'warning IL[0-9]*: [^[]*' "$out/trimmed-publish.log" | sort -u | wc -l); by assembly: $(grep -o '/[A-Za-z.]*\.dll\|\[[^]]*\.csproj\]' "$out/trimmed-publish.log" | sort | uniq -c | sort -rn | head -5 | tr '\n' ' ')"
+    echo
     echo "## Deployment package"
     echo
     rm -f "$out/functions.zip"
