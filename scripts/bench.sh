@@ -117,7 +117,12 @@ if [[ "$skip" != *" cold-start "* ]]; then
     echo
     echo "Same, published as one ReadyToRun composite image of the app's own assemblies (\`PublishReadyToRunComposite\`, framework-dependent as the managed runtime requires):"
     echo
-    dotnet publish functions/IsmsServerless.Functions/IsmsServerless.Functions.csproj -c Release -r linux-x64 --self-contained false \
+    # The variants are published from a copy of the committed tree: a composite or self-contained publish in the
+    # working tree leaves ReadyToRun component stubs in obj/ that a later regular publish would ship without their
+    # composite image (the function then aborts at start).
+    rm -rf artifacts/bench/variant-src && mkdir -p artifacts/bench/variant-src
+    git archive HEAD | tar -x -C artifacts/bench/variant-src
+    dotnet publish artifacts/bench/variant-src/functions/IsmsServerless.Functions/IsmsServerless.Functions.csproj -c Release -r linux-x64 --self-contained false \
       -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true -o artifacts/bench/functions-composite --nologo -v quiet >"$out/composite-publish.log" 2>&1
     find artifacts/bench/functions-composite -name '*.pdb' -delete
     dotnet "$coldstart_dll" drive --package artifacts/bench/functions-composite --template "$template" --event "$event_file" --runs "$runs" --function IngestionIngestFunction \
@@ -126,7 +131,7 @@ if [[ "$skip" != *" cold-start "* ]]; then
     echo
     echo "Trimming (\`PublishTrimmed\` needs a self-contained publish, which the managed \`dotnet10\` runtime does not run; measured for size and trim warnings only):"
     echo
-    if dotnet publish functions/IsmsServerless.Functions/IsmsServerless.Functions.csproj -c Release -r linux-x64 --self-contained true \
+    if dotnet publish artifacts/bench/variant-src/functions/IsmsServerless.Functions/IsmsServerless.Functions.csproj -c Release -r linux-x64 --self-contained true \
       -p:PublishTrimmed=true -p:TrimmerRootAssembly=IsmsServerless.Functions -p:TreatWarningsAsErrors=false -p:MSBuildTreatWarningsAsErrors=false \
       -o artifacts/bench/functions-trimmed --nologo -v quiet -clp:NoSummary >"$out/trimmed-publish.log" 2>&1; then
       echo "- trimmed self-contained package: $(find artifacts/bench/functions-trimmed -type f | wc -l) files, unzipped $(du -sk artifacts/bench/functions-trimmed | cut -f1) KiB"
