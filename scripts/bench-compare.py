@@ -22,9 +22,11 @@ def bytes_(text):
     return float(value) * {"B": 1, "KB": 1024, "MB": 1024 * 1024}[unit]
 
 base, new, root = read(sys.argv[1]), read(sys.argv[2]), sys.argv[3]
-# BenchmarkDotNet's per-benchmark median of the iterations: on a shared machine one slow iteration moves the mean a lot.
-COLUMN = "Median" if "Median" in next(iter(new.values()))["floor"] else "Mean"
-print(f"Times are BenchmarkDotNet's {COLUMN.lower()} per benchmark; ratio = engine ÷ floor of the same build.")
+# BenchmarkDotNet's per-benchmark median of the iterations where its report has one (it adds the column only when the
+# median differs from the mean): on a shared machine one slow iteration moves the mean a lot.
+def pick(row):
+    return row.get("Median") or row["Mean"]
+print("Times are BenchmarkDotNet's median per benchmark (its mean where a report has no median column); ratio = engine ÷ floor of the same build.")
 print()
 print("| Payload (bytes) | baseline: floor / engine | baseline ratio | baseline allocated | result: floor / engine | **result ratio** | result allocated | result alloc ÷ payload |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -32,11 +34,11 @@ ratios_b, ratios_n, allocs_n = [], [], []
 for fixture in sorted(new):
     size = os.path.getsize(os.path.join(root, fixture))
     b, n = base.get(fixture), new[fixture]
-    fn, en = micros(n["floor"][COLUMN]), micros(n["engine"][COLUMN])
+    fn, en = micros(pick(n["floor"])), micros(pick(n["engine"]))
     an = bytes_(n["engine"]["Allocated"])
     ratios_n.append(en / fn); allocs_n.append(an / size)
     if b:
-        fb, eb = micros(b["floor"][COLUMN]), micros(b["engine"][COLUMN])
+        fb, eb = micros(pick(b["floor"])), micros(pick(b["engine"]))
         ratios_b.append(eb / fb)
         bcols = f"{fb:.1f} / {eb:.1f} µs | {eb / fb:.2f}× | {bytes_(b['engine']['Allocated']) / 1024:.1f} KB"
     else:

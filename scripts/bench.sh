@@ -79,6 +79,10 @@ if [[ "$skip" != *" per-event "* ]]; then
       echo
       python3 scripts/bench-compare.py "$out"/BenchmarkDotNet.Baseline/results/*PerEventBenchmarks-report.csv \
         "$out"/BenchmarkDotNet.Artifacts/results/*PerEventBenchmarks-report.csv ../shared/fixtures/events
+      echo
+      echo "The same three, interleaved in one process and timed in thread CPU time (the baseline's IsmsServerless.Core loaded beside this one):"
+      echo
+      dotnet "$bench_dll" per-event-cpu --baseline-core artifacts/bench/baseline/IsmsServerless.Core.dll --rounds 15 --batch 300
     } >>"$report"
   fi
 fi
