@@ -142,7 +142,8 @@ if [[ "$skip" != *" cold-start "* ]]; then
     else
       echo "- trimmed publish failed: see $out/trimmed-publish.log"
     fi
-    echo "- trim warnings (distinct): $(grep -o 'warning IL[0-9]*: [^[]*' "$out/trimmed-publish.log" | sort -u | wc -l); by assembly: $(grep -o '/[A-Za-z.]*\.dll\|\[[^]]*\.csproj\]' "$out/trimmed-publish.log" | sort | uniq -c | sort -rn | head -5 | tr '\n' ' ')"
+    trim_codes="$(grep -o 'warning IL[0-9]*' "$out/trimmed-publish.log" | sort | uniq -c | sort -rn | head -8 | awk '{printf "%s x%s, ", $3, $1}' || true)"
+    echo "- trim warnings: $(grep -c 'warning IL' "$out/trimmed-publish.log" || true) lines; by code: ${trim_codes:-none}"
     echo
     echo "## Deployment package"
     echo
