@@ -82,7 +82,8 @@ if [[ "$skip" != *" per-event "* ]]; then
       echo
       echo "The same three, interleaved in one process and timed in thread CPU time (the baseline's IsmsServerless.Core loaded beside this one):"
       echo
-      dotnet "$bench_dll" per-event-cpu --baseline-core artifacts/bench/baseline/IsmsServerless.Core.dll --rounds 15 --batch 300
+      if [ "${BENCH_QUICK:-0}" = 1 ]; then cpu_rounds=(--rounds 3 --batch 20); else cpu_rounds=(--rounds 15 --batch 300); fi
+      dotnet "$bench_dll" per-event-cpu --baseline-core artifacts/bench/baseline/IsmsServerless.Core.dll "${cpu_rounds[@]}"
     } >>"$report"
   fi
 fi
