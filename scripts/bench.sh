@@ -78,7 +78,7 @@ if [[ "$skip" != *" per-event "* ]]; then
       echo "Baseline ($baseline_ref, $(git log -1 --format='%h %cs' "$baseline_ref")) and this build ($(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ', with uncommitted changes')), run back to back:"
       echo
       python3 scripts/bench-compare.py "$out"/BenchmarkDotNet.Baseline/results/*PerEventBenchmarks-report.csv \
-        "$out"/BenchmarkDotNet.Artifacts/results/*PerEventBenchmarks-report.csv ../shared/fixtures/events
+        "$out"/BenchmarkDotNet.Artifacts/results/*PerEventBenchmarks-report.csv fixtures/events
       echo
       echo "The same three, interleaved in one process and timed in thread CPU time (the baseline's IsmsServerless.Core loaded beside this one):"
       echo
