@@ -11,6 +11,7 @@ return command switch
     "ledger-capacity" => await LedgerCapacityBenchmark.RunAsync(rest),
     "status-page" => await StatusPageBenchmark.RunAsync(rest),
     "per-event" => PerEventMode.Run(rest),
+    "per-event-cpu" => InterleavedCpuMode.Run(rest),
     "fixtures" => PerEventMode.DescribeFixtures(),
     "profile" => PerEventMode.Profile(rest),
     "scale" => await ScaleReplay.RunAsync(rest),

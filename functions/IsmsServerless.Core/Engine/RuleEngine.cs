@@ -72,7 +72,11 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         }
         using (document)
         {
-            var adapter = Adapters.FirstOrDefault(a => a.CanAdapt(inbound));
+            IEventAdapter? adapter = null;
+            foreach (var candidate in Adapters)
+            {
+                if (candidate.CanAdapt(inbound)) { adapter = candidate; break; }
+            }
             if (adapter is null)
             {
                 return new EngineResult
@@ -85,8 +89,8 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
             }
             try
             {
-                // Inputs must not hold JsonElements of this document: it is disposed on return. Deserialized records
-                // are safe (System.Text.Json copies JsonElement members into documents of their own).
+                // Inputs must not hold JsonElements of this document: it is disposed on return. Bound records are
+                // safe (JsonElementBinder clones JsonElement members: a byte copy, not a parse).
                 var inputs = adapter.Adapt(inbound, context);
                 return new EngineResult
                 {
