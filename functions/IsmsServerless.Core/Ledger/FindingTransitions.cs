@@ -62,6 +62,12 @@ internal static class FindingTransitions
             created = created with { NextTimerAt = NextTimer(created, now) };
             return new TransitionPlan(created, "created", actor, e.Message, AlertNew, now);
         }
+        if (EarlierClock(before, e, sla, now) is { } moved)
+        {
+            // A signal of the same cause that started earlier than the one first recorded (an incident's findings
+            // delivered out of order): the clocks run from the earliest start, whatever the delivery order.
+            return TransitionPlan.Update(moved, now);
+        }
         if (before.LastObservedAt is { } last && observed <= last)
         {
             // A redelivery or an older event: what it says is already recorded (or superseded).
@@ -73,7 +79,7 @@ internal static class FindingTransitions
             LastObservedAt = observed,
             Message = e.Message,
             Diff = e.Diff,
-            Evidence = e.Evidence,
+            Evidence = e.Deadlines.Count == 0 ? e.Evidence : KeepRecordedClocks(before.Evidence, e.Evidence),
             // The source may rescore (Inspector, Security Hub): the newest severity orders the status page.
             Severity = e.Severity,
         };
@@ -95,6 +101,42 @@ internal static class FindingTransitions
         };
         reopened = reopened with { NextTimerAt = NextTimer(reopened, now) };
         return new TransitionPlan(reopened, "reopened", actor, "recurred: " + e.Message, AlertReopened, now);
+    }
+
+    /// <summary>
+    /// For evaluations that carry policy clocks (<see cref="Evaluation.Deadlines"/>, i.e. incidents): when this signal
+    /// started before the open finding's recorded clock, the finding with its deadline, clock evidence and timer moved to
+    /// the earlier start; otherwise null. Only ever earlier, never later, and never on a resolved finding.
+    /// </summary>
+    private static FindingRecord? EarlierClock(FindingRecord before, Evaluation e, SlaClock sla, DateTimeOffset now)
+    {
+        if (e.Deadlines.Count == 0 || before.Status == FindingStatus.Resolved || e.ClockStart is not { } start
+            || before.ClockStartedAt is not { } recorded || start >= recorded) return null;
+        var deadline = sla.DeadlineFor(e, before.FirstSeenAt > start ? before.FirstSeenAt : recorded);
+        if (deadline is null || before.DueAt is { } due && deadline.DueAt >= due) return null;
+        var evidence = new Dictionary<string, string>(before.Evidence, StringComparer.Ordinal);
+        foreach (var clock in e.Deadlines) evidence["clock." + clock.Name] = Timestamps.ToWire(clock.DueAt);
+        var moved = before with
+        {
+            ClockStartedAt = deadline.StartedAt,
+            DueAt = deadline.DueAt,
+            AtRiskAt = deadline.AtRiskAt,
+            SlaState = deadline.StateAt(now),
+            Evidence = evidence,
+            LastSeenAt = now,
+        };
+        return moved with { NextTimerAt = NextTimer(moved, now) };
+    }
+
+    /// <summary>The newer evidence, except the policy clocks (<c>clock.*</c>), which stay as first (earliest) recorded.</summary>
+    private static Dictionary<string, string> KeepRecordedClocks(IReadOnlyDictionary<string, string> recorded, IReadOnlyDictionary<string, string> newer)
+    {
+        var merged = new Dictionary<string, string>(newer, StringComparer.Ordinal);
+        foreach (var (key, value) in recorded)
+        {
+            if (key.StartsWith("clock.", StringComparison.Ordinal)) merged[key] = value;
+        }
+        return merged;
     }
 
     /// <summary>A compliant evaluation arrived: resolves an active finding unless it is older than what we know.</summary>

@@ -75,6 +75,12 @@ public sealed class BackupAndIncidentLedgerTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(Category.Incident, record.Category);
         Assert.Equal(FindingStatus.Open, record.Status);
         Assert.StartsWith("inc-", record.Evidence["incidentId"], StringComparison.Ordinal);
+        // The clocks run from the earliest signal (the brute force at 22:05), whichever arrived first.
+        var earliest = DateTimeOffset.Parse("2017-11-01T22:05:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(earliest, record.ClockStartedAt);
+        Assert.Equal(earliest.AddHours(1), record.DueAt);
+        Assert.Equal("2017-11-01T23:05:00.000Z", record.Evidence["clock.acknowledge"]);
+        Assert.Equal("2017-11-08T22:05:00.000Z", record.Evidence["clock.review"]);
     }
 
     [Fact]
