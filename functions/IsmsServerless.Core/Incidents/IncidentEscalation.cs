@@ -4,7 +4,7 @@ using IsmsServerless.Model;
 namespace IsmsServerless.Incidents;
 
 /// <summary>
-/// This system's own critical findings open incidents too: a finding from a rule named in <c>incidents.ownRuleIds</c>
+/// This system's own critical findings open incidents too: a finding at or above <c>incidents.minSeverity</c> from a rule named in <c>incidents.ownRuleIds</c>
 /// (root activity, CloudTrail logging stopped, the Config recorder stopped) adds an <c>incident.security-incident</c> evaluation,
 /// correlated by the same resource and window as any other signal. Pure: evaluations in, evaluations out.
 /// </summary>
@@ -19,7 +19,9 @@ public static class IncidentEscalation
         List<Evaluation>? added = null;
         foreach (var e in evaluations)
         {
-            if (e.Outcome != Outcome.Finding || !settings.OwnRuleIds.Contains(e.Rule.Id, StringComparer.Ordinal)) continue;
+            // Own findings open an incident at or above the same threshold as any other signal (default CRITICAL).
+            if (e.Outcome != Outcome.Finding || !settings.OwnRuleIds.Contains(e.Rule.Id, StringComparer.Ordinal)
+                || e.Severity < settings.MinSeverityLevel) continue;
             var at = e.ClockStart ?? e.ObservedAt ?? context.Now;
             var signal = new IncidentSignal(e.AccountId, e.ResourceId, at, e.FindingId);
             var evidence = new Dictionary<string, string>(e.Evidence, StringComparer.Ordinal)

@@ -107,15 +107,19 @@ public sealed class IncidentTests
     }
 
     [Fact]
-    public void Root_activity_from_this_system_opens_an_incident_beside_its_own_finding()
+    public void Root_activity_from_this_system_opens_an_incident_beside_its_own_finding_at_or_above_the_threshold()
     {
-        var result = Engine.Evaluate(Fixtures.Shared("cloudtrail/eb-console-signin-root-success-nomfa.json"), TestContexts.At("2030-01-01T00:00:00Z"));
+        // Root activity is HIGH: below the default CRITICAL threshold it stays an ordinary finding.
+        Assert.DoesNotContain(Engine.Evaluate(Fixtures.Shared("cloudtrail/eb-console-signin-root-success-nomfa.json"), TestContexts.At("2030-01-01T00:00:00Z")).Evaluations,
+            e => e.Rule.Id == "incident.security-incident");
+        var high = new IsmsSettings { Incidents = new IncidentSettings { MinSeverity = "HIGH" } };
+        var result = Engine.Evaluate(Fixtures.Shared("cloudtrail/eb-console-signin-root-success-nomfa.json"), TestContexts.At("2030-01-01T00:00:00Z", high));
         var root = Assert.Single(result.Evaluations, e => e.Rule.Id == "monitoring.root-user-activity" && e.Outcome == Outcome.Finding);
         var incident = Assert.Single(result.Evaluations, e => e.Rule.Id == "incident.security-incident");
         Assert.Equal(root.ResourceId, incident.ResourceId);
         Assert.Equal(root.FindingId, incident.Evidence["escalatedFromFinding"]);
         Assert.Equal(3, incident.Deadlines.Count);
-        var off = new IsmsSettings { Incidents = new IncidentSettings { OwnRuleIds = [] } };
+        var off = new IsmsSettings { Incidents = new IncidentSettings { MinSeverity = "HIGH", OwnRuleIds = [] } };
         Assert.DoesNotContain(Engine.Evaluate(Fixtures.Shared("cloudtrail/eb-console-signin-root-success-nomfa.json"), TestContexts.At("2030-01-01T00:00:00Z", off)).Evaluations,
             e => e.Rule.Id == "incident.security-incident");
     }
