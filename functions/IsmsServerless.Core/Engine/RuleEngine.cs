@@ -48,6 +48,10 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         new Inspector2Adapter(),
         new SsmComplianceAdapter(),
         new Ec2StateChangeAdapter(),
+        // backups and incidents
+        new BackupEventAdapter(),
+        new GuardDutyAdapter(),
+        new SecurityHubAdapter(),
     ];
 
     /// <summary>Evaluates one payload. Never throws for bad input: the result carries the rejection.</summary>
@@ -121,10 +125,12 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         if (adapted.Rejected || adapted.Inputs.Count == 0) return adapted;
         var evaluations = new List<Evaluation>();
         foreach (var input in adapted.Inputs) evaluations.AddRange(input.Dispatch(Registry, context));
+        // This system's own critical findings (root activity, logging stopped) open incidents as well.
+        var escalated = Incidents.IncidentEscalation.Escalate(evaluations, Registry, context);
         return adapted with
         {
-            Evaluations = evaluations,
-            IgnoredReason = evaluations.Count == 0 ? $"no rule applies to this {adapted.Adapter} event" : null,
+            Evaluations = escalated,
+            IgnoredReason = escalated.Count == 0 ? $"no rule applies to this {adapted.Adapter} event" : null,
         };
     }
 

@@ -66,6 +66,21 @@ public sealed class RuleRegistry
         yield return new Rules.Monitoring.RootUserActivityRule();
         yield return new Rules.Monitoring.SweepNotRunRule();
         yield return new Rules.Monitoring.TrailTamperingRule();
+
+        // backup
+        yield return new Rules.Backup.ContinuousBackupRule();
+        yield return new Rules.Backup.CrossRegionCopyRule();
+        yield return new Rules.Backup.JobFailedRule();
+        yield return new Rules.Backup.ManagedRuleComplianceRule();
+        yield return new Rules.Backup.NoBackupActivityRule();
+        yield return new Rules.Backup.RecoveryPointEncryptedRule();
+        yield return new Rules.Backup.RestoreTestRule();
+
+        // incident, and the monitoring rules that feed it (security findings below the threshold, anti-malware)
+        yield return new Rules.Incident.SecurityIncidentRule();
+        yield return new Rules.Monitoring.AntiMalwareAgentRule();
+        yield return new Rules.Monitoring.GuardDutyEnabledRule();
+        yield return new Rules.Monitoring.SecurityFindingRule();
     }
 
     /// <summary>

@@ -340,6 +340,8 @@ internal static class LedgerItems
         "drift" => Category.Drift,
         "patch" => Category.Patch,
         "change" => Category.Change,
+        "backup" => Category.Backup,
+        "incident" => Category.Incident,
         _ => Category.Monitoring,
     };
 

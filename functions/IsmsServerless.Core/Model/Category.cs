@@ -10,6 +10,8 @@ public enum Category
     [JsonStringEnumMemberName("patch")] Patch,
     [JsonStringEnumMemberName("change")] Change,
     [JsonStringEnumMemberName("monitoring")] Monitoring,
+    [JsonStringEnumMemberName("backup")] Backup,
+    [JsonStringEnumMemberName("incident")] Incident,
 }
 
 public static class CategoryNames
@@ -19,6 +21,8 @@ public static class CategoryNames
         Category.Drift => "drift",
         Category.Patch => "patch",
         Category.Change => "change",
+        Category.Backup => "backup",
+        Category.Incident => "incident",
         _ => "monitoring",
     };
 }

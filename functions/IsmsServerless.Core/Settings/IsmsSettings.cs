@@ -110,6 +110,15 @@ public sealed record IsmsSettings
     /// </summary>
     public string UnmappedAuthorReview { get; set; } = Identity.UnmappedAuthorReview.AllowFlagged;
 
+    /// <summary>Backup and Recovery: the critical data in scope and the policy's backup clocks.</summary>
+    public BackupSettings Backup { get; set; } = new();
+
+    /// <summary>Incident Response: what opens an incident, how findings correlate, and the three clocks.</summary>
+    public IncidentSettings Incidents { get; set; } = new();
+
+    /// <summary>PROC-002 Antivirus protection: GuardDuty required, and the anti-malware application SSM Inventory must list.</summary>
+    public AntiMalwareSettings AntiMalware { get; set; } = new();
+
     /// <summary>The remediation window for a severity, or null when the severity carries no deadline.</summary>
     public TimeSpan? SlaFor(Severity severity) =>
         SlaDays.TryGetValue(severity.ToWire(), out var days) && days > 0 ? TimeSpan.FromDays(days) : null;
@@ -157,6 +166,9 @@ public sealed record IsmsSettings
         if (SweepMissedIntervals is < 2 or > 100) errors.Add($"sweepMissedIntervals must be between 2 and 100, not {SweepMissedIntervals}");
         if (OwnRuleNamePrefixes.Count == 0 || OwnRuleNamePrefixes.Any(p => string.IsNullOrWhiteSpace(p) || p.Length < 3))
             errors.Add("ownRuleNamePrefixes must list at least one rule name prefix of 3 or more characters");
+        errors.AddRange(Backup?.Validate() ?? ["backup may not be null"]);
+        errors.AddRange(Incidents?.Validate() ?? ["incidents may not be null"]);
+        errors.AddRange(AntiMalware?.Validate() ?? ["antiMalware may not be null"]);
         foreach (var name in EmergencyRoleNames.Concat(PipelineRoleNames))
         {
             if (string.IsNullOrWhiteSpace(name) || name.Contains(':', StringComparison.Ordinal))
