@@ -13,5 +13,7 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     BaselineCommand.Create(),
     ChangesCommand.Create(),
     ReviewCommand.Create(),
+    DutiesCommand.Create(),
+    AttestCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

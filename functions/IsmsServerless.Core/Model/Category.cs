@@ -10,6 +10,9 @@ public enum Category
     [JsonStringEnumMemberName("patch")] Patch,
     [JsonStringEnumMemberName("change")] Change,
     [JsonStringEnumMemberName("monitoring")] Monitoring,
+
+    /// <summary>Recurring duties and other obligations (Obligations/): overdue attestations.</summary>
+    [JsonStringEnumMemberName("duty")] Duty,
 }
 
 public static class CategoryNames
@@ -19,6 +22,7 @@ public static class CategoryNames
         Category.Drift => "drift",
         Category.Patch => "patch",
         Category.Change => "change",
+        Category.Duty => "duty",
         _ => "monitoring",
     };
 }

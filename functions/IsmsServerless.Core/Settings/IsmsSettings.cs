@@ -89,6 +89,13 @@ public sealed record IsmsSettings
     /// <summary>Name prefixes of this deployment's own EventBridge rules; disabling or deleting one is a finding.</summary>
     public IReadOnlyList<string> OwnRuleNamePrefixes { get; set; } = ["IsmsServerless-"];
 
+    /// <summary>
+    /// Recurring duties (access review, restore test, policy reviews, training, advisories, fault-log review...): the
+    /// sweep opens each period's obligation, reminds its owner, and raises an overdue finding when it is not attested.
+    /// Defaults: <see cref="DutyDefaults.All"/>, from the two seed policies.
+    /// </summary>
+    public IReadOnlyList<DutyDefinition> Duties { get; set; } = DutyDefaults.All();
+
     /// <summary>The remediation window for a severity, or null when the severity carries no deadline.</summary>
     public TimeSpan? SlaFor(Severity severity) =>
         SlaDays.TryGetValue(severity.ToWire(), out var days) && days > 0 ? TimeSpan.FromDays(days) : null;
@@ -139,6 +146,7 @@ public sealed record IsmsSettings
             if (string.IsNullOrWhiteSpace(name) || name.Contains(':', StringComparison.Ordinal))
                 errors.Add($"role names are names, not ARNs: '{name}'");
         }
+        errors.AddRange(Obligations.DutyRules.Validate(Duties));
         return errors;
     }
 
