@@ -61,4 +61,7 @@ public sealed record StatusPageServices
     public required IChangeReviewQueue Changes { get; init; }
 
     public IBaselineApprover? Baselines { get; init; }
+
+    /// <summary>The duties calendar (obligations); null when not wired (the routes answer 501).</summary>
+    public IDutyCalendar? Duties { get; init; }
 }
