@@ -56,8 +56,14 @@ public sealed partial record DutyCadence(int Months, int Days, TimeSpan Time)
     }
 
     /// <summary>The <paramref name="k"/>-th due instant counted from <paramref name="anchor"/> (k may be negative).</summary>
-    public DateTimeOffset DueOf(DateTimeOffset anchor, long k) =>
-        anchor.AddMonths(checked((int)(k * Months))).AddDays(k * Days).Add(TimeSpan.FromTicks(checked(k * Time.Ticks)));
+    /// <remarks>An anchor on the last day of its month stays on month ends (30 Nov → 31 Dec → 31 Jan → 28 Feb).</remarks>
+    public DateTimeOffset DueOf(DateTimeOffset anchor, long k)
+    {
+        var months = anchor.AddMonths(checked((int)(k * Months)));
+        if (Months > 0 && anchor.Day == DateTime.DaysInMonth(anchor.Year, anchor.Month))
+            months = months.AddDays(DateTime.DaysInMonth(months.Year, months.Month) - months.Day);
+        return months.AddDays(k * Days).Add(TimeSpan.FromTicks(checked(k * Time.Ticks)));
+    }
 
     /// <summary>The smallest k whose due instant is at or after <paramref name="at"/>.</summary>
     public long IndexAtOrAfter(DateTimeOffset anchor, DateTimeOffset at)

@@ -24,6 +24,21 @@ public sealed class DutyCadenceTests
         Assert.Equal(-3, cadence.IndexAtOrAfter(anchor, At("2026-03-01T00:00:00Z")));
     }
 
+    [Fact]
+    public void A_month_end_anchor_stays_on_month_ends()
+    {
+        Assert.True(DutyCadence.TryParse("monthly", out var monthly, out _));
+        var november = DutyRules.AnchorOf(new DutyDefinition { FirstDue = "2026-11-30" });
+        Assert.Equal(["2026-12-31", "2027-01-31", "2027-02-28", "2027-03-31"],
+            Enumerable.Range(1, 4).Select(k => monthly.DueOf(november, k).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).ToArray());
+        Assert.True(DutyCadence.TryParse("quarterly", out var quarterly, out _));
+        var september = DutyRules.AnchorOf(new DutyDefinition { FirstDue = "2026-09-30" });
+        Assert.Equal("2026-12-31", quarterly.DueOf(september, 1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Assert.Equal("2026-06-30", quarterly.DueOf(september, -1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        var mid = DutyRules.AnchorOf(new DutyDefinition { FirstDue = "2026-01-15" });
+        Assert.Equal("2026-02-15", monthly.DueOf(mid, 1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+    }
+
     [Theory]
     [InlineData("P2W", 0, 14, 0)]
     [InlineData("PT12H", 0, 0, 12)]
