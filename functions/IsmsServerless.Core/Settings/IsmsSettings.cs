@@ -171,7 +171,20 @@ public sealed record IsmsSettings
         return string.IsNullOrWhiteSpace(json) ? Default : Parse(json);
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, SettingsJsonContext.Default.IsmsSettings);
+    /// <summary>
+    /// The settings as JSON (what the stack passes to every function as <c>ISMS_SETTINGS</c>). The default duties are
+    /// left out (a missing key keeps its default when parsed): Lambda caps a function's environment at 4 KB, and the
+    /// duties' titles and clauses alone would take more.
+    /// </summary>
+    public string ToJson()
+    {
+        var node = JsonSerializer.SerializeToNode(this, SettingsJsonContext.Default.IsmsSettings)!.AsObject();
+        if (node["duties"]?.ToJsonString() == DefaultDutiesJson.Value) node.Remove("duties");
+        return node.ToJsonString();
+    }
+
+    private static readonly Lazy<string> DefaultDutiesJson = new(() =>
+        JsonSerializer.SerializeToNode(new IsmsSettings(), SettingsJsonContext.Default.IsmsSettings)!["duties"]!.ToJsonString());
 }
 
 public sealed record ApprovedIngress(string GroupId, int Port, string Reason = "");

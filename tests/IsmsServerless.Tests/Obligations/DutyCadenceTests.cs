@@ -113,4 +113,16 @@ public sealed class DutyCadenceTests
         var daily = DutyRules.SpecFor(IsmsSettings.Default.Duties.Single(d => d.Id == "fault-log-review"), 5, "a", "r", "", "https://s");
         Assert.Equal([daily.DueAt.AddHours(-6)], daily.Reminders.ToArray());
     }
+
+    [Fact]
+    public void Settings_json_leaves_the_default_duties_out_so_the_function_environment_stays_under_4_KB_and_round_trips()
+    {
+        var json = IsmsSettings.Default.ToJson();
+        Assert.DoesNotContain("\"duties\"", json, StringComparison.Ordinal);
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(json) < 3000, $"ISMS_SETTINGS is {json.Length} bytes");
+        Assert.Equal(IsmsSettings.Default.Duties.Select(d => d.Id), IsmsSettings.Parse(json).Duties.Select(d => d.Id));
+
+        var custom = new IsmsSettings { Duties = [new DutyDefinition { Id = "dr-drill", Title = "DR drill", Controls = ["SOC2 A1.3"], Cadence = "P6M", FirstDue = "2027-06-30" }] };
+        Assert.Equal("dr-drill", Assert.Single(IsmsSettings.Parse(custom.ToJson()).Duties).Id);
+    }
 }

@@ -20,7 +20,8 @@ public sealed class ObligationOverdueRule : IRule<ObligationInput>
         Severity: Severity.Medium,
         ResourceType: "AWS::::Account",
         PolicyClause: "The clause of each duty (IsmsSettings.duties), e.g. Qwestly Operations Security Policy, SOC 2 Basics: \"Regular access reviews (quarterly)\"",
-        Controls: [Controls.IsoDocumentedProcedures, "SOC2 CC5.3"],
+        // Fallback only: each finding carries its obligation's own controls (the duty's A.5.18, CC6.2, ...).
+        Controls: [Controls.IsoDocumentedProcedures, Controls.Soc2EventEvaluation],
         Risk: "A duty the policy requires that nobody performed, or nobody recorded, is a control that did not operate: an auditor samples exactly these.",
         Remediation: "Do the duty, then attest it with its evidence: './isms attest <dutyId> --by <you> --evidence https://... --note ...' or the status page's Duties calendar.")
     {
