@@ -15,5 +15,6 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     ReviewCommand.Create(),
     DutiesCommand.Create(),
     AttestCommand.Create(),
+    IsmsServerless.Cli.Smoke.SmokeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
