@@ -13,6 +13,8 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     BaselineCommand.Create(),
     ChangesCommand.Create(),
     ReviewCommand.Create(),
+    DutiesCommand.Create(),
+    AttestCommand.Create(),
     IsmsServerless.Cli.Smoke.SmokeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

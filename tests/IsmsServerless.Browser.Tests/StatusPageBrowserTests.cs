@@ -38,6 +38,9 @@ public sealed class StatusPageBrowserTests(DynamoDbLocalFixture dynamo) : IAsync
     public async Task InitializeAsync()
     {
         var table = await dynamo.NewTableAsync("browser");
+        // The duties calendar: the current period of every default duty, as the sweep opens them.
+        await new IsmsServerless.Obligations.DutyScheduler(new IsmsServerless.Obligations.DynamoObligationStore(dynamo.Client, table, IsmsSettings.Default),
+            IsmsSettings.Default, "123456789012", "eu-west-1").EnsureOpenAsync(DateTimeOffset.UtcNow);
         (_findings, _changeId) = await StatusSeed.SeedAsync(dynamo.Client, table, IsmsSettings.Default, TimeProvider.System);
         _server = await StatusServer.StartAsync(StatusPageComposition.Create(dynamo.Client, table, IsmsSettings.Default, TimeProvider.System), 0, TimeProvider.System);
         _playwright = await Playwright.CreateAsync();
@@ -185,6 +188,29 @@ public sealed class StatusPageBrowserTests(DynamoDbLocalFixture dynamo) : IAsync
         Assert.Equal(0, await page.Locator("#drawer img, #findings img, main script, aside script").CountAsync());
         Assert.Equal("ISMS status", await page.TitleAsync());
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "06-hostile-text-inert.png") });
+        Assert.Empty(_consoleErrors);
+    }
+
+    [Fact]
+    public async Task The_duties_calendar_shows_each_duty_and_a_reviewer_attests_one_with_evidence()
+    {
+        var page = await SignInAsync("cto@example.com", reviewer: true);
+        await page.ClickAsync(".tab[data-view=duties]");
+        await Assertions.Expect(page.Locator("#duties tbody tr").Filter(new LocatorFilterOptions { HasText = "duty." })).ToHaveCountAsync(IsmsSettings.Default.Duties.Count);
+        // The seeded change's 24 h review is an obligation too, attested in the Changes view.
+        var change = page.Locator("#duties tbody tr").Filter(new LocatorFilterOptions { HasText = "change.review" });
+        await Assertions.Expect(change.Locator(".attestation")).ToHaveTextAsync("reviewed in Changes");
+        var row = page.Locator("#duties tbody tr").Filter(new LocatorFilterOptions { HasText = "Quarterly backup restore test" });
+        await Assertions.Expect(row.Locator("code").First).ToHaveTextAsync("ISO27001:2022 A.8.13");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "07-duties-calendar.png"), FullPage = true });
+        await row.Locator(".attest-evidence").FillAsync("https://runbooks.example.com/restore/orders-db");
+        await row.Locator(".attest-note").FillAsync("orders-db restored to a scratch instance in 47 minutes");
+        await row.Locator("button.attest").ClickAsync();
+        var done = page.Locator("#duties tbody tr.done").Filter(new LocatorFilterOptions { HasText = "Quarterly backup restore test" });
+        await Assertions.Expect(done.Locator(".duty-state")).ToHaveTextAsync("Done");
+        await Assertions.Expect(done.Locator(".attestation")).ToContainTextAsync("by cto@example.com");
+        await Assertions.Expect(done.Locator(".attestation a")).ToHaveAttributeAsync("href", "https://runbooks.example.com/restore/orders-db");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "08-duty-attested.png"), FullPage = true });
         Assert.Empty(_consoleErrors);
     }
 }

@@ -54,6 +54,9 @@ public sealed class RuleRegistry
         yield return new Rules.Change.OutOfPipelineChangeRule();
         yield return new Rules.Change.ReviewOverdueRule();
 
+        // duty (obligations)
+        yield return new Rules.Duty.ObligationOverdueRule();
+
         // monitoring
         yield return new Rules.Monitoring.CloudTrailSilentRule();
         yield return new Rules.Monitoring.ConfigRecorderSilentRule();

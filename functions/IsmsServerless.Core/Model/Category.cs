@@ -12,6 +12,9 @@ public enum Category
     [JsonStringEnumMemberName("monitoring")] Monitoring,
     [JsonStringEnumMemberName("backup")] Backup,
     [JsonStringEnumMemberName("incident")] Incident,
+
+    /// <summary>Recurring duties and other obligations (Obligations/): overdue attestations.</summary>
+    [JsonStringEnumMemberName("duty")] Duty,
 }
 
 public static class CategoryNames
@@ -23,6 +26,7 @@ public static class CategoryNames
         Category.Change => "change",
         Category.Backup => "backup",
         Category.Incident => "incident",
+        Category.Duty => "duty",
         _ => "monitoring",
     };
 }

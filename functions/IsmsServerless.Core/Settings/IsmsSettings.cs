@@ -119,6 +119,13 @@ public sealed record IsmsSettings
     /// <summary>PROC-002 Antivirus protection: GuardDuty required, and the anti-malware application SSM Inventory must list.</summary>
     public AntiMalwareSettings AntiMalware { get; set; } = new();
 
+    /// <summary>
+    /// Recurring duties (access review, restore test, policy reviews, training, advisories, fault-log review...): the
+    /// sweep opens each period's obligation, reminds its owner, and raises an overdue finding when it is not attested.
+    /// Defaults: <see cref="DutyDefaults.All"/>, from the two seed policies.
+    /// </summary>
+    public IReadOnlyList<DutyDefinition> Duties { get; set; } = DutyDefaults.All();
+
     /// <summary>The remediation window for a severity, or null when the severity carries no deadline.</summary>
     public TimeSpan? SlaFor(Severity severity) =>
         SlaDays.TryGetValue(severity.ToWire(), out var days) && days > 0 ? TimeSpan.FromDays(days) : null;
@@ -177,6 +184,7 @@ public sealed record IsmsSettings
         errors.AddRange(Identity.IdentityResolver.Validate(People, EmergencySessionNamePrefixes));
         if (UnmappedAuthorReview is not (Identity.UnmappedAuthorReview.AllowFlagged or Identity.UnmappedAuthorReview.Refuse))
             errors.Add($"unmappedAuthorReview must be 'allow-flagged' or 'refuse', not '{UnmappedAuthorReview}'");
+        errors.AddRange(Obligations.DutyRules.Validate(Duties));
         return errors;
     }
 
@@ -201,7 +209,20 @@ public sealed record IsmsSettings
         return string.IsNullOrWhiteSpace(json) ? Default : Parse(json);
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, SettingsJsonContext.Default.IsmsSettings);
+    /// <summary>
+    /// The settings as JSON (what the stack passes to every function as <c>ISMS_SETTINGS</c>). The default duties are
+    /// left out (a missing key keeps its default when parsed): Lambda caps a function's environment at 4 KB, and the
+    /// duties' titles and clauses alone would take more.
+    /// </summary>
+    public string ToJson()
+    {
+        var node = JsonSerializer.SerializeToNode(this, SettingsJsonContext.Default.IsmsSettings)!.AsObject();
+        if (node["duties"]?.ToJsonString() == DefaultDutiesJson.Value) node.Remove("duties");
+        return node.ToJsonString();
+    }
+
+    private static readonly Lazy<string> DefaultDutiesJson = new(() =>
+        JsonSerializer.SerializeToNode(new IsmsSettings(), SettingsJsonContext.Default.IsmsSettings)!["duties"]!.ToJsonString());
 }
 
 public sealed record ApprovedIngress(string GroupId, int Port, string Reason = "");

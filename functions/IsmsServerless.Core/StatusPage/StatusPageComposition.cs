@@ -20,6 +20,9 @@ public static class StatusPageComposition
             Changes = new ChangeServiceReviewQueue(changes, ledger),
             Identities = Identity.IdentityResolver.For(settings),
             Baselines = new DriftBaselineApprover(new Drift.BaselineService(new Drift.DriftStore(dynamo, tableName), ledger), ledger, settings),
+            Duties = new ObligationDutyCalendar(new Obligations.AttestationService(new Obligations.DynamoObligationStore(dynamo, tableName, settings), settings, clock,
+                Environment.GetEnvironmentVariable("ISMS_ACCOUNT_ID") is { Length: > 0 } account ? account : "unknown",
+                Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } region ? region : "unknown")),
         };
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using IsmsServerless.Ledger;
 using IsmsServerless.Model;
 using IsmsServerless.Observability;
+using IsmsServerless.Obligations;
 using IsmsServerless.StatusPage.Auth;
 
 namespace IsmsServerless.StatusPage;
@@ -88,6 +89,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "changes", "pending"] => await PendingChangesAsync(ct).ConfigureAwait(false),
                 ["api", "changes", "reviewed"] => await ReviewedChangesAsync(ct).ConfigureAwait(false),
                 ["api", "waivers"] => await WaiversAsync(ct).ConfigureAwait(false),
+                ["api", "duties"] => await DutiesAsync(ct).ConfigureAwait(false),
                 ["api", "trend"] => await TrendAsync(request, ct).ConfigureAwait(false),
                 ["api", "export"] => await ExportAsync(request, ct).ConfigureAwait(false),
                 _ => StatusResponse.Error(404, "not-found", "no such route"),
@@ -124,6 +126,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "findings", var id, "waiver", "revoke"] => await RevokeWaiverAsync(id, principal, body, now, ct).ConfigureAwait(false),
                 ["api", "findings", var id, "baseline", "approve"] => await ApproveBaselineAsync(id, principal, body, now, ct).ConfigureAwait(false),
                 ["api", "changes", var id, "review"] => await ReviewAsync(id, principal, body, now, ct).ConfigureAwait(false),
+                ["api", "duties", var id, "attest"] => await AttestAsync(id, principal, body, ct).ConfigureAwait(false),
                 _ => StatusResponse.Error(404, "not-found", "no such action"),
             };
         }
@@ -514,6 +517,72 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         // The change service validates the ticket link and note, and refuses the change's own author (four-eyes).
         var result = await services.Changes.ReviewAsync(id, who.Username, verdict, Reason(body, "ticketUrl"), Reason(body, "note"), now, ct, who.Subject, who.Email).ConfigureAwait(false);
         return Outcome(result, id, who, "change-reviewed");
+    }
+
+    private async Task<StatusResponse> AttestAsync(string target, StatusPrincipal who, JsonElement body, CancellationToken ct)
+    {
+        if (services.Duties is null) return StatusResponse.Error(501, "not-available", "duties are not wired in this deployment");
+        // Who attests is the signed-in identity, never a form field: a "by" in the body is ignored.
+        var evidence = new List<string>();
+        if (body.TryGetProperty("evidence", out var links))
+        {
+            if (links.ValueKind == JsonValueKind.String) evidence.Add(links.GetString() ?? "");
+            else if (links.ValueKind == JsonValueKind.Array)
+                evidence.AddRange(links.EnumerateArray().Take(20).Select(l => l.ValueKind == JsonValueKind.String ? l.GetString() ?? "" : "\u0000"));
+            else return StatusResponse.Error(400, "invalid", "evidence must be an https:// link or a list of them");
+        }
+        var note = body.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+        var result = await services.Duties.AttestAsync(target, who.Username, who.Subject, evidence, note, ct).ConfigureAwait(false);
+        return Outcome(result, target, who, "duty-attested");
+    }
+
+    private async Task<StatusResponse> DutiesAsync(CancellationToken ct)
+    {
+        if (services.Duties is null) return StatusResponse.Error(501, "not-available", "duties are not wired in this deployment");
+        var lines = await services.Duties.ListAsync(MaxPageSize, ct).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
+        return StatusResponse.Json(200, StatusJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("now", StatusJson.Time(now));
+            w.WriteStartArray("items");
+            foreach (var line in lines)
+            {
+                var o = line.Obligation;
+                w.WriteStartObject();
+                w.WriteString("id", o.Id);
+                w.WriteString("kind", o.Kind);
+                w.WriteString("subject", o.Subject);
+                w.WriteString("period", o.Spec.Period);
+                w.WriteString("title", o.Spec.Title);
+                w.WriteString("control", line.Control);
+                w.WriteStartArray("controls");
+                foreach (var c in o.Spec.Controls) w.WriteStringValue(c);
+                w.WriteEndArray();
+                w.WriteString("owner", line.Owner);
+                w.WriteTime("opensAt", o.Spec.OpensAt);
+                w.WriteTime("dueAt", o.DueAt);
+                w.WriteString("state", line.State.ToWire());
+                w.WriteBoolean("fourEyes", o.Spec.FourEyes);
+                w.WriteString("evidenceExpected", o.Spec.EvidenceExpected);
+                w.WriteString("policyClause", o.Spec.PolicyClause);
+                w.WriteBoolean("attestable", !o.Done && o.Kind != "change.review");
+                if (o.Attestation is { } a)
+                {
+                    w.WriteStartObject("attestation");
+                    w.WriteString("by", a.By);
+                    w.WriteTime("at", a.At);
+                    w.WriteString("note", a.Note);
+                    w.WriteStartArray("evidence");
+                    foreach (var e in a.Evidence) w.WriteStringValue(e);
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }));
     }
 
     private static StatusResponse Outcome(ReviewResult result, string id, StatusPrincipal who, string action)

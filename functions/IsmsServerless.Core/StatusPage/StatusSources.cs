@@ -78,4 +78,7 @@ public sealed record StatusPageServices
 
     /// <summary>Maps signed-in users and change authors to people (four-eyes on findings a person's change produced).</summary>
     public Identity.IdentityResolver? Identities { get; init; }
+
+    /// <summary>The duties calendar (obligations); null when not wired (the routes answer 501).</summary>
+    public IDutyCalendar? Duties { get; init; }
 }

@@ -151,7 +151,7 @@
     state.view = view;
     for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('active', tab.dataset.view === view);
     for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'view-' + view;
-    const load = { overview: loadOverview, findings: () => loadFindings(false), changes: loadChanges, waivers: loadWaivers, export: () => {} }[view];
+    const load = { overview: loadOverview, findings: () => loadFindings(false), changes: loadChanges, duties: loadDuties, waivers: loadWaivers, export: () => {} }[view];
     Promise.resolve(load()).catch(toastError);
   }
 
@@ -329,6 +329,51 @@
       node.classList.toggle('overdue', left <= 0);
       node.classList.toggle('soon', left > 0 && left < 4 * 3600 * 1000);
     }
+  }
+
+  const dutyStateText = (s) => ({ open: 'Upcoming', due: 'Due', overdue: 'Overdue', done: 'Done' }[s] || s);
+
+  async function loadDuties() {
+    const data = await getJson('/api/duties');
+    const skew = Date.now() - new Date(data.now).getTime();
+    const body = clear($('duties').tBodies[0]);
+    const pending = data.items.filter((d) => d.state === 'due' || d.state === 'overdue').length;
+    $('duties-count').textContent = pending ? String(pending) : '';
+    for (const d of data.items) {
+      const cell = h('td', { class: 'attestation' });
+      if (d.attestation) {
+        const a = d.attestation;
+        cell.append(h('div', {}, 'by ', h('code', { text: a.by }), ' · ' + fmtTime(a.at)));
+        for (const link of a.evidence.filter((l) => /^https:\/\//.test(l)))
+          cell.append(h('div', {}, h('a', { href: link, rel: 'noopener noreferrer', target: '_blank', text: 'evidence' })));
+        if (a.note) cell.append(h('div', { class: 'sub', text: a.note }));
+      } else if (d.attestable && isReviewer()) {
+        const evidence = h('input', { type: 'url', maxlength: 2048, placeholder: 'https://evidence', 'aria-label': 'Evidence link', class: 'attest-evidence' });
+        const note = h('input', { type: 'text', maxlength: 2000, placeholder: 'Note', 'aria-label': 'Attestation note', class: 'attest-note' });
+        const send = async () => {
+          try {
+            // The attester is the signed-in user: the server takes it from the token, not from this form.
+            await api('/api/duties/' + encodeURIComponent(d.id) + '/attest', { json: { evidence: [evidence.value], note: note.value } });
+            toast('Attested: ' + d.title);
+            await loadDuties();
+          } catch (e) { toastError(e); }
+        };
+        cell.append(h('div', { class: 'review' }, evidence, note, h('button', { type: 'button', class: 'primary attest', onclick: send }, 'Attest')),
+          h('div', { class: 'sub', text: 'Evidence: ' + d.evidenceExpected }));
+      } else if (d.kind === 'change.review') {
+        cell.append(h('div', { class: 'sub', text: 'reviewed in Changes' }));
+      }
+      const due = new Date(d.dueAt).getTime() + skew;
+      body.append(h('tr', { 'data-duty': d.id, class: 'duty ' + d.state },
+        h('td', {}, h('span', { class: 'duty-state ' + d.state, text: dutyStateText(d.state) })),
+        h('td', {}, h('div', { class: 'title', text: d.title }), h('div', { class: 'sub', text: (d.period ? d.period + ' · ' : '') + d.kind })),
+        h('td', {}, h('code', { text: d.control }), d.controls.length > 1 ? h('div', { class: 'sub', text: d.controls.slice(1).join(', ') }) : null),
+        h('td', { text: d.owner }),
+        h('td', {}, h('div', { text: fmtTime(d.dueAt) }), d.state === 'done' ? null : h('div', { class: 'countdown', 'data-due': String(due) })),
+        cell));
+    }
+    $('duties-empty').hidden = data.items.length > 0;
+    tick();
   }
 
   async function loadWaivers() {
