@@ -46,18 +46,15 @@ public static class PolicyValidator
             return new PolicyValidation(null, ex.Errors, []);
         }
         var errors = SchemaErrors(root, lines);
-        if (errors.Count > 0) return new PolicyValidation(null, Sorted(errors), []);
-        PolicyDocument policy;
-        try
-        {
-            policy = PolicyDocument.Parse(yaml);
-        }
-        catch (PolicyException ex)
-        {
-            return new PolicyValidation(null, Sorted(ex.Errors), []);
-        }
+        // Then the settings' own rules and the catalog's cross-checks, so one run lists every problem (an error the
+        // schema already reported at the same path is not repeated).
+        var (policy, parseErrors) = PolicyDocument.Build(yaml);
+        var reported = errors.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+        errors.AddRange(parseErrors.Where(e => !reported.Contains(e.Path)));
+        if (policy is null) return new PolicyValidation(null, Sorted(errors), []);
         var (catalogErrors, warnings) = ControlCatalog.Check(policy, registry ?? RuleRegistry.CreateDefault());
-        return new PolicyValidation(catalogErrors.Count == 0 ? policy : null, Sorted(catalogErrors), warnings);
+        errors.AddRange(catalogErrors);
+        return new PolicyValidation(errors.Count == 0 ? policy : null, Sorted(errors), warnings);
     }
 
     /// <summary>The JSON Schema errors, one per failing keyword, at the line of the instance they concern.</summary>

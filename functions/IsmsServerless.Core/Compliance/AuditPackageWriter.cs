@@ -140,36 +140,36 @@ public static class AuditPackageWriter
     }
 
     public static readonly string[] CsvColumns =
-        ["section", "id", "framework", "title", "status", "detail", "rule_id", "resource_id", "actor", "at", "evaluated", "passing", "failing", "policy_version"];
+        ["section", "id", "framework", "title", "status", "action", "detail", "rule_id", "resource_id", "actor", "at", "evaluated", "passing", "failing", "policy_version"];
 
     /// <summary>One table, a row per control, rule evidence, finding history line, change review, decision and attestation.</summary>
     public static string Csv(AuditPackage p)
     {
         var csv = new StringBuilder();
         Row(csv, CsvColumns);
-        Row(csv, ["policy", p.PolicyVersion, "", p.PolicyDocument.Title, "in-force", $"versions in period: {string.Join(' ', p.PolicyVersions)}; next review {p.PolicyDocument.NextReview}", "", "", p.PolicyDocument.Owner, StatusJson.Time(p.ExportedAt), "", "", "", p.PolicyVersion]);
+        Row(csv, ["policy", p.PolicyVersion, "", p.PolicyDocument.Title, "in-force", "", $"versions in period: {string.Join(' ', p.PolicyVersions)}; next review {p.PolicyDocument.NextReview}", "", "", p.PolicyDocument.Owner, StatusJson.Time(p.ExportedAt), "", "", "", p.PolicyVersion]);
         foreach (var c in p.Controls)
         {
             var v = c.View;
-            Row(csv, ["control", v.Control.Id, v.Control.Framework, v.Control.Title, c.PeriodStatus,
+            Row(csv, ["control", v.Control.Id, v.Control.Framework, v.Control.Title, c.PeriodStatus, "",
                 $"now {v.Status}: {v.Reason}; findings in period {c.FindingsInPeriod}", string.Join(';', v.Rules), "", "",
                 v.LastEvaluatedAt is { } l ? StatusJson.Time(l) : "", Num(v.Evaluated), Num(v.Passing), Num(v.Failing), p.PolicyVersion]);
         }
         foreach (var s in p.Evidence.Values.OrderBy(s => s.RuleId, StringComparer.Ordinal))
-            Row(csv, ["evidence", s.RuleId, "", "", s.Failing > 0 ? "fail" : "pass", "", s.RuleId, "", "", s.LastEvaluatedAt is { } l ? StatusJson.Time(l) : "", Num(s.Evaluated), Num(s.Passing), Num(s.Failing), p.PolicyVersion]);
+            Row(csv, ["evidence", s.RuleId, "", "", s.Failing > 0 ? "fail" : "pass", "", "", s.RuleId, "", "", s.LastEvaluatedAt is { } l ? StatusJson.Time(l) : "", Num(s.Evaluated), Num(s.Passing), Num(s.Failing), p.PolicyVersion]);
         foreach (var (f, history) in p.Findings)
         {
             var version = f.Evidence.GetValueOrDefault("policyVersion") ?? "";
-            if (history.Count == 0) Row(csv, ["finding", f.Id, string.Join(';', f.Controls), f.Title, f.Status.ToWire(), f.Message, f.RuleId, f.ResourceId, "", StatusJson.Time(f.FirstSeenAt), "", "", "", version]);
+            if (history.Count == 0) Row(csv, ["finding", f.Id, string.Join(';', f.Controls), f.Title, f.Status.ToWire(), "", f.Message, f.RuleId, f.ResourceId, "", StatusJson.Time(f.FirstSeenAt), "", "", "", version]);
             foreach (var h in history)
-                Row(csv, ["finding", f.Id, string.Join(';', f.Controls), f.Title, h.ToStatus ?? f.Status.ToWire(), $"{h.Action}: {h.Reason}", f.RuleId, f.ResourceId, h.Actor, StatusJson.Time(h.At), "", "", "", version]);
+                Row(csv, ["finding", f.Id, string.Join(';', f.Controls), f.Title, h.ToStatus ?? f.Status.ToWire(), h.Action, h.Reason, f.RuleId, f.ResourceId, h.Actor, StatusJson.Time(h.At), "", "", "", version]);
         }
         foreach (var r in p.ChangeReviews)
-            Row(csv, ["change-review", r.ChangeId, r.Kind, r.Principal, r.Verdict, $"{r.Ticket} {r.Note}".Trim(), "", "", r.Reviewer, StatusJson.Time(r.ReviewedAt), "", "", "", ""]);
+            Row(csv, ["change-review", r.ChangeId, r.Kind, r.Principal, r.Verdict, "review", $"{r.Ticket} {r.Note}".Trim(), "", "", r.Reviewer, StatusJson.Time(r.ReviewedAt), "", "", "", ""]);
         foreach (var d in p.Waivers.Concat(p.BaselineApprovals))
-            Row(csv, [d.Kind, d.Finding.Id, "", d.Finding.Title, d.Entry.Action, d.Entry.Reason, d.Finding.RuleId, d.Finding.ResourceId, d.Entry.Actor, StatusJson.Time(d.Entry.At), "", "", "", ""]);
+            Row(csv, [d.Kind, d.Finding.Id, "", d.Finding.Title, d.Finding.Status.ToWire(), d.Entry.Action, d.Entry.Reason, d.Finding.RuleId, d.Finding.ResourceId, d.Entry.Actor, StatusJson.Time(d.Entry.At), "", "", "", ""]);
         foreach (var a in p.Attestations)
-            Row(csv, ["attestation", a.DutyId, "", "", "done", $"{a.Note} {string.Join(' ', a.Evidence)}".Trim(), "", "", a.By, StatusJson.Time(a.At), "", "", "", a.PolicyVersion]);
+            Row(csv, ["attestation", a.DutyId, "", "", "done", "attested", $"{a.Note} {string.Join(' ', a.Evidence)}".Trim(), "", "", a.By, StatusJson.Time(a.At), "", "", "", a.PolicyVersion]);
         return csv.ToString();
     }
 

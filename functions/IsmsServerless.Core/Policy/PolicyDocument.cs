@@ -113,8 +113,28 @@ public sealed record PolicyDocument
     /// <summary>Parses and checks the structure and the settings; throws <see cref="PolicyException"/> listing every problem.</summary>
     public static PolicyDocument Parse(string yaml, string source = "policy")
     {
-        var (root, lines) = YamlJson.Parse(yaml);
-        if (root is not JsonObject top) throw new PolicyException([new PolicyError(1, "", $"{source}: the policy file must be a YAML mapping")]);
+        var (document, errors) = Build(yaml, source);
+        if (errors.Count > 0) throw new PolicyException(errors);
+        return document!;
+    }
+
+    /// <summary>
+    /// Parses as far as it can: the document (with default settings when the settings are invalid, null when the
+    /// structure itself is) and every problem found, so a validator can add the catalog's checks to the list.
+    /// </summary>
+    public static (PolicyDocument? Document, IReadOnlyList<PolicyError> Errors) Build(string yaml, string source = "policy")
+    {
+        JsonNode? root;
+        IReadOnlyDictionary<string, int> lines;
+        try
+        {
+            (root, lines) = YamlJson.Parse(yaml);
+        }
+        catch (PolicyException ex)
+        {
+            return (null, ex.Errors);
+        }
+        if (root is not JsonObject top) return (null, [new PolicyError(1, "", $"{source}: the policy file must be a YAML mapping")]);
         var errors = new List<PolicyError>();
         int LineOf(string pointer) => lines.TryGetValue(pointer, out var l) ? l : 0;
 
@@ -162,16 +182,17 @@ public sealed record PolicyDocument
             var path = JsonPathToPointer(ex.Path);
             errors.Add(new PolicyError(LineOf(path), path, ex.Message));
         }
-        if (errors.Count > 0) throw new PolicyException(errors);
-        return new PolicyDocument
+        var structural = version is null || metadata is null || controls is null && top.ContainsKey("controls");
+        if (structural) return (null, errors);
+        return (new PolicyDocument
         {
             Version = version!,
             Document = metadata ?? new PolicyMetadata(),
-            Settings = settings!,
+            Settings = settings ?? IsmsSettings.Default,
             Controls = controls ?? [],
             SettingsJson = settingsJson,
             Lines = lines,
-        };
+        }, errors);
     }
 
     /// <summary>A settings error names its key first (<c>"changeReviewHours must be…"</c>): point at that key's line.</summary>

@@ -61,4 +61,13 @@ public sealed record StatusPageServices
     public required IChangeReviewQueue Changes { get; init; }
 
     public IBaselineApprover? Baselines { get; init; }
+
+    /// <summary>The controls view (policy catalog, passing evidence, duty states); null when not wired.</summary>
+    public Compliance.ControlsService? Controls { get; init; }
+
+    /// <summary>Passing evidence per rule and resource (controls drill-down, export); null when not wired.</summary>
+    public Evidence.IEvidenceStore? Evidence { get; init; }
+
+    /// <summary>Attestations closing duties (issue 16b's obligation store); none until it is wired.</summary>
+    public Compliance.IAttestationSource Attestations { get; init; } = Compliance.NoAttestations.Instance;
 }

@@ -138,3 +138,18 @@ public sealed class EvidenceStoreTests(DynamoDbLocalFixture dynamo)
         Assert.Empty(await store.GetRuleSummariesAsync());
     }
 }
+
+[Collection(DynamoDbCollection.Name)]
+public sealed class PolicyVersionStampTests(DynamoDbLocalFixture dynamo)
+{
+    [Fact]
+    public async Task Every_finding_carries_the_policy_version_in_force()
+    {
+        var kit = await LedgerTestKit.CreateAsync(dynamo);
+        var e = LedgerTestKit.Finding(LedgerTestKit.PatchRule, "i-9", kit.Now);
+        await kit.Ledger.RecordAsync([e], kit.Context);
+        var stored = await kit.Ledger.GetAsync(e.FindingId);
+        Assert.Equal(PolicyDocument.Embedded.Version, stored!.Evidence["policyVersion"]);
+        Assert.Equal("e-" + kit.Now.ToUnixTimeSeconds(), stored.Evidence["eventId"]); // the rule's own evidence is kept
+    }
+}
