@@ -1,4 +1,4 @@
-using IsmsServerless.Cli.Local;
+using IsmsServerless.Tests.Support;
 using IsmsServerless.Compliance;
 using IsmsServerless.Engine;
 using IsmsServerless.Policy;
@@ -8,7 +8,7 @@ namespace IsmsServerless.Tests.Compliance;
 public sealed class ControlCatalogTests
 {
     private static string Seed(string prefix) =>
-        File.ReadAllText(Directory.GetFiles(Path.Combine(RepositoryRoot.Find(), "..", "shared", "seeds"), prefix + "_*.txt").Single());
+        File.ReadAllText(Directory.GetFiles(Fixtures.PolicyRoot, prefix + "_*.txt").Single());
 
     [Fact]
     public void Every_control_a_rule_claims_is_in_the_catalog()
@@ -21,7 +21,7 @@ public sealed class ControlCatalogTests
         Assert.Empty(unknown);
     }
 
-    [Fact]
+    [PolicyDocumentsFact]
     public void Catalog_holds_every_control_in_the_PROC_002_front_matter()
     {
         var line = Seed("000").Split('\n').First(l => l.TrimStart().StartsWith("controls:", StringComparison.Ordinal));
@@ -49,7 +49,7 @@ public sealed class ControlCatalogTests
         Assert.Equal("SOC2", control!.Framework);
     }
 
-    [Fact]
+    [PolicyDocumentsFact]
     public void Every_clause_section_names_a_heading_or_line_of_its_seed_policy()
     {
         var proc = Seed("000");
