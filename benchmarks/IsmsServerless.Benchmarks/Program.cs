@@ -15,6 +15,7 @@ return command switch
     "fixtures" => PerEventMode.DescribeFixtures(),
     "profile" => PerEventMode.Profile(rest),
     "scale" => await ScaleReplay.RunAsync(rest),
+    "controls-view" => await ControlsViewBenchmark.RunAsync(rest),
     "create-table" => await CreateTableAsync(rest),
     _ => Usage(),
 };
@@ -48,8 +49,9 @@ static int Usage()
           per-event [BenchmarkDotNet args]   RuleEngine.Evaluate per real event vs the JsonDocument.Parse floor
           fixtures                           what the engine makes of each benchmarked fixture (adapter, evaluations)
           profile [iterations]               quick floor / adapt / evaluate breakdown per fixture (no BenchmarkDotNet)
+          controls-view [--sizes 1000,100000]  DynamoDB requests of one controls view at N resources with passing evidence
           create-table --dynamodb-endpoint URL --table NAME
-          scale [--events 100000] [--workers 4] [--resources 2000] [--dynamodb-endpoint URL]
+          scale [--events 100000] [--workers 4] [--resources 2000] [--evidence both|on|off] [--dynamodb-endpoint URL]
                                              events through IngestPipeline into DynamoDB Local: events/s, capacity units/event
         """);
     return 2;

@@ -10,6 +10,8 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     SweepCommand.Create(),
     FindingsCommand.Create(),
     ControlsCommand.Create(),
+    PolicyCommand.Create(),
+    ExportCommand.Create(),
     BaselineCommand.Create(),
     ChangesCommand.Create(),
     ReviewCommand.Create(),

@@ -13,8 +13,11 @@ public static class StatusPageComposition
     {
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, settings);
         var changes = new ChangeReviewService(new DynamoChangeRegister(dynamo, tableName, settings), ledger, RuleRegistry.CreateDefault(), settings, clock);
+        var evidence = new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version);
         return new StatusPageServices
         {
+            Evidence = evidence,
+            Controls = new Compliance.ControlsService(evidence, ledger, Compliance.NoDutyStates.Instance, RuleRegistry.CreateDefault()),
             Ledger = ledger,
             Overview = new LedgerCountersOverview(ledger),
             Changes = new ChangeServiceReviewQueue(changes, ledger),

@@ -92,6 +92,8 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "duties"] => await DutiesAsync(ct).ConfigureAwait(false),
                 ["api", "trend"] => await TrendAsync(request, ct).ConfigureAwait(false),
                 ["api", "export"] => await ExportAsync(request, ct).ConfigureAwait(false),
+                ["api", "controls"] => await ControlsAsync(ct).ConfigureAwait(false),
+                ["api", "control"] => await ControlDetailAsync(request, ct).ConfigureAwait(false),
                 _ => StatusResponse.Error(404, "not-found", "no such route"),
             };
         }
@@ -380,7 +382,30 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         var to = toDay.AddDays(1);
         if (to <= from || to - from > TimeSpan.FromDays(800)) return StatusResponse.Error(400, "bad-period", "the period must be 1 to 800 days");
         var format = request.QueryValue("format") ?? "csv";
-        if (format is not ("csv" or "json")) return StatusResponse.Error(400, "bad-format", "format must be csv or json");
+        if (format is not ("csv" or "json" or "ocsf")) return StatusResponse.Error(400, "bad-format", "format must be csv, json or ocsf");
+        if (services.Controls is { } controls && services.Evidence is { } evidence)
+        {
+            Compliance.AuditPackage package;
+            try
+            {
+                package = await new Compliance.AuditPackageBuilder(services.Ledger, evidence, controls, services.Changes, services.Attestations)
+                    .BuildAsync(from, to, clock.GetUtcNow(), ct).ConfigureAwait(false);
+            }
+            catch (Compliance.AuditExportTooLargeException ex)
+            {
+                return StatusResponse.Error(413, "too-large", ex.Message);
+            }
+            var file = $"isms-evidence-{from:yyyyMMdd}-{toDay:yyyyMMdd}.{(format == "ocsf" ? "ocsf.jsonl" : format)}";
+            var packaged = format switch
+            {
+                "csv" => new StatusResponse(200, "text/csv; charset=utf-8", Encoding.UTF8.GetBytes(Compliance.AuditPackageWriter.Csv(package))),
+                "ocsf" => new StatusResponse(200, "application/x-ndjson; charset=utf-8", Encoding.UTF8.GetBytes(Compliance.AuditPackageWriter.Ocsf(package))),
+                _ => StatusResponse.Json(200, Compliance.AuditPackageWriter.Json(package)),
+            };
+            packaged.Headers["Content-Disposition"] = $"attachment; filename=\"{file}\"";
+            return packaged;
+        }
+        if (format == "ocsf") return StatusResponse.Error(400, "bad-format", "ocsf needs the controls view wired");
 
         var rows = new List<(FindingRecord, IReadOnlyList<HistoryEntry>)>();
         foreach (var status in Enum.GetValues<FindingStatus>())
@@ -404,6 +429,117 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
             : StatusResponse.Json(200, AuditExport.Json(rows, from, to, clock.GetUtcNow()));
         response.Headers["Content-Disposition"] = $"attachment; filename=\"{name}\"";
         return response;
+    }
+
+    /// <summary>The controls view: ISO 27001:2022 and SOC 2 side by side, each control's status. Two Queries whatever the table size.</summary>
+    private async Task<StatusResponse> ControlsAsync(CancellationToken ct)
+    {
+        if (services.Controls is not { } controls) return StatusResponse.Error(404, "not-found", "the controls view is not wired");
+        var views = await controls.GetAsync(clock.GetUtcNow(), ct).ConfigureAwait(false);
+        var policy = Policy.PolicyDocument.Embedded;
+        return StatusResponse.Json(200, StatusJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("policyVersion", policy.Version);
+            w.WriteString("policyOwner", policy.Document.Owner);
+            w.WriteString("policyApproved", policy.Document.ApprovedDate);
+            w.WriteString("policyNextReview", policy.Document.NextReview);
+            w.WriteStartArray("controls");
+            foreach (var v in views) WriteControl(w, v);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }));
+    }
+
+    private static void WriteControl(Utf8JsonWriter w, Compliance.ControlView v)
+    {
+        w.WriteStartObject();
+        w.WriteString("key", v.Control.Key);
+        w.WriteString("id", v.Control.Id);
+        w.WriteString("framework", v.Control.Framework);
+        w.WriteString("title", v.Control.Title);
+        w.WriteString("status", v.Status);
+        w.WriteString("reason", v.Reason);
+        w.WriteString("evidence", v.Control.Evidence);
+        w.WriteStartArray("clauses");
+        foreach (var c in v.Control.Clauses) w.WriteStringValue($"{c.Document}: {c.Section}");
+        w.WriteEndArray();
+        w.WriteStartArray("rules");
+        foreach (var r in v.Rules) w.WriteStringValue(r);
+        w.WriteEndArray();
+        w.WriteStartArray("duties");
+        foreach (var d in v.Control.Duties) w.WriteStringValue(d);
+        w.WriteEndArray();
+        w.WriteNumber("evaluated", v.Evaluated);
+        w.WriteNumber("passing", v.Passing);
+        w.WriteNumber("failing", v.Failing);
+        w.WriteTime("lastEvaluatedAt", v.LastEvaluatedAt);
+        w.WriteNumber("activeFindings", v.ActiveFindings);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Drill-down: a control's rules with their latest results per resource, its findings and attestations.</summary>
+    private async Task<StatusResponse> ControlDetailAsync(StatusRequest request, CancellationToken ct)
+    {
+        if (services.Controls is not { } controls || services.Evidence is not { } evidence) return StatusResponse.Error(404, "not-found", "the controls view is not wired");
+        var key = request.QueryValue("id");
+        var now = clock.GetUtcNow();
+        var view = key is null ? null : (await controls.GetAsync(now, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Control.Key == key);
+        if (view is null) return StatusResponse.Error(404, "not-found", "no such control");
+        var results = new List<(string Rule, IReadOnlyList<Evidence.EvidenceRecord> Items, string? Next)>();
+        foreach (var rule in view.Rules)
+        {
+            var (items, next) = await evidence.QueryRuleAsync(rule, 50, null, ct).ConfigureAwait(false);
+            results.Add((rule, items, next));
+        }
+        var findings = await services.Ledger.QueryByControlAsync(view.Control.Key, 50, null, ct).ConfigureAwait(false);
+        var attestations = await services.Attestations.InPeriodAsync(now.AddYears(-1), now.AddSeconds(1), ct).ConfigureAwait(false);
+        return StatusResponse.Json(200, StatusJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("control");
+            WriteControl(w, view);
+            w.WriteString("note", view.Control.Note);
+            w.WriteString("justification", view.Control.Justification);
+            w.WriteStartArray("rules");
+            foreach (var (rule, items, next) in results)
+            {
+                w.WriteStartObject();
+                w.WriteString("ruleId", rule);
+                w.WriteBoolean("more", next is not null);
+                w.WriteStartArray("resources");
+                foreach (var r in items)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("resourceId", r.ResourceId);
+                    w.WriteString("resourceType", r.ResourceType);
+                    w.WriteString("subKey", r.SubKey);
+                    w.WriteString("result", r.Result);
+                    w.WriteString("evaluatedAt", StatusJson.Time(r.EvaluatedAt));
+                    w.WriteString("source", r.Source);
+                    w.WriteString("policyVersion", r.PolicyVersion);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("findings");
+            foreach (var f in findings.Items) w.WriteFindingSummary(f, now);
+            w.WriteEndArray();
+            w.WriteStartArray("attestations");
+            foreach (var a in attestations.Where(a => view.Control.Duties.Contains(a.DutyId)))
+            {
+                w.WriteStartObject();
+                w.WriteString("dutyId", a.DutyId);
+                w.WriteString("by", a.By);
+                w.WriteString("at", StatusJson.Time(a.At));
+                w.WriteString("note", a.Note);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }));
     }
 
     // ---- actions ----

@@ -81,4 +81,13 @@ public sealed record StatusPageServices
 
     /// <summary>The duties calendar (obligations); null when not wired (the routes answer 501).</summary>
     public IDutyCalendar? Duties { get; init; }
+
+    /// <summary>The controls view (policy catalog, passing evidence, duty states); null when not wired.</summary>
+    public Compliance.ControlsService? Controls { get; init; }
+
+    /// <summary>Passing evidence per rule and resource (controls drill-down, export); null when not wired.</summary>
+    public Evidence.IEvidenceStore? Evidence { get; init; }
+
+    /// <summary>Attestations closing duties (issue 16b's obligation store); none until it is wired.</summary>
+    public Compliance.IAttestationSource Attestations { get; init; } = Compliance.NoAttestations.Instance;
 }

@@ -66,6 +66,7 @@ public sealed class IsmsFunctionFactory(StackConfiguration config, IKey key)
         var environment = new Dictionary<string, string>
         {
             ["ISMS_SETTINGS"] = config.Settings.ToJson(),
+            ["ISMS_POLICY_VERSION"] = config.PolicyVersion,
             ["DOTNET_TieredPGO"] = "1",
         };
         foreach (var (name, value) in options.Environment) environment[name] = value;

@@ -278,6 +278,33 @@ public sealed class StatusPageApiTests(DynamoDbLocalFixture dynamo) : IAsyncLife
     }
 
     [Fact]
+    public async Task Controls_view_lists_both_frameworks_with_status_and_drills_down_to_rules_findings_and_the_policy_version()
+    {
+        var controls = await GetJsonAsync("/api/controls", Reader());
+        Assert.Equal(IsmsServerless.Policy.PolicyDocument.Embedded.Version, controls.GetProperty("policyVersion").GetString());
+        var list = controls.GetProperty("controls").EnumerateArray().ToList();
+        Assert.Contains(list, c => c.GetProperty("framework").GetString() == "ISO27001:2022");
+        Assert.Contains(list, c => c.GetProperty("framework").GetString() == "SOC2");
+        var a88 = list.Single(c => c.GetProperty("key").GetString() == "ISO27001:2022 A.8.8");
+        Assert.Contains("patch.inspector-vulnerability", a88.GetProperty("rules").EnumerateArray().Select(r => r.GetString()));
+        var detail = await GetJsonAsync("/api/control?id=" + Uri.EscapeDataString("ISO27001:2022 A.8.8"), Reader());
+        Assert.Equal("A.8.8", detail.GetProperty("control").GetProperty("id").GetString());
+        Assert.Equal(JsonValueKind.Array, detail.GetProperty("rules").ValueKind);
+        Assert.Equal(JsonValueKind.Array, detail.GetProperty("findings").ValueKind);
+        using var missing = await GetAsync("/api/control?id=%3Cscript%3E", Reader());
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        using var anonymous = await GetAsync("/api/controls", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+
+        var from = _clock.GetUtcNow().AddDays(-30).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var to = _clock.GetUtcNow().ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        using var ocsf = await GetAsync($"/api/export?from={from}&to={to}&format=ocsf", Reader());
+        Assert.Equal(HttpStatusCode.OK, ocsf.StatusCode);
+        var lines = (await ocsf.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.Contains("\"class_uid\":2003", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Csv_export_neutralizes_formulas_and_carries_history()
     {
         var from = _clock.GetUtcNow().AddDays(-30).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
@@ -289,7 +316,7 @@ public sealed class StatusPageApiTests(DynamoDbLocalFixture dynamo) : IAsyncLife
         Assert.Equal("text/csv", response.Content.Headers.ContentType!.MediaType);
         Assert.Contains("attachment", response.Content.Headers.ContentDisposition!.ToString(), StringComparison.Ordinal);
         var csv = await response.Content.ReadAsStringAsync();
-        Assert.StartsWith(string.Join(',', AuditExport.HistoryColumns), csv, StringComparison.Ordinal);
+        Assert.StartsWith(string.Join(',', IsmsServerless.Compliance.AuditPackageWriter.CsvColumns), csv, StringComparison.Ordinal);
         Assert.Contains("'=cmd|' /C calc'!A0", csv, StringComparison.Ordinal);
         Assert.DoesNotContain(",=cmd", csv, StringComparison.Ordinal);
         Assert.Contains("cto@example.com", csv, StringComparison.Ordinal);

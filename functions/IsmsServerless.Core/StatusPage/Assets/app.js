@@ -151,7 +151,7 @@
     state.view = view;
     for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('active', tab.dataset.view === view);
     for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'view-' + view;
-    const load = { overview: loadOverview, findings: () => loadFindings(false), changes: loadChanges, duties: loadDuties, waivers: loadWaivers, export: () => {} }[view];
+    const load = { overview: loadOverview, controls: loadControls, findings: () => loadFindings(false), changes: loadChanges, duties: loadDuties, waivers: loadWaivers, export: () => {} }[view];
     Promise.resolve(load()).catch(toastError);
   }
 
@@ -235,6 +235,50 @@
     const q = new URLSearchParams({ status: $('f-status').value, limit: '50' });
     for (const [id, name] of [['f-category', 'category'], ['f-severity', 'severity'], ['f-control', 'control']]) if ($(id).value) q.set(name, $(id).value);
     return q;
+  }
+
+  // ---- controls ----
+  const controlStatusClass = (s) => 'cstatus ' + s;
+  async function loadControls() {
+    const data = await getJson('/api/controls');
+    $('controls-policy').textContent = 'policy ' + data.policyVersion + ' · owner ' + data.policyOwner + ' · next review ' + data.policyNextReview;
+    const counts = {};
+    for (const c of data.controls) counts[c.status] = (counts[c.status] || 0) + 1;
+    $('controls-summary').textContent = Object.keys(counts).sort().map((k) => counts[k] + ' ' + k).join(' · ');
+    const bodies = { 'ISO27001:2022': clear($('controls-table-iso').tBodies[0]), SOC2: clear($('controls-table-soc2').tBodies[0]) };
+    for (const c of data.controls) {
+      const body = bodies[c.framework];
+      if (!body) continue;
+      const evidence = c.rules.length ? c.passing + ' passing · ' + c.failing + ' failing' : (c.duties.length ? 'duties: ' + c.duties.join(', ') : c.evidence);
+      body.append(h('tr', { class: 'clickable', 'data-control': c.key, onclick: () => openControl(c.key).catch(toastError) },
+        h('td', {}, h('div', { class: 'rid', text: c.id }), h('div', { class: 'sub', text: c.title })),
+        h('td', {}, h('span', { class: controlStatusClass(c.status), text: c.status })),
+        h('td', { class: 'sub', text: evidence })));
+    }
+  }
+
+  async function openControl(key) {
+    const d = await getJson('/api/control?' + new URLSearchParams({ id: key }).toString());
+    const c = d.control;
+    $('control-detail').hidden = false;
+    $('cd-title').textContent = c.framework + ' ' + c.id + ' ' + c.title + ' — ' + c.status;
+    $('cd-reason').textContent = c.reason + (d.justification ? ' · ' + d.justification : '') + (d.note ? ' · ' + d.note : '');
+    $('cd-clauses').textContent = 'Implements: ' + c.clauses.join('; ');
+    const rules = clear($('cd-rules'));
+    for (const r of d.rules) {
+      const table = h('table', { class: 'findings' }, h('thead', {}, h('tr', {}, h('th', { text: 'Resource' }), h('th', { text: 'Result' }), h('th', { text: 'Evaluated' }), h('th', { text: 'Source' }))));
+      const tbody = h('tbody');
+      for (const x of r.resources) tbody.append(h('tr', {}, h('td', { text: x.resourceId + (x.subKey ? ' · ' + x.subKey : '') }), h('td', {}, h('span', { class: controlStatusClass(x.result), text: x.result })), h('td', { text: x.evaluatedAt }), h('td', { class: 'sub', text: x.source })));
+      table.append(tbody);
+      rules.append(h('h4', { text: r.ruleId + (r.resources.length ? '' : ' — nothing evaluated yet') + (r.more ? ' (first 50)' : '') }), table);
+    }
+    const findings = clear($('cd-findings'));
+    for (const f of d.findings) findings.append(h('li', { class: 'clickable', onclick: () => openDetail(f.id).catch(toastError) }, f.severity + ' · ' + f.status + ' · ' + f.title + ' · ' + f.resourceId));
+    if (!d.findings.length) findings.append(h('li', { class: 'muted', text: 'No findings.' }));
+    const attestations = clear($('cd-attestations'));
+    for (const a of d.attestations) attestations.append(h('li', {}, a.dutyId + ' · ' + a.by + ' · ' + a.at + ' · ' + a.note));
+    if (!d.attestations.length) attestations.append(h('li', { class: 'muted', text: c.duties.length ? 'No attestations recorded.' : 'No duties.' }));
+    $('control-detail').scrollIntoView({ block: 'nearest' });
   }
 
   async function loadFindings(append) {
@@ -471,7 +515,7 @@
     try {
       const response = await api('/api/export?' + new URLSearchParams({ from, to, format }).toString());
       const url = URL.createObjectURL(await response.blob());
-      const a = h('a', { href: url, download: 'isms-evidence-' + from + '-' + to + '.' + format });
+      const a = h('a', { href: url, download: 'isms-evidence-' + from + '-' + to + '.' + (format === 'ocsf' ? 'ocsf.jsonl' : format) });
       document.body.append(a); a.click(); a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (e) { $('export-error').textContent = e.message; }
@@ -509,6 +553,7 @@
     $('a-waiver').addEventListener('click', () => act('/waiver', { reason: $('a-reason').value, expiresAt: $('a-waiver-until').value + 'T00:00:00Z' }, 'Waiver granted'));
     $('export-form').addEventListener('submit', (e) => { e.preventDefault(); download('csv'); });
     $('export-json').addEventListener('click', () => download('json'));
+    $('export-ocsf').addEventListener('click', () => download('ocsf'));
     const today = new Date();
     $('export-to').value = today.toISOString().slice(0, 10);
     $('export-from').value = new Date(today.getTime() - 90 * 86400000).toISOString().slice(0, 10);
