@@ -114,6 +114,23 @@ public sealed class LeaverTests(DynamoDbLocalFixture dynamo)
     }
 
     [Fact]
+    public void A_failed_call_of_a_leaver_counts_and_hostile_user_names_are_ignored_without_a_crash()
+    {
+        var log = JsonNode.Parse(Fixtures.Shared("cloudtrail/raw-logfile-consolelogin-iamuser-success-nomfa.json"))!;
+        log["Records"]![0]!["errorMessage"] = "Failed authentication";
+        var failed = Assert.Single(Access(Encoding.UTF8.GetBytes(log.ToJsonString()), WithLeaver("anaya@example.com", "anaya", "2022-11-09")), x => x.Rule.Id == "access.leaver-activity");
+        Assert.Contains("(failed)", failed.Message, StringComparison.Ordinal);
+
+        var longName = new string('j', 300);
+        var settings = WithLeaver("john@example.com", longName, "2016-11-01");
+        Assert.Empty(Access(JohndoeItem(c => c["userName"] = longName), settings));
+        // Format and control characters in a name: evaluated (not rejected, no crash); the leaver still matches after
+        // normalisation strips the right-to-left override.
+        var hostile = Access(JohndoeItem(c => c["userName"] = "\u202Ejohndoe"), WithLeaver("john@example.com", "johndoe", "2016-11-01"));
+        Assert.Contains(hostile, e => e.Rule.Id == "access.leaver-credentials" && e.Outcome == Outcome.Finding);
+    }
+
+    [Fact]
     public async Task Deletion_of_the_user_resolves_both_findings_in_either_order_even_when_the_cloudtrail_call_arrives_last()
     {
         var settings = WithLeaver("john@example.com", "johndoe", "2016-11-01");

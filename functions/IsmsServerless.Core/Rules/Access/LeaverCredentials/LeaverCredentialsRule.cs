@@ -42,10 +42,11 @@ public sealed class LeaverCredentialsRule : IRule<ConfigItemInput>, IRule<CloudT
         if (input.ResourceType != ResourceTypeName || !input.HasConfiguration) yield break;
         var c = input.Configuration;
         var userName = Json.Text(c, "userName") ?? input.ResourceName;
+        if (!ResourceKeys.Plausible(userName)) yield break;
         if (Leavers.ForName(context.Settings, userName) is not { LeftAt: { } leftAt } person) yield break;
         var from = Leavers.EffectiveFrom(leftAt);
         var at = input.CaptureTime ?? input.ObservedAt ?? context.Now;
-        var key = ResourceKeys.IamUser(input.AccountId, userName!);
+        var key = ResourceKeys.IamUser(input.AccountId, userName);
         var evidence = input.Evidence();
         evidence["person"] = person.Email;
         evidence["leftAt"] = leftAt.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
