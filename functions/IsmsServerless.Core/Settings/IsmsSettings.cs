@@ -110,6 +110,12 @@ public sealed record IsmsSettings
     /// </summary>
     public string UnmappedAuthorReview { get; set; } = Identity.UnmappedAuthorReview.AllowFlagged;
 
+    /// <summary>
+    /// Change management (PROC-002 approval by type, Qwestly risk categories and emergency authority): the approval
+    /// matrix, risk classification, who may use emergency roles, and the ticket systems a review must link.
+    /// </summary>
+    public ChangeManagementSettings ChangeManagement { get; set; } = new();
+
     /// <summary>Backup and Recovery: the critical data in scope and the policy's backup clocks.</summary>
     public BackupSettings Backup { get; set; } = new();
 
@@ -173,6 +179,7 @@ public sealed record IsmsSettings
         if (SweepMissedIntervals is < 2 or > 100) errors.Add($"sweepMissedIntervals must be between 2 and 100, not {SweepMissedIntervals}");
         if (OwnRuleNamePrefixes.Count == 0 || OwnRuleNamePrefixes.Any(p => string.IsNullOrWhiteSpace(p) || p.Length < 3))
             errors.Add("ownRuleNamePrefixes must list at least one rule name prefix of 3 or more characters");
+        errors.AddRange(ChangeManagement?.Validate() ?? ["changeManagement may not be null"]);
         errors.AddRange(Backup?.Validate() ?? ["backup may not be null"]);
         errors.AddRange(Incidents?.Validate() ?? ["incidents may not be null"]);
         errors.AddRange(AntiMalware?.Validate() ?? ["antiMalware may not be null"]);
