@@ -9,7 +9,11 @@ using IsmsServerless.Settings;
 namespace IsmsServerless.Changes;
 
 /// <summary>A change as a list shows it: the record, its deadline and where now stands against it.</summary>
-public sealed record ChangeSummary(ChangeRecord Change, DateTimeOffset DueAt, SlaState State, bool Overdue);
+public sealed record ChangeSummary(ChangeRecord Change, DateTimeOffset DueAt, SlaState State, bool Overdue)
+{
+    /// <summary>What the approval matrix requires of the change (risk, type, roles); null when no matrix applies (no <c>people</c>).</summary>
+    public ApprovalRequirement? Requirement { get; init; }
+}
 
 /// <summary>One change in full: the summary plus every stored call.</summary>
 public sealed record ChangeDetail(ChangeSummary Summary, IReadOnlyList<ChangeCallSummary> Calls);
@@ -63,7 +67,10 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
     public ChangeSummary Summarize(ChangeRecord record)
     {
         var now = clock.GetUtcNow();
-        return new ChangeSummary(record, _deadline.DueAt(record), _deadline.StateAt(record, now), _deadline.IsOverdue(record, now));
+        return new ChangeSummary(record, _deadline.DueAt(record), _deadline.StateAt(record, now), _deadline.IsOverdue(record, now))
+        {
+            Requirement = settings.People.Count > 0 ? ApprovalMatrix.Required(record, settings) : null,
+        };
     }
 
     /// <summary>Records a review. Throws <see cref="ChangeReviewException"/> with a reason the reviewer can act on.</summary>
