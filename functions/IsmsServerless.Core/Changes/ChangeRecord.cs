@@ -8,6 +8,13 @@ public sealed record ChangeCallSummary(string EventId, string EventName, string 
 
     /// <summary>The call's source IP address (or the AWS service that made it on the caller's behalf).</summary>
     public string? SourceIp { get; init; }
+
+    /// <summary>Value equality including the resource list's elements (a record compares lists by reference).</summary>
+    public bool Equals(ChangeCallSummary? other) =>
+        other is not null && EventId == other.EventId && EventName == other.EventName && EventSource == other.EventSource
+        && EventTime == other.EventTime && SourceIp == other.SourceIp && Resources.SequenceEqual(other.Resources, StringComparer.Ordinal);
+
+    public override int GetHashCode() => HashCode.Combine(EventId, EventName, EventSource, EventTime, SourceIp);
 }
 
 /// <summary>A completed review.</summary>
