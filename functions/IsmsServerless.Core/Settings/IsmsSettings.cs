@@ -225,8 +225,21 @@ public sealed record IsmsSettings
     {
         var node = JsonSerializer.SerializeToNode(this, SettingsJsonContext.Default.IsmsSettings)!.AsObject();
         if (node["duties"]?.ToJsonString() == DefaultDutiesJson.Value) node.Remove("duties");
+        // Likewise the change-management keys left at their defaults (the PROC-002 matrix and risk lists are long).
+        if (node["changeManagement"] is System.Text.Json.Nodes.JsonObject cm)
+        {
+            foreach (var (key, value) in DefaultChangeManagementJson.Value)
+            {
+                if (cm[key]?.ToJsonString() == value) cm.Remove(key);
+            }
+            if (cm.Count == 0) node.Remove("changeManagement");
+        }
         return node.ToJsonString();
     }
+
+    private static readonly Lazy<Dictionary<string, string>> DefaultChangeManagementJson = new(() =>
+        JsonSerializer.SerializeToNode(new IsmsSettings(), SettingsJsonContext.Default.IsmsSettings)!["changeManagement"]!.AsObject()
+            .ToDictionary(p => p.Key, p => p.Value?.ToJsonString() ?? "null", StringComparer.Ordinal));
 
     private static readonly Lazy<string> DefaultDutiesJson = new(() =>
         JsonSerializer.SerializeToNode(new IsmsSettings(), SettingsJsonContext.Default.IsmsSettings)!["duties"]!.ToJsonString());

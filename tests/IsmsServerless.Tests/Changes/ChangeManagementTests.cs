@@ -268,3 +268,19 @@ public sealed class ChangeManagementTests(DynamoDbLocalFixture dynamo)
         }
     }
 }
+
+public sealed class ChangeManagementSettingsJsonTests
+{
+    [Fact]
+    public void Settings_json_leaves_default_change_management_keys_out_and_round_trips_the_rest()
+    {
+        Assert.DoesNotContain("changeManagement", new IsmsSettings().ToJson(), StringComparison.Ordinal);
+        var strict = new IsmsSettings { ChangeManagement = new ChangeManagementSettings { TicketUrlPatterns = ChangeManagementSettings.JiraAndFreshdesk, TicketRequiredForApproval = true } };
+        var json = strict.ToJson();
+        Assert.DoesNotContain("highRiskCalls", json, StringComparison.Ordinal);
+        var parsed = IsmsSettings.Parse(json);
+        Assert.True(parsed.ChangeManagement.TicketRequiredForApproval);
+        Assert.Equal(ChangeManagementSettings.JiraAndFreshdesk, parsed.ChangeManagement.TicketUrlPatterns);
+        Assert.Equal(3, parsed.ChangeManagement.ChangeTypes.Count);
+    }
+}
