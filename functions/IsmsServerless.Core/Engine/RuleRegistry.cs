@@ -53,6 +53,7 @@ public sealed class RuleRegistry
         yield return new Rules.Change.ManualConsoleChangeRule();
         yield return new Rules.Change.OutOfPipelineChangeRule();
         yield return new Rules.Change.ReviewOverdueRule();
+        yield return new Rules.Change.UnauthorizedEmergencyAccessRule();
 
         // duty (obligations)
         yield return new Rules.Duty.ObligationOverdueRule();
