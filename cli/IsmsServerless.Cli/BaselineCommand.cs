@@ -28,11 +28,17 @@ internal static class BaselineCommand
         var resource = new Argument<string>("resourceId") { Description = "The resource's ARN (as findings show it) or its Config resource id (e.g. sg-0123...)." };
         var actor = new Option<string>("--actor") { Description = "Who approves (recorded in the baseline and the finding history).", Required = true };
         var reason = new Option<string>("--reason") { Description = "Why this configuration is approved (change ticket, review link).", Required = true };
+        var seen = new Option<string>("--configuration-version")
+        {
+            Description = "The configuration version you reviewed (configurationVersion from `./isms baseline show` or the finding's detail). "
+                + "If a newer configuration arrived since, nothing is approved and the new diff is shown (exit 3).",
+            Required = true,
+        };
         var at = CliOptions.At();
         var config = CliOptions.Config();
         var endpoint = CliOptions.DynamoDbEndpoint();
         var table = StoreOptions.Table();
-        var command = new Command("approve", "Approve the latest recorded configuration of a resource as its next baseline version.") { resource, actor, reason, at, config, endpoint, table };
+        var command = new Command("approve", "Approve the latest recorded configuration of a resource as its next baseline version.") { resource, actor, reason, seen, at, config, endpoint, table };
         command.SetAction(async (parse, cancellationToken) =>
         {
             IsmsSettings settings;
@@ -47,7 +53,8 @@ internal static class BaselineCommand
             }
             var context = new EvaluationContext(settings, CliOptions.ClockFor(parse.GetValue(at)));
             return await StoreCommand.WithStoreAsync("baseline approve", parse.GetValue(endpoint), parse.GetValue(table), store =>
-                RunApproveAsync(store.Client, store.TableName, parse.GetValue(resource)!, parse.GetValue(actor)!, parse.GetValue(reason)!, context, Console.Out, Console.Error, cancellationToken),
+                RunApproveAsync(store.Client, store.TableName, parse.GetValue(resource)!, parse.GetValue(actor)!, parse.GetValue(reason)!, context, Console.Out, Console.Error,
+                    parse.GetValue(seen), cancellationToken),
                 cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -65,14 +72,52 @@ internal static class BaselineCommand
         return command;
     }
 
+    /// <summary>Exit code when the configuration changed since the approver looked (the CLI's 409).</summary>
+    public const int StaleExitCode = 3;
+
+    /// <param name="configurationVersion">The version the approver reviewed (the CLI requires it); when the latest
+    /// configuration is another, nothing is approved: exit <see cref="StaleExitCode"/>, with the new version and its diff
+    /// from the baseline in force as JSON on <paramref name="output"/>.</param>
     internal static async Task<int> RunApproveAsync(IAmazonDynamoDB dynamo, string tableName, string resourceId, string actor, string reason,
-        EvaluationContext context, TextWriter output, TextWriter errors, CancellationToken cancellationToken = default)
+        EvaluationContext context, TextWriter output, TextWriter errors, string? configurationVersion = null, CancellationToken cancellationToken = default)
     {
         var service = new BaselineService(new DriftStore(dynamo, tableName), new DynamoDbFindingLedger(dynamo, tableName, context.Settings));
         BaselineApproval approval;
         try
         {
-            approval = await service.ApproveAndRecordAsync(resourceId, actor, reason, context, cancellationToken).ConfigureAwait(false);
+            approval = await service.ApproveAndRecordAsync(resourceId, actor, reason, context, configurationVersion?.Trim(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (BaselineStaleException ex)
+        {
+            var latest = await service.GetLatestAsync(resourceId, cancellationToken).ConfigureAwait(false);
+            var baseline = await service.GetAsync(resourceId, cancellationToken).ConfigureAwait(false);
+            var diff = latest is null || baseline is null
+                ? []
+                : ConfigurationDiff.Compare("configuration", baseline.Configuration, latest.Configuration, null);
+            await errors.WriteLineAsync($"isms baseline approve: the configuration changed since you reviewed it (you saw {configurationVersion}, "
+                + $"the latest is {ex.CurrentVersion}); nothing was approved. Review the diff and approve again with --configuration-version {ex.CurrentVersion}").ConfigureAwait(false);
+            await output.WriteLineAsync(Write(json =>
+            {
+                json.WriteStartObject();
+                json.WriteString("error", "stale-configuration");
+                json.WriteString("seenVersion", configurationVersion);
+                json.WriteString("configurationVersion", ex.CurrentVersion);
+                if (latest?.CaptureTime is { } captured) json.WriteString("latestCapturedAt", Timestamps.ToWire(captured));
+                if (baseline is null) json.WriteNull("approvedVersion");
+                else json.WriteNumber("approvedVersion", baseline.Version);
+                json.WriteStartArray("diff");
+                foreach (var d in diff)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("path", d.Path);
+                    json.WriteString("expected", d.Expected);
+                    json.WriteString("actual", d.Actual);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            })).ConfigureAwait(false);
+            return StaleExitCode;
         }
         catch (BaselineApprovalException ex)
         {
@@ -133,6 +178,8 @@ internal static class BaselineCommand
             {
                 json.WriteString("resourceType", latest.ResourceType);
                 if (latest.CaptureTime is { } captured) json.WriteString("latestCapturedAt", Timestamps.ToWire(captured));
+                // What `baseline approve --configuration-version` names: the configuration this output shows.
+                json.WriteString("configurationVersion", ConfigurationVersion.Of(latest));
             }
             if (current is null) json.WriteNull("approvedVersion");
             else json.WriteNumber("approvedVersion", current.Version);

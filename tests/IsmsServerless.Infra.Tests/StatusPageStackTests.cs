@@ -39,6 +39,35 @@ public sealed class StatusPageStackTests(StackTemplate stack) : IClassFixture<St
     }
 
     [Fact]
+    public void A_v2_pre_token_generation_trigger_puts_the_verified_email_in_access_tokens()
+    {
+        // Issue 15: without it a Cognito access token has a UUID username and no e-mail, and no reviewer maps to a person.
+        var functions = Resources("AWS::Lambda::Function");
+        var trigger = Assert.Single(functions, f => f.Value.GetProperty("Properties").GetProperty("Handler").GetString()!
+            .EndsWith("IsmsServerless.Functions.Cognito.PreTokenGenerationFunction::HandleAsync", StringComparison.Ordinal));
+        Assert.Equal(5, trigger.Value.GetProperty("Properties").GetProperty("Timeout").GetInt32());
+        _template.HasResourceProperties("AWS::Cognito::UserPool", new Dictionary<string, object>
+        {
+            ["LambdaConfig"] = new Dictionary<string, object>
+            {
+                ["PreTokenGenerationConfig"] = new Dictionary<string, object>
+                {
+                    ["LambdaArn"] = new Dictionary<string, object> { ["Fn::GetAtt"] = new[] { trigger.Key, "Arn" } },
+                    ["LambdaVersion"] = "V2_0",
+                },
+            },
+            // V2_0 needs the Essentials or Plus plan.
+            ["UserPoolTier"] = Match.AnyValue(),
+        });
+        _template.HasResourceProperties("AWS::Lambda::Permission", new Dictionary<string, object>
+        {
+            ["Action"] = "lambda:InvokeFunction",
+            ["FunctionName"] = new Dictionary<string, object> { ["Fn::GetAtt"] = new[] { trigger.Key, "Arn" } },
+            ["Principal"] = "cognito-idp.amazonaws.com",
+        });
+    }
+
+    [Fact]
     public void App_client_uses_only_the_authorization_code_grant_without_a_secret()
     {
         _template.HasResourceProperties("AWS::Cognito::UserPoolClient", new Dictionary<string, object>

@@ -79,7 +79,7 @@ public sealed class AuditPackageBuilder(IFindingLedger ledger, IEvidenceStore ev
         var reviews = changes is null ? [] : (await changes.ReviewedAsync(1000, cancellationToken).ConfigureAwait(false))
             .Where(r => r.ReviewedAt >= from && r.ReviewedAt < to).ToList();
         var decisions = rows.SelectMany(r => r.Item2.Where(h => h.At >= from && h.At < to).Select(h => (r.Item1, h))).ToList();
-        var waivers = decisions.Where(d => d.h.Action.StartsWith("waiver", StringComparison.Ordinal))
+        var waivers = decisions.Where(d => d.h.Action == "waived" || d.h.Action.StartsWith("waiver", StringComparison.Ordinal))
             .Select(d => new DecisionRecord("waiver", d.Item1, d.h)).ToList();
         var baselines = decisions.Where(d => d.h.Action.Contains("baseline", StringComparison.OrdinalIgnoreCase)
                 || d.h.Action == "resolved" && d.h.Reason.Contains("baseline", StringComparison.OrdinalIgnoreCase))

@@ -167,11 +167,20 @@ public static class AuditPackageWriter
         foreach (var r in p.ChangeReviews)
             Row(csv, ["change-review", r.ChangeId, r.Kind, r.Principal, r.Verdict, "review", $"{r.Ticket} {r.Note}".Trim(), "", "", r.Reviewer, StatusJson.Time(r.ReviewedAt), "", "", "", ""]);
         foreach (var d in p.Waivers.Concat(p.BaselineApprovals))
-            Row(csv, [d.Kind, d.Finding.Id, "", d.Finding.Title, d.Finding.Status.ToWire(), d.Entry.Action, d.Entry.Reason, d.Finding.RuleId, d.Finding.ResourceId, d.Entry.Actor, StatusJson.Time(d.Entry.At), "", "", "", ""]);
+            Row(csv, [d.Kind, d.Finding.Id, "", d.Finding.Title, d.Finding.Status.ToWire(), d.Entry.Action, DecisionDetail(d), d.Finding.RuleId, d.Finding.ResourceId, d.Entry.Actor, StatusJson.Time(d.Entry.At), "", "", "", ""]);
         foreach (var a in p.Attestations)
             Row(csv, ["attestation", a.DutyId, "", "", "done", "attested", $"{a.Note} {string.Join(' ', a.Evidence)}".Trim(), "", "", a.By, StatusJson.Time(a.At), "", "", "", a.PolicyVersion]);
         return csv.ToString();
     }
+
+    /// <summary>
+    /// A decision's reason; for a waiver in force also its owner, who granted it and until when (issue 15: the export
+    /// shows the granter, who may differ from the owner the granter named).
+    /// </summary>
+    private static string DecisionDetail(DecisionRecord d) =>
+        d.Entry.Action is "waived" or "waiver-renewed" && d.Finding.Waiver is { } w && w.GrantedAt == d.Entry.At
+            ? $"{d.Entry.Reason} (owner {w.Owner}; granted by {w.GrantedBy}; expires {StatusJson.Time(w.ExpiresAt)})"
+            : d.Entry.Reason;
 
     /// <summary>
     /// OCSF 1.8.0 as JSON Lines: a Compliance Finding (2003) per finding of a rule result and per control's evidence

@@ -14,6 +14,8 @@ public static class AuditExport
         "finding_id", "rule_id", "title", "category", "severity", "status", "resource_type", "resource_id", "account_id", "region",
         "controls", "first_seen_at", "due_at", "resolved_at", "sequence", "at", "actor", "action", "from_status", "to_status",
         "from_sla", "to_sla", "reason",
+        // The waiver in force on the finding (issue 15: an export shows who granted it, not only who owns it).
+        "waiver_owner", "waiver_granted_by", "waiver_granted_at", "waiver_expires_at",
     ];
 
     public static bool InPeriod(FindingRecord f, DateTimeOffset from, DateTimeOffset to) =>
@@ -31,15 +33,18 @@ public static class AuditExport
                 f.ResourceType, f.ResourceId, f.AccountId, f.Region, string.Join(';', f.Controls), StatusJson.Time(f.FirstSeenAt),
                 f.DueAt is { } due ? StatusJson.Time(due) : "", f.ResolvedAt is { } resolved ? StatusJson.Time(resolved) : "",
             ];
+            string[] waiver = f.Waiver is { } w
+                ? [w.Owner, w.GrantedBy, StatusJson.Time(w.GrantedAt), StatusJson.Time(w.ExpiresAt)]
+                : ["", "", "", ""];
             if (history.Count == 0)
             {
-                WriteRow(csv, [.. finding, "", "", "", "", "", "", "", "", ""]);
+                WriteRow(csv, [.. finding, "", "", "", "", "", "", "", "", "", .. waiver]);
                 continue;
             }
             foreach (var h in history)
             {
                 WriteRow(csv, [.. finding, h.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), StatusJson.Time(h.At),
-                    h.Actor, h.Action, h.FromStatus ?? "", h.ToStatus ?? "", h.FromState ?? "", h.ToState ?? "", h.Reason]);
+                    h.Actor, h.Action, h.FromStatus ?? "", h.ToStatus ?? "", h.FromState ?? "", h.ToState ?? "", h.Reason, .. waiver]);
             }
         }
         return csv.ToString();

@@ -35,6 +35,9 @@ public sealed class StatusPageApp : Construct
 
     public Function Function { get; }
 
+    /// <summary>The Cognito pre-token-generation trigger (V2_0) that puts the verified e-mail into access tokens.</summary>
+    public Function TokenTrigger { get; }
+
     /// <summary>The SnapStart alias API Gateway invokes (the function's published current version).</summary>
     public Amazon.CDK.AWS.Lambda.Alias LiveAlias { get; }
     public UserPool UserPool { get; }
@@ -71,6 +74,18 @@ public sealed class StatusPageApp : Construct
             Security.CdkNag.Suppress(UserPool, "AwsSolutions-COG8",
                 "The deployer chose statusPageFeaturePlan=essentials (docs/deploy.md): no Cognito threat protection, to avoid the Plus per-user price. "
                 + "Sign-in still requires a 14-character password and TOTP MFA, and users are admin-created only.");
+        // The pool signs in by e-mail, so an access token's username is an opaque UUID and it carries no e-mail: the
+        // page could never map a reviewer to a person in `people`. A V2_0 pre-token-generation trigger (Essentials or
+        // Plus plan; both feature plans this stack offers) adds the verified e-mail to the access token (README,
+        // "Identity model"). It needs no permissions beyond its own log group: Cognito passes the user's attributes.
+        TokenTrigger = props.Functions.Create<Functions.Cognito.PreTokenGenerationFunction>(this, "TokenTrigger",
+            nameof(Functions.Cognito.PreTokenGenerationFunction.HandleAsync), new FunctionOptions
+            {
+                Description = "Cognito pre-token-generation (V2_0): verified e-mail into the status page's access tokens",
+                MemorySize = 256,
+                Timeout = Duration.Seconds(5),  // Cognito waits at most 5 seconds for a trigger
+            });
+        UserPool.AddTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, TokenTrigger, LambdaVersion.V2_0);
         _ = new CfnUserPoolGroup(this, "Reviewers", new CfnUserPoolGroupProps
         {
             UserPoolId = UserPool.UserPoolId,

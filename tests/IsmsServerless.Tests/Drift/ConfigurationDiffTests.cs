@@ -79,7 +79,9 @@ public sealed class ConfigurationDiffTests
         var root = new System.CommandLine.RootCommand { IsmsServerless.Cli.BaselineCommand.Create() };
         Assert.NotEmpty(root.Parse(["baseline", "approve", "sg-1"]).Errors);
         Assert.NotEmpty(root.Parse(["baseline", "approve", "sg-1", "--actor", "a"]).Errors);
-        Assert.Empty(root.Parse(["baseline", "approve", "sg-1", "--actor", "a", "--reason", "r", "--dynamodb-endpoint", "http://127.0.0.1:1"]).Errors);
+        // The version seen is required: an approval names the configuration the approver reviewed (issue 15).
+        Assert.NotEmpty(root.Parse(["baseline", "approve", "sg-1", "--actor", "a", "--reason", "r", "--dynamodb-endpoint", "http://127.0.0.1:1"]).Errors);
+        Assert.Empty(root.Parse(["baseline", "approve", "sg-1", "--actor", "a", "--reason", "r", "--configuration-version", "v", "--dynamodb-endpoint", "http://127.0.0.1:1"]).Errors);
     }
 
     [Fact]

@@ -178,6 +178,15 @@ public sealed class StatusPageApiTests(DynamoDbLocalFixture dynamo) : IAsyncLife
         Assert.Equal(_findings[2], waived.GetProperty("id").GetString());
         // History and the waiver record the person and the token's subject.
         Assert.Equal("cto@example.com (sub local-cto@example.com)", waived.GetProperty("waiver").GetProperty("grantedBy").GetString());
+        // The audit export's waiver row shows the granter as well as the owner (issue 15).
+        var day = _clock.GetUtcNow().ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var next = _clock.GetUtcNow().AddDays(1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        using (var export = await GetAsync($"/api/export?from={day}&to={next}&format=csv", token))
+        {
+            var rows = (await export.Content.ReadAsStringAsync()).Split('\n');
+            Assert.Contains(rows, r => r.StartsWith("waiver," + _findings[2], StringComparison.Ordinal)
+                && r.Contains("granted by cto@example.com (sub local-cto@example.com)", StringComparison.Ordinal) && r.Contains("(owner ", StringComparison.Ordinal));
+        }
 
         using (var revoke = await PostAsync($"/api/findings/{_findings[2]}/waiver/revoke", token, new { reason = "bucket still in use" }))
             Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
