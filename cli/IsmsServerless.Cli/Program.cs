@@ -17,6 +17,7 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     ReviewCommand.Create(),
     DutiesCommand.Create(),
     AttestCommand.Create(),
+    IncidentCommand.Create(),
     IsmsServerless.Cli.Smoke.SmokeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
