@@ -72,4 +72,57 @@ internal static class IncidentCommand
             return 1;
         }
     }
+
+    /// <summary><c>./isms incidents</c>: one JSON line per incident (newest first) with its three clocks, their due time, state and who closed them.</summary>
+    public static Command CreateList()
+    {
+        var endpoint = CliOptions.DynamoDbEndpoint();
+        var table = StoreOptions.Table();
+        var at = CliOptions.At();
+        var config = CliOptions.Config();
+        var command = new Command("incidents", "List incidents with their three clocks (acknowledge 1 h, document 24 h, review 7 d) and their state.") { endpoint, table, at, config };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            IsmsSettings settings;
+            try
+            {
+                settings = CliOptions.LoadSettings(parse.GetValue(config));
+            }
+            catch (Exception ex) when (ex is InvalidSettingsException or JsonException or IOException)
+            {
+                await Console.Error.WriteLineAsync($"isms incidents: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+            var clock = CliOptions.ClockFor(parse.GetValue(at));
+            return await StoreCommand.WithStoreAsync("incidents", parse.GetValue(endpoint), parse.GetValue(table), store =>
+                ListAsync(store.Client, store.TableName, settings, clock, Console.Out, cancellationToken), cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    internal static async Task<int> ListAsync(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings, TimeProvider clock, TextWriter output, CancellationToken cancellationToken = default)
+    {
+        var service = new IncidentService(new DynamoObligationStore(dynamo, tableName, settings), clock);
+        foreach (var incident in await service.ListAsync(200, cancellationToken).ConfigureAwait(false))
+        {
+            var line = new System.Text.Json.Nodes.JsonObject
+            {
+                ["incidentId"] = incident.IncidentId,
+                ["startedAt"] = Model.Timestamps.ToWire(incident.StartedAt),
+                ["open"] = incident.Open,
+                ["clocks"] = new System.Text.Json.Nodes.JsonArray([.. incident.Clocks.Select(c => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+                {
+                    ["clock"] = c.Clock.Kind[IncidentObligations.Prefix.Length..],
+                    ["obligationId"] = c.Clock.Id,
+                    ["dueAt"] = Model.Timestamps.ToWire(c.Clock.DueAt),
+                    ["state"] = c.State.ToWire(),
+                    ["by"] = c.Clock.Attestation?.By,
+                    ["at"] = c.Clock.Attestation is { } a ? Model.Timestamps.ToWire(a.At) : null,
+                })]),
+            };
+            await output.WriteLineAsync(line.ToJsonString()).ConfigureAwait(false);
+        }
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
 }

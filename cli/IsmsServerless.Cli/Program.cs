@@ -18,6 +18,7 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     DutiesCommand.Create(),
     AttestCommand.Create(),
     IncidentCommand.Create(),
+    IncidentCommand.CreateList(),
     IsmsServerless.Cli.Smoke.SmokeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -230,5 +230,37 @@ public sealed class IncidentService(IObligationStore store, TimeProvider clock)
         return attested;
     }
 
+    /// <summary>
+    /// Incidents with their three clocks, newest acknowledge deadline first: one bounded Query of the acknowledge kind
+    /// (every incident has one), then a GetItem per other clock.
+    /// </summary>
+    public async Task<IReadOnlyList<IncidentView>> ListAsync(int limit = 50, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        var acks = new List<Obligation>();
+        string? cursor = null;
+        do
+        {
+            var page = await store.QueryKindAsync(IncidentObligations.AcknowledgeKind, 200, cursor, cancellationToken).ConfigureAwait(false);
+            acks.AddRange(page.Items);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null && acks.Count < 2000);
+        var result = new List<IncidentView>();
+        foreach (var ack in acks.OrderByDescending(a => a.DueAt).Take(Math.Clamp(limit, 1, 500)))
+        {
+            var clocks = await IncidentObligations.ClocksAsync(store, ack.Subject, cancellationToken).ConfigureAwait(false);
+            result.Add(new IncidentView(ack.Subject, ack.Spec.OpensAt, [.. clocks.Select(c => (c, ObligationSchedule.StateAt(c, now)))]));
+        }
+        return result;
+    }
+
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
+}
+
+/// <summary>One incident and its clocks with their state at the time of reading (CLI <c>./isms incidents</c>).</summary>
+public sealed record IncidentView(string IncidentId, DateTimeOffset StartedAt, IReadOnlyList<(Obligation Clock, ObligationState State)> Clocks)
+{
+    /// <summary>Open while any clock is not attested.</summary>
+    public bool Open => Clocks.Any(c => !c.Clock.Done);
 }

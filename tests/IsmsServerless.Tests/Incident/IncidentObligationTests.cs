@@ -172,6 +172,12 @@ public sealed class IncidentObligationTests(DynamoDbLocalFixture dynamo)
         var same = await Run(IncidentAction.Review, incidentId, "ＡＮＡ@Qwestly.example", "learned", "https://wiki.example/pir/1");
         Assert.Equal(1, same.Code);
         Assert.Contains("FourEyes", same.Err, StringComparison.Ordinal);
+        var listed = new StringWriter();
+        Assert.Equal(0, await IncidentCommand.ListAsync(dynamo.Client, kit.Table, settings, kit.Clock, listed));
+        var line = System.Text.Json.Nodes.JsonNode.Parse(Assert.Single(listed.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)))!;
+        Assert.Equal((incidentId, true), (line["incidentId"]!.GetValue<string>(), line["open"]!.GetValue<bool>()));
+        Assert.Equal(["acknowledge:done", "document:done", "review:open"],
+            line["clocks"]!.AsArray().Select(c => c!["clock"]!.GetValue<string>() + ":" + c["state"]!.GetValue<string>()));
         Assert.Equal(0, (await Run(IncidentAction.Review, incidentId, "bo@qwestly.example", "egress alerting added", "https://wiki.example/pir/1")).Code);
 
         var clocks = await IncidentObligations.ClocksAsync(kit.Store, incidentId);
