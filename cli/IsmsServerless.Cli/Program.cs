@@ -17,6 +17,8 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     ReviewCommand.Create(),
     DutiesCommand.Create(),
     AttestCommand.Create(),
+    IncidentCommand.Create(),
+    IncidentCommand.CreateList(),
     IsmsServerless.Cli.Smoke.SmokeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -50,7 +50,8 @@ internal static class ReplayCommand
     {
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, context.Settings);
         var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(dynamo, tableName), ledger,
-            new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version));
+            new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version),
+            RecordedHooks.Default(dynamo, tableName, context.Settings));
         var (files, unreadablePaths) = InputFiles.Expand(paths);
         var unreadable = unreadablePaths.ToList();
         var alertIds = new List<string>();

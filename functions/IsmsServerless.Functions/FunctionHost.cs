@@ -28,7 +28,8 @@ public static class FunctionHost
     private static Lazy<RuleEngine> _engine = new(RuleEngine.CreateDefault);
     private static Lazy<IAmazonDynamoDB> _dynamo = new(CreateDynamoClient);
     private static Lazy<DynamoDbFindingLedger> _ledger = new(() => new DynamoDbFindingLedger(Dynamo, TableName, Settings));
-    private static Lazy<IngestPipeline> _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger, new Evidence.DynamoDbEvidenceStore(Dynamo, TableName, PolicyVersion)));
+    private static Lazy<IngestPipeline> _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger, new Evidence.DynamoDbEvidenceStore(Dynamo, TableName, PolicyVersion),
+        RecordedHooks.Default(Dynamo, TableName, Settings)));
     private static Lazy<HeartbeatRecorder> _heartbeats = new(CreateHeartbeatRecorder);
 
     static FunctionHost()
@@ -84,7 +85,8 @@ public static class FunctionHost
         _engine = new(RuleEngine.CreateDefault);
         _dynamo = new(CreateDynamoClient);
         _ledger = new(() => new DynamoDbFindingLedger(Dynamo, TableName, Settings));
-        _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger, new Evidence.DynamoDbEvidenceStore(Dynamo, TableName, PolicyVersion)));
+        _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger, new Evidence.DynamoDbEvidenceStore(Dynamo, TableName, PolicyVersion),
+        RecordedHooks.Default(Dynamo, TableName, Settings)));
         _heartbeats = new(CreateHeartbeatRecorder);
     }
 

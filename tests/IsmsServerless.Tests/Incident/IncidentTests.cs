@@ -47,10 +47,10 @@ public sealed class IncidentTests
 
     [Theory]
     [InlineData("eb-guardduty-portprobe-sev2-sumologic.json", "LOW")]
-    [InlineData("eb-guardduty-recon-accesskey-sev5-counterthreat.json", "MEDIUM")]
+    [InlineData("eb-guardduty-recon-userpermissions-sev5-awscli-derived.json", "MEDIUM")]
     public void Below_the_threshold_a_GuardDuty_finding_is_a_monitoring_finding(string fixture, string severity)
     {
-        var e = Assert.Single(Run(fixture, "2019-10-01T00:00:00Z").Evaluations);
+        var e = Assert.Single(Run(fixture, "2020-06-01T00:00:00Z").Evaluations);
         Assert.Equal("monitoring.security-finding", e.Rule.Id);
         Assert.Equal(Category.Monitoring, e.Rule.Category);
         Assert.Equal(Outcome.Finding, e.Outcome);
@@ -62,10 +62,10 @@ public sealed class IncidentTests
     public void The_threshold_is_a_setting()
     {
         var lower = new IsmsSettings { Incidents = new IncidentSettings { GuardDutyMinSeverity = 5 } };
-        var e = Assert.Single(Run("eb-guardduty-recon-accesskey-sev5-counterthreat.json", "2019-10-01T00:00:00Z", lower).Evaluations);
+        var e = Assert.Single(Run("eb-guardduty-recon-userpermissions-sev5-awscli-derived.json", "2020-06-01T00:00:00Z", lower).Evaluations);
         Assert.Equal("incident.security-incident", e.Rule.Id);
         // A credential finding's cause is the actor, not the access key.
-        Assert.Equal("principal/GeneratedFindingUserName", e.ResourceId);
+        Assert.Equal("principal/testuser", e.ResourceId);
         var higher = new IsmsSettings { Incidents = new IncidentSettings { GuardDutyMinSeverity = 9 } };
         Assert.Equal("monitoring.security-finding", Assert.Single(Run("eb-guardduty-sshbruteforce-sev8-derived.json", settings: higher).Evaluations).Rule.Id);
     }
