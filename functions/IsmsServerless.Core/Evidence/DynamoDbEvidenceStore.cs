@@ -81,7 +81,9 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             var storedResult = stored?.GetValueOrDefault("result")?.S;
             var storedAt = ReadTime(stored, "evaluatedAt");
             var storedWritten = ReadTime(stored, "writtenAt") ?? storedAt;
-            if (stored is not null && storedAt is { } prior && at < prior) return Written.Skipped; // older than what we have
+            // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
+            // "Delivery order"), so the stored result does not depend on which arrived last.
+            if (stored is not null && storedAt is { } prior && (at < prior || (at == prior && storedResult == Fail && result == Pass))) return Written.Skipped;
             try
             {
                 if (stored is not null && storedResult == result)
