@@ -162,11 +162,19 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         }
     }
 
+    private static readonly string[] CounterNames = ["evaluated", "passing", "failing"];
+
     private Update SummaryUpdate(string ruleId, List<(string Name, long Delta)> deltas)
     {
         var values = new Dictionary<string, AttributeValue> { [":id"] = S(ruleId), [":et"] = S("EVIDENCE_RULE") };
         var names = new Dictionary<string, string> { ["#et"] = LedgerSchema.EntityType };
         var adds = new List<string>();
+        // Every counter is ADDed (0 when unchanged), so a counter that went 1 → 0 and one never touched are the same
+        // item whatever the delivery order (README, "Delivery order").
+        foreach (var name in CounterNames)
+        {
+            if (!deltas.Exists(d => d.Name == name)) deltas.Add((name, 0L));
+        }
         for (var i = 0; i < deltas.Count; i++)
         {
             names[$"#n{i}"] = deltas[i].Name;
