@@ -57,6 +57,10 @@ public sealed class RuleRegistry
         // duty (obligations)
         yield return new Rules.Duty.ObligationOverdueRule();
 
+        // access (leavers)
+        yield return new Rules.Access.LeaverActivityRule();
+        yield return new Rules.Access.LeaverCredentialsRule();
+
         // monitoring
         yield return new Rules.Monitoring.CloudTrailSilentRule();
         yield return new Rules.Monitoring.ConfigRecorderSilentRule();
