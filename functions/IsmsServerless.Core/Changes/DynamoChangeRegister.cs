@@ -175,7 +175,8 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             await AttestReviewAsync(record, review, cancellationToken).ConfigureAwait(false);
             return;
         }
-        await _obligations.OpenAsync(ChangeReviewObligations.Spec(record, settings), record.LastCallAt, cancellationToken).ConfigureAwait(false);
+        // Opened as of the session's first call seen (the minimum over its calls): the same obligation in any delivery order.
+        await _obligations.OpenAsync(ChangeReviewObligations.Spec(record, settings), record.FirstCallAt, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Closes the change's review obligation with the review as its attestation (once; a repeat changes nothing).</summary>

@@ -81,7 +81,9 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             var storedResult = stored?.GetValueOrDefault("result")?.S;
             var storedAt = ReadTime(stored, "evaluatedAt");
             var storedWritten = ReadTime(stored, "writtenAt") ?? storedAt;
-            if (stored is not null && storedAt is { } prior && at < prior) return Written.Skipped; // older than what we have
+            // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
+            // "Delivery order"), so the stored result does not depend on which arrived last.
+            if (stored is not null && storedAt is { } prior && (at < prior || (at == prior && storedResult == Fail && result == Pass))) return Written.Skipped;
             try
             {
                 if (stored is not null && storedResult == result)
@@ -160,11 +162,19 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         }
     }
 
+    private static readonly string[] CounterNames = ["evaluated", "passing", "failing"];
+
     private Update SummaryUpdate(string ruleId, List<(string Name, long Delta)> deltas)
     {
         var values = new Dictionary<string, AttributeValue> { [":id"] = S(ruleId), [":et"] = S("EVIDENCE_RULE") };
         var names = new Dictionary<string, string> { ["#et"] = LedgerSchema.EntityType };
         var adds = new List<string>();
+        // Every counter is ADDed (0 when unchanged), so a counter that went 1 → 0 and one never touched are the same
+        // item whatever the delivery order (README, "Delivery order").
+        foreach (var name in CounterNames)
+        {
+            if (!deltas.Exists(d => d.Name == name)) deltas.Add((name, 0L));
+        }
         for (var i = 0; i < deltas.Count; i++)
         {
             names[$"#n{i}"] = deltas[i].Name;

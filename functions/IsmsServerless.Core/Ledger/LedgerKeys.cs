@@ -42,6 +42,24 @@ internal static class LedgerKeys
 
     public static string History(int sequence) => HistoryPrefix + sequence.ToString("D6", CultureInfo.InvariantCulture);
 
+    /// <summary>Sort key prefix of a finding's observation items (README, "Delivery order").</summary>
+    public const string ObservationPrefix = "OBS#";
+
+    /// <summary>
+    /// Sort key of one observation of a finding: source time, then verdict digit (compliant 0, violation 1), so text
+    /// order is the timeline's order and, at one instant, the violation sorts last (it wins the tie).
+    /// </summary>
+    public static string Observation(ObservationPoint point) => ObservationPrefix + TimelineSuffix(point);
+
+    /// <summary>
+    /// Sort key of a detection line (created, resolved, reopened), keyed like the observation that starts it, so lines
+    /// sort by source time whatever the arrival order and a late observation inserts its line in place.
+    /// </summary>
+    public static string HistoryAt(ObservationPoint point) => HistoryPrefix + TimelineSuffix(point);
+
+    private static string TimelineSuffix(ObservationPoint point) =>
+        Instant(point.At) + "#" + ((int)point.Verdict).ToString(CultureInfo.InvariantCulture);
+
     public static string StatusPartition(FindingStatus status) => "STATUS#" + status.ToWire();
 
     public static string ControlPartition(string control) => "CONTROL#" + Bounded(control);

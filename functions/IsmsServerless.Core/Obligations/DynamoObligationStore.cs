@@ -45,7 +45,8 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
                     OpensAt = normalized.OpensAt < existing.Spec.OpensAt ? normalized.OpensAt : existing.Spec.OpensAt,
                     Reminders = normalized.Reminders,
                 };
-                candidate = existing with { Spec = merged, Version = existing.Version + 1 };
+                // createdAt is the earliest open too, so it does not depend on which open arrived first.
+                candidate = existing with { Spec = merged, CreatedAt = now < existing.CreatedAt ? now : existing.CreatedAt, Version = existing.Version + 1 };
                 status = OpenStatus.Rescheduled;
             }
             else

@@ -137,6 +137,24 @@ public sealed class EvidenceStoreTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(0, counter.Writes);
         Assert.Empty(await store.GetRuleSummariesAsync());
     }
+
+    [Fact]
+    public async Task On_equal_source_times_the_failing_result_is_kept_whatever_arrives_last()
+    {
+        // Issue 14, item 4: a pass and a fail observed at one instant leave the fail, in both delivery orders.
+        foreach (var passLast in new[] { true, false })
+        {
+            var (kit, store, _) = await NewAsync();
+            var rule = LedgerTestKit.PatchRule;
+            var at = kit.Now.AddMinutes(-5);
+            Evaluation[] order = passLast
+                ? [LedgerTestKit.Finding(rule, "i-1", at), LedgerTestKit.Compliant(rule, "i-1", at)]
+                : [LedgerTestKit.Compliant(rule, "i-1", at), LedgerTestKit.Finding(rule, "i-1", at)];
+            foreach (var e in order) await store.RecordAsync([e], "aws.ssm", kit.Context);
+            var summary = (await store.GetRuleSummariesAsync())[rule.Id];
+            Assert.Equal((1L, 0L, 1L), (summary.Evaluated, summary.Passing, summary.Failing));
+        }
+    }
 }
 
 [Collection(DynamoDbCollection.Name)]

@@ -166,10 +166,80 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
         Assert.Contains(items, i => i.Contains("entityType=S:DRIFT_CONFIG;", StringComparison.Ordinal) && i.Contains("sg-6fbb3807", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Real multi-flip sets: SSM NON_COMPLIANT / COMPLIANT / NON_COMPLIANT on one instance, Inspector ACTIVE / CLOSED /
+    /// ACTIVE on one finding, and a security group open / clean / open / deleted, each built from the published payload
+    /// with only its time (and state) edited.
+    /// </summary>
+    internal static IReadOnlyList<(string Name, byte[] Bytes)> MultiFlipEvents()
+    {
+        var ssmAgain = PatchEvents.Load(PatchEvents.SsmNonCompliant);
+        ssmAgain["time"] = "2017-07-17T19:30:00Z";
+        var open = DriftPayloads.Item("ci-security-group-configservice-docs.json");
+        var clean = open.DeepClone().AsObject();
+        clean["configurationItemCaptureTime"] = "2014-10-30T22:36:29.922Z";
+        var configuration = JsonNode.Parse(clean["configuration"]!.GetValue<string>())!.AsObject();
+        configuration["ipPermissions"] = new JsonArray();
+        clean["configuration"] = configuration.ToJsonString();
+        var reopened = open.DeepClone().AsObject();
+        reopened["configurationItemCaptureTime"] = "2014-10-30T22:40:00.000Z";
+        var deleted = open.DeepClone().AsObject();
+        deleted["configurationItemCaptureTime"] = "2014-10-30T23:00:00.000Z";
+        deleted["configurationItemStatus"] = "ResourceDeleted";
+        deleted["configuration"] = null;
+        return
+        [
+            ("ssm-nc", Fixtures.Shared(PatchEvents.SsmNonCompliant)),
+            ("ssm-c", SsmCompliant()),
+            ("ssm-nc-again", PatchEvents.Bytes(ssmAgain)),
+            ("inspector-active", PatchEvents.Edited(PatchEvents.Ec2Vuln, d => { d["status"] = "ACTIVE"; d["updatedAt"] = "Wed Sep 04 16:59:44.476 UTC 2024"; })),
+            ("inspector-closed", Fixtures.Shared(PatchEvents.Ec2Vuln)),
+            ("inspector-active-again", PatchEvents.Edited(PatchEvents.Ec2Vuln, d => { d["status"] = "ACTIVE"; d["updatedAt"] = "Wed Sep 25 10:00:00.000 UTC 2024"; })),
+            ("sg-open", DriftPayloads.ItemChange(open)),
+            ("sg-clean", DriftPayloads.ItemChange(clean)),
+            ("sg-open-again", DriftPayloads.ItemChange(reopened)),
+            ("sg-deleted", DriftPayloads.ItemChange(deleted, changeType: "DELETE")),
+        ];
+    }
+
+    /// <summary>
+    /// Multi-flip sets in seeded permutations with duplicates: every finding's status, deadline, evidence, memberships and
+    /// the counters, every stored configuration and every passing-evidence item end the same. The detection history lines
+    /// and reopen alerts of a flipping finding are left out here (with <c>historyLength</c>): the ledger does not key them
+    /// by source time yet; <see cref="FindingTimelineTests"/> proves the model that will (README, "Delivery order").
+    /// </summary>
+    [Fact(Skip = "Issue 14 item 4, left open: on these sets the ledger still differs by order in (1) membership sort keys after a late earlier deadline (the plain update does not rewrite memberships), (2) the evidence of a finding whose newest violation arrived after a newer deletion (older violations are not applied), (3) STATS counters written 0 vs never written. FindingTimelineTests proves the history/alert model; wiring it and these three fixes are the remaining work.")]
+    public async Task Multi_flip_sets_end_in_the_same_state_in_every_order_apart_from_history_and_reopen_alerts()
+    {
+        var events = MultiFlipEvents();
+        static SortedSet<string> Project(SortedSet<string> items) => new(items
+            .Where(i => !i.Contains("entityType=S:HISTORY;", StringComparison.Ordinal) && !i.Contains("entityType=S:ALERT;", StringComparison.Ordinal))
+            .Select(i => System.Text.RegularExpressions.Regex.Replace(i, "historyLength=N:[0-9]+;", "")), StringComparer.Ordinal);
+        var (inOrder, _) = await ReplayAsync(events);
+        var expected = Project(inOrder);
+        Assert.Contains(expected, i => i.Contains("entityType=S:EVIDENCE;", StringComparison.Ordinal) || i.Contains("EVIDENCE#", StringComparison.Ordinal));
+        // The end states in-order delivery gives: the instance and the Inspector finding open again, the group's finding
+        // resolved by the deletion and its stored configuration the deletion marker.
+        Assert.Contains(expected, i => i.Contains("SK=S:META;", StringComparison.Ordinal) && i.Contains("patch.instance-patch-compliance", StringComparison.Ordinal) && i.Contains("status=S:open;", StringComparison.Ordinal));
+        Assert.Contains(expected, i => i.Contains("SK=S:META;", StringComparison.Ordinal) && i.Contains("drift.security-group-baseline", StringComparison.Ordinal) && i.Contains("status=S:resolved;", StringComparison.Ordinal));
+        Assert.Contains(expected, i => i.Contains("entityType=S:DRIFT_CONFIG_DELETED;", StringComparison.Ordinal));
+        for (var seed = 1; seed <= 12; seed++)
+        {
+            var random = new Random(1450 + seed);
+            var order = events.OrderBy(_ => random.Next()).ToList();
+            for (var d = 0; d < 1 + random.Next(4); d++) order.Insert(random.Next(order.Count + 1), events[random.Next(events.Count)]);
+            var (actual, _) = await ReplayAsync(order);
+            var projected = Project(actual);
+            Assert.True(expected.SetEquals(projected), $"seed {1450 + seed}: {string.Join(", ", order.Select(e => e.Name))}\n{TableSnapshot.Difference(expected, projected)}");
+        }
+    }
+
     private async Task<(SortedSet<string> Items, SortedSet<string> Alerts)> ReplayAsync(IReadOnlyList<(string Name, byte[] Bytes)> events)
     {
         var table = await dynamo.NewTableAsync("order");
-        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(dynamo.Client, table), new DynamoDbFindingLedger(dynamo.Client, table, Context.Settings));
+        // The passing-evidence store too (issue 16a): its result items and per-rule counters are compared like the rest.
+        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(dynamo.Client, table), new DynamoDbFindingLedger(dynamo.Client, table, Context.Settings),
+            new IsmsServerless.Evidence.DynamoDbEvidenceStore(dynamo.Client, table, "order-test"));
         var alerts = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (name, bytes) in events)
         {
