@@ -6,4 +6,5 @@ namespace IsmsServerless.Changes;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(List<ChangeCallSummary>))]
 [JsonSerializable(typeof(List<ChangeReview>))]
+[JsonSerializable(typeof(List<ChangeApproval>))]
 internal sealed partial class ChangeJsonContext : JsonSerializerContext;

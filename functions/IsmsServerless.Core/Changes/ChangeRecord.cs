@@ -1,7 +1,21 @@
 namespace IsmsServerless.Changes;
 
 /// <summary>One API call of a change, as the register keeps it (the deduplicated, bounded list on the record).</summary>
-public sealed record ChangeCallSummary(string EventId, string EventName, string EventSource, DateTimeOffset EventTime);
+public sealed record ChangeCallSummary(string EventId, string EventName, string EventSource, DateTimeOffset EventTime)
+{
+    /// <summary>The resources this call touched (bounded, as <see cref="ChangeCall.Resources"/>).</summary>
+    public IReadOnlyList<string> Resources { get; init; } = [];
+
+    /// <summary>The call's source IP address (or the AWS service that made it on the caller's behalf).</summary>
+    public string? SourceIp { get; init; }
+
+    /// <summary>Value equality including the resource list's elements (a record compares lists by reference).</summary>
+    public bool Equals(ChangeCallSummary? other) =>
+        other is not null && EventId == other.EventId && EventName == other.EventName && EventSource == other.EventSource
+        && EventTime == other.EventTime && SourceIp == other.SourceIp && Resources.SequenceEqual(other.Resources, StringComparer.Ordinal);
+
+    public override int GetHashCode() => HashCode.Combine(EventId, EventName, EventSource, EventTime, SourceIp);
+}
 
 /// <summary>A completed review.</summary>
 /// <param name="Reviewer">Who reviewed: the person's e-mail when they map to a person, else the name as given.</param>
@@ -26,6 +40,14 @@ public sealed record ChangeReview(
     /// <c>reviewer-unmapped</c>: likewise for the reviewer.
     /// </summary>
     public string FourEyes { get; init; } = FourEyesChecked;
+
+    /// <summary>Every approval of the round this review completed (approval matrix); empty for a one-reviewer review.</summary>
+    public IReadOnlyList<ChangeApproval> Approvals { get; init; } = [];
+
+    /// <summary>The risk class and the roles the approval matrix required when the review completed.</summary>
+    public string? Risk { get; init; }
+
+    public IReadOnlyList<string> RequiredRoles { get; init; } = [];
 
     public const string FourEyesChecked = "checked";
     public const string FourEyesAuthorUnmapped = "author-unmapped";
@@ -89,6 +111,12 @@ public sealed record ChangeRecord
     public IReadOnlyList<string> Regions { get; init; } = [];
 
     public ChangeReview? Review { get; init; }
+
+    /// <summary>
+    /// Approvals given in this round (approval matrix, <see cref="ApprovalMatrix"/>): each person, the role slot they
+    /// filled, when, and their ticket. The review (<see cref="Review"/>) is recorded when the last required approval arrives.
+    /// </summary>
+    public IReadOnlyList<ChangeApproval> Approvals { get; init; } = [];
 
     /// <summary>
     /// Earlier review rounds, oldest first: a call made after a review opens a new round (<see cref="Round"/>), and the

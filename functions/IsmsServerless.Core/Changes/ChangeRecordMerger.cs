@@ -74,8 +74,10 @@ public static class ChangeRecordMerger
         if (record.Review is not { } review) return record;
         return record with
         {
-            PriorReviews = [.. record.PriorReviews, review],
+            PriorReviews = [.. record.PriorReviews, review with { Approvals = record.Approvals }],
             Review = null,
+            // Approvals belong to the round they were given in (the prior review keeps them); the new calls need new ones.
+            Approvals = [],
             Round = record.Round + 1,
             RoundStartedAt = callAt,
             TimerStage = 0,

@@ -14,6 +14,8 @@ public enum ChangeReviewError
     Conflict,
     /// <summary>Identity: the author or reviewer maps to no person where the settings require one.</summary>
     UnmappedIdentity,
+    /// <summary>Approval matrix: the approver holds none of the roles the change still needs, or already approved it.</summary>
+    NotAnApprover,
 }
 
 /// <summary>A review the service refused, with a reason fit to show the reviewer (status page, CLI).</summary>

@@ -9,7 +9,11 @@ using IsmsServerless.Settings;
 namespace IsmsServerless.Changes;
 
 /// <summary>A change as a list shows it: the record, its deadline and where now stands against it.</summary>
-public sealed record ChangeSummary(ChangeRecord Change, DateTimeOffset DueAt, SlaState State, bool Overdue);
+public sealed record ChangeSummary(ChangeRecord Change, DateTimeOffset DueAt, SlaState State, bool Overdue)
+{
+    /// <summary>What the approval matrix requires of the change (risk, type, roles); null when no matrix applies (no <c>people</c>).</summary>
+    public ApprovalRequirement? Requirement { get; init; }
+}
 
 /// <summary>One change in full: the summary plus every stored call.</summary>
 public sealed record ChangeDetail(ChangeSummary Summary, IReadOnlyList<ChangeCallSummary> Calls);
@@ -63,7 +67,10 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
     public ChangeSummary Summarize(ChangeRecord record)
     {
         var now = clock.GetUtcNow();
-        return new ChangeSummary(record, _deadline.DueAt(record), _deadline.StateAt(record, now), _deadline.IsOverdue(record, now));
+        return new ChangeSummary(record, _deadline.DueAt(record), _deadline.StateAt(record, now), _deadline.IsOverdue(record, now))
+        {
+            Requirement = settings.People.Count > 0 ? ApprovalMatrix.Required(record, settings) : null,
+        };
     }
 
     /// <summary>Records a review. Throws <see cref="ChangeReviewException"/> with a reason the reviewer can act on.</summary>
@@ -71,6 +78,7 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
     {
         ArgumentNullException.ThrowIfNull(request);
         var (verdict, reviewer, ticket, note) = Validate(request);
+        ValidateTicket(verdict, ticket);
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var record = await register.GetAsync(request.ChangeId, cancellationToken).ConfigureAwait(false)
@@ -80,7 +88,33 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
                     $"change {record.ChangeId} was already reviewed by {existing.Reviewer} at {Timestamps.ToWire(existing.ReviewedAt)} ({existing.Verdict.ToWire()})");
             var (review, refusal) = FourEyes(record, request, reviewer, verdict, ticket, note);
             if (refusal is not null) throw refusal;
-            var reviewed = record with { Review = review, Version = record.Version + 1 };
+            ChangeRecord reviewed;
+            if (verdict == ReviewVerdict.Approved && settings.People.Count > 0)
+            {
+                // Approval matrix (PROC-002 approval by type, Qwestly risk categories): the review is recorded only when
+                // every required role has approved; until then each approval is kept on the record.
+                var requirement = ApprovalMatrix.Required(record, settings);
+                var approval = Approve(record, request, reviewer, requirement, review, ticket);
+                var approvals = (IReadOnlyList<ChangeApproval>)[.. record.Approvals, approval];
+                if (!requirement.IsComplete(approvals))
+                {
+                    var partial = record with { Approvals = approvals, Version = record.Version + 1 };
+                    if (!await register.TryUpdateAsync(partial, null, cancellationToken).ConfigureAwait(false)) continue;
+                    Log.Info("change.approved-partly", ("changeId", record.ChangeId), ("approver", approval.Approver), ("role", approval.Role),
+                        ("missing", string.Join(",", requirement.MissingRoles(approvals))), ("missingCount", requirement.MissingCount(approvals)));
+                    return partial;
+                }
+                reviewed = record with
+                {
+                    Approvals = approvals,
+                    Review = review with { Approvals = approvals, Risk = requirement.Risk.ToWire(), RequiredRoles = requirement.Roles },
+                    Version = record.Version + 1,
+                };
+            }
+            else
+            {
+                reviewed = record with { Review = review, Version = record.Version + 1 };
+            }
             if (!await register.TryUpdateAsync(reviewed, null, cancellationToken).ConfigureAwait(false)) continue;
             Log.Info("change.reviewed", ("changeId", record.ChangeId), ("verdict", verdict.ToWire()), ("reviewer", reviewed.Review!.Reviewer),
                 ("fourEyes", reviewed.Review.FourEyes), ("round", reviewed.Round));
@@ -119,6 +153,39 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
             return (review, new ChangeReviewException(ChangeReviewError.UnmappedIdentity,
                 $"the reviewer '{reviewer}' maps to no person in settings.people; reviews are recorded against people"));
         return (review, null);
+    }
+
+    /// <summary>
+    /// One approval under the matrix: the approver (a person, four-eyes already checked) must hold a role the change still
+    /// needs (or be a further team member when only the count is short), and may approve once per round.
+    /// </summary>
+    private ChangeApproval Approve(ChangeRecord record, ReviewRequest request, string reviewer, ApprovalRequirement requirement, ChangeReview review, string? ticket)
+    {
+        var identities = _identities.Value;
+        var who = request.ReviewerSubject is { } subject
+            ? identities.ResolveToken(subject, request.ReviewerEmail, reviewer)
+            : identities.ResolveName(reviewer);
+        foreach (var earlier in record.Approvals)
+        {
+            if (identities.SamePerson(identities.ResolveName(earlier.Approver), who))
+                throw new ChangeReviewException(ChangeReviewError.NotAnApprover,
+                    $"{review.Reviewer} already approved change {record.ChangeId} as {earlier.Role}; one person fills one required approval. Still missing: {Missing(requirement, record.Approvals)}");
+        }
+        var roles = who.Person?.Roles ?? [];
+        var slot = ApprovalMatrix.SlotFor(roles, requirement, record.Approvals)
+            ?? throw new ChangeReviewException(ChangeReviewError.NotAnApprover,
+                $"{review.Reviewer} (roles: {(roles.Count == 0 ? "none" : string.Join(", ", roles))}) holds none of the roles change {record.ChangeId} still needs ({requirement.Risk.ToWire()} risk, type {requirement.ChangeType}). Still missing: {Missing(requirement, record.Approvals)}");
+        return new ChangeApproval(review.Reviewer, slot, review.ReviewedAt, ticket);
+    }
+
+    /// <summary>The still-missing approvals as text: the roles, and further team members when the count is short.</summary>
+    public static string Missing(ApprovalRequirement requirement, IReadOnlyList<ChangeApproval> approvals)
+    {
+        var roles = requirement.MissingRoles(approvals);
+        var extra = requirement.MissingCount(approvals) - roles.Count;
+        var parts = roles.ToList();
+        if (extra > 0) parts.Add($"{extra} more team member{(extra == 1 ? "" : "s")}");
+        return parts.Count == 0 ? "nothing" : string.Join(", ", parts);
     }
 
     /// <summary>
@@ -212,6 +279,36 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
                 throw new ChangeReviewException(ChangeReviewError.Invalid, "the note contains control characters");
         }
         return (verdict, reviewer, ticket, note);
+    }
+
+    /// <summary>
+    /// The policy's ticket systems (PROC-002: change records are kept in Freshdesk or JIRA): the link must match one of
+    /// <c>changeManagement.ticketUrlPatterns</c>, and an approval needs one too unless <c>ticketRequiredForApproval</c> is false.
+    /// </summary>
+    private void ValidateTicket(ReviewVerdict verdict, string? ticket)
+    {
+        var cm = settings.ChangeManagement;
+        if (ticket is null)
+        {
+            if (verdict == ReviewVerdict.Approved && cm.TicketRequiredForApproval)
+                throw new ChangeReviewException(ChangeReviewError.Invalid,
+                    "an approval needs a ticket link (--ticket https://...) in one of the policy's ticket systems (changeManagement.ticketUrlPatterns)");
+            return;
+        }
+        if (cm.TicketUrlPatterns.Count == 0) return;
+        foreach (var pattern in cm.TicketUrlPatterns)
+        {
+            try
+            {
+                if (System.Text.RegularExpressions.Regex.IsMatch(ticket, pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100))) return;
+            }
+            catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+            {
+                // A pathological link against a pattern: not a match.
+            }
+        }
+        throw new ChangeReviewException(ChangeReviewError.Invalid,
+            $"ticket '{Shorten(ticket)}' is not a link into one of the policy's ticket systems (changeManagement.ticketUrlPatterns: {string.Join(" | ", cm.TicketUrlPatterns)})");
     }
 
     public static bool IsChangeId(string? text) =>

@@ -48,6 +48,18 @@ public sealed record ChangeView
     public int Round { get; init; } = 1;
     /// <summary>Reviews of earlier rounds, oldest first.</summary>
     public IReadOnlyList<ChangeReview>? PriorReviews { get; init; }
+    /// <summary>Risk class (low, medium, high): the highest of the change's calls under the policy's classification.</summary>
+    public string? Risk { get; init; }
+    /// <summary>The change type the approval matrix matched (or <c>default</c>).</summary>
+    public string? ChangeType { get; init; }
+    /// <summary>Roles that must each approve (each by a different person).</summary>
+    public IReadOnlyList<string>? RequiredRoles { get; init; }
+    /// <summary>Distinct approvers needed in all.</summary>
+    public int? MinApprovers { get; init; }
+    /// <summary>Approvals given in this round: who, which role, when, ticket.</summary>
+    public IReadOnlyList<ChangeApproval>? Approvals { get; init; }
+    /// <summary>What is still missing before the review completes ("nothing" once complete).</summary>
+    public string? MissingApprovals { get; init; }
 
     public static ChangeView From(ChangeSummary summary, IReadOnlyList<ChangeCallSummary>? calls = null)
     {
@@ -86,6 +98,14 @@ public sealed record ChangeView
             FourEyes = c.Review?.FourEyes,
             Round = c.Round,
             PriorReviews = c.PriorReviews.Count > 0 ? c.PriorReviews : null,
+            Risk = summary.Requirement?.Risk.ToWire() ?? c.Review?.Risk,
+            ChangeType = summary.Requirement?.ChangeType,
+            RequiredRoles = summary.Requirement?.Roles ?? (c.Review?.RequiredRoles is { Count: > 0 } roles ? roles : null),
+            MinApprovers = summary.Requirement?.MinApprovers,
+            Approvals = c.Approvals.Count > 0 ? c.Approvals : null,
+            MissingApprovals = summary.Requirement is { } requirement
+                ? (c.Review is not null ? "nothing" : ChangeReviewService.Missing(requirement, c.Approvals))
+                : null,
         };
     }
 }

@@ -123,7 +123,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         Dictionary<string, AttributeValue>? start = null;
         do
         {
-            var response = await dynamo.QueryAsync(new QueryRequest
+            var response = await dynamo.QueryItemsAsync(new QueryRequest
             {
                 TableName = tableName,
                 KeyConditionExpression = "PK = :pk AND begins_with(SK, :call)",
@@ -138,7 +138,11 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             foreach (var item in response.Items ?? [])
             {
                 if (Timestamps.TryParse(Str(item, "eventTime"), out var time))
-                    calls.Add(new ChangeCallSummary(Str(item, "eventId") ?? "", Str(item, "eventName") ?? "", Str(item, "eventSource") ?? "", time));
+                    calls.Add(new ChangeCallSummary(Str(item, "eventId") ?? "", Str(item, "eventName") ?? "", Str(item, "eventSource") ?? "", time)
+                    {
+                        Resources = List(item, "resources"),
+                        SourceIp = Str(item, "sourceIp"),
+                    });
             }
             start = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         } while (start is not null && calls.Count < limit);
@@ -204,7 +208,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
     /// </summary>
     internal async Task<int> DrainLegacyTimersAsync(int limit, CancellationToken cancellationToken)
     {
-        var response = await dynamo.QueryAsync(new QueryRequest
+        var response = await dynamo.QueryItemsAsync(new QueryRequest
         {
             TableName = tableName,
             IndexName = LedgerSchema.Gsi4,
@@ -269,7 +273,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             Limit = Math.Clamp(limit, 1, 1000),
         };
         if (cursor is not null) request.ExclusiveStartKey = DecodeCursor(cursor);
-        var response = await dynamo.QueryAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = await dynamo.QueryItemsAsync(request, cancellationToken).ConfigureAwait(false);
         var items = (response.Items ?? []).Select(FromItem).ToList();
         var next = response.LastEvaluatedKey is { Count: > 0 } last ? EncodeCursor(last) : null;
         return new Page<ChangeRecord>(items, next);
@@ -329,6 +333,8 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         Optional(item, "roundStartedAt", r.RoundStartedAt is { } roundStart ? Timestamps.ToWire(roundStart) : null);
         if (r.PriorReviews.Count > 0)
             item["priorReviews"] = S(JsonSerializer.Serialize(r.PriorReviews.ToList(), ChangeJsonContext.Default.ListChangeReview));
+        if (r.Approvals.Count > 0)
+            item["approvals"] = S(JsonSerializer.Serialize(r.Approvals.ToList(), ChangeJsonContext.Default.ListChangeApproval));
         if (r.Review is { } review)
         {
             item["reviewer"] = S(review.Reviewer);
@@ -340,6 +346,8 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             Optional(item, "authorEmail", review.AuthorEmail);
             Optional(item, "ticketUrl", review.TicketUrl);
             Optional(item, "note", review.Note);
+            Optional(item, "reviewRisk", review.Risk);
+            if (review.RequiredRoles.Count > 0) item["requiredRoles"] = L(review.RequiredRoles);
             item[LedgerSchema.Gsi3PartitionKey] = S(ReviewedPartition);
             item[LedgerSchema.Gsi3SortKey] = S(Timestamps.ToWire(review.ReviewedAt) + "#" + r.ChangeId);
         }
@@ -370,6 +378,11 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         }
         if (!ChangeKindNames.TryParse(Str(item, "kind"), out var kind))
             Log.Warn("change.unknown-kind", ("changeId", Str(item, "changeId")), ("kind", Str(item, "kind")));
+        IReadOnlyList<ChangeApproval> approvalList = Str(item, "approvals") is { Length: > 0 } approvalsJson
+            ? JsonSerializer.Deserialize(approvalsJson, ChangeJsonContext.Default.ListChangeApproval) ?? []
+            : [];
+        if (review is not null)
+            review = review with { Approvals = approvalList, Risk = Str(item, "reviewRisk"), RequiredRoles = List(item, "requiredRoles") };
         var callsJson = Str(item, "calls");
         var calls = string.IsNullOrEmpty(callsJson) ? [] : JsonSerializer.Deserialize(callsJson, ChangeJsonContext.Default.ListChangeCallSummary) ?? [];
         return new ChangeRecord
@@ -399,6 +412,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             PriorReviews = Str(item, "priorReviews") is { Length: > 0 } prior
                 ? JsonSerializer.Deserialize(prior, ChangeJsonContext.Default.ListChangeReview) ?? []
                 : [],
+            Approvals = approvalList,
             Round = Num(item, "round") is > 0 and var round ? (int)round : 1,
             RoundStartedAt = Timestamps.ParseOrNull(Str(item, "roundStartedAt")),
             TimerStage = (int)Num(item, "timerStage"),

@@ -53,9 +53,14 @@ public sealed class RuleRegistry
         yield return new Rules.Change.ManualConsoleChangeRule();
         yield return new Rules.Change.OutOfPipelineChangeRule();
         yield return new Rules.Change.ReviewOverdueRule();
+        yield return new Rules.Change.UnauthorizedEmergencyAccessRule();
 
         // duty (obligations)
         yield return new Rules.Duty.ObligationOverdueRule();
+
+        // access (leavers)
+        yield return new Rules.Access.LeaverActivityRule();
+        yield return new Rules.Access.LeaverCredentialsRule();
 
         // monitoring
         yield return new Rules.Monitoring.CloudTrailSilentRule();

@@ -15,6 +15,9 @@ public enum Category
 
     /// <summary>Recurring duties and other obligations (Obligations/): overdue attestations.</summary>
     [JsonStringEnumMemberName("duty")] Duty,
+
+    /// <summary>Who can get in: root and IAM credentials, MFA, password policy (Qwestly "Access Control").</summary>
+    [JsonStringEnumMemberName("access")] Access,
 }
 
 public static class CategoryNames
@@ -27,6 +30,7 @@ public static class CategoryNames
         Category.Backup => "backup",
         Category.Incident => "incident",
         Category.Duty => "duty",
+        Category.Access => "access",
         _ => "monitoring",
     };
 }

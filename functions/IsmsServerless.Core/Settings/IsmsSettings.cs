@@ -110,6 +110,12 @@ public sealed record IsmsSettings
     /// </summary>
     public string UnmappedAuthorReview { get; set; } = Identity.UnmappedAuthorReview.AllowFlagged;
 
+    /// <summary>
+    /// Change management (PROC-002 approval by type, Qwestly risk categories and emergency authority): the approval
+    /// matrix, risk classification, who may use emergency roles, and the ticket systems a review must link.
+    /// </summary>
+    public ChangeManagementSettings ChangeManagement { get; set; } = new();
+
     /// <summary>Backup and Recovery: the critical data in scope and the policy's backup clocks.</summary>
     public BackupSettings Backup { get; set; } = new();
 
@@ -173,6 +179,7 @@ public sealed record IsmsSettings
         if (SweepMissedIntervals is < 2 or > 100) errors.Add($"sweepMissedIntervals must be between 2 and 100, not {SweepMissedIntervals}");
         if (OwnRuleNamePrefixes.Count == 0 || OwnRuleNamePrefixes.Any(p => string.IsNullOrWhiteSpace(p) || p.Length < 3))
             errors.Add("ownRuleNamePrefixes must list at least one rule name prefix of 3 or more characters");
+        errors.AddRange(ChangeManagement?.Validate() ?? ["changeManagement may not be null"]);
         errors.AddRange(Backup?.Validate() ?? ["backup may not be null"]);
         errors.AddRange(Incidents?.Validate() ?? ["incidents may not be null"]);
         errors.AddRange(AntiMalware?.Validate() ?? ["antiMalware may not be null"]);
@@ -218,8 +225,21 @@ public sealed record IsmsSettings
     {
         var node = JsonSerializer.SerializeToNode(this, SettingsJsonContext.Default.IsmsSettings)!.AsObject();
         if (node["duties"]?.ToJsonString() == DefaultDutiesJson.Value) node.Remove("duties");
+        // Likewise the change-management keys left at their defaults (the PROC-002 matrix and risk lists are long).
+        if (node["changeManagement"] is System.Text.Json.Nodes.JsonObject cm)
+        {
+            foreach (var (key, value) in DefaultChangeManagementJson.Value)
+            {
+                if (cm[key]?.ToJsonString() == value) cm.Remove(key);
+            }
+            if (cm.Count == 0) node.Remove("changeManagement");
+        }
         return node.ToJsonString();
     }
+
+    private static readonly Lazy<Dictionary<string, string>> DefaultChangeManagementJson = new(() =>
+        JsonSerializer.SerializeToNode(new IsmsSettings(), SettingsJsonContext.Default.IsmsSettings)!["changeManagement"]!.AsObject()
+            .ToDictionary(p => p.Key, p => p.Value?.ToJsonString() ?? "null", StringComparer.Ordinal));
 
     private static readonly Lazy<string> DefaultDutiesJson = new(() =>
         JsonSerializer.SerializeToNode(new IsmsSettings(), SettingsJsonContext.Default.IsmsSettings)!["duties"]!.ToJsonString());

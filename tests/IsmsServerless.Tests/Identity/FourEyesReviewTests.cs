@@ -18,7 +18,18 @@ namespace IsmsServerless.Tests.Identity;
 [Collection(DynamoDbCollection.Name)]
 public sealed class FourEyesReviewTests(DynamoDbLocalFixture dynamo)
 {
-    private static readonly IsmsSettings WithPeople = new() { People = [IdentityResolverTests.Alice, IdentityResolverTests.Bob] };
+    // These tests are about four-eyes on people, not the approval matrix (ChangeManagementTests): one team member's
+    // approval completes a review here, whatever the change's type.
+    private static readonly IsmsSettings WithPeople = new()
+    {
+        People = [IdentityResolverTests.Alice, IdentityResolverTests.Bob],
+        ChangeManagement = new ChangeManagementSettings
+        {
+            ChangeTypes = [],
+            DefaultApprovers = ["it-team"],
+            MinApproversByRisk = new Dictionary<string, int>(StringComparer.Ordinal) { ["low"] = 1, ["medium"] = 1, ["high"] = 1 },
+        },
+    };
     private const string Ticket = "https://jira.example/browse/OPS-7";
 
     /// <summary>
@@ -108,7 +119,7 @@ public sealed class FourEyesReviewTests(DynamoDbLocalFixture dynamo)
     public async Task An_unmapped_author_is_flagged_by_default_and_refused_when_the_settings_say_so()
     {
         var (table, changeId) = await RecordAsync("mallory", WithPeople);
-        var refuse = new IsmsSettings { People = WithPeople.People, UnmappedAuthorReview = UnmappedAuthorReview.Refuse };
+        var refuse = WithPeople with { UnmappedAuthorReview = UnmappedAuthorReview.Refuse };
         var refused = await ReviewAsync(table, refuse, new ReviewRequest(changeId, "bob", "approved", Ticket), SessionStart.AddHours(1));
         Assert.Equal(1, refused.Exit);
         Assert.Contains("maps to no person", refused.Errors, StringComparison.Ordinal);
