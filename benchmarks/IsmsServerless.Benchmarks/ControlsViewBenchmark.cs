@@ -72,7 +72,7 @@ public static class ControlsViewBenchmark
     }
 
     /// <summary>Result items (<c>PK=EVIDENCE#rule, SK=RES#id</c>) and one counter item per rule, written directly.</summary>
-    private static async Task WriteDirectAsync(Amazon.DynamoDBv2.IAmazonDynamoDB client, string table, IReadOnlyList<RuleMetadata> rules, int size, DateTimeOffset now)
+    private static async Task WriteDirectAsync(Amazon.DynamoDBv2.IAmazonDynamoDB client, string table, List<RuleMetadata> rules, int size, DateTimeOffset now)
     {
         static Amazon.DynamoDBv2.Model.AttributeValue S(string v) => new() { S = v };
         static Amazon.DynamoDBv2.Model.AttributeValue N(long v) => new() { N = v.ToString(CultureInfo.InvariantCulture) };
