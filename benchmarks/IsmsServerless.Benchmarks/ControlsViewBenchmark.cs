@@ -16,12 +16,15 @@ namespace IsmsServerless.Benchmarks;
 /// <summary>
 /// DynamoDB requests (and RCU) of one controls view at N resources with passing evidence: the evidence is recorded
 /// through <see cref="DynamoDbEvidenceStore"/> (the ingest path), spread over every automated rule, then the view is
-/// read with the request meter on. Counts requests, never times them.
+/// read with the request meter on. Counts requests, never times them. <c>--direct</c> writes the evidence items
+/// (result items and per-rule counter items, the store's layout) with BatchWriteItem instead, so 100k resources take
+/// ~4k requests rather than ~300k.
 /// </summary>
 public static class ControlsViewBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        var direct = args.Contains("--direct");
         var sizes = (Option(args, "--sizes") ?? "1000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
         Log.Target = TextWriter.Null;
         Log.MinimumLevel = LogLevel.Error;
@@ -40,7 +43,8 @@ public static class ControlsViewBenchmark
             await LedgerTable.CreateIfMissingAsync(client, table);
             var store = new DynamoDbEvidenceStore(client, table, PolicyDocument.Embedded.Version);
             var next = -1;
-            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            if (direct) await WriteDirectAsync(client, table, rules, size, context.Now).ConfigureAwait(false);
+            else await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
             {
                 int i;
                 while ((i = Interlocked.Add(ref next, 100) - 99) < size)
@@ -65,6 +69,44 @@ public static class ControlsViewBenchmark
             Console.WriteLine(FormattableString.Invariant($"| {size} | {requests} | {queries} | {rcu:F1} | {views.Count} (evaluated summed over controls: {evaluated}) |"));
         }
         return 0;
+    }
+
+    /// <summary>Result items (<c>PK=EVIDENCE#rule, SK=RES#id</c>) and one counter item per rule, written directly.</summary>
+    private static async Task WriteDirectAsync(Amazon.DynamoDBv2.IAmazonDynamoDB client, string table, List<RuleMetadata> rules, int size, DateTimeOffset now)
+    {
+        static Amazon.DynamoDBv2.Model.AttributeValue S(string v) => new() { S = v };
+        static Amazon.DynamoDBv2.Model.AttributeValue N(long v) => new() { N = v.ToString(CultureInfo.InvariantCulture) };
+        var at = Timestamps.ToWire(now);
+        var requests = Enumerable.Range(0, size).Select(n =>
+        {
+            var rule = rules[n % rules.Count].Id;
+            return new Amazon.DynamoDBv2.Model.WriteRequest(new Amazon.DynamoDBv2.Model.PutRequest(new Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>
+            {
+                ["PK"] = S("EVIDENCE#" + rule), ["SK"] = S("RES#res-" + n.ToString(CultureInfo.InvariantCulture)), ["ruleId"] = S(rule),
+                ["result"] = S(n % 10 == 0 ? "fail" : "pass"), ["evaluatedAt"] = S(at), ["writtenAt"] = S(at), ["source"] = S("benchmark"),
+            }));
+        }).Chunk(25).ToList();
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < requests.Count)
+            {
+                var pending = new Dictionary<string, List<Amazon.DynamoDBv2.Model.WriteRequest>> { [table] = [.. requests[i]] };
+                while (pending.Count > 0 && pending.Values.Sum(v => v.Count) > 0)
+                    pending = (await client.BatchWriteItemAsync(new Amazon.DynamoDBv2.Model.BatchWriteItemRequest { RequestItems = pending }).ConfigureAwait(false)).UnprocessedItems ?? [];
+            }
+        }))).ConfigureAwait(false);
+        for (var r = 0; r < rules.Count; r++)
+        {
+            var count = size / rules.Count + (r < size % rules.Count ? 1 : 0);
+            var failing = Enumerable.Range(0, size).Count(n => n % rules.Count == r && n % 10 == 0);
+            await client.PutItemAsync(new Amazon.DynamoDBv2.Model.PutItemRequest(table, new Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>
+            {
+                ["PK"] = S("EVIDENCE"), ["SK"] = S($"RULE#{rules[r].Id}#00"), ["ruleId"] = S(rules[r].Id), ["evaluated"] = N(count),
+                ["passing"] = N(count - failing), ["failing"] = N(failing), ["lastEvaluatedAt"] = S(at), ["entityType"] = S("EVIDENCE_RULE"),
+            })).ConfigureAwait(false);
+        }
     }
 
     private static string? Option(string[] args, string name)

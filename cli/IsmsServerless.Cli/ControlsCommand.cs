@@ -41,7 +41,9 @@ internal static class ControlsCommand
 
     internal static Task<IReadOnlyList<ControlView>> ReadAsync(IAmazonDynamoDB dynamo, string tableName, DateTimeOffset now, CancellationToken cancellationToken = default) =>
         new ControlsService(new DynamoDbEvidenceStore(dynamo, tableName, PolicyDocument.Embedded.Version),
-                new DynamoDbFindingLedger(dynamo, tableName, IsmsSettings.Default), NoDutyStates.Instance, RuleRegistry.CreateDefault())
+                new DynamoDbFindingLedger(dynamo, tableName, IsmsSettings.Default),
+                new Obligations.ObligationControlSources(new Obligations.DynamoObligationStore(dynamo, tableName, IsmsSettings.Default), IsmsSettings.Default.Duties),
+                RuleRegistry.CreateDefault())
             .GetAsync(now, cancellationToken);
 
     internal static void Write(IReadOnlyList<ControlView> views, string format, TextWriter output)

@@ -59,9 +59,10 @@ internal static class ExportCommand
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, settings);
         var evidence = new DynamoDbEvidenceStore(dynamo, tableName, PolicyDocument.Embedded.Version);
         var registry = RuleRegistry.CreateDefault();
-        var controls = new ControlsService(evidence, ledger, NoDutyStates.Instance, registry);
+        var dutySources = new Obligations.ObligationControlSources(new Obligations.DynamoObligationStore(dynamo, tableName, settings), settings.Duties);
+        var controls = new ControlsService(evidence, ledger, dutySources, registry);
         var changes = new ChangeServiceReviewQueue(new ChangeReviewService(new DynamoChangeRegister(dynamo, tableName, settings), ledger, registry, settings, TimeProvider.System), ledger);
-        var package = await new AuditPackageBuilder(ledger, evidence, controls, changes, NoAttestations.Instance).BuildAsync(from, to, now, cancellationToken).ConfigureAwait(false);
+        var package = await new AuditPackageBuilder(ledger, evidence, controls, changes, dutySources).BuildAsync(from, to, now, cancellationToken).ConfigureAwait(false);
         return format switch
         {
             "csv" => AuditPackageWriter.Csv(package),

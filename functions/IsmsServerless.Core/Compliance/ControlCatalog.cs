@@ -21,11 +21,8 @@ public sealed record ControlCoverage(PolicyControl Control, IReadOnlyList<string
 /// </summary>
 public static class ControlCatalog
 {
-    /// <summary>The duty ids the obligation mechanism (issue 16b, <c>IsmsSettings.Duties</c>) defines; the catalog may reference only these.</summary>
-    public static readonly IReadOnlySet<string> KnownDutyIds = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "access-review", "restore-test", "policy-review", "proc-002-annual-review", "security-training", "advisory-review", "fault-log-review",
-    };
+    /// <summary>The duty ids the embedded policy defines (<c>duties:</c>, <see cref="Settings.IsmsSettings.Duties"/>); the catalog may reference only these.</summary>
+    public static IReadOnlySet<string> KnownDutyIds => PolicyDocument.Embedded.Settings.Duties.Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
 
     public static IReadOnlyList<PolicyControl> Controls => PolicyDocument.Embedded.Controls;
 
@@ -52,7 +49,7 @@ public static class ControlCatalog
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(registry);
-        knownDuties ??= KnownDutyIds;
+        knownDuties ??= policy.Settings.Duties.Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
         var errors = new List<PolicyError>();
         var warnings = new List<PolicyError>();
         int LineOf(string pointer) => policy.LineOf(pointer);
@@ -80,6 +77,20 @@ public static class ControlCatalog
             if (c.Evidence == EvidenceKinds.NotApplicable) continue;
             foreach (var claimed in registry.Rules.Where(r => r.Metadata.Controls.Contains(c.Key) && !c.Rules.Contains(r.Metadata.Id)))
                 warnings.Add(new PolicyError(LineOf(at + "/id"), at + "/rules", $"rule '{claimed.Metadata.Id}' claims {c.Key} but the policy does not list it"));
+        }
+        // A duty names the controls it evidences: each must be in the catalog, and the control should list the duty.
+        var byKey = policy.Controls.GroupBy(c => c.Key).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        for (var i = 0; i < policy.Settings.Duties.Count; i++)
+        {
+            var duty = policy.Settings.Duties[i];
+            for (var j = 0; j < duty.Controls.Count; j++)
+            {
+                var path = $"/duties/{i}/controls/{j}";
+                if (!byKey.TryGetValue(duty.Controls[j], out var control))
+                    errors.Add(new PolicyError(LineOf(path), path, $"duty '{duty.Id}' evidences {duty.Controls[j]}, which is not in the catalog"));
+                else if (!control.Duties.Contains(duty.Id))
+                    warnings.Add(new PolicyError(LineOf(path), path, $"duty '{duty.Id}' evidences {duty.Controls[j]} but the control does not list it"));
+            }
         }
         foreach (var missing in registry.Rules.SelectMany(r => r.Metadata.Controls.Select(k => (Rule: r.Metadata.Id, Control: k)))
                      .Where(x => !seen.Contains(x.Control)).GroupBy(x => x.Control))

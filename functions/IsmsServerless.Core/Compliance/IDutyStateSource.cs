@@ -5,8 +5,9 @@ public sealed record DutyState(string Id, string State, DateTimeOffset? DueAt = 
 
 /// <summary>
 /// The seam between control status and the obligation mechanism (issue 16b: <c>Obligations/</c>, <c>IsmsSettings.Duties</c>).
-/// Returns duty id → state. Until 16b's store is wired here, <see cref="NoDutyStates"/> reports nothing and a control
-/// evidenced only by duties shows <c>manual</c>: the honest answer when no one records the duty yet.
+/// Returns duty id → state. The deployed page, <c>./isms controls</c> and <c>./isms export</c> read it from the obligation
+/// store (<see cref="Obligations.ObligationControlSources"/>); with <see cref="NoDutyStates"/> a control evidenced only by
+/// duties shows <c>manual</c>.
 /// </summary>
 public interface IDutyStateSource
 {

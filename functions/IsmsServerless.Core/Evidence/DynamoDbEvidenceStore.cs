@@ -12,7 +12,10 @@ namespace IsmsServerless.Evidence;
 /// <list type="bullet">
 /// <item><c>PK=EVIDENCE#&lt;ruleId&gt;</c>, <c>SK=RES#&lt;findingId&gt;</c>: the latest result (~250 bytes, no GSI keys, so a
 /// write costs 1 WCU and touches no index);</item>
-/// <item><c>PK=EVIDENCE</c>, <c>SK=RULE#&lt;ruleId&gt;</c>: the rule's counters (evaluated, passing, failing) and lastEvaluatedAt.</item>
+/// <item><c>PK=EVIDENCE</c>, <c>SK=RULE#&lt;ruleId&gt;#&lt;shard&gt;</c>: one of <see cref="CounterShards"/> counter items of the
+/// rule (evaluated, passing, failing, lastEvaluatedAt). A resource always counts in the shard its finding id hashes to;
+/// the summary sums the shards. One counter item per rule made every concurrent worker's transaction conflict on it
+/// (TransactionConflict, retried with backoff: measured in docs/benchmarks.md); shards spread the writers.</item>
 /// </list>
 /// Decide by reading the result item (eventually consistent, 0.5 RCU). Same result, evaluated less than a day ago:
 /// nothing is written. Same result, older: one conditional update of evaluatedAt. New or changed: one transaction puts
@@ -26,7 +29,18 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     public const string Fail = "fail";
     private const string Entity = "EVIDENCE";
     private const string SummaryPartition = "EVIDENCE";
-    private const int MaxAttempts = 8;
+    private const int MaxAttempts = 12;
+
+    /// <summary>Counter items per rule. The controls view still reads them all in one Query (rules × shards small items).</summary>
+    public const int CounterShards = 16;
+
+    /// <summary>Shards in use (tests and the benchmark set 1 to measure the unsharded layout).</summary>
+    internal int Shards { get; init; } = CounterShards;
+
+    /// <summary>Lost races retried (conditional check or transaction conflict); the benchmark reports it.</summary>
+    public long Retries => Interlocked.Read(ref _retries);
+
+    private long _retries;
 
     /// <summary>How old a stored same-result evaluation may get before it is refreshed (at most one write a day).</summary>
     public static readonly TimeSpan RefreshAfter = TimeSpan.FromDays(1);
@@ -100,7 +114,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                         ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                     }, cancellationToken).ConfigureAwait(false);
                     Observer?.Invoke("evidence-refresh", update.ConsumedCapacity);
-                    await TouchSummaryAsync(e.Rule.Id, at, cancellationToken).ConfigureAwait(false);
+                    await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, at, cancellationToken).ConfigureAwait(false);
                     return Written.Refreshed;
                 }
                 var put = new Put
@@ -123,31 +137,32 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                     TransactItems =
                     [
                         new TransactWriteItem { Put = put },
-                        new TransactWriteItem { Update = SummaryUpdate(e.Rule.Id, deltas) },
+                        new TransactWriteItem { Update = SummaryUpdate(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, deltas) },
                     ],
                     ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                 }, cancellationToken).ConfigureAwait(false);
                 if (transaction.ConsumedCapacity is { } used) foreach (var c in used) Observer?.Invoke("evidence-change", c);
-                await TouchSummaryAsync(e.Rule.Id, at, cancellationToken).ConfigureAwait(false);
+                await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, at, cancellationToken).ConfigureAwait(false);
                 return Written.Changed;
             }
             catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException && attempt < MaxAttempts)
             {
-                // Someone else wrote this result first: read again and decide again.
+                // Someone else wrote this result first (or a concurrent transaction held the counter): read again and decide again.
+                Interlocked.Increment(ref _retries);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>Moves the rule's lastEvaluatedAt forward (never back: the condition keeps the latest).</summary>
-    private async Task TouchSummaryAsync(string ruleId, DateTimeOffset at, CancellationToken cancellationToken)
+    private async Task TouchSummaryAsync(Dictionary<string, AttributeValue> counterKey, string ruleId, DateTimeOffset at, CancellationToken cancellationToken)
     {
         try
         {
             var response = await dynamo.UpdateItemAsync(new UpdateItemRequest
             {
                 TableName = tableName,
-                Key = new() { [LedgerSchema.PartitionKey] = S(SummaryPartition), [LedgerSchema.SortKey] = S("RULE#" + ruleId) },
+                Key = counterKey,
                 UpdateExpression = "SET lastEvaluatedAt = :at, ruleId = :id, #et = :et",
                 ConditionExpression = "attribute_not_exists(lastEvaluatedAt) OR lastEvaluatedAt < :at",
                 ExpressionAttributeNames = new() { ["#et"] = LedgerSchema.EntityType },
@@ -164,7 +179,25 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
 
     private static readonly string[] CounterNames = ["evaluated", "passing", "failing"];
 
-    private Update SummaryUpdate(string ruleId, List<(string Name, long Delta)> deltas)
+    /// <summary>The counter item a resource's result counts in: its finding id's stable hash picks the shard.</summary>
+    private Dictionary<string, AttributeValue> CounterKey(string ruleId, string findingId)
+    {
+        var shard = Shards <= 1 ? 0 : (int)(Fnv1a(findingId) % (uint)Shards);
+        return new() { [LedgerSchema.PartitionKey] = S(SummaryPartition), [LedgerSchema.SortKey] = S($"RULE#{ruleId}#{shard:D2}") };
+    }
+
+    private static uint Fnv1a(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text)
+        {
+            hash ^= c;
+            hash *= 16777619u;
+        }
+        return hash;
+    }
+
+    private Update SummaryUpdate(Dictionary<string, AttributeValue> counterKey, string ruleId, List<(string Name, long Delta)> deltas)
     {
         var values = new Dictionary<string, AttributeValue> { [":id"] = S(ruleId), [":et"] = S("EVIDENCE_RULE") };
         var names = new Dictionary<string, string> { ["#et"] = LedgerSchema.EntityType };
@@ -184,7 +217,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         return new Update
         {
             TableName = tableName,
-            Key = new() { [LedgerSchema.PartitionKey] = S(SummaryPartition), [LedgerSchema.SortKey] = S("RULE#" + ruleId) },
+            Key = counterKey,
             UpdateExpression = "SET ruleId = :id, #et = :et ADD " + string.Join(", ", adds),
             ExpressionAttributeNames = names,
             ExpressionAttributeValues = values,
@@ -210,7 +243,12 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             {
                 var id = item.GetValueOrDefault("ruleId")?.S;
                 if (string.IsNullOrEmpty(id)) continue;
-                summaries[id] = new RuleEvidenceSummary(id, Number(item, "evaluated"), Number(item, "passing"), Number(item, "failing"), ReadTime(item, "lastEvaluatedAt"));
+                // A rule's shards (and an unsharded item written before shards) sum; the latest evaluation wins.
+                var shard = new RuleEvidenceSummary(id, Number(item, "evaluated"), Number(item, "passing"), Number(item, "failing"), ReadTime(item, "lastEvaluatedAt"));
+                summaries[id] = summaries.TryGetValue(id, out var sum)
+                    ? new RuleEvidenceSummary(id, sum.Evaluated + shard.Evaluated, sum.Passing + shard.Passing, sum.Failing + shard.Failing,
+                        sum.LastEvaluatedAt is { } a && (shard.LastEvaluatedAt is null || a >= shard.LastEvaluatedAt) ? a : shard.LastEvaluatedAt)
+                    : shard;
             }
             start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }

@@ -31,6 +31,9 @@ public sealed class AttestationService(IObligationStore store, IsmsSettings sett
 
     public DutyScheduler Scheduler { get; } = new(store, settings, accountId, region);
 
+    // Built on the first four-eyes check only: the identity normaliser loads ICU, which listing duties never needs.
+    private Identity.IdentityResolver? _resolver;
+
     public async Task<Obligation> AttestAsync(AttestRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -44,7 +47,7 @@ public sealed class AttestationService(IObligationStore store, IsmsSettings sett
             throw new ObligationException(ObligationError.AlreadyDone, $"{target.Id} ({target.Spec.Title}, {target.Spec.Period}) was already attested by {target.Attestation!.By}");
         if (evidence.Count == 0)
             throw new ObligationException(ObligationError.Invalid, $"evidence is required: at least one https:// link ({target.Spec.EvidenceExpected})");
-        if (target.Spec.FourEyes && ObligationPeople.SamePerson(by, target.Spec.Author))
+        if (target.Spec.FourEyes && ObligationPeople.SamePerson(_resolver ??= Identity.IdentityResolver.For(settings), by, target.Spec.Author))
             throw new ObligationException(ObligationError.FourEyes,
                 $"four-eyes: {by} is the author of what {target.Id} reviews ({target.Spec.Author}) and cannot attest it; ask another team member");
         var now = clock.GetUtcNow();

@@ -17,10 +17,14 @@ public sealed class DutyScheduler(IObligationStore store, IsmsSettings settings,
     public const int MaxCatchUpPeriods = 12;
 
     /// <summary>
-    /// The policy version stamped on obligations. The policy file (issue 16a) provides it; until it is merged the
-    /// obligations carry an empty version. Switch here.
+    /// The policy version stamped on obligations: the version of the policy file the functions carry (the settings are
+    /// that file's keys, so they are of the same version).
     /// </summary>
-    public static string PolicyVersionOf(IsmsSettings settings) => "";
+    public static string PolicyVersionOf(IsmsSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return Policy.PolicyDocument.Embedded.Version;
+    }
 
     public async Task<DutyScheduleResult> EnsureOpenAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {

@@ -25,7 +25,12 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
         ArgumentNullException.ThrowIfNull(spec);
         ObligationSpecRules.Validate(spec);
         var id = Obligation.IdFor(spec.Kind, spec.Subject, spec.Period);
-        var normalized = spec with { Reminders = spec.Reminders.Where(r => r < spec.DueAt).Distinct().Order().ToList() };
+        // Every obligation carries the policy version it was opened under (callers that leave it empty get the one in force).
+        var normalized = spec with
+        {
+            Reminders = spec.Reminders.Where(r => r < spec.DueAt).Distinct().Order().ToList(),
+            PolicyVersion = spec.PolicyVersion.Length > 0 ? spec.PolicyVersion : Policy.PolicyDocument.Embedded.Version,
+        };
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var existing = await GetAsync(id, cancellationToken).ConfigureAwait(false);

@@ -14,16 +14,19 @@ public static class StatusPageComposition
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, settings);
         var changes = new ChangeReviewService(new DynamoChangeRegister(dynamo, tableName, settings), ledger, RuleRegistry.CreateDefault(), settings, clock);
         var evidence = new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version);
+        var obligations = new Obligations.DynamoObligationStore(dynamo, tableName, settings);
+        var dutySources = new Obligations.ObligationControlSources(obligations, settings.Duties);
         return new StatusPageServices
         {
             Evidence = evidence,
-            Controls = new Compliance.ControlsService(evidence, ledger, Compliance.NoDutyStates.Instance, RuleRegistry.CreateDefault()),
+            Controls = new Compliance.ControlsService(evidence, ledger, dutySources, RuleRegistry.CreateDefault()),
+            Attestations = dutySources,
             Ledger = ledger,
             Overview = new LedgerCountersOverview(ledger),
             Changes = new ChangeServiceReviewQueue(changes, ledger),
             Identities = Identity.IdentityResolver.For(settings),
             Baselines = new DriftBaselineApprover(new Drift.BaselineService(new Drift.DriftStore(dynamo, tableName), ledger), ledger, settings),
-            Duties = new ObligationDutyCalendar(new Obligations.AttestationService(new Obligations.DynamoObligationStore(dynamo, tableName, settings), settings, clock,
+            Duties = new ObligationDutyCalendar(new Obligations.AttestationService(obligations, settings, clock,
                 Environment.GetEnvironmentVariable("ISMS_ACCOUNT_ID") is { Length: > 0 } account ? account : "unknown",
                 Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } region ? region : "unknown")),
         };

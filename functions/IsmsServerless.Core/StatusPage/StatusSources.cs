@@ -88,6 +88,6 @@ public sealed record StatusPageServices
     /// <summary>Passing evidence per rule and resource (controls drill-down, export); null when not wired.</summary>
     public Evidence.IEvidenceStore? Evidence { get; init; }
 
-    /// <summary>Attestations closing duties (issue 16b's obligation store); none until it is wired.</summary>
+    /// <summary>Attestations closing duties and other obligations (the obligation store; <see cref="Obligations.ObligationControlSources"/>).</summary>
     public Compliance.IAttestationSource Attestations { get; init; } = Compliance.NoAttestations.Instance;
 }

@@ -72,7 +72,11 @@ public sealed class PreflightTemplates
     public static Dictionary<string, object> CdkJsonContext()
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot, "cdk.json")));
-        return document.RootElement.GetProperty("context").EnumerateObject().ToDictionary(p => p.Name, p => ToValue(p.Value)!, StringComparer.Ordinal);
+        var context = document.RootElement.GetProperty("context").EnumerateObject().ToDictionary(p => p.Name, p => ToValue(p.Value)!, StringComparer.Ordinal);
+        // cdk runs from the repository root, where cdk.json's relative policyFile resolves; tests run from their bin folder.
+        if (context.TryGetValue("policyFile", out var file) && file is string relative && !Path.IsPathRooted(relative))
+            context["policyFile"] = Path.Combine(RepositoryRoot, relative);
+        return context;
     }
 
     private static object? ToValue(JsonElement e) => e.ValueKind switch

@@ -109,6 +109,38 @@ public sealed class EvidenceStoreTests(DynamoDbLocalFixture dynamo)
         Assert.Equal((10L, 6L, 4L), (summary.Evaluated, summary.Passing, summary.Failing));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(16)]
+    public async Task Eight_concurrent_writers_on_distinct_resources_keep_counts_exact_on_sharded_counters(int shards)
+    {
+        var kit = await LedgerTestKit.CreateAsync(dynamo);
+        var store = new DynamoDbEvidenceStore(dynamo.Client, kit.Table, "test-1") { Shards = shards };
+        var rule = LedgerTestKit.PatchRule;
+        var at = kit.Now;
+        // 8 workers, 25 resources each, one evaluation per call (as the ingest workers write): all pass first...
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 25; i++)
+                await store.RecordAsync([LedgerTestKit.Compliant(rule, $"i-{w}-{i}", at)], "aws.config", kit.Context);
+        })));
+        kit.Clock.Advance(TimeSpan.FromMinutes(1));
+        var later = kit.Now;
+        // ...then every worker flips its first 10 to failing while another worker redelivers its passes (older: dropped).
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await store.RecordAsync([LedgerTestKit.Finding(rule, $"i-{w}-{i}", later)], "aws.config", kit.Context);
+                await store.RecordAsync([LedgerTestKit.Compliant(rule, $"i-{(w + 1) % 8}-{i}", at)], "aws.config", kit.Context);
+            }
+        })));
+        var summary = (await store.GetRuleSummariesAsync())[rule.Id];
+        Assert.Equal((200L, 120L, 80L), (summary.Evaluated, summary.Passing, summary.Failing));
+        Assert.Equal(later, summary.LastEvaluatedAt);
+        Console.WriteLine($"evidence counters: shards={shards} retries={store.Retries}");
+    }
+
     [Fact]
     public async Task The_controls_view_costs_the_same_queries_for_10_and_1000_resources()
     {

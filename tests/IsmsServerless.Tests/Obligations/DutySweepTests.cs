@@ -181,6 +181,31 @@ public sealed class DutySweepTests(DynamoDbLocalFixture dynamo)
     }
 
     [Theory]
+    [InlineData("dpham")]                     // the author's IAM user
+    [InlineData("arn:aws:iam::123456789012:user/dpham")]
+    [InlineData("dom-admin")]                 // the author's role session name
+    [InlineData("breakglass-dom-admin")]      // the same session under the break-glass prefix
+    public async Task Four_eyes_knows_a_mapped_person_under_each_of_their_principals(string attester)
+    {
+        var person = new IsmsServerless.Identity.Person
+        {
+            Email = Author, Name = "Dominick Pham", Roles = ["cto"],
+            Principals = new() { IamUsers = ["dpham"], RoleSessionNames = ["dom-admin"] },
+        };
+        var settings = WithDuties(AccessReview() with { Author = "dom-admin" }) with { People = [person] };
+        var h = await HarnessAsync(settings, "2026-11-26T10:00:00Z");
+        await h.SweepAsync();
+        var ex = await Assert.ThrowsAsync<ObligationException>(() =>
+            h.Attestations.AttestAsync(new AttestRequest("access-review", attester, "", ["https://wiki.example/ar"])));
+        Assert.Equal(ObligationError.FourEyes, ex.Error);
+        // The author recorded by a principal is still the person: their e-mail is refused, another person is not.
+        Assert.Equal(ObligationError.FourEyes, (await Assert.ThrowsAsync<ObligationException>(() =>
+            h.Attestations.AttestAsync(new AttestRequest("access-review", Author, "", ["https://wiki.example/ar"])))).Error);
+        var attested = await h.Attestations.AttestAsync(new AttestRequest("access-review", "adam@qwestly.example", "", ["https://wiki.example/ar"]));
+        Assert.Equal("adam@qwestly.example", attested.Attestation!.By);
+    }
+
+    [Theory]
     [InlineData("access-review", new string[0], "evidence is required")]
     [InlineData("access-review", new[] { "http://wiki.example/x" }, "https://")]
     [InlineData("no-such-duty", new[] { "https://wiki.example/x" }, "no duty")]

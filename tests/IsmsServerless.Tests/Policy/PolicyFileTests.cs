@@ -126,4 +126,46 @@ public sealed class PolicyFileTests
         Assert.False(context.TryGetProperty("isms", out _));
         Assert.Equal("policy/isms.yaml", context.GetProperty("policyFile").GetString());
     }
+
+    [Fact]
+    public void The_policy_lists_people_backup_incidents_anti_malware_and_the_default_duties()
+    {
+        var policy = PolicyDocument.Parse(Yaml);
+        var settings = policy.Settings;
+        Assert.Equal(["it-director", "cto", "ceo"], settings.People.Select(p => p.Roles.Single()));
+        Assert.All(settings.People, p => Assert.EndsWith("@example.com", p.Email, StringComparison.Ordinal));
+        Assert.All(settings.People, p => Assert.Empty(p.AllPrincipals));
+        Assert.Equal(92, settings.Backup.RestoreTestDays);
+        Assert.Equal("CRITICAL", settings.Incidents.MinSeverity);
+        Assert.True(settings.AntiMalware.GuardDutyRequired);
+        // The duties are the defaults, value for value: the stack then leaves them out of ISMS_SETTINGS (4 KB cap).
+        Assert.Equal(JsonSerializer.Serialize(DutyDefaults.All()), JsonSerializer.Serialize(settings.Duties));
+        Assert.DoesNotContain("\"duties\"", settings.ToJson(), StringComparison.Ordinal);
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(settings.ToJson()) < 4096 - 512);
+    }
+
+    [Theory]
+    [InlineData("  - email: adam@example.com ", "  - email: not-an-email ", "/people/2/email")]
+    [InlineData("    roles: [ceo]", "    roles: [emperor]", "/people/2/roles/0")]
+    [InlineData("    cadence: quarterly\n    firstDue: 2026-12-31\n    fourEyes: true", "    cadence: fortnightly\n    firstDue: 2026-12-31\n    fourEyes: true", "/duties/0/cadence")]
+    [InlineData("    ownerRole: it-team\n    cadence: quarterly", "    ownerRole: janitor\n    cadence: quarterly", "/duties/1/ownerRole")]
+    [InlineData("  rtoHours: 4", "  rtoHours: 400", "/backup/rtoHours")]
+    [InlineData("  minSeverity: CRITICAL", "  minSeverity: DIRE", "/incidents/minSeverity")]
+    [InlineData("  requiredApplications: []", "  requiredApplications: []\n  surprise: true", "/antiMalware")]
+    [InlineData("unmappedAuthorReview: allow-flagged", "unmappedAuthorReview: shrug", "/unmappedAuthorReview")]
+    public void The_schema_checks_the_identity_backup_incident_and_duty_keys(string from, string to, string path)
+    {
+        Assert.Contains(from, Yaml, StringComparison.Ordinal);
+        var result = PolicyValidator.Validate(Yaml.Replace(from, to, StringComparison.Ordinal));
+        Assert.False(result.Valid);
+        Assert.Contains(result.Errors, e => e.Path.StartsWith(path, StringComparison.Ordinal) && e.Line > 0);
+    }
+
+    [Fact]
+    public void A_duty_that_evidences_a_control_missing_from_the_catalog_is_an_error()
+    {
+        var bad = Yaml.Replace("controls: [\"ISO27001:2022 A.8.13\", \"SOC2 A1.3\"]", "controls: [\"ISO27001:2022 A.8.13\", \"SOC2 CC9.9\"]", StringComparison.Ordinal);
+        var result = PolicyValidator.Validate(bad);
+        Assert.Contains(result.Errors, e => e.Path == "/duties/1/controls/1" && e.Message.Contains("SOC2 CC9.9", StringComparison.Ordinal));
+    }
 }
