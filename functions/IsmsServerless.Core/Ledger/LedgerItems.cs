@@ -340,6 +340,7 @@ internal static class LedgerItems
         "drift" => Category.Drift,
         "patch" => Category.Patch,
         "change" => Category.Change,
+        "access" => Category.Access,
         _ => Category.Monitoring,
     };
 

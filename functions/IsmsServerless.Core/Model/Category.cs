@@ -10,6 +10,9 @@ public enum Category
     [JsonStringEnumMemberName("patch")] Patch,
     [JsonStringEnumMemberName("change")] Change,
     [JsonStringEnumMemberName("monitoring")] Monitoring,
+
+    /// <summary>Who can get in: root and IAM credentials, MFA, password policy (Qwestly "Access Control").</summary>
+    [JsonStringEnumMemberName("access")] Access,
 }
 
 public static class CategoryNames
@@ -19,6 +22,7 @@ public static class CategoryNames
         Category.Drift => "drift",
         Category.Patch => "patch",
         Category.Change => "change",
+        Category.Access => "access",
         _ => "monitoring",
     };
 }
