@@ -8,7 +8,7 @@ namespace IsmsServerless.Drift;
 /// <param name="ResourceTypes">Config resource types the rule is scoped to; empty for periodic account-level rules.</param>
 /// <param name="InputParameters">The rule's parameters, when it takes any (values are strings, as Config wants them).</param>
 /// <param name="Category">Drift for configuration baselines; Access for root, credentials, MFA and password policy
-/// (judged by <see cref="Rules.Access.AccessConfigRuleComplianceRule"/>).</param>
+/// (judged by <see cref="Rules.Access.ManagedAccessRuleComplianceRule"/>).</param>
 public sealed record ManagedConfigRule(
     string Identifier,
     string Name,

@@ -33,16 +33,16 @@ public sealed class RuleRegistry
         yield return new Rules.Drift.ApiGatewayStageWafRule();
         yield return new Rules.Drift.ApprovedSnapshotDriftRule();
         yield return new Rules.Drift.BackupRecoveryPointEncryptionRule();
-        yield return new Rules.Drift.CloudFrontDistributionWafRule();
+        yield return new Rules.Drift.CloudfrontDistributionWafRule();
         yield return new Rules.Drift.DefaultSecurityGroupClosedRule();
         yield return new Rules.Drift.DynamodbTableBaselineRule();
         yield return new Rules.Drift.EbsVolumeBaselineRule();
         yield return new Rules.Drift.EfsFileSystemEncryptionRule();
-        yield return new Rules.Drift.ElastiCacheEncryptionRule();
+        yield return new Rules.Drift.ElasticacheEncryptionRule();
         yield return new Rules.Drift.IamUserBaselineRule();
         yield return new Rules.Drift.LogGroupBaselineRule();
         yield return new Rules.Drift.ManagedConfigRuleComplianceRule();
-        yield return new Rules.Drift.OpenSearchDomainEncryptionRule();
+        yield return new Rules.Drift.OpensearchDomainEncryptionRule();
         yield return new Rules.Drift.RdsInstanceBaselineRule();
         yield return new Rules.Drift.RedshiftClusterEncryptionRule();
         yield return new Rules.Drift.S3BucketBaselineRule();
@@ -53,7 +53,7 @@ public sealed class RuleRegistry
         yield return new Rules.Drift.TrailBaselineRule();
 
         // access
-        yield return new Rules.Access.AccessConfigRuleComplianceRule();
+        yield return new Rules.Access.ManagedAccessRuleComplianceRule();
         yield return new Rules.Access.RootAccessKeyCreatedRule();
 
         // patch

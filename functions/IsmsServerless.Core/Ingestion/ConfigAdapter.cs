@@ -46,6 +46,18 @@ public sealed class ConfigAdapter : IEventAdapter
             : FromNotification(inbound.Detail, envelope, ConfigItemTrigger.ItemChange, eventLeftScope: false);
     }
 
+    /// <summary>
+    /// One item of a configuration snapshot (the S3 file's <c>configurationItems[]</c>, API key spelling), through the
+    /// same normalisation as a change notification. Throws <see cref="EventRejectedException"/> for a malformed item.
+    /// </summary>
+    /// <param name="snapshotId">The snapshot's <c>configSnapshotId</c>, kept as the items' event id (evidence).</param>
+    /// <param name="deliveredAt">When Config delivered the snapshot: the capture time of items that carry none.</param>
+    public static IReadOnlyList<RuleInput> FromSnapshotItem(JsonElement item, string? snapshotId, DateTimeOffset? deliveredAt)
+    {
+        if (item.ValueKind != JsonValueKind.Object) throw new EventRejectedException("snapshot configuration item is not a JSON object");
+        return FromItem(item, default, new Envelope(null, null, snapshotId, deliveredAt), ConfigItemTrigger.Snapshot, eventLeftScope: false, oversized: false);
+    }
+
     private readonly record struct Envelope(string? Account, string? Region, string? Id, DateTimeOffset? Time);
 
     private static IReadOnlyList<RuleInput> FromRuleInvocation(JsonElement root, string? invocationAccount)

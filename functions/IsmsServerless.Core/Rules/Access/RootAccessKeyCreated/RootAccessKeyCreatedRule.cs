@@ -10,7 +10,7 @@ namespace IsmsServerless.Rules.Access;
 /// <c>userName</c> in the request; console or CLI alike): CRITICAL at once, 24-hour window. Root creating a key for an
 /// IAM user names the user and is not a root key. Root deleting its own key (<c>DeleteAccessKey</c> without
 /// <c>userName</c>) resolves the finding; AWS Config's iam-root-access-key-check confirms daily
-/// (<see cref="AccessConfigRuleComplianceRule"/>).
+/// (<see cref="ManagedAccessRuleComplianceRule"/>).
 /// </summary>
 public sealed class RootAccessKeyCreatedRule : IRule<CloudTrailInput>
 {

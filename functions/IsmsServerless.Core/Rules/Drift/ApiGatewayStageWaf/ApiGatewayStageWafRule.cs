@@ -13,7 +13,7 @@ public sealed class ApiGatewayStageWafRule : ConfigItemBaselineRule
     ]);
 
     public override RuleMetadata Metadata { get; } = new(
-        Id: "drift.apigateway-stage-waf",
+        Id: "drift.api-gateway-stage-waf",
         Title: "API Gateway stage not protected by AWS WAF",
         Category: Category.Drift,
         Severity: Severity.High,

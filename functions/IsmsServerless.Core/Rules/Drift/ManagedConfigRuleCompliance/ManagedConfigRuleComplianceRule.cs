@@ -30,7 +30,7 @@ public sealed class ManagedConfigRuleComplianceRule : IRule<ConfigComplianceInpu
     public IEnumerable<Evaluation> Evaluate(ConfigComplianceInput input, EvaluationContext context)
     {
         var managed = ManagedConfigRules.Find(input.ConfigRuleName);
-        // Access-category rules (root, credentials, MFA, password policy) are judged by AccessConfigRuleComplianceRule.
+        // Access-category rules (root, credentials, MFA, password policy) are judged by ManagedAccessRuleComplianceRule.
         if (managed is null || managed.Category != Category.Drift) return [];
         return Judge(Metadata, managed, input);
     }

@@ -5,7 +5,7 @@ using IsmsServerless.Model;
 namespace IsmsServerless.Rules.Drift;
 
 /// <summary>ElastiCache (Redis OSS / Valkey) replication groups are encrypted at rest (set at creation only).</summary>
-public sealed class ElastiCacheEncryptionRule : ConfigItemBaselineRule
+public sealed class ElasticacheEncryptionRule : ConfigItemBaselineRule
 {
     private static readonly Baseline Definition = new("AWS::ElastiCache::ReplicationGroup", "2026.11.1",
     [

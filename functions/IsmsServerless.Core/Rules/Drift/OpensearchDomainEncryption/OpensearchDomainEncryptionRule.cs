@@ -5,7 +5,7 @@ using IsmsServerless.Model;
 namespace IsmsServerless.Rules.Drift;
 
 /// <summary>OpenSearch (and legacy Elasticsearch) domains are encrypted at rest. The two Config types spell the field differently.</summary>
-public sealed class OpenSearchDomainEncryptionRule : ConfigItemBaselineRule
+public sealed class OpensearchDomainEncryptionRule : ConfigItemBaselineRule
 {
     private static readonly Baseline Definition = new("AWS::OpenSearch::Domain", "2026.11.1",
     [

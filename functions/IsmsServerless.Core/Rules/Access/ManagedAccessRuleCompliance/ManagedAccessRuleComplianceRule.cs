@@ -14,10 +14,10 @@ namespace IsmsServerless.Rules.Access;
 /// Account-level results (<c>AWS::::Account</c>) are keyed on the account's root ARN, the same key as
 /// <see cref="RootAccessKeyCreatedRule"/>'s, so the account's root findings sit together.
 /// </summary>
-public sealed class AccessConfigRuleComplianceRule : IRule<ConfigComplianceInput>
+public sealed class ManagedAccessRuleComplianceRule : IRule<ConfigComplianceInput>
 {
     public RuleMetadata Metadata { get; } = new(
-        Id: "access.managed-config-rule-compliance",
+        Id: "access.managed-access-rule-compliance",
         Title: "Root or IAM credentials break the access baseline",
         Category: Category.Access,
         Severity: Severity.High,

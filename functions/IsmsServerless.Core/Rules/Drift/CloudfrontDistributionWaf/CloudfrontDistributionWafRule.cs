@@ -5,7 +5,7 @@ using IsmsServerless.Model;
 namespace IsmsServerless.Rules.Drift;
 
 /// <summary>CloudFront distributions are associated with an AWS WAF web ACL (distributionConfig.webACLId; empty string when none).</summary>
-public sealed class CloudFrontDistributionWafRule : ConfigItemBaselineRule
+public sealed class CloudfrontDistributionWafRule : ConfigItemBaselineRule
 {
     private static readonly Baseline Definition = new("AWS::CloudFront::Distribution", "2026.11.1",
     [
