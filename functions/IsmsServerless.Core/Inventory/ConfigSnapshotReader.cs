@@ -58,6 +58,7 @@ public static class ConfigSnapshotReader
             var eof = false;
             var state = new JsonReaderState(OuterOptions);
             var phase = Phase.SeekArray;
+            string? pendingHeader = null;
             while (true)
             {
                 Step step;
@@ -65,11 +66,11 @@ public static class ConfigSnapshotReader
                 int consumed;
                 try
                 {
-                    step = Next(buffer.AsSpan(start, end - start), eof, ref state, ref phase, header, out consumed, out item);
+                    step = Next(buffer.AsSpan(start, end - start), eof, ref state, ref phase, ref pendingHeader, header, out consumed, out item);
                 }
                 catch (JsonException ex)
                 {
-                    throw new SnapshotFormatException($"snapshot is not valid JSON: {ex.Message}", ex);
+                    throw new SnapshotFormatException($"snapshot is {(eof ? "truncated or " : "")}not valid JSON: {ex.Message}", ex);
                 }
                 start += consumed;
                 if (step == Step.Item)
@@ -111,11 +112,10 @@ public static class ConfigSnapshotReader
     /// Advances over the buffered bytes until one item is complete, more bytes are needed, or the file ends.
     /// <paramref name="consumed"/> is how many leading bytes are done with; <paramref name="state"/> resumes after them.
     /// </summary>
-    private static Step Next(ReadOnlySpan<byte> data, bool eof, ref JsonReaderState state, ref Phase phase, Header? header, out int consumed, out JsonDocument? item)
+    private static Step Next(ReadOnlySpan<byte> data, bool eof, ref JsonReaderState state, ref Phase phase, ref string? pendingHeader, Header? header, out int consumed, out JsonDocument? item)
     {
         item = null;
         var reader = new Utf8JsonReader(data, eof, state);
-        string? pendingHeader = null;
         while (true)
         {
             switch (phase)
