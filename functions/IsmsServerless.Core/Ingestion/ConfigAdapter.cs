@@ -30,7 +30,7 @@ public sealed class ConfigAdapter : IEventAdapter
 
     public bool CanAdapt(InboundEvent inbound) => inbound.Kind switch
     {
-        InboundKind.ConfigRuleInvocation => true,
+        InboundKind.ConfigRuleInvocation or InboundKind.ConfigurationItem => true,
         InboundKind.EventBridge => inbound.Source == "aws.config" && inbound.DetailType is ItemChangeDetailType or ComplianceChangeDetailType,
         _ => false,
     };
@@ -38,6 +38,8 @@ public sealed class ConfigAdapter : IEventAdapter
     public IReadOnlyList<RuleInput> Adapt(InboundEvent inbound, EvaluationContext context)
     {
         if (inbound.Kind == InboundKind.ConfigRuleInvocation) return FromRuleInvocation(inbound.Root, inbound.Account);
+        if (inbound.Kind == InboundKind.ConfigurationItem)
+            return FromItem(inbound.Root, default, new Envelope(null, null, null, null), ConfigItemTrigger.ItemChange, eventLeftScope: false, oversized: false);
         if (inbound.Detail.ValueKind != JsonValueKind.Object)
             throw new EventRejectedException($"'{inbound.DetailType}' event has no detail object");
         var envelope = new Envelope(inbound.Account, inbound.Region, inbound.Id, inbound.Time);

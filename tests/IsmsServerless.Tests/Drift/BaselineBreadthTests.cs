@@ -64,6 +64,19 @@ public sealed class BaselineBreadthTests
         Assert.Equal("config-item-change", evaluation.Evidence["trigger"]);
     }
 
+    [Theory]
+    [InlineData("baselines/ci-sns-topic-rdk.json", "drift.sns-topic-encryption", "finding")]
+    [InlineData("baselines/ci-cloudfront-distribution-rdk.json", "drift.cloudfront-distribution-waf", "finding")]
+    [InlineData("baselines/ci-redshift-cluster-rdk.json", "drift.redshift-cluster-encryption", "compliant")]
+    public void A_bare_configuration_item_file_is_evaluated_as_published(string file, string ruleId, string outcome)
+    {
+        // What ./isms evaluate and replay get from a file holding one item of a snapshot or of get-resource-config-history.
+        var lines = OutcomeLine.From(file, Engine.Evaluate(Fixtures.Local(file), Context), Context).ToList();
+        var line = Assert.Single(lines, l => l.RuleId == ruleId);
+        Assert.Equal(outcome, line.Outcome);
+        Assert.Equal("drift", line.Category);
+    }
+
     [Fact]
     public void The_sqs_queue_cloud_custodian_captured_is_unencrypted_and_the_string_flag_turns_it_compliant()
     {
