@@ -21,7 +21,7 @@ mkdir -p "$out"
 report="$out/report.md"
 bench_dll="artifacts/bench/app/IsmsServerless.Benchmarks.dll"
 coldstart_dll="artifacts/bench/coldstart/IsmsServerless.ColdStart.dll"
-event_file="../shared/fixtures/events/cloudtrail/eb-console-signin-root-success-nomfa.json"
+event_file="fixtures/events/cloudtrail/eb-console-signin-root-success-nomfa.json"
 
 machine() {
   echo "- when: $(date -u +%Y-%m-%dT%H:%M:%SZ)"

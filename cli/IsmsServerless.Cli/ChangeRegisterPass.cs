@@ -11,13 +11,16 @@ namespace IsmsServerless.Cli;
 /// the policy reviews sessions, not calls, so evaluate holds those back and prints one <c>change</c> line per session
 /// (the same grouping the DynamoDB register does), with <c>dueAt</c> = first call + review window and the state at
 /// <c>--at</c>, followed by a <c>change.review-overdue</c> finding when the review is overdue at <c>--at</c>. Without a
-/// store nothing is ever reviewed. The line's <c>file</c> is the file of the session's first call.
+/// store nothing is ever reviewed. The line's <c>file</c> is the file of the session's first call; every other file
+/// whose calls joined the session gets its own <c>change</c> line naming the change it joined (same <c>resourceId</c>,
+/// the change id, and <c>findingId</c>), so every input file has at least one line.
 /// </summary>
 internal sealed class ChangeRegisterPass(EvaluationContext context, RuleRegistry registry)
 {
     private readonly Dictionary<string, ChangeRecord> _records = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _firstFile = new(StringComparer.Ordinal);
     private readonly HashSet<string> _seenCalls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _files = new(StringComparer.Ordinal);
 
     /// <summary>Takes a file's result; returns it without its per-call change evaluations, or null if nothing else remains.</summary>
     public EngineResult? Absorb(string file, EngineResult result)
@@ -27,6 +30,8 @@ internal sealed class ChangeRegisterPass(EvaluationContext context, RuleRegistry
         foreach (var input in result.Inputs.OfType<CloudTrailInput>())
         {
             if (ChangeClassifier.ToCall(input, context.Settings) is not { } call) continue;
+            if (!_files.TryGetValue(call.ChangeId, out var files)) _files[call.ChangeId] = files = [];
+            if (!files.Contains(file, StringComparer.Ordinal)) files.Add(file);
             if (!_seenCalls.Add(call.ChangeId + "\u001f" + call.EventId)) continue; // the same event in two files
             if (_records.TryGetValue(call.ChangeId, out var record))
             {
@@ -74,6 +79,28 @@ internal sealed class ChangeRegisterPass(EvaluationContext context, RuleRegistry
             };
             foreach (var evaluation in ChangeRecordInput.From(record).Dispatch(registry, context))
                 yield return OutcomeLine.From(file, evaluation, context);
+            foreach (var joined in _files.GetValueOrDefault(record.ChangeId) ?? [])
+            {
+                if (string.Equals(joined, file, StringComparison.Ordinal)) continue;
+                yield return new OutcomeLine
+                {
+                    File = joined,
+                    Outcome = Outcome.Change.ToWire(),
+                    RuleId = record.Kind.RuleId(),
+                    Category = Category.Change.ToWire(),
+                    Severity = rule?.Metadata.Severity.ToWire(),
+                    ResourceId = record.ChangeId,
+                    ResourceType = rule?.Metadata.ResourceType,
+                    AccountId = record.AccountId,
+                    Region = record.Region,
+                    Controls = rule?.Metadata.Controls,
+                    FindingId = FindingIdentity.Compute(record.Kind.RuleId(), record.AccountId, record.Region, record.ChangeId, ""),
+                    DueAt = Timestamps.ToWire(dueAt),
+                    State = state.ToWire(),
+                    JoinedChange = record.ChangeId,
+                    Message = $"the call(s) in this file joined change {record.ChangeId} ({record.Kind.ToWire()} change by {record.Principal}, first call in {file})",
+                };
+            }
         }
     }
 }

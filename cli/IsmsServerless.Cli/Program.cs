@@ -13,5 +13,6 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     BaselineCommand.Create(),
     ChangesCommand.Create(),
     ReviewCommand.Create(),
+    IsmsServerless.Cli.Smoke.SmokeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -53,9 +53,10 @@ public sealed class IsmsStack : Stack
             EncryptionKey = key,
             SweepInterval = Duration.Minutes(config.SweepIntervalMinutes),
         });
-        _ = new StatusPageApp(this, "StatusPage", new StatusPageAppProps
+        var statusPage = new StatusPageApp(this, "StatusPage", new StatusPageAppProps
         {
             Functions = functions, Ledger = ledger, EncryptionKey = key, DomainPrefix = config.StatusPageDomainPrefix,
+            FeaturePlan = config.StatusPageFeaturePlan,
         });
         _ = new DriftConfigRules(this, "DriftConfigRules");
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
@@ -102,5 +103,17 @@ public sealed class IsmsStack : Stack
             });
         }
         if (config.GitHubOidc is { } oidc) _ = new GitHubOidcDeployRole(this, "GitHubDeploy", oidc);
+
+        // Smoke check outputs: what `./isms smoke --stack NAME` reads (cli/IsmsServerless.Cli/Smoke/SmokeOutputs).
+        Output("LedgerTableName", ledger.Table.TableName, "Findings ledger table");
+        Output("IngestFunctionName", ingestion.IngestFunction.FunctionName, "Ingest function (EventBridge target)");
+        Output("AlertQueueUrl", alerting.SlackQueue.QueueUrl, "Slack alert queue");
+        Output("DeadLetterQueueUrls", Fn.Join(",", [ingestion.DeadLetterQueue.QueueUrl, alerting.SlackDeadLetterQueue.QueueUrl, alerting.PipeDeadLetterQueue.QueueUrl]),
+            "Dead-letter queues (comma-separated): events, Slack alerts, alert pipe");
+        Output("StatusPageUrl", statusPage.PageUrl, "Status page URL");
+        Output("SweepIntervalMinutes", config.SweepIntervalMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture), "Scheduled sweep interval");
     }
+
+    private void Output(string id, string value, string description) =>
+        _ = new CfnOutput(this, id, new CfnOutputProps { Value = value, Description = description });
 }

@@ -66,6 +66,17 @@ public sealed record StackConfiguration
     /// <summary>Cognito hosted UI prefix for the status page sign-in (globally unique in the region; lower-case, digits, hyphens).</summary>
     public string StatusPageDomainPrefix { get; init; } = "isms-status";
 
+    /// <summary>
+    /// Cognito feature plan of the status page user pool (context <c>statusPageFeaturePlan</c>): <c>plus</c> (default)
+    /// or <c>essentials</c>. Threat protection (compromised-credential and adaptive-authentication checks,
+    /// <c>AdvancedSecurityMode: ENFORCED</c>) exists only on Plus; Cognito refuses it on Essentials with
+    /// FeatureUnavailableInTierException. Plus is the default because this page approves emergency changes and
+    /// waivers: its sign-in is worth protecting, and with a handful of users (CTO, IT Director, auditors) the Plus
+    /// price (US$0.02 per monthly active user in us-east-1, no free tier; aws.amazon.com/cognito/pricing) is cents.
+    /// <c>essentials</c> turns threat protection off (MFA stays required).
+    /// </summary>
+    public string StatusPageFeaturePlan { get; init; } = "plus";
+
     public static StackConfiguration FromContext(Node node)
     {
         var errors = new List<string>();
@@ -134,6 +145,11 @@ public sealed record StackConfiguration
                 && !prefix.Contains("amazon", StringComparison.Ordinal) && !prefix.Contains("cognito", StringComparison.Ordinal))
                 config = config with { StatusPageDomainPrefix = prefix };
             else errors.Add($"statusPageDomainPrefix must be lower-case letters, digits and hyphens without aws/amazon/cognito, not '{prefix}'");
+        }
+        if (node.TryGetContext("statusPageFeaturePlan") is { } plan && plan.ToString() is { Length: > 0 } planName)
+        {
+            if (planName is "plus" or "essentials") config = config with { StatusPageFeaturePlan = planName };
+            else errors.Add($"statusPageFeaturePlan must be 'plus' (threat protection on) or 'essentials' (threat protection off), not '{planName}'");
         }
         var isms = node.TryGetContext("isms");
         if (isms is not null)

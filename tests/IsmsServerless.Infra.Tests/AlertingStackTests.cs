@@ -218,14 +218,20 @@ public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<Stac
     }
 
     [Fact]
-    public void Key_policy_lets_sns_and_cloudwatch_use_the_key_for_this_account_only()
+    public void Key_policies_let_cloudwatch_use_the_data_key_and_sns_only_the_slack_queue_key_for_this_topic()
     {
-        var key = Assert.Single(Resources("AWS::KMS::Key")).Value.GetProperty("Properties").GetProperty("KeyPolicy").GetProperty("Statement");
-        var statement = Assert.Single(key.EnumerateArray(), s => s.TryGetProperty("Sid", out var sid) && sid.GetString() == "AlertServicesUseKey");
-        var principals = statement.GetProperty("Principal").GetProperty("Service").ToString();
-        Assert.Contains("sns.amazonaws.com", principals, StringComparison.Ordinal);
-        Assert.Contains("cloudwatch.amazonaws.com", principals, StringComparison.Ordinal);
+        var keys = Resources("AWS::KMS::Key").ToDictionary(k => k.Key, k => k.Value.GetProperty("Properties").GetProperty("KeyPolicy").GetProperty("Statement"));
+        var dataKey = keys.Single(k => k.Key.StartsWith("DataKey", StringComparison.Ordinal)).Value;
+        var statement = Assert.Single(dataKey.EnumerateArray(), s => s.TryGetProperty("Sid", out var sid) && sid.GetString() == "AlertServicesUseKey");
+        Assert.Equal("cloudwatch.amazonaws.com", statement.GetProperty("Principal").GetProperty("Service").ToString());
         Assert.Equal("111122223333", statement.GetProperty("Condition").GetProperty("StringEquals").GetProperty("aws:SourceAccount").GetString());
+        // The data key encrypts the topic, so it must not name the topic (that was the reference cycle).
+        Assert.DoesNotContain("sns.amazonaws.com", dataKey.ToString(), StringComparison.Ordinal);
+
+        var queueKey = keys.Single(k => k.Key.StartsWith("AlertingSlackQueueKey", StringComparison.Ordinal)).Value;
+        var sns = Assert.Single(queueKey.EnumerateArray(), s => s.GetProperty("Principal").ToString().Contains("sns.amazonaws.com", StringComparison.Ordinal));
+        var topicId = Assert.Single(Resources("AWS::SNS::Topic")).Key;
+        Assert.Equal(topicId, sns.GetProperty("Condition").GetProperty("ArnEquals").GetProperty("aws:SourceArn").GetProperty("Ref").GetString());
     }
 
     [Fact]

@@ -4,8 +4,7 @@ using Amazon.CDK.Assertions;
 namespace IsmsServerless.Infra.Tests;
 
 /// <summary>
-/// Synthesizes the real stack once per test class (jsii + Node, as `cdk synth` does), from a context that mirrors
-/// cdk.json. The function asset is a stand-in folder: these tests check the template, not the package.
+/// Synthesizes the real stack once per test class (jsii + Node, as `cdk synth` does), from cdk.json's context. The function asset is a stand-in folder: these tests check the template, not the package.
 /// </summary>
 public sealed class StackTemplate
 {
@@ -28,7 +27,9 @@ public sealed class StackTemplate
     /// <summary>Synthesizes a stack with extra context on top of the defaults (for configuration tests).</summary>
     public static (IsmsStack Stack, Template Template) Synthesize(IDictionary<string, object> extraContext)
     {
-        var context = new Dictionary<string, object> { ["functionsAssetPath"] = AssetFolder.Value };
+        // cdk.json's context (its feature flags change the template: restrictSqsDescryption made the key<->topic cycle).
+        var context = Preflight.PreflightTemplates.CdkJsonContext();
+        context["functionsAssetPath"] = AssetFolder.Value;
         foreach (var (key, value) in extraContext) context[key] = value;
         var app = new App(new AppProps { Context = context });
         var config = StackConfiguration.FromContext(app.Node);

@@ -1,12 +1,16 @@
 using System.Text.Json;
-using IsmsServerless.Infra.Security;
 
 namespace IsmsServerless.Infra.Tests;
 
 /// <summary>
-/// cdk-nag-style checks over a whole synthesized template (the .NET cdk-nag package is not available, and these
-/// read the same CloudFormation cdk-nag reads). Each check returns violations as "LogicalId: problem" lines; the
-/// exceptions live in <see cref="SecurityAllowlist"/> with their justification.
+/// The project's own checks over a synthesized template, for what cdk-nag AwsSolutions does not check. cdk-nag itself
+/// (npm, run by the deploy preflight: tests/IsmsServerless.Infra.Tests/Preflight) covers wildcard actions and
+/// resources in identity policies (IAM5), managed policies (IAM4), SSL-only queues, topics and buckets
+/// (SQS4, SNS3, S10), public buckets (S2), point-in-time recovery (DDB3) and key rotation (KMS5); those checks were
+/// retired from here. What stays: no Scan and no NotAction/NotResource, conditioned public principals in resource
+/// policies, the stack's own key (not just any encryption), tracing and explicit log groups, log retention, no IAM
+/// users, rule targets with retries and dead-letter queues, and alarms for every function and dead-letter queue.
+/// Each check returns violations as "LogicalId: problem" lines.
 /// </summary>
 public sealed class TemplateSecurityChecks
 {
@@ -34,35 +38,22 @@ public sealed class TemplateSecurityChecks
 
     public IReadOnlyList<string> All() =>
     [
-        .. IamWildcards(), .. PublicPrincipals(), .. Encryption(), .. SslEnforced(), .. Functions(), .. LogRetention(),
-        .. PublicBuckets(), .. KeysRotate(), .. NoIamUsers(), .. RuleTargets(), .. Alarms(),
+        .. IamWildcards(), .. PublicPrincipals(), .. Encryption(), .. Functions(), .. LogRetention(),
+        .. NoIamUsers(), .. RuleTargets(), .. Alarms(),
     ];
 
-    /// <summary>No Allow with Action "*" or "service:*", no NotAction/NotResource, and Resource "*" only on the allowlist.</summary>
+    /// <summary>No NotAction/NotResource in an Allow, and no DynamoDB Scan (wildcards are cdk-nag's IAM5).</summary>
     public IEnumerable<string> IamWildcards()
     {
-        foreach (var (id, type, statement) in Statements())
+        foreach (var (id, _, statement) in Statements())
         {
             if (Text(statement, "Effect") != "Allow") continue;
             if (statement.TryGetProperty("NotAction", out _) || statement.TryGetProperty("NotResource", out _))
                 yield return $"{id}: Allow with NotAction/NotResource";
-            var actions = Strings(statement, "Action").ToList();
-            var isKeyAdmin = type == "AWS::KMS::Key" && actions.SequenceEqual(["kms:*"]) && PrincipalIsAccountRoot(statement);
-            // SecurityAllowlist.KeyAdministratorJustification
-            if (!isKeyAdmin)
-            {
-                foreach (var action in actions.Where(a => a == "*" || a.EndsWith(":*", StringComparison.Ordinal)))
-                    yield return $"{id}: Allow with wildcard action '{action}'";
-            }
             // The ledger is read with Get and Query only (design rule: no method scans); GrantReadWriteData-style
             // grants would add Scan, which reads every finding of every account in one call.
-            if (actions.Any(a => a is "dynamodb:Scan" or "dynamodb:*" or "dynamodb:Sca*"))
+            if (Strings(statement, "Action").Any(a => a is "dynamodb:Scan" or "dynamodb:*" or "dynamodb:Sca*"))
                 yield return $"{id}: Allow with dynamodb:Scan (grant Get/Query only)";
-            var identityPolicy = type is "AWS::IAM::Policy" or "AWS::IAM::Role" or "AWS::IAM::ManagedPolicy";
-            if (identityPolicy && Strings(statement, "Resource").Contains("*")
-                && !SecurityAllowlist.WildcardResources.Any(w => w.Covers(actions)))
-                yield return $"{id}: Resource '*' for [{string.Join(", ", actions)}] is not on SecurityAllowlist.WildcardResources";
-            // Key policies: SecurityAllowlist.KeyPolicyResourceJustification.
         }
     }
 
@@ -95,8 +86,6 @@ public sealed class TemplateSecurityChecks
             var props = Props(table);
             if (!(props.TryGetProperty("SSESpecification", out var sse) && sse.TryGetProperty("KMSMasterKeyId", out var key) && IsKeyReference(key)))
                 yield return $"{id}: table not encrypted with the stack key";
-            if (!(props.TryGetProperty("PointInTimeRecoverySpecification", out var pitr) && pitr.GetProperty("PointInTimeRecoveryEnabled").GetBoolean()))
-                yield return $"{id}: table without point-in-time recovery";
         }
         foreach (var (id, group) in OfType("AWS::Logs::LogGroup"))
             if (!(Props(group).ValueKind == JsonValueKind.Object && Props(group).TryGetProperty("KmsKeyId", out var key) && IsKeyReference(key)))
@@ -108,33 +97,6 @@ public sealed class TemplateSecurityChecks
                 ? enc.GetProperty("ServerSideEncryptionConfiguration").EnumerateArray().ToList() : [];
             var kms = rules.Any(r => r.GetProperty("ServerSideEncryptionByDefault").TryGetProperty("KMSMasterKeyID", out var key) && IsKeyReference(key));
             if (rules.Count == 0 || (RequireCustomerManagedKey && !kms)) yield return $"{id}: bucket not encrypted with the stack key";
-        }
-    }
-
-    /// <summary>Every queue, topic and bucket has a resource policy denying requests without TLS.</summary>
-    public IEnumerable<string> SslEnforced()
-    {
-        foreach (var (type, policyType, listProperty) in new[]
-        {
-            ("AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "Queues"),
-            ("AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "Topics"),
-            ("AWS::S3::Bucket", "AWS::S3::BucketPolicy", "Bucket"),
-        })
-        {
-            var enforced = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var (_, policy) in OfType(policyType))
-            {
-                var props = Props(policy);
-                var document = props.GetProperty("PolicyDocument");
-                var denies = document.GetProperty("Statement").EnumerateArray().Any(s => Text(s, "Effect") == "Deny"
-                    && s.TryGetProperty("Condition", out var c) && c.TryGetProperty("Bool", out var b)
-                    && b.TryGetProperty("aws:SecureTransport", out var secure) && secure.ToString() == "false");
-                if (!denies) continue;
-                foreach (var target in Flatten(props.GetProperty(listProperty))) enforced.Add(target);
-                foreach (var reference in References(props.GetProperty(listProperty))) enforced.Add(reference);
-            }
-            foreach (var (id, _) in OfType(type))
-                if (!enforced.Contains(id)) yield return $"{id}: {type} without an SSL-only (aws:SecureTransport) policy";
         }
     }
 
@@ -168,27 +130,6 @@ public sealed class TemplateSecurityChecks
         foreach (var (id, group) in OfType("AWS::Logs::LogGroup"))
             if (!(Props(group).ValueKind == JsonValueKind.Object && Props(group).TryGetProperty("RetentionInDays", out _)))
                 yield return $"{id}: log group without retention";
-    }
-
-    public IEnumerable<string> PublicBuckets()
-    {
-        foreach (var (id, bucket) in OfType("AWS::S3::Bucket"))
-        {
-            var props = Props(bucket);
-            var block = props.ValueKind == JsonValueKind.Object && props.TryGetProperty("PublicAccessBlockConfiguration", out var b) ? b : default;
-            foreach (var setting in new[] { "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets" })
-                if (block.ValueKind != JsonValueKind.Object || !block.TryGetProperty(setting, out var on) || on.ValueKind != JsonValueKind.True)
-                    yield return $"{id}: bucket without {setting}";
-            if (props.ValueKind == JsonValueKind.Object && props.TryGetProperty("AccessControl", out var acl) && acl.GetString()!.StartsWith("Public", StringComparison.Ordinal))
-                yield return $"{id}: public bucket ACL";
-        }
-    }
-
-    public IEnumerable<string> KeysRotate()
-    {
-        foreach (var (id, key) in OfType("AWS::KMS::Key"))
-            if (!(Props(key).TryGetProperty("EnableKeyRotation", out var rotation) && rotation.ValueKind == JsonValueKind.True))
-                yield return $"{id}: key rotation off";
     }
 
     public IEnumerable<string> NoIamUsers()
@@ -282,10 +223,6 @@ public sealed class TemplateSecurityChecks
 
     private bool IsKeyReference(JsonElement value) =>
         References(value).Any(r => _resources.TryGetValue(r, out var resource) && resource.GetProperty("Type").GetString() == "AWS::KMS::Key");
-
-    private static bool PrincipalIsAccountRoot(JsonElement statement) =>
-        statement.TryGetProperty("Principal", out var principal) && principal.TryGetProperty("AWS", out var aws)
-        && JsonSerializer.Serialize(aws).Contains(":root", StringComparison.Ordinal);
 
     private static string? Text(JsonElement element, string property) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

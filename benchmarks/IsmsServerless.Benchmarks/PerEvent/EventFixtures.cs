@@ -3,7 +3,7 @@ using IsmsServerless.Cli.Local;
 namespace IsmsServerless.Benchmarks.PerEvent;
 
 /// <summary>
-/// The real payloads the per-event benchmark measures (from <c>../shared/fixtures/events</c>, sources in its
+/// The real payloads the per-event benchmark measures (the repository's <c>fixtures/events</c>, sources in its
 /// SOURCES.md): one or more per source the engine ingests, small and large, so the ratio to the parse floor is not
 /// flattered by one easy shape.
 /// </summary>
@@ -22,13 +22,14 @@ public static class EventFixtures
         "patch/eb-ssm-compliance-patch-noncompliant.json",
     ];
 
-    public static string Root => Path.GetFullPath(Path.Combine(RepositoryRoot.Find(), "..", "shared", "fixtures", "events"));
+    /// <summary>The repository's own payload copies (fixtures/events, sources and licences in its SOURCES.md).</summary>
+    public static string Root => Path.Combine(RepositoryRoot.Find(), "fixtures", "events");
 
     public static byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(Root, relative));
 
     public sealed record Fixture(string Name, byte[] Bytes);
 
-    /// <summary>Every JSON fixture under the shared events folder, in a stable order.</summary>
+    /// <summary>Every JSON fixture under the repository's fixtures/events, in a stable order.</summary>
     public static IReadOnlyList<Fixture> All() =>
         [.. Directory.EnumerateFiles(Root, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
             .Select(f => new Fixture(Path.GetRelativePath(Root, f), File.ReadAllBytes(f)))];

@@ -76,6 +76,7 @@ public static class ChangeClassifier
     public static bool IsConsole(CloudTrailInput input)
     {
         if (string.Equals(input.Record.SessionCredentialFromConsole, "true", StringComparison.OrdinalIgnoreCase)) return true;
+        if (input.InvokedByConsole) return true;
         var agent = input.Record.UserAgent;
         if (string.IsNullOrEmpty(agent)) return false;
         foreach (var marker in ConsoleUserAgentMarkers)

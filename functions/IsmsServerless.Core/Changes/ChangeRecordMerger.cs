@@ -38,6 +38,12 @@ public static class ChangeRecordMerger
         if (!string.Equals(record.ChangeId, call.ChangeId, StringComparison.Ordinal))
             throw new ArgumentException($"call {call.EventId} belongs to {call.ChangeId}, not {record.ChangeId}", nameof(call));
         var resources = Union(record.Resources, call.Resources, ChangeRecord.MaxResources, out var resourcesTruncated);
+        // Per-call identity details (the console rotates temporary keys within a session) come from the earliest call
+        // (equal times: the ordinally smaller eventID), so the record does not depend on which call arrived first.
+        var earliest = record.Calls.Count > 0 ? record.Calls.MinBy(c => (c.EventTime, c.EventId), CallOrder.Instance)! : null;
+        var callIsEarliest = earliest is null || call.EventTime < earliest.EventTime
+            || (call.EventTime == earliest.EventTime && string.CompareOrdinal(call.EventId, earliest.EventId) < 0);
+        if (callIsEarliest) record = record with { AccessKeyId = call.AccessKeyId, SessionCreatedAt = call.SessionCreatedAt };
         return record with
         {
             // The most serious kind wins (Emergency < ManualConsole < OutOfPipeline in declaration order).
@@ -66,5 +72,17 @@ public static class ChangeRecordMerger
         var all = existing.Concat(added).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         truncated = all.Length > max;
         return truncated ? all[..max] : all;
+    }
+}
+
+/// <summary>Orders calls by time, then ordinal event id.</summary>
+internal sealed class CallOrder : IComparer<(DateTimeOffset Time, string Id)>
+{
+    public static readonly CallOrder Instance = new();
+
+    public int Compare((DateTimeOffset Time, string Id) x, (DateTimeOffset Time, string Id) y)
+    {
+        var byTime = x.Time.CompareTo(y.Time);
+        return byTime != 0 ? byTime : string.CompareOrdinal(x.Id, y.Id);
     }
 }

@@ -16,7 +16,7 @@ public sealed class ApprovedBaselineEnricher(DriftStore store) : IInputEnricher
     {
         if (input is ConfigResourceRemovedInput removed)
         {
-            await store.ForgetAsync(removed.ResourceKey, cancellationToken).ConfigureAwait(false);
+            await store.ForgetAsync(removed.ResourceKey, removed.ObservedAt ?? context.Now, context.Settings.ResolvedRetentionDays, context.Now, cancellationToken).ConfigureAwait(false);
             return input;
         }
         if (input is not ConfigItemInput { HasConfiguration: true } item) return input;

@@ -51,7 +51,12 @@ public sealed class BaselineService(DriftStore store, IFindingLedger? ledger = n
         var written = new LedgerWriteResult();
         if (ledger is not null)
         {
-            var evaluations = latest.ToInput(baseline).Dispatch(_registry, context).Where(e => e.Outcome is Outcome.Finding or Outcome.Compliant).ToList();
+            // The approval is a new judgement made now: its compliant verdicts are observed at approval time, so they
+            // resolve a drift finding observed at the same capture time (which the source-time tie rule keeps open).
+            var evaluations = latest.ToInput(baseline).Dispatch(_registry, context)
+                .Where(e => e.Outcome is Outcome.Finding or Outcome.Compliant)
+                .Select(e => e.Outcome == Outcome.Compliant && (e.ObservedAt is null || e.ObservedAt < context.Now) ? e with { ObservedAt = context.Now } : e)
+                .ToList();
             written = await ledger.RecordAsync(evaluations, context, cancellationToken).ConfigureAwait(false);
         }
         return new BaselineApproval(baseline, written);

@@ -87,10 +87,12 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
             {
                 TableName = TableName,
                 Item = attributes,
-                // Timestamps.ToWire is fixed-width UTC, so text order is time order.
-                ConditionExpression = "attribute_not_exists(#pk) OR #capture <= :capture",
-                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.PartitionKey, ["#capture"] = "captureTime" },
-                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":capture"] = S(Timestamps.ToWire(captured)) },
+                // Timestamps.ToWire is fixed-width UTC, so text order is time order. Equal capture times: the
+                // ordinally smaller configuration wins, and a deletion marker at the same time loses (the resource's
+                // configuration is kept on a tie), so what is stored never depends on arrival order.
+                ConditionExpression = "attribute_not_exists(#pk) OR #capture < :capture OR (#capture = :capture AND (attribute_not_exists(#configuration) OR #configuration >= :configuration))",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.PartitionKey, ["#capture"] = "captureTime", ["#configuration"] = "configuration" },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":capture"] = S(Timestamps.ToWire(captured)), [":configuration"] = S(configuration) },
             }, cancellationToken).ConfigureAwait(false);
             return true;
         }
@@ -101,13 +103,41 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
         }
     }
 
-    /// <summary>Forgets a deleted resource's latest configuration so the sweep stops re-checking it. Approved snapshots stay as history.</summary>
-    public async Task ForgetAsync(string resourceKey, CancellationToken cancellationToken = default) =>
-        await dynamo.DeleteItemAsync(new DeleteItemRequest
+    /// <summary>
+    /// Forgets a resource deleted at <paramref name="deletedAt"/> (source time) so the sweep stops re-checking it, unless
+    /// a configuration captured at or after that time is stored (a late deletion never erases a newer configuration).
+    /// The latest-configuration item becomes a small deletion marker with no index keys and a TTL, so a configuration
+    /// captured before the deletion that arrives after it is refused by the same condition as any older capture.
+    /// Approved snapshots stay as history.
+    /// </summary>
+    public async Task<bool> ForgetAsync(string resourceKey, DateTimeOffset deletedAt, int retentionDays, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var at = Timestamps.ToWire(deletedAt);
+        try
         {
-            TableName = TableName,
-            Key = Key(Partition(resourceKey), ConfigSort),
-        }, cancellationToken).ConfigureAwait(false);
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = TableName,
+                Item = new Dictionary<string, AttributeValue>
+                {
+                    [LedgerSchema.PartitionKey] = S(Partition(resourceKey)),
+                    [LedgerSchema.SortKey] = S(ConfigSort),
+                    [LedgerSchema.EntityType] = S(ConfigEntity + "_DELETED"),
+                    ["captureTime"] = S(at),
+                    [LedgerSchema.TimeToLive] = new AttributeValue { N = (deletedAt > now ? deletedAt : now).AddDays(retentionDays).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) },
+                },
+                ConditionExpression = "attribute_not_exists(#pk) OR #capture < :capture",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.PartitionKey, ["#capture"] = "captureTime" },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":capture"] = S(at) },
+            }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            Log.Info("drift.stale-deletion-skipped", ("resourceKey", resourceKey), ("deletedAt", at));
+            return false;
+        }
+    }
 
     public async Task<StoredConfiguration?> GetLatestAsync(string resourceKey, CancellationToken cancellationToken = default)
     {

@@ -166,6 +166,14 @@ public sealed class ConfigAdapter : IEventAdapter
             ];
         }
 
+        var configuration = oversized ? default : Json.Unwrap(Json.Get(item, "configuration"));
+        RequireObjectOrAbsent(configuration, "configuration", resourceType, resourceId);
+        var supplementary = oversized ? default : Json.Get(item, "supplementaryConfiguration");
+        RequireObjectOrAbsent(supplementary, "supplementaryConfiguration", resourceType, resourceId);
+        var tags = Json.Get(item, "tags");
+        if (tags.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Object or JsonValueKind.Array))
+            throw new EventRejectedException($"configuration item {resourceType} {Shorten(resourceId)}: 'tags' is {Kind(tags)}, not an object or a list");
+
         string? location = null;
         if (oversized)
         {
@@ -190,9 +198,9 @@ public sealed class ConfigAdapter : IEventAdapter
                 ChangeType = changeType,
                 Oversized = oversized,
                 FullItemLocation = location,
-                Configuration = oversized ? default : Detach(Json.Unwrap(Json.Get(item, "configuration"))),
-                SupplementaryConfiguration = oversized ? default : Supplementary(Json.Get(item, "supplementaryConfiguration")),
-                Tags = Tags(Json.Get(item, "tags")),
+                Configuration = Detach(configuration),
+                SupplementaryConfiguration = Supplementary(supplementary),
+                Tags = Tags(tags),
                 Trigger = trigger,
             },
         ];
@@ -267,6 +275,29 @@ public sealed class ConfigAdapter : IEventAdapter
         }
         return tags;
     }
+
+    /// <summary>
+    /// A present, non-null <paramref name="name"/> must be a JSON object (or a string holding one, as Config sends some):
+    /// anything else (<c>[]</c>, a number, free text) is not a configuration the rules can judge, and ignoring it would
+    /// silently skip the resource, so the item is rejected with the reason.
+    /// </summary>
+    private static void RequireObjectOrAbsent(JsonElement element, string name, string resourceType, string resourceId)
+    {
+        if (element.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Object) return;
+        if (element.ValueKind == JsonValueKind.String && string.IsNullOrWhiteSpace(element.GetString())) return;
+        throw new EventRejectedException($"configuration item {resourceType} {Shorten(resourceId)}: '{name}' is {Kind(element)}, not a JSON object");
+    }
+
+    private static string Kind(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string that is not a JSON object",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => element.ValueKind.ToString().ToLowerInvariant(),
+    };
+
+    private static string Shorten(string text) => text.Length <= 128 ? text : text[..128] + "…";
 
     private static JsonElement Detach(JsonElement element) => element.ValueKind == JsonValueKind.Undefined ? default : element.Clone();
 

@@ -52,6 +52,7 @@ public sealed class Inspector2Adapter : IEventAdapter
         if (resources.Count > MaxResources) throw new EventRejectedException($"Inspector finding names {resources.Count} resources, more than {MaxResources}");
 
         var firstObservedOk = Timestamps.TryParse(detail.FirstObservedAt, out var firstObserved);
+        var updatedOk = Timestamps.TryParse(detail.UpdatedAt, out var updated);
         var vendorCreatedOk = Timestamps.TryParse(vulnerability?.VendorCreatedAt, out var vendorCreated);
         if (!string.IsNullOrEmpty(detail.FirstObservedAt) && !firstObservedOk)
             Log.Warn("inspector.unreadable-date", ("field", "firstObservedAt"), ("value", DetailReader.Shorten(detail.FirstObservedAt)));
@@ -75,7 +76,9 @@ public sealed class Inspector2Adapter : IEventAdapter
             {
                 AccountId = account,
                 Region = region,
-                ObservedAt = inbound.Time ?? (firstObservedOk ? firstObserved : null),
+                // The finding's own state time (updatedAt, millisecond precision) orders ACTIVE/CLOSED observations;
+                // the envelope's time (whole seconds) when it is absent or unreadable.
+                ObservedAt = updatedOk ? updated : inbound.Time ?? (firstObservedOk ? firstObserved : null),
                 SourceEventId = inbound.Id,
                 FindingArn = findingArn,
                 FindingType = type,

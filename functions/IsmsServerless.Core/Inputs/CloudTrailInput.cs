@@ -57,10 +57,32 @@ public sealed record CloudTrailInput : RuleInput
         }
     }
 
-    /// <summary>An AWS service acting on its own (service-linked or <c>invokedBy</c> a service), not a person.</summary>
+    /// <summary>
+    /// An AWS service acting on its own (identity type <c>AWSService</c>, a service-linked role, or <c>invokedBy</c> a
+    /// service such as <c>autoscaling.amazonaws.com</c>), not a person. <c>invokedBy</c> values that are the console
+    /// itself (<see cref="PersonInvokers"/>: <c>signin.amazonaws.com</c> in AWS's own records of console calls, e.g. the
+    /// CloudTrail user guide's StartLogging and Redshift's CreateCluster examples) are a person working in the console.
+    /// </summary>
     public bool IsAwsService =>
-        IdentityType is "AWSService" || (Record.UserIdentity?.InvokedBy?.EndsWith(".amazonaws.com", StringComparison.Ordinal) ?? false)
-        || (RoleName?.StartsWith("AWSServiceRoleFor", StringComparison.Ordinal) ?? false);
+        IdentityType is "AWSService"
+        || (RoleName?.StartsWith("AWSServiceRoleFor", StringComparison.Ordinal) ?? false)
+        || (Record.UserIdentity?.InvokedBy is { Length: > 0 } by && IsServiceInvoker(by));
+
+    /// <summary>A person in the console: <c>invokedBy</c> is one of <see cref="PersonInvokers"/>.</summary>
+    public bool InvokedByConsole => Record.UserIdentity?.InvokedBy is { Length: > 0 } by && PersonInvokers.Contains(by.Trim());
+
+    /// <summary><c>invokedBy</c> values CloudTrail writes for calls a person makes through the AWS Management Console.</summary>
+    public static IReadOnlySet<string> PersonInvokers { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "signin.amazonaws.com", "console.amazonaws.com", "console.aws.amazon.com",
+    };
+
+    private static bool IsServiceInvoker(string invokedBy)
+    {
+        var by = invokedBy.Trim();
+        return by.EndsWith(".amazonaws.com", StringComparison.OrdinalIgnoreCase) && !PersonInvokers.Contains(by)
+            && !by.StartsWith("console.", StringComparison.OrdinalIgnoreCase);
+    }
 
     public override IEnumerable<Evaluation> Dispatch(RuleRegistry registry, EvaluationContext context) =>
         registry.Evaluate(this, context);

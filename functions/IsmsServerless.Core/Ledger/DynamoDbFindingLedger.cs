@@ -38,11 +38,43 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             switch (e.Outcome)
             {
                 case Outcome.Finding or Outcome.Change:
-                    tally.Add(await MutateAsync(e.FindingId, before => FindingTransitions.OnFinding(before, e, context.Sla, context.Now), allowCreate: true, cancellationToken).ConfigureAwait(false));
+                {
+                    var created = await MutateAsync(e.FindingId, before => FindingTransitions.OnFinding(before, e, context.Sla, context.Now), allowCreate: true, cancellationToken).ConfigureAwait(false);
+                    tally.Add(created);
+                    if (created.Kind == MutationKind.Created)
+                    {
+                        // Read after the create: a compliant verdict or deletion recorded before this older violation
+                        // arrived resolves it now; one recorded after the create finds the finding and resolves it itself.
+                        var (marker, markerStored) = await SupersedingMarkerAsync(e.FindingId, e.ResourceId, e.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
+                        if (marker is not null)
+                        {
+                            tally.Add(await MutateAsync(e.FindingId, before => before is null ? null : FindingTransitions.OnSuperseded(before, marker, context.Now),
+                                allowCreate: false, cancellationToken).ConfigureAwait(false));
+                        }
+                        // Once the finding exists it carries lastObservedAt; a compliant marker would only make the table
+                        // differ from in-order delivery (which never writes one for an existing finding).
+                        if (markerStored) await DeleteObservedMarkerAsync(e.FindingId, cancellationToken).ConfigureAwait(false);
+                    }
                     break;
+                }
                 case Outcome.Compliant:
-                    tally.Add(await MutateAsync(e.FindingId, before => FindingTransitions.OnCompliant(before, e, context.Now), allowCreate: false, cancellationToken).ConfigureAwait(false));
+                {
+                    var existed = true;
+                    var outcome = await MutateAsync(e.FindingId, before =>
+                    {
+                        existed = before is not null;
+                        return FindingTransitions.OnCompliant(before, e, context.Now);
+                    }, allowCreate: false, cancellationToken).ConfigureAwait(false);
+                    if (!existed && outcome.Kind == MutationKind.Unchanged)
+                    {
+                        // No finding yet: remember the verdict, then look again in case a violation was created meanwhile.
+                        var observed = e.ObservedAt ?? context.Now;
+                        await PutMarkerAsync(LedgerKeys.Finding(e.FindingId), LedgerKeys.ObservedMarker, observed, "rule:" + e.Rule.Id, "compliant: " + e.Message, context.Now, cancellationToken).ConfigureAwait(false);
+                        outcome = await MutateAsync(e.FindingId, before => FindingTransitions.OnCompliant(before, e, context.Now), allowCreate: false, cancellationToken).ConfigureAwait(false);
+                    }
+                    tally.Add(outcome);
                     break;
+                }
                 default:
                     // Ignored and rejected evaluations carry no finding.
                     break;
@@ -53,6 +85,9 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
 
     public async Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
+        // The marker first: a violation older than this deletion that is created after it finds the marker and is
+        // resolved as superseded; one created before it is found by the query below.
+        await PutMarkerAsync(LedgerKeys.GonePartition(resourceId), LedgerKeys.GoneMarker, at, actor, reason, at, cancellationToken).ConfigureAwait(false);
         var closed = 0;
         Dictionary<string, AttributeValue>? start = null;
         do
@@ -430,6 +465,90 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         Log.Info("ledger.transition", ("findingId", after.Id), ("ruleId", after.RuleId), ("action", plan.Action),
             ("from", before?.Status.ToWire()), ("to", after.Status.ToWire()), ("slaState", after.SlaState?.ToWire()), ("alertId", alertId));
         return new Mutation(before is null ? MutationKind.Created : MutationKind.Transition, plan with { After = after }, alertId);
+    }
+
+    /// <summary>
+    /// Records a non-violation observation as a marker item unless a newer one is stored (equal times: the smaller
+    /// reason text wins, so the stored marker does not depend on arrival order). One small conditional Put; the TTL
+    /// keeps markers for <see cref="IsmsSettings.ResolvedRetentionDays"/> after the later of the observation and now.
+    /// </summary>
+    private async Task PutMarkerAsync(string partition, string sort, DateTimeOffset observedAt, string actor, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var observed = LedgerKeys.Instant(observedAt);
+        var expiry = (observedAt > now ? observedAt : now).AddDays(settings.ResolvedRetentionDays).ToUnixTimeSeconds();
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = TableName,
+                Item = new()
+                {
+                    [LedgerSchema.PartitionKey] = S(partition),
+                    [LedgerSchema.SortKey] = S(sort),
+                    [LedgerSchema.EntityType] = S("MARKER"),
+                    ["observedAt"] = S(observed),
+                    ["actor"] = S(actor),
+                    ["reason"] = S(reason.Length > 1024 ? reason[..1024] : reason),
+                    [LedgerSchema.TimeToLive] = N(expiry),
+                },
+                ConditionExpression = "attribute_not_exists(#pk) OR #at < :at OR (#at = :at AND #reason > :reason)",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#at"] = "observedAt", ["#reason"] = "reason" },
+                ExpressionAttributeValues = new() { [":at"] = S(observed), [":reason"] = S(reason.Length > 1024 ? reason[..1024] : reason) },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // A newer (or equal and preferred) observation is already marked.
+        }
+    }
+
+    private async Task DeleteObservedMarkerAsync(string findingId, CancellationToken cancellationToken) =>
+        await dynamo.DeleteItemAsync(new DeleteItemRequest
+        {
+            TableName = TableName,
+            Key = new() { [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(findingId)), [LedgerSchema.SortKey] = S(LedgerKeys.ObservedMarker) },
+        }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Of the finding's compliant marker and its resource's deletion marker (one BatchGetItem), the earliest observed
+    /// after <paramref name="observed"/>: the observation that, delivered in order, would have resolved this violation.
+    /// </summary>
+    private async Task<(ObservationMarker? Superseding, bool ObservedMarkerStored)> SupersedingMarkerAsync(string findingId, string resourceId, DateTimeOffset observed, CancellationToken cancellationToken)
+    {
+        var keys = new List<Dictionary<string, AttributeValue>>
+        {
+            new() { [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(findingId)), [LedgerSchema.SortKey] = S(LedgerKeys.ObservedMarker) },
+        };
+        if (!string.IsNullOrEmpty(resourceId))
+            keys.Add(new() { [LedgerSchema.PartitionKey] = S(LedgerKeys.GonePartition(resourceId)), [LedgerSchema.SortKey] = S(LedgerKeys.GoneMarker) });
+        var found = new List<Dictionary<string, AttributeValue>>();
+        for (var attempt = 1; keys.Count > 0; attempt++)
+        {
+            var response = await dynamo.BatchGetItemAsync(new BatchGetItemRequest
+            {
+                RequestItems = new() { [TableName] = new KeysAndAttributes { Keys = keys, ConsistentRead = true } },
+            }, cancellationToken).ConfigureAwait(false);
+            found.AddRange(response.Responses?.GetValueOrDefault(TableName) ?? []);
+            keys = response.UnprocessedKeys?.GetValueOrDefault(TableName)?.Keys ?? [];
+            if (keys.Count > 0)
+            {
+                if (attempt >= MaxAttempts) throw new LedgerConflictException($"BatchGetItem left {keys.Count} marker keys unprocessed");
+                await Backoff(attempt, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        ObservationMarker? earliest = null;
+        var observedMarkerStored = false;
+        foreach (var item in found)
+        {
+            if (item.TryGetValue(LedgerSchema.SortKey, out var kind) && kind.S == LedgerKeys.ObservedMarker) observedMarkerStored = true;
+            if (!item.TryGetValue("observedAt", out var at) || !Timestamps.TryParse(at.S, out var markedAt)) continue;
+            var marker = new ObservationMarker(markedAt, item.TryGetValue("actor", out var a) ? a.S ?? Ingest : Ingest,
+                item.TryGetValue("reason", out var r) ? r.S ?? "" : "",
+                Gone: item.TryGetValue(LedgerSchema.SortKey, out var sk) && sk.S == LedgerKeys.GoneMarker);
+            if (marker.ObservedAt <= observed) continue;
+            if (earliest is null || marker.ObservedAt < earliest.ObservedAt) earliest = marker;
+        }
+        return (earliest, observedMarkerStored);
     }
 
     private AlertRecord AlertFor(FindingRecord f, string kind, TransitionPlan plan)

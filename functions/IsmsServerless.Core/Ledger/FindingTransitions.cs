@@ -62,12 +62,25 @@ internal static class FindingTransitions
             created = created with { NextTimerAt = NextTimer(created, now) };
             return new TransitionPlan(created, "created", actor, e.Message, AlertNew, now);
         }
-        if (before.LastObservedAt is { } last && observed <= last)
+        if (before.LastObservedAt is { } last && observed == last && before.Status != FindingStatus.Resolved && PreferredOnTie(e, before))
         {
-            // A redelivery or an older event: what it says is already recorded (or superseded).
-            return null;
+            // Two different violations with the same source time: the more severe, then the ordinally smaller message,
+            // is kept, so the stored text does not depend on which arrived last.
+            var tied = before with { LastSeenAt = now, Message = e.Message, Diff = e.Diff, Evidence = e.Evidence, Severity = e.Severity };
+            return tied.Severity == before.Severity
+                ? TransitionPlan.Update(tied, now)
+                : new TransitionPlan(tied, "severity-changed", actor, $"severity {before.Severity.ToWire()} → {tied.Severity.ToWire()}: {e.Message}", null, now);
         }
-        var seen = before with
+        if (before.LastObservedAt is { } last2 && (observed < last2 || (observed == last2 && before.Status != FindingStatus.Resolved)))
+        {
+            // A redelivery or an older event: what it says is already recorded (or superseded). It can still move the
+            // deadline earlier: the SLA runs from the earliest violation observed, whatever order they arrived in.
+            return EarlierDeadline(before, e, sla, now);
+        }
+        // Equal source times with a resolved finding: the violation wins the tie (a security tool does not hide a
+        // finding on a tie), so it reopens below.
+        var earlier = EarlierDeadline(before, e, sla, now)?.After ?? before;
+        var seen = earlier with
         {
             LastSeenAt = now,
             LastObservedAt = observed,
@@ -97,20 +110,58 @@ internal static class FindingTransitions
         return new TransitionPlan(reopened, "reopened", actor, "recurred: " + e.Message, AlertReopened, now);
     }
 
-    /// <summary>A compliant evaluation arrived: resolves an active finding unless it is older than what we know.</summary>
+    /// <summary>
+    /// A compliant evaluation arrived: resolves an active finding unless it is not newer than what we know (on equal
+    /// source times the violation wins). On a resolved finding a newer compliant observation only advances
+    /// <see cref="FindingRecord.LastObservedAt"/>, so a violation older than it, arriving later, cannot reopen it.
+    /// </summary>
     public static TransitionPlan? OnCompliant(FindingRecord? before, Evaluation e, DateTimeOffset now)
     {
-        if (before is null || before.Status == FindingStatus.Resolved) return null;
+        if (before is null) return null;
         var observed = e.ObservedAt ?? now;
-        if (before.LastObservedAt is { } last && observed < last) return null;
+        if (before.LastObservedAt is { } last && observed <= last) return null;
+        if (before.Status == FindingStatus.Resolved) return TransitionPlan.Update(before with { LastObservedAt = observed }, now);
         var after = Resolve(before, now) with { LastObservedAt = observed };
         return new TransitionPlan(after, "resolved", "rule:" + e.Rule.Id, "compliant: " + e.Message, null, now);
     }
 
+    /// <summary>
+    /// A finding created from a violation that a newer observation (a compliant verdict or the resource's deletion,
+    /// recorded before the violation arrived) already superseded: it is resolved at once, so the end state is the one
+    /// in-order delivery gives.
+    /// </summary>
+    public static TransitionPlan? OnSuperseded(FindingRecord before, ObservationMarker marker, DateTimeOffset now)
+    {
+        if (before.Status == FindingStatus.Resolved) return null;
+        if (before.LastObservedAt is { } last && marker.ObservedAt <= last) return null;
+        // The same record, history line and reason as in-order delivery (violation, then this observation) writes.
+        var at = marker.Gone ? marker.ObservedAt : now;
+        var after = Resolve(before, at) with { LastObservedAt = marker.ObservedAt };
+        return new TransitionPlan(after, "resolved", marker.Actor, marker.Reason, null, at);
+    }
+
+    private static bool PreferredOnTie(Evaluation e, FindingRecord before) =>
+        e.Severity > before.Severity || (e.Severity == before.Severity && string.CompareOrdinal(e.Message, before.Message) < 0);
+
+    /// <summary>The same finding with the earlier of its stored deadline and this violation's, or null when not earlier.</summary>
+    private static TransitionPlan? EarlierDeadline(FindingRecord before, Evaluation e, SlaClock sla, DateTimeOffset now)
+    {
+        // No deadline counts as the latest possible one (an SLA deferred until a fix exists).
+        if (sla.DeadlineFor(e, now) is not { } candidate || (before.DueAt is { } due && candidate.DueAt >= due)) return null;
+        var moved = before with { ClockStartedAt = candidate.StartedAt, DueAt = candidate.DueAt, AtRiskAt = candidate.AtRiskAt };
+        if (moved.Status is FindingStatus.Open or FindingStatus.Acknowledged) moved = moved with { SlaState = StateAt(moved, now), NextTimerAt = NextTimer(moved, now) };
+        return TransitionPlan.Update(moved, now);
+    }
+
+    /// <summary>
+    /// The resource is gone as of <paramref name="at"/> (source time): resolves the finding unless a violation at or after
+    /// that time was observed (a late deletion never closes a newer finding; equal times: the violation wins).
+    /// </summary>
     public static TransitionPlan? OnResourceGone(FindingRecord before, string actor, string reason, DateTimeOffset at)
     {
         if (before.Status == FindingStatus.Resolved) return null;
-        return new TransitionPlan(Resolve(before, at), "resolved", actor, reason, null, at);
+        if (before.LastObservedAt is { } last && last >= at) return null;
+        return new TransitionPlan(Resolve(before, at) with { LastObservedAt = at }, "resolved", actor, reason, null, at);
     }
 
     public static TransitionPlan? OnAcknowledge(FindingRecord before, string actor, string reason, DateTimeOffset at) => before.Status switch
@@ -198,3 +249,11 @@ internal static class FindingTransitions
             ? resolved.AddDays(settings.ResolvedRetentionDays).ToUnixTimeSeconds()
             : null;
 }
+
+/// <summary>
+/// The newest non-violation observed for an identity before any finding existed for it (a compliant verdict for a
+/// finding id, or a deletion for a resource), kept as a small marker item so a violation that is older but arrives later
+/// is recorded as superseded instead of opening a finding for good.
+/// </summary>
+/// <param name="Gone">A deletion marker: the finding resolves at the deletion's source time, as in-order delivery does.</param>
+internal sealed record ObservationMarker(DateTimeOffset ObservedAt, string Actor, string Reason, bool Gone);

@@ -25,6 +25,12 @@ internal static class LedgerKeys
     public const string TimerPartition = "TIMER";
     public const string OutboxDayPrefix = "OUTBOX#";
 
+    /// <summary>Sort key of a finding's last-observed marker (a compliant verdict seen before any violation).</summary>
+    public const string ObservedMarker = "OBSERVED";
+
+    /// <summary>Sort key of a resource's deletion marker.</summary>
+    public const string GoneMarker = "GONE";
+
     /// <summary>Counter shards: concurrent transitions of different findings rarely touch the same stats item.</summary>
     public const int StatsShards = 8;
 
@@ -43,6 +49,9 @@ internal static class LedgerKeys
     public static string CategoryPartition(Category category) => "CATEGORY#" + category.ToWire();
 
     public static string ResourcePartition(string resourceId) => "RESOURCE#" + Bounded(resourceId);
+
+    /// <summary>Partition of a resource's deletion marker (newest deletion observed, by source time).</summary>
+    public static string GonePartition(string resourceId) => "GONE#" + Bounded(resourceId);
 
     public static string Alert(string alertId) => AlertPrefix + alertId;
 

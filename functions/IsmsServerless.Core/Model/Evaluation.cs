@@ -26,6 +26,12 @@ public sealed record Evaluation
     /// <summary>The earliest trustworthy time the problem is known to exist (release date, firstObservedAt, eventTime).</summary>
     public DateTimeOffset? ClockStart { get; init; }
 
+    /// <summary>
+    /// The SLA clock has not started yet (Inspector says no fix exists): the finding is open with no deadline until an
+    /// observation says a fix is available.
+    /// </summary>
+    public bool SlaDeferred { get; init; }
+
     /// <summary>When the source says it observed this (event time); used for ordering out-of-order deliveries.</summary>
     public DateTimeOffset? ObservedAt { get; init; }
 

@@ -28,6 +28,12 @@ public sealed record OutcomeLine
     public IReadOnlyList<FieldDiff>? Diff { get; init; }
     public string? Error { get; init; }
 
+    /// <summary>
+    /// On a <c>change</c> line for a file whose calls joined a change session started in another file: that change's id
+    /// (the session's own line, on its first file, has none).
+    /// </summary>
+    public string? JoinedChange { get; init; }
+
     /// <summary>Lines for one file's engine result, with SLA state computed at <paramref name="context"/>'s now.</summary>
     public static IEnumerable<OutcomeLine> From(string file, EngineResult result, EvaluationContext context)
     {

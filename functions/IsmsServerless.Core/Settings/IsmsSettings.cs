@@ -56,6 +56,15 @@ public sealed record IsmsSettings
     /// <summary>Days a managed instance may go without a patch scan before silence is itself a finding.</summary>
     public int PatchScanMaxAgeDays { get; set; } = 7;
 
+    /// <summary>
+    /// When a patch SLA clock starts: <c>firstObserved</c> (default, as Vanta and Drata count remediate-by: when the
+    /// vulnerability or missing patch is first observed in this environment, Inspector <c>firstObservedAt</c> or the
+    /// SSM scan that found it, and never before a fix exists) or <c>vendorPublished</c> (the strict reading: from the
+    /// vendor's publication date, Inspector <c>vendorCreatedAt</c> or the patch's release date, when that is earlier).
+    /// Vendor dates are kept in the evidence either way and shown as the CVE's age.
+    /// </summary>
+    public string PatchClockStart { get; set; } = PatchClockStarts.FirstObserved;
+
     /// <summary>Explicitly approved world-open ingress: security group id and port. Never 22 or 3389.</summary>
     public IReadOnlyList<ApprovedIngress> ApprovedIngress { get; set; } = [];
 
@@ -119,6 +128,8 @@ public sealed record IsmsSettings
         if (FailedLoginThreshold < 1) errors.Add("failedLoginThreshold must be at least 1");
         if (FailedLoginWindowMinutes is < 1 or > 1440) errors.Add("failedLoginWindowMinutes must be between 1 and 1440");
         if (PatchScanMaxAgeDays is < 1 or > 365) errors.Add("patchScanMaxAgeDays must be between 1 and 365");
+        if (PatchClockStart is not (PatchClockStarts.FirstObserved or PatchClockStarts.VendorPublished))
+            errors.Add($"patchClockStart must be '{PatchClockStarts.FirstObserved}' or '{PatchClockStarts.VendorPublished}', not '{PatchClockStart}'");
         if (ResolvedRetentionDays is < 365 or > 3650) errors.Add($"resolvedRetentionDays must be between 365 and 3650 (audit evidence), not {ResolvedRetentionDays}");
         if (AlertRetentionDays is < 30 or > 3650) errors.Add($"alertRetentionDays must be between 30 and 3650, not {AlertRetentionDays}");
         foreach (var ingress in ApprovedIngress)
@@ -178,3 +189,10 @@ public sealed class InvalidSettingsException(IReadOnlyList<string> errors)
     AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, WriteIndented = false)]
 [JsonSerializable(typeof(IsmsSettings))]
 internal sealed partial class SettingsJsonContext : JsonSerializerContext;
+
+/// <summary>The values of <see cref="IsmsSettings.PatchClockStart"/>.</summary>
+public static class PatchClockStarts
+{
+    public const string FirstObserved = "firstObserved";
+    public const string VendorPublished = "vendorPublished";
+}

@@ -26,6 +26,7 @@ public sealed class SlaClock(IsmsSettings settings)
         !evaluation.Rule.HasSla ? null
         // A rule that downgrades one evaluation to informational (a lone failed sign-in) records evidence, not a duty.
         : evaluation.SeverityOverride == Severity.Informational ? null
+        : evaluation.SlaDeferred ? null
         : evaluation.Rule.Sla ?? settings.SlaFor(evaluation.Severity);
 
     /// <summary>

@@ -38,8 +38,29 @@ public sealed class AccountBaseline : Construct
                 Description = "AWS Config recorder: reads resource configurations and delivers them to the Config bucket",
                 ManagedPolicies = [ManagedPolicy.FromAwsManagedPolicyName("service-role/AWS_ConfigRole")],
             });
-            // Config delivers with the recorder role: it needs to write objects (and their data keys) and read the bucket ACL.
-            ConfigBucket.GrantPut(role);
+            Security.CdkNag.Suppress(role, "AwsSolutions-IAM4",
+                "AWS_ConfigRole is the AWS managed policy the AWS Config documentation prescribes for the recorder: it holds the read "
+                + "(Describe/Get/List) permissions for every resource type Config records, and AWS updates it when Config supports new types. "
+                + "A hand-written copy would silently stop recording new resource types.",
+                "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole");
+            // Config delivers with the recorder role: it writes objects under AWSLogs/<account>/Config/ (with a data key
+            // of the stack key) and reads the bucket ACL (AWS Config developer guide, "Permissions for the Amazon S3 Bucket").
+            // Bucket.GrantPut would add s3:Abort*, kms:ReEncrypt* and kms:GenerateDataKey* on every object.
+            var stack = Stack.Of(this);
+            role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+            {
+                Actions = ["s3:PutObject"],
+                Resources = [ConfigBucket.ArnForObjects($"AWSLogs/{stack.Account}/Config/*")],
+            }));
+            role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+            {
+                Actions = ["kms:GenerateDataKey", "kms:Decrypt"],
+                Resources = [props.EncryptionKey.KeyArn],
+            }));
+            Security.CdkNag.SuppressOnPolicyOf(role, "AwsSolutions-IAM5",
+                "AWS Config names each delivered object itself (AWSLogs/<account>/Config/<region>/<date>/...); the grant is limited to this "
+                + "account's Config prefix of the stack's own Config bucket, which is what the AWS Config documentation prescribes.",
+                $"Resource::<{Security.CdkNag.LogicalId(ConfigBucket)}.Arn>/AWSLogs/{stack.Account}/Config/*");
             role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
             {
                 Actions = ["s3:GetBucketAcl"],
@@ -81,8 +102,10 @@ public sealed class AccountBaseline : Construct
         }
     }
 
-    private Bucket EvidenceBucket(string id, IKey key) => new(this, id, new BucketProps
+    private Bucket EvidenceBucket(string id, IKey key)
     {
+        var bucket = new Bucket(this, id, new BucketProps
+        {
         Encryption = BucketEncryption.KMS,
         EncryptionKey = key,
         BucketKeyEnabled = true,
@@ -92,5 +115,10 @@ public sealed class AccountBaseline : Construct
         Versioned = true,
         // Logs and configuration history are audit evidence: kept after cdk destroy.
         RemovalPolicy = RemovalPolicy.RETAIN,
-    });
+        });
+        Security.CdkNag.Suppress(bucket, "AwsSolutions-S1",
+            "Only AWS Config or CloudTrail write here, and reads are by auditors: CloudTrail records every bucket-level call (and object-level "
+            + "calls when data events are on), which is the access record; server access logs would need a further bucket of their own, with the same question.");
+        return bucket;
+    }
 }

@@ -11,6 +11,7 @@ using Amazon.CDK.AWS.SQS;
 using Constructs;
 using IsmsServerless.Alerts;
 using IsmsServerless.Functions;
+using IsmsServerless.Infra.Security;
 using IsmsServerless.Ledger;
 
 namespace IsmsServerless.Infra.Constructs;
@@ -45,6 +46,15 @@ public sealed class Alerting : Construct
     public Function SlackNotifier { get; }
     public CfnPipe Pipe { get; }
 
+    /// <summary>
+    /// The Slack queue and its dead-letter queue have their own key. With the
+    /// <c>@aws-cdk/aws-sns-subscriptions:restrictSqsDescryption</c> flag, the queue subscription adds a key-policy
+    /// statement for SNS conditioned on <c>aws:SourceArn</c> = the topic ARN; on the stack key, which also encrypts
+    /// the topic, that is a reference cycle (key -> topic -> key) CloudFormation refuses. A key of its own keeps the
+    /// SNS grant scoped to this one topic and breaks the cycle.
+    /// </summary>
+    public Key SlackQueueKey { get; }
+
     private readonly StackConfiguration _config;
     private readonly IKey _key;
 
@@ -60,12 +70,12 @@ public sealed class Alerting : Construct
             MasterKey = key,
             EnforceSSL = true,
         });
-        // SNS (into the encrypted Slack queue) and CloudWatch (alarm actions into the encrypted topic) use the key
-        // as services, on behalf of this account only.
+        // CloudWatch (alarm actions into the encrypted topic) uses the key as a service, on behalf of this account
+        // only. SNS itself needs no statement here: it uses SlackQueueKey (below) to deliver into the Slack queue.
         key.AddToResourcePolicy(new PolicyStatement(new PolicyStatementProps
         {
             Sid = "AlertServicesUseKey",
-            Principals = [new ServicePrincipal("sns.amazonaws.com"), new ServicePrincipal("cloudwatch.amazonaws.com")],
+            Principals = [new ServicePrincipal("cloudwatch.amazonaws.com")],
             Actions = ["kms:Decrypt", "kms:GenerateDataKey*"],
             Resources = ["*"],
             Conditions = new Dictionary<string, object>
@@ -97,11 +107,7 @@ public sealed class Alerting : Construct
             Resources = [table.TableStreamArn!],
         }));
         // ListStreams supports no resource-level permission (CDK's Table.grantStreamRead does the same).
-        pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Actions = ["dynamodb:ListStreams"],
-            Resources = ["*"],
-        }));
+        CdkNag.AllowOnAnyResource(pipeRole, SecurityAllowlist.WildcardResources.Single(w => w.Name == "dynamodb-list-streams"), "dynamodb:ListStreams");
         pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["sns:Publish"], Resources = [Topic.TopicArn] }));
         pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["sqs:SendMessage"], Resources = [PipeDeadLetterQueue.QueueArn] }));
         // Decrypt stream records; encrypt into the topic and the DLQ.
@@ -136,12 +142,21 @@ public sealed class Alerting : Construct
             TargetParameters = new CfnPipe.PipeTargetParametersProperty { InputTemplate = AlertMessageFormat.PipeInputTemplate() },
         });
         Pipe.Node.AddDependency(pipeRole);
+        CdkNag.Suppress(PipeDeadLetterQueue, "AwsSolutions-SQS3",
+            "This queue is the dead-letter queue of the alert pipe (SourceParameters.DynamoDBStreamParameters.DeadLetterConfig); "
+            + "cdk-nag recognises only SQS redrive policies as dead-letter use. Its depth has an alarm (OperationalAlarms).");
 
         // Topic → queue → Slack notifier.
-        SlackDeadLetterQueue = NewQueue("SlackDeadLetters", null);
+        SlackQueueKey = new Key(this, "SlackQueueKey", new KeyProps
+        {
+            Description = "IsmsServerless: encrypts the Slack alert queue and its dead-letter queue",
+            EnableKeyRotation = true,
+            RemovalPolicy = RemovalPolicy.RETAIN,
+        });
+        SlackDeadLetterQueue = NewQueue("SlackDeadLetters", null, null, SlackQueueKey);
         var notifierTimeout = Duration.Seconds(120);
         SlackQueue = NewQueue("SlackQueue", new DeadLetterQueue { Queue = SlackDeadLetterQueue, MaxReceiveCount = SlackMaxReceiveCount },
-            Duration.Seconds(notifierTimeout.ToSeconds() * 6));
+            Duration.Seconds(notifierTimeout.ToSeconds() * 6), SlackQueueKey);
         Topic.AddSubscription(new SqsSubscription(SlackQueue, new SqsSubscriptionProps { RawMessageDelivery = false }));
 
         SlackNotifier = props.Functions.Create<SlackNotifierFunction>(this, "SlackNotifier", nameof(SlackNotifierFunction.HandleAsync), new FunctionOptions
@@ -164,9 +179,12 @@ public sealed class Alerting : Construct
             MaxConcurrency = SlackConsumerConcurrency,
         }));
         // Delivery records only: PK = DELIVERY#<alert id>. No Query, no Scan.
-        table.Grant(SlackNotifier, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem");
-        key.Grant(SlackNotifier, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*");
-        SlackDeadLetterQueue.GrantSendMessages(SlackNotifier);
+        props.Ledger.Grant(SlackNotifier, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem");
+        props.Ledger.GrantKey(SlackNotifier, write: true);
+        // Sends a poison message to the dead-letter queue itself: SendMessage, and the two key actions SQS needs for
+        // an encrypted queue (Queue.GrantSendMessages would add ReEncrypt* and GenerateDataKey*).
+        SlackNotifier.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["sqs:SendMessage"], Resources = [SlackDeadLetterQueue.QueueArn] }));
+        SlackNotifier.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["kms:GenerateDataKey", "kms:Decrypt"], Resources = [SlackQueueKey.KeyArn] }));
         GrantReadWebhook(SlackNotifier);
 
         // Depth alarms for both dead-letter queues come from OperationalAlarms (IsmsStack registers them), so each
@@ -211,10 +229,10 @@ public sealed class Alerting : Construct
     }
 
 
-    private Queue NewQueue(string id, DeadLetterQueue? deadLetters, Duration? visibility = null) => new(this, id, new QueueProps
+    private Queue NewQueue(string id, DeadLetterQueue? deadLetters, Duration? visibility = null, IKey? key = null) => new(this, id, new QueueProps
     {
         Encryption = QueueEncryption.KMS,
-        EncryptionMasterKey = _key,
+        EncryptionMasterKey = key ?? _key,
         EnforceSSL = true,
         RetentionPeriod = Duration.Days(14),
         DeadLetterQueue = deadLetters,

@@ -39,6 +39,9 @@ public sealed class EventIngestion : Construct
             EnforceSSL = true,
             RetentionPeriod = Duration.Days(14),
         });
+        Security.CdkNag.Suppress(DeadLetterQueue, "AwsSolutions-SQS3",
+            "This queue is the dead-letter queue of the EventBridge rule targets that invoke the ingest and sweep functions "
+            + "(Targets[].DeadLetterConfig); cdk-nag recognises only SQS redrive policies as dead-letter use. Its depth has an alarm.");
 
         IngestFunction = props.Functions.Create<EventIngestFunction>(this, "IngestFunction", nameof(EventIngestFunction.HandleAsync), new FunctionOptions
         {

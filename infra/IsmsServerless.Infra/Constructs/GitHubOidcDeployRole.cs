@@ -61,5 +61,10 @@ public sealed class GitHubOidcDeployRole : Construct
             Actions = ["sts:AssumeRole", "sts:TagSession"],
             Resources = [$"arn:{stack.Partition}:iam::{stack.Account}:role/cdk-{options.BootstrapQualifier}-*"],
         }));
+        Security.CdkNag.SuppressOnPolicyOf(Role, "AwsSolutions-IAM5",
+            "The pipeline deploys with the CDK bootstrap roles (deploy, file-publishing, image-publishing, lookup) of this account, named "
+            + $"cdk-{options.BootstrapQualifier}-<purpose>-<account>-<region> for each bootstrapped region; the wildcard stays inside this "
+            + "account and this bootstrap qualifier, and only sts:AssumeRole/TagSession are allowed on it.",
+            $"Resource::arn:{stack.Partition}:iam::{stack.Account}:role/cdk-{options.BootstrapQualifier}-*");
     }
 }

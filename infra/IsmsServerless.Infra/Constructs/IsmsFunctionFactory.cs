@@ -1,8 +1,10 @@
 using Amazon.CDK;
+using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.KMS;
 using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Logs;
 using Constructs;
+using IsmsServerless.Infra.Security;
 
 namespace IsmsServerless.Infra.Constructs;
 
@@ -42,8 +44,23 @@ public sealed class IsmsFunctionFactory(StackConfiguration config, IKey key)
             ["DOTNET_TieredPGO"] = "1",
         };
         foreach (var (name, value) in options.Environment) environment[name] = value;
-        return new Function(scope, id, new FunctionProps
+        // Its own role, instead of the AWSLambdaBasicExecutionRole managed policy (CreateLogGroup and PutLogEvents on
+        // every log group of the account): this function may write only to its own log group, which the stack creates.
+        var role = new Role(scope, id + "ServiceRole", new RoleProps
         {
+            AssumedBy = new ServicePrincipal("lambda.amazonaws.com"),
+            Description = options.Description is { } d ? Truncate("Lambda: " + d, 1000) : null,
+        });
+        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "WriteOwnLogGroup",
+            Actions = ["logs:CreateLogStream", "logs:PutLogEvents"],
+            // The log group's Arn attribute is "arn:...:log-group:<name>:*", i.e. its log streams.
+            Resources = [logGroup.LogGroupArn],
+        }));
+        var function = new Function(scope, id, new FunctionProps
+        {
+            Role = role,
             Runtime = DotNet10,
             // x86_64 because the package is ReadyToRun-compiled for linux-x64 on an x64 build host; arm64 needs
             // its own publish (-r linux-arm64). See docs/architecture.md.
@@ -58,7 +75,14 @@ public sealed class IsmsFunctionFactory(StackConfiguration config, IKey key)
             ReservedConcurrentExecutions = options.ReservedConcurrency,
             Tracing = Tracing.ACTIVE,
         });
+        CdkNag.SuppressOnPolicyOf(function, "AwsSolutions-IAM5", XRayReason, "Resource::*");
+        return function;
     }
+
+    private static readonly string XRayReason =
+        "[xray-tracing] " + SecurityAllowlist.WildcardResources.Single(w => w.Name == "xray-tracing").Justification;
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
 }
 
 public sealed class FunctionOptions

@@ -64,17 +64,11 @@ public sealed class PatchEnforcement : Construct
     }
 
     /// <summary>Read-only access to the fleet's patch inventory, for the function that runs the SSM patch sweep.</summary>
+    // DescribeInstanceInformation and DescribeInstancePatchStates support no resource ARNs; DescribeInstancePatches
+    // is called for every managed node the sweep lists (EC2 and hybrid mi- nodes alike), so all nodes is its
+    // narrowest correct scope (SecurityAllowlist "ssm-describe"). Read-only patch inventory; no write or document action.
     public static void GrantPatchInventoryRead(IGrantable grantee) =>
-        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Sid = "SsmPatchInventoryRead",
-            Effect = Effect.ALLOW,
-            Actions = [.. SweepActions],
-            // DescribeInstanceInformation and DescribeInstancePatchStates support no resource ARNs; DescribeInstancePatches
-            // is called for every managed node the sweep lists (EC2 and hybrid mi- nodes alike), so all nodes is its
-            // narrowest correct scope (SecurityAllowlist "ssm-describe"). Read-only patch inventory; no write or document action.
-            Resources = ["*"],
-        }));
+        Security.CdkNag.AllowOnAnyResource(grantee, Security.SecurityAllowlist.WildcardResources.Single(w => w.Name == "ssm-describe"), [.. SweepActions]);
 
     private void Rule(string id, string description, EventPattern pattern, IRuleTarget target) =>
         _ = new Rule(this, id, new RuleProps { Description = description, EventPattern = pattern, Targets = [target] });

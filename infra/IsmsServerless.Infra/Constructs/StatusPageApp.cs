@@ -18,6 +18,9 @@ public sealed class StatusPageAppProps
 
     /// <summary>Cognito hosted UI domain prefix (globally unique per region).</summary>
     public required string DomainPrefix { get; init; }
+
+    /// <summary>Cognito feature plan: "plus" (threat protection enforced) or "essentials" (off). See <see cref="StackConfiguration.StatusPageFeaturePlan"/>.</summary>
+    public string FeaturePlan { get; init; } = "plus";
 }
 
 /// <summary>
@@ -35,6 +38,9 @@ public sealed class StatusPageApp : Construct
     public UserPoolClient Client { get; }
     public CfnApi Api { get; }
 
+    /// <summary>The page's URL (the API's default endpoint).</summary>
+    public string PageUrl { get; }
+
     public StatusPageApp(Construct scope, string id, StatusPageAppProps props) : base(scope, id)
     {
         var stack = Stack.Of(this);
@@ -51,10 +57,17 @@ public sealed class StatusPageApp : Construct
                 TempPasswordValidity = Duration.Days(3),
             },
             AccountRecovery = AccountRecovery.EMAIL_ONLY,
-            AdvancedSecurityMode = AdvancedSecurityMode.ENFORCED,
+            // Threat protection needs the Plus plan; on Essentials Cognito answers FeatureUnavailableInTierException.
+            AdvancedSecurityMode = props.FeaturePlan == "plus" ? AdvancedSecurityMode.ENFORCED : AdvancedSecurityMode.OFF,
             DeletionProtection = true,
             RemovalPolicy = RemovalPolicy.RETAIN,
         });
+        // CDK 2.160 has no featurePlan prop; UserPoolTier is the CloudFormation property (LITE | ESSENTIALS | PLUS).
+        ((CfnUserPool)UserPool.Node.DefaultChild!).AddPropertyOverride("UserPoolTier", props.FeaturePlan == "plus" ? "PLUS" : "ESSENTIALS");
+        if (props.FeaturePlan != "plus")
+            Security.CdkNag.Suppress(UserPool, "AwsSolutions-COG8",
+                "The deployer chose statusPageFeaturePlan=essentials (docs/deploy.md): no Cognito threat protection, to avoid the Plus per-user price. "
+                + "Sign-in still requires a 14-character password and TOTP MFA, and users are admin-created only.");
         _ = new CfnUserPoolGroup(this, "Reviewers", new CfnUserPoolGroupProps
         {
             UserPoolId = UserPool.UserPoolId,
@@ -69,7 +82,7 @@ public sealed class StatusPageApp : Construct
             Description = "IsmsServerless status page",
             DisableExecuteApiEndpoint = false,
         });
-        var pageUrl = $"https://{Api.AttrApiId}.execute-api.{stack.Region}.{stack.UrlSuffix}/";
+        var pageUrl = PageUrl = $"https://{Api.AttrApiId}.execute-api.{stack.Region}.{stack.UrlSuffix}/";
 
         var domain = UserPool.AddDomain("HostedUi", new UserPoolDomainOptions
         {
@@ -136,7 +149,10 @@ public sealed class StatusPageApp : Construct
             ("FaviconRoute", "GET /favicon.svg"), ("ConfigRoute", "GET /api/config"),
         })
         {
-            _ = new CfnRoute(this, routeId, new CfnRouteProps { ApiId = Api.Ref, RouteKey = routeKey, Target = target, AuthorizationType = "NONE" });
+            var route = new CfnRoute(this, routeId, new CfnRouteProps { ApiId = Api.Ref, RouteKey = routeKey, Target = target, AuthorizationType = "NONE" });
+            Security.CdkNag.Suppress(route, "AwsSolutions-APIG4",
+                $"{routeKey} serves the sign-in shell (static page, script, icon, and the public Cognito client id and domain the page needs to start "
+                + "the PKCE sign-in); it returns no ledger data. Every /api/ data and action route has the Cognito JWT authorizer, and the function validates the token again.");
         }
         foreach (var (routeId, routeKey) in new[] { ("ApiReadRoute", "GET /api/{proxy+}"), ("ApiActionRoute", "POST /api/{proxy+}") })
         {
@@ -183,7 +199,7 @@ public sealed class StatusPageApp : Construct
     private void GrantLedgerAccess(FindingsLedger ledger)
     {
         ledger.GrantRead(Function);
-        ledger.Table.Grant(Function, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
-        ledger.Table.EncryptionKey?.Grant(Function, "kms:Encrypt", "kms:GenerateDataKey*");
+        ledger.Grant(Function, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
+        ledger.GrantKey(Function, write: true);
     }
 }

@@ -19,13 +19,16 @@ public sealed class ChangeCommandsTests(DynamoDbLocalFixture dynamo)
         return output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
     }
 
+    /// <summary>The session's own change line (files that joined it carry <c>joinedChange</c>).</summary>
+    private static bool IsSessionLine(JsonElement l) => l.GetProperty("outcome").GetString() == "change" && !l.TryGetProperty("joinedChange", out _);
+
     private static string[] ThienFiles() => ChangeDetectionTests.ThienSession.Select(Fixtures.LocalPath).ToArray();
 
     [Fact]
     public void Evaluate_prints_one_change_line_per_session_due_24h_after_the_first_call()
     {
         var lines = Evaluate("2023-05-31T18:00:00Z", ThienFiles());
-        var change = Assert.Single(lines, l => l.GetProperty("outcome").GetString() == "change");
+        var change = Assert.Single(lines, IsSessionLine);
         Assert.Equal("change.manual-console-change", change.GetProperty("ruleId").GetString());
         Assert.Equal("change", change.GetProperty("category").GetString());
         Assert.Equal("2023-06-01T04:44:57.000Z", change.GetProperty("dueAt").GetString());
@@ -43,7 +46,7 @@ public sealed class ChangeCommandsTests(DynamoDbLocalFixture dynamo)
     {
         Assert.DoesNotContain(Evaluate("2023-06-01T04:44:57Z", ThienFiles()), l => l.GetProperty("ruleId").GetString() == "change.review-overdue");
         var lines = Evaluate("2023-06-01T04:44:58Z", ThienFiles());
-        var change = Assert.Single(lines, l => l.GetProperty("outcome").GetString() == "change");
+        var change = Assert.Single(lines, IsSessionLine);
         Assert.Equal("breached", change.GetProperty("state").GetString());
         var overdue = Assert.Single(lines, l => l.GetProperty("ruleId").GetString() == "change.review-overdue");
         Assert.Equal("finding", overdue.GetProperty("outcome").GetString());
@@ -55,10 +58,29 @@ public sealed class ChangeCommandsTests(DynamoDbLocalFixture dynamo)
     public void Evaluate_is_order_and_duplicate_independent()
     {
         var files = ThienFiles();
-        var forward = Evaluate("2023-05-31T18:00:00Z", files).Single(l => l.GetProperty("outcome").GetString() == "change");
-        var shuffled = Evaluate("2023-05-31T18:00:00Z", files.Reverse().Concat(files).ToArray()).Single(l => l.GetProperty("outcome").GetString() == "change");
+        var forward = Evaluate("2023-05-31T18:00:00Z", files).Single(IsSessionLine);
+        var shuffled = Evaluate("2023-05-31T18:00:00Z", files.Reverse().Concat(files).ToArray()).Single(IsSessionLine);
         Assert.Equal(forward.GetProperty("dueAt").GetString(), shuffled.GetProperty("dueAt").GetString());
         Assert.Equal(forward.GetProperty("message").GetString(), shuffled.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public void Evaluate_gives_every_file_a_line_and_names_the_change_a_later_file_joined()
+    {
+        var files = ThienFiles();
+        var lines = Evaluate("2023-05-31T18:00:00Z", files);
+        var session = Assert.Single(lines, IsSessionLine);
+        var changeId = session.GetProperty("resourceId").GetString();
+        foreach (var file in files) Assert.Contains(lines, l => l.GetProperty("file").GetString() == file);
+        // Files 2..4 hold only calls merged into the session: each gets a change line naming the change it joined, with its id.
+        foreach (var file in files.Skip(1).Take(3))
+        {
+            var joined = Assert.Single(lines, l => l.GetProperty("file").GetString() == file);
+            Assert.Equal("change", joined.GetProperty("outcome").GetString());
+            Assert.Equal(changeId, joined.GetProperty("joinedChange").GetString());
+            Assert.Equal(changeId, joined.GetProperty("resourceId").GetString());
+            Assert.Contains(changeId!, joined.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -18,10 +18,10 @@ public sealed class ControlCatalogTests
         Assert.Empty(unknown);
     }
 
-    [Fact]
+    [PolicyDocumentsFact]
     public void Catalog_holds_every_control_in_the_PROC_002_front_matter()
     {
-        var seed = File.ReadAllText(Path.Combine(Path.GetDirectoryName(Fixtures.SharedRoot)!, "..", "seeds", "000_683f0c6aa7809749.txt"));
+        var seed = File.ReadAllText(Path.Combine(Fixtures.PolicyRoot, "000_683f0c6aa7809749.txt"));
         var line = seed.Split('\n').First(l => l.TrimStart().StartsWith("controls:", StringComparison.Ordinal));
         var ids = line[(line.IndexOf('[', StringComparison.Ordinal) + 1)..line.IndexOf(']', StringComparison.Ordinal)]
             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

@@ -414,9 +414,6 @@ public sealed class DriftRuleTests
     }
 
     [Theory]
-    [InlineData("42")]
-    [InlineData("[1,2,3]")]
-    [InlineData("\"{not json\"")]
     [InlineData("null")]
     [InlineData("{\"ipPermissions\":\"nope\",\"groupId\":7}")]
     [InlineData("{\"ipPermissions\":[{\"ipProtocol\":{},\"fromPort\":\"x\",\"ipv4Ranges\":[{\"cidrIp\":[]}]}]}")]
@@ -431,6 +428,44 @@ public sealed class DriftRuleTests
             Assert.False(result.Rejected, result.Error);
             Assert.DoesNotContain(result.Evaluations, e => e.Outcome == Outcome.Rejected);
         }
+    }
+
+    /// <summary>
+    /// A configuration (or supplementary configuration) that is not an object was silently ignored before issue 14: the
+    /// resource went unjudged. Now the item is rejected, and the reason names the field and what it was.
+    /// </summary>
+    [Theory]
+    [InlineData("42", "configuration", "a number")]
+    [InlineData("[]", "configuration", "an array")]
+    [InlineData("[1,2,3]", "configuration", "an array")]
+    [InlineData("\"{not json\"", "configuration", "a string that is not a JSON object")]
+    [InlineData("true", "configuration", "a boolean")]
+    public void A_configuration_that_is_not_an_object_is_rejected_with_the_reason(string configuration, string field, string kind)
+    {
+        foreach (var fixture in new[] { "ci-security-group-configservice-docs.json", "ci-dynamodb-table-rdk.json", "ci-iam-user-rdk.json", "ci-cloudtrail-trail-rdk.json", "ci-ebs-volume-configservice-docs.json" })
+        {
+            var item = DriftPayloads.Item(fixture);
+            item[field] = JsonNode.Parse(configuration);
+            foreach (var payload in new[] { DriftPayloads.ItemChange(item), DriftPayloads.RuleInvocation(item) })
+            {
+                var result = _engine.Evaluate(payload, Context);
+                Assert.True(result.Rejected, fixture);
+                Assert.Contains($"'{field}' is {kind}", result.Error, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("supplementaryConfiguration", "[]", "an array")]
+    [InlineData("supplementaryConfiguration", "7", "a number")]
+    [InlineData("tags", "\"x\"", "a string")]
+    public void Other_wrong_type_item_fields_are_rejected_too(string field, string value, string kind)
+    {
+        var item = DriftPayloads.Item("ci-security-group-configservice-docs.json");
+        item[field] = JsonNode.Parse(value);
+        var result = _engine.Evaluate(DriftPayloads.ItemChange(item), Context);
+        Assert.True(result.Rejected);
+        Assert.Contains($"'{field}' is {kind}", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,13 +36,20 @@ public sealed class FindingTransitionsTests
     }
 
     [Fact]
-    public void Same_instant_compliant_resolves_but_same_instant_finding_does_not_reopen()
+    public void On_equal_source_times_the_violation_wins_and_older_observations_never_override_newer()
     {
         var open = FindingTransitions.OnFinding(null, Finding(PatchRule, "i-1", T0), Sla, T0)!.After;
-        var resolved = FindingTransitions.OnCompliant(open, Compliant(PatchRule, "i-1", T0), T0)!.After;
+        // A compliant observation with the same source time does not hide the finding (documented tie-break).
+        Assert.Null(FindingTransitions.OnCompliant(open, Compliant(PatchRule, "i-1", T0), T0));
+        var resolved = FindingTransitions.OnCompliant(open, Compliant(PatchRule, "i-1", T0.AddSeconds(1)), T0)!.After;
         Assert.Equal(FindingStatus.Resolved, resolved.Status);
+        // An older violation never reopens; one at the resolving observation's own instant does (the violation wins).
         Assert.Null(FindingTransitions.OnFinding(resolved, Finding(PatchRule, "i-1", T0), Sla, T0));
         Assert.Equal("reopened", FindingTransitions.OnFinding(resolved, Finding(PatchRule, "i-1", T0.AddSeconds(1)), Sla, T0)!.Action);
+        // A late deletion older than the last violation does not close it.
+        Assert.Null(FindingTransitions.OnResourceGone(open, "system:ingest", "deleted", T0.AddSeconds(-1)));
+        Assert.Null(FindingTransitions.OnResourceGone(open, "system:ingest", "deleted", T0));
+        Assert.Equal("resolved", FindingTransitions.OnResourceGone(open, "system:ingest", "deleted", T0.AddSeconds(1))!.Action);
     }
 
     [Fact]

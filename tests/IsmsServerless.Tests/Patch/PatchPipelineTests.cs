@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json.Nodes;
 using IsmsServerless.Engine;
 using IsmsServerless.Ledger;
 using IsmsServerless.Model;
@@ -25,14 +27,16 @@ public sealed class PatchPipelineTests(DynamoDbLocalFixture dynamo)
     public async Task Inspector_active_then_closed_resolves_one_finding_with_the_deadline_fixed_at_first_detection()
     {
         var (pipeline, ledger) = await NewPipelineAsync();
-        var active = PatchEvents.Edited(PatchEvents.Ec2Vuln, d => { d["status"] = "ACTIVE"; d["severity"] = "CRITICAL"; });
+        // The docs' CLOSED finding made ACTIVE, as Inspector reported it before closing it: updatedAt = lastObservedAt.
+        var active = PatchEvents.Edited(PatchEvents.Ec2Vuln, d => { d["status"] = "ACTIVE"; d["severity"] = "CRITICAL"; d["updatedAt"] = "Wed Sep 04 16:59:44.476 UTC 2024"; });
         var opened = await pipeline.ProcessAsync(active, TestContexts.At("2024-09-04T17:00:40Z"));
         var id = Assert.Single(opened.Engine.Evaluations).FindingId;
         var record = await ledger.GetAsync(id);
         Assert.Equal(FindingStatus.Open, record!.Status);
-        // CRITICAL from vendorCreatedAt (Thu Jul 25 20:15:00 UTC 2024): already past due when first seen.
-        Assert.Equal(DateTimeOffset.Parse("2024-08-01T20:15:00Z", System.Globalization.CultureInfo.InvariantCulture), record.DueAt);
-        Assert.Equal(SlaState.Breached, record.SlaState);
+        // CRITICAL, 7 days from firstObservedAt (Wed Sep 04 16:59:44.356 UTC 2024), the default patchClockStart: the
+        // CVE's publication (vendorCreatedAt, Jul 25) no longer makes it breached on the day it is first seen.
+        Assert.Equal(DateTimeOffset.Parse("2024-09-11T16:59:44.356Z", System.Globalization.CultureInfo.InvariantCulture), record.DueAt);
+        Assert.Equal(SlaState.Open, record.SlaState);
 
         await pipeline.ProcessAsync(Fixtures.Shared(PatchEvents.Ec2Vuln), TestContexts.At("2024-09-04T17:01:00Z"));
         Assert.Equal(FindingStatus.Resolved, (await ledger.GetAsync(id))!.Status);
@@ -51,7 +55,11 @@ public sealed class PatchPipelineTests(DynamoDbLocalFixture dynamo)
         foreach (var payload in new[] { inspector, ssm, other })
             ids.Add(Assert.Single((await pipeline.ProcessAsync(payload, context)).Engine.Evaluations).FindingId);
 
-        var gone = await pipeline.ProcessAsync(Fixtures.Local("patch/eb-ec2-state-change-terminated.json"), TestContexts.At("2024-09-06T00:00:00Z"));
+        // The fixture's termination (2021) is older than the Inspector finding it would close (2024), and a late deletion
+        // never closes a newer finding (issue 14): move it after both findings' source times.
+        var terminated = JsonNode.Parse(Fixtures.Local("patch/eb-ec2-state-change-terminated.json"))!;
+        terminated["time"] = "2024-09-05T12:00:00Z";
+        var gone = await pipeline.ProcessAsync(Encoding.UTF8.GetBytes(terminated.ToJsonString()), TestContexts.At("2024-09-06T00:00:00Z"));
 
         Assert.Equal(1, gone.ResourcesGone);
         Assert.Equal(2, gone.FindingsClosed);

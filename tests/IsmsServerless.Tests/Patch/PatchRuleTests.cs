@@ -56,14 +56,29 @@ public sealed class PatchRuleTests
         Assert.Equal(expected, Assert.Single(Patch("Missing", vendor).Dispatch(Registry, TestContexts.At("2024-01-21T00:00:00Z"))).Severity);
 
     [Fact]
-    public void Release_date_wins_over_the_scan_time_as_clock_start()
+    public void The_clock_starts_at_the_scan_that_found_the_patch_missing_by_default_and_at_the_release_with_vendorPublished()
     {
         var release = Utc("2024-01-09T18:00:00Z");
+        var scan = Utc("2024-01-20T00:00:00Z");
         var context = TestContexts.At("2024-01-21T00:00:00Z");
         var evaluation = Assert.Single(Patch("Missing", release: release).Dispatch(Registry, context));
+        Assert.Equal(scan, evaluation.ClockStart);
+        Assert.Equal("scanEndTime", evaluation.Evidence["clockStartSource"]);
+        Assert.Equal(scan.AddDays(7), context.Sla.DeadlineFor(evaluation, context.Now)!.DueAt);
+
+        var strict = TestContexts.At("2024-01-21T00:00:00Z", new IsmsSettings { PatchClockStart = PatchClockStarts.VendorPublished });
+        var vendor = Assert.Single(Patch("Missing", release: release).Dispatch(Registry, strict));
+        Assert.Equal(release, vendor.ClockStart);
+        Assert.Equal("releaseDate", vendor.Evidence["clockStartSource"]);
+        Assert.Equal(release.AddDays(7), strict.Sla.DeadlineFor(vendor, strict.Now)!.DueAt);
+    }
+
+    [Fact]
+    public void Never_before_a_fix_exists_a_release_after_the_scan_starts_the_clock()
+    {
+        var release = Utc("2024-01-25T00:00:00Z"); // released after the scan that saw it missing
+        var evaluation = Assert.Single(Patch("Missing", release: release).Dispatch(Registry, TestContexts.At("2024-01-26T00:00:00Z")));
         Assert.Equal(release, evaluation.ClockStart);
-        Assert.Equal("releaseDate", evaluation.Evidence["clockStartSource"]);
-        Assert.Equal(release.AddDays(7), context.Sla.DeadlineFor(evaluation, context.Now)!.DueAt);
     }
 
     private static PatchScanStatusInput Scan(DateTimeOffset? last, string ping = "Online", DateTimeOffset? registered = null) => new()

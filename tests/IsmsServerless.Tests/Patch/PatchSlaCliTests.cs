@@ -34,8 +34,11 @@ public sealed class PatchSlaCliTests : IDisposable
         d["packageVulnerabilityDetails"]!["vendorCreatedAt"] = vendorCreatedAt;
     }), _dir, "inspector-critical.json");
 
+    /// <summary>The strict reading, read from the policy-file key as a user writes it.</summary>
+    private static readonly IsmsSettings VendorPublished = IsmsSettings.Parse("""{"patchClockStart":"vendorPublished"}""");
+
     [Theory]
-    // Clock start: vendorCreatedAt Sun Sep 01 00:00:00.000 UTC 2024; CRITICAL = 7 days; at-risk after half the window.
+    // patchClockStart vendorPublished. Clock start: vendorCreatedAt Sun Sep 01 00:00:00.000 UTC 2024; CRITICAL = 7 days; at-risk after half the window.
     [InlineData("2024-09-04T11:59:59.999Z", "open")]
     [InlineData("2024-09-04T12:00:00Z", "at-risk")]
     [InlineData("2024-09-08T00:00:00Z", "at-risk")] // exactly 7 days: still within "within 7 days"
@@ -45,7 +48,7 @@ public sealed class PatchSlaCliTests : IDisposable
     public void Inspector_critical_is_open_at_risk_then_breached(string at, string state)
     {
         var path = CriticalInspectorFinding("Sun Sep 01 00:00:00.000 UTC 2024");
-        var line = Assert.Single(Run(path, at));
+        var line = Assert.Single(Run(path, at, VendorPublished));
         Assert.Equal("finding", line.GetProperty("outcome").GetString());
         Assert.Equal("patch.inspector-vulnerability", line.GetProperty("ruleId").GetString());
         Assert.Equal("patch", line.GetProperty("category").GetString());
@@ -60,10 +63,22 @@ public sealed class PatchSlaCliTests : IDisposable
     public void The_sla_table_is_configurable()
     {
         var path = CriticalInspectorFinding("Sun Sep 01 00:00:00.000 UTC 2024");
-        var settings = IsmsSettings.Parse("""{"slaDays":{"CRITICAL":3,"HIGH":30,"MEDIUM":90,"LOW":180}}""");
+        var settings = IsmsSettings.Parse("""{"slaDays":{"CRITICAL":3,"HIGH":30,"MEDIUM":90,"LOW":180},"patchClockStart":"vendorPublished"}""");
         var line = Assert.Single(Run(path, "2024-09-04T00:00:00.001Z", settings));
         Assert.Equal("2024-09-04T00:00:00.000Z", line.GetProperty("dueAt").GetString());
         Assert.Equal("breached", line.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public void By_default_the_clock_starts_at_first_observation_and_an_unknown_setting_is_refused()
+    {
+        var path = CriticalInspectorFinding("Sun Sep 01 00:00:00.000 UTC 2024");
+        var line = Assert.Single(Run(path, "2024-09-08T00:00:00.001Z"));
+        // firstObservedAt Wed Sep 04 16:59:44.356 UTC 2024 + 7 days (at risk from Sep 8 04:59:44): still open where
+        // vendorPublished is breached.
+        Assert.Equal("2024-09-11T16:59:44.356Z", line.GetProperty("dueAt").GetString());
+        Assert.Equal("open", line.GetProperty("state").GetString());
+        Assert.Throws<InvalidSettingsException>(() => IsmsSettings.Parse("""{"patchClockStart":"published"}"""));
     }
 
     [Fact]

@@ -6,7 +6,8 @@ using IsmsServerless.Tests.Support;
 namespace IsmsServerless.Tests.Robustness;
 
 /// <summary>
-/// Seeds for fuzzing: every real payload under <c>../shared/fixtures/events</c> and this project's <c>Fixtures/</c>, plus the
+/// Seeds for fuzzing: every real payload under the repository's <c>fixtures/events</c>, this project's <c>Fixtures/</c> and, when
+/// present, the external collection (<c>../shared/fixtures/events</c>), plus the
 /// objects nested inside them (log-file records, bundle entries, JSON carried in strings such as <c>invokingEvent</c> or
 /// an SNS <c>Message</c>), so an adapter added later finds its seeds without anyone editing this file.
 /// </summary>
@@ -38,7 +39,8 @@ public static class FuzzCorpus
     private static List<Seed> Load()
     {
         var seeds = new List<Seed>();
-        var roots = new[] { ("shared", Fixtures.SharedRoot), ("local", Fixtures.LocalRoot) };
+        // The repository's own payloads always; the external collection too when it is beside the clone.
+        var roots = new[] { ("shared", Fixtures.SharedRoot), ("local", Fixtures.LocalRoot), ("external", Fixtures.ExternalRoot) };
         foreach (var (label, root) in roots)
         {
             if (!Directory.Exists(root)) continue;

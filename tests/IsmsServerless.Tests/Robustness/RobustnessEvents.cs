@@ -5,7 +5,7 @@ using IsmsServerless.Tests.Support;
 namespace IsmsServerless.Tests.Robustness;
 
 /// <summary>
-/// The batch the fault tests push through the pipeline: every real payload under ../shared/fixtures/events (findings,
+/// The batch the fault tests push through the pipeline: every real payload under the repository's fixtures/events (findings,
 /// compliant results, ignored and rejected payloads alike), then <c>variants</c> deterministic variants of each payload that
 /// yields evaluations, so findings are both created and re-detected.
 /// </summary>

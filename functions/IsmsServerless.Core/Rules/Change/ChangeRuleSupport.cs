@@ -24,6 +24,7 @@ internal static class ChangeRuleSupport
         if (call.SessionCreatedAt is { } created) evidence["sessionCreatedAt"] = Timestamps.ToWire(created);
         if (call.CallerAccountId is { } caller) evidence["callerAccountId"] = caller;
         if (call.Resources.Count > 0) evidence["resources"] = string.Join(", ", call.Resources);
+        evidence["call"] = $"{call.Principal} called {call.ApiName}" + (call.Resources.Count > 0 ? $" on {call.Resources[0]}" + (call.Resources.Count > 1 ? $" (+{call.Resources.Count - 1})" : "") : "");
         yield return new Evaluation
         {
             Rule = metadata,
@@ -32,10 +33,12 @@ internal static class ChangeRuleSupport
             ResourceType = metadata.ResourceType,
             AccountId = input.AccountId,
             Region = input.Region,
-            Message = $"{KindText(kind)}: {call.Principal} called {call.ApiName}"
+            // One finding per change session, so the message names the session, not this call: every call of the
+            // session says the same, and the finding (its "new" alert and history included) does not depend on which
+            // call arrived first. The call itself is in the evidence and in the change record's call list.
+            Message = $"{KindText(kind)} by {call.Principal}"
                 + (call.RoleName is { } role ? $" as role {role}" : "")
-                + (call.Resources.Count > 0 ? $" on {call.Resources[0]}" + (call.Resources.Count > 1 ? $" (+{call.Resources.Count - 1})" : "") : "")
-                + "; review due within " + context.Settings.ChangeReviewHours + "h of the session's first call",
+                + $" (change {call.ChangeId}); review due within " + context.Settings.ChangeReviewHours + "h of the session's first call",
             ClockStart = call.EventTime,
             ObservedAt = call.EventTime,
             Evidence = evidence,

@@ -12,7 +12,9 @@ namespace IsmsServerless.Rules.Drift;
 /// Security groups are default-deny: no ingress from the whole internet (0.0.0.0/0, ::/0) unless the group and port are
 /// listed in <see cref="IsmsSettings.ApprovedIngress"/>, and never SSH (22) or RDP (3389). Judged on every Config item
 /// (which resolves the finding once the rule is gone) and raised early by the CloudTrail calls that add such rules, in
-/// both of EC2's CloudTrail forms: the request's legacy <c>ipPermissions.items</c> and the response's <c>securityGroupRuleSet</c>.
+/// every CloudTrail form EC2 writes: the request's simple top-level <c>cidrIp</c>/<c>fromPort</c>/<c>toPort</c>/<c>ipProtocol</c>, its
+/// <c>ipPermissions.items</c> (IPv4 and IPv6 ranges), and the response's <c>securityGroupRuleSet</c>. Any CIDR with prefix length 0 is
+/// the whole internet.
 /// </summary>
 public sealed class SecurityGroupBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>
 {
@@ -65,6 +67,7 @@ public sealed class SecurityGroupBaselineRule : IRule<ConfigItemInput>, IRule<Cl
                 var ruleSet = Json.Items(Json.Get(input.Record.ResponseElements, "securityGroupRuleSet")).ToList();
                 groupId = Json.Text(request, "groupId") ?? ruleSet.Select(r => Json.Text(r, "groupId")).FirstOrDefault(g => g is not null);
                 rules = Json.Items(Json.Get(request, "ipPermissions")).SelectMany(FromRequestPermission)
+                    .Concat(FromTopLevelRequest(request))
                     .Concat(ruleSet.Where(r => Json.Bool(Json.Get(r, "isEgress")) != true).SelectMany(FromRuleSetItem))
                     .ToList();
                 break;
@@ -129,7 +132,18 @@ public sealed class SecurityGroupBaselineRule : IRule<ConfigItemInput>, IRule<Cl
 
     private static bool IsAllTraffic(string protocol) => protocol is "-1" or "all" or "";
 
-    private static bool IsWorld(string cidr) => cidr is "0.0.0.0/0" or "::/0" or "::0/0" or "0:0:0:0:0:0:0:0/0";
+    /// <summary>
+    /// The whole address space: any CIDR whose prefix length is 0, whatever its address bits (<c>0.0.0.0/0</c>,
+    /// <c>10.1.2.3/0</c>, <c>::/0</c>, <c>2001:db8::/0</c>). EC2 accepts such host bits and the rule still matches everything.
+    /// </summary>
+    internal static bool IsWorld(string cidr)
+    {
+        var slash = cidr.LastIndexOf('/');
+        if (slash <= 0 || slash == cidr.Length - 1) return false;
+        var prefix = cidr[(slash + 1)..].Trim();
+        if (!int.TryParse(prefix, NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length != 0) return false;
+        return System.Net.IPAddress.TryParse(cidr[..slash].Trim(), out _);
+    }
 
     private static string Describe(IngressRule rule)
     {
@@ -170,11 +184,30 @@ public sealed class SecurityGroupBaselineRule : IRule<ConfigItemInput>, IRule<Cl
         var to = Json.WholeNumber(Json.Get(permission, "toPort"));
         foreach (var range in Json.Items(Json.Get(permission, "ipRanges")))
         {
-            if (Json.Text(range, "cidrIp") is { Length: > 0 } cidr) yield return new IngressRule(protocol, from, to, cidr.Trim());
+            var cidr = range.ValueKind == JsonValueKind.String ? range.GetString() : Json.Text(range, "cidrIp");
+            if (!string.IsNullOrEmpty(cidr)) yield return new IngressRule(protocol, from, to, cidr.Trim());
         }
         foreach (var range in Json.Items(Json.Get(permission, "ipv6Ranges")))
         {
-            if (Json.Text(range, "cidrIpv6") is { Length: > 0 } cidr) yield return new IngressRule(protocol, from, to, cidr.Trim());
+            var cidr = range.ValueKind == JsonValueKind.String ? range.GetString() : Json.Text(range, "cidrIpv6");
+            if (!string.IsNullOrEmpty(cidr)) yield return new IngressRule(protocol, from, to, cidr.Trim());
+        }
+    }
+
+    /// <summary>
+    /// The simple request form (<c>aws ec2 authorize-security-group-ingress --protocol tcp --port 22 --cidr 0.0.0.0/0</c>
+    /// and the API's top-level <c>CidrIp</c>/<c>FromPort</c>/<c>ToPort</c>/<c>IpProtocol</c>): one rule at the top of
+    /// <c>requestParameters</c>, which older records carry with no <c>securityGroupRuleSet</c> in the response.
+    /// </summary>
+    private static IEnumerable<IngressRule> FromTopLevelRequest(JsonElement request)
+    {
+        if (request.ValueKind != JsonValueKind.Object) yield break;
+        var protocol = Protocol(request, "ipProtocol");
+        var from = Json.WholeNumber(Json.Get(request, "fromPort"));
+        var to = Json.WholeNumber(Json.Get(request, "toPort"));
+        foreach (var name in new[] { "cidrIp", "cidrIpv6" })
+        {
+            if (Json.Text(request, name) is { Length: > 0 } cidr) yield return new IngressRule(protocol, from, to, cidr.Trim());
         }
     }
 

@@ -45,6 +45,7 @@ public sealed class MissingPatchRule : IRule<MissingPatchInput>
             Outcome.Compliant => $"patch {title} is {state} on {input.InstanceId}",
             _ => $"patch {title} has an unknown state '{state}' on {input.InstanceId}: neither missing nor installed",
         };
+        var (clockStart, clockSource) = ClockStart(input, context.Settings.PatchClockStart);
         var evidence = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["patchId"] = input.PatchId,
@@ -52,7 +53,7 @@ public sealed class MissingPatchRule : IRule<MissingPatchInput>
             ["vendorSeverity"] = input.SeverityText,
             ["classification"] = input.Classification,
             ["origin"] = input.Origin,
-            ["clockStartSource"] = input.ReleaseDate is not null ? "releaseDate" : input.ObservedMissingAt is not null ? "scanEndTime" : "detection",
+            ["clockStartSource"] = clockSource,
         };
         if (input.CveIds.Count > 0) evidence["cveIds"] = string.Join(",", input.CveIds);
         if (input.ReleaseDate is { } release) evidence["releaseDate"] = Timestamps.ToWire(release);
@@ -68,9 +69,21 @@ public sealed class MissingPatchRule : IRule<MissingPatchInput>
             SubKey = input.PatchId,
             Message = message,
             SeverityOverride = severity,
-            ClockStart = input.ReleaseDate ?? input.ObservedMissingAt,
+            ClockStart = clockStart,
             ObservedAt = input.ObservedAt,
             Evidence = evidence,
         };
+    }
+
+    /// <summary>
+    /// <c>firstObserved</c>: the end of the SSM scan that saw the patch missing, never before the patch's release (a fix
+    /// must exist). <c>vendorPublished</c>: the patch's release date where the source has one, else the scan.
+    /// </summary>
+    internal static (DateTimeOffset? Start, string Source) ClockStart(MissingPatchInput input, string mode)
+    {
+        if (mode == Settings.PatchClockStarts.VendorPublished && input.ReleaseDate is { } release) return (release, "releaseDate");
+        if (input.ObservedMissingAt is { } seen)
+            return input.ReleaseDate is { } released && released > seen ? (released, "releaseDate") : (seen, "scanEndTime");
+        return mode == Settings.PatchClockStarts.VendorPublished && input.ReleaseDate is { } r ? (r, "releaseDate") : (null, "detection");
     }
 }

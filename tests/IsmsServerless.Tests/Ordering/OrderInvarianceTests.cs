@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using IsmsServerless.Engine;
+using IsmsServerless.Ledger;
+using IsmsServerless.Pipeline;
+using IsmsServerless.Tests.Changes;
+using IsmsServerless.Tests.Drift;
+using IsmsServerless.Tests.Patch;
+using IsmsServerless.Tests.Robustness;
+using IsmsServerless.Tests.Support;
+
+namespace IsmsServerless.Tests.Ordering;
+
+/// <summary>
+/// Issue 14, class 4: the ledger's end state is a function of the SET of observations. Real event sets (the repository's
+/// own payloads) are replayed into DynamoDB Local in source-time order, reversed, and in seeded random permutations with
+/// duplicates; every table item (findings, history lines, index memberships, counters, alert outbox records, observation
+/// markers, stored configurations, change records) and the set of alerts raised must be the same.
+/// </summary>
+/// <remarks>
+/// Excluded attributes, each not part of the state: <c>version</c> only, the optimistic-concurrency counter of a
+/// finding or change record, which counts writes (a redelivered older event that changes nothing may still bump it
+/// when it moves nothing but the timer) rather than describing the finding. Processing-time attributes (firstSeenAt,
+/// lastSeenAt, resolvedAt for compliant resolutions, TTLs, updatedAt) are compared: the replay runs at one fixed
+/// instant, so they must match too.
+/// </remarks>
+[Collection(DynamoDbCollection.Name)]
+public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
+{
+    private static readonly EvaluationContext Context = TestContexts.At("2026-01-15T12:00:00Z");
+
+    private static readonly HashSet<string> NonSemantic = new(StringComparer.Ordinal) { "version" };
+
+    /// <summary>
+    /// The real event set, in source-time order within each identity: each identity sees a violation and at most one
+    /// kind of observation that supersedes it (compliant verdict or deletion), the guarantee's scope (README, "Delivery
+    /// order"). <see cref="Violation_compliant_and_deletion_of_one_resource_end_in_the_same_state_in_every_order"/>
+    /// covers an identity with both.
+    /// </summary>
+    internal static IReadOnlyList<(string Name, byte[] Bytes)> Events()
+    {
+        var events = new List<(string, byte[])>
+        {
+            // SSM: non-compliant at 19:02:31, compliant at 19:03:26 (the issue's example).
+            ("ssm-noncompliant", Fixtures.Shared(PatchEvents.SsmNonCompliant)),
+            ("ssm-compliant", SsmCompliant()),
+            // Inspector: the docs' finding as ACTIVE (as last observed), then CLOSED as published.
+            ("inspector-active", PatchEvents.Edited(PatchEvents.Ec2Vuln, d => { d["status"] = "ACTIVE"; d["updatedAt"] = "Wed Sep 04 16:59:44.476 UTC 2024"; })),
+            ("inspector-closed", Fixtures.Shared(PatchEvents.Ec2Vuln)),
+        };
+        // Config: the docs' security group open to the world, then the same group cleaned, then deleted.
+        var open = DriftPayloads.Item("ci-security-group-configservice-docs.json");
+        events.Add(("sg-open", DriftPayloads.ItemChange(open)));
+        var clean = open.DeepClone().AsObject();
+        clean["configurationItemCaptureTime"] = "2014-10-30T22:36:29.922Z";
+        var configuration = JsonNode.Parse(clean["configuration"]!.GetValue<string>())!.AsObject();
+        configuration["ipPermissions"] = new JsonArray(configuration["ipPermissions"]!.AsArray()
+            .Where(p => !p!["ipRanges"]!.AsArray().Any(r => r!.GetValue<string>() == "0.0.0.0/0")).Select(p => p!.DeepClone()).ToArray());
+        clean["configuration"] = configuration.ToJsonString();
+        events.Add(("sg-clean", DriftPayloads.ItemChange(clean)));
+        // A second group from the same docs item (another id), open to the world and then deleted: violation, then deletion.
+        var other = open.DeepClone().AsObject();
+        other["resourceId"] = "sg-0d0c0ffee0000001";
+        other["ARN"] = "arn:aws:ec2:us-east-2:012345678912:security-group/sg-0d0c0ffee0000001";
+        events.Add(("sg2-open", DriftPayloads.ItemChange(other)));
+        var deleted = other.DeepClone().AsObject();
+        deleted["configurationItemCaptureTime"] = "2014-10-30T23:00:00.000Z";
+        deleted["configurationItemStatus"] = "ResourceDeleted";
+        deleted["configuration"] = null;
+        events.Add(("sg2-deleted", DriftPayloads.ItemChange(deleted, changeType: "DELETE")));
+        // An S3 bucket item (compliant or not, its stored configuration must be the same whatever the order).
+        events.Add(("s3-item", DriftPayloads.ItemChange(JsonNode.Parse(Fixtures.Shared("config/ci-s3-bucket-rdk.json"))!.AsObject())));
+        // CloudTrail: one real console session (change record + IAM admin findings) and a root console sign-in.
+        events.AddRange(ChangeDetectionTests.ThienSession.Select(f => (f, Fixtures.Local(f))));
+        events.Add(("root-signin", Fixtures.Shared("cloudtrail/eb-console-signin-root-success-nomfa.json")));
+        events.Add(("root-createaccesskey-console", EventBridgeEnvelope.Wrap(Fixtures.Local("correctness/raw-iam-createaccesskey-root-console-panther.json"))));
+        return events;
+    }
+
+    /// <summary>
+    /// The docs' compliant SSM event (19:03:26) with its documentation typo <c>"source": "aws.123456789012"</c> corrected to
+    /// <c>aws.ssm</c>, as AWS delivers it (the published typo is rejected by the router, which another test covers).
+    /// </summary>
+    internal static byte[] SsmCompliant()
+    {
+        var node = JsonNode.Parse(Fixtures.Shared(PatchEvents.SsmCompliantTypo))!;
+        node["source"] = "aws.ssm";
+        return Encoding.UTF8.GetBytes(node.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Sorted_reversed_and_random_permutations_with_duplicates_leave_the_same_tables_and_alerts()
+    {
+        var events = Events();
+        var (expected, expectedAlerts) = await ReplayAsync(events);
+        Assert.Contains(expected, i => i.Contains("entityType=S:MARKER;", StringComparison.Ordinal) || i.Contains("FINDING#", StringComparison.Ordinal));
+        Assert.NotEmpty(expectedAlerts);
+
+        var orders = new List<(string Label, IReadOnlyList<(string Name, byte[] Bytes)> Events)> { ("reversed", events.Reverse().ToList()) };
+        for (var seed = 1; seed <= 8; seed++)
+        {
+            var random = new Random(1400 + seed);
+            var shuffled = events.OrderBy(_ => random.Next()).ToList();
+            for (var d = 0; d < 1 + random.Next(4); d++) shuffled.Insert(random.Next(shuffled.Count + 1), events[random.Next(events.Count)]);
+            orders.Add(($"seed {1400 + seed}", shuffled));
+        }
+        foreach (var (label, order) in orders)
+        {
+            var (actual, alerts) = await ReplayAsync(order);
+            var description = $"{label}: {string.Join(", ", order.Select(e => e.Name))}";
+            Assert.True(expected.SetEquals(actual), description + "\n" + TableSnapshot.Difference(expected, actual));
+            Assert.True(expectedAlerts.SetEquals(alerts), $"{description}\nalerts expected {string.Join(",", expectedAlerts)} got {string.Join(",", alerts)}");
+        }
+    }
+
+    [Fact]
+    public async Task Compliant_before_non_compliant_leaves_the_instance_compliant()
+    {
+        // The issue's example, delivered compliant-first: the older non-compliant event must not open the finding for good.
+        var inOrder = await ReplayAsync([("nc", Fixtures.Shared(PatchEvents.SsmNonCompliant)), ("c", SsmCompliant())]);
+        var reversed = await ReplayAsync([("c", SsmCompliant()), ("nc", Fixtures.Shared(PatchEvents.SsmNonCompliant))]);
+        Assert.True(inOrder.Items.SetEquals(reversed.Items), TableSnapshot.Difference(inOrder.Items, reversed.Items));
+        var finding = Assert.Single(reversed.Items, i => i.Contains("SK=S:META;", StringComparison.Ordinal) && i.Contains("patch.instance-patch-compliance", StringComparison.Ordinal));
+        Assert.Contains("status=S:resolved;", finding, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Violation_compliant_and_deletion_of_one_resource_end_in_the_same_state_in_every_order()
+    {
+        var open = DriftPayloads.Item("ci-security-group-configservice-docs.json");
+        var clean = open.DeepClone().AsObject();
+        clean["configurationItemCaptureTime"] = "2014-10-30T22:36:29.922Z";
+        var configuration = JsonNode.Parse(clean["configuration"]!.GetValue<string>())!.AsObject();
+        configuration["ipPermissions"] = new JsonArray();
+        clean["configuration"] = configuration.ToJsonString();
+        var deleted = open.DeepClone().AsObject();
+        deleted["configurationItemCaptureTime"] = "2014-10-30T23:00:00.000Z";
+        deleted["configurationItemStatus"] = "ResourceDeleted";
+        deleted["configuration"] = null;
+        (string, byte[])[] set = [("open", DriftPayloads.ItemChange(open)), ("clean", DriftPayloads.ItemChange(clean)), ("deleted", DriftPayloads.ItemChange(deleted, changeType: "DELETE"))];
+        int[][] orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+        foreach (var order in orders)
+        {
+            var (items, _) = await ReplayAsync(order.Select(i => set[i]).ToList());
+            var finding = Assert.Single(items, i => i.Contains("SK=S:META;", StringComparison.Ordinal) && i.Contains("drift.security-group-baseline", StringComparison.Ordinal));
+            Assert.Contains("status=S:resolved;", finding, StringComparison.Ordinal);
+            // The stored configuration is the deletion marker in every order: no configuration comes back.
+            Assert.DoesNotContain(items, i => i.Contains("entityType=S:DRIFT_CONFIG;", StringComparison.Ordinal));
+            Assert.Contains(items, i => i.Contains("entityType=S:DRIFT_CONFIG_DELETED;", StringComparison.Ordinal) && i.Contains("captureTime=S:2014-10-30T23:00:00.000Z;", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task A_late_deletion_neither_closes_a_newer_finding_nor_erases_a_newer_configuration()
+    {
+        var open = DriftPayloads.Item("ci-security-group-configservice-docs.json");
+        var deleted = open.DeepClone().AsObject();
+        deleted["configurationItemCaptureTime"] = "2014-10-30T00:00:00.000Z"; // before the open item's 22:35:29
+        deleted["configurationItemStatus"] = "ResourceDeleted";
+        deleted["configuration"] = null;
+        var (items, _) = await ReplayAsync([("open", DriftPayloads.ItemChange(open)), ("late-delete", DriftPayloads.ItemChange(deleted, changeType: "DELETE"))]);
+        Assert.Contains(items, i => i.Contains("drift.security-group-baseline", StringComparison.Ordinal) && i.Contains("SK=S:META;", StringComparison.Ordinal) && i.Contains("status=S:open;", StringComparison.Ordinal));
+        Assert.Contains(items, i => i.Contains("entityType=S:DRIFT_CONFIG;", StringComparison.Ordinal) && i.Contains("sg-6fbb3807", StringComparison.Ordinal));
+    }
+
+    private async Task<(SortedSet<string> Items, SortedSet<string> Alerts)> ReplayAsync(IReadOnlyList<(string Name, byte[] Bytes)> events)
+    {
+        var table = await dynamo.NewTableAsync("order");
+        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(dynamo.Client, table), new DynamoDbFindingLedger(dynamo.Client, table, Context.Settings));
+        var alerts = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (name, bytes) in events)
+        {
+            var result = await pipeline.ProcessAsync(bytes, Context);
+            Assert.False(result.Engine.Rejected, $"{name}: {result.Engine.Error}");
+            foreach (var id in result.Ledger.AlertIds) alerts.Add(id);
+        }
+        return (await SnapshotAsync(dynamo.Client, table), alerts);
+    }
+
+    private static async Task<SortedSet<string>> SnapshotAsync(IAmazonDynamoDB client, string table)
+    {
+        var items = new SortedSet<string>(StringComparer.Ordinal);
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await client.ScanAsync(new ScanRequest { TableName = table, ExclusiveStartKey = start, ConsistentRead = true });
+            foreach (var item in page.Items ?? [])
+                items.Add(TableSnapshot.Canonical(item.Where(a => !NonSemantic.Contains(a.Key)).ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)));
+            start = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (start is not null);
+        return items;
+    }
+}
