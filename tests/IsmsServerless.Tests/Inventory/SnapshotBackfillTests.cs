@@ -129,7 +129,9 @@ public sealed class SnapshotBackfillTests(DynamoDbLocalFixture dynamo) : IAsyncL
         // The same snapshot again changes nothing (idempotent); a later one with the topic encrypted resolves it.
         var again = await backfill.RunAsync(Notification(), context);
         Assert.Equal(0, again.Created);
+        // Config captures the encrypted topic as a new item, later than the one judged (older captures never win).
         templates[0]["configuration"]!["KmsMasterKeyId"] = "alias/aws/sns";
+        templates[0]["configurationItemCaptureTime"] = "2021-08-07T04:33:39.914Z";
         Serve(templates, "second.json.gz");
         var later = await backfill.RunAsync(Notification(), TestContexts.At("2026-11-25T12:00:00Z"));
         Assert.True(later.Resolved >= 2, $"resolved {later.Resolved}");
