@@ -46,10 +46,12 @@ public sealed class DefaultSecurityGroupClosedRule : ConfigItemBaselineRule
     {
         var ingress = Json.Items(Json.Get(input.Configuration, "ipPermissions", "IpPermissions")).Count();
         var egress = Json.Items(Json.Get(input.Configuration, "ipPermissionsEgress", "IpPermissionsEgress")).Count();
+        // The text says "present", not how many: two open states of the same group then read the same, so the
+        // finding's first history line and alert do not depend on which observation arrived first.
         return
         [
-            .. Require(ingress == 0, Definition["sg.default-no-ingress"], $"{ingress} inbound rule(s)"),
-            .. Require(egress == 0, Definition["sg.default-no-egress"], $"{egress} outbound rule(s)"),
+            .. Require(ingress == 0, Definition["sg.default-no-ingress"], "inbound rules present"),
+            .. Require(egress == 0, Definition["sg.default-no-egress"], "outbound rules present"),
         ];
     }
 }
