@@ -92,6 +92,8 @@ public sealed class IsmsStack : Stack
                 BucketName = snapshotBucket,
                 Prefix = config.ConfigSnapshotBucket is null ? "" : config.ConfigSnapshotPrefix,
                 BucketKey = config.ConfigSnapshotBucket is null ? key : null,
+                BucketReferenceForNag = config.ConfigSnapshotBucket is null && baseline?.ConfigBucket is { } created
+                    ? $"<{Security.CdkNag.LogicalId(created)}>" : null,
             });
         }
         if (config.MultiAccount)

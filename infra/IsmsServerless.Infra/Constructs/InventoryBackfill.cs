@@ -23,6 +23,9 @@ public sealed class InventoryBackfillProps
     /// <summary>The delivery channel's key prefix, if any (context <c>configSnapshotPrefix</c>), ending in "/".</summary>
     public string Prefix { get; init; } = "";
 
+    /// <summary>How cdk-nag renders the bucket in the policy: the name, or <c>&lt;LogicalId&gt;</c> for a bucket of this stack.</summary>
+    public string? BucketReferenceForNag { get; init; }
+
     /// <summary>The KMS key the snapshot objects are encrypted with, when it is a customer managed key.</summary>
     public IKey? BucketKey { get; init; }
 }
@@ -60,6 +63,10 @@ public sealed class InventoryBackfill : Construct
             Actions = ["s3:GetObject"],
             Resources = [$"arn:{Aws.PARTITION}:s3:::{props.BucketName}/{props.Prefix}AWSLogs/{account}/Config/*"],
         }));
+        Security.CdkNag.SuppressOnPolicyOf(Function, "AwsSolutions-IAM5",
+            "AWS Config names each snapshot object itself (AWSLogs/<account>/Config/<region>/<date>/ConfigSnapshot/...); the read is "
+            + "limited to s3:GetObject on this account's Config prefix of the one delivery-channel bucket, the narrowest scope that covers every snapshot.",
+            $"Resource::arn:<AWS::Partition>:s3:::{props.BucketReferenceForNag ?? props.BucketName}/{props.Prefix}AWSLogs/{account}/Config/*");
         props.BucketKey?.GrantDecrypt(Function);
 
         _ = new Rule(this, "SnapshotDelivered", new RuleProps
