@@ -8,7 +8,8 @@
 # Options (environment): BENCH_RUNS (cold starts per process, default 20), BENCH_EVENTS (scale events, default 100000),
 # BENCH_QUICK=1 (tiny counts and a Dry BenchmarkDotNet job: checks the script works, numbers mean nothing), BENCH_WORKERS
 # (scale concurrency, default 4),
-# BENCH_SKIP="per-event scale" (skip named sections).
+# BENCH_SKIP="per-event scale" (skip named sections), BENCH_BASELINE_REF (git ref whose build is the per-event baseline,
+# run back to back with this build; default 71552f0, main before issue 20; empty to skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ISMS_REPO_ROOT="$PWD"
@@ -40,6 +41,16 @@ machine() {
 
 echo "bench: building (Release)..." >&2
 dotnet build benchmarks/IsmsServerless.Benchmarks -c Release -o artifacts/bench/app --nologo -v quiet -clp:ErrorsOnly >&2
+# Per-event baseline: the same benchmark built from another commit (default: main before issue 20's per-event work),
+# so the baseline and the result are measured in one run. BENCH_BASELINE_REF="" skips it.
+baseline_ref="${BENCH_BASELINE_REF-71552f0}"
+baseline_dll="artifacts/bench/baseline/IsmsServerless.Benchmarks.dll"
+if [[ "$skip" != *" per-event "* ]] && [ -n "$baseline_ref" ]; then
+  echo "bench: building the baseline ($baseline_ref)..." >&2
+  rm -rf artifacts/bench/baseline-src && mkdir -p artifacts/bench/baseline-src
+  git archive "$baseline_ref" | tar -x -C artifacts/bench/baseline-src
+  dotnet build artifacts/bench/baseline-src/benchmarks/IsmsServerless.Benchmarks -c Release -o artifacts/bench/baseline --nologo -v quiet -clp:ErrorsOnly >&2
+fi
 dotnet build benchmarks/IsmsServerless.ColdStart -c Release -o artifacts/bench/coldstart --nologo -v quiet -clp:ErrorsOnly >&2
 
 if [[ "$skip" != *" per-event "* ]]; then
@@ -52,9 +63,29 @@ if [[ "$skip" != *" per-event "* ]]; then
     echo
     dotnet "$bench_dll" fixtures
   } >>"$report"
-  rm -rf "$out/BenchmarkDotNet.Artifacts"
+  rm -rf "$out/BenchmarkDotNet.Artifacts" "$out/BenchmarkDotNet.Baseline"
+  if [ -n "$baseline_ref" ]; then
+    # The baseline build runs first, then this build, back to back in the same run (same machine, same load).
+    echo "bench: per-event, baseline build ($baseline_ref)..." >&2
+    dotnet "$baseline_dll" per-event --filter '*' --artifacts "$out/BenchmarkDotNet.Baseline" >"$out/per-event-baseline.log" 2>&1
+  fi
+  echo "bench: per-event, this build..." >&2
   dotnet "$bench_dll" per-event --filter '*' --artifacts "$out/BenchmarkDotNet.Artifacts" >"$out/per-event.log" 2>&1
   { echo; sed -n '/^| Method/,/^$/p' "$out"/BenchmarkDotNet.Artifacts/results/*PerEventBenchmarks-report-github.md; } >>"$report"
+  if [ -n "$baseline_ref" ]; then
+    {
+      echo
+      echo "Baseline ($baseline_ref, $(git log -1 --format='%h %cs' "$baseline_ref")) and this build ($(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ', with uncommitted changes')), run back to back:"
+      echo
+      python3 scripts/bench-compare.py "$out"/BenchmarkDotNet.Baseline/results/*PerEventBenchmarks-report.csv \
+        "$out"/BenchmarkDotNet.Artifacts/results/*PerEventBenchmarks-report.csv fixtures/events
+      echo
+      echo "The same three, interleaved in one process and timed in thread CPU time (the baseline's IsmsServerless.Core loaded beside this one):"
+      echo
+      if [ "${BENCH_QUICK:-0}" = 1 ]; then cpu_rounds=(--rounds 3 --batch 20); else cpu_rounds=(--rounds 15 --batch 300); fi
+      dotnet "$bench_dll" per-event-cpu --baseline-core artifacts/bench/baseline/IsmsServerless.Core.dll "${cpu_rounds[@]}"
+    } >>"$report"
+  fi
 fi
 
 if [[ "$skip" != *" cold-start "* ]]; then
@@ -83,6 +114,37 @@ if [[ "$skip" != *" cold-start "* ]]; then
     echo
     dotnet "$coldstart_dll" drive --package artifacts/functions --template "$template" --event "$event_file" --runs "$(( (runs + 1) / 2 ))" --function IngestionIngestFunction \
       --env TABLE_NAME=coldstart-ledger --env ISMS_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" --env AWS_REGION=us-east-1 --env DOTNET_ReadyToRun=0
+    echo
+    echo "Same package, split into phases (\`--split\`: fresh processes that time runtime start, our init, the SDK client and the DynamoDB calls):"
+    echo
+    dotnet "$coldstart_dll" drive --package artifacts/functions --template "$template" --event "$event_file" --runs 1 --split "$runs" --function IngestionIngestFunction \
+      --env TABLE_NAME=coldstart-ledger --env ISMS_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" --env AWS_REGION=us-east-1 | sed -n '/^Where a cold start goes/,$p'
+    echo
+    echo "Same, published as one ReadyToRun composite image of the app's own assemblies (\`PublishReadyToRunComposite\`, framework-dependent as the managed runtime requires):"
+    echo
+    # The variants are published from a copy of the committed tree: a composite or self-contained publish in the
+    # working tree leaves ReadyToRun component stubs in obj/ that a later regular publish would ship without their
+    # composite image (the function then aborts at start).
+    rm -rf artifacts/bench/variant-src && mkdir -p artifacts/bench/variant-src
+    git archive HEAD | tar -x -C artifacts/bench/variant-src
+    dotnet publish artifacts/bench/variant-src/functions/IsmsServerless.Functions/IsmsServerless.Functions.csproj -c Release -r linux-x64 --self-contained false \
+      -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true -o artifacts/bench/functions-composite --nologo -v quiet >"$out/composite-publish.log" 2>&1
+    find artifacts/bench/functions-composite -name '*.pdb' -delete
+    dotnet "$coldstart_dll" drive --package artifacts/bench/functions-composite --template "$template" --event "$event_file" --runs "$runs" --function IngestionIngestFunction \
+      --env TABLE_NAME=coldstart-ledger --env ISMS_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" --env AWS_REGION=us-east-1
+    echo "- composite package: $(find artifacts/bench/functions-composite -type f | wc -l) files, unzipped $(du -sk artifacts/bench/functions-composite | cut -f1) KiB"
+    echo
+    echo "Trimming (\`PublishTrimmed\` needs a self-contained publish, which the managed \`dotnet10\` runtime does not run; measured for size and trim warnings only):"
+    echo
+    if dotnet publish artifacts/bench/variant-src/functions/IsmsServerless.Functions/IsmsServerless.Functions.csproj -c Release -r linux-x64 --self-contained true \
+      -p:PublishTrimmed=true -p:TrimmerRootAssembly=IsmsServerless.Functions -p:TreatWarningsAsErrors=false -p:MSBuildTreatWarningsAsErrors=false \
+      -o artifacts/bench/functions-trimmed --nologo -v quiet -clp:NoSummary >"$out/trimmed-publish.log" 2>&1; then
+      echo "- trimmed self-contained package: $(find artifacts/bench/functions-trimmed -type f | wc -l) files, unzipped $(du -sk artifacts/bench/functions-trimmed | cut -f1) KiB"
+    else
+      echo "- trimmed publish failed: see $out/trimmed-publish.log"
+    fi
+    trim_codes="$(grep -o 'warning IL[0-9]*' "$out/trimmed-publish.log" | sort | uniq -c | sort -rn | head -8 | awk '{printf "%s x%s, ", $3, $1}' || true)"
+    echo "- trim warnings: $(grep -c 'warning IL' "$out/trimmed-publish.log" || true) lines; by code: ${trim_codes:-none}"
     echo
     echo "## Deployment package"
     echo

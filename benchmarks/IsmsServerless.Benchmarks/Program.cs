@@ -11,10 +11,12 @@ return command switch
     "ledger-capacity" => await LedgerCapacityBenchmark.RunAsync(rest),
     "status-page" => await StatusPageBenchmark.RunAsync(rest),
     "per-event" => PerEventMode.Run(rest),
+    "per-event-cpu" => InterleavedCpuMode.Run(rest),
     "fixtures" => PerEventMode.DescribeFixtures(),
     "profile" => PerEventMode.Profile(rest),
     "scale" => await ScaleReplay.RunAsync(rest),
     "snapshot" => await IsmsServerless.Benchmarks.Snapshot.SnapshotBackfillBenchmark.RunAsync(rest),
+    "controls-view" => await ControlsViewBenchmark.RunAsync(rest),
     "create-table" => await CreateTableAsync(rest),
     _ => Usage(),
 };
@@ -48,8 +50,9 @@ static int Usage()
           per-event [BenchmarkDotNet args]   RuleEngine.Evaluate per real event vs the JsonDocument.Parse floor
           fixtures                           what the engine makes of each benchmarked fixture (adapter, evaluations)
           profile [iterations]               quick floor / adapt / evaluate breakdown per fixture (no BenchmarkDotNet)
+          controls-view [--sizes 1000,100000]  DynamoDB requests of one controls view at N resources with passing evidence
           create-table --dynamodb-endpoint URL --table NAME
-          scale [--events 100000] [--workers 4] [--resources 2000] [--dynamodb-endpoint URL]
+          scale [--events 100000] [--workers 4] [--resources 2000] [--evidence both|on|off] [--dynamodb-endpoint URL]
                                              events through IngestPipeline into DynamoDB Local: events/s, capacity units/event
           snapshot --phase naive|stream|backfill [--items 100000] [--workers 16] [--dynamodb-endpoint URL]
                                              Config snapshot back-fill: items/s and peak memory, whole-file parse as baseline

@@ -49,8 +49,40 @@ public static class ColdStartDriver
         Console.WriteLine();
         Console.WriteLine(FormattableString.Invariant(
             $"cold-start overhead over hello-world: {Median(cold, x => x.LaunchToResponseMs) - Median(hello, x => x.LaunchToResponseMs):F1} ms, {(Median(cold, x => x.PeakRssKb) - Median(hello, x => x.PeakRssKb)) / 1024:F1} MiB"));
+        if (options.TryGetValue("split", out var splitText) && int.Parse(splitText, CultureInfo.InvariantCulture) is > 0 and var splitRuns)
+        {
+            var split = new List<RunResult>();
+            for (var i = 0; i < splitRuns; i++)
+                split.Add(await StartAsync(["exec", "--depsfile", deps, "--runtimeconfig", runtimeConfig, self, function.HandlerString, eventFile, "--split"], environment).ConfigureAwait(false));
+            Console.WriteLine();
+            Console.WriteLine($"Where a cold start goes ({splitRuns} more fresh processes, phases timed inside the process; medians):");
+            Console.WriteLine();
+            Console.WriteLine("| Phase | Median ms (min–max) |");
+            Console.WriteLine("|---|---:|");
+            foreach (var (phase, label) in PhaseLabels)
+            {
+                var values = split.Select(x => x.Phases!.TryGetValue(phase, out var v) ? v : double.NaN).Order().ToList();
+                Console.WriteLine(FormattableString.Invariant($"| {label} | {MedianOf(values):F1} ({values[0]:F1}–{values[^1]:F1}) |"));
+            }
+            Console.WriteLine(FormattableString.Invariant($"| launch → response, these runs | {Median(split, x => x.LaunchToResponseMs):F1} |"));
+        }
         return 0;
     }
+
+    private static readonly (string Phase, string Label)[] PhaseLabels =
+    [
+        ("runtimeStart", "runtime start: launch → host's Main (the hello-world's share)"),
+        ("loadHandler", "load the function assembly, resolve and construct the handler"),
+        ("settingsAndEngine", "our init: settings from ISMS_SETTINGS, rule registry and adapters"),
+        ("sdkClient", "AWS SDK initialisation: construct the DynamoDB client"),
+        ("handlerToFirstRequest", "handler until its first DynamoDB request is sent (parse, evaluate, SDK request pipeline, credentials, signing)"),
+        ("dynamoRequestTime", "DynamoDB requests, sum of their durations (first one opens the connection)"),
+        ("dynamoRequests", "DynamoDB requests (count)"),
+        ("handlerTotal", "handler total (call → response)"),
+    ];
+
+    private static double MedianOf(List<double> sorted) =>
+        sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 
     private static string Row(string name, List<RunResult> results) => FormattableString.Invariant(
         $"| {name} | {results.Count} | {Median(results, x => x.LaunchToResponseMs):F1} ms ({results.Min(x => x.LaunchToResponseMs):F1}–{results.Max(x => x.LaunchToResponseMs):F1}) | {Median(results, x => x.LaunchToExitMs):F1} ms | {Median(results, x => x.PeakRssKb) / 1024:F1} MiB |");
@@ -82,7 +114,8 @@ public static class ColdStartDriver
             throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} exited {process.ExitCode}: {await stderr.ConfigureAwait(false)}");
         using var document = JsonDocument.Parse(resultLine);
         var root = document.RootElement;
-        return new RunResult(root.GetProperty("launchToResponseMs").GetDouble(), exited, root.GetProperty("peakRssKb").GetInt64(), root.GetProperty("response").GetString() ?? "");
+        var phases = root.TryGetProperty("phases", out var p) ? p.EnumerateObject().ToDictionary(x => x.Name, x => x.Value.GetDouble()) : null;
+        return new RunResult(root.GetProperty("launchToResponseMs").GetDouble(), exited, root.GetProperty("peakRssKb").GetInt64(), root.GetProperty("response").GetString() ?? "", phases);
     }
 
     private static Dictionary<string, string> ParseOptions(string[] args)
@@ -109,7 +142,7 @@ public static class ColdStartDriver
     private static string Required(Dictionary<string, string> options, string name) =>
         options.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--{name} is required");
 
-    private sealed record RunResult(double LaunchToResponseMs, double LaunchToExitMs, long PeakRssKb, string Response);
+    private sealed record RunResult(double LaunchToResponseMs, double LaunchToExitMs, long PeakRssKb, string Response, Dictionary<string, double>? Phases = null);
 }
 
 /// <summary>A Lambda function as the synthesized template declares it: handler string and plain-string environment.</summary>

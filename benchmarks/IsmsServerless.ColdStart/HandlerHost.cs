@@ -24,9 +24,18 @@ public static class HandlerHost
         return 0;
     }
 
-    public static async Task<int> InvokeOnceAsync(string handler, string eventFile)
+    /// <summary>
+    /// One cold invocation. With <paramref name="split"/>, the host also times the phases (printed as <c>phases</c>):
+    /// it touches the function's per-process services in the order the first invocation builds them
+    /// (<c>FunctionHost.Settings</c> and <c>.Engine</c>: our code; <c>FunctionHost.Dynamo</c>: the AWS SDK client) before
+    /// calling the handler, and times the handler's HTTP requests to DynamoDB with the runtime's own
+    /// <c>System.Net.Http</c> events. The split run does the same work as the plain one, in a fixed order.
+    /// </summary>
+    public static async Task<int> InvokeOnceAsync(string handler, string eventFile, bool split = false)
     {
         var main = Stopwatch.StartNew();
+        var mainAt = Stopwatch.GetTimestamp();
+        using var requests = split ? new HttpRequestTimer() : null;
         var parts = handler.Split("::");
         if (parts.Length != 3) throw new ArgumentException($"handler '{handler}' is not Assembly::Namespace.Type::Method");
         var (assemblyName, typeName, methodName) = (parts[0], parts[1], parts[2]);
@@ -43,8 +52,21 @@ public static class HandlerHost
         var method = type.GetMethod(methodName, BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static, [typeof(Stream)])
             ?? throw new MissingMethodException(typeName, methodName);
         var instance = method.IsStatic ? null : Activator.CreateInstance(type);
+        var loadedAt = Stopwatch.GetTimestamp();
+        long servicesAt = loadedAt, sdkAt = loadedAt;
+        if (split)
+        {
+            var host = assembly.GetType("IsmsServerless.Functions.FunctionHost", throwOnError: true)!;
+            object? Touch(string name) => host.GetProperty(name, BindingFlags.Public | BindingFlags.Static)!.GetValue(null);
+            _ = Touch("Settings");
+            _ = Touch("Engine");
+            servicesAt = Stopwatch.GetTimestamp();
+            _ = Touch("Dynamo");
+            sdkAt = Stopwatch.GetTimestamp();
+        }
 
         await using var input = new MemoryStream(await File.ReadAllBytesAsync(eventFile).ConfigureAwait(false));
+        var invokedAt = Stopwatch.GetTimestamp();
         var invoked = method.Invoke(instance, [input]);
         Stream output = invoked switch
         {
@@ -54,11 +76,74 @@ public static class HandlerHost
         };
         using var reader = new StreamReader(output, Encoding.UTF8);
         var response = await reader.ReadToEndAsync().ConfigureAwait(false);
-        WriteResult(response, main.Elapsed);
+        var doneAt = Stopwatch.GetTimestamp();
+        Dictionary<string, double>? phases = null;
+        if (requests is not null)
+        {
+            static double Ms(long from, long to) => Math.Round(Stopwatch.GetElapsedTime(from, to).TotalMilliseconds, 2);
+            var (count, requestTicks, firstStart) = requests.Summary();
+            var launched = long.TryParse(Environment.GetEnvironmentVariable(LaunchTimestampVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? l : mainAt;
+            phases = new Dictionary<string, double>
+            {
+                ["runtimeStart"] = Ms(launched, mainAt),
+                ["loadHandler"] = Ms(mainAt, loadedAt),
+                ["settingsAndEngine"] = Ms(loadedAt, servicesAt),
+                ["sdkClient"] = Ms(servicesAt, sdkAt),
+                ["handlerToFirstRequest"] = Ms(invokedAt, firstStart ?? doneAt),
+                ["dynamoRequests"] = count,
+                ["dynamoRequestTime"] = Math.Round(Stopwatch.GetElapsedTime(0, requestTicks).TotalMilliseconds, 2),
+                ["handlerTotal"] = Ms(invokedAt, doneAt),
+            };
+        }
+        WriteResult(response, main.Elapsed, phases);
         return 0;
     }
 
-    private static void WriteResult(string response, TimeSpan mainToResponse)
+    /// <summary>Times HTTP requests (the SDK's calls to DynamoDB) with the runtime's System.Net.Http event source.</summary>
+    private sealed class HttpRequestTimer : System.Diagnostics.Tracing.EventListener
+    {
+        private readonly object _gate = new();
+        private readonly Dictionary<int, long> _open = [];
+        private long _total;
+        private int _count;
+        private long? _firstStart;
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
+        {
+            if (eventSource.Name == "System.Net.Http") EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Informational);
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
+        {
+            var now = Stopwatch.GetTimestamp();
+            // Requests on one connection do not overlap here (the handler awaits each call), so the thread keys them.
+            var key = Environment.CurrentManagedThreadId;
+            lock (_gate)
+            {
+                switch (eventData.EventName)
+                {
+                    case "RequestStart":
+                        _firstStart ??= now;
+                        _open[key] = now;
+                        break;
+                    case "RequestStop":
+                        if (_open.Count == 0) break;
+                        var started = _open.TryGetValue(key, out var s) ? s : _open.Values.Min();
+                        _open.Remove(_open.First(p => p.Value == started).Key);
+                        _total += now - started;
+                        _count++;
+                        break;
+                }
+            }
+        }
+
+        public (int Count, long Ticks, long? FirstStart) Summary()
+        {
+            lock (_gate) return (_count, _total, _firstStart);
+        }
+    }
+
+    private static void WriteResult(string response, TimeSpan mainToResponse, Dictionary<string, double>? phases = null)
     {
         var now = Stopwatch.GetTimestamp();
         double? sinceLaunch = long.TryParse(Environment.GetEnvironmentVariable(LaunchTimestampVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var launched)
@@ -72,6 +157,12 @@ public static class HandlerHost
             json.WriteNumber("mainToResponseMs", Math.Round(mainToResponse.TotalMilliseconds, 2));
             json.WriteNumber("peakRssKb", PeakRssKilobytes());
             json.WriteString("response", response);
+            if (phases is not null)
+            {
+                json.WriteStartObject("phases");
+                foreach (var (name, value) in phases) json.WriteNumber(name, value);
+                json.WriteEndObject();
+            }
             json.WriteEndObject();
         }
         Console.Out.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));

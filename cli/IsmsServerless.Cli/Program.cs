@@ -10,9 +10,13 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     SweepCommand.Create(),
     FindingsCommand.Create(),
     ControlsCommand.Create(),
+    PolicyCommand.Create(),
+    ExportCommand.Create(),
     BaselineCommand.Create(),
     ChangesCommand.Create(),
     ReviewCommand.Create(),
+    DutiesCommand.Create(),
+    AttestCommand.Create(),
     IsmsServerless.Cli.Smoke.SmokeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

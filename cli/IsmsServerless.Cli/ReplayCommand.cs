@@ -49,7 +49,8 @@ internal static class ReplayCommand
         TextWriter output, TextWriter summary, CancellationToken cancellationToken = default)
     {
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, context.Settings);
-        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(dynamo, tableName), ledger);
+        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(dynamo, tableName), ledger,
+            new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version));
         var (files, unreadablePaths) = InputFiles.Expand(paths);
         var unreadable = unreadablePaths.ToList();
         var alertIds = new List<string>();

@@ -28,7 +28,7 @@ public static class FunctionHost
     private static Lazy<RuleEngine> _engine = new(RuleEngine.CreateDefault);
     private static Lazy<IAmazonDynamoDB> _dynamo = new(CreateDynamoClient);
     private static Lazy<DynamoDbFindingLedger> _ledger = new(() => new DynamoDbFindingLedger(Dynamo, TableName, Settings));
-    private static Lazy<IngestPipeline> _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger));
+    private static Lazy<IngestPipeline> _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger, new Evidence.DynamoDbEvidenceStore(Dynamo, TableName, PolicyVersion)));
     private static Lazy<HeartbeatRecorder> _heartbeats = new(CreateHeartbeatRecorder);
 
     static FunctionHost()
@@ -40,6 +40,9 @@ public static class FunctionHost
     }
 
     public static IsmsSettings Settings => _settings.Value;
+
+    /// <summary>The version of the policy file bundled in this package (stamped on passing evidence).</summary>
+    public static string PolicyVersion => Policy.PolicyDocument.Embedded.Version;
 
     public static TimeProvider Clock { get; set; } = TimeProvider.System;
 
@@ -81,7 +84,7 @@ public static class FunctionHost
         _engine = new(RuleEngine.CreateDefault);
         _dynamo = new(CreateDynamoClient);
         _ledger = new(() => new DynamoDbFindingLedger(Dynamo, TableName, Settings));
-        _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger));
+        _pipeline = new(() => new IngestPipeline(Engine, InputEnrichers.Default(Dynamo, TableName), Ledger, new Evidence.DynamoDbEvidenceStore(Dynamo, TableName, PolicyVersion)));
         _heartbeats = new(CreateHeartbeatRecorder);
     }
 

@@ -34,6 +34,9 @@ public sealed class IsmsForwarderStack : Stack
         ["Inspector"] = new() { Source = ["aws.inspector2"] },
         ["SystemsManager"] = new() { Source = ["aws.ssm"] },
         ["Ec2StateChanges"] = new() { Source = ["aws.ec2"], DetailType = ["EC2 Instance State-change Notification"] },
+        ["Backup"] = new() { Source = ["aws.backup"] },
+        ["GuardDuty"] = new() { Source = ["aws.guardduty"], DetailType = ["GuardDuty Finding"] },
+        ["SecurityHub"] = new() { Source = ["aws.securityhub"], DetailType = ["Security Hub Findings - Imported", "Findings Imported V2"] },
     };
 
     public IsmsForwarderStack(Construct scope, string id, IsmsForwarderStackProps props) : base(scope, id, props)

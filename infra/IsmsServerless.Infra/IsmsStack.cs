@@ -60,6 +60,7 @@ public sealed class IsmsStack : Stack
         });
         _ = new DriftConfigRules(this, "DriftConfigRules");
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
+        _ = new BackupAndIncidentSignals(this, "BackupAndIncidents", new BackupAndIncidentSignalsProps { Ingestion = ingestion });
         alerting.EnableDigest(ingestion.SweepFunction);
         Alarms.AddFunction(ingestion.IngestFunction);
         // The sweep's heartbeat, silence and SSM patch findings are keyed by the home account; Lambda only knows its region.

@@ -63,6 +63,12 @@ public sealed record StackConfiguration
 
     /// <summary>Optional GitHub Actions OIDC deploy role (context <c>githubOidc</c>); null when not requested.</summary>
     public GitHubOidcOptions? GitHubOidc { get; init; }
+    /// <summary>The policy file (context <c>policyFile</c>, default <c>policy/isms.yaml</c>), validated at synth.</summary>
+    public string PolicyFile { get; init; } = "policy/isms.yaml";
+
+    /// <summary>The version of the policy file in force; every function gets it as <c>ISMS_POLICY_VERSION</c>.</summary>
+    public string PolicyVersion { get; init; } = "";
+
     /// <summary>Cognito hosted UI prefix for the status page sign-in (globally unique in the region; lower-case, digits, hyphens).</summary>
     public string StatusPageDomainPrefix { get; init; } = "isms-status";
 
@@ -151,22 +157,7 @@ public sealed record StackConfiguration
             if (planName is "plus" or "essentials") config = config with { StatusPageFeaturePlan = planName };
             else errors.Add($"statusPageFeaturePlan must be 'plus' (threat protection on) or 'essentials' (threat protection off), not '{planName}'");
         }
-        var isms = node.TryGetContext("isms");
-        if (isms is not null)
-        {
-            try
-            {
-                config = config with { Settings = IsmsSettings.Parse(ToJson(isms)) };
-            }
-            catch (InvalidSettingsException ex)
-            {
-                errors.AddRange(ex.Errors.Select(e => "isms." + e));
-            }
-            catch (JsonException ex)
-            {
-                errors.Add("isms: " + ex.Message);
-            }
-        }
+        config = ApplyPolicy(node, config, errors);
         if (errors.Count > 0)
             throw new ArgumentException("Invalid cdk.json context:\n  - " + string.Join("\n  - ", errors));
         return config with { Settings = Derive(config) };
@@ -182,6 +173,65 @@ public sealed record StackConfiguration
         if (settings.OwnRuleNamePrefixes.SequenceEqual(IsmsSettings.Default.OwnRuleNamePrefixes, StringComparer.Ordinal))
             settings = settings with { OwnRuleNamePrefixes = [config.StackName + "-"] };
         return settings;
+    }
+
+    /// <summary>
+    /// Reads and validates the policy file (schema, settings, catalog: every error with its line), takes its settings
+    /// and version. The deprecated cdk.json <c>isms</c> block is still read: its keys override the file's, with a
+    /// deprecation message on standard error.
+    /// </summary>
+    private static StackConfiguration ApplyPolicy(Node node, StackConfiguration config, List<string> errors)
+    {
+        var file = node.TryGetContext("policyFile") is string f && f.Length > 0 ? f : config.PolicyFile;
+        config = config with { PolicyFile = file };
+        var settingsJson = new System.Text.Json.Nodes.JsonObject();
+        if (File.Exists(file))
+        {
+            var validation = Policy.PolicyValidator.ValidateFile(file);
+            foreach (var e in validation.Errors) errors.Add($"{file}:{e.Line}: {(e.Path.Length == 0 ? "/" : e.Path)}: {e.Message}");
+            if (validation.Policy is { } policy)
+            {
+                config = config with { PolicyVersion = policy.Version };
+                settingsJson = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(policy.SettingsJson)!;
+            }
+        }
+        else if (node.TryGetContext("policyFile") is not null)
+        {
+            errors.Add($"policyFile: {file} does not exist");
+        }
+        var isms = node.TryGetContext("isms");
+        if (isms is not null)
+        {
+            Console.Error.WriteLine($"warning: cdk.json context 'isms' is deprecated: move its keys to {file} (they override the file's settings until then)");
+            try
+            {
+                if (System.Text.Json.Nodes.JsonNode.Parse(ToJson(isms)) is System.Text.Json.Nodes.JsonObject block)
+                    foreach (var (key, value) in block) settingsJson[key] = value?.DeepClone();
+                else errors.Add("isms: must be an object");
+            }
+            catch (JsonException ex)
+            {
+                errors.Add("isms: " + ex.Message);
+            }
+        }
+        if (settingsJson.Count == 0) return config;
+        try
+        {
+            config = config with { Settings = IsmsSettings.Parse(settingsJson.ToJsonString()) };
+        }
+        catch (InvalidSettingsException ex)
+        {
+            errors.AddRange(ex.Errors.Select(e => "isms." + e));
+        }
+        catch (JsonException ex)
+        {
+            errors.Add("isms: " + ex.Message);
+        }
+        // Lambda caps a function's environment at 4 KB in total; the control catalog ships in the package, the
+        // settings travel as ISMS_SETTINGS. Fail synth, not the deploy, when they outgrow it.
+        var size = System.Text.Encoding.UTF8.GetByteCount(config.Settings.ToJson());
+        if (size > 3072) errors.Add($"the policy's settings are {size} bytes as JSON, over the 3 KB budget of ISMS_SETTINGS (Lambda's environment limit is 4 KB): read them from the bundled policy file instead");
+        return config;
     }
 
     private static bool IsAccountId(string value) => value.Length == 12 && value.All(char.IsAsciiDigit);

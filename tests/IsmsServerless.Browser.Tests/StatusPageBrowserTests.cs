@@ -22,6 +22,8 @@ public sealed class StatusPageBrowserTests(DynamoDbLocalFixture dynamo) : IAsync
     private IReadOnlyList<string> _findings = [];
     private string _changeId = "";
     private readonly List<string> _consoleErrors = [];
+    private readonly List<string> _confirms = [];
+    private bool _acceptConfirms = true;
 
     private static string ScreenshotDir
     {
@@ -36,6 +38,9 @@ public sealed class StatusPageBrowserTests(DynamoDbLocalFixture dynamo) : IAsync
     public async Task InitializeAsync()
     {
         var table = await dynamo.NewTableAsync("browser");
+        // The duties calendar: the current period of every default duty, as the sweep opens them.
+        await new IsmsServerless.Obligations.DutyScheduler(new IsmsServerless.Obligations.DynamoObligationStore(dynamo.Client, table, IsmsSettings.Default),
+            IsmsSettings.Default, "123456789012", "eu-west-1").EnsureOpenAsync(DateTimeOffset.UtcNow);
         (_findings, _changeId) = await StatusSeed.SeedAsync(dynamo.Client, table, IsmsSettings.Default, TimeProvider.System);
         _server = await StatusServer.StartAsync(StatusPageComposition.Create(dynamo.Client, table, IsmsSettings.Default, TimeProvider.System), 0, TimeProvider.System);
         _playwright = await Playwright.CreateAsync();
@@ -61,7 +66,18 @@ public sealed class StatusPageBrowserTests(DynamoDbLocalFixture dynamo) : IAsync
         var page = await context.NewPageAsync();
         page.Console += (_, message) => { if (message.Type == "error") _consoleErrors.Add(message.Text); };
         page.PageError += (_, error) => _consoleErrors.Add(error);
-        page.Dialog += (_, dialog) => _consoleErrors.Add("dialog opened: " + dialog.Message);  // alert() from an injected script
+        page.Dialog += async (_, dialog) =>
+        {
+            // The page's own confirmations (permanent reviews) are answered; any other dialog is an injected script's.
+            if (dialog.Type == "confirm")
+            {
+                _confirms.Add(dialog.Message);
+                if (_acceptConfirms) await dialog.AcceptAsync(); else await dialog.DismissAsync();
+                return;
+            }
+            _consoleErrors.Add("dialog opened: " + dialog.Message);
+            await dialog.DismissAsync();
+        };
         await page.GotoAsync(_server.Url.ToString());
         await page.FillAsync("#local-user", user);
         if (!reviewer) await page.UncheckAsync("#local-reviewer");
@@ -123,12 +139,36 @@ public sealed class StatusPageBrowserTests(DynamoDbLocalFixture dynamo) : IAsync
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "04-changes-pending.png"), FullPage = true });
         await change.Locator(".review-note").FillAsync("Incident INC-42: opened SSH for the hotfix, closed again");
         await change.Locator(".review-ticket").FillAsync("https://tickets.example.com/INC-42");
+        // A review is permanent: the button asks first, and declining records nothing.
+        _acceptConfirms = false;
+        await change.Locator("button.primary").ClickAsync();
+        await Assertions.Expect(page.Locator("#toast")).ToBeHiddenAsync();
+        Assert.Contains(_confirms, m => m.Contains("permanent", StringComparison.Ordinal) && m.Contains(_changeId, StringComparison.Ordinal));
+        await Assertions.Expect(page.Locator($"#changes li[data-change='{_changeId}']")).ToHaveCountAsync(1);
+        _acceptConfirms = true;
         await change.Locator("button.primary").ClickAsync();
         await Assertions.Expect(page.Locator($"#changes li[data-change='{_changeId}']")).ToHaveCountAsync(0);
         var reviewed = page.Locator($"#reviewed tr[data-change='{_changeId}']");
         await Assertions.Expect(reviewed.Locator(".reviewer")).ToHaveTextAsync("cto@example.com");
         await Assertions.Expect(reviewed.Locator(".verdict")).ToHaveTextAsync("approved");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "05-change-reviewed.png"), FullPage = true });
+        Assert.Empty(_consoleErrors);
+    }
+
+    [Fact]
+    public async Task Right_to_left_overrides_in_user_text_are_isolated_and_ssh_to_the_world_offers_no_baseline_approval()
+    {
+        var page = await SignInAsync("cto@example.com", reviewer: true);
+        await page.ClickAsync(".tab[data-view=findings]");
+        // The seeded security-group finding (port 22 open to the world) is a drift finding that can never be approved.
+        await page.Locator($"#findings tbody tr[data-id='{_findings[1]}']").ClickAsync();
+        await Assertions.Expect(page.Locator("#d-actions")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#a-baseline")).ToBeHiddenAsync();
+        // User text sits in isolating elements: an RLO in it cannot reverse the text around it.
+        var isolation = await page.EvaluateAsync<string[]>(
+            "() => [...document.querySelectorAll('#d-facts code, #d-history .when bdi, #d-diff td')].map(e => getComputedStyle(e).unicodeBidi)");
+        Assert.NotEmpty(isolation);
+        Assert.All(isolation, value => Assert.Equal("isolate", value));
         Assert.Empty(_consoleErrors);
     }
 
@@ -148,6 +188,29 @@ public sealed class StatusPageBrowserTests(DynamoDbLocalFixture dynamo) : IAsync
         Assert.Equal(0, await page.Locator("#drawer img, #findings img, main script, aside script").CountAsync());
         Assert.Equal("ISMS status", await page.TitleAsync());
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "06-hostile-text-inert.png") });
+        Assert.Empty(_consoleErrors);
+    }
+
+    [Fact]
+    public async Task The_duties_calendar_shows_each_duty_and_a_reviewer_attests_one_with_evidence()
+    {
+        var page = await SignInAsync("cto@example.com", reviewer: true);
+        await page.ClickAsync(".tab[data-view=duties]");
+        await Assertions.Expect(page.Locator("#duties tbody tr").Filter(new LocatorFilterOptions { HasText = "duty." })).ToHaveCountAsync(IsmsSettings.Default.Duties.Count);
+        // The seeded change's 24 h review is an obligation too, attested in the Changes view.
+        var change = page.Locator("#duties tbody tr").Filter(new LocatorFilterOptions { HasText = "change.review" });
+        await Assertions.Expect(change.Locator(".attestation")).ToHaveTextAsync("reviewed in Changes");
+        var row = page.Locator("#duties tbody tr").Filter(new LocatorFilterOptions { HasText = "Quarterly backup restore test" });
+        await Assertions.Expect(row.Locator("code").First).ToHaveTextAsync("ISO27001:2022 A.8.13");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "07-duties-calendar.png"), FullPage = true });
+        await row.Locator(".attest-evidence").FillAsync("https://runbooks.example.com/restore/orders-db");
+        await row.Locator(".attest-note").FillAsync("orders-db restored to a scratch instance in 47 minutes");
+        await row.Locator("button.attest").ClickAsync();
+        var done = page.Locator("#duties tbody tr.done").Filter(new LocatorFilterOptions { HasText = "Quarterly backup restore test" });
+        await Assertions.Expect(done.Locator(".duty-state")).ToHaveTextAsync("Done");
+        await Assertions.Expect(done.Locator(".attestation")).ToContainTextAsync("by cto@example.com");
+        await Assertions.Expect(done.Locator(".attestation a")).ToHaveAttributeAsync("href", "https://runbooks.example.com/restore/orders-db");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "08-duty-attested.png"), FullPage = true });
         Assert.Empty(_consoleErrors);
     }
 }

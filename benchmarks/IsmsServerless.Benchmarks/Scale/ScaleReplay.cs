@@ -38,14 +38,31 @@ public static class ScaleReplay
         var context = new EvaluationContext(settings, new FixedTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero)));
         var seeds = Seeds(context);
 
+        // --evidence off: the pipeline without passing evidence (main's behaviour); on: with it; both (default):
+        // one after the other in this process, each into a fresh table, so baseline and result share the run.
+        var modes = (Option(args, "--evidence") ?? "both") switch { "on" => new[] { true }, "off" => new[] { false }, _ => new[] { false, true } };
         await using var local = endpoint is null ? await DynamoDbLocal.StartAsync() : null;
         var meter = new CapacityMeter();
         RuntimePipelineCustomizerRegistry.Instance.Register(meter);
         using var client = DynamoDbLocal.CreateClient(endpoint ?? local!.Endpoint);
+        var exit = 0;
+        foreach (var withEvidence in modes)
+        {
+            Console.WriteLine(withEvidence ? "## with passing evidence (DynamoDbEvidenceStore)" : "## baseline: no passing evidence (main's pipeline)");
+            exit |= await RunOnceAsync(client, meter, settings, context, seeds, events, workers, resources, endpoint, withEvidence).ConfigureAwait(false);
+            Console.WriteLine();
+        }
+        return exit;
+    }
+
+    private static async Task<int> RunOnceAsync(IAmazonDynamoDB client, CapacityMeter meter, IsmsSettings settings, EvaluationContext context,
+        List<EventFixtures.Fixture> seeds, int events, int workers, int resources, string? endpoint, bool withEvidence)
+    {
         var table = "scale-" + Guid.NewGuid().ToString("N")[..8];
         await LedgerTable.CreateIfMissingAsync(client, table);
         meter.Reset();
-        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(client, table), new DynamoDbFindingLedger(client, table, settings));
+        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(client, table), new DynamoDbFindingLedger(client, table, settings),
+            withEvidence ? new IsmsServerless.Evidence.DynamoDbEvidenceStore(client, table, IsmsServerless.Policy.PolicyDocument.Embedded.Version) : null);
 
         long next = -1, evaluations = 0, rejected = 0, created = 0, updated = 0, unchanged = 0, resolved = 0, alerts = 0, failed = 0;
         var clock = Stopwatch.StartNew();

@@ -46,7 +46,15 @@ public sealed class StatusServer : IAsyncDisposable
         var auth = new AuthOptions { Issuer = issuer.Issuer, ClientId = LocalIssuer.ClientId, JwksUri = new Uri(origin + "/local/jwks.json") };
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var keys = new JwksKeySource(http, auth.JwksUri, clock);
-        var router = new StatusRouter(services, new StatusPageOptions { Auth = auth, PublicScheme = "http", LocalSignIn = true },
+        var router = new StatusRouter(services, new StatusPageOptions
+            {
+                Auth = auth,
+                PublicScheme = "http",
+                LocalSignIn = true,
+                // DNS rebinding: only loopback names on our port, and the Origin computed from them, never from Host.
+                AllowedHosts = LoopbackHosts(port),
+                AllowedOrigins = [.. LoopbackHosts(port).Select(h => "http://" + h)],
+            },
             new TokenValidator(auth, keys, clock), clock, issuer);
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -106,6 +114,9 @@ public sealed class StatusServer : IAsyncDisposable
         _http.Dispose();
         _issuer.Dispose();
     }
+
+    internal static string[] LoopbackHosts(int port) =>
+        [$"127.0.0.1:{port}", $"localhost:{port}", $"[::1]:{port}"];
 
     private static int FreePort()
     {

@@ -33,10 +33,10 @@ public static class SlackMessageBuilder
             w => Header(w, $"{alert.Severity} · {kind}: {alert.Title}"),
             w => Fields(w,
                 $"*Severity*\n{emoji} {SlackText.Escape(alert.Severity)}",
-                $"*Resource*\n`{SlackText.EscapeAndTruncate(alert.ResourceId, 1500)}`\n{SlackText.EscapeAndTruncate(alert.ResourceType, 200)}",
+                $"*Resource*\n`{SlackText.Code(alert.ResourceId, 1500)}`\n{SlackText.EscapeAndTruncate(alert.ResourceType, 200)}",
                 $"*Account / region*\n{SlackText.EscapeAndTruncate(alert.AccountId, 100)} / {SlackText.EscapeAndTruncate(alert.Region, 100)}",
                 $"*Due (SLA state)*\n{SlackText.EscapeAndTruncate(due, 100)} ({SlackText.EscapeAndTruncate(sla, 50)})",
-                $"*Rule*\n`{SlackText.EscapeAndTruncate(alert.RuleId, 300)}`",
+                $"*Rule*\n`{SlackText.Code(alert.RuleId, 300)}`",
                 $"*Controls*\n{SlackText.EscapeAndTruncate(FormatControls(alert.Controls), 1500)}"),
             w => Section(w, "*Policy clause*\n>" + SlackText.EscapeAndTruncate(alert.PolicyClause, SlackText.MaxText - 20).ReplaceLineEndings("\n>")),
             w => Section(w, "*What to do*\n" + SlackText.EscapeAndTruncate(alert.Remediation, SlackText.MaxText - 20)),
@@ -44,7 +44,7 @@ public static class SlackMessageBuilder
         if (alert.Message.Length > 0)
             blocks.Add(w => Section(w, "*Details*\n" + SlackText.EscapeAndTruncate(alert.Message, SlackText.MaxText - 20)));
         blocks.Add(w => Section(w, SlackText.Link(alert.StatusUrl, "Open the finding on the status page")));
-        blocks.Add(w => Context(w, $"alert `{SlackText.EscapeAndTruncate(alert.AlertId, 200)}` · finding `{SlackText.EscapeAndTruncate(alert.FindingId, 200)}` · raised {SlackText.EscapeAndTruncate(alert.CreatedAt, 60)}"));
+        blocks.Add(w => Context(w, $"alert `{SlackText.Code(alert.AlertId, 200)}` · finding `{SlackText.Code(alert.FindingId, 200)}` · raised {SlackText.EscapeAndTruncate(alert.CreatedAt, 60)}"));
         return Message(fallback, blocks);
     }
 
@@ -54,7 +54,7 @@ public static class SlackMessageBuilder
         var blocks = new List<Action<Utf8JsonWriter>>
         {
             w => Header(w, subject),
-            w => Section(w, "```" + SlackText.EscapeAndTruncate(text, SlackText.MaxText - 10) + "```"),
+            w => Section(w, "```" + SlackText.Code(text, SlackText.MaxText - 10) + "```"),
         };
         return Message(subject + ": " + text, blocks);
     }
@@ -113,7 +113,7 @@ public static class SlackMessageBuilder
         var due = item.DueAt is { Length: > 0 } ? " due " + SlackText.EscapeAndTruncate(item.DueAt, 40) : "";
         var title = SlackText.EscapeAndTruncate(item.Title, 200);
         if (Uri.TryCreate(item.StatusUrl, UriKind.Absolute, out _)) title = SlackText.Link(item.StatusUrl, SlackText.Truncate(item.Title, 200));
-        return $"{state} *{SlackText.EscapeAndTruncate(item.Severity, 20)}* {title} · `{SlackText.EscapeAndTruncate(item.ResourceId, 300)}`{due}";
+        return $"{state} *{SlackText.EscapeAndTruncate(item.Severity, 20)}* {title} · `{SlackText.Code(item.ResourceId, 300)}`{due}";
     }
 
     private static string FormatControls(string controlsJson)

@@ -40,6 +40,14 @@ public static class SlackText
     }
 
     /// <summary>
+    /// Text for inside a code span (<c>`…`</c>) or block (<c>```…```</c>): escaped, bidi controls made visible, and every
+    /// backtick replaced by U+02CB (ˋ), because mrkdwn has no escape for a backtick and one would end the span early and
+    /// let the rest of a resource name format, link or mention.
+    /// </summary>
+    public static string Code(string? text, int max) =>
+        EscapeAndTruncate(Output.BidiControls.Neutralize(text).Replace('`', '\u02CB'), max);
+
+    /// <summary>
     /// Escapes, then shortens to <paramref name="max"/> characters with an ellipsis, never cutting an escape sequence
     /// (<c>&amp;amp;</c>) or a surrogate pair in half.
     /// </summary>

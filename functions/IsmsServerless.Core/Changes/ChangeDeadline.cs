@@ -20,18 +20,28 @@ public sealed class ChangeDeadline(IsmsSettings settings)
 {
     public TimeSpan Window => TimeSpan.FromHours(settings.ChangeReviewHours);
 
-    public DateTimeOffset DueAt(ChangeRecord record) => record.FirstCallAt + Window;
+    /// <summary>When the current review round started: the first call, or the first call after the previous review.</summary>
+    public static DateTimeOffset RoundStart(ChangeRecord record) => record.RoundStartedAt ?? record.FirstCallAt;
 
-    /// <summary>Timer instants in order: each reminder, then the instant just after the due time (overdue).</summary>
-    public IReadOnlyList<DateTimeOffset> Timers(ChangeRecord record)
+    public DateTimeOffset DueAt(ChangeRecord record) => RoundStart(record) + Window;
+
+    /// <summary>Reminder instants: <see cref="IsmsSettings.ChangeReviewReminderShares"/> of the window after the round's start (the first call, or the first call after the previous review).</summary>
+    public IReadOnlyList<DateTimeOffset> Reminders(ChangeRecord record) =>
+        [.. settings.ChangeReviewReminderShares.Select(share => RoundStart(record) + TimeSpan.FromTicks((long)(Window.Ticks * share)))];
+
+    /// <summary>
+    /// Timer instants in order: each reminder, then the instant just after the due time (overdue). The change review is
+    /// an obligation (<see cref="ChangeReviewObligations"/>): this is the obligations' one schedule, not a second clock.
+    /// </summary>
+    public IReadOnlyList<DateTimeOffset> Timers(ChangeRecord record) => Obligations.ObligationSchedule.Timers(new Obligations.ObligationSpec
     {
-        var timers = settings.ChangeReviewReminderShares
-            .Select(share => record.FirstCallAt + TimeSpan.FromTicks((long)(Window.Ticks * share)))
-            .ToList();
-        // "Within 24 hours" includes the 24th hour's instant, as SlaDeadline does.
-        timers.Add(DueAt(record).AddTicks(1));
-        return timers;
-    }
+        Kind = ChangeReviewObligations.Kind,
+        Subject = record.ChangeId,
+        Title = record.ChangeId,
+        OpensAt = RoundStart(record),
+        DueAt = DueAt(record),
+        Reminders = Reminders(record),
+    });
 
     public int OverdueStage => settings.ChangeReviewReminderShares.Count + 1;
 

@@ -5,4 +5,5 @@ namespace IsmsServerless.Changes;
 /// <summary>Serializers for the register's JSON-valued attributes (the bounded call list).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(List<ChangeCallSummary>))]
+[JsonSerializable(typeof(List<ChangeReview>))]
 internal sealed partial class ChangeJsonContext : JsonSerializerContext;

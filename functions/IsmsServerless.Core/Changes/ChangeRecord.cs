@@ -4,13 +4,33 @@ namespace IsmsServerless.Changes;
 public sealed record ChangeCallSummary(string EventId, string EventName, string EventSource, DateTimeOffset EventTime);
 
 /// <summary>A completed review.</summary>
+/// <param name="Reviewer">Who reviewed: the person's e-mail when they map to a person, else the name as given.</param>
+/// <param name="ReviewerPrincipal">The reviewer's comparison key (normalised, skeleton, emergency prefix stripped).</param>
 public sealed record ChangeReview(
     string Reviewer,
     string ReviewerPrincipal,
     DateTimeOffset ReviewedAt,
     ReviewVerdict Verdict,
     string? TicketUrl,
-    string? Note);
+    string? Note)
+{
+    /// <summary>The signed-in token's subject (<c>sub</c>) when the review came from the status page.</summary>
+    public string? ReviewerSubject { get; init; }
+
+    /// <summary>The change author's e-mail when their principal maps to a person; null when unmapped.</summary>
+    public string? AuthorEmail { get; init; }
+
+    /// <summary>
+    /// <c>checked</c>: author and reviewer both map to people and are different people. <c>author-unmapped</c>: the
+    /// author maps to no person, so four-eyes was only checked on normalised principal names, not on people.
+    /// <c>reviewer-unmapped</c>: likewise for the reviewer.
+    /// </summary>
+    public string FourEyes { get; init; } = FourEyesChecked;
+
+    public const string FourEyesChecked = "checked";
+    public const string FourEyesAuthorUnmapped = "author-unmapped";
+    public const string FourEyesReviewerUnmapped = "reviewer-unmapped";
+}
 
 /// <summary>
 /// One change: every mutating call of one session (who, role, session, first and last time, calls, resources), the
@@ -69,6 +89,18 @@ public sealed record ChangeRecord
     public IReadOnlyList<string> Regions { get; init; } = [];
 
     public ChangeReview? Review { get; init; }
+
+    /// <summary>
+    /// Earlier review rounds, oldest first: a call made after a review opens a new round (<see cref="Round"/>), and the
+    /// earlier review is kept here as history.
+    /// </summary>
+    public IReadOnlyList<ChangeReview> PriorReviews { get; init; } = [];
+
+    /// <summary>The review round, 1 for the first; each call after a review starts the next.</summary>
+    public int Round { get; init; } = 1;
+
+    /// <summary>When the current round started (the first call after the previous review); null in round 1.</summary>
+    public DateTimeOffset? RoundStartedAt { get; init; }
 
     /// <summary>Reminders and the overdue escalation already done by the sweep (0 = none, n = first n stages).</summary>
     public int TimerStage { get; init; }

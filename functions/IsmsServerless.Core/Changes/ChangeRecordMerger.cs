@@ -65,6 +65,24 @@ public static class ChangeRecordMerger
         };
     }
 
+    /// <summary>
+    /// Opens the next review round: the review moves to <see cref="ChangeRecord.PriorReviews"/>, the change is pending
+    /// again with a deadline counted from <paramref name="callAt"/> (the first call after the review), timers restart.
+    /// </summary>
+    public static ChangeRecord StartNewRound(ChangeRecord record, DateTimeOffset callAt)
+    {
+        if (record.Review is not { } review) return record;
+        return record with
+        {
+            PriorReviews = [.. record.PriorReviews, review],
+            Review = null,
+            Round = record.Round + 1,
+            RoundStartedAt = callAt,
+            TimerStage = 0,
+            FindingResolved = false,
+        };
+    }
+
     private static ChangeCallSummary Summary(ChangeCall call) => new(call.EventId, call.EventName, call.EventSource, call.EventTime);
 
     private static string[] Union(IReadOnlyList<string> existing, IReadOnlyList<string> added, int max, out bool truncated)

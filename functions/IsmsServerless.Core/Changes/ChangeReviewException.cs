@@ -12,6 +12,8 @@ public enum ChangeReviewError
     AlreadyReviewed,
     /// <summary>The record kept changing under concurrent writes; try again.</summary>
     Conflict,
+    /// <summary>Identity: the author or reviewer maps to no person where the settings require one.</summary>
+    UnmappedIdentity,
 }
 
 /// <summary>A review the service refused, with a reason fit to show the reviewer (status page, CLI).</summary>

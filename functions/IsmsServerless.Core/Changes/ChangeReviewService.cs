@@ -15,7 +15,10 @@ public sealed record ChangeSummary(ChangeRecord Change, DateTimeOffset DueAt, Sl
 public sealed record ChangeDetail(ChangeSummary Summary, IReadOnlyList<ChangeCallSummary> Calls);
 
 /// <summary>A review as the status page or the CLI submits it; validated by <see cref="ChangeReviewService.ReviewAsync"/>.</summary>
-public sealed record ReviewRequest(string ChangeId, string Reviewer, string Verdict, string? TicketUrl = null, string? Note = null);
+/// <param name="ReviewerSubject">The signed-in token's <c>sub</c> (status page); recorded with the review.</param>
+/// <param name="ReviewerEmail">The token's verified e-mail, when it carries one; resolves the reviewer to a person.</param>
+public sealed record ReviewRequest(string ChangeId, string Reviewer, string Verdict, string? TicketUrl = null, string? Note = null,
+    string? ReviewerSubject = null, string? ReviewerEmail = null);
 
 /// <summary>
 /// Lists, shows and reviews registered changes; used by the status page and <c>./isms changes</c> / <c>./isms review</c>.
@@ -30,6 +33,9 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
     private const int MaxAttempts = 5;
 
     private readonly ChangeDeadline _deadline = new(settings);
+    // Built on first review only: the sweep constructs this service for its timers and never needs identities (ICU4N's
+    // normalisation data stays unloaded on that path).
+    private readonly Lazy<Identity.IdentityResolver> _identities = new(() => Identity.IdentityResolver.For(settings));
 
     /// <summary>Unreviewed changes, earliest due first, with due time and state at the clock's now.</summary>
     public async Task<IReadOnlyList<ChangeSummary>> ListPendingAsync(int limit = 100, CancellationToken cancellationToken = default)
@@ -72,21 +78,47 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
             if (record.Review is { } existing)
                 throw new ChangeReviewException(ChangeReviewError.AlreadyReviewed,
                     $"change {record.ChangeId} was already reviewed by {existing.Reviewer} at {Timestamps.ToWire(existing.ReviewedAt)} ({existing.Verdict.ToWire()})");
-            var reviewerPrincipal = PrincipalName.Normalize(reviewer);
-            if (PrincipalName.SamePerson(reviewerPrincipal, record.Principal))
-                throw new ChangeReviewException(ChangeReviewError.SelfReview,
-                    $"four-eyes: {reviewer} made change {record.ChangeId} (as {record.Principal}) and cannot review it; ask another team member");
-            var now = clock.GetUtcNow();
-            var reviewed = record with
-            {
-                Review = new ChangeReview(reviewer, reviewerPrincipal, now, verdict, ticket, note),
-                Version = record.Version + 1,
-            };
+            var (review, refusal) = FourEyes(record, request, reviewer, verdict, ticket, note);
+            if (refusal is not null) throw refusal;
+            var reviewed = record with { Review = review, Version = record.Version + 1 };
             if (!await register.TryUpdateAsync(reviewed, null, cancellationToken).ConfigureAwait(false)) continue;
-            Log.Info("change.reviewed", ("changeId", record.ChangeId), ("verdict", verdict.ToWire()), ("reviewer", reviewerPrincipal));
+            Log.Info("change.reviewed", ("changeId", record.ChangeId), ("verdict", verdict.ToWire()), ("reviewer", reviewed.Review!.Reviewer),
+                ("fourEyes", reviewed.Review.FourEyes), ("round", reviewed.Round));
             return await ResolveOverdueFindingAsync(reviewed, cancellationToken).ConfigureAwait(false);
         }
         throw new ChangeReviewException(ChangeReviewError.Conflict, $"change {request.ChangeId} kept changing while it was being reviewed; try again");
+    }
+
+    /// <summary>
+    /// Four-eyes on people: the author (the change's principal, emergency prefix stripped) and the reviewer (token e-mail,
+    /// or the name given) are resolved to people from <c>people</c> and compared. An author who maps to no person is
+    /// refused under <c>unmappedAuthorReview: refuse</c>, else the review is recorded flagged <c>author-unmapped</c> after
+    /// a comparison of normalised names; with <c>people</c> configured, a reviewer who maps to no person is refused.
+    /// </summary>
+    private (ChangeReview Review, ChangeReviewException? Refusal) FourEyes(ChangeRecord record, ReviewRequest request, string reviewer,
+        ReviewVerdict verdict, string? ticket, string? note)
+    {
+        var identities = _identities.Value;
+        var author = identities.ResolveName(record.Principal);
+        var who = request.ReviewerSubject is { } subject
+            ? identities.ResolveToken(subject, request.ReviewerEmail, reviewer)
+            : identities.ResolveName(reviewer);
+        var review = new ChangeReview(who.Display, who.Key, clock.GetUtcNow(), verdict, ticket, note)
+        {
+            ReviewerSubject = request.ReviewerSubject,
+            AuthorEmail = author.Person?.Email,
+            FourEyes = !author.Mapped ? ChangeReview.FourEyesAuthorUnmapped : !who.Mapped ? ChangeReview.FourEyesReviewerUnmapped : ChangeReview.FourEyesChecked,
+        };
+        if (identities.SamePerson(author, who))
+            return (review, new ChangeReviewException(ChangeReviewError.SelfReview,
+                $"four-eyes: {reviewer} made change {record.ChangeId} (as {record.Principal}{(author.Person is { } p ? ", " + p.Email : "")}) and cannot review it; ask another team member"));
+        if (!author.Mapped && settings.UnmappedAuthorReview == Identity.UnmappedAuthorReview.Refuse)
+            return (review, new ChangeReviewException(ChangeReviewError.UnmappedIdentity,
+                $"the author of change {record.ChangeId} ({record.Principal}) maps to no person in settings.people, and unmappedAuthorReview is 'refuse': map the principal first"));
+        if (!who.Mapped && identities.People.Count > 0)
+            return (review, new ChangeReviewException(ChangeReviewError.UnmappedIdentity,
+                $"the reviewer '{reviewer}' maps to no person in settings.people; reviews are recorded against people"));
+        return (review, null);
     }
 
     /// <summary>

@@ -38,6 +38,16 @@ public sealed record ChangeView
     public string? Verdict { get; init; }
     public string? TicketUrl { get; init; }
     public string? Note { get; init; }
+    /// <summary>The reviewer's token subject, when reviewed on the status page.</summary>
+    public string? ReviewerSubject { get; init; }
+    /// <summary>The author as a person (e-mail), when their principal maps to one.</summary>
+    public string? AuthorEmail { get; init; }
+    /// <summary>checked, author-unmapped or reviewer-unmapped: what four-eyes could compare (people, or only names).</summary>
+    public string? FourEyes { get; init; }
+    /// <summary>The review round (a call after a review opens the next).</summary>
+    public int Round { get; init; } = 1;
+    /// <summary>Reviews of earlier rounds, oldest first.</summary>
+    public IReadOnlyList<ChangeReview>? PriorReviews { get; init; }
 
     public static ChangeView From(ChangeSummary summary, IReadOnlyList<ChangeCallSummary>? calls = null)
     {
@@ -71,6 +81,11 @@ public sealed record ChangeView
             Verdict = c.Review?.Verdict.ToWire(),
             TicketUrl = c.Review?.TicketUrl,
             Note = c.Review?.Note,
+            ReviewerSubject = c.Review?.ReviewerSubject,
+            AuthorEmail = c.Review?.AuthorEmail,
+            FourEyes = c.Review?.FourEyes,
+            Round = c.Round,
+            PriorReviews = c.PriorReviews.Count > 0 ? c.PriorReviews : null,
         };
     }
 }

@@ -32,6 +32,10 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
 
     private readonly ChangeDeadline _deadline = new(settings);
 
+    // The review deadline is a change.review obligation on the same table (Obligations/): opened with the record,
+    // attested with the review, timed by the obligations sweep.
+    private readonly Obligations.DynamoObligationStore _obligations = new(dynamo, tableName, settings);
+
     public async Task<ChangeRecordResult> RecordAsync(ChangeCall call, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -39,11 +43,23 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         {
             var existing = await GetAsync(call.ChangeId, cancellationToken).ConfigureAwait(false);
             if (existing is not null && existing.Calls.Any(c => c.EventId == call.EventId))
+            {
+                // A redelivery after a crash between the merge and the obligation: open it now (idempotent).
+                await OpenReviewObligationAsync(existing, cancellationToken).ConfigureAwait(false);
                 return new ChangeRecordResult(ChangeRecordStatus.Duplicate, existing);
+            }
             var merged = (existing is null ? ChangeRecordMerger.Start(call) : ChangeRecordMerger.Merge(existing, call)) with
             {
                 Version = (existing?.Version ?? 0) + 1,
             };
+            // A call made after the review (by its source time, however late it is delivered) is not covered by it: the
+            // change goes back to pending in a new round with a new deadline, the earlier review stays as history.
+            AlertRecord? roundAlert = null;
+            if (existing?.Review is { } review && call.EventTime > review.ReviewedAt)
+            {
+                merged = ChangeRecordMerger.StartNewRound(merged, call.EventTime);
+                roundAlert = ChangeRoundAlert.For(merged, review, settings);
+            }
             var request = new TransactWriteItemsRequest
             {
                 TransactItems =
@@ -60,9 +76,11 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
                     new TransactWriteItem { Put = RecordPut(merged) },
                 ],
             };
+            if (roundAlert is not null) request.TransactItems.Add(new TransactWriteItem { Put = AlertPut(roundAlert) });
             try
             {
                 await dynamo.TransactWriteItemsAsync(request, cancellationToken).ConfigureAwait(false);
+                await OpenReviewObligationAsync(merged, cancellationToken).ConfigureAwait(false);
                 return new ChangeRecordResult(existing is null ? ChangeRecordStatus.Created : ChangeRecordStatus.Merged, merged);
             }
             catch (TransactionCanceledException ex)
@@ -72,7 +90,13 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
                 {
                     // The call is already stored: its first delivery merged it into the record in the same transaction.
                     var current = await GetAsync(call.ChangeId, cancellationToken).ConfigureAwait(false);
+                    if (current is not null) await OpenReviewObligationAsync(current, cancellationToken).ConfigureAwait(false);
                     return new ChangeRecordResult(ChangeRecordStatus.Duplicate, current ?? merged);
+                }
+                if (roundAlert is not null && reasons.Count > 2 && reasons[2].Code == "ConditionalCheckFailed")
+                {
+                    // The round's alert already exists (same round opened by another call): retry; the re-read record
+                    // is then unreviewed and the call merges into the open round.
                 }
                 // The record moved (another call of the session, a review, the sweep): merge again from the new version.
                 Log.Debug("change.record-retry", ("changeId", call.ChangeId), ("attempt", attempt), ("reasons", string.Join(",", reasons.Select(r => r.Code))));
@@ -129,50 +153,84 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
 
     public async Task<IReadOnlyList<ChangeRecord>> QueryTimersDueAsync(DateTimeOffset at, int limit, CancellationToken cancellationToken = default)
     {
+        // The timers are the change.review obligations' (GSI4 OBLIGATION#TIMER); re-read each record consistently.
+        var due = await _obligations.QueryTimersDueAsync(at, limit, cancellationToken).ConfigureAwait(false);
+        var records = new List<ChangeRecord>();
+        foreach (var obligation in due.Where(o => o.Kind == ChangeReviewObligations.Kind))
+        {
+            if (await GetAsync(obligation.Subject, cancellationToken).ConfigureAwait(false) is { } record) records.Add(record);
+        }
+        return records;
+    }
+
+    /// <summary>Opens (or moves earlier) the change's review obligation. Idempotent; the earliest due time wins.</summary>
+    internal async Task OpenReviewObligationAsync(ChangeRecord record, CancellationToken cancellationToken)
+    {
+        if (record.Review is { } review)
+        {
+            await AttestReviewAsync(record, review, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await _obligations.OpenAsync(ChangeReviewObligations.Spec(record, settings), record.LastCallAt, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the change's review obligation with the review as its attestation (once; a repeat changes nothing).</summary>
+    internal async Task AttestReviewAsync(ChangeRecord record, ChangeReview review, CancellationToken cancellationToken)
+    {
+        var id = ChangeReviewObligations.IdOf(record.ChangeId, record.Round);
+        var obligation = await _obligations.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (obligation is null)
+            await _obligations.OpenAsync(ChangeReviewObligations.Spec(record, settings), review.ReviewedAt, cancellationToken).ConfigureAwait(false);
+        if (obligation?.Done != true)
+        {
+            try
+            {
+                obligation = await _obligations.AttestAsync(id, ChangeReviewObligations.AttestationOf(review), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Obligations.ObligationException ex) when (ex.Error == Obligations.ObligationError.AlreadyDone)
+            {
+                // A concurrent writer attested it first: same review, same evidence.
+                obligation = await _obligations.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        // The change's own resolution (ChangeReviewService) resolved the overdue finding: the obligation has nothing left to do.
+        if (record.FindingResolved && obligation is { FindingResolved: false })
+            await _obligations.TryUpdateAsync(obligation with { FindingResolved = true, Version = obligation.Version + 1 }, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records written before change reviews became obligations kept their timer in GSI4 <c>CHANGE#TIMER</c>: opens their
+    /// obligation and rewrites the record (which drops the old timer). One Query per sweep; empty once drained.
+    /// </summary>
+    internal async Task<int> DrainLegacyTimersAsync(int limit, CancellationToken cancellationToken)
+    {
         var response = await dynamo.QueryAsync(new QueryRequest
         {
             TableName = tableName,
             IndexName = LedgerSchema.Gsi4,
-            KeyConditionExpression = "GSI4PK = :pk AND GSI4SK <= :at",
-            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
-            {
-                [":pk"] = S(TimerPartition),
-                // '~' sorts after every id character, so every timer at exactly "at" is included.
-                [":at"] = S(Timestamps.ToWire(at) + "#~"),
-            },
+            KeyConditionExpression = "GSI4PK = :pk",
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = S(TimerPartition) },
             Limit = Math.Clamp(limit, 1, 1000),
         }, cancellationToken).ConfigureAwait(false);
-        // GSIs are eventually consistent: re-read each record so the sweep acts on the current version.
-        var records = new List<ChangeRecord>();
+        var drained = 0;
         foreach (var item in response.Items ?? [])
         {
-            if (Str(item, "changeId") is { } id && await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } record)
-                records.Add(record);
+            if (Str(item, "changeId") is not { } id || await GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } record) continue;
+            await OpenReviewObligationAsync(record, cancellationToken).ConfigureAwait(false);
+            if (await TryUpdateAsync(record with { Version = record.Version + 1 }, null, cancellationToken).ConfigureAwait(false)) drained++;
         }
-        return records;
+        return drained;
     }
 
     public async Task<bool> TryUpdateAsync(ChangeRecord updated, AlertRecord? alert = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(updated);
         var items = new List<TransactWriteItem> { new() { Put = RecordPut(updated) } };
-        if (alert is not null)
-        {
-            items.Add(new TransactWriteItem
-            {
-                // The ledger's own outbox item shape, so alert delivery sends reminders like any other alert.
-                Put = new Put
-                {
-                    TableName = tableName,
-                    Item = LedgerItems.AlertItem(alert, (Timestamps.ParseOrNull(alert.CreatedAt) ?? DateTimeOffset.UnixEpoch).AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
-                    ConditionExpression = "attribute_not_exists(PK)",
-                },
-            });
-        }
+        // The ledger's own outbox item shape, so alert delivery sends reminders like any other alert.
+        if (alert is not null) items.Add(new TransactWriteItem { Put = AlertPut(alert) });
         try
         {
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
-            return true;
         }
         catch (TransactionCanceledException ex)
         {
@@ -184,6 +242,19 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             }
             return false;
         }
+        if (updated.Review is { } review)
+        {
+            try
+            {
+                await AttestReviewAsync(updated, review, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The review stands; the obligations sweep attests from the record when its timer fires.
+                Log.Warn("change.obligation-attest-deferred", ("changeId", updated.ChangeId), ("error", ex.Message));
+            }
+        }
+        return true;
     }
 
     private async Task<Page<ChangeRecord>> QueryIndexAsync(string index, string partitionAttribute, string partition, bool forward, int limit, string? cursor, CancellationToken cancellationToken)
@@ -203,6 +274,13 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         var next = response.LastEvaluatedKey is { Count: > 0 } last ? EncodeCursor(last) : null;
         return new Page<ChangeRecord>(items, next);
     }
+
+    private Put AlertPut(AlertRecord alert) => new()
+    {
+        TableName = tableName,
+        Item = LedgerItems.AlertItem(alert, (Timestamps.ParseOrNull(alert.CreatedAt) ?? DateTimeOffset.UnixEpoch).AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
+        ConditionExpression = "attribute_not_exists(PK)",
+    };
 
     private Put RecordPut(ChangeRecord record) => new()
     {
@@ -247,12 +325,19 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         Optional(item, "accessKeyId", r.AccessKeyId);
         Optional(item, "sessionCreatedAt", r.SessionCreatedAt is { } created ? Timestamps.ToWire(created) : null);
         Optional(item, "callerAccountId", r.CallerAccountId);
+        item["round"] = N(r.Round);
+        Optional(item, "roundStartedAt", r.RoundStartedAt is { } roundStart ? Timestamps.ToWire(roundStart) : null);
+        if (r.PriorReviews.Count > 0)
+            item["priorReviews"] = S(JsonSerializer.Serialize(r.PriorReviews.ToList(), ChangeJsonContext.Default.ListChangeReview));
         if (r.Review is { } review)
         {
             item["reviewer"] = S(review.Reviewer);
             item["reviewerPrincipal"] = S(review.ReviewerPrincipal);
             item["reviewedAt"] = S(Timestamps.ToWire(review.ReviewedAt));
             item["verdict"] = S(review.Verdict.ToWire());
+            item["fourEyes"] = S(review.FourEyes);
+            Optional(item, "reviewerSubject", review.ReviewerSubject);
+            Optional(item, "authorEmail", review.AuthorEmail);
             Optional(item, "ticketUrl", review.TicketUrl);
             Optional(item, "note", review.Note);
             item[LedgerSchema.Gsi3PartitionKey] = S(ReviewedPartition);
@@ -263,12 +348,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             item[LedgerSchema.Gsi3PartitionKey] = S(PendingPartition);
             item[LedgerSchema.Gsi3SortKey] = S(Timestamps.ToWire(_deadline.DueAt(r)) + "#" + r.ChangeId);
         }
-        if (_deadline.NextTimer(r) is { } timer)
-        {
-            item[LedgerSchema.Gsi4PartitionKey] = S(TimerPartition);
-            // Rounded up: a timer stored at millisecond precision must never fire before its instant.
-            item[LedgerSchema.Gsi4SortKey] = S(Timestamps.ToWire(LedgerKeys.CeilingToMillisecond(timer)) + "#" + r.ChangeId);
-        }
+        // No GSI4 timer here any more: the review deadline is the change.review obligation's (Obligations/).
         return item;
     }
 
@@ -280,7 +360,13 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             // Only this class writes the attribute; an unreadable verdict would be a corrupted item, shown as written.
             if (!ReviewVerdictNames.TryParse(Str(item, "verdict"), out var verdict))
                 Log.Warn("change.unknown-verdict", ("changeId", Str(item, "changeId")), ("verdict", Str(item, "verdict")));
-            review = new ChangeReview(reviewer, Str(item, "reviewerPrincipal") ?? PrincipalName.Normalize(reviewer), reviewedAt, verdict, Str(item, "ticketUrl"), Str(item, "note"));
+            review = new ChangeReview(reviewer, Str(item, "reviewerPrincipal") ?? PrincipalName.Normalize(reviewer), reviewedAt, verdict, Str(item, "ticketUrl"), Str(item, "note"))
+            {
+                ReviewerSubject = Str(item, "reviewerSubject"),
+                AuthorEmail = Str(item, "authorEmail"),
+                // Reviews stored before the identity model compared principal strings only.
+                FourEyes = Str(item, "fourEyes") ?? ChangeReview.FourEyesAuthorUnmapped,
+            };
         }
         if (!ChangeKindNames.TryParse(Str(item, "kind"), out var kind))
             Log.Warn("change.unknown-kind", ("changeId", Str(item, "changeId")), ("kind", Str(item, "kind")));
@@ -310,6 +396,11 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             SourceIps = List(item, "sourceIps"),
             Regions = List(item, "regions"),
             Review = review,
+            PriorReviews = Str(item, "priorReviews") is { Length: > 0 } prior
+                ? JsonSerializer.Deserialize(prior, ChangeJsonContext.Default.ListChangeReview) ?? []
+                : [],
+            Round = Num(item, "round") is > 0 and var round ? (int)round : 1,
+            RoundStartedAt = Timestamps.ParseOrNull(Str(item, "roundStartedAt")),
             TimerStage = (int)Num(item, "timerStage"),
             FindingResolved = item.TryGetValue("findingResolved", out var resolved) && resolved.BOOL == true,
             Version = Num(item, "version"),

@@ -8,6 +8,13 @@ namespace IsmsServerless.Drift;
 /// <summary>An approval that cannot be made (unknown resource, missing actor or reason); the message says why.</summary>
 public sealed class BaselineApprovalException(string message) : Exception(message);
 
+/// <summary>The latest configuration is not the version the approver named (it changed after they looked).</summary>
+public sealed class BaselineStaleException(string currentVersion)
+    : Exception($"the configuration changed: the latest version is {currentVersion}")
+{
+    public string CurrentVersion { get; } = currentVersion;
+}
+
 /// <summary>What an approval did: the new version and the findings it resolved.</summary>
 public sealed record BaselineApproval(ApprovedBaseline Baseline, LedgerWriteResult Ledger);
 
@@ -33,7 +40,14 @@ public sealed class BaselineService(DriftStore store, IFindingLedger? ledger = n
         (await ApproveAndRecordAsync(resourceId, actor, reason, new EvaluationContext(Settings.IsmsSettings.Default, new FixedTimeProvider(at)), cancellationToken).ConfigureAwait(false)).Baseline;
 
     /// <summary>As <see cref="ApproveAsync"/>, with the settings and clock the re-judgement runs under.</summary>
-    public async Task<BaselineApproval> ApproveAndRecordAsync(string resourceId, string actor, string reason, EvaluationContext context, CancellationToken cancellationToken = default)
+    public Task<BaselineApproval> ApproveAndRecordAsync(string resourceId, string actor, string reason, EvaluationContext context, CancellationToken cancellationToken = default) =>
+        ApproveAndRecordAsync(resourceId, actor, reason, context, null, cancellationToken);
+
+    /// <summary>As above, refusing a latest configuration other than the one the approver saw.</summary>
+    /// <param name="expectedVersion">When given, the <see cref="ConfigurationVersion"/> the approver saw: a different latest
+    /// configuration throws <see cref="BaselineStaleException"/> instead of being approved unseen.</param>
+    public async Task<BaselineApproval> ApproveAndRecordAsync(string resourceId, string actor, string reason, EvaluationContext context, string? expectedVersion,
+        CancellationToken cancellationToken = default)
     {
         actor = actor?.Trim() ?? "";
         reason = reason?.Trim() ?? "";
@@ -45,6 +59,8 @@ public sealed class BaselineService(DriftStore store, IFindingLedger? ledger = n
         var key = await ResolveAsync(resourceId, cancellationToken).ConfigureAwait(false);
         var latest = await Store.GetLatestAsync(key, cancellationToken).ConfigureAwait(false)
             ?? throw new BaselineApprovalException($"no configuration has been recorded for '{Shorten(resourceId)}'; a baseline can only approve a configuration the stack has seen");
+        if (expectedVersion is not null && ConfigurationVersion.Of(latest) is var current && !string.Equals(current, expectedVersion, StringComparison.Ordinal))
+            throw new BaselineStaleException(current);
         var baseline = await Store.AddBaselineAsync(latest, actor, reason, context.Now, cancellationToken).ConfigureAwait(false);
         Log.Info("drift.baseline-approved", ("resourceKey", key), ("version", baseline.Version), ("actor", actor));
 

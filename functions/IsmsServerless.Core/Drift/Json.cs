@@ -100,6 +100,30 @@ public static class Json
     }
 
     /// <summary>
+    /// The unescaped UTF-8 bytes of a JSON string, in an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>
+    /// (the caller returns it); <paramref name="length"/> is how many bytes are used. Parsing JSON carried in a string
+    /// from these bytes avoids decoding it to UTF-16 and transcoding it back.
+    /// </summary>
+    public static byte[] UnescapedUtf8(JsonElement element, out int length)
+    {
+        if (element.ValueKind != JsonValueKind.String) throw new InvalidOperationException($"expected a JSON string, found {element.ValueKind}");
+        var reader = new Utf8JsonReader(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element));
+        reader.Read();
+        // Unescaping never lengthens a string's UTF-8 bytes.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, reader.ValueSpan.Length));
+        try
+        {
+            length = reader.CopyString(buffer);
+            return buffer;
+        }
+        catch
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Canonical text of a value: object keys sorted, no whitespace. Two configurations that differ only in key or
     /// whitespace order compare equal, which is what "the same configuration" means to a reviewer.
     /// </summary>

@@ -48,6 +48,10 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         new Inspector2Adapter(),
         new SsmComplianceAdapter(),
         new Ec2StateChangeAdapter(),
+        // backups and incidents
+        new BackupEventAdapter(),
+        new GuardDutyAdapter(),
+        new SecurityHubAdapter(),
     ];
 
     /// <summary>Evaluates one payload. Never throws for bad input: the result carries the rejection.</summary>
@@ -72,7 +76,11 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         }
         using (document)
         {
-            var adapter = Adapters.FirstOrDefault(a => a.CanAdapt(inbound));
+            IEventAdapter? adapter = null;
+            foreach (var candidate in Adapters)
+            {
+                if (candidate.CanAdapt(inbound)) { adapter = candidate; break; }
+            }
             if (adapter is null)
             {
                 return new EngineResult
@@ -85,8 +93,8 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
             }
             try
             {
-                // Inputs must not hold JsonElements of this document: it is disposed on return. Deserialized records
-                // are safe (System.Text.Json copies JsonElement members into documents of their own).
+                // Inputs must not hold JsonElements of this document: it is disposed on return. Bound records are
+                // safe (JsonElementBinder clones JsonElement members: a byte copy, not a parse).
                 var inputs = adapter.Adapt(inbound, context);
                 return new EngineResult
                 {
@@ -117,10 +125,12 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         if (adapted.Rejected || adapted.Inputs.Count == 0) return adapted;
         var evaluations = new List<Evaluation>();
         foreach (var input in adapted.Inputs) evaluations.AddRange(input.Dispatch(Registry, context));
+        // This system's own critical findings (root activity, logging stopped) open incidents as well.
+        var escalated = Incidents.IncidentEscalation.Escalate(evaluations, Registry, context);
         return adapted with
         {
-            Evaluations = evaluations,
-            IgnoredReason = evaluations.Count == 0 ? IgnoredBecause(adapted) : null,
+            Evaluations = escalated,
+            IgnoredReason = escalated.Count == 0 ? IgnoredBecause(adapted) : null,
         };
     }
 

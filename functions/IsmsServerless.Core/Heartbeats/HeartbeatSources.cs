@@ -17,11 +17,14 @@ public static class HeartbeatSources
     /// <summary>Any <c>aws.inspector2</c> event: findings, scans, coverage.</summary>
     public const string Inspector = "aws.inspector2";
 
+    /// <summary>Any <c>aws.backup</c> event: backup, copy and restore jobs, recovery points.</summary>
+    public const string Backup = "aws.backup";
+
     /// <summary>Written by the sweep itself on every run.</summary>
     public const string Sweep = "isms.sweep";
 
     /// <summary>The sources a sweep expects to hear from (the sweep's own heartbeat is judged separately).</summary>
-    public static IReadOnlyList<string> Watched { get; } = [Config, CloudTrail, Inspector];
+    public static IReadOnlyList<string> Watched { get; } = [Config, CloudTrail, Inspector, Backup];
 
     /// <summary>
     /// The heartbeat source an event proves alive, or null when its source is not watched. CloudTrail events reach
@@ -38,6 +41,7 @@ public static class HeartbeatSources
         {
             Config => Config,
             Inspector => Inspector,
+            Backup => Backup,
             _ => null,
         };
     }

@@ -58,7 +58,8 @@ public sealed class CloudTrailAdapter : IEventAdapter
         CloudTrailRecord record;
         try
         {
-            record = element.Deserialize(EventJsonContext.Default.CloudTrailRecord)
+            // Bound from the parsed document (no re-tokenizing, bodies cloned rather than re-parsed): see JsonElementBinder.
+            record = JsonElementBinder.Bind(element, EventJsonContext.Default.CloudTrailRecord)
                 ?? throw new EventRejectedException($"{where} is null");
         }
         catch (JsonException ex)

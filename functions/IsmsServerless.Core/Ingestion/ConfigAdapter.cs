@@ -74,22 +74,34 @@ public sealed class ConfigAdapter : IEventAdapter
                 // Not how Config sends it, but some test harnesses inline the object; the content is the same.
                 return FromNotification(invoking, envelope, ConfigItemTrigger.RuleInvocation, leftScope);
             case JsonValueKind.String:
-                JsonDocument document;
+            {
+                // The string is unescaped straight into UTF-8 and parsed from there (not decoded to a .NET string and
+                // transcoded back: two copies and twice the bytes for what is usually most of the payload).
+                var buffer = Json.UnescapedUtf8(invoking, out var length);
                 try
                 {
-                    document = JsonDocument.Parse(invoking.GetString() ?? "", InvokingEventOptions);
+                    JsonDocument document;
+                    try
+                    {
+                        document = JsonDocument.Parse(buffer.AsMemory(0, length), InvokingEventOptions);
+                    }
+                    catch (JsonException ex)
+                    {
+                        throw new EventRejectedException($"invokingEvent is not valid JSON: {ex.Message}", ex);
+                    }
+                    using (document)
+                    {
+                        if (document.RootElement.ValueKind != JsonValueKind.Object)
+                            throw new EventRejectedException("invokingEvent is not a JSON object");
+                        // Every input below is built from clones, so disposing the inner document here is safe.
+                        return FromNotification(document.RootElement, envelope, ConfigItemTrigger.RuleInvocation, leftScope);
+                    }
                 }
-                catch (JsonException ex)
+                finally
                 {
-                    throw new EventRejectedException($"invokingEvent is not valid JSON: {ex.Message}", ex);
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                 }
-                using (document)
-                {
-                    if (document.RootElement.ValueKind != JsonValueKind.Object)
-                        throw new EventRejectedException("invokingEvent is not a JSON object");
-                    // Every input below is built from clones, so disposing the inner document here is safe.
-                    return FromNotification(document.RootElement, envelope, ConfigItemTrigger.RuleInvocation, leftScope);
-                }
+            }
             default:
                 throw new EventRejectedException("Config rule invocation has no invokingEvent");
         }
@@ -242,6 +254,13 @@ public sealed class ConfigAdapter : IEventAdapter
     private static JsonElement Supplementary(JsonElement element)
     {
         if (element.ValueKind != JsonValueKind.Object) return default;
+        // Only string values can hold JSON text to unwrap; without one the object is already normalized.
+        var hasString = false;
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.String) { hasString = true; break; }
+        }
+        if (!hasString) return element.Clone();
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {

@@ -17,7 +17,7 @@ internal static partial class DetailReader
             throw new EventRejectedException($"'{inbound.DetailType}' event has no detail object");
         try
         {
-            return inbound.Detail.Deserialize(typeInfo) ?? throw new EventRejectedException($"'{inbound.DetailType}' detail is null");
+            return JsonElementBinder.Bind(inbound.Detail, typeInfo) ?? throw new EventRejectedException($"'{inbound.DetailType}' detail is null");
         }
         catch (JsonException ex)
         {

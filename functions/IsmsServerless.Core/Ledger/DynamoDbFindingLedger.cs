@@ -27,14 +27,18 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
 
     public string TableName { get; } = tableName;
 
+    /// <summary>The policy version stamped on every finding's evidence (<c>policyVersion</c>): the bundled policy file's.</summary>
+    public string PolicyVersion { get; init; } = Policy.PolicyDocument.Embedded.Version;
+
     /// <summary>When set, every read asks for and reports its consumed capacity (benchmarks, diagnostics).</summary>
     internal Action<string, ConsumedCapacity>? CapacityObserver { get; set; }
 
     public async Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, CancellationToken cancellationToken = default)
     {
         var tally = new Tally();
-        foreach (var e in evaluations)
+        foreach (var evaluation in evaluations)
         {
+            var e = Stamp(evaluation);
             switch (e.Outcome)
             {
                 case Outcome.Finding or Outcome.Change:
@@ -81,6 +85,14 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             }
         }
         return tally.ToResult();
+    }
+
+    /// <summary>Adds the policy version in force to the evaluation's evidence (kept when a rule set it itself).</summary>
+    private Evaluation Stamp(Evaluation e)
+    {
+        if (e.Outcome is not (Outcome.Finding or Outcome.Change) || e.Evidence.ContainsKey("policyVersion")) return e;
+        var evidence = new Dictionary<string, string>(e.Evidence, StringComparer.Ordinal) { ["policyVersion"] = PolicyVersion };
+        return e with { Evidence = evidence };
     }
 
     public async Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default)

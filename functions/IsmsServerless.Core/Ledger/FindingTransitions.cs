@@ -66,7 +66,7 @@ internal static class FindingTransitions
         {
             // Two different violations with the same source time: the more severe, then the ordinally smaller message,
             // is kept, so the stored text does not depend on which arrived last.
-            var tied = before with { LastSeenAt = now, Message = e.Message, Diff = e.Diff, Evidence = e.Evidence, Severity = e.Severity };
+            var tied = before with { LastSeenAt = now, Message = e.Message, Diff = e.Diff, Evidence = e.Deadlines.Count == 0 ? e.Evidence : KeepRecordedClocks(before.Evidence, e.Evidence), Severity = e.Severity };
             return tied.Severity == before.Severity
                 ? TransitionPlan.Update(tied, now)
                 : new TransitionPlan(tied, "severity-changed", actor, $"severity {before.Severity.ToWire()} → {tied.Severity.ToWire()}: {e.Message}", null, now);
@@ -86,10 +86,19 @@ internal static class FindingTransitions
             LastObservedAt = observed,
             Message = e.Message,
             Diff = e.Diff,
-            Evidence = e.Evidence,
+            Evidence = e.Deadlines.Count == 0 ? e.Evidence : KeepRecordedClocks(earlier.Evidence, e.Evidence),
             // The source may rescore (Inspector, Security Hub): the newest severity orders the status page.
             Severity = e.Severity,
         };
+        if (before.Status == FindingStatus.Acknowledged && seen.Severity > before.Severity)
+        {
+            // An acknowledgement accepted the finding at its old severity; a rise (port 1433 acknowledged, then SSH
+            // opened on the same group) is a new risk: reopen and alert once (the redelivery is older-or-equal above).
+            var risen = seen with { Status = FindingStatus.Open };
+            risen = risen with { NextTimerAt = NextTimer(risen, now) };
+            return new TransitionPlan(risen, "reopened", actor,
+                $"severity rose {before.Severity.ToWire()} → {seen.Severity.ToWire()} while acknowledged: {e.Message}", AlertReopened, now);
+        }
         if (before.Status != FindingStatus.Resolved)
         {
             return seen.Severity == before.Severity
@@ -148,9 +157,34 @@ internal static class FindingTransitions
     {
         // No deadline counts as the latest possible one (an SLA deferred until a fix exists).
         if (sla.DeadlineFor(e, now) is not { } candidate || (before.DueAt is { } due && candidate.DueAt >= due)) return null;
-        var moved = before with { ClockStartedAt = candidate.StartedAt, DueAt = candidate.DueAt, AtRiskAt = candidate.AtRiskAt };
+        var moved = before with
+        {
+            ClockStartedAt = candidate.StartedAt,
+            DueAt = candidate.DueAt,
+            AtRiskAt = candidate.AtRiskAt,
+            Evidence = e.Deadlines.Count == 0 ? before.Evidence : WithClocks(before.Evidence, e.Deadlines),
+        };
         if (moved.Status is FindingStatus.Open or FindingStatus.Acknowledged) moved = moved with { SlaState = StateAt(moved, now), NextTimerAt = NextTimer(moved, now) };
         return TransitionPlan.Update(moved, now);
+    }
+
+    /// <summary>The evidence with the policy clocks (<c>clock.*</c>, incidents) set to these deadlines.</summary>
+    private static Dictionary<string, string> WithClocks(IReadOnlyDictionary<string, string> evidence, IReadOnlyList<ClockDeadline> clocks)
+    {
+        var merged = new Dictionary<string, string>(evidence, StringComparer.Ordinal);
+        foreach (var clock in clocks) merged["clock." + clock.Name] = Timestamps.ToWire(clock.DueAt);
+        return merged;
+    }
+
+    /// <summary>The newer evidence, except the policy clocks (<c>clock.*</c>), which stay as first (earliest) recorded.</summary>
+    private static Dictionary<string, string> KeepRecordedClocks(IReadOnlyDictionary<string, string> recorded, IReadOnlyDictionary<string, string> newer)
+    {
+        var merged = new Dictionary<string, string>(newer, StringComparer.Ordinal);
+        foreach (var (key, value) in recorded)
+        {
+            if (key.StartsWith("clock.", StringComparison.Ordinal)) merged[key] = value;
+        }
+        return merged;
     }
 
     /// <summary>

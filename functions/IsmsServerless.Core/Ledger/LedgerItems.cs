@@ -335,14 +335,9 @@ internal static class LedgerItems
     public static string Describe(Dictionary<string, AttributeValue> item) =>
         $"{(item.TryGetValue(LedgerSchema.PartitionKey, out var pk) ? pk.S : "?")}/{(item.TryGetValue(LedgerSchema.SortKey, out var sk) ? sk.S : "?")}";
 
-    private static Category ParseCategory(string? text) => text switch
-    {
-        "drift" => Category.Drift,
-        "patch" => Category.Patch,
-        "change" => Category.Change,
-        "access" => Category.Access,
-        _ => Category.Monitoring,
-    };
+    // Every category by its wire name (a new area's category must round-trip, not read back as monitoring).
+    private static Category ParseCategory(string? text) =>
+        Enum.GetValues<Category>().FirstOrDefault(c => c.ToWire() == text, Category.Monitoring);
 
     /// <summary>Reads attributes by name, remembering the first type problem instead of throwing.</summary>
     private sealed class Reader(Dictionary<string, AttributeValue> item)

@@ -10,6 +10,11 @@ public enum Category
     [JsonStringEnumMemberName("patch")] Patch,
     [JsonStringEnumMemberName("change")] Change,
     [JsonStringEnumMemberName("monitoring")] Monitoring,
+    [JsonStringEnumMemberName("backup")] Backup,
+    [JsonStringEnumMemberName("incident")] Incident,
+
+    /// <summary>Recurring duties and other obligations (Obligations/): overdue attestations.</summary>
+    [JsonStringEnumMemberName("duty")] Duty,
 
     /// <summary>Who can get in: root and IAM credentials, MFA, password policy (Qwestly "Access Control").</summary>
     [JsonStringEnumMemberName("access")] Access,
@@ -22,6 +27,9 @@ public static class CategoryNames
         Category.Drift => "drift",
         Category.Patch => "patch",
         Category.Change => "change",
+        Category.Backup => "backup",
+        Category.Incident => "incident",
+        Category.Duty => "duty",
         Category.Access => "access",
         _ => "monitoring",
     };

@@ -24,6 +24,10 @@ public static class Controls
     public const string IsoSecureAuthentication = "ISO27001:2022 A.8.5";
     public const string IsoCryptography = "ISO27001:2022 A.8.24";
     public const string IsoAccessControl = "ISO27001:2022 A.5.15";
+    public const string IsoIncidentPlanning = "ISO27001:2022 A.5.24";
+    public const string IsoIncidentAssessment = "ISO27001:2022 A.5.25";
+    public const string IsoIncidentResponse = "ISO27001:2022 A.5.26";
+    public const string IsoIncidentLearning = "ISO27001:2022 A.5.27";
 
     public const string Soc2LogicalAccess = "SOC2 CC6.1";
     public const string Soc2UserRegistration = "SOC2 CC6.2";
@@ -37,4 +41,6 @@ public static class Controls
     public const string Soc2IncidentResponse = "SOC2 CC7.4";
     public const string Soc2ChangeManagement = "SOC2 CC8.1";
     public const string Soc2Availability = "SOC2 A1.2";
+    public const string Soc2RecoveryTesting = "SOC2 A1.3";
+    public const string Soc2IncidentRecovery = "SOC2 CC7.5";
 }

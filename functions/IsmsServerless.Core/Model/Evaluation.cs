@@ -41,6 +41,18 @@ public sealed record Evaluation
     /// <summary>Evidence worth keeping for the auditor: event id, actor, source IP, API name. Values are attacker-controlled text.</summary>
     public IReadOnlyDictionary<string, string> Evidence { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The remediation window for this evaluation when a setting, not the rule's metadata, decides it (the incident
+    /// acknowledgement clock, <c>incidents.acknowledgeHours</c>). Null: the rule's SLA, else the severity's.
+    /// </summary>
+    public TimeSpan? WindowOverride { get; init; }
+
+    /// <summary>
+    /// Every clock this evaluation starts, first due first (an incident's acknowledge, document and review deadlines).
+    /// Pure data computed from the event's time and the settings, so an obligation store can take them over as they are.
+    /// </summary>
+    public IReadOnlyList<ClockDeadline> Deadlines { get; init; } = [];
+
     /// <summary>Deterministic identity of the finding this evaluation is about.</summary>
     public string FindingId => FindingIdentity.Compute(Rule.Id, AccountId, Region, ResourceId, SubKey);
 }

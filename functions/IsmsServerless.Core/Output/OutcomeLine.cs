@@ -23,6 +23,13 @@ public sealed record OutcomeLine
     public string? FindingId { get; init; }
     public string? SubKey { get; init; }
     public string? DueAt { get; init; }
+
+    /// <summary>
+    /// Every clock the finding starts, by name (an incident's <c>acknowledge</c>, <c>document</c> and <c>review</c>), as
+    /// UTC instants; absent when the finding has only its SLA (<see cref="DueAt"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Deadlines { get; init; }
+
     public string? State { get; init; }
     public string? Message { get; init; }
     public IReadOnlyList<FieldDiff>? Diff { get; init; }
@@ -78,6 +85,9 @@ public sealed record OutcomeLine
             FindingId = evaluation.Outcome == Model.Outcome.Rejected ? null : evaluation.FindingId,
             SubKey = string.IsNullOrEmpty(evaluation.SubKey) ? null : evaluation.SubKey,
             DueAt = dueAt,
+            Deadlines = evaluation.Deadlines.Count > 0 && evaluation.Outcome is Model.Outcome.Finding
+                ? evaluation.Deadlines.ToDictionary(d => d.Name, d => Timestamps.ToWire(d.DueAt), StringComparer.Ordinal)
+                : null,
             State = state,
             Message = evaluation.Message,
             Diff = evaluation.Diff.Count > 0 ? evaluation.Diff : null,

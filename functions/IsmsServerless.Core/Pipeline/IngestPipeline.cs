@@ -18,7 +18,7 @@ public sealed record IngestResult(EngineResult Engine, LedgerWriteResult Ledger,
 /// findings. Store failures propagate so the Lambda invocation fails and EventBridge retries it (then the DLQ);
 /// bad payloads are results, not exceptions.
 /// </summary>
-public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnricher> enrichers, IFindingLedger ledger)
+public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnricher> enrichers, IFindingLedger ledger, Evidence.IEvidenceStore? evidence = null)
 {
     public const string Actor = "system:ingest";
 
@@ -52,6 +52,9 @@ public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnrich
         var evaluated = Engine.EvaluateInputs(adapted with { Inputs = inputs }, context);
         if (inputs.Count == 0 && gone.Count > 0) evaluated = evaluated with { IgnoredReason = null };
         var written = await Ledger.RecordAsync(evaluated.Evaluations, context, cancellationToken).ConfigureAwait(false);
+        // Passing evidence after the ledger: a store failure fails the invocation and the retry re-records both idempotently.
+        if (evidence is not null)
+            await evidence.RecordAsync(evaluated.Evaluations, evaluated.Source ?? evaluated.Adapter ?? "unknown", context, cancellationToken).ConfigureAwait(false);
 
         var closed = 0;
         foreach (var resource in gone)

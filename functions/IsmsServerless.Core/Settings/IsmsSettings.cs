@@ -98,6 +98,34 @@ public sealed record IsmsSettings
     /// <summary>Name prefixes of this deployment's own EventBridge rules; disabling or deleting one is a finding.</summary>
     public IReadOnlyList<string> OwnRuleNamePrefixes { get; set; } = ["IsmsServerless-"];
 
+    /// <summary>
+    /// The people the ISMS knows, each with one identity (e-mail) and the AWS principals that are them. Four-eyes,
+    /// reviews and history use these to compare and record people, not principal strings (see README, Security).
+    /// </summary>
+    public IReadOnlyList<Identity.Person> People { get; set; } = [];
+
+    /// <summary>
+    /// A change whose author maps to no person in <see cref="People"/>: <c>allow-flagged</c> (default) records the review
+    /// marked "author unmapped, four-eyes not checked against a person"; <c>refuse</c> refuses the review.
+    /// </summary>
+    public string UnmappedAuthorReview { get; set; } = Identity.UnmappedAuthorReview.AllowFlagged;
+
+    /// <summary>Backup and Recovery: the critical data in scope and the policy's backup clocks.</summary>
+    public BackupSettings Backup { get; set; } = new();
+
+    /// <summary>Incident Response: what opens an incident, how findings correlate, and the three clocks.</summary>
+    public IncidentSettings Incidents { get; set; } = new();
+
+    /// <summary>PROC-002 Antivirus protection: GuardDuty required, and the anti-malware application SSM Inventory must list.</summary>
+    public AntiMalwareSettings AntiMalware { get; set; } = new();
+
+    /// <summary>
+    /// Recurring duties (access review, restore test, policy reviews, training, advisories, fault-log review...): the
+    /// sweep opens each period's obligation, reminds its owner, and raises an overdue finding when it is not attested.
+    /// Defaults: <see cref="DutyDefaults.All"/>, from the two seed policies.
+    /// </summary>
+    public IReadOnlyList<DutyDefinition> Duties { get; set; } = DutyDefaults.All();
+
     /// <summary>The remediation window for a severity, or null when the severity carries no deadline.</summary>
     public TimeSpan? SlaFor(Severity severity) =>
         SlaDays.TryGetValue(severity.ToWire(), out var days) && days > 0 ? TimeSpan.FromDays(days) : null;
@@ -145,11 +173,18 @@ public sealed record IsmsSettings
         if (SweepMissedIntervals is < 2 or > 100) errors.Add($"sweepMissedIntervals must be between 2 and 100, not {SweepMissedIntervals}");
         if (OwnRuleNamePrefixes.Count == 0 || OwnRuleNamePrefixes.Any(p => string.IsNullOrWhiteSpace(p) || p.Length < 3))
             errors.Add("ownRuleNamePrefixes must list at least one rule name prefix of 3 or more characters");
+        errors.AddRange(Backup?.Validate() ?? ["backup may not be null"]);
+        errors.AddRange(Incidents?.Validate() ?? ["incidents may not be null"]);
+        errors.AddRange(AntiMalware?.Validate() ?? ["antiMalware may not be null"]);
         foreach (var name in EmergencyRoleNames.Concat(PipelineRoleNames))
         {
             if (string.IsNullOrWhiteSpace(name) || name.Contains(':', StringComparison.Ordinal))
                 errors.Add($"role names are names, not ARNs: '{name}'");
         }
+        errors.AddRange(Identity.IdentityResolver.Validate(People, EmergencySessionNamePrefixes));
+        if (UnmappedAuthorReview is not (Identity.UnmappedAuthorReview.AllowFlagged or Identity.UnmappedAuthorReview.Refuse))
+            errors.Add($"unmappedAuthorReview must be 'allow-flagged' or 'refuse', not '{UnmappedAuthorReview}'");
+        errors.AddRange(Obligations.DutyRules.Validate(Duties));
         return errors;
     }
 
@@ -174,7 +209,20 @@ public sealed record IsmsSettings
         return string.IsNullOrWhiteSpace(json) ? Default : Parse(json);
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, SettingsJsonContext.Default.IsmsSettings);
+    /// <summary>
+    /// The settings as JSON (what the stack passes to every function as <c>ISMS_SETTINGS</c>). The default duties are
+    /// left out (a missing key keeps its default when parsed): Lambda caps a function's environment at 4 KB, and the
+    /// duties' titles and clauses alone would take more.
+    /// </summary>
+    public string ToJson()
+    {
+        var node = JsonSerializer.SerializeToNode(this, SettingsJsonContext.Default.IsmsSettings)!.AsObject();
+        if (node["duties"]?.ToJsonString() == DefaultDutiesJson.Value) node.Remove("duties");
+        return node.ToJsonString();
+    }
+
+    private static readonly Lazy<string> DefaultDutiesJson = new(() =>
+        JsonSerializer.SerializeToNode(new IsmsSettings(), SettingsJsonContext.Default.IsmsSettings)!["duties"]!.ToJsonString());
 }
 
 public sealed record ApprovedIngress(string GroupId, int Port, string Reason = "");

@@ -27,7 +27,7 @@ public sealed class SlaClock(IsmsSettings settings)
         // A rule that downgrades one evaluation to informational (a lone failed sign-in) records evidence, not a duty.
         : evaluation.SeverityOverride == Severity.Informational ? null
         : evaluation.SlaDeferred ? null
-        : evaluation.Rule.Sla ?? settings.SlaFor(evaluation.Severity);
+        : evaluation.WindowOverride ?? evaluation.Rule.Sla ?? settings.SlaFor(evaluation.Severity);
 
     /// <summary>
     /// The deadline for a finding first detected at <paramref name="detectedAt"/>. The clock starts at the

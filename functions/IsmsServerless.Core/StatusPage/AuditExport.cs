@@ -58,10 +58,10 @@ public static class AuditExport
             w.WriteEndObject();
         });
 
-    /// <summary>One CSV cell: neutralizes spreadsheet formulas, then quotes per RFC 4180.</summary>
+    /// <summary>One CSV cell: neutralizes bidi controls and spreadsheet formulas, then quotes per RFC 4180.</summary>
     public static string Cell(string? value)
     {
-        value ??= "";
+        value = Output.BidiControls.Neutralize(value);
         if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
         return value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
     }

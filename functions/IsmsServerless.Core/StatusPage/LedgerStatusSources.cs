@@ -52,11 +52,14 @@ public sealed class ChangeServiceReviewQueue(ChangeReviewService service, IFindi
             s.Change.Review!.Reviewer, s.Change.Review.Verdict.ToWire(), s.Change.Review.ReviewedAt, s.Change.Review.TicketUrl, s.Change.Review.Note))];
     }
 
-    public async Task<ReviewResult> ReviewAsync(string changeId, string reviewer, string verdict, string? ticketUrl, string? note, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<ReviewResult> ReviewAsync(string changeId, string reviewer, string verdict, string? ticketUrl, string? note, DateTimeOffset at, CancellationToken cancellationToken,
+        string? subject = null, string? email = null)
     {
         try
         {
-            await service.ReviewAsync(new ReviewRequest(changeId, reviewer, verdict, ticketUrl, note), cancellationToken).ConfigureAwait(false);
+            var reviewed = await service.ReviewAsync(new ReviewRequest(changeId, reviewer, verdict, ticketUrl, note, subject, email), cancellationToken).ConfigureAwait(false);
+            // History records the person (e-mail when mapped) and the token subject.
+            reviewer = reviewed.Review is { } r ? (r.ReviewerSubject is { } sub ? $"{r.Reviewer} (sub {sub})" : r.Reviewer) : reviewer;
         }
         catch (ChangeReviewException ex)
         {
@@ -99,26 +102,67 @@ public sealed class ChangeServiceReviewQueue(ChangeReviewService service, IFindi
 /// </summary>
 public sealed class DriftBaselineApprover(Drift.BaselineService baselines, IFindingLedger ledger, Settings.IsmsSettings settings) : IBaselineApprover
 {
-    public async Task<ReviewResult> ApproveAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<string?> CurrentVersionAsync(string findingId, CancellationToken cancellationToken)
+    {
+        var finding = await ledger.GetAsync(findingId, cancellationToken).ConfigureAwait(false);
+        if (finding is null || Drift.DriftApprovability.NotApprovable(finding) is not null) return null;
+        try
+        {
+            return await baselines.GetLatestAsync(finding.ResourceId, cancellationToken).ConfigureAwait(false) is { } latest ? Drift.ConfigurationVersion.Of(latest) : null;
+        }
+        catch (Drift.BaselineApprovalException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<ReviewResult> ApproveAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken,
+        string? configurationVersion = null)
     {
         var finding = await ledger.GetAsync(findingId, cancellationToken).ConfigureAwait(false);
         if (finding is null) return new ReviewResult(false, "no such finding", RefusalKind.NotFound);
-        if (finding.Category != Category.Drift) return new ReviewResult(false, "only drift findings have a baseline to approve", RefusalKind.Invalid);
+        if (Drift.DriftApprovability.NotApprovable(finding) is { } never) return new ReviewResult(false, never, RefusalKind.Invalid);
         if (finding.Status == FindingStatus.Resolved) return new ReviewResult(false, "the finding is already resolved", RefusalKind.Conflict);
         try
         {
-            if (await baselines.GetLatestAsync(finding.ResourceId, cancellationToken).ConfigureAwait(false) is null)
+            if (await baselines.GetLatestAsync(finding.ResourceId, cancellationToken).ConfigureAwait(false) is not { } latest)
                 return new ReviewResult(false, "no configuration has been recorded for this resource yet; nothing to approve", RefusalKind.Conflict);
+            if (string.IsNullOrWhiteSpace(configurationVersion))
+                return new ReviewResult(false, "name the configuration version you reviewed (configurationVersion from the finding's detail)", RefusalKind.Invalid);
+            if (Drift.ConfigurationVersion.Of(latest) is var current && !string.Equals(current, configurationVersion, StringComparison.Ordinal))
+                return await StaleAsync(finding, latest, current, configurationVersion, cancellationToken).ConfigureAwait(false);
             if (finding.Status == FindingStatus.Open)
                 await ledger.AcknowledgeAsync(findingId, actor, "baseline approval: " + reason, at, cancellationToken).ConfigureAwait(false);
             var context = new Engine.EvaluationContext(settings, new Engine.FixedTimeProvider(at));
-            var approval = await baselines.ApproveAndRecordAsync(finding.ResourceId, actor, reason, context, cancellationToken).ConfigureAwait(false);
-            Log.Info("statuspage.baseline-approved", ("finding", findingId), ("version", approval.Baseline.Version), ("resolved", approval.Ledger.Resolved));
+            var approval = await baselines.ApproveAndRecordAsync(finding.ResourceId, actor, reason, context, configurationVersion, cancellationToken).ConfigureAwait(false);
+            Log.Info("statuspage.baseline-approved", ("finding", findingId), ("version", approval.Baseline.Version), ("configurationVersion", configurationVersion), ("resolved", approval.Ledger.Resolved));
             return ReviewResult.Ok;
+        }
+        catch (Drift.BaselineStaleException ex)
+        {
+            var latest = await baselines.GetLatestAsync(finding.ResourceId, cancellationToken).ConfigureAwait(false);
+            return latest is null
+                ? new ReviewResult(false, ex.Message, RefusalKind.Conflict)
+                : await StaleAsync(finding, latest, ex.CurrentVersion, configurationVersion ?? "", cancellationToken).ConfigureAwait(false);
         }
         catch (Drift.BaselineApprovalException ex)
         {
             return new ReviewResult(false, ex.Message, RefusalKind.Invalid);
         }
+    }
+
+    /// <summary>409: the configuration changed since the reviewer looked; the answer carries the new version and its diff.</summary>
+    private async Task<ReviewResult> StaleAsync(FindingRecord finding, Drift.StoredConfiguration latest, string current, string seen, CancellationToken cancellationToken)
+    {
+        var baseline = await baselines.GetAsync(finding.ResourceId, cancellationToken).ConfigureAwait(false);
+        var diff = baseline is null
+            ? []
+            : Drift.ConfigurationDiff.Compare("configuration", baseline.Configuration, latest.Configuration, null);
+        Log.Warn("statuspage.baseline-stale", ("finding", finding.Id), ("seen", seen), ("current", current));
+        return new ReviewResult(false, $"the configuration changed since you reviewed it (you saw {seen}, the latest is {current}); review the new diff", RefusalKind.Conflict)
+        {
+            CurrentVersion = current,
+            Diff = diff,
+        };
     }
 }

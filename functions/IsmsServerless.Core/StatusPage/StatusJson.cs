@@ -70,7 +70,7 @@ public static class StatusJson
         w.WriteEndObject();
     }
 
-    public static void WriteFindingDetail(this Utf8JsonWriter w, FindingRecord f, IReadOnlyList<HistoryEntry> history, DateTimeOffset now)
+    public static void WriteFindingDetail(this Utf8JsonWriter w, FindingRecord f, IReadOnlyList<HistoryEntry> history, DateTimeOffset now, Action<Utf8JsonWriter>? extra = null)
     {
         w.WriteStartObject();
         w.WritePropertyName("finding");
@@ -95,6 +95,7 @@ public static class StatusJson
         w.WriteStartArray("history");
         foreach (var h in history) w.WriteHistory(h);
         w.WriteEndArray();
+        extra?.Invoke(w);
         w.WriteEndObject();
     }
 

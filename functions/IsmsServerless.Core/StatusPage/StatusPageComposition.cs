@@ -13,12 +13,19 @@ public static class StatusPageComposition
     {
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, settings);
         var changes = new ChangeReviewService(new DynamoChangeRegister(dynamo, tableName, settings), ledger, RuleRegistry.CreateDefault(), settings, clock);
+        var evidence = new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version);
         return new StatusPageServices
         {
+            Evidence = evidence,
+            Controls = new Compliance.ControlsService(evidence, ledger, Compliance.NoDutyStates.Instance, RuleRegistry.CreateDefault()),
             Ledger = ledger,
             Overview = new LedgerCountersOverview(ledger),
             Changes = new ChangeServiceReviewQueue(changes, ledger),
+            Identities = Identity.IdentityResolver.For(settings),
             Baselines = new DriftBaselineApprover(new Drift.BaselineService(new Drift.DriftStore(dynamo, tableName), ledger), ledger, settings),
+            Duties = new ObligationDutyCalendar(new Obligations.AttestationService(new Obligations.DynamoObligationStore(dynamo, tableName, settings), settings, clock,
+                Environment.GetEnvironmentVariable("ISMS_ACCOUNT_ID") is { Length: > 0 } account ? account : "unknown",
+                Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } region ? region : "unknown")),
         };
     }
 }

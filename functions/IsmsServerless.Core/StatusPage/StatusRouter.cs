@@ -4,6 +4,7 @@ using System.Text.Json;
 using IsmsServerless.Ledger;
 using IsmsServerless.Model;
 using IsmsServerless.Observability;
+using IsmsServerless.Obligations;
 using IsmsServerless.StatusPage.Auth;
 
 namespace IsmsServerless.StatusPage;
@@ -26,7 +27,13 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         StatusResponse response;
         try
         {
-            response = await RouteAsync(request, cancellationToken).ConfigureAwait(false);
+            response = HostRejected(request) ?? await RouteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Amazon.DynamoDBv2.AmazonDynamoDBException ex) when (ex.ErrorCode == "ValidationException" && request.QueryValue("cursor") is not null)
+        {
+            // A forged cursor that decodes but names a start key DynamoDB refuses: the caller's mistake, not ours.
+            Log.Warn("statuspage.bad-cursor", ("path", request.Path), ("reason", ex.Message));
+            response = StatusResponse.Error(400, "bad-cursor", "the paging cursor is not valid");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -35,6 +42,16 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         }
         AddSecurityHeaders(response, request.Path);
         return response;
+    }
+
+    /// <summary>DNS rebinding: where hosts are configured (local serve), any other Host header is refused before routing.</summary>
+    private StatusResponse? HostRejected(StatusRequest request)
+    {
+        if (options.AllowedHosts is not { } hosts) return null;
+        var host = request.Header("Host") ?? "";
+        if (hosts.Contains(host, StringComparer.OrdinalIgnoreCase)) return null;
+        Log.Warn("statuspage.bad-host", ("path", request.Path), ("host", host.Length > 100 ? host[..100] : host));
+        return StatusResponse.Error(421, "misdirected", "this server answers only on its own loopback address");
     }
 
     private async Task<StatusResponse> RouteAsync(StatusRequest request, CancellationToken ct)
@@ -72,8 +89,11 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "changes", "pending"] => await PendingChangesAsync(ct).ConfigureAwait(false),
                 ["api", "changes", "reviewed"] => await ReviewedChangesAsync(ct).ConfigureAwait(false),
                 ["api", "waivers"] => await WaiversAsync(ct).ConfigureAwait(false),
+                ["api", "duties"] => await DutiesAsync(ct).ConfigureAwait(false),
                 ["api", "trend"] => await TrendAsync(request, ct).ConfigureAwait(false),
                 ["api", "export"] => await ExportAsync(request, ct).ConfigureAwait(false),
+                ["api", "controls"] => await ControlsAsync(ct).ConfigureAwait(false),
+                ["api", "control"] => await ControlDetailAsync(request, ct).ConfigureAwait(false),
                 _ => StatusResponse.Error(404, "not-found", "no such route"),
             };
         }
@@ -86,6 +106,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
             return StatusResponse.Error(403, "forbidden", $"actions need membership of the '{options.Auth.ReviewersGroup}' group");
         }
         JsonElement body;
+        if (!System.Text.Unicode.Utf8.IsValid(request.Body)) return BadEncoding();
         try
         {
             using var document = JsonDocument.Parse(request.Body, new JsonDocumentOptions { MaxDepth = 8 });
@@ -107,6 +128,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "findings", var id, "waiver", "revoke"] => await RevokeWaiverAsync(id, principal, body, now, ct).ConfigureAwait(false),
                 ["api", "findings", var id, "baseline", "approve"] => await ApproveBaselineAsync(id, principal, body, now, ct).ConfigureAwait(false),
                 ["api", "changes", var id, "review"] => await ReviewAsync(id, principal, body, now, ct).ConfigureAwait(false),
+                ["api", "duties", var id, "attest"] => await AttestAsync(id, principal, body, ct).ConfigureAwait(false),
                 _ => StatusResponse.Error(404, "not-found", "no such action"),
             };
         }
@@ -132,7 +154,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         var contentType = request.Header("Content-Type") ?? "";
         if (!contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
             return StatusResponse.Error(415, "unsupported-media-type", "actions take application/json");
-        if (request.Header("Origin") is { } origin && !string.Equals(origin, OwnOrigin(request), StringComparison.OrdinalIgnoreCase))
+        if (request.Header("Origin") is { } origin && !OwnOrigins(request).Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
             Log.Warn("statuspage.cross-origin", ("path", request.Path), ("origin", origin));
             return StatusResponse.Error(403, "cross-origin", "the request's Origin is not this site");
@@ -141,7 +163,10 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         return null;
     }
 
-    private string OwnOrigin(StatusRequest request) => $"{options.PublicScheme}://{request.Header("Host")}";
+    private IReadOnlyList<string> OwnOrigins(StatusRequest request) =>
+        options.AllowedOrigins ?? [$"{options.PublicScheme}://{request.Header("Host")}"];
+
+    private static StatusResponse BadEncoding() => StatusResponse.Error(400, "bad-encoding", "the body is not valid UTF-8");
 
     // ---- views ----
 
@@ -194,7 +219,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         Category? category = null;
         if (request.QueryValue("category") is { } categoryText)
         {
-            if (!Enum.GetValues<Category>().Any(c => c.ToWire() == categoryText)) return StatusResponse.Error(400, "bad-filter", "category must be drift, patch, change, monitoring or access");
+            if (!Enum.GetValues<Category>().Any(c => c.ToWire() == categoryText)) return StatusResponse.Error(400, "bad-filter", "category must be drift, patch, change, monitoring, backup, incident, duty or access");
             category = Enum.GetValues<Category>().First(c => c.ToWire() == categoryText);
         }
         Severity? severity = null;
@@ -243,7 +268,17 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         if (finding is null) return StatusResponse.Error(404, "not-found", "no such finding");
         var history = await services.Ledger.GetHistoryAsync(id, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
-        return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingDetail(finding, history, now)));
+        // "Approve as baseline" is offered only when an approval could settle the finding, and names what it would approve.
+        var notApprovable = Drift.DriftApprovability.NotApprovable(finding);
+        var version = notApprovable is null && services.Baselines is not null
+            ? await services.Baselines.CurrentVersionAsync(id, ct).ConfigureAwait(false)
+            : null;
+        return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingDetail(finding, history, now, x =>
+        {
+            x.WriteBoolean("baselineApprovable", version is not null);
+            x.WriteString("configurationVersion", version);
+            x.WriteString("notApprovableReason", notApprovable);
+        })));
     }
 
     private async Task<StatusResponse> PendingChangesAsync(CancellationToken ct)
@@ -347,7 +382,30 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         var to = toDay.AddDays(1);
         if (to <= from || to - from > TimeSpan.FromDays(800)) return StatusResponse.Error(400, "bad-period", "the period must be 1 to 800 days");
         var format = request.QueryValue("format") ?? "csv";
-        if (format is not ("csv" or "json")) return StatusResponse.Error(400, "bad-format", "format must be csv or json");
+        if (format is not ("csv" or "json" or "ocsf")) return StatusResponse.Error(400, "bad-format", "format must be csv, json or ocsf");
+        if (services.Controls is { } controls && services.Evidence is { } evidence)
+        {
+            Compliance.AuditPackage package;
+            try
+            {
+                package = await new Compliance.AuditPackageBuilder(services.Ledger, evidence, controls, services.Changes, services.Attestations)
+                    .BuildAsync(from, to, clock.GetUtcNow(), ct).ConfigureAwait(false);
+            }
+            catch (Compliance.AuditExportTooLargeException ex)
+            {
+                return StatusResponse.Error(413, "too-large", ex.Message);
+            }
+            var file = $"isms-evidence-{from:yyyyMMdd}-{toDay:yyyyMMdd}.{(format == "ocsf" ? "ocsf.jsonl" : format)}";
+            var packaged = format switch
+            {
+                "csv" => new StatusResponse(200, "text/csv; charset=utf-8", Encoding.UTF8.GetBytes(Compliance.AuditPackageWriter.Csv(package))),
+                "ocsf" => new StatusResponse(200, "application/x-ndjson; charset=utf-8", Encoding.UTF8.GetBytes(Compliance.AuditPackageWriter.Ocsf(package))),
+                _ => StatusResponse.Json(200, Compliance.AuditPackageWriter.Json(package)),
+            };
+            packaged.Headers["Content-Disposition"] = $"attachment; filename=\"{file}\"";
+            return packaged;
+        }
+        if (format == "ocsf") return StatusResponse.Error(400, "bad-format", "ocsf needs the controls view wired");
 
         var rows = new List<(FindingRecord, IReadOnlyList<HistoryEntry>)>();
         foreach (var status in Enum.GetValues<FindingStatus>())
@@ -373,20 +431,163 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         return response;
     }
 
+    /// <summary>The controls view: ISO 27001:2022 and SOC 2 side by side, each control's status. Two Queries whatever the table size.</summary>
+    private async Task<StatusResponse> ControlsAsync(CancellationToken ct)
+    {
+        if (services.Controls is not { } controls) return StatusResponse.Error(404, "not-found", "the controls view is not wired");
+        var views = await controls.GetAsync(clock.GetUtcNow(), ct).ConfigureAwait(false);
+        var policy = Policy.PolicyDocument.Embedded;
+        return StatusResponse.Json(200, StatusJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("policyVersion", policy.Version);
+            w.WriteString("policyOwner", policy.Document.Owner);
+            w.WriteString("policyApproved", policy.Document.ApprovedDate);
+            w.WriteString("policyNextReview", policy.Document.NextReview);
+            w.WriteStartArray("controls");
+            foreach (var v in views) WriteControl(w, v);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }));
+    }
+
+    private static void WriteControl(Utf8JsonWriter w, Compliance.ControlView v)
+    {
+        w.WriteStartObject();
+        w.WriteString("key", v.Control.Key);
+        w.WriteString("id", v.Control.Id);
+        w.WriteString("framework", v.Control.Framework);
+        w.WriteString("title", v.Control.Title);
+        w.WriteString("status", v.Status);
+        w.WriteString("reason", v.Reason);
+        w.WriteString("evidence", v.Control.Evidence);
+        w.WriteStartArray("clauses");
+        foreach (var c in v.Control.Clauses) w.WriteStringValue($"{c.Document}: {c.Section}");
+        w.WriteEndArray();
+        w.WriteStartArray("rules");
+        foreach (var r in v.Rules) w.WriteStringValue(r);
+        w.WriteEndArray();
+        w.WriteStartArray("duties");
+        foreach (var d in v.Control.Duties) w.WriteStringValue(d);
+        w.WriteEndArray();
+        w.WriteNumber("evaluated", v.Evaluated);
+        w.WriteNumber("passing", v.Passing);
+        w.WriteNumber("failing", v.Failing);
+        w.WriteTime("lastEvaluatedAt", v.LastEvaluatedAt);
+        w.WriteNumber("activeFindings", v.ActiveFindings);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Drill-down: a control's rules with their latest results per resource, its findings and attestations.</summary>
+    private async Task<StatusResponse> ControlDetailAsync(StatusRequest request, CancellationToken ct)
+    {
+        if (services.Controls is not { } controls || services.Evidence is not { } evidence) return StatusResponse.Error(404, "not-found", "the controls view is not wired");
+        var key = request.QueryValue("id");
+        var now = clock.GetUtcNow();
+        var view = key is null ? null : (await controls.GetAsync(now, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Control.Key == key);
+        if (view is null) return StatusResponse.Error(404, "not-found", "no such control");
+        var results = new List<(string Rule, IReadOnlyList<Evidence.EvidenceRecord> Items, string? Next)>();
+        foreach (var rule in view.Rules)
+        {
+            var (items, next) = await evidence.QueryRuleAsync(rule, 50, null, ct).ConfigureAwait(false);
+            results.Add((rule, items, next));
+        }
+        var findings = await services.Ledger.QueryByControlAsync(view.Control.Key, 50, null, ct).ConfigureAwait(false);
+        var attestations = await services.Attestations.InPeriodAsync(now.AddYears(-1), now.AddSeconds(1), ct).ConfigureAwait(false);
+        return StatusResponse.Json(200, StatusJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("control");
+            WriteControl(w, view);
+            w.WriteString("note", view.Control.Note);
+            w.WriteString("justification", view.Control.Justification);
+            w.WriteStartArray("rules");
+            foreach (var (rule, items, next) in results)
+            {
+                w.WriteStartObject();
+                w.WriteString("ruleId", rule);
+                w.WriteBoolean("more", next is not null);
+                w.WriteStartArray("resources");
+                foreach (var r in items)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("resourceId", r.ResourceId);
+                    w.WriteString("resourceType", r.ResourceType);
+                    w.WriteString("subKey", r.SubKey);
+                    w.WriteString("result", r.Result);
+                    w.WriteString("evaluatedAt", StatusJson.Time(r.EvaluatedAt));
+                    w.WriteString("source", r.Source);
+                    w.WriteString("policyVersion", r.PolicyVersion);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("findings");
+            foreach (var f in findings.Items) w.WriteFindingSummary(f, now);
+            w.WriteEndArray();
+            w.WriteStartArray("attestations");
+            foreach (var a in attestations.Where(a => view.Control.Duties.Contains(a.DutyId)))
+            {
+                w.WriteStartObject();
+                w.WriteString("dutyId", a.DutyId);
+                w.WriteString("by", a.By);
+                w.WriteString("at", StatusJson.Time(a.At));
+                w.WriteString("note", a.Note);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }));
+    }
+
     // ---- actions ----
+
+    /// <summary>
+    /// Who acts, as history records it: the person (e-mail, when the token maps to one) and the token's subject.
+    /// </summary>
+    private string ActorOf(StatusPrincipal who)
+    {
+        var display = services.Identities?.ResolveToken(who.Subject, who.Email, who.Username).Display ?? who.Username;
+        return $"{display} (sub {who.Subject})";
+    }
+
+    /// <summary>
+    /// Four-eyes on findings: the person whose change produced a finding (its evidence's principal or actor, break-glass
+    /// prefix stripped) may not acknowledge, waive or approve it away.
+    /// </summary>
+    private StatusResponse? SelfAction(FindingRecord finding, StatusPrincipal who, string action)
+    {
+        if (services.Identities is not { } identities) return null;
+        var author = finding.Evidence.TryGetValue("principal", out var principal) && principal.Length > 0 ? principal
+            : finding.Evidence.TryGetValue("actor", out var actor) && actor.Length > 0 ? actor : null;
+        if (author is null) return null;
+        var authorIdentity = identities.ResolveName(author);
+        var me = identities.ResolveToken(who.Subject, who.Email, who.Username);
+        if (!identities.SamePerson(authorIdentity, me)) return null;
+        Log.Warn("statuspage.self-action", ("finding", finding.Id), ("actor", me.Display), ("action", action));
+        return StatusResponse.Error(403, "four-eyes",
+            $"four-eyes: your change produced this finding ({author}); someone else must {action} it");
+    }
 
     private async Task<StatusResponse> AcknowledgeAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
-        var finding = await services.Ledger.AcknowledgeAsync(id, who.Username, reason, now, ct).ConfigureAwait(false);
-        Log.Info("statuspage.acknowledged", ("finding", id), ("actor", who.Username));
+        var existing = await services.Ledger.GetAsync(id, ct).ConfigureAwait(false);
+        if (existing is null) return StatusResponse.Error(404, "not-found", "no such finding");
+        if (SelfAction(existing, who, "acknowledge") is { } refused) return refused;
+        var actor = ActorOf(who);
+        var finding = await services.Ledger.AcknowledgeAsync(id, actor, reason, now, ct).ConfigureAwait(false);
+        Log.Info("statuspage.acknowledged", ("finding", id), ("actor", actor));
         return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(finding, now)));
     }
 
     private async Task<StatusResponse> GrantWaiverAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
-        var owner = Reason(body, "owner") ?? who.Username;
+        var actor = ActorOf(who);
+        var owner = Reason(body, "owner") ?? actor;
         if (!body.TryGetProperty("expiresAt", out var expiresElement) || expiresElement.ValueKind != JsonValueKind.String
             || !DateTimeOffset.TryParse(expiresElement.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expiresAt))
             return StatusResponse.Error(400, "bad-expiry", "expiresAt is required (ISO 8601)");
@@ -394,19 +595,21 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         if (expiresAt <= now || expiresAt > now.AddDays(366)) return StatusResponse.Error(400, "bad-expiry", "expiresAt must be in the future and within a year");
         var finding = await services.Ledger.GetAsync(id, ct).ConfigureAwait(false);
         if (finding is null) return StatusResponse.Error(404, "not-found", "no such finding");
+        if (SelfAction(finding, who, "waive") is { } refused) return refused;
         var control = Reason(body, "control") ?? (finding.Controls.Count > 0 ? finding.Controls[0] : "");
         if (finding.Controls.Count > 0 && !finding.Controls.Contains(control, StringComparer.Ordinal))
             return StatusResponse.Error(400, "bad-control", "the waiver's control must be one of the finding's controls");
-        var updated = await services.Ledger.GrantWaiverAsync(id, new Waiver(owner, reason, control, expiresAt, who.Username, now), ct).ConfigureAwait(false);
-        Log.Info("statuspage.waiver-granted", ("finding", id), ("actor", who.Username), ("expiresAt", StatusJson.Time(expiresAt)));
+        var updated = await services.Ledger.GrantWaiverAsync(id, new Waiver(owner, reason, control, expiresAt, actor, now), ct).ConfigureAwait(false);
+        Log.Info("statuspage.waiver-granted", ("finding", id), ("actor", actor), ("owner", owner), ("expiresAt", StatusJson.Time(expiresAt)));
         return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(updated, now)));
     }
 
     private async Task<StatusResponse> RevokeWaiverAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
-        var finding = await services.Ledger.RevokeWaiverAsync(id, who.Username, reason, now, ct).ConfigureAwait(false);
-        Log.Info("statuspage.waiver-revoked", ("finding", id), ("actor", who.Username));
+        var actor = ActorOf(who);
+        var finding = await services.Ledger.RevokeWaiverAsync(id, actor, reason, now, ct).ConfigureAwait(false);
+        Log.Info("statuspage.waiver-revoked", ("finding", id), ("actor", actor));
         return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(finding, now)));
     }
 
@@ -414,7 +617,32 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
         if (services.Baselines is null) return StatusResponse.Error(501, "not-available", "baseline approval is not wired in this deployment");
-        var result = await services.Baselines.ApproveAsync(id, who.Username, reason, now, ct).ConfigureAwait(false);
+        var finding = await services.Ledger.GetAsync(id, ct).ConfigureAwait(false);
+        if (finding is null) return StatusResponse.Error(404, "not-found", "no such finding");
+        if (SelfAction(finding, who, "approve") is { } refused) return refused;
+        var result = await services.Baselines.ApproveAsync(id, ActorOf(who), reason, now, ct, Reason(body, "configurationVersion")).ConfigureAwait(false);
+        if (!result.Accepted && result.CurrentVersion is { } current)
+        {
+            Log.Warn("statuspage.action-refused", ("id", id), ("actor", who.Username), ("action", "baseline-approved"), ("reason", result.Refusal));
+            return StatusResponse.Json(409, StatusJson.Write(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("error", "stale-configuration");
+                w.WriteString("message", result.Refusal);
+                w.WriteString("configurationVersion", current);
+                w.WriteStartArray("diff");
+                foreach (var d in result.Diff ?? [])
+                {
+                    w.WriteStartObject();
+                    w.WriteString("path", d.Path);
+                    w.WriteString("expected", d.Expected);
+                    w.WriteString("actual", d.Actual);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }));
+        }
         return Outcome(result, id, who, "baseline-approved");
     }
 
@@ -423,8 +651,74 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         var verdict = body.TryGetProperty("verdict", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
         if (verdict is not ("approved" or "rejected" or "needs-follow-up")) return StatusResponse.Error(400, "bad-verdict", "verdict must be approved, rejected or needs-follow-up");
         // The change service validates the ticket link and note, and refuses the change's own author (four-eyes).
-        var result = await services.Changes.ReviewAsync(id, who.Username, verdict, Reason(body, "ticketUrl"), Reason(body, "note"), now, ct).ConfigureAwait(false);
+        var result = await services.Changes.ReviewAsync(id, who.Username, verdict, Reason(body, "ticketUrl"), Reason(body, "note"), now, ct, who.Subject, who.Email).ConfigureAwait(false);
         return Outcome(result, id, who, "change-reviewed");
+    }
+
+    private async Task<StatusResponse> AttestAsync(string target, StatusPrincipal who, JsonElement body, CancellationToken ct)
+    {
+        if (services.Duties is null) return StatusResponse.Error(501, "not-available", "duties are not wired in this deployment");
+        // Who attests is the signed-in identity, never a form field: a "by" in the body is ignored.
+        var evidence = new List<string>();
+        if (body.TryGetProperty("evidence", out var links))
+        {
+            if (links.ValueKind == JsonValueKind.String) evidence.Add(links.GetString() ?? "");
+            else if (links.ValueKind == JsonValueKind.Array)
+                evidence.AddRange(links.EnumerateArray().Take(20).Select(l => l.ValueKind == JsonValueKind.String ? l.GetString() ?? "" : "\u0000"));
+            else return StatusResponse.Error(400, "invalid", "evidence must be an https:// link or a list of them");
+        }
+        var note = body.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+        var result = await services.Duties.AttestAsync(target, who.Username, who.Subject, evidence, note, ct).ConfigureAwait(false);
+        return Outcome(result, target, who, "duty-attested");
+    }
+
+    private async Task<StatusResponse> DutiesAsync(CancellationToken ct)
+    {
+        if (services.Duties is null) return StatusResponse.Error(501, "not-available", "duties are not wired in this deployment");
+        var lines = await services.Duties.ListAsync(MaxPageSize, ct).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
+        return StatusResponse.Json(200, StatusJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("now", StatusJson.Time(now));
+            w.WriteStartArray("items");
+            foreach (var line in lines)
+            {
+                var o = line.Obligation;
+                w.WriteStartObject();
+                w.WriteString("id", o.Id);
+                w.WriteString("kind", o.Kind);
+                w.WriteString("subject", o.Subject);
+                w.WriteString("period", o.Spec.Period);
+                w.WriteString("title", o.Spec.Title);
+                w.WriteString("control", line.Control);
+                w.WriteStartArray("controls");
+                foreach (var c in o.Spec.Controls) w.WriteStringValue(c);
+                w.WriteEndArray();
+                w.WriteString("owner", line.Owner);
+                w.WriteTime("opensAt", o.Spec.OpensAt);
+                w.WriteTime("dueAt", o.DueAt);
+                w.WriteString("state", line.State.ToWire());
+                w.WriteBoolean("fourEyes", o.Spec.FourEyes);
+                w.WriteString("evidenceExpected", o.Spec.EvidenceExpected);
+                w.WriteString("policyClause", o.Spec.PolicyClause);
+                w.WriteBoolean("attestable", !o.Done && o.Kind != "change.review");
+                if (o.Attestation is { } a)
+                {
+                    w.WriteStartObject("attestation");
+                    w.WriteString("by", a.By);
+                    w.WriteTime("at", a.At);
+                    w.WriteString("note", a.Note);
+                    w.WriteStartArray("evidence");
+                    foreach (var e in a.Evidence) w.WriteStringValue(e);
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }));
     }
 
     private static StatusResponse Outcome(ReviewResult result, string id, StatusPrincipal who, string action)
@@ -466,6 +760,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         if (segments is ["local", "token"] && method == "POST")
         {
             if (CheckActionRequest(request) is { } rejected) return rejected;
+            if (!System.Text.Unicode.Utf8.IsValid(request.Body)) return BadEncoding();
             try
             {
                 using var doc = JsonDocument.Parse(request.Body, new JsonDocumentOptions { MaxDepth = 4 });

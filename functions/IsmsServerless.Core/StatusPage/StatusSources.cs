@@ -32,6 +32,11 @@ public enum RefusalKind { None, NotFound, Invalid, Conflict }
 /// <summary>Outcome of a review or approval: accepted, or refused with a reason fit to show the reviewer.</summary>
 public sealed record ReviewResult(bool Accepted, string? Refusal, RefusalKind Kind = RefusalKind.None)
 {
+    /// <summary>For a stale baseline approval: the latest configuration version and its diff against the baseline in force.</summary>
+    public string? CurrentVersion { get; init; }
+
+    public IReadOnlyList<Model.FieldDiff>? Diff { get; init; }
+
     public static ReviewResult Ok { get; } = new(true, null);
 }
 
@@ -42,13 +47,22 @@ public interface IChangeReviewQueue
 
     Task<IReadOnlyList<ReviewedChange>> ReviewedAsync(int limit, CancellationToken cancellationToken);
 
-    Task<ReviewResult> ReviewAsync(string changeId, string reviewer, string verdict, string? ticketUrl, string? note, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <param name="subject">The signed-in token's subject, recorded with the review.</param>
+    /// <param name="email">The token's verified e-mail, which resolves the reviewer to a person.</param>
+    Task<ReviewResult> ReviewAsync(string changeId, string reviewer, string verdict, string? ticketUrl, string? note, DateTimeOffset at, CancellationToken cancellationToken,
+        string? subject = null, string? email = null);
 }
 
 /// <summary>Approves a drifted resource's current configuration as its new baseline (BaselineService on the drift branch).</summary>
 public interface IBaselineApprover
 {
-    Task<ReviewResult> ApproveAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <param name="configurationVersion">The version of the configuration the reviewer saw (from the finding detail); when
+    /// it is no longer the latest the approval is refused with <see cref="RefusalKind.Conflict"/> and the new diff.</param>
+    Task<ReviewResult> ApproveAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken,
+        string? configurationVersion = null);
+
+    /// <summary>The version of the resource's latest recorded configuration (what an approval would approve), or null.</summary>
+    Task<string?> CurrentVersionAsync(string findingId, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 }
 
 /// <summary>Everything the router reads and writes through. <see cref="Baselines"/> is null when no drift baseline store is wired.</summary>
@@ -61,4 +75,19 @@ public sealed record StatusPageServices
     public required IChangeReviewQueue Changes { get; init; }
 
     public IBaselineApprover? Baselines { get; init; }
+
+    /// <summary>Maps signed-in users and change authors to people (four-eyes on findings a person's change produced).</summary>
+    public Identity.IdentityResolver? Identities { get; init; }
+
+    /// <summary>The duties calendar (obligations); null when not wired (the routes answer 501).</summary>
+    public IDutyCalendar? Duties { get; init; }
+
+    /// <summary>The controls view (policy catalog, passing evidence, duty states); null when not wired.</summary>
+    public Compliance.ControlsService? Controls { get; init; }
+
+    /// <summary>Passing evidence per rule and resource (controls drill-down, export); null when not wired.</summary>
+    public Evidence.IEvidenceStore? Evidence { get; init; }
+
+    /// <summary>Attestations closing duties (issue 16b's obligation store); none until it is wired.</summary>
+    public Compliance.IAttestationSource Attestations { get; init; } = Compliance.NoAttestations.Instance;
 }

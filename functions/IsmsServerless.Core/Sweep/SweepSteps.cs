@@ -14,6 +14,9 @@ public static class SweepSteps
         [
             new LedgerTimersStep(),
             HeartbeatStep.FromEnvironment(registry),
+            // Obligations: open this period's duties, then every obligation timer (duties, change reviews, ...), after
+            // draining change timers written before change reviews became obligations.
+            DutyScheduleStep.FromEnvironment(),
             new Changes.ChangeReviewDeadlineStep(registry),
             new Drift.DriftRecheckStep(registry),
             .. Patch.SsmPatchSweepStep.FromEnvironmentIfConfigured(),

@@ -29,6 +29,31 @@ public sealed class IsmsFunctionFactory(StackConfiguration config, IKey key)
 
     public StackConfiguration Configuration => config;
 
+    /// <summary>The alias that <see cref="PublishWithSnapStart"/> creates and that the function's triggers target.</summary>
+    public const string LiveAliasName = "live";
+
+    /// <summary>
+    /// Turns on Lambda SnapStart for <paramref name="function"/> and returns the alias its triggers must target.
+    /// SnapStart only applies to published versions (never <c>$LATEST</c>), so this publishes the function's
+    /// <see cref="Function.CurrentVersion"/> (a new version whenever its code or configuration changes) and points the
+    /// <see cref="LiveAliasName"/> alias at it; invoking the unqualified function would skip the snapshot. CDK 2.160's
+    /// <c>SnapStartConf</c> refuses runtimes it does not know to support SnapStart (its <c>dotnet10</c> is a custom
+    /// <see cref="Runtime"/>), so the setting goes on the L1 <see cref="CfnFunction"/>. Lambda supports SnapStart on the
+    /// managed .NET 8 and later runtimes, without provisioned concurrency, EFS or more than 512 MB of ephemeral storage:
+    /// the factory's functions use none of them. Why only some functions use it: docs/benchmarks.md, "SnapStart".
+    /// </summary>
+    public static Amazon.CDK.AWS.Lambda.Alias PublishWithSnapStart(Function function)
+    {
+        var resource = (CfnFunction)function.Node.DefaultChild!;
+        resource.SnapStart = new CfnFunction.SnapStartProperty { ApplyOn = "PublishedVersions" };
+        return new Amazon.CDK.AWS.Lambda.Alias(function, "LiveAlias", new Amazon.CDK.AWS.Lambda.AliasProps
+        {
+            AliasName = LiveAliasName,
+            Version = function.CurrentVersion,
+            Description = "The published, SnapStart-enabled version the function's triggers invoke",
+        });
+    }
+
     public Function Create<THandler>(Construct scope, string id, string method, FunctionOptions? options = null)
     {
         options ??= new FunctionOptions();
@@ -41,6 +66,7 @@ public sealed class IsmsFunctionFactory(StackConfiguration config, IKey key)
         var environment = new Dictionary<string, string>
         {
             ["ISMS_SETTINGS"] = config.Settings.ToJson(),
+            ["ISMS_POLICY_VERSION"] = config.PolicyVersion,
             ["DOTNET_TieredPGO"] = "1",
         };
         foreach (var (name, value) in options.Environment) environment[name] = value;

@@ -50,7 +50,7 @@ public static class CdkNag
     {
         ArgumentNullException.ThrowIfNull(grantee);
         var role = grantee.GrantPrincipal as Role ?? throw new ArgumentException("the grantee's principal is not a role of this stack", nameof(grantee));
-        var policy = role.Node.TryFindChild("DefaultPolicy") as Policy
+        var policy = role.Node.TryFindChild("DefaultPolicy") as Amazon.CDK.AWS.IAM.Policy
             ?? throw new InvalidOperationException($"{role.Node.Path} has no DefaultPolicy yet: suppress after adding the statement");
         Suppress(policy, ruleId, reason, appliesTo);
     }

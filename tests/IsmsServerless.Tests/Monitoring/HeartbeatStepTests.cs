@@ -48,8 +48,8 @@ public sealed class HeartbeatStepTests(DynamoDbLocalFixture dynamo)
         var (result, recorded) = await RunAsync(h);
         Assert.Equal(0, result.Findings);
         Assert.All(recorded, e => Assert.Equal(Outcome.Compliant, e.Outcome));
-        // Config, CloudTrail and Inspector in the home scope; no sweep gap to judge yet.
-        Assert.Equal(3, recorded.Count);
+        // Config, CloudTrail, Inspector and AWS Backup in the home scope; no sweep gap to judge yet.
+        Assert.Equal(4, recorded.Count);
         var (heartbeats, watchStarted) = await HeartbeatReader.ReadAsync(dynamo.Client, h.Table);
         Assert.Equal(Start, watchStarted);
         Assert.Contains(heartbeats, b => b is { Source: HeartbeatSources.Sweep, AccountId: Account, Region: Region });
@@ -105,6 +105,36 @@ public sealed class HeartbeatStepTests(DynamoDbLocalFixture dynamo)
         var cloudTrail = recorded.Where(e => e.Rule.Id == "monitoring.cloud-trail-silent").ToList();
         Assert.Equal(Outcome.Finding, Assert.Single(cloudTrail, e => e.AccountId == "444455556666").Outcome);
         Assert.Equal(Outcome.Compliant, Assert.Single(cloudTrail, e => e.AccountId == Account).Outcome);
+    }
+
+    [Fact]
+    public async Task Backup_silence_for_a_day_plus_grace_is_a_backup_finding_even_when_the_sweep_was_down_across_the_deadline()
+    {
+        var h = await NewAsync();
+        await RunAsync(h);
+        await h.Recorder.WriteAsync(HeartbeatSources.Backup, Account, Region, "Backup Job State Change");
+
+        // 25 h after the last backup event: within 24 h + 2 h grace.
+        h.Clock.Advance(TimeSpan.FromHours(25));
+        var (_, recorded) = await RunAsync(h);
+        Assert.Equal(Outcome.Compliant, Only(recorded, "backup.no-backup-activity").Outcome);
+
+        // The sweep then stops for three days, straight across the 26 h deadline; its first run back sees the silence,
+        // dated from when the deadline passed, not from when the sweep noticed.
+        h.Clock.Advance(TimeSpan.FromDays(3));
+        (_, recorded) = await RunAsync(h);
+        var silent = Only(recorded, "backup.no-backup-activity");
+        Assert.Equal(Outcome.Finding, silent.Outcome);
+        Assert.Equal(Category.Backup, silent.Rule.Category);
+        Assert.Equal(Start.AddHours(26), silent.ClockStart);
+        Assert.Equal(FindingStatus.Open, (await h.Ledger.GetAsync(silent.FindingId))!.Status);
+
+        // A backup event again resolves it.
+        await h.Recorder.WriteAsync(HeartbeatSources.Backup, Account, Region, "Backup Job State Change");
+        h.Clock.Advance(TimeSpan.FromMinutes(15));
+        (_, recorded) = await RunAsync(h);
+        Assert.Equal(Outcome.Compliant, Only(recorded, "backup.no-backup-activity").Outcome);
+        Assert.Equal(FindingStatus.Resolved, (await h.Ledger.GetAsync(silent.FindingId))!.Status);
     }
 
     /// <summary>The real DynamoDB ledger, with the evaluations the step handed it kept for assertions.</summary>

@@ -171,17 +171,18 @@ public sealed class StatusPageApiTests(DynamoDbLocalFixture dynamo) : IAsyncLife
         var detail = await GetJsonAsync($"/api/findings/{_findings[1]}", token);
         Assert.Equal("acknowledged", detail.GetProperty("finding").GetProperty("status").GetString());
         Assert.Contains(detail.GetProperty("history").EnumerateArray(),
-            h => h.GetProperty("actor").GetString() == "cto@example.com" && h.GetProperty("reason").GetString() == "platform team fixes in sprint 48");
+            h => h.GetProperty("actor").GetString() == "cto@example.com (sub local-cto@example.com)" && h.GetProperty("reason").GetString() == "platform team fixes in sprint 48");
 
         var waivers = await GetJsonAsync("/api/waivers", token);
         var waived = Assert.Single(waivers.GetProperty("items").EnumerateArray());
         Assert.Equal(_findings[2], waived.GetProperty("id").GetString());
-        Assert.Equal("cto@example.com", waived.GetProperty("waiver").GetProperty("grantedBy").GetString());
+        // History and the waiver record the person and the token's subject.
+        Assert.Equal("cto@example.com (sub local-cto@example.com)", waived.GetProperty("waiver").GetProperty("grantedBy").GetString());
 
         using (var revoke = await PostAsync($"/api/findings/{_findings[2]}/waiver/revoke", token, new { reason = "bucket still in use" }))
             Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
         var revoked = await GetJsonAsync($"/api/findings/{_findings[2]}", token);
-        Assert.Contains(revoked.GetProperty("history").EnumerateArray(), h => h.GetProperty("reason").GetString() == "bucket still in use" && h.GetProperty("actor").GetString() == "cto@example.com");
+        Assert.Contains(revoked.GetProperty("history").EnumerateArray(), h => h.GetProperty("reason").GetString() == "bucket still in use" && h.GetProperty("actor").GetString() == "cto@example.com (sub local-cto@example.com)");
     }
 
     [Fact]
@@ -208,11 +209,14 @@ public sealed class StatusPageApiTests(DynamoDbLocalFixture dynamo) : IAsyncLife
         var token = Reviewer();
         using (var monitoring = await PostAsync($"/api/findings/{_findings[0]}/baseline/approve", token, new { reason = "accept" }))
             Assert.Equal(HttpStatusCode.BadRequest, monitoring.StatusCode);
-        // The seeded drift finding has no configuration item in the drift store: nothing to approve, and no history written.
-        var before = (await GetJsonAsync($"/api/findings/{_findings[1]}", token)).GetProperty("history").GetArrayLength();
-        using (var drift = await PostAsync($"/api/findings/{_findings[1]}/baseline/approve", token, new { reason = "accept" }))
+        // SSH open to the world (the seeded security-group finding) can never be approved.
+        using (var never = await PostAsync($"/api/findings/{_findings[1]}/baseline/approve", token, new { reason = "accept" }))
+            Assert.Equal(HttpStatusCode.BadRequest, never.StatusCode);
+        // The seeded bucket drift finding has no configuration item in the drift store: nothing to approve, and no history written.
+        var before = (await GetJsonAsync($"/api/findings/{_findings[2]}", token)).GetProperty("history").GetArrayLength();
+        using (var drift = await PostAsync($"/api/findings/{_findings[2]}/baseline/approve", token, new { reason = "accept" }))
             Assert.Equal(HttpStatusCode.Conflict, drift.StatusCode);
-        var after = await GetJsonAsync($"/api/findings/{_findings[1]}", token);
+        var after = await GetJsonAsync($"/api/findings/{_findings[2]}", token);
         Assert.Equal(before, after.GetProperty("history").GetArrayLength());
         Assert.Equal("open", after.GetProperty("finding").GetProperty("status").GetString());
     }
@@ -274,6 +278,33 @@ public sealed class StatusPageApiTests(DynamoDbLocalFixture dynamo) : IAsyncLife
     }
 
     [Fact]
+    public async Task Controls_view_lists_both_frameworks_with_status_and_drills_down_to_rules_findings_and_the_policy_version()
+    {
+        var controls = await GetJsonAsync("/api/controls", Reader());
+        Assert.Equal(IsmsServerless.Policy.PolicyDocument.Embedded.Version, controls.GetProperty("policyVersion").GetString());
+        var list = controls.GetProperty("controls").EnumerateArray().ToList();
+        Assert.Contains(list, c => c.GetProperty("framework").GetString() == "ISO27001:2022");
+        Assert.Contains(list, c => c.GetProperty("framework").GetString() == "SOC2");
+        var a88 = list.Single(c => c.GetProperty("key").GetString() == "ISO27001:2022 A.8.8");
+        Assert.Contains("patch.inspector-vulnerability", a88.GetProperty("rules").EnumerateArray().Select(r => r.GetString()));
+        var detail = await GetJsonAsync("/api/control?id=" + Uri.EscapeDataString("ISO27001:2022 A.8.8"), Reader());
+        Assert.Equal("A.8.8", detail.GetProperty("control").GetProperty("id").GetString());
+        Assert.Equal(JsonValueKind.Array, detail.GetProperty("rules").ValueKind);
+        Assert.Equal(JsonValueKind.Array, detail.GetProperty("findings").ValueKind);
+        using var missing = await GetAsync("/api/control?id=%3Cscript%3E", Reader());
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        using var anonymous = await GetAsync("/api/controls", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+
+        var from = _clock.GetUtcNow().AddDays(-30).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var to = _clock.GetUtcNow().ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        using var ocsf = await GetAsync($"/api/export?from={from}&to={to}&format=ocsf", Reader());
+        Assert.Equal(HttpStatusCode.OK, ocsf.StatusCode);
+        var lines = (await ocsf.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.Contains("\"class_uid\":2003", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Csv_export_neutralizes_formulas_and_carries_history()
     {
         var from = _clock.GetUtcNow().AddDays(-30).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
@@ -285,7 +316,7 @@ public sealed class StatusPageApiTests(DynamoDbLocalFixture dynamo) : IAsyncLife
         Assert.Equal("text/csv", response.Content.Headers.ContentType!.MediaType);
         Assert.Contains("attachment", response.Content.Headers.ContentDisposition!.ToString(), StringComparison.Ordinal);
         var csv = await response.Content.ReadAsStringAsync();
-        Assert.StartsWith(string.Join(',', AuditExport.HistoryColumns), csv, StringComparison.Ordinal);
+        Assert.StartsWith(string.Join(',', IsmsServerless.Compliance.AuditPackageWriter.CsvColumns), csv, StringComparison.Ordinal);
         Assert.Contains("'=cmd|' /C calc'!A0", csv, StringComparison.Ordinal);
         Assert.DoesNotContain(",=cmd", csv, StringComparison.Ordinal);
         Assert.Contains("cto@example.com", csv, StringComparison.Ordinal);

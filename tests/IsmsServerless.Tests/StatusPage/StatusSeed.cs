@@ -39,6 +39,8 @@ public static class StatusSeed
                 AccountId = "111122223333", Region = "eu-west-1", Message = "Ingress 0.0.0.0/0 on port 22 is not in the baseline", SeverityOverride = Severity.High,
                 ClockStart = now.AddDays(-20), ObservedAt = now.AddDays(-20),
                 Diff = [new FieldDiff("ipPermissions[0].ipRanges[0]", null, "0.0.0.0/0"), new FieldDiff("description", "web tier", "<b>changed</b>")],
+                // As SecurityGroupBaselineRule records it for SSH open to the world.
+                Evidence = new Dictionary<string, string> { ["unmetRequirements"] = "sg.no-world-admin-ports" },
             },
             new()
             {

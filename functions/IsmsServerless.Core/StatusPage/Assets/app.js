@@ -26,6 +26,11 @@
     return node;
   }
   const clear = (node) => { while (node.firstChild) node.removeChild(node.firstChild); return node; };
+  // User text (resource and session names, reasons, people) goes in <bdi>: a right-to-left override inside it cannot
+  // reorder the text around it (the CSS isolates code, cells and the rest too).
+  const bdi = (text) => h('bdi', { text: text === null || text === undefined ? '' : String(text) });
+  // Reviews and approvals are permanent evidence: one click must not make them.
+  const confirmed = (message) => window.confirm(message);
 
   // ---- auth ----
   const token = () => sessionStorage.getItem(TOKEN_KEY);
@@ -146,7 +151,7 @@
     state.view = view;
     for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('active', tab.dataset.view === view);
     for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'view-' + view;
-    const load = { overview: loadOverview, findings: () => loadFindings(false), changes: loadChanges, waivers: loadWaivers, export: () => {} }[view];
+    const load = { overview: loadOverview, controls: loadControls, findings: () => loadFindings(false), changes: loadChanges, duties: loadDuties, waivers: loadWaivers, export: () => {} }[view];
     Promise.resolve(load()).catch(toastError);
   }
 
@@ -232,6 +237,50 @@
     return q;
   }
 
+  // ---- controls ----
+  const controlStatusClass = (s) => 'cstatus ' + s;
+  async function loadControls() {
+    const data = await getJson('/api/controls');
+    $('controls-policy').textContent = 'policy ' + data.policyVersion + ' · owner ' + data.policyOwner + ' · next review ' + data.policyNextReview;
+    const counts = {};
+    for (const c of data.controls) counts[c.status] = (counts[c.status] || 0) + 1;
+    $('controls-summary').textContent = Object.keys(counts).sort().map((k) => counts[k] + ' ' + k).join(' · ');
+    const bodies = { 'ISO27001:2022': clear($('controls-table-iso').tBodies[0]), SOC2: clear($('controls-table-soc2').tBodies[0]) };
+    for (const c of data.controls) {
+      const body = bodies[c.framework];
+      if (!body) continue;
+      const evidence = c.rules.length ? c.passing + ' passing · ' + c.failing + ' failing' : (c.duties.length ? 'duties: ' + c.duties.join(', ') : c.evidence);
+      body.append(h('tr', { class: 'clickable', 'data-control': c.key, onclick: () => openControl(c.key).catch(toastError) },
+        h('td', {}, h('div', { class: 'rid', text: c.id }), h('div', { class: 'sub', text: c.title })),
+        h('td', {}, h('span', { class: controlStatusClass(c.status), text: c.status })),
+        h('td', { class: 'sub', text: evidence })));
+    }
+  }
+
+  async function openControl(key) {
+    const d = await getJson('/api/control?' + new URLSearchParams({ id: key }).toString());
+    const c = d.control;
+    $('control-detail').hidden = false;
+    $('cd-title').textContent = c.framework + ' ' + c.id + ' ' + c.title + ' — ' + c.status;
+    $('cd-reason').textContent = c.reason + (d.justification ? ' · ' + d.justification : '') + (d.note ? ' · ' + d.note : '');
+    $('cd-clauses').textContent = 'Implements: ' + c.clauses.join('; ');
+    const rules = clear($('cd-rules'));
+    for (const r of d.rules) {
+      const table = h('table', { class: 'findings' }, h('thead', {}, h('tr', {}, h('th', { text: 'Resource' }), h('th', { text: 'Result' }), h('th', { text: 'Evaluated' }), h('th', { text: 'Source' }))));
+      const tbody = h('tbody');
+      for (const x of r.resources) tbody.append(h('tr', {}, h('td', { text: x.resourceId + (x.subKey ? ' · ' + x.subKey : '') }), h('td', {}, h('span', { class: controlStatusClass(x.result), text: x.result })), h('td', { text: x.evaluatedAt }), h('td', { class: 'sub', text: x.source })));
+      table.append(tbody);
+      rules.append(h('h4', { text: r.ruleId + (r.resources.length ? '' : ' — nothing evaluated yet') + (r.more ? ' (first 50)' : '') }), table);
+    }
+    const findings = clear($('cd-findings'));
+    for (const f of d.findings) findings.append(h('li', { class: 'clickable', onclick: () => openDetail(f.id).catch(toastError) }, f.severity + ' · ' + f.status + ' · ' + f.title + ' · ' + f.resourceId));
+    if (!d.findings.length) findings.append(h('li', { class: 'muted', text: 'No findings.' }));
+    const attestations = clear($('cd-attestations'));
+    for (const a of d.attestations) attestations.append(h('li', {}, a.dutyId + ' · ' + a.by + ' · ' + a.at + ' · ' + a.note));
+    if (!d.attestations.length) attestations.append(h('li', { class: 'muted', text: c.duties.length ? 'No attestations recorded.' : 'No duties.' }));
+    $('control-detail').scrollIntoView({ block: 'nearest' });
+  }
+
   async function loadFindings(append) {
     const q = filterQuery();
     if (append && state.cursor) q.set('cursor', state.cursor);
@@ -286,16 +335,20 @@
     clear(list);
     if (!withReview && state.changes.length === 0) list.append(h('li', { class: 'muted', text: 'Nothing awaiting review.' }));
     for (const c of state.changes.slice(0, withReview ? 100 : 5)) {
-      const resources = c.resources.length ? c.resources.slice(0, 2).join(', ') + (c.resources.length > 2 ? ' (+' + (c.resources.length - 2) + ')' : '') : 'no resource recorded';
+      const resources = h('code', {});
+      if (!c.resources.length) resources.append('no resource recorded');
+      c.resources.slice(0, 2).forEach((r, i) => resources.append(i ? ', ' : '', bdi(r)));
+      if (c.resources.length > 2) resources.append(' (+' + (c.resources.length - 2) + ')');
       const item = h('li', { 'data-change': c.changeId },
         h('div', {}, h('div', { class: 'title', text: c.title }),
           h('div', { class: 'meta' }, 'by ', h('code', { text: c.principal || c.actor }), ' · ', String(c.callCount), ' call(s) · first ' + fmtTime(c.firstCallAt)),
-          h('div', { class: 'meta' }, h('code', { text: resources }))),
+          h('div', { class: 'meta' }, resources)),
         h('div', { class: 'countdown', 'data-due': c.due === null ? '' : String(c.due) }));
       if (withReview && isReviewer()) {
         const note = h('input', { type: 'text', maxlength: 2000, placeholder: 'Note', 'aria-label': 'Review note', class: 'review-note' });
         const ticket = h('input', { type: 'url', maxlength: 2048, placeholder: 'https://ticket (needed to reject)', 'aria-label': 'Ticket link', class: 'review-ticket' });
         const send = (verdict) => async () => {
+          if (!confirmed('Record the verdict "' + verdict.replace(/-/g, ' ') + '" on change ' + c.changeId + '? A review is permanent evidence and cannot be changed.')) return;
           try {
             await api('/api/changes/' + encodeURIComponent(c.changeId) + '/review', { json: { verdict, note: note.value, ticketUrl: ticket.value } });
             toast('Change ' + verdict.replace(/-/g, ' '));
@@ -322,6 +375,51 @@
     }
   }
 
+  const dutyStateText = (s) => ({ open: 'Upcoming', due: 'Due', overdue: 'Overdue', done: 'Done' }[s] || s);
+
+  async function loadDuties() {
+    const data = await getJson('/api/duties');
+    const skew = Date.now() - new Date(data.now).getTime();
+    const body = clear($('duties').tBodies[0]);
+    const pending = data.items.filter((d) => d.state === 'due' || d.state === 'overdue').length;
+    $('duties-count').textContent = pending ? String(pending) : '';
+    for (const d of data.items) {
+      const cell = h('td', { class: 'attestation' });
+      if (d.attestation) {
+        const a = d.attestation;
+        cell.append(h('div', {}, 'by ', h('code', { text: a.by }), ' · ' + fmtTime(a.at)));
+        for (const link of a.evidence.filter((l) => /^https:\/\//.test(l)))
+          cell.append(h('div', {}, h('a', { href: link, rel: 'noopener noreferrer', target: '_blank', text: 'evidence' })));
+        if (a.note) cell.append(h('div', { class: 'sub', text: a.note }));
+      } else if (d.attestable && isReviewer()) {
+        const evidence = h('input', { type: 'url', maxlength: 2048, placeholder: 'https://evidence', 'aria-label': 'Evidence link', class: 'attest-evidence' });
+        const note = h('input', { type: 'text', maxlength: 2000, placeholder: 'Note', 'aria-label': 'Attestation note', class: 'attest-note' });
+        const send = async () => {
+          try {
+            // The attester is the signed-in user: the server takes it from the token, not from this form.
+            await api('/api/duties/' + encodeURIComponent(d.id) + '/attest', { json: { evidence: [evidence.value], note: note.value } });
+            toast('Attested: ' + d.title);
+            await loadDuties();
+          } catch (e) { toastError(e); }
+        };
+        cell.append(h('div', { class: 'review' }, evidence, note, h('button', { type: 'button', class: 'primary attest', onclick: send }, 'Attest')),
+          h('div', { class: 'sub', text: 'Evidence: ' + d.evidenceExpected }));
+      } else if (d.kind === 'change.review') {
+        cell.append(h('div', { class: 'sub', text: 'reviewed in Changes' }));
+      }
+      const due = new Date(d.dueAt).getTime() + skew;
+      body.append(h('tr', { 'data-duty': d.id, class: 'duty ' + d.state },
+        h('td', {}, h('span', { class: 'duty-state ' + d.state, text: dutyStateText(d.state) })),
+        h('td', {}, h('div', { class: 'title', text: d.title }), h('div', { class: 'sub', text: (d.period ? d.period + ' · ' : '') + d.kind })),
+        h('td', {}, h('code', { text: d.control }), d.controls.length > 1 ? h('div', { class: 'sub', text: d.controls.slice(1).join(', ') }) : null),
+        h('td', { text: d.owner }),
+        h('td', {}, h('div', { text: fmtTime(d.dueAt) }), d.state === 'done' ? null : h('div', { class: 'countdown', 'data-due': String(due) })),
+        cell));
+    }
+    $('duties-empty').hidden = data.items.length > 0;
+    tick();
+  }
+
   async function loadWaivers() {
     const data = await getJson('/api/waivers');
     const body = clear($('waivers').tBodies[0]);
@@ -330,7 +428,7 @@
       body.append(h('tr', { 'data-id': f.id, onclick: () => openDetail(f.id) },
         h('td', {}, sevBadge(f.severity), ' ', h('span', { class: 'title', text: f.title })),
         h('td', {}, shortResource(f)),
-        h('td', { text: w.owner }), h('td', { text: w.reason }), h('td', { text: w.control }),
+        h('td', {}, bdi(w.owner), h('div', { class: 'sub' }, 'granted by ', bdi(w.grantedBy))), h('td', {}, bdi(w.reason)), h('td', { text: w.control }),
         h('td', {}, h('div', { text: fmtTime(w.expiresAt) }), h('div', { class: 'countdown', 'data-due': String(new Date(w.expiresAt).getTime()) }))));
     }
     $('waivers-empty').hidden = data.items.length > 0;
@@ -355,7 +453,7 @@
     fact('Controls', f.controls.join(', ') || '—');
     fact('First seen', fmtTime(f.firstSeenAt));
     fact('Due', fmtTime(f.dueAt));
-    if (f.waiver) fact('Waiver', f.waiver.owner + ' until ' + fmtTime(f.waiver.expiresAt) + ': ' + f.waiver.reason);
+    if (f.waiver) fact('Waiver', h('span', {}, bdi(f.waiver.owner), ' until ' + fmtTime(f.waiver.expiresAt) + ': ', bdi(f.waiver.reason), ' (granted by ', bdi(f.waiver.grantedBy), ')'));
     if (data.policyClause) fact('Policy', data.policyClause);
     if (data.remediation) fact('Remediation', data.remediation);
     $('d-message').textContent = data.message;
@@ -368,7 +466,7 @@
       const transition = [e.fromStatus && e.toStatus && e.fromStatus !== e.toStatus ? e.fromStatus + ' → ' + e.toStatus : null,
         e.fromState !== e.toState && e.toState ? 'SLA ' + (e.fromState || '—') + ' → ' + e.toState : null].filter(Boolean).join(', ');
       hist.append(h('li', { 'data-action': e.action },
-        h('div', { class: 'when', text: fmtTime(e.at) + ' · ' + e.actor }),
+        h('div', { class: 'when' }, fmtTime(e.at) + ' · ', bdi(e.actor)),
         h('div', { class: 'what', text: e.action + (transition ? ' (' + transition + ')' : '') }),
         e.reason ? h('div', { class: 'reason', text: e.reason }) : null));
     }
@@ -377,7 +475,9 @@
     const live = f.status !== 'resolved';
     $('d-actions').hidden = !(isReviewer() && live);
     $('a-ack').hidden = f.status !== 'open';
-    $('a-baseline').hidden = f.category !== 'drift';
+    // Offered only when an approval could settle the finding (never for SSH/RDP open to the world), naming the version seen.
+    $('a-baseline').hidden = !data.baselineApprovable;
+    $('a-baseline').title = data.notApprovableReason || '';
     $('a-revoke').hidden = !f.waiver;
     $('a-error').textContent = '';
     $('a-reason').value = '';
@@ -415,7 +515,7 @@
     try {
       const response = await api('/api/export?' + new URLSearchParams({ from, to, format }).toString());
       const url = URL.createObjectURL(await response.blob());
-      const a = h('a', { href: url, download: 'isms-evidence-' + from + '-' + to + '.' + format });
+      const a = h('a', { href: url, download: 'isms-evidence-' + from + '-' + to + '.' + (format === 'ocsf' ? 'ocsf.jsonl' : format) });
       document.body.append(a); a.click(); a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (e) { $('export-error').textContent = e.message; }
@@ -445,11 +545,15 @@
     $('backdrop').addEventListener('click', closeDrawer);
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeDrawer(); });
     $('a-ack').addEventListener('click', () => act('/acknowledge', { reason: $('a-reason').value }, 'Acknowledged'));
-    $('a-baseline').addEventListener('click', () => act('/baseline/approve', { reason: $('a-reason').value }, 'Baseline approved'));
+    $('a-baseline').addEventListener('click', () => {
+      if (!confirmed('Approve the current configuration (' + state.detail.configurationVersion + ') as the baseline? The approval is permanent evidence.')) return;
+      act('/baseline/approve', { reason: $('a-reason').value, configurationVersion: state.detail.configurationVersion }, 'Baseline approved');
+    });
     $('a-revoke').addEventListener('click', () => act('/waiver/revoke', { reason: $('a-reason').value }, 'Waiver revoked'));
     $('a-waiver').addEventListener('click', () => act('/waiver', { reason: $('a-reason').value, expiresAt: $('a-waiver-until').value + 'T00:00:00Z' }, 'Waiver granted'));
     $('export-form').addEventListener('submit', (e) => { e.preventDefault(); download('csv'); });
     $('export-json').addEventListener('click', () => download('json'));
+    $('export-ocsf').addEventListener('click', () => download('ocsf'));
     const today = new Date();
     $('export-to').value = today.toISOString().slice(0, 10);
     $('export-from').value = new Date(today.getTime() - 90 * 86400000).toISOString().slice(0, 10);

@@ -43,7 +43,9 @@ public sealed class TokenValidator(AuthOptions options, JwksKeySource keys, Time
         if (string.IsNullOrEmpty(subject)) return (null, "no sub");
         var username = Claim(identity, "username") ?? Claim(identity, "cognito:username") ?? subject;
         var groups = identity.FindAll(AuthOptions.GroupsClaim).Select(c => c.Value).ToArray();
-        return (new StatusPrincipal(subject, username, groups), null);
+        // An e-mail is trusted only when the issuer says it is verified (Cognito: email_verified).
+        var email = Claim(identity, "email") is { Length: > 0 and <= 254 } mail && Claim(identity, "email_verified") is "true" or "True" ? mail : null;
+        return (new StatusPrincipal(subject, username, groups, email), null);
     }
 
     private Task<TokenValidationResult> ValidateWithKeysAsync(string token, IReadOnlyList<SecurityKey> signingKeys) =>

@@ -1,0 +1,75 @@
+using System.Globalization;
+using Amazon.Runtime.Internal;
+using IsmsServerless.Benchmarks.Scale;
+using IsmsServerless.Cli.Local;
+using IsmsServerless.Compliance;
+using IsmsServerless.Engine;
+using IsmsServerless.Evidence;
+using IsmsServerless.Ledger;
+using IsmsServerless.Model;
+using IsmsServerless.Observability;
+using IsmsServerless.Policy;
+using IsmsServerless.Settings;
+
+namespace IsmsServerless.Benchmarks;
+
+/// <summary>
+/// DynamoDB requests (and RCU) of one controls view at N resources with passing evidence: the evidence is recorded
+/// through <see cref="DynamoDbEvidenceStore"/> (the ingest path), spread over every automated rule, then the view is
+/// read with the request meter on. Counts requests, never times them.
+/// </summary>
+public static class ControlsViewBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var sizes = (Option(args, "--sizes") ?? "1000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
+        Log.Target = TextWriter.Null;
+        Log.MinimumLevel = LogLevel.Error;
+        await using var local = await DynamoDbLocal.StartAsync();
+        var meter = new CapacityMeter();
+        RuntimePipelineCustomizerRegistry.Instance.Register(meter);
+        using var client = DynamoDbLocal.CreateClient(local.Endpoint);
+        var registry = RuleRegistry.CreateDefault();
+        var rules = registry.Rules.Select(r => r.Metadata).ToList();
+        var context = new EvaluationContext(IsmsSettings.Default, new FixedTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero)));
+        Console.WriteLine("| Resources with evidence | Requests per controls view | Of which Query | RCU | Controls |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|");
+        foreach (var size in sizes)
+        {
+            var table = "controls-" + Guid.NewGuid().ToString("N")[..8];
+            await LedgerTable.CreateIfMissingAsync(client, table);
+            var store = new DynamoDbEvidenceStore(client, table, PolicyDocument.Embedded.Version);
+            var next = -1;
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Add(ref next, 100) - 99) < size)
+                {
+                    var batch = Enumerable.Range(i, Math.Min(100, size - i)).Select(n => new Evaluation
+                    {
+                        Rule = rules[n % rules.Count],
+                        Outcome = n % 10 == 0 ? Outcome.Finding : Outcome.Compliant,
+                        ResourceId = "res-" + n.ToString(CultureInfo.InvariantCulture),
+                        Message = "benchmark",
+                    }).ToList();
+                    await store.RecordAsync(batch, "benchmark", context).ConfigureAwait(false);
+                }
+            }))).ConfigureAwait(false);
+            var service = new ControlsService(store, new DynamoDbFindingLedger(client, table, IsmsSettings.Default), NoDutyStates.Instance, registry);
+            meter.Reset();
+            var views = await service.GetAsync(context.Now).ConfigureAwait(false);
+            var requests = meter.ByOperation.Sum(o => o.Value.Requests);
+            var queries = meter.ByOperation.Where(o => o.Key.Contains("Query", StringComparison.Ordinal)).Sum(o => o.Value.Requests);
+            var rcu = meter.ByOperation.Sum(o => o.Value.Read);
+            var evaluated = views.Sum(v => v.Evaluated);
+            Console.WriteLine(FormattableString.Invariant($"| {size} | {requests} | {queries} | {rcu:F1} | {views.Count} (evaluated summed over controls: {evaluated}) |"));
+        }
+        return 0;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+}

@@ -1,0 +1,32 @@
+using IsmsServerless.Engine;
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Evidence;
+
+/// <summary>The latest result of one rule on one resource (and sub-key, e.g. a CVE): the passing evidence an auditor samples.</summary>
+public sealed record EvidenceRecord(string RuleId, string ResourceId, string SubKey, string ResourceType, string Result,
+    DateTimeOffset EvaluatedAt, string Source, string PolicyVersion);
+
+/// <summary>Per-rule aggregate, maintained when a result changes: how many resources it evaluated, how many pass and fail.</summary>
+public sealed record RuleEvidenceSummary(string RuleId, long Evaluated, long Passing, long Failing, DateTimeOffset? LastEvaluatedAt);
+
+/// <summary>What one <see cref="IEvidenceStore.RecordAsync"/> call wrote.</summary>
+public sealed record EvidenceWriteResult(int Changed, int Refreshed, int Skipped);
+
+/// <summary>
+/// Passing evidence, cheaply: per rule and resource the latest result, when it was evaluated and from which source;
+/// written only when the result changes or the stored evaluation is more than a day old, so repeated passing
+/// evaluations cost a read, not a write. Per-rule counters move with each change, so the controls view reads one
+/// small partition whatever the number of resources.
+/// </summary>
+public interface IEvidenceStore
+{
+    /// <summary>Records the finding (fail) and compliant (pass) evaluations; ignored, rejected and change outcomes carry no result.</summary>
+    Task<EvidenceWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default);
+
+    /// <summary>Every rule's summary. One Query (one page for any realistic number of rules).</summary>
+    Task<IReadOnlyDictionary<string, RuleEvidenceSummary>> GetRuleSummariesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The stored results of one rule (drill-down), a page at a time. One Query.</summary>
+    Task<(IReadOnlyList<EvidenceRecord> Items, string? NextCursor)> QueryRuleAsync(string ruleId, int limit, string? cursor = null, CancellationToken cancellationToken = default);
+}

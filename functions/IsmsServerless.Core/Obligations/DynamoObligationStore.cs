@@ -1,0 +1,238 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using IsmsServerless.Alerts;
+using IsmsServerless.Ledger;
+using IsmsServerless.Model;
+using IsmsServerless.Observability;
+using IsmsServerless.Settings;
+
+namespace IsmsServerless.Obligations;
+
+/// <summary>
+/// Obligations in the ledger table (layout in docs/data-model.md, "Obligations"): one small item per obligation,
+/// <c>PK=OBLIGATION#id, SK=OBLIGATION</c>, indexed by kind (GSI1), by kind+subject (GSI2), open/done (GSI3) and, while
+/// a timer is pending, by its next timer (GSI4 <c>OBLIGATION#TIMER</c>, the ledger's timer pattern, so the sweep
+/// Queries only what is due). Every write is conditional: creation on <c>attribute_not_exists</c>, every later write on
+/// the version read, so duplicates and concurrent writers re-read and decide again instead of overwriting.
+/// </summary>
+public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings) : IObligationStore
+{
+    private const int MaxAttempts = 12;
+
+    public async Task<OpenResult> OpenAsync(ObligationSpec spec, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ObligationSpecRules.Validate(spec);
+        var id = Obligation.IdFor(spec.Kind, spec.Subject, spec.Period);
+        var normalized = spec with { Reminders = spec.Reminders.Where(r => r < spec.DueAt).Distinct().Order().ToList() };
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var existing = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+            Obligation candidate;
+            OpenStatus status;
+            if (existing is null)
+            {
+                candidate = new Obligation { Id = id, Spec = normalized, CreatedAt = now, Version = 1 };
+                status = OpenStatus.Created;
+            }
+            else if (!existing.Done && normalized.DueAt < existing.Spec.DueAt)
+            {
+                // Order independence: of two opens of one id, the earlier due time wins whichever arrives first.
+                var merged = existing.Spec with
+                {
+                    DueAt = normalized.DueAt,
+                    OpensAt = normalized.OpensAt < existing.Spec.OpensAt ? normalized.OpensAt : existing.Spec.OpensAt,
+                    Reminders = normalized.Reminders,
+                };
+                candidate = existing with { Spec = merged, Version = existing.Version + 1 };
+                status = OpenStatus.Rescheduled;
+            }
+            else
+            {
+                return new OpenResult(OpenStatus.Existing, existing);
+            }
+            candidate = candidate with { StoredState = Moved(candidate, now) };
+            if (await TryPutAsync(candidate, null, cancellationToken).ConfigureAwait(false))
+            {
+                if (status == OpenStatus.Created) Log.Info("obligation.opened", ("id", id), ("kind", spec.Kind), ("subject", spec.Subject), ("dueAt", Timestamps.ToWire(spec.DueAt)));
+                return new OpenResult(status, candidate);
+            }
+            await Backoff(attempt, cancellationToken).ConfigureAwait(false);
+        }
+        throw new ObligationException(ObligationError.Conflict, $"obligation {id} kept changing while it was being opened");
+    }
+
+    public async Task<Obligation?> GetAsync(string obligationId, CancellationToken cancellationToken = default)
+    {
+        if (!Obligation.IsObligationId(obligationId)) return null;
+        var response = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = tableName,
+            Key = Key(obligationId),
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        return response.Item is { Count: > 0 } item ? ObligationItems.FromItem(item) : null;
+    }
+
+    public async Task<Obligation?> LatestForSubjectAsync(string kind, string subject, CancellationToken cancellationToken = default)
+    {
+        var response = await dynamo.QueryAsync(new QueryRequest
+        {
+            TableName = tableName,
+            IndexName = LedgerSchema.Gsi2,
+            KeyConditionExpression = "GSI2PK = :pk",
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = S(ObligationKeys.SubjectPartition(kind, subject)) },
+            ScanIndexForward = false,
+            Limit = 5,
+        }, cancellationToken).ConfigureAwait(false);
+        // Hashed partitions may be shared by another (kind, subject): filter on the full text.
+        foreach (var item in response.Items ?? [])
+        {
+            if (ObligationItems.FromItem(item) is { } found && found.Kind == kind && found.Subject == subject)
+                return await GetAsync(found.Id, cancellationToken).ConfigureAwait(false);
+        }
+        return null;
+    }
+
+    public async Task<IReadOnlyList<Obligation>> QueryTimersDueAsync(DateTimeOffset at, int limit, CancellationToken cancellationToken = default)
+    {
+        var response = await dynamo.QueryAsync(new QueryRequest
+        {
+            TableName = tableName,
+            IndexName = LedgerSchema.Gsi4,
+            KeyConditionExpression = "GSI4PK = :pk AND GSI4SK <= :at",
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+            {
+                [":pk"] = S(ObligationKeys.TimerPartition),
+                [":at"] = S(ObligationKeys.TimerUpperBound(at)),
+            },
+            Limit = Math.Clamp(limit, 1, 1000),
+        }, cancellationToken).ConfigureAwait(false);
+        // GSIs are eventually consistent: act on the current version.
+        var due = new List<Obligation>();
+        foreach (var item in response.Items ?? [])
+        {
+            if (item.TryGetValue("id", out var id) && id.S is { } text && await GetAsync(text, cancellationToken).ConfigureAwait(false) is { } obligation)
+                due.Add(obligation);
+        }
+        return due;
+    }
+
+    public Task<Page<Obligation>> QueryOpenAsync(int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
+        QueryIndexAsync(LedgerSchema.Gsi3, "GSI3PK", ObligationKeys.OpenPartition, forward: true, limit, cursor, cancellationToken);
+
+    public Task<Page<Obligation>> QueryDoneAsync(int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
+        QueryIndexAsync(LedgerSchema.Gsi3, "GSI3PK", ObligationKeys.DonePartition, forward: false, limit, cursor, cancellationToken);
+
+    public Task<Page<Obligation>> QueryKindAsync(string kind, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
+        QueryIndexAsync(LedgerSchema.Gsi1, "GSI1PK", ObligationKeys.KindPartition(kind), forward: true, limit, cursor, cancellationToken, o => o.Kind == kind);
+
+    public Task<bool> TryUpdateAsync(Obligation updated, AlertRecord? alert = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(updated);
+        return TryPutAsync(updated, alert, cancellationToken);
+    }
+
+    public async Task<Obligation> AttestAsync(string obligationId, Attestation attestation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(attestation);
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var current = await GetAsync(obligationId, cancellationToken).ConfigureAwait(false)
+                ?? throw new ObligationException(ObligationError.NotFound, $"no obligation '{obligationId}'");
+            if (current.Attestation is { } done)
+                throw new ObligationException(ObligationError.AlreadyDone,
+                    $"obligation {current.Id} ({current.Spec.Title}) was already attested by {done.By} at {Timestamps.ToWire(done.At)}");
+            var attested = current with { Attestation = attestation, StoredState = ObligationState.Done, Version = current.Version + 1 };
+            if (await TryPutAsync(attested, null, cancellationToken).ConfigureAwait(false))
+            {
+                Log.Info("obligation.attested", ("id", current.Id), ("kind", current.Kind), ("by", attestation.By));
+                return attested;
+            }
+            await Backoff(attempt, cancellationToken).ConfigureAwait(false);
+        }
+        throw new ObligationException(ObligationError.Conflict, $"obligation {obligationId} kept changing while it was being attested; try again");
+    }
+
+    private async Task<bool> TryPutAsync(Obligation obligation, AlertRecord? alert, CancellationToken cancellationToken)
+    {
+        var items = new List<TransactWriteItem>
+        {
+            new()
+            {
+                Put = new Put
+                {
+                    TableName = tableName,
+                    Item = ObligationItems.ToItem(obligation),
+                    ConditionExpression = obligation.Version <= 1 ? "attribute_not_exists(PK)" : "version = :expected",
+                    ExpressionAttributeValues = obligation.Version <= 1
+                        ? null
+                        : new Dictionary<string, AttributeValue> { [":expected"] = new() { N = (obligation.Version - 1).ToString(CultureInfo.InvariantCulture) } },
+                },
+            },
+        };
+        if (alert is not null)
+        {
+            items.Add(new TransactWriteItem
+            {
+                // The ledger's own outbox item: delivery sends reminders like any other alert.
+                Put = new Put
+                {
+                    TableName = tableName,
+                    Item = LedgerItems.AlertItem(alert, (Timestamps.ParseOrNull(alert.CreatedAt) ?? DateTimeOffset.UnixEpoch).AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
+                    ConditionExpression = "attribute_not_exists(PK)",
+                },
+            });
+        }
+        try
+        {
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TransactionCanceledException ex)
+        {
+            var reasons = ex.CancellationReasons ?? [];
+            // The reminder was already sent by an earlier attempt that died before its stage advance: write the stage alone.
+            if (alert is not null && reasons.Count > 1 && reasons[0].Code is null or "None" && reasons[1].Code == "ConditionalCheckFailed")
+                return await TryPutAsync(obligation, null, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private async Task<Page<Obligation>> QueryIndexAsync(string index, string partitionAttribute, string partition, bool forward, int limit, string? cursor,
+        CancellationToken cancellationToken, Func<Obligation, bool>? keep = null)
+    {
+        var request = new QueryRequest
+        {
+            TableName = tableName,
+            IndexName = index,
+            KeyConditionExpression = $"{partitionAttribute} = :pk",
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = S(partition) },
+            ScanIndexForward = forward,
+            Limit = Math.Clamp(limit, 1, 1000),
+            ExclusiveStartKey = PageCursor.Decode(cursor),
+        };
+        var response = await dynamo.QueryAsync(request, cancellationToken).ConfigureAwait(false);
+        var items = (response.Items ?? []).Select(ObligationItems.FromItem).OfType<Obligation>().Where(o => keep?.Invoke(o) ?? true).ToList();
+        return new Page<Obligation>(items, PageCursor.Encode(response.LastEvaluatedKey));
+    }
+
+    /// <summary>The stored state a write should carry: never moves back (done stays done), otherwise what the clock says.</summary>
+    private static ObligationState Moved(Obligation obligation, DateTimeOffset now)
+    {
+        var byClock = ObligationSchedule.StateAt(obligation, now);
+        return byClock > obligation.StoredState ? byClock : obligation.StoredState;
+    }
+
+    private static Task Backoff(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, Math.Min(1000, 25 << Math.Min(attempt, 6)))), cancellationToken);
+
+    private static Dictionary<string, AttributeValue> Key(string id) => new()
+    {
+        [LedgerSchema.PartitionKey] = S(ObligationKeys.Partition(id)),
+        [LedgerSchema.SortKey] = S(ObligationKeys.SortKey),
+    };
+
+    private static AttributeValue S(string value) => new() { S = value };
+}
