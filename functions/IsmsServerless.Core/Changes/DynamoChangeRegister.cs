@@ -123,7 +123,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         Dictionary<string, AttributeValue>? start = null;
         do
         {
-            var response = await dynamo.QueryAsync(new QueryRequest
+            var response = await dynamo.QueryItemsAsync(new QueryRequest
             {
                 TableName = tableName,
                 KeyConditionExpression = "PK = :pk AND begins_with(SK, :call)",
@@ -204,7 +204,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
     /// </summary>
     internal async Task<int> DrainLegacyTimersAsync(int limit, CancellationToken cancellationToken)
     {
-        var response = await dynamo.QueryAsync(new QueryRequest
+        var response = await dynamo.QueryItemsAsync(new QueryRequest
         {
             TableName = tableName,
             IndexName = LedgerSchema.Gsi4,
@@ -269,7 +269,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             Limit = Math.Clamp(limit, 1, 1000),
         };
         if (cursor is not null) request.ExclusiveStartKey = DecodeCursor(cursor);
-        var response = await dynamo.QueryAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = await dynamo.QueryItemsAsync(request, cancellationToken).ConfigureAwait(false);
         var items = (response.Items ?? []).Select(FromItem).ToList();
         var next = response.LastEvaluatedKey is { Count: > 0 } last ? EncodeCursor(last) : null;
         return new Page<ChangeRecord>(items, next);

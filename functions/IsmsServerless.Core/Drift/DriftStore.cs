@@ -153,7 +153,7 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
     /// <summary>Resource keys whose Config resource id is <paramref name="resourceId"/> (one Query on GSI2).</summary>
     public async Task<IReadOnlyList<string>> FindKeysByResourceIdAsync(string resourceId, CancellationToken cancellationToken = default)
     {
-        var response = await dynamo.QueryAsync(new QueryRequest
+        var response = await dynamo.QueryItemsAsync(new QueryRequest
         {
             TableName = TableName,
             IndexName = LedgerSchema.Gsi2,
@@ -169,7 +169,7 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
     public async Task<(IReadOnlyList<StoredConfiguration> Items, Dictionary<string, AttributeValue>? Next)> QueryLatestAsync(
         Dictionary<string, AttributeValue>? startKey, int limit, CancellationToken cancellationToken = default)
     {
-        var response = await dynamo.QueryAsync(new QueryRequest
+        var response = await dynamo.QueryItemsAsync(new QueryRequest
         {
             TableName = TableName,
             IndexName = LedgerSchema.Gsi1,
@@ -254,7 +254,7 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
 
     private async Task<IReadOnlyList<ApprovedBaseline>> QueryBaselinesAsync(string resourceKey, int limit, bool newestFirst, CancellationToken cancellationToken)
     {
-        var response = await dynamo.QueryAsync(new QueryRequest
+        var response = await dynamo.QueryItemsAsync(new QueryRequest
         {
             TableName = TableName,
             KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :prefix)",

@@ -119,8 +119,9 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             }, cancellationToken).ConfigureAwait(false);
             foreach (var item in response.Items)
             {
-                if (!item.TryGetValue("id", out var id) || id.S is null) continue;
-                var outcome = await MutateAsync(id.S, before => before is null ? null : FindingTransitions.OnResourceGone(before, actor, reason, at),
+                // The index projects keys only: the finding id is its partition key's suffix (the mutation re-reads it).
+                if (FindingIdOf(item) is not { } id) continue;
+                var outcome = await MutateAsync(id, before => before is null ? null : FindingTransitions.OnResourceGone(before, actor, reason, at),
                     allowCreate: false, cancellationToken).ConfigureAwait(false);
                 if (outcome.Kind == MutationKind.Transition) closed++;
             }
@@ -248,16 +249,18 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         {
             // Paged with ExclusiveStartKey rather than re-queried: a finding whose write fails stays in the index
             // for the next sweep instead of being retried in a loop now.
-            var response = await QueryAsync("due-before", DueRequest(now, 100, start), cancellationToken).ConfigureAwait(false);
+            // Keys only: the id is the partition key's suffix; the mutation reads the finding itself (and reports a
+            // malformed one).
+            var response = await QueryAsync("due-before", DueRequest(now, 100, start), cancellationToken, hydrate: false).ConfigureAwait(false);
             foreach (var item in response.Items)
             {
-                if (!TryReadFinding(item, out var due, out var problem))
+                if (FindingIdOf(item) is not { } dueId)
                 {
-                    Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
+                    Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", "timer entry without a finding key"));
                     tally.Add(new Mutation(MutationKind.Malformed, null, null));
                     continue;
                 }
-                tally.Add(await MutateAsync(due.Id, before => before is null ? null : FindingTransitions.OnTimer(before, now), allowCreate: false, cancellationToken).ConfigureAwait(false));
+                tally.Add(await MutateAsync(dueId, before => before is null ? null : FindingTransitions.OnTimer(before, now), allowCreate: false, cancellationToken).ConfigureAwait(false));
             }
             start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }
@@ -724,8 +727,9 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             request.ExpressionAttributeNames["#sk"] = LedgerSchema.Gsi2SortKey;
             request.ExpressionAttributeValues[":prefix"] = S(sortPrefix);
         }
-        var response = await QueryAsync(operation, request, cancellationToken).ConfigureAwait(false);
-        var ids = response.Items.Select(i => i.TryGetValue("findingId", out var v) ? v.S : null).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var response = await QueryAsync(operation, request, cancellationToken, hydrate: false).ConfigureAwait(false);
+        // Keys only: a membership's partition key is its finding's (FINDING#<id>).
+        var ids = response.Items.Select(FindingIdOf).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         var byId = await BatchGetFindingsAsync(operation, ids, cancellationToken).ConfigureAwait(false);
         var findings = ids.Select(id => byId.GetValueOrDefault(id)).OfType<FindingRecord>().ToList();
         return new Page<FindingRecord>(findings, PageCursor.Encode(response.LastEvaluatedKey));
@@ -762,14 +766,23 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         return found;
     }
 
-    private async Task<QueryResponse> QueryAsync(string operation, QueryRequest request, CancellationToken cancellationToken)
+    /// <summary>A query; on a GSI (keys only) the page's items are then read from the table unless <paramref name="hydrate"/> is false.</summary>
+    private async Task<QueryResponse> QueryAsync(string operation, QueryRequest request, CancellationToken cancellationToken, bool hydrate = true)
     {
         if (CapacityObserver is not null) request.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL;
+        if (hydrate) return await dynamo.QueryItemsAsync(request, CapacityObserver, operation, cancellationToken).ConfigureAwait(false);
         var response = await dynamo.QueryAsync(request, cancellationToken).ConfigureAwait(false);
         if (CapacityObserver is { } observe && response.ConsumedCapacity is { } capacity) observe(operation, capacity);
         response.Items ??= [];
         return response;
     }
+
+    /// <summary>The finding id of a finding, membership or index entry: the suffix of its <c>FINDING#&lt;id&gt;</c> partition key.</summary>
+    private static string? FindingIdOf(Dictionary<string, AttributeValue> item) =>
+        item.TryGetValue(LedgerSchema.PartitionKey, out var pk) && pk.S is { } value && value.StartsWith(LedgerKeys.FindingPrefix, StringComparison.Ordinal)
+            && value.Length > LedgerKeys.FindingPrefix.Length
+            ? value[LedgerKeys.FindingPrefix.Length..]
+            : null;
 
     private sealed class Tally
     {

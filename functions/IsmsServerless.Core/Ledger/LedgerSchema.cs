@@ -32,6 +32,13 @@ public static class LedgerSchema
     /// <summary>Item type discriminator (FINDING, HISTORY, OUTBOX, ...), used by stream filters and readers.</summary>
     public const string EntityType = "entityType";
 
+    /// <summary>
+    /// What every GSI projects: keys only (the table's PK/SK and the index's own keys). An indexed write then costs one
+    /// small index entry per GSI, not a second copy of a 1–3 KB item; readers fetch the items of a page from the table
+    /// (<see cref="LedgerIndex.QueryItemsAsync"/>). The stack and <see cref="LedgerTable"/> both read this value.
+    /// </summary>
+    public const string IndexProjection = "KEYS_ONLY";
+
     /// <summary>Every GSI as (name, partition key, sort key): the stack and the test table builder iterate this.</summary>
     public static IReadOnlyList<(string Name, string PartitionKey, string SortKey)> GlobalSecondaryIndexes { get; } =
     [

@@ -30,7 +30,7 @@ public static class LedgerTable
             {
                 IndexName = name,
                 KeySchema = [new KeySchemaElement(pk, KeyType.HASH), new KeySchemaElement(sk, KeyType.RANGE)],
-                Projection = new Projection { ProjectionType = ProjectionType.ALL },
+                Projection = new Projection { ProjectionType = ProjectionType.FindValue(LedgerSchema.IndexProjection) },
             });
         }
         try

@@ -77,7 +77,7 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
 
     public async Task<Obligation?> LatestForSubjectAsync(string kind, string subject, CancellationToken cancellationToken = default)
     {
-        var response = await dynamo.QueryAsync(new QueryRequest
+        var response = await dynamo.QueryItemsAsync(new QueryRequest
         {
             TableName = tableName,
             IndexName = LedgerSchema.Gsi2,
@@ -97,7 +97,7 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
 
     public async Task<IReadOnlyList<Obligation>> QueryTimersDueAsync(DateTimeOffset at, int limit, CancellationToken cancellationToken = default)
     {
-        var response = await dynamo.QueryAsync(new QueryRequest
+        var response = await dynamo.QueryItemsAsync(new QueryRequest
         {
             TableName = tableName,
             IndexName = LedgerSchema.Gsi4,
@@ -213,7 +213,7 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
             Limit = Math.Clamp(limit, 1, 1000),
             ExclusiveStartKey = PageCursor.Decode(cursor),
         };
-        var response = await dynamo.QueryAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = await dynamo.QueryItemsAsync(request, cancellationToken).ConfigureAwait(false);
         var items = (response.Items ?? []).Select(ObligationItems.FromItem).OfType<Obligation>().Where(o => keep?.Invoke(o) ?? true).ToList();
         return new Page<Obligation>(items, PageCursor.Encode(response.LastEvaluatedKey));
     }

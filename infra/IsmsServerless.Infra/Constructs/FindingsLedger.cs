@@ -41,7 +41,7 @@ public sealed class FindingsLedger : Construct
                 IndexName = name,
                 PartitionKey = new Attribute { Name = pk, Type = AttributeType.STRING },
                 SortKey = new Attribute { Name = sk, Type = AttributeType.STRING },
-                ProjectionType = ProjectionType.ALL,
+                ProjectionType = LedgerSchema.IndexProjection == "KEYS_ONLY" ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
             });
         }
     }
