@@ -72,7 +72,11 @@ public sealed class PreflightTemplates
     public static Dictionary<string, object> CdkJsonContext()
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot, "cdk.json")));
-        return document.RootElement.GetProperty("context").EnumerateObject().ToDictionary(p => p.Name, p => ToValue(p.Value)!, StringComparer.Ordinal);
+        var context = document.RootElement.GetProperty("context").EnumerateObject().ToDictionary(p => p.Name, p => ToValue(p.Value)!, StringComparer.Ordinal);
+        // cdk.json's paths are relative to the repository root, where cdk runs; the tests run in bin/.
+        if (context.TryGetValue("policyFile", out var policy) && policy is string relative && !Path.IsPathRooted(relative))
+            context["policyFile"] = Path.Combine(RepositoryRoot, relative);
+        return context;
     }
 
     private static object? ToValue(JsonElement e) => e.ValueKind switch
