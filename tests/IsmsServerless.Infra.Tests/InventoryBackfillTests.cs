@@ -69,7 +69,7 @@ public sealed class InventoryBackfillTests(StackTemplate stack, PlatformTemplate
         // Every resource type a deployed managed rule is scoped to is one the engine also understands.
         var scoped = ManagedConfigRules.All.SelectMany(r => r.ResourceTypes).Distinct().ToList();
         Assert.Contains("AWS::ElasticLoadBalancingV2::LoadBalancer", scoped);
-        Assert.Contains("AWS::Backup::RecoveryPoint", scoped);
+        Assert.Contains("AWS::EC2::Instance", scoped);
     }
 
     [Fact]

@@ -70,7 +70,8 @@ public static class ManagedConfigRules
         new("MFA_ENABLED_FOR_IAM_CONSOLE_ACCESS", "mfa-enabled-for-iam-console-access", [], "IAM user with console password and no MFA", PolicyClauses.QwestlyMfa + "; " + PolicyClauses.QwestlyAccessMfa, Mfa, Severity.High, Category: Category.Access),
         new("IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS", "iam-policy-no-statements-with-admin-access", ["AWS::IAM::Policy"], "Customer managed IAM policy grants *:*", PolicyClauses.QwestlyLeastPrivilege, Privilege, Severity.High),
 
-        // Baseline breadth (issue 18 section 5): the managed twin of each code baseline, plus the checks no Config item
+        // Baseline breadth (issue 18 section 5): the managed twin of each code baseline (the backup recovery point one is
+        // issue 17's, Rules/Backup/ManagedRuleCompliance/BackupConfigRules.cs), plus the checks no Config item
         // can answer alone (ALB/WAF association, SSM management, flow logs per VPC, the account's EBS default).
         new("EFS_ENCRYPTED_CHECK", "efs-encrypted-check", [], "EFS file system not encrypted", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.High),
         new("SNS_ENCRYPTED_KMS", "sns-encrypted-kms", ["AWS::SNS::Topic"], "SNS topic not encrypted with KMS", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.Medium),
@@ -79,7 +80,6 @@ public static class ManagedConfigRules
         new("REDSHIFT_CLUSTER_KMS_ENABLED", "redshift-cluster-kms-enabled", ["AWS::Redshift::Cluster"], "Redshift cluster not encrypted with KMS", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.High),
         new("OPENSEARCH_ENCRYPTED_AT_REST", "opensearch-encrypted-at-rest", ["AWS::OpenSearch::Domain"], "OpenSearch domain not encrypted at rest", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.High),
         new("EC2_EBS_ENCRYPTION_BY_DEFAULT", "ec2-ebs-encryption-by-default", [], "EBS encryption by default is off in this region", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.High),
-        new("BACKUP_RECOVERY_POINT_ENCRYPTED", "backup-recovery-point-encrypted", ["AWS::Backup::RecoveryPoint"], "Backup recovery point not encrypted", PolicyClauses.QwestlyBackups, Backup, Severity.High),
         new("ALB_WAF_ENABLED", "alb-waf-enabled", ["AWS::ElasticLoadBalancingV2::LoadBalancer"], "Application load balancer not protected by AWS WAF", PolicyClauses.Proc002Waf, Waf, Severity.High),
         new("API_GW_ASSOCIATED_WITH_WAF", "api-gw-associated-with-waf", ["AWS::ApiGateway::Stage"], "API Gateway stage not protected by AWS WAF", PolicyClauses.Proc002Waf, Waf, Severity.High),
         new("CLOUDFRONT_ASSOCIATED_WITH_WAF", "cloudfront-associated-with-waf", ["AWS::CloudFront::Distribution"], "CloudFront distribution not protected by AWS WAF", PolicyClauses.Proc002Waf, Waf, Severity.High),
