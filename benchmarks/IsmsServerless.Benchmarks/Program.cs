@@ -15,6 +15,7 @@ return command switch
     "fixtures" => PerEventMode.DescribeFixtures(),
     "profile" => PerEventMode.Profile(rest),
     "scale" => await ScaleReplay.RunAsync(rest),
+    "snapshot" => await IsmsServerless.Benchmarks.Snapshot.SnapshotBackfillBenchmark.RunAsync(rest),
     "controls-view" => await ControlsViewBenchmark.RunAsync(rest),
     "create-table" => await CreateTableAsync(rest),
     _ => Usage(),
@@ -53,6 +54,8 @@ static int Usage()
           create-table --dynamodb-endpoint URL --table NAME
           scale [--events 100000] [--workers 4] [--resources 2000] [--evidence both|on|off] [--dynamodb-endpoint URL]
                                              events through IngestPipeline into DynamoDB Local: events/s, capacity units/event
+          snapshot --phase naive|stream|backfill [--items 100000] [--workers 16] [--dynamodb-endpoint URL]
+                                             Config snapshot back-fill: items/s and peak memory, whole-file parse as baseline
         """);
     return 2;
 }

@@ -72,13 +72,29 @@ public sealed class IsmsStack : Stack
             IngestFunction = ingestion.IngestFunction,
             DeadLetterQueue = ingestion.DeadLetterQueue,
         });
+        AccountBaseline? baseline = null;
         if (config.CreateConfigRecorder || config.CreateCloudTrail)
         {
-            _ = new AccountBaseline(this, "Baseline", new AccountBaselineProps
+            baseline = new AccountBaseline(this, "Baseline", new AccountBaselineProps
             {
                 EncryptionKey = key,
                 CreateConfigRecorder = config.CreateConfigRecorder,
                 CreateCloudTrail = config.CreateCloudTrail,
+            });
+        }
+        // Inventory back-fill: the configured snapshot bucket, else the one the stack's own delivery channel writes to.
+        if ((config.ConfigSnapshotBucket ?? baseline?.ConfigBucket?.BucketName) is { } snapshotBucket)
+        {
+            _ = new InventoryBackfill(this, "InventoryBackfill", new InventoryBackfillProps
+            {
+                Functions = functions,
+                Ledger = ledger,
+                DeadLetterQueue = ingestion.DeadLetterQueue,
+                BucketName = snapshotBucket,
+                Prefix = config.ConfigSnapshotBucket is null ? "" : config.ConfigSnapshotPrefix,
+                BucketKey = config.ConfigSnapshotBucket is null ? key : null,
+                BucketReferenceForNag = config.ConfigSnapshotBucket is null && baseline?.ConfigBucket is { } created
+                    ? $"<{Security.CdkNag.LogicalId(created)}>" : null,
             });
         }
         if (config.MultiAccount)

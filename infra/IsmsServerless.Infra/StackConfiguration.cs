@@ -33,6 +33,16 @@ public sealed record StackConfiguration
     /// <summary>Create an AWS Config recorder, delivery channel and bucket (only when the account has none: one recorder per region).</summary>
     public bool CreateConfigRecorder { get; init; }
 
+    /// <summary>
+    /// The AWS Config delivery channel's bucket, whose configuration snapshots the inventory back-fill reads (context
+    /// <c>configSnapshotBucket</c>). Defaults to the bucket the stack creates with <see cref="CreateConfigRecorder"/>;
+    /// when neither is set, no back-fill function is deployed.
+    /// </summary>
+    public string? ConfigSnapshotBucket { get; init; }
+
+    /// <summary>The delivery channel's S3 key prefix, if it has one (context <c>configSnapshotPrefix</c>).</summary>
+    public string ConfigSnapshotPrefix { get; init; } = "";
+
     /// <summary>Create a multi-region CloudTrail trail with log file validation into an encrypted bucket (when the account has none).</summary>
     public bool CreateCloudTrail { get; init; }
 
@@ -90,6 +100,18 @@ public sealed record StackConfiguration
             CreateConfigRecorder = ContextFlag(node, "createConfigRecorder", errors),
             CreateCloudTrail = ContextFlag(node, "createCloudTrail", errors),
         };
+        if (node.TryGetContext("configSnapshotBucket") is { } snapshotBucket && snapshotBucket.ToString() is { Length: > 0 } bucketName)
+        {
+            if (System.Text.RegularExpressions.Regex.IsMatch(bucketName, "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")) config = config with { ConfigSnapshotBucket = bucketName };
+            else errors.Add($"configSnapshotBucket must be an S3 bucket name, not '{bucketName}'");
+        }
+        if (node.TryGetContext("configSnapshotPrefix") is { } snapshotPrefix && snapshotPrefix.ToString() is { Length: > 0 } prefixText)
+        {
+            var normalized = prefixText.Trim('/') + "/";
+            if (System.Text.RegularExpressions.Regex.IsMatch(normalized, "^[A-Za-z0-9!_.'()/-]{1,256}$") && !normalized.Contains("..", StringComparison.Ordinal))
+                config = config with { ConfigSnapshotPrefix = normalized };
+            else errors.Add($"configSnapshotPrefix must be an S3 key prefix without wildcards, not '{prefixText}'");
+        }
         if (node.TryGetContext("organizationId") is { } org && org.ToString() is { Length: > 0 } orgId)
         {
             if (System.Text.RegularExpressions.Regex.IsMatch(orgId, "^o-[a-z0-9]{10,32}$")) config = config with { OrganizationId = orgId };

@@ -7,6 +7,8 @@ namespace IsmsServerless.Drift;
 /// <param name="Name">The name AWS gives it by default (e.g. <c>restricted-ssh</c>); the stack deploys it as <see cref="ManagedConfigRules.NamePrefix"/> + name.</param>
 /// <param name="ResourceTypes">Config resource types the rule is scoped to; empty for periodic account-level rules.</param>
 /// <param name="InputParameters">The rule's parameters, when it takes any (values are strings, as Config wants them).</param>
+/// <param name="Category">Drift for configuration baselines; Access for root, credentials, MFA and password policy
+/// (judged by <see cref="Rules.Access.ManagedAccessRuleComplianceRule"/>).</param>
 public sealed record ManagedConfigRule(
     string Identifier,
     string Name,
@@ -15,7 +17,8 @@ public sealed record ManagedConfigRule(
     string PolicyClause,
     IReadOnlyList<string> Controls,
     Severity Severity,
-    IReadOnlyDictionary<string, string>? InputParameters = null)
+    IReadOnlyDictionary<string, string>? InputParameters = null,
+    Category Category = Category.Drift)
 {
     /// <summary>Periodic rules (no resource scope) run every 24 hours; the others on configuration change.</summary>
     public bool Periodic => ResourceTypes.Count == 0;
@@ -39,6 +42,14 @@ public static class ManagedConfigRules
     private static readonly string[] Logging = [Controls.IsoLogging, Controls.IsoConfiguration, Controls.Soc2AnomalyMonitoring, Controls.Soc2ConfigurationMonitoring];
     private static readonly string[] Mfa = [Controls.IsoSecureAuthentication, Controls.IsoConfiguration, Controls.Soc2LogicalAccess, Controls.Soc2ConfigurationMonitoring];
     private static readonly string[] Privilege = [Controls.IsoPrivilegedAccess, Controls.IsoConfiguration, Controls.Soc2LogicalAccess, Controls.Soc2ConfigurationMonitoring];
+    private static readonly string[] Waf = [Controls.IsoNetworkSecurity, Controls.IsoConfiguration, Controls.Soc2BoundaryProtection, Controls.Soc2ConfigurationMonitoring];
+    private static readonly string[] Transport = [Controls.IsoNetworkSecurity, Controls.IsoCryptography, Controls.Soc2DataTransmission, Controls.Soc2ConfigurationMonitoring];
+    private static readonly string[] Patching = [Controls.IsoVulnerabilities, Controls.IsoConfiguration, Controls.Soc2ConfigurationMonitoring];
+    private static readonly string[] RootAccess = [Controls.IsoPrivilegedAccess, Controls.IsoSecureAuthentication, Controls.Soc2LogicalAccess];
+    private static readonly string[] Credentials = [Controls.IsoAccessControl, Controls.IsoSecureAuthentication, Controls.Soc2LogicalAccess, Controls.Soc2AccessRemoval];
+
+    /// <summary>The credential age the policy tolerates for unused credentials and key rotation (CIS AWS 1.12 / 1.14).</summary>
+    public const string MaxCredentialAgeDays = "90";
 
     public static IReadOnlyList<ManagedConfigRule> All { get; } =
     [
@@ -55,9 +66,43 @@ public static class ManagedConfigRules
         new("CLOUD_TRAIL_ENABLED", "cloudtrail-enabled", [], "No CloudTrail trail logging in the account", PolicyClauses.QwestlyCloudTrail, Logging, Severity.Critical),
         new("MULTI_REGION_CLOUD_TRAIL_ENABLED", "multi-region-cloudtrail-enabled", [], "No multi-region CloudTrail trail", PolicyClauses.QwestlyCloudTrail, Logging, Severity.High),
         new("CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED", "cloud-trail-log-file-validation-enabled", [], "CloudTrail log file validation off", PolicyClauses.QwestlyCloudTrail, Logging, Severity.Medium),
-        new("IAM_USER_MFA_ENABLED", "iam-user-mfa-enabled", [], "IAM user without MFA", PolicyClauses.QwestlyMfa, Mfa, Severity.High),
-        new("MFA_ENABLED_FOR_IAM_CONSOLE_ACCESS", "mfa-enabled-for-iam-console-access", [], "IAM user with console password and no MFA", PolicyClauses.QwestlyMfa, Mfa, Severity.High),
+        new("IAM_USER_MFA_ENABLED", "iam-user-mfa-enabled", [], "IAM user without MFA", PolicyClauses.QwestlyMfa + "; " + PolicyClauses.QwestlyAccessMfa, Mfa, Severity.High, Category: Category.Access),
+        new("MFA_ENABLED_FOR_IAM_CONSOLE_ACCESS", "mfa-enabled-for-iam-console-access", [], "IAM user with console password and no MFA", PolicyClauses.QwestlyMfa + "; " + PolicyClauses.QwestlyAccessMfa, Mfa, Severity.High, Category: Category.Access),
         new("IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS", "iam-policy-no-statements-with-admin-access", ["AWS::IAM::Policy"], "Customer managed IAM policy grants *:*", PolicyClauses.QwestlyLeastPrivilege, Privilege, Severity.High),
+
+        // Baseline breadth (issue 18 section 5): the managed twin of each code baseline (the backup recovery point one is
+        // issue 17's, Rules/Backup/ManagedRuleCompliance/BackupConfigRules.cs), plus the checks no Config item
+        // can answer alone (ALB/WAF association, SSM management, flow logs per VPC, the account's EBS default).
+        new("EFS_ENCRYPTED_CHECK", "efs-encrypted-check", [], "EFS file system not encrypted", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.High),
+        new("SNS_ENCRYPTED_KMS", "sns-encrypted-kms", ["AWS::SNS::Topic"], "SNS topic not encrypted with KMS", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.Medium),
+        new("CLOUDWATCH_LOG_GROUP_ENCRYPTED", "cloudwatch-log-group-encrypted", [], "CloudWatch log group not encrypted with KMS", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.Medium),
+        new("ELASTICACHE_REPL_GRP_ENCRYPTED_AT_REST", "elasticache-repl-grp-encrypted-at-rest", ["AWS::ElastiCache::ReplicationGroup"], "ElastiCache replication group not encrypted at rest", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.Medium),
+        new("REDSHIFT_CLUSTER_KMS_ENABLED", "redshift-cluster-kms-enabled", ["AWS::Redshift::Cluster"], "Redshift cluster not encrypted with KMS", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.High),
+        new("OPENSEARCH_ENCRYPTED_AT_REST", "opensearch-encrypted-at-rest", ["AWS::OpenSearch::Domain"], "OpenSearch domain not encrypted at rest", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.High),
+        new("EC2_EBS_ENCRYPTION_BY_DEFAULT", "ec2-ebs-encryption-by-default", [], "EBS encryption by default is off in this region", PolicyClauses.QwestlyEncryptAtRest, Crypto, Severity.High),
+        new("ALB_WAF_ENABLED", "alb-waf-enabled", ["AWS::ElasticLoadBalancingV2::LoadBalancer"], "Application load balancer not protected by AWS WAF", PolicyClauses.Proc002Waf, Waf, Severity.High),
+        new("API_GW_ASSOCIATED_WITH_WAF", "api-gw-associated-with-waf", ["AWS::ApiGateway::Stage"], "API Gateway stage not protected by AWS WAF", PolicyClauses.Proc002Waf, Waf, Severity.High),
+        new("CLOUDFRONT_ASSOCIATED_WITH_WAF", "cloudfront-associated-with-waf", ["AWS::CloudFront::Distribution"], "CloudFront distribution not protected by AWS WAF", PolicyClauses.Proc002Waf, Waf, Severity.High),
+        new("EC2_INSTANCE_MANAGED_BY_SSM", "ec2-instance-managed-by-systems-manager", ["AWS::EC2::Instance", "AWS::SSM::ManagedInstanceInventory"], "EC2 instance not managed by Systems Manager (patching is blind to it)", PolicyClauses.Proc002Baseline, Patching, Severity.High),
+        new("VPC_DEFAULT_SECURITY_GROUP_CLOSED", "vpc-default-security-group-closed", ["AWS::EC2::SecurityGroup"], "VPC default security group allows traffic", PolicyClauses.QwestlySecurityGroups, Network, Severity.High),
+        new("VPC_FLOW_LOGS_ENABLED", "vpc-flow-logs-enabled", [], "VPC without flow logs", PolicyClauses.QwestlyAuditLogs + "; " + PolicyClauses.Proc002LogRetention, Logging, Severity.Medium),
+        new("CW_LOGGROUP_RETENTION_PERIOD_CHECK", "cw-loggroup-retention-period-check", [], "CloudWatch log group kept forever or shorter than the policy minimum", PolicyClauses.Proc002LogRetention, Logging, Severity.Medium),
+        new("S3_BUCKET_SSL_REQUESTS_ONLY", "s3-bucket-ssl-requests-only", ["AWS::S3::Bucket"], "S3 bucket accepts requests without TLS", PolicyClauses.QwestlyEncryptData, Transport, Severity.Medium),
+
+        // Root and credentials (issue 18 section 4): category access. Account-level, periodic.
+        new("ROOT_ACCOUNT_MFA_ENABLED", "root-account-mfa-enabled", [], "Root user without MFA", PolicyClauses.QwestlyMfa + "; " + PolicyClauses.QwestlyAccessMfa, RootAccess, Severity.Critical, Category: Category.Access),
+        new("ROOT_ACCOUNT_HARDWARE_MFA_ENABLED", "root-account-hardware-mfa-enabled", [], "Root user without a hardware MFA device", PolicyClauses.QwestlyMfa + "; " + PolicyClauses.QwestlyAccessMfa, RootAccess, Severity.High, Category: Category.Access),
+        new("IAM_ROOT_ACCESS_KEY_CHECK", "iam-root-access-key-check", [], "Root user has an access key", PolicyClauses.QwestlyLeastPrivilege + "; " + PolicyClauses.QwestlyAccessLeastPrivilege, RootAccess, Severity.Critical, Category: Category.Access),
+        new("IAM_USER_UNUSED_CREDENTIALS_CHECK", "iam-user-unused-credentials-check", [], "IAM user credentials unused for more than 90 days", PolicyClauses.QwestlyAccessRevoke + "; " + PolicyClauses.QwestlyAccessLeastPrivilege, Credentials, Severity.Medium,
+            new Dictionary<string, string> { ["maxCredentialUsageAge"] = MaxCredentialAgeDays }, Category.Access),
+        new("ACCESS_KEYS_ROTATED", "access-keys-rotated", [], "IAM access key older than 90 days", PolicyClauses.QwestlyAccessLeastPrivilege, Credentials, Severity.Medium,
+            new Dictionary<string, string> { ["maxAccessKeyAge"] = MaxCredentialAgeDays }, Category.Access),
+        new("IAM_PASSWORD_POLICY", "iam-password-policy", [], "Account password policy weaker than the baseline", PolicyClauses.QwestlyMfa + "; " + PolicyClauses.QwestlyAccessMfa, Credentials, Severity.Medium,
+            new Dictionary<string, string>
+            {
+                ["RequireUppercaseCharacters"] = "true", ["RequireLowercaseCharacters"] = "true", ["RequireSymbols"] = "true", ["RequireNumbers"] = "true",
+                ["MinimumPasswordLength"] = "14", ["PasswordReusePrevention"] = "24", ["MaxPasswordAge"] = "90",
+            }, Category.Access),
     ];
 
     /// <summary>The catalog entry for a Config rule name: the stack's deployed name, or AWS's default name for the same rule.</summary>

@@ -27,6 +27,31 @@ public static class PolicyClauses
 
     public const string QwestlyInfrastructureAsCode = "Qwestly Operations Security Policy, Infrastructure as Code: \"Document any manual changes and update code accordingly\"";
 
+    public const string Proc002Waf =
+        "PROC-002 Network security management: \"Public systems are accessed through the AWS WAF and reverse proxies; internal systems require VPN access\"";
+
+    public const string Proc002NoOpenPorts =
+        "PROC-002 Network security management: \"All our equipment is behind a firewall, no port-forward, no open port to internal services\"";
+
+    public const string Proc002LogRetention =
+        "PROC-002 System monitoring: \"the IT Director decides which logs will be kept on which systems ... and how long they will be stored\"";
+
+    public const string Proc002Segregation =
+        "PROC-002 Network security management: \"Segregate the network in both our corporate infrastructure and our Quick Connect backend infrastructure\"";
+
+    public const string Proc002PublicNetwork =
+        "PROC-002 Network security management: \"Protect sensitive data passing over the public network\"";
+
+    public const string QwestlyAccessMfa = "Qwestly Operations Security Policy, Access Control: \"Multi-factor authentication for systems with sensitive data\"";
+
+    public const string QwestlyAccessLeastPrivilege = "Qwestly Operations Security Policy, Access Control: \"Principle of least privilege for all data access\"";
+
+    public const string QwestlyAccessRevoke = "Qwestly Operations Security Policy, Access Control: \"Immediately revoke access when team members leave\"";
+
+    public const string QwestlyAuditLogs = "Qwestly Operations Security Policy, SOC 2 Basics: \"Maintain audit logs for all system access\"";
+
+    public const string QwestlyTrackAdmin = "Qwestly Operations Security Policy, Security Monitoring: \"Track administrative actions\"";
+
     /// <summary>Every baseline rule carries configuration management and configuration monitoring.</summary>
     public static readonly IReadOnlyList<string> ConfigurationControls = [Controls.IsoConfiguration, Controls.Soc2ConfigurationMonitoring];
 }

@@ -130,8 +130,17 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         return adapted with
         {
             Evaluations = escalated,
-            IgnoredReason = escalated.Count == 0 ? $"no rule applies to this {adapted.Adapter} event" : null,
+            IgnoredReason = escalated.Count == 0 ? IgnoredBecause(adapted) : null,
         };
+    }
+
+    /// <summary>Why nothing was evaluated; for Config items, the resource types no rule covers.</summary>
+    private static string IgnoredBecause(EngineResult adapted)
+    {
+        var types = adapted.Inputs.OfType<ConfigItemInput>().Select(i => i.ResourceType).Distinct(StringComparer.Ordinal).ToList();
+        return types.Count > 0 && types.Count == adapted.Inputs.Count(i => i is ConfigItemInput)
+            ? $"no rule applies to this {adapted.Adapter} event: no baseline covers resource type {string.Join(", ", types.Take(5))}"
+            : $"no rule applies to this {adapted.Adapter} event";
     }
 
     private static EngineResult Reject(string error, InboundEvent? inbound, string? adapter)

@@ -31,15 +31,31 @@ public sealed class RuleRegistry
     public static IEnumerable<IRule> DefaultRules()
     {
         // drift
+        yield return new Rules.Drift.ApiGatewayStageWafRule();
         yield return new Rules.Drift.ApprovedSnapshotDriftRule();
+        yield return new Rules.Drift.BackupRecoveryPointEncryptionRule();
+        yield return new Rules.Drift.CloudfrontDistributionWafRule();
+        yield return new Rules.Drift.DefaultSecurityGroupClosedRule();
         yield return new Rules.Drift.DynamodbTableBaselineRule();
         yield return new Rules.Drift.EbsVolumeBaselineRule();
+        yield return new Rules.Drift.EfsFileSystemEncryptionRule();
+        yield return new Rules.Drift.ElasticacheEncryptionRule();
         yield return new Rules.Drift.IamUserBaselineRule();
+        yield return new Rules.Drift.LogGroupBaselineRule();
         yield return new Rules.Drift.ManagedConfigRuleComplianceRule();
+        yield return new Rules.Drift.OpensearchDomainEncryptionRule();
         yield return new Rules.Drift.RdsInstanceBaselineRule();
+        yield return new Rules.Drift.RedshiftClusterEncryptionRule();
         yield return new Rules.Drift.S3BucketBaselineRule();
+        yield return new Rules.Drift.S3BucketTlsRequiredRule();
         yield return new Rules.Drift.SecurityGroupBaselineRule();
+        yield return new Rules.Drift.SnsTopicEncryptionRule();
+        yield return new Rules.Drift.SqsQueueEncryptionRule();
         yield return new Rules.Drift.TrailBaselineRule();
+
+        // access
+        yield return new Rules.Access.ManagedAccessRuleComplianceRule();
+        yield return new Rules.Access.RootAccessKeyCreatedRule();
 
         // patch
         yield return new Rules.Patch.InspectorVulnerabilityRule();

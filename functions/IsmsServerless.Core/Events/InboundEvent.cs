@@ -14,6 +14,11 @@ public enum InboundKind
     CloudTrailRecord,
     /// <summary>A CloudTrail log file as S3 stores it: <c>{"Records": [...]}</c>.</summary>
     CloudTrailLogFile,
+    /// <summary>
+    /// A bare AWS Config configuration item (an element of a snapshot's <c>configurationItems</c>, or of
+    /// <c>get-resource-config-history</c>), as <c>./isms evaluate</c> and <c>replay</c> take it from a file.
+    /// </summary>
+    ConfigurationItem,
 }
 
 /// <summary>

@@ -30,7 +30,7 @@ public sealed class ConfigAdapter : IEventAdapter
 
     public bool CanAdapt(InboundEvent inbound) => inbound.Kind switch
     {
-        InboundKind.ConfigRuleInvocation => true,
+        InboundKind.ConfigRuleInvocation or InboundKind.ConfigurationItem => true,
         InboundKind.EventBridge => inbound.Source == "aws.config" && inbound.DetailType is ItemChangeDetailType or ComplianceChangeDetailType,
         _ => false,
     };
@@ -38,12 +38,26 @@ public sealed class ConfigAdapter : IEventAdapter
     public IReadOnlyList<RuleInput> Adapt(InboundEvent inbound, EvaluationContext context)
     {
         if (inbound.Kind == InboundKind.ConfigRuleInvocation) return FromRuleInvocation(inbound.Root, inbound.Account);
+        if (inbound.Kind == InboundKind.ConfigurationItem)
+            return FromItem(inbound.Root, default, new Envelope(null, null, null, null), ConfigItemTrigger.ItemChange, eventLeftScope: false, oversized: false);
         if (inbound.Detail.ValueKind != JsonValueKind.Object)
             throw new EventRejectedException($"'{inbound.DetailType}' event has no detail object");
         var envelope = new Envelope(inbound.Account, inbound.Region, inbound.Id, inbound.Time);
         return inbound.DetailType == ComplianceChangeDetailType
             ? [FromComplianceChange(inbound.Detail, envelope)]
             : FromNotification(inbound.Detail, envelope, ConfigItemTrigger.ItemChange, eventLeftScope: false);
+    }
+
+    /// <summary>
+    /// One item of a configuration snapshot (the S3 file's <c>configurationItems[]</c>, API key spelling), through the
+    /// same normalisation as a change notification. Throws <see cref="EventRejectedException"/> for a malformed item.
+    /// </summary>
+    /// <param name="snapshotId">The snapshot's <c>configSnapshotId</c>, kept as the items' event id (evidence).</param>
+    /// <param name="deliveredAt">When Config delivered the snapshot: the capture time of items that carry none.</param>
+    public static IReadOnlyList<RuleInput> FromSnapshotItem(JsonElement item, string? snapshotId, DateTimeOffset? deliveredAt)
+    {
+        if (item.ValueKind != JsonValueKind.Object) throw new EventRejectedException("snapshot configuration item is not a JSON object");
+        return FromItem(item, default, new Envelope(null, null, snapshotId, deliveredAt), ConfigItemTrigger.Snapshot, eventLeftScope: false, oversized: false);
     }
 
     private readonly record struct Envelope(string? Account, string? Region, string? Id, DateTimeOffset? Time);

@@ -90,7 +90,10 @@ public static class EventRouter
         if (root.TryGetProperty("eventVersion", out _) && root.TryGetProperty("eventName", out _) && root.TryGetProperty("eventSource", out _))
             return new InboundEvent(InboundKind.CloudTrailRecord, null, "cloudtrail", null, null, null, null, root, default);
 
-        throw new EventRejectedException("payload is not an EventBridge event, a Config rule invocation or a CloudTrail record");
+        if (root.TryGetProperty("resourceType", out _) && root.TryGetProperty("configurationItemCaptureTime", out _))
+            return new InboundEvent(InboundKind.ConfigurationItem, null, "aws.config", "Config Configuration Item", null, null, null, root, default);
+
+        throw new EventRejectedException("payload is not an EventBridge event, a Config rule invocation, a Config configuration item or a CloudTrail record");
     }
 
     /// <summary>A top-level envelope field as text, read the way <see cref="LenientStringConverter"/> reads it.</summary>

@@ -11,6 +11,9 @@ public static class ConfigItemTrigger
     public const string ItemChange = "config-item-change";
     public const string RuleInvocation = "config-rule-invocation";
     public const string StoredConfiguration = "stored-configuration";
+
+    /// <summary>An item read from a periodic configuration snapshot in S3 (inventory back-fill).</summary>
+    public const string Snapshot = "config-snapshot";
 }
 
 /// <summary>

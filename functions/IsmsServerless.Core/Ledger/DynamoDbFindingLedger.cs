@@ -424,6 +424,16 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             findingPut.ExpressionAttributeValues = new() { [":v"] = N(before.Version) };
         }
 
+        if (plan.Action is null && before is not null && before.DueAt != after.DueAt)
+        {
+            // A late-arriving earlier violation moved the deadline (no status change, no history): the membership rows
+            // carry the due date in their sort key, so they are rewritten with the finding, in one transaction.
+            var moved = new List<TransactWriteItem> { new() { Put = findingPut } };
+            moved.AddRange(MemberItems(after, FindingTransitions.ExpiryFor(after, settings)).Select(m => new TransactWriteItem { Put = new Put { TableName = TableName, Item = m } }));
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = moved }, cancellationToken).ConfigureAwait(false);
+            await MoveNewAlertDeadlineAsync(after, cancellationToken).ConfigureAwait(false);
+            return new Mutation(MutationKind.Updated, plan with { After = after }, null);
+        }
         if (plan.Action is null)
         {
             // A plain update (re-detection, timer move) changes neither status nor SLA state: no history, no
@@ -453,9 +463,10 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
             },
         });
-        if (before is null || before.Status != after.Status || before.Severity != after.Severity)
+        if (before is null || before.Status != after.Status || before.Severity != after.Severity || before.DueAt != after.DueAt)
         {
-            // Membership sort keys hold status and severity; the due date never changes after creation.
+            // Membership sort keys hold status, severity and the due date; a late-arriving earlier violation moves the
+            // due date (FindingTransitions.EarlierDeadline), so the membership rows are rewritten then too.
             var ttl = FindingTransitions.ExpiryFor(after, settings);
             items.AddRange(MemberItems(after, ttl).Select(m => new TransactWriteItem { Put = new Put { TableName = TableName, Item = m } }));
         }
@@ -564,6 +575,32 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             if (earliest is null || marker.ObservedAt < earliest.ObservedAt) earliest = marker;
         }
         return (earliest, observedMarkerStored);
+    }
+
+    /// <summary>
+    /// The finding's "new" alert record states the deadline as it was when it was raised; when an earlier violation
+    /// arrives later and moves the deadline, the record is corrected so the outbox does not depend on arrival order.
+    /// The alert Pipe forwards INSERTs only, so this MODIFY sends nothing again. No record (already expired): nothing.
+    /// </summary>
+    private async Task MoveNewAlertDeadlineAsync(FindingRecord f, CancellationToken cancellationToken)
+    {
+        var alertId = "a-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{f.Id}\u001fnew\u001f1")).AsSpan(0, 16));
+        try
+        {
+            await dynamo.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = TableName,
+                Key = new() { [LedgerSchema.PartitionKey] = S(LedgerKeys.Alert(alertId)), [LedgerSchema.SortKey] = S(LedgerKeys.AlertSort) },
+                UpdateExpression = "SET dueAt = :due",
+                ConditionExpression = "attribute_exists(#pk)",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
+                ExpressionAttributeValues = new() { [":due"] = S(f.DueAt is { } due ? LedgerKeys.Instant(due) : "") },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // No "new" alert for this finding (raised before alerts existed, or expired): nothing to correct.
+        }
     }
 
     private AlertRecord AlertFor(FindingRecord f, string kind, TransitionPlan plan)

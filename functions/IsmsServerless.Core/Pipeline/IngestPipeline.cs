@@ -30,6 +30,15 @@ public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnrich
     public async Task<IngestResult> ProcessAsync(ReadOnlyMemory<byte> payload, EvaluationContext context, CancellationToken cancellationToken = default)
     {
         var adapted = Engine.Adapt(payload, context);
+        return await ProcessAdaptedAsync(adapted, context, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The pipeline after adaptation: enrich → evaluate → ledger → close gone resources. Payload-less sources (the
+    /// configuration snapshot back-fill) adapt their own items and enter here, so they take the same path as events.
+    /// </summary>
+    public async Task<IngestResult> ProcessAdaptedAsync(EngineResult adapted, EvaluationContext context, CancellationToken cancellationToken = default)
+    {
         if (adapted.Rejected || adapted.Inputs.Count == 0) return new IngestResult(adapted, new LedgerWriteResult(), 0, 0);
 
         var gone = adapted.Inputs.OfType<ResourceGoneInput>().ToList();

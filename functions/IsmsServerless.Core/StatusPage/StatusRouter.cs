@@ -219,7 +219,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         Category? category = null;
         if (request.QueryValue("category") is { } categoryText)
         {
-            if (!Enum.GetValues<Category>().Any(c => c.ToWire() == categoryText)) return StatusResponse.Error(400, "bad-filter", "category must be drift, patch, change, monitoring, backup or incident");
+            if (!Enum.GetValues<Category>().Any(c => c.ToWire() == categoryText)) return StatusResponse.Error(400, "bad-filter", "category must be drift, patch, change, monitoring, backup, incident, duty or access");
             category = Enum.GetValues<Category>().First(c => c.ToWire() == categoryText);
         }
         Severity? severity = null;

@@ -118,8 +118,10 @@ public sealed class DriftStoreTests(DynamoDbLocalFixture dynamo)
         deleted["configurationItemCaptureTime"] = "2026-11-23T09:30:00Z";
         var result = await h.Pipeline.ProcessAsync(DriftPayloads.ItemChange(deleted, "DELETE"), Context);
         Assert.Equal(1, result.ResourcesGone);
-        Assert.Equal(1, result.FindingsClosed);
+        // The group is the default one: its world-open baseline finding and its not-closed finding both close.
+        Assert.Equal(2, result.FindingsClosed);
         Assert.Equal(FindingStatus.Resolved, Assert.Single(await FindingsAsync(h, key, "drift.security-group-baseline")).Status);
+        Assert.Equal(FindingStatus.Resolved, Assert.Single(await FindingsAsync(h, key, "drift.default-security-group-closed")).Status);
         Assert.Null(await h.Store.GetLatestAsync(key));
 
         var sweep = await new DriftRecheckStep().RunAsync(new SweepContext(dynamo.Client, h.Table, h.Ledger, Context), CancellationToken.None);

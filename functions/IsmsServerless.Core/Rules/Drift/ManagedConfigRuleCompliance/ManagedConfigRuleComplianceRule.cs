@@ -30,7 +30,14 @@ public sealed class ManagedConfigRuleComplianceRule : IRule<ConfigComplianceInpu
     public IEnumerable<Evaluation> Evaluate(ConfigComplianceInput input, EvaluationContext context)
     {
         var managed = ManagedConfigRules.Find(input.ConfigRuleName);
-        if (managed is null) yield break;
+        // Access-category rules (root, credentials, MFA, password policy) are judged by ManagedAccessRuleComplianceRule.
+        if (managed is null || managed.Category != Category.Drift) return [];
+        return Judge(Metadata, managed, input);
+    }
+
+    /// <summary>One compliance change of a catalogued managed rule as a finding or resolution under <paramref name="rule"/>.</summary>
+    internal static IEnumerable<Evaluation> Judge(RuleMetadata rule, ManagedConfigRule managed, ConfigComplianceInput input)
+    {
         var outcome = input.ComplianceType.ToUpperInvariant() switch
         {
             "NON_COMPLIANT" => Outcome.Finding,
@@ -50,7 +57,7 @@ public sealed class ManagedConfigRuleComplianceRule : IRule<ConfigComplianceInpu
         var subject = $"{input.ResourceType} {BaselineVerdict.Clip(input.ResourceId)}";
         yield return new Evaluation
         {
-            Rule = Metadata,
+            Rule = rule,
             Outcome = outcome.Value,
             ResourceId = KeyFor(input),
             ResourceType = input.ResourceType,
