@@ -58,7 +58,7 @@ internal static class IncidentCommand
     internal static async Task<int> RunAsync(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings, TimeProvider clock, IncidentAction action,
         string incidentId, string by, string? note, IReadOnlyList<string> evidence, TextWriter output, TextWriter errors, CancellationToken cancellationToken = default)
     {
-        var service = new IncidentService(new DynamoObligationStore(dynamo, tableName, settings), clock);
+        var service = new IncidentService(new DynamoObligationStore(dynamo, tableName, settings), clock, settings);
         try
         {
             var closed = await service.ActAsync(action, incidentId, by, "", note, evidence, cancellationToken).ConfigureAwait(false);
@@ -102,7 +102,7 @@ internal static class IncidentCommand
 
     internal static async Task<int> ListAsync(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings, TimeProvider clock, TextWriter output, CancellationToken cancellationToken = default)
     {
-        var service = new IncidentService(new DynamoObligationStore(dynamo, tableName, settings), clock);
+        var service = new IncidentService(new DynamoObligationStore(dynamo, tableName, settings), clock, settings);
         foreach (var incident in await service.ListAsync(200, cancellationToken).ConfigureAwait(false))
         {
             var line = new System.Text.Json.Nodes.JsonObject

@@ -174,7 +174,7 @@ public enum IncidentAction { Acknowledge, Document, Review }
 /// evidence link; the post-incident review must be by a different person from whoever documented it (four-eyes,
 /// compared as people by <see cref="ObligationPeople"/>).
 /// </summary>
-public sealed class IncidentService(IObligationStore store, TimeProvider clock)
+public sealed class IncidentService(IObligationStore store, TimeProvider clock, IsmsSettings? settings = null)
 {
     public static bool TryParseAction(string? text, out IncidentAction action)
     {
@@ -219,7 +219,7 @@ public sealed class IncidentService(IObligationStore store, TimeProvider clock)
             var documented = await store.GetAsync(IncidentObligations.IdOf(id, IncidentClocks.Document), cancellationToken).ConfigureAwait(false);
             if (documented?.Attestation is not { } doc)
                 throw new ObligationException(ObligationError.NotAttestable, $"incident {id} is not documented yet: ./isms incident document {id} first");
-            if (ObligationPeople.SamePerson(person, doc.By))
+            if (ObligationPeople.SamePerson(Identity.IdentityResolver.For(settings ?? new IsmsSettings()), person, doc.By))
                 throw new ObligationException(ObligationError.FourEyes,
                     $"four-eyes: {person} documented incident {id} and cannot also hold its post-incident review; ask another team member");
         }
