@@ -457,23 +457,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         w.WriteString("key", v.Control.Key);
         w.WriteString("id", v.Control.Id);
         w.WriteString("framework", v.Control.Framework);
-        w.WriteString("title", v.Control.Title);
-        w.WriteString("status", v.Status);
-        w.WriteString("reason", v.Reason);
-        w.WriteString("evidence", v.Control.Evidence);
-        w.WriteStartArray("clauses");
-        foreach (var c in v.Control.Clauses) w.WriteStringValue($"{c.Document}: {c.Section}");
-        w.WriteEndArray();
-        w.WriteStartArray("rules");
-        foreach (var r in v.Rules) w.WriteStringValue(r);
-        w.WriteEndArray();
-        w.WriteStartArray("duties");
-        foreach (var d in v.Control.Duties) w.WriteStringValue(d);
-        w.WriteEndArray();
-        w.WriteNumber("evaluated", v.Evaluated);
-        w.WriteNumber("passing", v.Passing);
-        w.WriteNumber("failing", v.Failing);
-        w.WriteTime("lastEvaluatedAt", v.LastEvaluatedAt);
+        Compliance.ControlViewJson.WriteBody(w, v);
         w.WriteNumber("activeFindings", v.ActiveFindings);
         w.WriteEndObject();
     }
