@@ -32,13 +32,17 @@ public sealed class ExternalCorpusTests
         var copies = Directory.EnumerateFiles(Fixtures.SharedRoot, "*", SearchOption.AllDirectories)
             .Where(f => !f.EndsWith("SOURCES.md", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(copies);
+        var compared = 0;
         foreach (var copy in copies)
         {
             var relative = Path.GetRelativePath(Fixtures.SharedRoot, copy);
             var original = Fixtures.ExternalPath(relative);
-            Assert.True(File.Exists(original), $"{relative} is not in the external collection");
+            // A payload the project collected itself (not a copy) has its own sources row, checked by the test below.
+            if (!File.Exists(original)) continue;
             Assert.Equal(File.ReadAllBytes(original), File.ReadAllBytes(copy));
+            compared++;
         }
+        Assert.True(compared > 0, "no repository payload is a copy of the external collection");
     }
 
     [Fact]
