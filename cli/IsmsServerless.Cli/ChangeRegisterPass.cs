@@ -58,7 +58,7 @@ internal sealed class ChangeRegisterPass(EvaluationContext context, RuleRegistry
             var rule = registry.Find(record.Kind.RuleId());
             var dueAt = deadline.DueAt(record);
             var state = deadline.StateAt(record, context.Now);
-            yield return new OutcomeLine
+            var line = new OutcomeLine
             {
                 File = file,
                 Outcome = Outcome.Change.ToWire(),
@@ -77,26 +77,15 @@ internal sealed class ChangeRegisterPass(EvaluationContext context, RuleRegistry
                     + $": {record.CallCount} call(s) {string.Join(", ", record.ApiNames.Take(5))}{(record.ApiNames.Count > 5 ? ", …" : "")}"
                     + $" from {Timestamps.ToWire(record.FirstCallAt)} to {Timestamps.ToWire(record.LastCallAt)}; review due {Timestamps.ToWire(dueAt)} (unreviewed)",
             };
+            yield return line;
             foreach (var evaluation in ChangeRecordInput.From(record).Dispatch(registry, context))
                 yield return OutcomeLine.From(file, evaluation, context);
             foreach (var joined in _files.GetValueOrDefault(record.ChangeId) ?? [])
             {
                 if (string.Equals(joined, file, StringComparison.Ordinal)) continue;
-                yield return new OutcomeLine
+                yield return line with
                 {
                     File = joined,
-                    Outcome = Outcome.Change.ToWire(),
-                    RuleId = record.Kind.RuleId(),
-                    Category = Category.Change.ToWire(),
-                    Severity = rule?.Metadata.Severity.ToWire(),
-                    ResourceId = record.ChangeId,
-                    ResourceType = rule?.Metadata.ResourceType,
-                    AccountId = record.AccountId,
-                    Region = record.Region,
-                    Controls = rule?.Metadata.Controls,
-                    FindingId = FindingIdentity.Compute(record.Kind.RuleId(), record.AccountId, record.Region, record.ChangeId, ""),
-                    DueAt = Timestamps.ToWire(dueAt),
-                    State = state.ToWire(),
                     JoinedChange = record.ChangeId,
                     Message = $"the call(s) in this file joined change {record.ChangeId} ({record.Kind.ToWire()} change by {record.Principal}, first call in {file})",
                 };
