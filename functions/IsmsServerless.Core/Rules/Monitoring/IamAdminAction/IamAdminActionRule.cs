@@ -75,7 +75,8 @@ public sealed class IamAdminActionRule : IRule<CloudTrailInput>
         if (StringParameter(input, "groupName") is { } group) return ($"arn:aws:iam::{account}:group/{Cap(group)}", "AWS::IAM::Group");
         if (StringParameter(input, "policyArn") is { } policy) return (Cap(policy), "AWS::IAM::ManagedPolicy");
         // CreateAccessKey/CreateLoginProfile without userName act on the caller itself.
-        return (input.Record.UserIdentity?.Arn ?? $"arn:aws:iam::{account}:root", "AWS::IAM::User");
+        // An empty or blank caller ARN (a malformed record) is no resource: fall back to the account root.
+        return (input.Record.UserIdentity?.Arn is { } arn && !string.IsNullOrWhiteSpace(arn) ? arn : $"arn:aws:iam::{account}:root", "AWS::IAM::User");
     }
 
     private static string? StringParameter(CloudTrailInput input, string name)
