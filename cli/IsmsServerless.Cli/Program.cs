@@ -15,6 +15,7 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     BaselineCommand.Create(),
     ChangesCommand.Create(),
     ReviewCommand.Create(),
+    ReconcileCommand.Create(),
     DutiesCommand.Create(),
     AttestCommand.Create(),
     IncidentCommand.Create(),

@@ -27,6 +27,7 @@ public sealed class AttestationService(IObligationStore store, IsmsSettings sett
     private static readonly Dictionary<string, string> AttestedElsewhere = new(StringComparer.Ordinal)
     {
         ["change.review"] = "review the change instead: ./isms review <changeId> --reviewer <you> --verdict ... (or the page's Changes view)",
+        ["change.code-update"] = "close the change instead: ./isms reconcile <changeId> --by <you> --code-link <commit or pull request> | --reverted | --stack <stack>",
     };
 
     public DutyScheduler Scheduler { get; } = new(store, settings, accountId, region);

@@ -88,6 +88,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "findings", var id] => await DetailAsync(id, ct).ConfigureAwait(false),
                 ["api", "changes", "pending"] => await PendingChangesAsync(ct).ConfigureAwait(false),
                 ["api", "changes", "reviewed"] => await ReviewedChangesAsync(ct).ConfigureAwait(false),
+                ["api", "changes", var id] => await ChangeDetailAsync(id, ct).ConfigureAwait(false),
                 ["api", "waivers"] => await WaiversAsync(ct).ConfigureAwait(false),
                 ["api", "duties"] => await DutiesAsync(ct).ConfigureAwait(false),
                 ["api", "trend"] => await TrendAsync(request, ct).ConfigureAwait(false),
@@ -128,6 +129,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "findings", var id, "waiver", "revoke"] => await RevokeWaiverAsync(id, principal, body, now, ct).ConfigureAwait(false),
                 ["api", "findings", var id, "baseline", "approve"] => await ApproveBaselineAsync(id, principal, body, now, ct).ConfigureAwait(false),
                 ["api", "changes", var id, "review"] => await ReviewAsync(id, principal, body, now, ct).ConfigureAwait(false),
+                ["api", "changes", var id, "reconcile"] => await ReconcileAsync(id, principal, body, ct).ConfigureAwait(false),
                 ["api", "duties", var id, "attest"] => await AttestAsync(id, principal, body, ct).ConfigureAwait(false),
                 _ => StatusResponse.Error(404, "not-found", "no such action"),
             };
@@ -637,6 +639,22 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         // The change service validates the ticket link and note, and refuses the change's own author (four-eyes).
         var result = await services.Changes.ReviewAsync(id, who.Username, verdict, Reason(body, "ticketUrl"), Reason(body, "note"), now, ct, who.Subject, who.Email).ConfigureAwait(false);
         return Outcome(result, id, who, "change-reviewed");
+    }
+
+    /// <summary>One change in full (issue 19 section 6): calls, approvals, risk, ticket, code update.</summary>
+    private async Task<StatusResponse> ChangeDetailAsync(string id, CancellationToken ct)
+    {
+        if (!Changes.ChangeReviewService.IsChangeId(id)) return StatusResponse.Error(404, "not-found", "no such change");
+        var json = await services.Changes.DetailJsonAsync(id, ct).ConfigureAwait(false);
+        return json is null ? StatusResponse.Error(404, "not-found", "no such change") : StatusResponse.Json(200, json);
+    }
+
+    /// <summary>Closes a reviewed manual change: the signed-in person links the code change, marks it reverted, or names its stack.</summary>
+    private async Task<StatusResponse> ReconcileAsync(string id, StatusPrincipal who, JsonElement body, CancellationToken ct)
+    {
+        var reverted = body.TryGetProperty("reverted", out var r) && r.ValueKind == JsonValueKind.True;
+        var result = await services.Changes.ReconcileAsync(id, who.Username, Reason(body, "codeLink"), reverted, Reason(body, "stack"), ct, who.Subject, who.Email).ConfigureAwait(false);
+        return Outcome(result, id, who, "change-reconciled");
     }
 
     private async Task<StatusResponse> AttestAsync(string target, StatusPrincipal who, JsonElement body, CancellationToken ct)
