@@ -59,6 +59,7 @@ public sealed class IsmsStack : Stack
             FeaturePlan = config.StatusPageFeaturePlan,
         });
         _ = new DriftConfigRules(this, "DriftConfigRules");
+        _ = new ChangeSignals(this, "ChangeSignals", new ChangeSignalsProps { Ingestion = ingestion, Settings = config.Settings.ChangeManagement });
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
         _ = new BackupAndIncidentSignals(this, "BackupAndIncidents", new BackupAndIncidentSignalsProps { Ingestion = ingestion });
         alerting.EnableDigest(ingestion.SweepFunction);
