@@ -27,7 +27,7 @@ public static class ChangeCodeUpdateObligations
             Kind = Kind,
             Subject = record.ChangeId,
             Period = record.Round > 1 ? "round-" + record.Round.ToString(CultureInfo.InvariantCulture) : "",
-            Title = $"Bring the code in line with {record.Kind.ToWire()} change {record.ChangeId} by {record.Principal} (or revert it)",
+            Title = $"Bring the code in line with {record.Kind.ToWire()} change {record.ChangeId} by {ChangeReviewObligations.ClipForTitle(record.Principal)} (or revert it)",
             Controls = [Controls.IsoChangeManagement, Controls.IsoConfiguration, Controls.Soc2ChangeManagement],
             PolicyClause = "Qwestly Operations Security Policy, Infrastructure as Code: \"Document any manual changes and update the code accordingly\"",
             OwnerRole = "it-team",

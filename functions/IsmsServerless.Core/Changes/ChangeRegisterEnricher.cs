@@ -19,7 +19,12 @@ public sealed class ChangeRegisterEnricher(IAmazonDynamoDB dynamo, string tableN
     {
         ArgumentNullException.ThrowIfNull(context);
         if (input is CloudTrailInput trail && ChangeClassifier.ToCall(trail, context.Settings) is { } call)
-            await new DynamoChangeRegister(dynamo, tableName, context.Settings).RecordAsync(call, cancellationToken).ConfigureAwait(false);
+        {
+            var result = await new DynamoChangeRegister(dynamo, tableName, context.Settings).RecordAsync(call, cancellationToken).ConfigureAwait(false);
+            // Optional Jira: queue the change's issue (a conditional put: once per change, whatever the redeliveries).
+            if (Jira.JiraQueue.Wants(context.Settings, result.Record))
+                await new Jira.JiraOutbox(dynamo, tableName).EnqueueAsync(call.ChangeId, Jira.JiraTask.Create, context.Now, cancellationToken).ConfigureAwait(false);
+        }
         else if (input is ConfigComplianceInput compliance && IsStackVerdict(compliance, context))
         {
             var stack = ChangeReviewService.StackKeyFromArn(compliance.ResourceId);

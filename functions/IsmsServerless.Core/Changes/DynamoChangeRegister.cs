@@ -262,6 +262,18 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
                 Log.Warn("change.obligation-attest-deferred", ("changeId", updated.ChangeId), ("error", ex.Message));
             }
             await SyncCodeUpdateObligationAsync(updated, cancellationToken).ConfigureAwait(false);
+            if (Jira.JiraQueue.Wants(settings, updated))
+            {
+                try
+                {
+                    // The review's Jira comment (once per round); a failure here is retried by the next update of the record.
+                    await new Jira.JiraOutbox(dynamo, tableName).EnqueueAsync(updated.ChangeId, Jira.JiraTask.Comment(updated.Round), review.ReviewedAt, cancellationToken).ConfigureAwait(false);
+                }
+                catch (AmazonDynamoDBException ex)
+                {
+                    Log.Warn("jira.comment-enqueue-deferred", ("changeId", updated.ChangeId), ("error", ex.Message));
+                }
+            }
         }
         return true;
     }
