@@ -16,6 +16,8 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     ChangesCommand.Create(),
     ReviewCommand.Create(),
     ReconcileCommand.Create(),
+    FindingActionCommands.Ack(),
+    FindingActionCommands.Waive(),
     DutiesCommand.Create(),
     AttestCommand.Create(),
     IncidentCommand.Create(),

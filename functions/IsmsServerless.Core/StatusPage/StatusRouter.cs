@@ -545,49 +545,61 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
     /// </summary>
     private StatusResponse? SelfAction(FindingRecord finding, StatusPrincipal who, string action)
     {
+        // The same check as ./isms ack, waive and baseline approve (Review/FindingActions).
         if (services.Identities is not { } identities) return null;
-        var author = finding.Evidence.TryGetValue("principal", out var principal) && principal.Length > 0 ? principal
-            : finding.Evidence.TryGetValue("actor", out var actor) && actor.Length > 0 ? actor : null;
-        if (author is null) return null;
-        var authorIdentity = identities.ResolveName(author);
         var me = identities.ResolveToken(who.Subject, who.Email, who.Username);
-        if (!identities.SamePerson(authorIdentity, me)) return null;
-        Log.Warn("statuspage.self-action", ("finding", finding.Id), ("actor", me.Display), ("action", action));
-        return StatusResponse.Error(403, "four-eyes",
-            $"four-eyes: your change produced this finding ({author}); someone else must {action} it");
+        return new Review.FindingActions(services.Ledger, identities).SelfActionRefusal(finding, me, action) is { } refusal
+            ? StatusResponse.Error(403, "four-eyes", refusal)
+            : null;
     }
 
     private async Task<StatusResponse> AcknowledgeAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
-        var existing = await services.Ledger.GetAsync(id, ct).ConfigureAwait(false);
-        if (existing is null) return StatusResponse.Error(404, "not-found", "no such finding");
-        if (SelfAction(existing, who, "acknowledge") is { } refused) return refused;
         var actor = ActorOf(who);
-        var finding = await services.Ledger.AcknowledgeAsync(id, actor, reason, now, ct).ConfigureAwait(false);
-        Log.Info("statuspage.acknowledged", ("finding", id), ("actor", actor));
-        return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(finding, now)));
+        // One path with ./isms ack: the same validation and four-eyes (Review/FindingActions).
+        return await ActAsync("acknowledge", id, who, async (actions, me) =>
+        {
+            var finding = await actions.AcknowledgeAsync(id, me, actor, reason, now, ct).ConfigureAwait(false);
+            Log.Info("statuspage.acknowledged", ("finding", id), ("actor", actor));
+            return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(finding, now)));
+        }).ConfigureAwait(false);
     }
 
     private async Task<StatusResponse> GrantWaiverAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
         var actor = ActorOf(who);
-        var owner = Reason(body, "owner") ?? actor;
         if (!body.TryGetProperty("expiresAt", out var expiresElement) || expiresElement.ValueKind != JsonValueKind.String
             || !DateTimeOffset.TryParse(expiresElement.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expiresAt))
             return StatusResponse.Error(400, "bad-expiry", "expiresAt is required (ISO 8601)");
-        // Policy: risk acceptances are time-boxed; at most a year, and never in the past.
-        if (expiresAt <= now || expiresAt > now.AddDays(366)) return StatusResponse.Error(400, "bad-expiry", "expiresAt must be in the future and within a year");
-        var finding = await services.Ledger.GetAsync(id, ct).ConfigureAwait(false);
-        if (finding is null) return StatusResponse.Error(404, "not-found", "no such finding");
-        if (SelfAction(finding, who, "waive") is { } refused) return refused;
-        var control = Reason(body, "control") ?? (finding.Controls.Count > 0 ? finding.Controls[0] : "");
-        if (finding.Controls.Count > 0 && !finding.Controls.Contains(control, StringComparer.Ordinal))
-            return StatusResponse.Error(400, "bad-control", "the waiver's control must be one of the finding's controls");
-        var updated = await services.Ledger.GrantWaiverAsync(id, new Waiver(owner, reason, control, expiresAt, actor, now), ct).ConfigureAwait(false);
-        Log.Info("statuspage.waiver-granted", ("finding", id), ("actor", actor), ("owner", owner), ("expiresAt", StatusJson.Time(expiresAt)));
-        return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(updated, now)));
+        // One path with ./isms waive: time-boxed (at most a year), a control of the finding, four-eyes (Review/FindingActions).
+        return await ActAsync("waive", id, who, async (actions, me) =>
+        {
+            var updated = await actions.WaiveAsync(id, me, actor, Reason(body, "owner"), reason, Reason(body, "control"), expiresAt, now, ct).ConfigureAwait(false);
+            Log.Info("statuspage.waiver-granted", ("finding", id), ("actor", actor), ("owner", updated.Waiver?.Owner), ("expiresAt", StatusJson.Time(expiresAt)));
+            return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(updated, now)));
+        }).ConfigureAwait(false);
+    }
+
+    private async Task<StatusResponse> ActAsync(string action, string id, StatusPrincipal who, Func<Review.FindingActions, Identity.ResolvedIdentity, Task<StatusResponse>> act)
+    {
+        var identities = services.Identities ?? new Identity.IdentityResolver([], []);
+        var me = identities.ResolveToken(who.Subject, who.Email, who.Username);
+        try
+        {
+            return await act(new Review.FindingActions(services.Ledger, identities), me).ConfigureAwait(false);
+        }
+        catch (Review.FindingActionException ex)
+        {
+            Log.Warn("statuspage.action-refused", ("id", id), ("actor", who.Username), ("action", action), ("reason", ex.Message));
+            return ex.Error switch
+            {
+                Review.FindingActionError.NotFound => StatusResponse.Error(404, "not-found", "no such finding"),
+                Review.FindingActionError.FourEyes => StatusResponse.Error(403, "four-eyes", ex.Message),
+                _ => StatusResponse.Error(400, "invalid", ex.Message),
+            };
+        }
     }
 
     private async Task<StatusResponse> RevokeWaiverAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
