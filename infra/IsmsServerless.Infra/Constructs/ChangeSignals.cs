@@ -62,7 +62,7 @@ public sealed class ChangeSignals : Construct
             "Policy::arn:<AWS::Partition>:iam::aws:policy/ReadOnlyAccess");
         Security.CdkNag.Suppress(role.Node.FindChild("DefaultPolicy"), "AwsSolutions-IAM5",
             "Drift detection runs on every stack of the account and region (the rule's scope is AWS::CloudFormation::Stack); the ARN is limited to cloudformation stacks of this account and region.",
-            $"Resource::arn:<AWS::Partition>:cloudformation:{Stack.Of(this).Region}:{Stack.Of(this).Account}:stack/*");
+            $"Resource::arn:{Stack.Of(this).Partition}:cloudformation:{Stack.Of(this).Region}:{Stack.Of(this).Account}:stack/*");
 
         StackDriftRule = new ManagedRule(this, "StackDriftDetectionCheck", new ManagedRuleProps
         {
@@ -128,6 +128,6 @@ public sealed class ChangeSignals : Construct
         }));
         Security.CdkNag.SuppressOnPolicyOf(sweep, "AwsSolutions-IAM5",
             "The Jira token's SecureString may be encrypted with the account's aws/ssm key or a customer key the policy file does not name; Decrypt is limited to calls through SSM in this region for exactly that parameter (kms:ViaService and the PARAMETER_ARN encryption context).",
-            $"Resource::arn:<AWS::Partition>:kms:{stack.Region}:{stack.Account}:key/*");
+            $"Resource::arn:{stack.Partition}:kms:{stack.Region}:{stack.Account}:key/*");
     }
 }
