@@ -391,7 +391,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
             Compliance.AuditPackage package;
             try
             {
-                package = await new Compliance.AuditPackageBuilder(services.Ledger, evidence, controls, services.Changes, services.Attestations)
+                package = await new Compliance.AuditPackageBuilder(services.Ledger, evidence, controls, services.Changes, services.Attestations) { Incidents = services.Incidents }
                     .BuildAsync(from, to, clock.GetUtcNow(), ct).ConfigureAwait(false);
             }
             catch (Compliance.AuditExportTooLargeException ex)

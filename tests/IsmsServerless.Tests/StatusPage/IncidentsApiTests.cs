@@ -32,10 +32,11 @@ public sealed class IncidentsApiTests(DynamoDbLocalFixture dynamo) : IAsyncLifet
     private HttpClient _http = null!;
     private DynamoObligationStore _store = null!;
     private string _incidentId = "";
+    private string _table = "";
 
     public async Task InitializeAsync()
     {
-        var table = await dynamo.NewTableAsync("incidents-api");
+        var table = _table = await dynamo.NewTableAsync("incidents-api");
         var settings = IsmsSettings.Default;
         _store = new DynamoObligationStore(dynamo.Client, table, settings);
         var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), [], new DynamoDbFindingLedger(dynamo.Client, table, settings), null, RecordedHooks.Default(dynamo.Client, table, settings));
@@ -103,5 +104,28 @@ public sealed class IncidentsApiTests(DynamoDbLocalFixture dynamo) : IAsyncLifet
 
         var listed = (await GetAsync("/api/incidents"))["items"]![0]!["clocks"]![0]!;
         Assert.Equal(("done", "ana@example.com"), (listed["state"]!.GetValue<string>(), listed["attestation"]!["by"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Incidents_and_their_attestations_are_in_the_page_export_and_the_cli_export()
+    {
+        using (var ok = await SendAsync(HttpMethod.Post, $"/api/incidents/{_incidentId}/ack", _server.Issuer.Issue("ana@example.com", ["reviewers"]), new { note = "contained; team notified" }))
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        var json = JsonNode.Parse(await (await SendAsync(HttpMethod.Get, "/api/export?from=2017-11-01&to=2017-11-02&format=json", _server.Issuer.Issue("reader@example.com", []))).Content.ReadAsStringAsync())!;
+        var incident = Assert.Single(json["incidents"]!.AsArray())!;
+        Assert.Equal(_incidentId, incident["incidentId"]!.GetValue<string>());
+        var ack = incident["clocks"]![0]!;
+        Assert.Equal(("acknowledge", "done", "ana@example.com", "contained; team notified"),
+            (ack["clock"]!.GetValue<string>(), ack["state"]!.GetValue<string>(), ack["by"]!.GetValue<string>(), ack["note"]!.GetValue<string>()));
+        Assert.Equal("open", incident["clocks"]![1]!["state"]!.GetValue<string>()); // its due window opens at the half-way reminder
+
+        var csv = await (await SendAsync(HttpMethod.Get, "/api/export?from=2017-11-01&to=2017-11-02&format=csv", _server.Issuer.Issue("reader@example.com", []))).Content.ReadAsStringAsync();
+        Assert.Equal(3, csv.Split('\n').Count(l => l.StartsWith("incident-clock," + _incidentId, StringComparison.Ordinal)));
+
+        var cli = JsonNode.Parse(await IsmsServerless.Cli.ExportCommand.RunAsync(dynamo.Client, _table, Earliest.Date, Earliest.Date.AddDays(2), "json", _clock.GetUtcNow()))!;
+        Assert.Equal(_incidentId, Assert.Single(cli["incidents"]!.AsArray())!["incidentId"]!.GetValue<string>());
+        // Outside the period (and closed clocks before it): not exported.
+        var before = JsonNode.Parse(await IsmsServerless.Cli.ExportCommand.RunAsync(dynamo.Client, _table, Earliest.AddDays(-30), Earliest.AddDays(-20), "json", _clock.GetUtcNow()))!;
+        Assert.Empty(before["incidents"]!.AsArray());
     }
 }
