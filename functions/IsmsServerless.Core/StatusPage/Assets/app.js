@@ -406,6 +406,10 @@
           h('div', { class: 'sub', text: 'Evidence: ' + d.evidenceExpected }));
       } else if (d.kind === 'change.review') {
         cell.append(h('div', { class: 'sub', text: 'reviewed in Changes' }));
+      } else if (d.kind.startsWith('incident.')) {
+        cell.append(h('div', { class: 'sub', text: 'closed in Incidents' }));
+      } else if (d.kind.startsWith('backup.')) {
+        cell.append(h('div', { class: 'sub', text: 'closed by AWS Backup events' }));
       }
       const due = new Date(d.dueAt).getTime() + skew;
       body.append(h('tr', { 'data-duty': d.id, class: 'duty ' + d.state },
