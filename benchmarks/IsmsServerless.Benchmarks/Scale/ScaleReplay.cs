@@ -105,6 +105,11 @@ public static class ScaleReplay
         Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var (operation, stats) in meter.ByOperation.OrderByDescending(o => o.Value.Requests))
             Console.WriteLine(FormattableString.Invariant($"| {operation} | {stats.Requests} | {(double)stats.Requests / events:F2} | {stats.Read:F0} | {stats.Write:F0} |"));
+        Console.WriteLine();
+        Console.WriteLine("| Request by item kinds | Requests | Requests/event | RCU | WCU | WCU/event |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var (kinds, stats) in meter.ByItems.OrderByDescending(o => o.Value.Write + o.Value.Read))
+            Console.WriteLine(FormattableString.Invariant($"| {kinds} | {stats.Requests} | {(double)stats.Requests / events:F2} | {stats.Read:F0} | {stats.Write:F0} | {stats.Write / events:F2} |"));
         return failed == 0 ? 0 : 1;
     }
 
@@ -160,7 +165,11 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
 
     public double WriteUnits => _byOperation.Values.Sum(s => s.Write);
 
-    public void Reset() => _byOperation.Clear();
+    public void Reset()
+    {
+        _byOperation.Clear();
+        _byItems.Clear();
+    }
 
     public void Customize(Type type, RuntimePipeline pipeline)
     {
@@ -169,7 +178,7 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
         pipeline.AddHandlerBefore<Marshaller>(new Handler(this));
     }
 
-    private void Record(AmazonWebServiceResponse? response)
+    private void Record(AmazonWebServiceRequest? request, AmazonWebServiceResponse? response)
     {
         if (response is null) return;
         IEnumerable<ConsumedCapacity> capacities = response switch
@@ -202,6 +211,36 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
         }
         var operation = response.GetType().Name.Replace("Response", "", StringComparison.Ordinal);
         _byOperation.GetOrAdd(operation, _ => new OperationStats()).Add(read, write);
+        // Which items the request touched (their key kinds), so the write units can be attributed to the writer.
+        if (Kinds(request) is { Length: > 0 } kinds)
+            _byItems.GetOrAdd(operation + " " + kinds, _ => new OperationStats()).Add(read, write);
+    }
+
+    /// <summary>By request and item kinds (e.g. <c>TransactWriteItems FINDING/META+FINDING/HIST+STATS</c>).</summary>
+    public IReadOnlyDictionary<string, OperationStats> ByItems => _byItems;
+
+    private readonly ConcurrentDictionary<string, OperationStats> _byItems = new(StringComparer.Ordinal);
+
+    private static string Kinds(AmazonWebServiceRequest? request)
+    {
+        IEnumerable<Dictionary<string, AttributeValue>?> keys = request switch
+        {
+            PutItemRequest r => [r.Item],
+            UpdateItemRequest r => [r.Key],
+            DeleteItemRequest r => [r.Key],
+            GetItemRequest r => [r.Key],
+            QueryRequest r => [r.ExpressionAttributeValues is { } v && v.TryGetValue(":pk", out var pk) ? new() { ["PK"] = pk } : null],
+            TransactWriteItemsRequest r => r.TransactItems.Select(t => t.Put?.Item ?? t.Update?.Key ?? t.Delete?.Key ?? t.ConditionCheck?.Key),
+            BatchWriteItemRequest r => r.RequestItems.Values.SelectMany(v => v).Select(w => w.PutRequest?.Item ?? w.DeleteRequest?.Key),
+            _ => [],
+        };
+        // The kind is the key's text up to its first '#'; a key that starts with a digit (a time) is shown as "*".
+        static string Head(string? text) => text is null ? "?" : text.Length > 0 && char.IsDigit(text[0]) ? "*" : text.Split('#')[0];
+        var kinds = keys.OfType<Dictionary<string, AttributeValue>>()
+            .Select(k => Head(k.GetValueOrDefault("PK")?.S) + (k.GetValueOrDefault("SK")?.S is { } sk ? "/" + Head(sk) : ""))
+            .GroupBy(k => k, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.Count() == 1 ? g.Key : $"{g.Key}×{g.Count()}");
+        return string.Join("+", kinds);
     }
 
     private static List<ConsumedCapacity> One(ConsumedCapacity? capacity) => capacity is null ? [] : [capacity];
@@ -223,7 +262,7 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
                 case TransactGetItemsRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
             }
             var response = await base.InvokeAsync<T>(executionContext).ConfigureAwait(false);
-            meter.Record(executionContext.ResponseContext.Response);
+            meter.Record(executionContext.RequestContext.OriginalRequest, executionContext.ResponseContext.Response);
             return response;
         }
     }

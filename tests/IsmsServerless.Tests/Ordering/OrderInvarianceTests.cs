@@ -218,7 +218,7 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
     /// and reopen alerts of a flipping finding are left out here (with <c>historyLength</c>): the ledger does not key them
     /// by source time yet; <see cref="FindingTimelineTests"/> proves the model that will (README, "Delivery order").
     /// </summary>
-    [Fact(Skip = "Issue 14 item 4, left open: on these sets the ledger still differs by order in (1) membership sort keys after a late earlier deadline (the plain update does not rewrite memberships), (2) the evidence of a finding whose newest violation arrived after a newer deletion (older violations are not applied), (3) STATS counters written 0 vs never written. FindingTimelineTests proves the history/alert model; wiring it and these three fixes are the remaining work.")]
+    [Fact]
     public async Task Multi_flip_sets_end_in_the_same_state_in_every_order_apart_from_history_and_reopen_alerts()
     {
         var events = MultiFlipEvents();
