@@ -106,6 +106,11 @@ public static class ScaleReplay
         foreach (var (operation, stats) in meter.ByOperation.OrderByDescending(o => o.Value.Requests))
             Console.WriteLine(FormattableString.Invariant($"| {operation} | {stats.Requests} | {(double)stats.Requests / events:F2} | {stats.Read:F0} | {stats.Write:F0} |"));
         Console.WriteLine();
+        Console.WriteLine("| Write units spent on | Units | per event |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var (where, stats) in meter.ByIndex.OrderBy(o => o.Key, StringComparer.Ordinal))
+            Console.WriteLine(FormattableString.Invariant($"| {where} | {stats.Write:F0} | {stats.Write / events:F2} |"));
+        Console.WriteLine();
         Console.WriteLine("| Request by item kinds | Requests | Requests/event | RCU | WCU | WCU/event |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach (var (kinds, stats) in meter.ByItems.OrderByDescending(o => o.Value.Write + o.Value.Read))
@@ -169,6 +174,7 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
     {
         _byOperation.Clear();
         _byItems.Clear();
+        _byIndex.Clear();
     }
 
     public void Customize(Type type, RuntimePipeline pipeline)
@@ -208,6 +214,14 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
             }
             read += r;
             write += w;
+            // Where the write units went: the table itself, or each index (INDEXES reports both).
+            if (w > 0 || c.CapacityUnits > 0)
+            {
+                if (c.Table?.WriteCapacityUnits is > 0 || c.Table?.CapacityUnits is > 0)
+                    _byIndex.GetOrAdd("table", _ => new OperationStats()).Add(0, c.Table.WriteCapacityUnits ?? c.Table.CapacityUnits ?? 0);
+                foreach (var (index, capacity) in c.GlobalSecondaryIndexes ?? [])
+                    _byIndex.GetOrAdd(index, _ => new OperationStats()).Add(0, capacity.WriteCapacityUnits ?? capacity.CapacityUnits ?? 0);
+            }
         }
         var operation = response.GetType().Name.Replace("Response", "", StringComparison.Ordinal);
         _byOperation.GetOrAdd(operation, _ => new OperationStats()).Add(read, write);
@@ -215,6 +229,11 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
         if (Kinds(request) is { Length: > 0 } kinds)
             _byItems.GetOrAdd(operation + " " + kinds, _ => new OperationStats()).Add(read, write);
     }
+
+    /// <summary>Write units by where they were spent: the table or one GSI.</summary>
+    public IReadOnlyDictionary<string, OperationStats> ByIndex => _byIndex;
+
+    private readonly ConcurrentDictionary<string, OperationStats> _byIndex = new(StringComparer.Ordinal);
 
     /// <summary>By request and item kinds (e.g. <c>TransactWriteItems FINDING/META+FINDING/HIST+STATS</c>).</summary>
     public IReadOnlyDictionary<string, OperationStats> ByItems => _byItems;
@@ -251,15 +270,15 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
         {
             switch (executionContext.RequestContext.OriginalRequest)
             {
-                case GetItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case PutItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case UpdateItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case DeleteItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case QueryRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case BatchGetItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case BatchWriteItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case TransactWriteItemsRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case TransactGetItemsRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
+                case GetItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case PutItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case UpdateItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case DeleteItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case QueryRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case BatchGetItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case BatchWriteItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case TransactWriteItemsRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case TransactGetItemsRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
             }
             var response = await base.InvokeAsync<T>(executionContext).ConfigureAwait(false);
             meter.Record(executionContext.RequestContext.OriginalRequest, executionContext.ResponseContext.Response);

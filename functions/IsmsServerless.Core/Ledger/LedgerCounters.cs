@@ -108,7 +108,6 @@ internal static class LedgerCounters
                 Log.Warn("ledger.malformed-counter", ("item", Describe(item)), ("attribute", name));
                 continue;
             }
-            if (n == 0) continue;
             var metricName = Metrics[metric];
             add(All, "*", metricName, n);
             add(CategoryDim, category, metricName, n);
