@@ -391,15 +391,36 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     /// </summary>
     internal async Task<Mutation> MutateAsync(string findingId, Func<FindingRecord?, TransitionPlan?> decide, bool allowCreate, CancellationToken cancellationToken)
     {
+        // The first read is eventually consistent (half the read units): every write is conditional on the version it
+        // read (or on the item's absence), so a stale read can only make the write fail and be retried, never win. A
+        // decision to write nothing is only trusted from a strongly consistent read, so a stale read cannot drop one.
+        var consistent = false;
         for (var attempt = 1; ; attempt++)
         {
-            var (before, malformed) = await ReadFindingAsync(findingId, consistent: true, cancellationToken).ConfigureAwait(false);
+            var (before, malformed) = await ReadFindingAsync(findingId, consistent, cancellationToken).ConfigureAwait(false);
             if (malformed)
             {
                 // Never overwrite what we cannot read: the item is evidence. It is logged for a human.
                 return new Mutation(MutationKind.Malformed, null, null);
             }
-            var plan = decide(before);
+            TransitionPlan? plan;
+            try
+            {
+                plan = decide(before);
+            }
+            catch (Exception ex) when (!consistent && ex is KeyNotFoundException or InvalidTransitionException)
+            {
+                // A refusal (no such finding, not a valid transition) is only trusted from a consistent read.
+                consistent = true;
+                attempt--;
+                continue;
+            }
+            if (!consistent && (plan is null || (before is null && !allowCreate)))
+            {
+                consistent = true;
+                attempt--;
+                continue;
+            }
             // Only evaluations create findings; every other caller's decision on a missing finding is "nothing".
             if (plan is null || (before is null && !allowCreate)) return new Mutation(MutationKind.Unchanged, null, null);
             try
@@ -408,6 +429,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             }
             catch (Exception ex) when (IsConflict(ex) && attempt < MaxAttempts)
             {
+                consistent = true;
                 await Backoff(attempt, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsConflict(ex))
