@@ -233,14 +233,16 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
         Assert.Contains(expected, i => i.Contains("SK=S:META;", StringComparison.Ordinal) && i.Contains("patch.instance-patch-compliance", StringComparison.Ordinal) && i.Contains("status=S:open;", StringComparison.Ordinal));
         Assert.Contains(expected, i => i.Contains("SK=S:META;", StringComparison.Ordinal) && i.Contains("drift.security-group-baseline", StringComparison.Ordinal) && i.Contains("status=S:resolved;", StringComparison.Ordinal));
         Assert.Contains(expected, i => i.Contains("entityType=S:DRIFT_CONFIG_DELETED;", StringComparison.Ordinal));
+        // Seeds are fixed so CI is deterministic; ISMS_ORDER_SEED moves the base to explore other permutations locally.
+        var seedBase = int.TryParse(Environment.GetEnvironmentVariable("ISMS_ORDER_SEED"), out var configured) ? configured : 1450;
         for (var seed = 1; seed <= 12; seed++)
         {
-            var random = new Random(1450 + seed);
+            var random = new Random(seedBase + seed);
             var order = events.OrderBy(_ => random.Next()).ToList();
             for (var d = 0; d < 1 + random.Next(4); d++) order.Insert(random.Next(order.Count + 1), events[random.Next(events.Count)]);
             var (actual, _) = await ReplayAsync(order);
             var projected = Project(actual);
-            Assert.True(expected.SetEquals(projected), $"seed {1450 + seed}: {string.Join(", ", order.Select(e => e.Name))}\n{TableSnapshot.Difference(expected, projected)}");
+            Assert.True(expected.SetEquals(projected), $"seed {seedBase + seed}: {string.Join(", ", order.Select(e => e.Name))}\n{TableSnapshot.Difference(expected, projected)}");
         }
     }
 
