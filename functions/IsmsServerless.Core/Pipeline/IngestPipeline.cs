@@ -59,8 +59,14 @@ public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnrich
             if (hook is IRecordedInputsHook withInputs) await withInputs.InputsRecordedAsync([.. inputs, .. gone], context, cancellationToken).ConfigureAwait(false);
         }
         // Passing evidence after the ledger: a store failure fails the invocation and the retry re-records both idempotently.
+        // Evaluations the ledger found superseded by a newer observation of their identity are not evidence of the
+        // current state: the store would otherwise keep whichever result its daily-refresh throttle let through last.
         if (evidence is not null)
-            await evidence.RecordAsync(evaluated.Evaluations, evaluated.Source ?? evaluated.Adapter ?? "unknown", context, cancellationToken).ConfigureAwait(false);
+        {
+            var current = written.Superseded.Count == 0 ? evaluated.Evaluations
+                : evaluated.Evaluations.Where((_, i) => !written.Superseded.Contains(i)).ToList();
+            await evidence.RecordAsync(current, evaluated.Source ?? evaluated.Adapter ?? "unknown", context, cancellationToken).ConfigureAwait(false);
+        }
 
         var closed = 0;
         foreach (var resource in gone)
