@@ -83,7 +83,7 @@ public static class ControlsViewBenchmark
             return new Amazon.DynamoDBv2.Model.WriteRequest(new Amazon.DynamoDBv2.Model.PutRequest(new Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>
             {
                 ["PK"] = S("EVIDENCE#" + rule), ["SK"] = S("RES#res-" + n.ToString(CultureInfo.InvariantCulture)), ["ruleId"] = S(rule),
-                ["result"] = S(n % 10 == 0 ? "fail" : "pass"), ["evaluatedAt"] = S(at), ["writtenAt"] = S(at), ["source"] = S("benchmark"),
+                ["result"] = S(n % 10 == 0 ? "fail" : "pass"), ["evaluatedAt"] = S(at), ["observedAt"] = S(at), ["source"] = S("benchmark"),
             }));
         }).Chunk(25).ToList();
         var next = -1;

@@ -17,7 +17,8 @@ namespace IsmsServerless.Evidence;
 /// the summary sums the shards. One counter item per rule made every concurrent worker's transaction conflict on it
 /// (TransactionConflict, retried with backoff: measured in docs/benchmarks.md); shards spread the writers.</item>
 /// </list>
-/// Decide by reading the result item (eventually consistent, 0.5 RCU). Same result, evaluated less than a day ago:
+/// Decide by reading the result item (eventually consistent, 0.5 RCU). A state observed before the stored one is dropped.
+/// Same result, evaluated less than a day ago:
 /// nothing is written. Same result, older: one conditional update of evaluatedAt. New or changed: one transaction puts
 /// the item on the condition that it is still what was read, and ADDs the counter deltas, so counters stay exact under
 /// concurrency and redelivery; a lost race re-reads and decides again. An evaluation older than the stored one is
@@ -48,7 +49,13 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     /// <summary>When set, every request reports its consumed capacity (benchmarks, tests counting queries).</summary>
     internal Action<string, ConsumedCapacity?>? Observer { get; set; }
 
-    public async Task<EvidenceWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default)
+    public Task<EvidenceWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default) =>
+        RecordCoreAsync(evaluations, source, context, recheck: false, cancellationToken);
+
+    public Task<EvidenceWriteResult> RecordRecheckAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default) =>
+        RecordCoreAsync(evaluations, source, context, recheck: true, cancellationToken);
+
+    private async Task<EvidenceWriteResult> RecordCoreAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, bool recheck, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(evaluations);
         ArgumentNullException.ThrowIfNull(context);
@@ -63,7 +70,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         }
         foreach (var e in latest.Values)
         {
-            switch (await RecordOneAsync(e, source, context.Now, cancellationToken).ConfigureAwait(false))
+            switch (await RecordOneAsync(e, source, context.Now, recheck, cancellationToken).ConfigureAwait(false))
             {
                 case Written.Changed: changed++; break;
                 case Written.Refreshed: refreshed++; break;
@@ -75,10 +82,16 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
 
     private enum Written { Skipped, Refreshed, Changed }
 
-    private async Task<Written> RecordOneAsync(Evaluation e, string source, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Two times per result: <c>observedAt</c>, the source time of the state judged (orders deliveries: an older state
+    /// never replaces a newer one), and <c>evaluatedAt</c>, when it was last judged (freshness). They are the same for
+    /// an event; a re-check (the sweep judging a stored configuration again) judges an old state now.
+    /// </summary>
+    private async Task<Written> RecordOneAsync(Evaluation e, string source, DateTimeOffset now, bool recheck, CancellationToken cancellationToken)
     {
         var result = e.Outcome == Outcome.Finding ? Fail : Pass;
-        var at = e.ObservedAt is { } observed && observed <= now ? observed : now;
+        var observed = e.ObservedAt is { } o && o <= now ? o : now;
+        var evaluated = recheck ? now : observed;
         var key = Key(e.Rule.Id, e.FindingId);
         for (var attempt = 1; ; attempt++)
         {
@@ -86,47 +99,51 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             {
                 TableName = tableName,
                 Key = key,
-                ProjectionExpression = "#r, evaluatedAt, writtenAt",
+                ProjectionExpression = "#r, evaluatedAt, observedAt",
                 ExpressionAttributeNames = new() { ["#r"] = "result" },
                 ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
             }, cancellationToken).ConfigureAwait(false);
             Observer?.Invoke("evidence-get", get.ConsumedCapacity);
             var stored = get.Item is { Count: > 0 } item ? item : null;
             var storedResult = stored?.GetValueOrDefault("result")?.S;
-            var storedAt = ReadTime(stored, "evaluatedAt");
-            var storedWritten = ReadTime(stored, "writtenAt") ?? storedAt;
+            var storedEvaluated = ReadTime(stored, "evaluatedAt");
+            // Items written before observedAt existed: their evaluatedAt was the observation time.
+            var storedObserved = ReadTime(stored, "observedAt") ?? storedEvaluated;
             // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
             // "Delivery order"), so the stored result does not depend on which arrived last.
-            if (stored is not null && storedAt is { } prior && (at < prior || (at == prior && storedResult == Fail && result == Pass))) return Written.Skipped;
+            if (stored is not null && storedObserved is { } prior && (observed < prior || (observed == prior && storedResult == Fail && result == Pass))) return Written.Skipped;
             try
             {
                 if (stored is not null && storedResult == result)
                 {
-                    if (storedWritten is { } written && at - written < RefreshAfter) return Written.Skipped;
+                    // Same result: at most one write a day, and evaluatedAt only moves forward.
+                    if (storedEvaluated is { } last && evaluated - last < RefreshAfter) return Written.Skipped;
                     var update = await dynamo.UpdateItemAsync(new UpdateItemRequest
                     {
                         TableName = tableName,
                         Key = key,
-                        UpdateExpression = "SET evaluatedAt = :at, writtenAt = :at, #s = :src",
-                        ConditionExpression = "#r = :r AND evaluatedAt <= :at",
+                        UpdateExpression = "SET evaluatedAt = :at, observedAt = :obs, #s = :src",
+                        ConditionExpression = "#r = :r AND evaluatedAt < :at",
                         ExpressionAttributeNames = new() { ["#r"] = "result", ["#s"] = "source" },
-                        ExpressionAttributeValues = new() { [":at"] = Time(at), [":r"] = S(result), [":src"] = S(source) },
+                        ExpressionAttributeValues = new() { [":at"] = Time(evaluated), [":obs"] = Time(observed), [":r"] = S(result), [":src"] = S(source) },
                         ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                     }, cancellationToken).ConfigureAwait(false);
                     Observer?.Invoke("evidence-refresh", update.ConsumedCapacity);
-                    await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, at, cancellationToken).ConfigureAwait(false);
+                    await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, evaluated, cancellationToken).ConfigureAwait(false);
                     return Written.Refreshed;
                 }
+                // A change never moves evaluatedAt back (a re-check may have judged the older state later than this event).
+                var evaluatedAt = storedEvaluated is { } before && before > evaluated ? before : evaluated;
                 var put = new Put
                 {
                     TableName = tableName,
-                    Item = Item(e, result, at, source),
+                    Item = Item(e, result, evaluatedAt, observed, source),
                     ConditionExpression = stored is null ? "attribute_not_exists(PK)" : "#r = :old AND evaluatedAt = :oldAt",
                 };
                 if (stored is not null)
                 {
                     put.ExpressionAttributeNames = new() { ["#r"] = "result" };
-                    put.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedAt ?? DateTimeOffset.MinValue) };
+                    put.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue) };
                 }
                 var deltas = new List<(string Name, long Delta)>();
                 if (stored is null) deltas.Add(("evaluated", 1));
@@ -142,7 +159,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                     ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                 }, cancellationToken).ConfigureAwait(false);
                 if (transaction.ConsumedCapacity is { } used) foreach (var c in used) Observer?.Invoke("evidence-change", c);
-                await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, at, cancellationToken).ConfigureAwait(false);
+                await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, evaluatedAt, cancellationToken).ConfigureAwait(false);
                 return Written.Changed;
             }
             catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException && attempt < MaxAttempts)
@@ -285,7 +302,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         return (items, PageCursor.Encode(response.LastEvaluatedKey));
     }
 
-    private Dictionary<string, AttributeValue> Item(Evaluation e, string result, DateTimeOffset at, string source)
+    private Dictionary<string, AttributeValue> Item(Evaluation e, string result, DateTimeOffset at, DateTimeOffset observed, string source)
     {
         var item = Key(e.Rule.Id, e.FindingId);
         item[LedgerSchema.EntityType] = S(Entity);
@@ -295,7 +312,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         item["subKey"] = S(e.SubKey);
         item["result"] = S(result);
         item["evaluatedAt"] = Time(at);
-        item["writtenAt"] = Time(at);
+        item["observedAt"] = Time(observed);
         item["source"] = S(source);
         item["policyVersion"] = S(policyVersion);
         return item;

@@ -24,6 +24,13 @@ public interface IEvidenceStore
     /// <summary>Records the finding (fail) and compliant (pass) evaluations; ignored, rejected and change outcomes carry no result.</summary>
     Task<EvidenceWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Records results of a re-check: a stored state (e.g. the latest configuration item) judged again now. The state's
+    /// own time still orders deliveries; the result counts as evaluated now, so a resource the sweep re-checks every day
+    /// stays fresh even when its configuration has not changed for months.
+    /// </summary>
+    Task<EvidenceWriteResult> RecordRecheckAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default);
+
     /// <summary>Every rule's summary. One Query (one page for any realistic number of rules).</summary>
     Task<IReadOnlyDictionary<string, RuleEvidenceSummary>> GetRuleSummariesAsync(CancellationToken cancellationToken = default);
 
