@@ -28,6 +28,9 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
 {
     public const string Pass = "pass";
     public const string Fail = "fail";
+
+    /// <summary>The resource no longer exists (deleted, or out of the rule's scope): counted neither as passing nor failing.</summary>
+    public const string Gone = "gone";
     private const string Entity = "EVIDENCE";
     private const string SummaryPartition = "EVIDENCE";
     private const int MaxAttempts = 12;
@@ -111,7 +114,8 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             var storedObserved = ReadTime(stored, "observedAt") ?? storedEvaluated;
             // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
             // "Delivery order"), so the stored result does not depend on which arrived last.
-            if (stored is not null && storedObserved is { } prior && (observed < prior || (observed == prior && storedResult == Fail && result == Pass))) return Written.Skipped;
+            if (stored is not null && storedObserved is { } prior
+                && (observed < prior || (observed == prior && (storedResult == Gone || (storedResult == Fail && result == Pass))))) return Written.Skipped;
             try
             {
                 if (stored is not null && storedResult == result)
@@ -146,7 +150,8 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                     put.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue) };
                 }
                 var deltas = new List<(string Name, long Delta)>();
-                if (stored is null) deltas.Add(("evaluated", 1));
+                // New, or back after it was gone (re-created): it counts again.
+                if (stored is null || storedResult == Gone) deltas.Add(("evaluated", 1));
                 else deltas.Add((storedResult == Pass ? "passing" : "failing", -1));
                 deltas.Add((result == Pass ? "passing" : "failing", 1));
                 var transaction = await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
@@ -165,6 +170,82 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException && attempt < MaxAttempts)
             {
                 // Someone else wrote this result first (or a concurrent transaction held the counter): read again and decide again.
+                Interlocked.Increment(ref _retries);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async Task<int> ForgetAsync(IReadOnlyList<(string RuleId, string FindingId)> identities, DateTimeOffset goneAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(identities);
+        var forgotten = 0;
+        foreach (var (ruleId, findingId) in identities.Distinct())
+        {
+            if (await ForgetOneAsync(ruleId, findingId, goneAt, cancellationToken).ConfigureAwait(false)) forgotten++;
+        }
+        return forgotten;
+    }
+
+    /// <summary>
+    /// Marks one result <see cref="Gone"/> (kept, not deleted, so an evaluation observed before the deletion but delivered
+    /// after it is still recognised as older and dropped) and takes it out of the counters, in one transaction.
+    /// </summary>
+    private async Task<bool> ForgetOneAsync(string ruleId, string findingId, DateTimeOffset goneAt, CancellationToken cancellationToken)
+    {
+        var key = Key(ruleId, findingId);
+        for (var attempt = 1; ; attempt++)
+        {
+            var get = await dynamo.GetItemAsync(new GetItemRequest
+            {
+                TableName = tableName,
+                Key = key,
+                ProjectionExpression = "#r, evaluatedAt, observedAt",
+                ExpressionAttributeNames = new() { ["#r"] = "result" },
+                ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+            }, cancellationToken).ConfigureAwait(false);
+            Observer?.Invoke("evidence-get", get.ConsumedCapacity);
+            if (get.Item is not { Count: > 0 } stored) return false;
+            var storedResult = stored.GetValueOrDefault("result")?.S;
+            var storedEvaluated = ReadTime(stored, "evaluatedAt");
+            var storedObserved = ReadTime(stored, "observedAt") ?? storedEvaluated;
+            // Already gone, or evaluated after the deletion (the resource was re-created): nothing to forget.
+            if (storedResult == Gone || (storedObserved is { } prior && prior > goneAt)) return false;
+            try
+            {
+                var transaction = await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+                {
+                    TransactItems =
+                    [
+                        new TransactWriteItem
+                        {
+                            Update = new Update
+                            {
+                                TableName = tableName,
+                                Key = key,
+                                UpdateExpression = "SET #r = :gone, observedAt = :at",
+                                ConditionExpression = "#r = :old AND evaluatedAt = :oldAt",
+                                ExpressionAttributeNames = new() { ["#r"] = "result" },
+                                ExpressionAttributeValues = new()
+                                {
+                                    [":gone"] = S(Gone), [":at"] = Time(goneAt), [":old"] = S(storedResult ?? ""),
+                                    [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue),
+                                },
+                            },
+                        },
+                        new TransactWriteItem
+                        {
+                            Update = SummaryUpdate(CounterKey(ruleId, findingId), ruleId,
+                                [("evaluated", -1), (storedResult == Pass ? "passing" : "failing", -1)]),
+                        },
+                    ],
+                    ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+                }, cancellationToken).ConfigureAwait(false);
+                if (transaction.ConsumedCapacity is { } used) foreach (var c in used) Observer?.Invoke("evidence-gone", c);
+                return true;
+            }
+            catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException && attempt < MaxAttempts)
+            {
                 Interlocked.Increment(ref _retries);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
             }
@@ -288,7 +369,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         var items = new List<EvidenceRecord>();
         foreach (var item in response.Items ?? [])
         {
-            if (ReadTime(item, "evaluatedAt") is not { } at) continue;
+            if (ReadTime(item, "evaluatedAt") is not { } at || item.GetValueOrDefault("result")?.S == Gone) continue;
             items.Add(new EvidenceRecord(
                 item.GetValueOrDefault("ruleId")?.S ?? ruleId,
                 item.GetValueOrDefault("resourceId")?.S ?? "",

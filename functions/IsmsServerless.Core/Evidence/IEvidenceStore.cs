@@ -31,6 +31,13 @@ public interface IEvidenceStore
     /// </summary>
     Task<EvidenceWriteResult> RecordRecheckAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Forgets results of a resource that no longer exists (deleted, or out of the rule's scope) as of <paramref name="goneAt"/>:
+    /// they leave the counters, so a deleted failing resource no longer fails its control. A result evaluated after
+    /// <paramref name="goneAt"/> (the resource came back) is kept; an evaluation observed before it, delivered late, is dropped.
+    /// </summary>
+    Task<int> ForgetAsync(IReadOnlyList<(string RuleId, string FindingId)> identities, DateTimeOffset goneAt, CancellationToken cancellationToken = default);
+
     /// <summary>Every rule's summary. One Query (one page for any realistic number of rules).</summary>
     Task<IReadOnlyDictionary<string, RuleEvidenceSummary>> GetRuleSummariesAsync(CancellationToken cancellationToken = default);
 

@@ -64,7 +64,29 @@ public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnrich
             closed += await Ledger.CloseResourceFindingsAsync(resource.ResourceId, Actor, resource.Reason,
                 resource.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
         }
+        if (evidence is not null)
+        {
+            foreach (var resource in gone)
+                await evidence.ForgetAsync(await GoneIdentitiesAsync(resource, cancellationToken).ConfigureAwait(false), resource.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
+        }
         if (gone.Count > 0) Log.Info("pipeline.resources-gone", ("resources", gone.Count), ("findingsClosed", closed));
         return new IngestResult(evaluated with { Inputs = adapted.Inputs }, written, gone.Count, closed);
+    }
+
+    /// <summary>
+    /// The rule results a gone resource may have as passing evidence: every finding identity the ledger holds on it (one
+    /// Query on the resource index), and each rule of its resource type without a sub-key (results that never failed).
+    /// </summary>
+    private async Task<IReadOnlyList<(string RuleId, string FindingId)>> GoneIdentitiesAsync(ResourceGoneInput resource, CancellationToken cancellationToken)
+    {
+        var identities = new List<(string, string)>();
+        var page = await Ledger.QueryByResourceAsync(resource.ResourceId, 200, null, cancellationToken).ConfigureAwait(false);
+        foreach (var f in page.Items) identities.Add((f.RuleId, f.Id));
+        if (resource.ResourceType.Length > 0)
+        {
+            foreach (var rule in Engine.Registry.Rules.Where(r => r.Metadata.ResourceType == resource.ResourceType))
+                identities.Add((rule.Metadata.Id, Model.FindingIdentity.Compute(rule.Metadata.Id, resource.AccountId, resource.Region, resource.ResourceId, "")));
+        }
+        return identities;
     }
 }
