@@ -176,24 +176,26 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         }
     }
 
-    public async Task<int> ForgetAsync(IReadOnlyList<(string RuleId, string FindingId)> identities, DateTimeOffset goneAt, CancellationToken cancellationToken = default)
+    public async Task<int> ForgetAsync(IReadOnlyList<GoneResult> results, DateTimeOffset goneAt, string source, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(identities);
+        ArgumentNullException.ThrowIfNull(results);
         var forgotten = 0;
-        foreach (var (ruleId, findingId) in identities.Distinct())
+        foreach (var r in results.DistinctBy(r => (r.RuleId, r.FindingId)))
         {
-            if (await ForgetOneAsync(ruleId, findingId, goneAt, cancellationToken).ConfigureAwait(false)) forgotten++;
+            if (await ForgetOneAsync(r, goneAt, source, cancellationToken).ConfigureAwait(false)) forgotten++;
         }
         return forgotten;
     }
 
     /// <summary>
-    /// Marks one result <see cref="Gone"/> (kept, not deleted, so an evaluation observed before the deletion but delivered
-    /// after it is still recognised as older and dropped) and takes it out of the counters, in one transaction.
+    /// Writes the result <see cref="Gone"/> as of <paramref name="goneAt"/>, whether or not a result was stored (a
+    /// tombstone: an evaluation observed before the deletion and delivered after it is then dropped, so the end state
+    /// does not depend on which arrived first), and takes a stored pass or fail out of the counters, in one transaction.
+    /// Every attribute comes from the identity and the deletion, never from the item it replaces (order-free).
     /// </summary>
-    private async Task<bool> ForgetOneAsync(string ruleId, string findingId, DateTimeOffset goneAt, CancellationToken cancellationToken)
+    private async Task<bool> ForgetOneAsync(GoneResult r, DateTimeOffset goneAt, string source, CancellationToken cancellationToken)
     {
-        var key = Key(ruleId, findingId);
+        var key = Key(r.RuleId, r.FindingId);
         for (var attempt = 1; ; attempt++)
         {
             var get = await dynamo.GetItemAsync(new GetItemRequest
@@ -205,44 +207,52 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                 ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
             }, cancellationToken).ConfigureAwait(false);
             Observer?.Invoke("evidence-get", get.ConsumedCapacity);
-            if (get.Item is not { Count: > 0 } stored) return false;
-            var storedResult = stored.GetValueOrDefault("result")?.S;
+            var stored = get.Item is { Count: > 0 } item ? item : null;
+            var storedResult = stored?.GetValueOrDefault("result")?.S;
             var storedEvaluated = ReadTime(stored, "evaluatedAt");
             var storedObserved = ReadTime(stored, "observedAt") ?? storedEvaluated;
-            // Already gone, or evaluated after the deletion (the resource was re-created): nothing to forget.
-            if (storedResult == Gone || (storedObserved is { } prior && prior > goneAt)) return false;
+            // Evaluated after the deletion (the resource came back), or already gone as of then: nothing to do.
+            if (stored is not null && storedObserved is { } prior && (prior > goneAt || (prior == goneAt && storedResult == Gone))) return false;
+            var tombstone = Key(r.RuleId, r.FindingId);
+            tombstone[LedgerSchema.EntityType] = S(Entity);
+            tombstone["ruleId"] = S(r.RuleId);
+            tombstone["resourceId"] = S(r.ResourceId);
+            tombstone["resourceType"] = S(r.ResourceType);
+            tombstone["subKey"] = S(r.SubKey);
+            tombstone["result"] = S(Gone);
+            tombstone["evaluatedAt"] = Time(goneAt);
+            tombstone["observedAt"] = Time(goneAt);
+            tombstone["source"] = S(source);
+            tombstone["policyVersion"] = S(policyVersion);
+            var put = new Put
+            {
+                TableName = tableName,
+                Item = tombstone,
+                ConditionExpression = stored is null ? "attribute_not_exists(PK)" : "#r = :old AND evaluatedAt = :oldAt",
+            };
+            if (stored is not null)
+            {
+                put.ExpressionAttributeNames = new() { ["#r"] = "result" };
+                put.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue) };
+            }
+            // A counted result leaves the counters; otherwise the counter item is only ensured (ADD 0), as a counted
+            // result that came and went would have left it.
+            List<(string Name, long Delta)> deltas = storedResult is Pass or Fail
+                ? [("evaluated", -1), (storedResult == Pass ? "passing" : "failing", -1)]
+                : [];
             try
             {
                 var transaction = await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
                 {
                     TransactItems =
                     [
-                        new TransactWriteItem
-                        {
-                            Update = new Update
-                            {
-                                TableName = tableName,
-                                Key = key,
-                                UpdateExpression = "SET #r = :gone, observedAt = :at",
-                                ConditionExpression = "#r = :old AND evaluatedAt = :oldAt",
-                                ExpressionAttributeNames = new() { ["#r"] = "result" },
-                                ExpressionAttributeValues = new()
-                                {
-                                    [":gone"] = S(Gone), [":at"] = Time(goneAt), [":old"] = S(storedResult ?? ""),
-                                    [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue),
-                                },
-                            },
-                        },
-                        new TransactWriteItem
-                        {
-                            Update = SummaryUpdate(CounterKey(ruleId, findingId), ruleId,
-                                [("evaluated", -1), (storedResult == Pass ? "passing" : "failing", -1)]),
-                        },
+                        new TransactWriteItem { Put = put },
+                        new TransactWriteItem { Update = SummaryUpdate(CounterKey(r.RuleId, r.FindingId), r.RuleId, deltas) },
                     ],
                     ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                 }, cancellationToken).ConfigureAwait(false);
                 if (transaction.ConsumedCapacity is { } used) foreach (var c in used) Observer?.Invoke("evidence-gone", c);
-                return true;
+                return storedResult is Pass or Fail;
             }
             catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException && attempt < MaxAttempts)
             {
@@ -252,9 +262,17 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         }
     }
 
+    /// <summary>
+    /// The latest lastEvaluatedAt this process knows each counter item holds (it only moves forward, so the stored value
+    /// is at least this): a touch to an earlier or equal time would fail its condition, and is not sent.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _touched = new(StringComparer.Ordinal);
+
     /// <summary>Moves the rule's lastEvaluatedAt forward (never back: the condition keeps the latest).</summary>
     private async Task TouchSummaryAsync(Dictionary<string, AttributeValue> counterKey, string ruleId, DateTimeOffset at, CancellationToken cancellationToken)
     {
+        var counter = counterKey[LedgerSchema.SortKey].S;
+        if (_touched.TryGetValue(counter, out var known) && known >= at) return;
         try
         {
             var response = await dynamo.UpdateItemAsync(new UpdateItemRequest
@@ -273,6 +291,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         {
             // A later evaluation is already recorded.
         }
+        _touched.AddOrUpdate(counter, at, (_, old) => old > at ? old : at);
     }
 
     private static readonly string[] CounterNames = ["evaluated", "passing", "failing"];
