@@ -46,7 +46,10 @@ internal static class SweepCommand
     {
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, context.Settings);
         Alerts.LocalSlack.RegisterDigestChannel(dynamo, tableName, summary);
-        var report = await new SweepRunner(steps).RunAsync(new SweepContext(dynamo, tableName, ledger, context), cancellationToken).ConfigureAwait(false);
+        var report = await new SweepRunner(steps).RunAsync(new SweepContext(dynamo, tableName, ledger, context)
+        {
+            Evidence = new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version),
+        }, cancellationToken).ConfigureAwait(false);
         foreach (var step in report.Steps)
         {
             using var buffer = new MemoryStream();

@@ -30,6 +30,9 @@ public static class ScaleReplay
         var events = int.Parse(Option(args, "--events") ?? "100000", CultureInfo.InvariantCulture);
         var workers = int.Parse(Option(args, "--workers") ?? "4", CultureInfo.InvariantCulture);
         var resources = int.Parse(Option(args, "--resources") ?? "2000", CultureInfo.InvariantCulture);
+        // --passes 2: the same events again into the same table (steady state: every resource already evaluated), metered
+        // per pass, so what re-evaluating known resources costs shows apart from first sight.
+        var passes = int.Parse(Option(args, "--passes") ?? "1", CultureInfo.InvariantCulture);
         var endpoint = Option(args, "--dynamodb-endpoint");
         Log.Target = TextWriter.Null;
         Log.MinimumLevel = LogLevel.Error;
@@ -49,20 +52,32 @@ public static class ScaleReplay
         foreach (var withEvidence in modes)
         {
             Console.WriteLine(withEvidence ? "## with passing evidence (DynamoDbEvidenceStore)" : "## baseline: no passing evidence (main's pipeline)");
-            exit |= await RunOnceAsync(client, meter, settings, context, seeds, events, workers, resources, endpoint, withEvidence).ConfigureAwait(false);
+            exit |= await RunOnceAsync(client, meter, settings, context, seeds, events, workers, resources, endpoint, withEvidence, passes).ConfigureAwait(false);
             Console.WriteLine();
         }
         return exit;
     }
 
     private static async Task<int> RunOnceAsync(IAmazonDynamoDB client, CapacityMeter meter, IsmsSettings settings, EvaluationContext context,
-        List<EventFixtures.Fixture> seeds, int events, int workers, int resources, string? endpoint, bool withEvidence)
+        List<EventFixtures.Fixture> seeds, int events, int workers, int resources, string? endpoint, bool withEvidence, int passes = 1)
     {
         var table = "scale-" + Guid.NewGuid().ToString("N")[..8];
         await LedgerTable.CreateIfMissingAsync(client, table);
-        meter.Reset();
         var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(client, table), new DynamoDbFindingLedger(client, table, settings),
             withEvidence ? new IsmsServerless.Evidence.DynamoDbEvidenceStore(client, table, IsmsServerless.Policy.PolicyDocument.Embedded.Version) : null);
+        var exit = 0;
+        for (var pass = 1; pass <= passes; pass++)
+        {
+            if (passes > 1) Console.WriteLine($"### pass {pass} of {passes}" + (pass > 1 ? " (the same events again: every resource already evaluated)" : ""));
+            exit |= await PassAsync(pipeline, meter, context, seeds, events, workers, resources, endpoint).ConfigureAwait(false);
+        }
+        return exit;
+    }
+
+    private static async Task<int> PassAsync(IngestPipeline pipeline, CapacityMeter meter, EvaluationContext context,
+        List<EventFixtures.Fixture> seeds, int events, int workers, int resources, string? endpoint)
+    {
+        meter.Reset();
 
         long next = -1, evaluations = 0, rejected = 0, created = 0, updated = 0, unchanged = 0, resolved = 0, alerts = 0, failed = 0;
         var clock = Stopwatch.StartNew();

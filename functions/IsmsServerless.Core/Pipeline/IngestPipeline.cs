@@ -74,7 +74,25 @@ public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnrich
             closed += await Ledger.CloseResourceFindingsAsync(resource.ResourceId, Actor, resource.Reason,
                 resource.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
         }
+        if (evidence is not null)
+        {
+            foreach (var resource in gone)
+                await evidence.ForgetAsync(GoneResults(resource), resource.ObservedAt ?? context.Now, evaluated.Source ?? evaluated.Adapter ?? "unknown", cancellationToken).ConfigureAwait(false);
+        }
         if (gone.Count > 0) Log.Info("pipeline.resources-gone", ("resources", gone.Count), ("findingsClosed", closed));
         return new IngestResult(evaluated with { Inputs = adapted.Inputs }, written, gone.Count, closed);
     }
+
+    /// <summary>
+    /// The rule results a gone resource may have as passing evidence: each rule of its resource type, without a sub-key.
+    /// Derived from the deletion alone (never from what is stored), so the same tombstones are written whatever arrived
+    /// first. Sub-keyed results (one per CVE or patch) of a deleted resource are not covered.
+    /// </summary>
+    private List<Evidence.GoneResult> GoneResults(ResourceGoneInput resource) =>
+        resource.ResourceType.Length == 0
+            ? []
+            : Engine.Registry.Rules.Where(r => r.Metadata.ResourceType == resource.ResourceType)
+                .Select(r => new Evidence.GoneResult(r.Metadata.Id, FindingIdentity.Compute(r.Metadata.Id, resource.AccountId, resource.Region, resource.ResourceId, ""),
+                    resource.ResourceId, resource.ResourceType, ""))
+                .ToList();
 }

@@ -524,6 +524,10 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 w.WriteString("by", a.By);
                 w.WriteString("at", StatusJson.Time(a.At));
                 w.WriteString("note", a.Note);
+                w.WriteStartArray("evidence");
+                foreach (var link in a.Evidence) w.WriteStringValue(link);
+                w.WriteEndArray();
+                w.WriteString("policyVersion", a.PolicyVersion);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -41,7 +41,7 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
     /// counters and policy version are compared, its evaluation times are not.
     /// </summary>
     private static bool IsEvidenceThrottleTime(Dictionary<string, AttributeValue> item, string attribute) =>
-        attribute is "evaluatedAt" or "writtenAt" or "lastEvaluatedAt"
+        attribute is "evaluatedAt" or "observedAt" or "writtenAt" or "lastEvaluatedAt"
         && item.GetValueOrDefault("entityType")?.S is "EVIDENCE" or "EVIDENCE_RULE";
 
     /// <summary>

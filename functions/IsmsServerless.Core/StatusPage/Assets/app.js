@@ -270,13 +270,18 @@
       const tbody = h('tbody');
       for (const x of r.resources) tbody.append(h('tr', {}, h('td', { text: x.resourceId + (x.subKey ? ' · ' + x.subKey : '') }), h('td', {}, h('span', { class: controlStatusClass(x.result), text: x.result })), h('td', { text: x.evaluatedAt }), h('td', { class: 'sub', text: x.source })));
       table.append(tbody);
-      rules.append(h('h4', { text: r.ruleId + (r.resources.length ? '' : ' — nothing evaluated yet') + (r.more ? ' (first 50)' : '') }), table);
+      rules.append(h('h4', { text: r.ruleId + (r.resources.length ? '' : ' — nothing evaluated yet') + (r.more ? ' (first 50)' : '') }));
+      if (r.resources.length) rules.append(table);
     }
     const findings = clear($('cd-findings'));
     for (const f of d.findings) findings.append(h('li', { class: 'clickable', onclick: () => openDetail(f.id).catch(toastError) }, f.severity + ' · ' + f.status + ' · ' + f.title + ' · ' + f.resourceId));
     if (!d.findings.length) findings.append(h('li', { class: 'muted', text: 'No findings.' }));
     const attestations = clear($('cd-attestations'));
-    for (const a of d.attestations) attestations.append(h('li', {}, a.dutyId + ' · ' + a.by + ' · ' + a.at + ' · ' + a.note));
+    for (const a of d.attestations) {
+      const li = h('li', { 'data-duty': a.dutyId }, a.dutyId + ' · ' + a.by + ' · ' + a.at + (a.note ? ' · ' + a.note : '') + (a.policyVersion ? ' · policy ' + a.policyVersion : ''));
+      for (const link of (a.evidence || []).filter((l) => /^https:\/\//.test(l))) li.append(' · ', h('a', { href: link, rel: 'noopener noreferrer', target: '_blank', text: 'evidence' }));
+      attestations.append(li);
+    }
     if (!d.attestations.length) attestations.append(h('li', { class: 'muted', text: c.duties.length ? 'No attestations recorded.' : 'No duties.' }));
     $('control-detail').scrollIntoView({ block: 'nearest' });
   }
@@ -440,7 +445,14 @@
     const body = clear($('duties').tBodies[0]);
     const pending = data.items.filter((d) => d.state === 'due' || d.state === 'overdue').length;
     $('duties-count').textContent = pending ? String(pending) : '';
+    // Calendar: open obligations grouped under the month they fall due (UTC), then what was attested.
+    let month = null;
+    const monthOf = (d) => d.state === 'done' ? 'Attested' : new Date(d.dueAt).toLocaleDateString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
     for (const d of data.items) {
+      if (monthOf(d) !== month) {
+        month = monthOf(d);
+        body.append(h('tr', { class: 'month' }, h('th', { colspan: 6, scope: 'colgroup', text: month })));
+      }
       const cell = h('td', { class: 'attestation' });
       if (d.attestation) {
         const a = d.attestation;
@@ -469,7 +481,7 @@
         cell.append(h('div', { class: 'sub', text: 'closed by AWS Backup events' }));
       }
       const due = new Date(d.dueAt).getTime() + skew;
-      body.append(h('tr', { 'data-duty': d.id, class: 'duty ' + d.state },
+      body.append(h('tr', { 'data-duty': d.id, 'data-due-at': d.dueAt, class: 'duty ' + d.state },
         h('td', {}, h('span', { class: 'duty-state ' + d.state, text: dutyStateText(d.state) })),
         h('td', {}, h('div', { class: 'title', text: d.title }), h('div', { class: 'sub', text: (d.period ? d.period + ' · ' : '') + d.kind })),
         h('td', {}, h('code', { text: d.control }), d.controls.length > 1 ? h('div', { class: 'sub', text: d.controls.slice(1).join(', ') }) : null),
