@@ -41,10 +41,10 @@ public static class Json
         return current;
     }
 
-    /// <summary>A string, number or boolean as text; null for anything else.</summary>
+    /// <summary>A string, number or boolean as text; null for anything else and for a blank string (<see cref="Model.Present"/>).</summary>
     public static string? Text(JsonElement element) => element.ValueKind switch
     {
-        JsonValueKind.String => element.GetString(),
+        JsonValueKind.String => Model.Present.OrNull(element.GetString()),
         JsonValueKind.Number => element.GetRawText(),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",

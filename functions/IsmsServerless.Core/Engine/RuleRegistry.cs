@@ -23,6 +23,9 @@ public sealed class RuleRegistry
 
     public IReadOnlyList<IRule> Rules { get; }
 
+    /// <summary>The resource id of a rejection whose rule failed before naming one (never an empty id).</summary>
+    public const string UnknownResource = "(unknown)";
+
     public IRule? Find(string ruleId) => _byId.GetValueOrDefault(ruleId);
 
     public static RuleRegistry CreateDefault() => new(DefaultRules());
@@ -127,7 +130,7 @@ public sealed class RuleRegistry
                 {
                     Rule = rule.Metadata,
                     Outcome = Outcome.Rejected,
-                    ResourceId = "",
+                    ResourceId = UnknownResource,
                     AccountId = input.AccountId,
                     Region = input.Region,
                     Message = $"rule {rule.Metadata.Id} failed: {ex.GetType().Name}",

@@ -115,7 +115,7 @@ public sealed class LeaverCredentialsRule : IRule<ConfigItemInput>, IRule<CloudT
         if (loginProfile.ValueKind == JsonValueKind.Undefined && accessKeys.ValueKind == JsonValueKind.Undefined)
             return ["an IAM user that still exists (Config's user item does not list passwords or keys)"];
         var held = new List<string>();
-        if (loginProfile.ValueKind is JsonValueKind.Object or JsonValueKind.String && Json.Text(loginProfile) is not "") held.Add("a console password (login profile)");
+        if (loginProfile.ValueKind is JsonValueKind.Object || (loginProfile.ValueKind is JsonValueKind.String && Json.Text(loginProfile) is not null)) held.Add("a console password (login profile)");
         foreach (var key in Json.Items(accessKeys))
         {
             if (string.Equals(Json.Text(key, "status"), "Active", StringComparison.OrdinalIgnoreCase))

@@ -39,7 +39,7 @@ public sealed class ConfigRecorderStoppedRule : IRule<CloudTrailInput>
         if (subKey is null) yield break;
         var parameters = input.Record.RequestParameters;
         var name = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty(nameKey, out var n) && n.ValueKind == JsonValueKind.String
-            ? n.GetString() : null;
+            ? Present.OrNull(n.GetString()) : null;
         name = string.IsNullOrWhiteSpace(name) ? "default" : name.Length > 256 ? name[..256] : name;
         // Findings key on the recorder: deleting the delivery channel breaks the recorder's output.
         var resource = $"arn:aws:config:{input.Region}:{input.AccountId}:{kind}/{name}";

@@ -66,6 +66,6 @@ public sealed class EventBridgeRuleDisabledRule : IRule<CloudTrailInput>
 
     private static string? Text(JsonElement element, string property) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
+            ? Present.OrNull(value.GetString())
             : null;
 }

@@ -62,10 +62,10 @@ public sealed class TrailTamperingRule : IRule<CloudTrailInput>
     {
         var parameters = input.Record.RequestParameters;
         var name = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
-            ? n.GetString()
+            ? Present.OrNull(n.GetString())
             : null;
         if (string.IsNullOrWhiteSpace(name))
-            name = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("trailName", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            name = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("trailName", out var t) && t.ValueKind == JsonValueKind.String ? Present.OrNull(t.GetString()) : null;
         if (string.IsNullOrWhiteSpace(name)) return $"arn:aws:cloudtrail:{input.Region}:{input.AccountId}:trail/unknown";
         name = name.Length > 256 ? name[..256] : name;
         return name.StartsWith("arn:", StringComparison.Ordinal) ? name : $"arn:aws:cloudtrail:{input.Region}:{input.AccountId}:trail/{name}";
