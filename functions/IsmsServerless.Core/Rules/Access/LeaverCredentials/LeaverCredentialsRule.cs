@@ -18,7 +18,7 @@ namespace IsmsServerless.Rules.Access;
 /// the leave reopen it at once. The ledger orders by capture/event time, so a late CloudTrail call older than the
 /// deletion cannot reopen it.
 /// </summary>
-public sealed class LeaverCredentialsRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>
+public sealed class LeaverCredentialsRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public const string ResourceTypeName = "AWS::IAM::User";
     private const string GlobalRegion = "global";
@@ -75,6 +75,9 @@ public sealed class LeaverCredentialsRule : IRule<ConfigItemInput>, IRule<CloudT
             Evidence = evidence,
         };
     }
+
+    /// <summary>Only calls to iam.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["iam.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

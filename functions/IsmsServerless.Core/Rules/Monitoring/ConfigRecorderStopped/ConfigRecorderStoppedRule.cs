@@ -9,7 +9,7 @@ namespace IsmsServerless.Rules.Monitoring;
 /// The AWS Config recorder stopped or deleted, or its delivery channel deleted: drift detection stops seeing changes.
 /// Failed calls changed nothing and are not reported; <c>StartConfigurationRecorder</c> resolves the "stopped" finding.
 /// </summary>
-public sealed class ConfigRecorderStoppedRule : IRule<CloudTrailInput>
+public sealed class ConfigRecorderStoppedRule : IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public RuleMetadata Metadata { get; } = new(
         Id: "monitoring.config-recorder-stopped",
@@ -24,6 +24,9 @@ public sealed class ConfigRecorderStoppedRule : IRule<CloudTrailInput>
     {
         Sla = TimeSpan.FromDays(1),
     };
+
+    /// <summary>Only calls to config.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["config.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

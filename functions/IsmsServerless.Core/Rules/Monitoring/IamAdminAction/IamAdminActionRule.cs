@@ -12,7 +12,7 @@ namespace IsmsServerless.Rules.Monitoring;
 /// are expected and skipped; made by anyone else they are tracked as the policy requires. Failed calls changed nothing.
 /// Staging is not judged (<see cref="Settings.IsmsSettings.Environment"/>).
 /// </summary>
-public sealed class IamAdminActionRule : IRule<CloudTrailInput>
+public sealed class IamAdminActionRule : IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     private static readonly FrozenSet<string> AdminActions = FrozenSet.ToFrozenSet(
     [
@@ -36,6 +36,9 @@ public sealed class IamAdminActionRule : IRule<CloudTrailInput>
     {
         Sla = TimeSpan.FromDays(7),
     };
+
+    /// <summary>Only calls to iam.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["iam.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

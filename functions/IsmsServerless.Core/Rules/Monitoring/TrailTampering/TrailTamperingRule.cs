@@ -10,7 +10,7 @@ namespace IsmsServerless.Rules.Monitoring;
 /// the first move of an intruder covering tracks. A call that failed changed nothing and is not reported;
 /// <c>StartLogging</c> on the trail is compliant and resolves the "logging stopped" finding.
 /// </summary>
-public sealed class TrailTamperingRule : IRule<CloudTrailInput>
+public sealed class TrailTamperingRule : IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public RuleMetadata Metadata { get; } = new(
         Id: "monitoring.trail-tampering",
@@ -25,6 +25,9 @@ public sealed class TrailTamperingRule : IRule<CloudTrailInput>
     {
         Sla = TimeSpan.FromDays(1),
     };
+
+    /// <summary>Only calls to cloudtrail.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["cloudtrail.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {
