@@ -90,6 +90,8 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "changes", "reviewed"] => await ReviewedChangesAsync(ct).ConfigureAwait(false),
                 ["api", "waivers"] => await WaiversAsync(ct).ConfigureAwait(false),
                 ["api", "duties"] => await DutiesAsync(ct).ConfigureAwait(false),
+                ["api", "incidents"] => await IncidentRoutes.ListAsync(services, clock, ct).ConfigureAwait(false),
+                ["api", "incidents", var incidentId] => await IncidentRoutes.DetailAsync(services, incidentId, ct).ConfigureAwait(false),
                 ["api", "trend"] => await TrendAsync(request, ct).ConfigureAwait(false),
                 ["api", "export"] => await ExportAsync(request, ct).ConfigureAwait(false),
                 ["api", "controls"] => await ControlsAsync(ct).ConfigureAwait(false),
@@ -129,6 +131,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "findings", var id, "baseline", "approve"] => await ApproveBaselineAsync(id, principal, body, now, ct).ConfigureAwait(false),
                 ["api", "changes", var id, "review"] => await ReviewAsync(id, principal, body, now, ct).ConfigureAwait(false),
                 ["api", "duties", var id, "attest"] => await AttestAsync(id, principal, body, ct).ConfigureAwait(false),
+                ["api", "incidents", var id, var action] => Outcome(await IncidentRoutes.ActAsync(services, id, action, principal, body, ct).ConfigureAwait(false), id, principal, "incident-" + action),
                 _ => StatusResponse.Error(404, "not-found", "no such action"),
             };
         }
@@ -388,7 +391,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
             Compliance.AuditPackage package;
             try
             {
-                package = await new Compliance.AuditPackageBuilder(services.Ledger, evidence, controls, services.Changes, services.Attestations)
+                package = await new Compliance.AuditPackageBuilder(services.Ledger, evidence, controls, services.Changes, services.Attestations) { Incidents = services.Incidents }
                     .BuildAsync(from, to, clock.GetUtcNow(), ct).ConfigureAwait(false);
             }
             catch (Compliance.AuditExportTooLargeException ex)
@@ -686,7 +689,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 w.WriteBoolean("fourEyes", o.Spec.FourEyes);
                 w.WriteString("evidenceExpected", o.Spec.EvidenceExpected);
                 w.WriteString("policyClause", o.Spec.PolicyClause);
-                w.WriteBoolean("attestable", !o.Done && o.Kind != "change.review");
+                w.WriteBoolean("attestable", !o.Done && AttestationService.Attestable(o.Kind));
                 if (o.Attestation is { } a)
                 {
                     w.WriteStartObject("attestation");
@@ -705,7 +708,7 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
         }));
     }
 
-    private static StatusResponse Outcome(ReviewResult result, string id, StatusPrincipal who, string action)
+    internal static StatusResponse Outcome(ReviewResult result, string id, StatusPrincipal who, string action)
     {
         if (!result.Accepted)
         {
