@@ -14,6 +14,7 @@ return command switch
     "per-event-cpu" => InterleavedCpuMode.Run(rest),
     "fixtures" => PerEventMode.DescribeFixtures(),
     "profile" => PerEventMode.Profile(rest),
+    "icu-cold" => IcuColdMode.Run(rest),
     "scale" => await ScaleReplay.RunAsync(rest),
     "snapshot" => await IsmsServerless.Benchmarks.Snapshot.SnapshotBackfillBenchmark.RunAsync(rest),
     "controls-view" => await ControlsViewBenchmark.RunAsync(rest),
