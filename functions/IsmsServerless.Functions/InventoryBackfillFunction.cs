@@ -25,7 +25,7 @@ public sealed class InventoryBackfillFunction
     {
         var payload = await FunctionHost.ReadAllAsync(input).ConfigureAwait(false);
         // Store and S3 errors propagate: the invocation fails, EventBridge retries, then dead-letters the notification.
-        var result = await _backfill.Value.RunAsync(payload, FunctionHost.NewContext()).ConfigureAwait(false);
+        var result = await _backfill.Value.RunAsync(payload, await FunctionHost.NewContextAsync().ConfigureAwait(false)).ConfigureAwait(false);
         Log.Info("inventory.backfill", ("items", result.Items), ("findings", result.Findings), ("rejected", result.Rejected), ("error", result.Error));
         var summary = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{{\"items\":{result.Items},\"evaluations\":{result.Evaluations},\"findings\":{result.Findings},\"created\":{result.Created},\"resolved\":{result.Resolved},\"ignored\":{result.Ignored},\"rejected\":{result.Rejected},\"error\":{(result.Error is null ? "null" : "true")}}}");

@@ -12,4 +12,8 @@ public static class AccessClauses
     /// <summary>Controls a leaver finding evidences: access control, access rights, removal of access.</summary>
     public static readonly IReadOnlyList<string> LeaverControls =
         [Controls.IsoAccessControl, Controls.IsoPrivilegedAccess, Controls.Soc2LogicalAccess, Controls.Soc2AccessRemoval];
+
+    /// <summary>Controls the access review evidences: review of access rights, access control, registration and removal.</summary>
+    public static readonly IReadOnlyList<string> ReviewControls =
+        ["ISO27001:2022 A.5.18", Controls.IsoAccessControl, Controls.Soc2UserRegistration, Controls.Soc2AccessRemoval];
 }

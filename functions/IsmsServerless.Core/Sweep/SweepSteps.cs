@@ -19,6 +19,8 @@ public static class SweepSteps
             DutyScheduleStep.FromEnvironment(),
             new Changes.ChangeReviewDeadlineStep(registry),
             new Drift.DriftRecheckStep(registry),
+            // access: revoke/reduce decisions of the access review, resolved once Config shows the access gone
+            new Access.AccessReviewRecheckStep(),
             .. Patch.SsmPatchSweepStep.FromEnvironmentIfConfigured(),
             new TrendSnapshotStep(),
             // Alerts: once a day, after the timers so the digest shows today's escalations.
