@@ -79,7 +79,7 @@ public sealed class RuleRegistry
         yield return new Rules.Access.LeaverCredentialsRule();
 
         // access (quarterly review)
-        yield return new Rules.Access.AccessReviewDecisionRule();
+        yield return new Rules.Access.ReviewDecisionRule();
 
         // monitoring
         yield return new Rules.Monitoring.CloudTrailSilentRule();

@@ -154,8 +154,8 @@ public sealed class AccessReviewTests(DynamoDbLocalFixture dynamo)
             Key = Johndoe, Kind = "user", Name = "johndoe", AccountId = "112233445566",
             Activity = new PrincipalActivity(Johndoe, null, null, true, new Dictionary<string, string> { ["AKIAEXAMPLE1"] = "Active", ["AKIAEXAMPLE2"] = "Deleted" }, new Dictionary<string, string>()),
         };
-        Assert.Equal(["a console password", "active key AKIAEXAMPLE1"], IsmsServerless.Rules.Access.AccessReviewDecisionRule.Remaining(decision, current));
-        Assert.Empty(IsmsServerless.Rules.Access.AccessReviewDecisionRule.Remaining(decision, null));
+        Assert.Equal(["a console password", "active key AKIAEXAMPLE1"], IsmsServerless.Rules.Access.ReviewDecisionRule.Remaining(decision, current));
+        Assert.Empty(IsmsServerless.Rules.Access.ReviewDecisionRule.Remaining(decision, null));
     }
 
     [Fact]

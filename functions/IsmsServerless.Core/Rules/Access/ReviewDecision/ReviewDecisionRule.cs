@@ -12,7 +12,7 @@ namespace IsmsServerless.Rules.Access;
 /// console password or active key recorded. Reduce is done when none of the admin-level grants and external trusts the
 /// reviewer saw remain. One finding per principal per campaign.
 /// </summary>
-public sealed class AccessReviewDecisionRule : IRule<AccessDecisionInput>
+public sealed class ReviewDecisionRule : IRule<AccessDecisionInput>
 {
     public RuleMetadata Metadata { get; } = new(
         Id: "access.review-decision",
