@@ -90,4 +90,7 @@ public sealed record StatusPageServices
 
     /// <summary>Attestations closing duties and other obligations (the obligation store; <see cref="Obligations.ObligationControlSources"/>).</summary>
     public Compliance.IAttestationSource Attestations { get; init; } = Compliance.NoAttestations.Instance;
+
+    /// <summary>Access inventory, access review and leave marks (issue 18); null: those views answer 501.</summary>
+    public AccessPageServices? Access { get; init; }
 }
