@@ -23,9 +23,13 @@ public sealed class IsmsStack : Stack
     /// <summary>Register functions, dead-letter queues, stream consumers and pipes here (see <see cref="OperationalAlarms"/>).</summary>
     public OperationalAlarms Alarms { get; }
 
+    /// <summary>The policy file's settings the stack was synthesized under (what rules it deploys depends on them).</summary>
+    public IsmsServerless.Settings.IsmsSettings Settings { get; }
+
     public IsmsStack(Construct scope, string id, IsmsStackProps props) : base(scope, id, props)
     {
         var config = props.Configuration;
+        Settings = config.Settings;
 
         var key = DataKey = new Key(this, "DataKey", new KeyProps
         {
@@ -59,6 +63,7 @@ public sealed class IsmsStack : Stack
             FeaturePlan = config.StatusPageFeaturePlan,
         });
         _ = new DriftConfigRules(this, "DriftConfigRules");
+        _ = new BackupAndMalwareConfigRules(this, "BackupConfigRules", config.Settings);
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
         _ = new BackupAndIncidentSignals(this, "BackupAndIncidents", new BackupAndIncidentSignalsProps { Ingestion = ingestion });
         alerting.EnableDigest(ingestion.SweepFunction);

@@ -49,12 +49,18 @@ public sealed record AuditPackage
     public required IReadOnlyList<DecisionRecord> Waivers { get; init; }
     public required IReadOnlyList<DecisionRecord> BaselineApprovals { get; init; }
     public required IReadOnlyList<AttestationRecord> Attestations { get; init; }
+
+    /// <summary>Incidents live in the period (started in it, or still open, or a clock closed in it), each clock with its state at export and its attestation.</summary>
+    public IReadOnlyList<Incidents.IncidentView> Incidents { get; init; } = [];
 }
 
 /// <summary>Builds an <see cref="AuditPackage"/> from the stores (findings by status index, never a scan).</summary>
 public sealed class AuditPackageBuilder(IFindingLedger ledger, IEvidenceStore evidence, ControlsService controls, IChangeReviewQueue? changes, IAttestationSource attestations)
 {
     public const int MaxFindings = 20_000;
+
+    /// <summary>The incident register (the obligation store); null exports no incidents section.</summary>
+    public Incidents.IncidentService? Incidents { get; init; }
 
     public async Task<AuditPackage> BuildAsync(DateTimeOffset from, DateTimeOffset to, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -85,6 +91,10 @@ public sealed class AuditPackageBuilder(IFindingLedger ledger, IEvidenceStore ev
                 || d.h.Action == "resolved" && d.h.Reason.Contains("baseline", StringComparison.OrdinalIgnoreCase))
             .Select(d => new DecisionRecord("baseline-approval", d.Item1, d.h)).ToList();
         var attested = await attestations.InPeriodAsync(from, to, cancellationToken).ConfigureAwait(false);
+        var incidents = Incidents is null ? [] : (await Incidents.ListAsync(500, cancellationToken).ConfigureAwait(false))
+            .Where(i => i.StartedAt < to && (i.StartedAt >= from || i.Open || i.Clocks.Any(c => c.Clock.Attestation is { } a && a.At >= from)))
+            .Select(i => i with { Clocks = [.. i.Clocks.Select(c => (c.Clock, Obligations.ObligationSchedule.StateAt(c.Clock, now)))] })
+            .OrderBy(i => i.StartedAt).ToList();
 
         var policy = Policy.PolicyDocument.Embedded;
         var versions = rows.Select(r => r.Item1.Evidence.GetValueOrDefault("policyVersion")).OfType<string>()
@@ -116,6 +126,7 @@ public sealed class AuditPackageBuilder(IFindingLedger ledger, IEvidenceStore ev
             Waivers = waivers,
             BaselineApprovals = baselines,
             Attestations = attested,
+            Incidents = incidents,
         };
     }
 }

@@ -89,6 +89,36 @@ public static class AuditPackageWriter
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteStartArray("incidents");
+        foreach (var i in p.Incidents)
+        {
+            w.WriteStartObject();
+            w.WriteString("incidentId", i.IncidentId);
+            w.WriteString("startedAt", StatusJson.Time(i.StartedAt));
+            w.WriteBoolean("open", i.Open);
+            w.WriteStartArray("clocks");
+            foreach (var (o, state) in i.Clocks)
+            {
+                w.WriteStartObject();
+                w.WriteString("clock", o.Kind[Incidents.IncidentObligations.Prefix.Length..]);
+                w.WriteString("dueAt", StatusJson.Time(o.DueAt));
+                w.WriteString("state", Obligations.ObligationStateNames.ToWire(state));
+                if (o.Attestation is { } a)
+                {
+                    w.WriteString("by", a.By);
+                    w.WriteString("at", StatusJson.Time(a.At));
+                    w.WriteString("note", a.Note ?? "");
+                    w.WriteStartArray("evidence");
+                    foreach (var link in a.Evidence) w.WriteStringValue(link);
+                    w.WriteEndArray();
+                    w.WriteBoolean("late", a.At > o.DueAt);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
         w.WriteEndObject();
     });
 
@@ -154,6 +184,16 @@ public static class AuditPackageWriter
             Row(csv, [d.Kind, d.Finding.Id, "", d.Finding.Title, d.Finding.Status.ToWire(), d.Entry.Action, DecisionDetail(d), d.Finding.RuleId, d.Finding.ResourceId, d.Entry.Actor, StatusJson.Time(d.Entry.At), "", "", "", ""]);
         foreach (var a in p.Attestations)
             Row(csv, ["attestation", a.DutyId, "", "", "done", "attested", $"{a.Note} {string.Join(' ', a.Evidence)}".Trim(), "", "", a.By, StatusJson.Time(a.At), "", "", "", a.PolicyVersion]);
+        // One row per incident clock: due time, state at export, and who closed it (when, with what).
+        foreach (var i in p.Incidents)
+        {
+            foreach (var (o, state) in i.Clocks)
+            {
+                var a = o.Attestation;
+                Row(csv, ["incident-clock", i.IncidentId, "", o.Kind[Incidents.IncidentObligations.Prefix.Length..], Obligations.ObligationStateNames.ToWire(state), a is null ? "due " + StatusJson.Time(o.DueAt) : "closed",
+                    a is null ? "" : $"{a.Note} {string.Join(' ', a.Evidence)}".Trim(), "", "", a?.By ?? "", StatusJson.Time(a?.At ?? o.DueAt), "", "", "", o.Spec.PolicyVersion]);
+            }
+        }
         return csv.ToString();
     }
 

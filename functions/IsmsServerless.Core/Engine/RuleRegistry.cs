@@ -95,6 +95,7 @@ public sealed class RuleRegistry
         yield return new Rules.Monitoring.TrailTamperingRule();
 
         // backup
+        yield return new Rules.Backup.ClockMissedRule();
         yield return new Rules.Backup.ContinuousBackupRule();
         yield return new Rules.Backup.CrossRegionCopyRule();
         yield return new Rules.Backup.JobFailedRule();

@@ -255,6 +255,16 @@ public sealed class IncidentService(IObligationStore store, TimeProvider clock, 
         return result;
     }
 
+    /// <summary>One incident with its clocks (state at now), or null when no clock of it is stored (or the id is malformed).</summary>
+    public async Task<IncidentView?> GetAsync(string incidentId, CancellationToken cancellationToken = default)
+    {
+        if (!IncidentObligations.IsIncidentId(incidentId)) return null;
+        var clocks = await IncidentObligations.ClocksAsync(store, incidentId, cancellationToken).ConfigureAwait(false);
+        if (clocks.Count == 0) return null;
+        var now = clock.GetUtcNow();
+        return new IncidentView(incidentId, clocks.Min(c => c.Spec.OpensAt), [.. clocks.Select(c => (c, ObligationSchedule.StateAt(c, now)))]);
+    }
+
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 }
 

@@ -27,7 +27,18 @@ public sealed class AttestationService(IObligationStore store, IsmsSettings sett
     private static readonly Dictionary<string, string> AttestedElsewhere = new(StringComparer.Ordinal)
     {
         ["change.review"] = "review the change instead: ./isms review <changeId> --reviewer <you> --verdict ... (or the page's Changes view)",
+        // Incident clocks have rules of their own (a note with the impact assessment; four-eyes on the review).
+        [Incidents.IncidentObligations.AcknowledgeKind] = "acknowledge the incident instead: ./isms incident ack <incidentId> --by <you> --note ...",
+        [Incidents.IncidentObligations.DocumentKind] = "document the incident instead: ./isms incident document <incidentId> --by <you> --note ... --evidence https://...",
+        [Incidents.IncidentObligations.ReviewKind] = "review the incident instead: ./isms incident review <incidentId> --by <you> --note ... --evidence https://...",
+        // Backup clocks close only on AWS Backup's own events: a person cannot attest a backup into existence.
+        [Backups.BackupObligations.DailyKind] = "it closes when AWS Backup reports a COMPLETED backup job for the resource",
+        [Backups.BackupObligations.CopyKind] = "it closes when AWS Backup reports a COMPLETED copy job into another region",
+        [Backups.BackupObligations.RestoreTestKind] = "it closes when AWS Backup reports a restore job COMPLETED within the RTO",
     };
+
+    /// <summary>True when people attest <paramref name="kind"/> here (the duties calendar's attest action); false for kinds closed elsewhere.</summary>
+    public static bool Attestable(string kind) => !AttestedElsewhere.ContainsKey(kind);
 
     public DutyScheduler Scheduler { get; } = new(store, settings, accountId, region);
 

@@ -33,7 +33,7 @@ public sealed class ObligationKinds(IReadOnlyList<IObligationKind> kinds)
     public IObligationKind For(string kind) => kinds.FirstOrDefault(k => k.Handles(kind)) ?? kinds[^1];
 
     public static ObligationKinds Default(RuleRegistry registry) =>
-        new([new Changes.ChangeReviewObligationKind(registry), new Incidents.IncidentObligationKind(registry), new GenericObligationKind(registry)]);
+        new([new Changes.ChangeReviewObligationKind(registry), new Incidents.IncidentObligationKind(registry), new Backups.BackupObligationKind(registry), new GenericObligationKind(registry)]);
 }
 
 /// <summary>Any kind: a <c>duty-reminder</c> alert, and the <c>duty.obligation-overdue</c> finding.</summary>

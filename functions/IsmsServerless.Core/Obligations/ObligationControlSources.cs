@@ -62,7 +62,8 @@ public sealed class ObligationControlSources(IObligationStore store, IReadOnlyLi
                 if (obligation.Attestation is not { } a) continue;
                 if (a.At < from) return Ordered(records);
                 // Change reviews are exported as change reviews, with their own record.
-                if (a.At > to || obligation.Kind == "change.review") continue;
+                // Backup cycles are closed by AWS Backup's events, not by people: their evidence is the backup findings and passing evidence.
+                if (a.At > to || obligation.Kind == "change.review" || Backups.BackupObligations.IsBackupKind(obligation.Kind)) continue;
                 var id = obligation.Kind.StartsWith(DutyRules.KindPrefix, StringComparison.Ordinal) ? obligation.Subject : $"{obligation.Kind}/{obligation.Subject}";
                 records.Add(new AttestationRecord(id, a.By, a.At, a.Note ?? "", a.Evidence, obligation.Spec.PolicyVersion));
             }

@@ -12,6 +12,16 @@ public interface IRecordedHook
     Task RecordedAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A recorded hook that also needs the inputs the evaluations came from (the backup obligations open a resource's first
+/// cycle from an in-scope Config item, and close its cycles when the resource is gone). Runs after
+/// <see cref="IRecordedHook.RecordedAsync"/>, with every adapted input, <see cref="Inputs.ResourceGoneInput"/> included.
+/// </summary>
+public interface IRecordedInputsHook
+{
+    Task InputsRecordedAsync(IReadOnlyList<Inputs.RuleInput> inputs, EvaluationContext context, CancellationToken cancellationToken);
+}
+
 /// <summary>The hooks the store-backed pipeline runs after recording (shared list: each area appends its own).</summary>
 public static class RecordedHooks
 {
@@ -19,5 +29,7 @@ public static class RecordedHooks
     [
         // incidents: the acknowledge / document / review obligations of every incident finding
         new Incidents.IncidentObligationRecorder(new Obligations.DynamoObligationStore(dynamo, tableName, settings), settings),
+        // backups: each critical resource's daily backup, cross-region copy and restore-test cycles
+        new Backups.BackupObligationRecorder(new Obligations.DynamoObligationStore(dynamo, tableName, settings), settings),
     ];
 }

@@ -53,7 +53,11 @@ public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnrich
         var evaluated = Engine.EvaluateInputs(adapted with { Inputs = inputs }, context);
         if (inputs.Count == 0 && gone.Count > 0) evaluated = evaluated with { IgnoredReason = null };
         var written = await Ledger.RecordAsync(evaluated.Evaluations, context, cancellationToken).ConfigureAwait(false);
-        foreach (var hook in recorded ?? []) await hook.RecordedAsync(evaluated.Evaluations, context, cancellationToken).ConfigureAwait(false);
+        foreach (var hook in recorded ?? [])
+        {
+            await hook.RecordedAsync(evaluated.Evaluations, context, cancellationToken).ConfigureAwait(false);
+            if (hook is IRecordedInputsHook withInputs) await withInputs.InputsRecordedAsync([.. inputs, .. gone], context, cancellationToken).ConfigureAwait(false);
+        }
         // Passing evidence after the ledger: a store failure fails the invocation and the retry re-records both idempotently.
         if (evidence is not null)
             await evidence.RecordAsync(evaluated.Evaluations, evaluated.Source ?? evaluated.Adapter ?? "unknown", context, cancellationToken).ConfigureAwait(false);

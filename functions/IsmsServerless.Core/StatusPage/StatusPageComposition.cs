@@ -25,6 +25,7 @@ public static class StatusPageComposition
             Overview = new LedgerCountersOverview(ledger),
             Changes = new ChangeServiceReviewQueue(changes, ledger),
             Identities = Identity.IdentityResolver.For(settings),
+            Incidents = new Incidents.IncidentService(obligations, clock, settings),
             Baselines = new DriftBaselineApprover(new Drift.BaselineService(new Drift.DriftStore(dynamo, tableName), ledger), ledger, settings),
             Access = new AccessPageServices(dynamo, tableName, settings, clock,
                 Environment.GetEnvironmentVariable("ISMS_ACCOUNT_ID") is { Length: > 0 } accessAccount ? accessAccount : "unknown",

@@ -90,6 +90,8 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
                 ["api", "changes", "reviewed"] => await ReviewedChangesAsync(ct).ConfigureAwait(false),
                 ["api", "waivers"] => await WaiversAsync(ct).ConfigureAwait(false),
                 ["api", "duties"] => await DutiesAsync(ct).ConfigureAwait(false),
+                ["api", "incidents"] => await IncidentRoutes.ListAsync(services, clock, ct).ConfigureAwait(false),
+                ["api", "incidents", var incidentId] => await IncidentRoutes.DetailAsync(services, incidentId, ct).ConfigureAwait(false),
                 ["api", "trend"] => await TrendAsync(request, ct).ConfigureAwait(false),
                 ["api", "export"] => await ExportAsync(request, ct).ConfigureAwait(false),
                 ["api", "controls"] => await ControlsAsync(ct).ConfigureAwait(false),
@@ -134,6 +136,7 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
                 ["api", "duties", var id, "attest"] => await AttestAsync(id, principal, body, ct).ConfigureAwait(false),
                 ["api", "access-review", var id, "decide"] => await DecideAccessAsync(id, principal, body, ct).ConfigureAwait(false),
                 ["api", "people", "leave"] => await MarkLeaveAsync(principal, body, now, ct).ConfigureAwait(false),
+                ["api", "incidents", var id, var action] => Outcome(await IncidentRoutes.ActAsync(services, id, action, principal, body, ct).ConfigureAwait(false), id, principal, "incident-" + action),
                 _ => StatusResponse.Error(404, "not-found", "no such action"),
             };
         }
@@ -393,7 +396,7 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
             Compliance.AuditPackage package;
             try
             {
-                package = await new Compliance.AuditPackageBuilder(services.Ledger, evidence, controls, services.Changes, services.Attestations)
+                package = await new Compliance.AuditPackageBuilder(services.Ledger, evidence, controls, services.Changes, services.Attestations) { Incidents = services.Incidents }
                     .BuildAsync(from, to, clock.GetUtcNow(), ct).ConfigureAwait(false);
             }
             catch (Compliance.AuditExportTooLargeException ex)
@@ -691,7 +694,7 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
                 w.WriteBoolean("fourEyes", o.Spec.FourEyes);
                 w.WriteString("evidenceExpected", o.Spec.EvidenceExpected);
                 w.WriteString("policyClause", o.Spec.PolicyClause);
-                w.WriteBoolean("attestable", !o.Done && o.Kind != "change.review");
+                w.WriteBoolean("attestable", !o.Done && AttestationService.Attestable(o.Kind));
                 if (o.Attestation is { } a)
                 {
                     w.WriteStartObject("attestation");
@@ -710,7 +713,7 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
         }));
     }
 
-    private static StatusResponse Outcome(ReviewResult result, string id, StatusPrincipal who, string action)
+    internal static StatusResponse Outcome(ReviewResult result, string id, StatusPrincipal who, string action)
     {
         if (!result.Accepted)
         {

@@ -151,7 +151,7 @@
     state.view = view;
     for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('active', tab.dataset.view === view);
     for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'view-' + view;
-    const load = { overview: loadOverview, controls: loadControls, findings: () => loadFindings(false), changes: loadChanges, duties: loadDuties, waivers: loadWaivers, access: loadAccess, export: () => {} }[view];
+    const load = { overview: loadOverview, controls: loadControls, findings: () => loadFindings(false), changes: loadChanges, duties: loadDuties, incidents: loadIncidents, waivers: loadWaivers, access: loadAccess, export: () => {} }[view];
     Promise.resolve(load()).catch(toastError);
   }
 
@@ -406,6 +406,10 @@
           h('div', { class: 'sub', text: 'Evidence: ' + d.evidenceExpected }));
       } else if (d.kind === 'change.review') {
         cell.append(h('div', { class: 'sub', text: 'reviewed in Changes' }));
+      } else if (d.kind.startsWith('incident.')) {
+        cell.append(h('div', { class: 'sub', text: 'closed in Incidents' }));
+      } else if (d.kind.startsWith('backup.')) {
+        cell.append(h('div', { class: 'sub', text: 'closed by AWS Backup events' }));
       }
       const due = new Date(d.dueAt).getTime() + skew;
       body.append(h('tr', { 'data-duty': d.id, class: 'duty ' + d.state },
@@ -475,6 +479,77 @@
         h('td', { text: p.leftAt || '—' }),
         cell));
     }
+  }
+
+  // ---- incidents: one row per incident, its three clocks; a row opens the drill-down (clocks, attestations, findings) ----
+  const clockOf = (incident, name) => incident.clocks.find((c) => c.clock === name);
+
+  function clockCell(c, skew) {
+    if (!c) return h('td', { class: 'muted', text: '—' });
+    const cell = h('td', {}, h('span', { class: 'duty-state ' + c.state, text: dutyStateText(c.state) }));
+    if (c.attestation) cell.append(h('div', { class: 'sub' }, 'by ', bdi(c.attestation.by), ' · ' + fmtTime(c.attestation.at)));
+    else cell.append(h('div', { class: 'countdown', 'data-due': String(new Date(c.dueAt).getTime() + skew) }));
+    return cell;
+  }
+
+  async function loadIncidents() {
+    const data = await getJson('/api/incidents');
+    const skew = Date.now() - new Date(data.now).getTime();
+    const body = clear($('incidents').tBodies[0]);
+    $('incidents-count').textContent = data.items.filter((i) => i.open).length ? String(data.items.filter((i) => i.open).length) : '';
+    for (const i of data.items) {
+      body.append(h('tr', { 'data-incident': i.incidentId, class: 'incident' + (i.open ? ' open' : ''), onclick: () => openIncident(i.incidentId).catch(toastError) },
+        h('td', {}, h('code', { text: i.incidentId }), h('div', { class: 'sub', text: i.open ? 'open' : 'closed' })),
+        h('td', { text: fmtTime(i.startedAt) }),
+        clockCell(clockOf(i, 'acknowledge'), skew), clockCell(clockOf(i, 'document'), skew), clockCell(clockOf(i, 'review'), skew)));
+    }
+    $('incidents-empty').hidden = data.items.length > 0;
+    $('incident-detail').hidden = true;
+    tick();
+  }
+
+  const incidentActions = { acknowledge: 'ack', document: 'document', review: 'review' };
+
+  async function openIncident(id) {
+    const data = await getJson('/api/incidents/' + encodeURIComponent(id));
+    const incident = data.incident;
+    $('incident-title').textContent = 'Incident ' + incident.incidentId + ' (started ' + fmtTime(incident.startedAt) + ')';
+    const body = clear($('incident-clocks').tBodies[0]);
+    for (const c of incident.clocks) {
+      const cell = h('td', { class: 'attestation' });
+      if (c.attestation) {
+        const a = c.attestation;
+        cell.append(h('div', {}, 'by ', bdi(a.by), ' · ' + fmtTime(a.at) + (a.late ? ' (late)' : '')));
+        for (const link of a.evidence.filter((l) => /^https:\/\//.test(l)))
+          cell.append(h('div', {}, h('a', { href: link, rel: 'noopener noreferrer', target: '_blank', text: 'evidence' })));
+        if (a.note) cell.append(h('div', { class: 'sub' }, bdi(a.note)));
+      } else if (isReviewer()) {
+        const note = h('input', { type: 'text', maxlength: 2000, placeholder: c.clock === 'acknowledge' ? 'Impact assessment; who was notified' : 'What was done', 'aria-label': 'Note', class: 'incident-note' });
+        const evidence = h('input', { type: 'url', maxlength: 2048, placeholder: 'https://evidence', 'aria-label': 'Evidence link', class: 'incident-evidence' });
+        const send = async () => {
+          try {
+            // The person closing the clock is the signed-in user: the server takes it from the token.
+            await api('/api/incidents/' + encodeURIComponent(incident.incidentId) + '/' + incidentActions[c.clock],
+              { json: { note: note.value, evidence: evidence.value ? [evidence.value] : [] } });
+            toast('Closed the ' + c.clock + ' clock of ' + incident.incidentId);
+            await openIncident(incident.incidentId);
+          } catch (e) { toastError(e); }
+        };
+        cell.append(h('div', { class: 'review' }, note, evidence, h('button', { type: 'button', class: 'primary close-clock', onclick: send }, 'Close')),
+          h('div', { class: 'sub', text: 'Evidence: ' + c.evidenceExpected }));
+      }
+      body.append(h('tr', { 'data-clock': c.clock, class: 'duty ' + c.state },
+        h('td', {}, h('div', { class: 'title', text: c.clock }), h('div', { class: 'sub', text: c.title })),
+        h('td', { text: fmtTime(c.dueAt) }),
+        h('td', {}, h('span', { class: 'duty-state ' + c.state, text: dutyStateText(c.state) })),
+        cell));
+    }
+    const findings = clear($('incident-findings'));
+    for (const f of data.findings)
+      findings.append(h('li', { 'data-id': f.id }, sevBadge(f.severity), ' ', h('a', { href: '#', onclick: (e) => { e.preventDefault(); openDetail(f.id); }, text: f.title }),
+        h('div', { class: 'sub' }, bdi(f.resourceId), ' · ' + f.status + ' · ' + fmtTime(f.firstSeenAt))));
+    if (!data.findings.length) findings.append(h('li', { class: 'muted', text: 'No findings recorded.' }));
+    $('incident-detail').hidden = false;
   }
 
   async function loadWaivers() {
