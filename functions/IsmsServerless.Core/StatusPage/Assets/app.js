@@ -435,12 +435,14 @@
       for (const p of c.principals) {
         const cell = h('td', { class: 'decision' });
         if (p.decision) {
-          cell.append(h('div', {}, h('strong', { text: p.decision }), ' by ', h('code', { text: p.decidedBy })), h('div', { class: 'sub', text: p.note }));
+          cell.append(h('div', {}, h('strong', { text: p.decision }), ' by ', bdi(p.decidedBy)), h('div', { class: 'sub' }, bdi(p.note)));
           if (p.effectiveAt) cell.append(h('div', { class: 'sub', text: 'in effect ' + fmtTime(p.effectiveAt) }));
         } else if (!c.closedAt && isReviewer()) {
           const choice = h('select', { 'aria-label': 'Decision', class: 'access-decision' }, h('option', { value: 'keep', text: 'keep' }), h('option', { value: 'revoke', text: 'revoke' }), h('option', { value: 'reduce', text: 'reduce' }));
           const note = h('input', { type: 'text', maxlength: 2000, placeholder: 'Why (required)', 'aria-label': 'Decision note', class: 'access-note' });
           const send = async () => {
+            // Decisions are permanent evidence: one click must not make them.
+            if (!confirmed('Record "' + choice.value + '" for ' + p.name + '? Decisions are final.')) return;
             try {
               // The reviewer is the signed-in user (taken from the token); nobody decides on their own access.
               await api('/api/access-review/' + encodeURIComponent(c.id) + '/decide', { json: { principal: p.key, decision: choice.value, note: note.value } });
@@ -451,7 +453,7 @@
           cell.append(h('div', { class: 'review' }, choice, note, h('button', { type: 'button', class: 'primary', onclick: send }, 'Decide')));
         }
         body.append(h('tr', { 'data-principal': p.key },
-          h('td', {}, h('div', { class: 'title', text: p.name }), h('div', { class: 'sub', text: p.kind + (p.owner ? ' · ' + p.owner : '') })),
+          h('td', {}, h('div', { class: 'title' }, bdi(p.name)), h('div', { class: 'sub' }, p.kind + (p.owner ? ' · ' : ''), p.owner ? bdi(p.owner) : '')),
           h('td', {}, ...(p.adminVia.length ? p.adminVia.map((a) => h('div', { text: a })) : [h('span', { class: 'muted', text: 'none' })])),
           h('td', {}, ...(p.externalTrusts.length ? p.externalTrusts.map((t) => h('code', { text: t })) : [h('span', { class: 'muted', text: 'none' })])),
           h('td', {}, h('div', { text: p.lastSeenAt ? fmtTime(p.lastSeenAt) : 'never seen' }), p.dormant ? h('div', { class: 'sub', text: 'dormant' }) : null),
@@ -464,6 +466,7 @@
       if (isReviewer() && !p.leftAt) {
         const day = h('input', { type: 'date', 'aria-label': 'Leave day', class: 'leave-day' });
         const send = async () => {
+          if (!confirmed('Mark ' + p.email + ' as left on ' + day.value + '?')) return;
           try {
             await api('/api/people/leave', { json: { email: p.email, leftAt: day.value } });
             toast('Marked as left: ' + p.email);
@@ -473,7 +476,7 @@
         cell.append(h('div', { class: 'review' }, day, h('button', { type: 'button', class: 'primary', onclick: send }, 'Mark as left')));
       }
       rows.append(h('tr', { 'data-person': p.email },
-        h('td', {}, h('div', { class: 'title', text: p.name || p.email }), h('div', { class: 'sub', text: p.email })),
+        h('td', {}, h('div', { class: 'title' }, bdi(p.name || p.email)), h('div', { class: 'sub' }, bdi(p.email))),
         h('td', { text: p.fileLeftAt || '—' }),
         h('td', {}, p.mark ? h('div', {}, h('div', { text: p.mark.leftAt }), h('div', { class: 'sub', text: 'by ' + p.mark.markedBy + ' · ' + fmtTime(p.mark.markedAt) })) : '—'),
         h('td', { text: p.leftAt || '—' }),
