@@ -82,6 +82,20 @@ internal static class BaselineCommand
         EvaluationContext context, TextWriter output, TextWriter errors, string? configurationVersion = null, CancellationToken cancellationToken = default)
     {
         var service = new BaselineService(new DriftStore(dynamo, tableName), new DynamoDbFindingLedger(dynamo, tableName, context.Settings));
+        // The page's four-eyes, through the same service (Review/FindingActions): the approver is resolved to a person and
+        // may not approve away a drift their own change produced.
+        var actions = new Review.FindingActions(new DynamoDbFindingLedger(dynamo, tableName, context.Settings), Identity.IdentityResolver.For(context.Settings));
+        try
+        {
+            var who = actions.Actor(actor);
+            await actions.CheckBaselineApprovalAsync(resourceId, who, cancellationToken).ConfigureAwait(false);
+            if (who.Mapped) actor = who.Display;
+        }
+        catch (Review.FindingActionException ex)
+        {
+            await errors.WriteLineAsync($"isms baseline approve: refused ({ex.Error}): {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
         BaselineApproval approval;
         try
         {

@@ -22,13 +22,16 @@ internal static class ReviewCommand
         var verdict = new Option<string>("--verdict") { Description = "approved, rejected or needs-follow-up.", Required = true };
         var ticket = new Option<string?>("--ticket") { Description = "https:// link to the ticket documenting the change (required unless approved)." };
         var note = new Option<string?>("--note") { Description = "Free text for the audit record." };
+        var codeLink = new Option<string?>("--code-link") { Description = "Manual change: the commit or pull request that brought the infrastructure code in line (closes it)." };
+        var reverted = new Option<bool>("--reverted") { Description = "Manual change: it was reverted (closes it)." };
+        var stack = new Option<string?>("--stack") { Description = "Manual change: the CloudFormation stack (name or ARN) whose drift check closes it once in sync." };
         var endpoint = CliOptions.DynamoDbEndpoint();
         var table = StoreOptions.Table();
         var at = CliOptions.At();
         var config = CliOptions.Config();
         var command = new Command("review", "Review a registered change (four-eyes: not by the person who made it).")
         {
-            changeId, reviewer, verdict, ticket, note, endpoint, table, at, config,
+            changeId, reviewer, verdict, ticket, note, codeLink, reverted, stack, endpoint, table, at, config,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -43,7 +46,7 @@ internal static class ReviewCommand
                 return 2;
             }
             var request = new ReviewRequest(parse.GetValue(changeId) ?? "", parse.GetValue(reviewer) ?? "", parse.GetValue(verdict) ?? "",
-                parse.GetValue(ticket), parse.GetValue(note));
+                parse.GetValue(ticket), parse.GetValue(note), CodeLink: parse.GetValue(codeLink), Reverted: parse.GetValue(reverted), Stack: parse.GetValue(stack));
             var clock = CliOptions.ClockFor(parse.GetValue(at));
             return await StoreCommand.WithStoreAsync("review", parse.GetValue(endpoint), parse.GetValue(table), store =>
                 RunAsync(store.Client, store.TableName, settings, clock, request, Console.Out, Console.Error, cancellationToken), cancellationToken).ConfigureAwait(false);

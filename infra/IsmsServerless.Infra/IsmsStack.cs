@@ -63,6 +63,7 @@ public sealed class IsmsStack : Stack
             FeaturePlan = config.StatusPageFeaturePlan,
         });
         _ = new DriftConfigRules(this, "DriftConfigRules");
+        _ = new ChangeSignals(this, "ChangeSignals", new ChangeSignalsProps { Ingestion = ingestion, Settings = config.Settings.ChangeManagement });
         _ = new BackupAndMalwareConfigRules(this, "BackupConfigRules", config.Settings);
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
         _ = new BackupAndIncidentSignals(this, "BackupAndIncidents", new BackupAndIncidentSignalsProps { Ingestion = ingestion });

@@ -152,6 +152,17 @@ public sealed class StatusPageBrowserTests(DynamoDbLocalFixture dynamo) : IAsync
         await Assertions.Expect(reviewed.Locator(".reviewer")).ToHaveTextAsync("cto@example.com");
         await Assertions.Expect(reviewed.Locator(".verdict")).ToHaveTextAsync("approved");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "05-change-reviewed.png"), FullPage = true });
+
+        // Issue 19: the change detail from the reviewed row: every call (name, resources, time, source IP), risk, review.
+        await reviewed.Locator("button.change-open").ClickAsync();
+        var detail = page.Locator("#change-detail");
+        await Assertions.Expect(detail).ToBeVisibleAsync();
+        await Assertions.Expect(detail.Locator("table.calls tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(detail.Locator("table.calls tbody tr")).ToContainTextAsync("ec2:AuthorizeSecurityGroupIngress");
+        await Assertions.Expect(detail.Locator(".risk-class")).ToHaveTextAsync("high");
+        await Assertions.Expect(detail.Locator(".code-update")).ToHaveTextAsync("not-required");
+        await Assertions.Expect(detail).ToContainTextAsync("https://tickets.example.com/INC-42");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "05b-change-detail.png"), FullPage = true });
         Assert.Empty(_consoleErrors);
     }
 

@@ -7,4 +7,5 @@ namespace IsmsServerless.Changes;
 [JsonSerializable(typeof(List<ChangeCallSummary>))]
 [JsonSerializable(typeof(List<ChangeReview>))]
 [JsonSerializable(typeof(List<ChangeApproval>))]
+[JsonSerializable(typeof(ChangeClosure))]
 internal sealed partial class ChangeJsonContext : JsonSerializerContext;

@@ -139,6 +139,27 @@ public sealed record ChangeRecord
     /// </summary>
     public bool FindingResolved { get; init; }
 
+    /// <summary>
+    /// True when the change's kind must be folded back into code (<c>changeManagement.codeUpdateKinds</c>), set when the
+    /// review completes: the change is closed only with a <see cref="Closure"/>.
+    /// </summary>
+    public bool CodeUpdateRequired { get; init; }
+
+    /// <summary>How the change was brought in line with code (commit / PR link, reverted, stack in sync); null while open.</summary>
+    public ChangeClosure? Closure { get; init; }
+
+    /// <summary>
+    /// The CloudFormation stack (<c>account/region/name</c>) the reviewer named: the stack drift rule's COMPLIANT verdict
+    /// after the change's last call closes the change.
+    /// </summary>
+    public string? ReconcileStack { get; init; }
+
+    /// <summary>Reviewed, and (when required) reconciled with code.</summary>
+    public bool Closed => Review is not null && (!CodeUpdateRequired || Closure is not null);
+
+    /// <summary>The Jira issue key linked to this change (<c>changeManagement.jira</c>), once created.</summary>
+    public string? JiraIssueKey { get; init; }
+
     /// <summary>Optimistic-concurrency version in the store; 0 for a record not yet stored.</summary>
     public long Version { get; init; }
 

@@ -82,6 +82,11 @@ public static class ChangeRecordMerger
             RoundStartedAt = callAt,
             TimerStage = 0,
             FindingResolved = false,
+            // The new calls are a new manual change: the new round's review decides again whether code must follow
+            // (a reconciliation closes every round's code-update obligation).
+            CodeUpdateRequired = false,
+            Closure = null,
+            ReconcileStack = null,
         };
     }
 

@@ -16,6 +16,8 @@ public enum ChangeReviewError
     UnmappedIdentity,
     /// <summary>Approval matrix: the approver holds none of the roles the change still needs, or already approved it.</summary>
     NotAnApprover,
+    /// <summary>Code reconciliation: the change is not reviewed yet, needs none, or is already closed.</summary>
+    NotReconcilable,
 }
 
 /// <summary>A review the service refused, with a reason fit to show the reviewer (status page, CLI).</summary>

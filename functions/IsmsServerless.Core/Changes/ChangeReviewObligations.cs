@@ -36,7 +36,9 @@ public static class ChangeReviewObligations
             Kind = Kind,
             Subject = record.ChangeId,
             Period = PeriodOf(record.Round),
-            Title = $"Review {record.Kind.ToWire()} change {record.ChangeId} by {record.Principal}",
+            // The principal is attacker-influenced text of any length: clipped, so a hostile session name cannot make the
+            // obligation invalid and fail the call's registration.
+            Title = $"Review {record.Kind.ToWire()} change {record.ChangeId} by {ClipForTitle(record.Principal)}",
             Controls = [Controls.IsoChangeManagement, Controls.IsoDocumentedProcedures, Controls.Soc2ChangeManagement],
             PolicyClause = "Qwestly Operations Security Policy, Emergency Changes: \"Document and review all emergency changes within 24 hours\"",
             OwnerRole = "it-director",
@@ -53,6 +55,9 @@ public static class ChangeReviewObligations
             Link = settings.StatusPageUrl.TrimEnd('/') + "/changes/" + record.ChangeId,
         };
     }
+
+    /// <summary>At most 200 characters of <paramref name="text"/>, for obligation titles (limit 1000).</summary>
+    public static string ClipForTitle(string text) => text.Length <= 200 ? text : text[..200] + "…";
 
     public static Attestation AttestationOf(ChangeReview review) =>
         new(review.Reviewer, "system:change-review", review.ReviewedAt,

@@ -13,6 +13,9 @@ public sealed record ChangeSummary(ChangeRecord Change, DateTimeOffset DueAt, Sl
 {
     /// <summary>What the approval matrix requires of the change (risk, type, roles); null when no matrix applies (no <c>people</c>).</summary>
     public ApprovalRequirement? Requirement { get; init; }
+
+    /// <summary>The risk class under the policy's classification, shown with or without <c>people</c> (Qwestly risk categories).</summary>
+    public ChangeRisk? Risk { get; init; }
 }
 
 /// <summary>One change in full: the summary plus every stored call.</summary>
@@ -21,8 +24,11 @@ public sealed record ChangeDetail(ChangeSummary Summary, IReadOnlyList<ChangeCal
 /// <summary>A review as the status page or the CLI submits it; validated by <see cref="ChangeReviewService.ReviewAsync"/>.</summary>
 /// <param name="ReviewerSubject">The signed-in token's <c>sub</c> (status page); recorded with the review.</param>
 /// <param name="ReviewerEmail">The token's verified e-mail, when it carries one; resolves the reviewer to a person.</param>
+/// <param name="CodeLink">For a manual change: the commit or pull request that brought the code in line (closes it).</param>
+/// <param name="Reverted">For a manual change: it was undone (closes it).</param>
+/// <param name="Stack">For a manual change: the CloudFormation stack whose drift check closes it once in sync.</param>
 public sealed record ReviewRequest(string ChangeId, string Reviewer, string Verdict, string? TicketUrl = null, string? Note = null,
-    string? ReviewerSubject = null, string? ReviewerEmail = null);
+    string? ReviewerSubject = null, string? ReviewerEmail = null, string? CodeLink = null, bool Reverted = false, string? Stack = null);
 
 /// <summary>
 /// Lists, shows and reviews registered changes; used by the status page and <c>./isms changes</c> / <c>./isms review</c>.
@@ -70,6 +76,7 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
         return new ChangeSummary(record, _deadline.DueAt(record), _deadline.StateAt(record, now), _deadline.IsOverdue(record, now))
         {
             Requirement = settings.People.Count > 0 ? ApprovalMatrix.Required(record, settings) : null,
+            Risk = ApprovalMatrix.RiskOf(record, settings.ChangeManagement),
         };
     }
 
@@ -79,6 +86,9 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
         ArgumentNullException.ThrowIfNull(request);
         var (verdict, reviewer, ticket, note) = Validate(request);
         ValidateTicket(verdict, ticket);
+        var codeLink = ValidateCodeLink(request.CodeLink);
+        if (codeLink is not null && request.Reverted)
+            throw new ChangeReviewException(ChangeReviewError.Invalid, "give a code link or mark the change reverted, not both");
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var record = await register.GetAsync(request.ChangeId, cancellationToken).ConfigureAwait(false)
@@ -115,12 +125,175 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
             {
                 reviewed = record with { Review = review, Version = record.Version + 1 };
             }
+            reviewed = WithCodeUpdate(reviewed, reviewed.Review!, reviewed.Review!.Reviewer, codeLink, request.Reverted, request.Stack);
             if (!await register.TryUpdateAsync(reviewed, null, cancellationToken).ConfigureAwait(false)) continue;
             Log.Info("change.reviewed", ("changeId", record.ChangeId), ("verdict", verdict.ToWire()), ("reviewer", reviewed.Review!.Reviewer),
                 ("fourEyes", reviewed.Review.FourEyes), ("round", reviewed.Round));
-            return await ResolveOverdueFindingAsync(reviewed, cancellationToken).ConfigureAwait(false);
+            reviewed = await ResolveOverdueFindingAsync(reviewed, cancellationToken).ConfigureAwait(false);
+            return await CloseIfStackInSyncAsync(reviewed, cancellationToken).ConfigureAwait(false);
         }
         throw new ChangeReviewException(ChangeReviewError.Conflict, $"change {request.ChangeId} kept changing while it was being reviewed; try again");
+    }
+
+    /// <summary>
+    /// Qwestly "update the code accordingly": a reviewed change of a <c>codeUpdateKinds</c> kind is closed by the code link
+    /// or revert given with the review; otherwise it stays open (a <c>change.code-update</c> obligation) until
+    /// <see cref="ReconcileAsync"/> or the stack drift rule closes it.
+    /// </summary>
+    private ChangeRecord WithCodeUpdate(ChangeRecord record, ChangeReview review, string by, string? codeLink, bool reverted, string? stack)
+    {
+        if (!settings.ChangeManagement.CodeUpdateKinds.Contains(record.Kind.ToWire(), StringComparer.Ordinal))
+        {
+            if (codeLink is not null || reverted || stack is not null)
+                Log.Info("change.code-update-not-required", ("changeId", record.ChangeId), ("kind", record.Kind.ToWire()));
+            return record;
+        }
+        var closure = codeLink is not null ? new ChangeClosure(ChangeClosure.CodeLink, by, review.ReviewedAt) { Link = codeLink }
+            : reverted ? new ChangeClosure(ChangeClosure.Reverted, by, review.ReviewedAt)
+            : null;
+        return record with
+        {
+            CodeUpdateRequired = true,
+            Closure = closure,
+            ReconcileStack = closure is null && stack is not null ? StackKey(record, stack) : record.ReconcileStack,
+        };
+    }
+
+    /// <summary>
+    /// Closes a reviewed manual change after the fact: the commit or pull request that brought the code in line, the
+    /// revert, or the stack whose drift check should close it. The actor is resolved to a person (IdentityResolver).
+    /// </summary>
+    public async Task<ChangeRecord> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!IsChangeId(request.ChangeId))
+            throw new ChangeReviewException(ChangeReviewError.Invalid, $"'{Shorten(request.ChangeId)}' is not a change id (chg-<24 hex>)");
+        var actorName = request.Actor?.Trim() ?? "";
+        if (actorName.Length == 0 || actorName.Length > MaxReviewerLength || actorName.Any(char.IsControl))
+            throw new ChangeReviewException(ChangeReviewError.Invalid, $"who reconciles must be a name of at most {MaxReviewerLength} printable characters");
+        var codeLink = ValidateCodeLink(request.CodeLink);
+        var given = (codeLink is null ? 0 : 1) + (request.Reverted ? 1 : 0) + (string.IsNullOrWhiteSpace(request.Stack) ? 0 : 1);
+        if (given != 1)
+            throw new ChangeReviewException(ChangeReviewError.Invalid, "give exactly one of: a code link (commit or pull request), reverted, or the CloudFormation stack");
+        var identities = _identities.Value;
+        var who = request.ActorSubject is { } subject ? identities.ResolveToken(subject, request.ActorEmail, actorName) : identities.ResolveName(actorName);
+        if (!who.Mapped && identities.People.Count > 0)
+            throw new ChangeReviewException(ChangeReviewError.UnmappedIdentity, $"'{Shorten(actorName)}' maps to no person in settings.people; closures are recorded against people");
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var record = await register.GetAsync(request.ChangeId, cancellationToken).ConfigureAwait(false)
+                ?? throw new ChangeReviewException(ChangeReviewError.NotFound, $"no change '{request.ChangeId}'");
+            if (record.Review is null)
+                throw new ChangeReviewException(ChangeReviewError.NotReconcilable, $"change {record.ChangeId} is not reviewed yet: review it first (the code link can go with the review)");
+            if (!record.CodeUpdateRequired)
+                throw new ChangeReviewException(ChangeReviewError.NotReconcilable, $"change {record.ChangeId} ({record.Kind.ToWire()}) needs no code update under changeManagement.codeUpdateKinds");
+            if (record.Closure is { } closed)
+                throw new ChangeReviewException(ChangeReviewError.NotReconcilable,
+                    $"change {record.ChangeId} was already closed ({closed.How}) by {closed.By} at {Timestamps.ToWire(closed.At)}");
+            var now = clock.GetUtcNow();
+            var updated = string.IsNullOrWhiteSpace(request.Stack)
+                ? record with
+                {
+                    Closure = codeLink is not null ? new ChangeClosure(ChangeClosure.CodeLink, who.Display, now) { Link = codeLink } : new ChangeClosure(ChangeClosure.Reverted, who.Display, now),
+                    Version = record.Version + 1,
+                }
+                : record with { ReconcileStack = StackKey(record, request.Stack), Version = record.Version + 1 };
+            if (!await register.TryUpdateAsync(updated, null, cancellationToken).ConfigureAwait(false)) continue;
+            Log.Info("change.reconciled", ("changeId", record.ChangeId), ("how", updated.Closure?.How ?? "awaiting-stack"), ("by", who.Display),
+                ("stack", updated.ReconcileStack));
+            return await CloseIfStackInSyncAsync(updated, cancellationToken).ConfigureAwait(false);
+        }
+        throw new ChangeReviewException(ChangeReviewError.Conflict, $"change {request.ChangeId} kept changing; try again");
+    }
+
+    /// <summary>
+    /// The stack drift rule (<c>CLOUDFORMATION_STACK_DRIFT_DETECTION_CHECK</c>) reported <paramref name="stack"/>: stores the
+    /// verdict (latest wins) and, when in sync, closes every change waiting for the stack whose last call came before it.
+    /// Order-free: a verdict that arrives before the reviewer names the stack is found by <see cref="CloseIfStackInSyncAsync"/>.
+    /// </summary>
+    public async Task<int> StackVerdictAsync(string stack, string complianceType, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        var latest = await register.RecordStackVerdictAsync(stack, complianceType, at, cancellationToken).ConfigureAwait(false);
+        if (!latest.InSync) return 0;
+        var closed = 0;
+        foreach (var id in await register.QueryWaitingForStackAsync(stack, cancellationToken).ConfigureAwait(false))
+        {
+            if (await register.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } record) continue;
+            if ((await CloseIfStackInSyncAsync(record, cancellationToken).ConfigureAwait(false)).Closure is { How: ChangeClosure.StackInSync }) closed++;
+        }
+        return closed;
+    }
+
+    /// <summary>Closes a change waiting for its stack when the stored verdict says in sync after the change's last call.</summary>
+    internal async Task<ChangeRecord> CloseIfStackInSyncAsync(ChangeRecord record, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            if (record.ReconcileStack is not { } stack || record.Closure is not null || record.Review is null || !record.CodeUpdateRequired) return record;
+            if (await register.GetStackVerdictAsync(stack, cancellationToken).ConfigureAwait(false) is not { InSync: true } verdict || verdict.At <= record.LastCallAt)
+                return record;
+            var closed = record with
+            {
+                Closure = new ChangeClosure(ChangeClosure.StackInSync, "aws-config:" + settings.ChangeManagement.StackDriftConfigRuleName, verdict.At) { Stack = stack },
+                Version = record.Version + 1,
+            };
+            if (await register.TryUpdateAsync(closed, null, cancellationToken).ConfigureAwait(false))
+            {
+                Log.Info("change.closed-stack-in-sync", ("changeId", record.ChangeId), ("stack", stack), ("at", Timestamps.ToWire(verdict.At)));
+                return closed;
+            }
+            record = await register.GetAsync(record.ChangeId, cancellationToken).ConfigureAwait(false) ?? record;
+        }
+        return record;
+    }
+
+    /// <summary>
+    /// A stack as <c>account/region/name</c>: from a CloudFormation stack ARN, or a bare name in the change's account and
+    /// region. Refuses anything else (the key goes into the table).
+    /// </summary>
+    public static string StackKey(ChangeRecord record, string stack)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var text = stack?.Trim() ?? "";
+        if (StackArn.Match(text) is { Success: true } arn) return $"{arn.Groups["account"].Value}/{arn.Groups["region"].Value}/{arn.Groups["name"].Value}";
+        if (StackName.IsMatch(text)) return $"{record.AccountId}/{record.Region}/{text}";
+        throw new ChangeReviewException(ChangeReviewError.Invalid, $"'{Shorten(text)}' is not a CloudFormation stack name or stack ARN");
+    }
+
+    /// <summary>A stack key from a Config compliance event's resource id (the stack ARN), or null.</summary>
+    public static string? StackKeyFromArn(string? arn) =>
+        arn is not null && StackArn.Match(arn) is { Success: true } m ? $"{m.Groups["account"].Value}/{m.Groups["region"].Value}/{m.Groups["name"].Value}" : null;
+
+    private static readonly System.Text.RegularExpressions.Regex StackArn = new(
+        @"^arn:aws[a-z-]*:cloudformation:(?<region>[a-z0-9-]{1,30}):(?<account>[0-9]{12}):stack/(?<name>[A-Za-z][A-Za-z0-9-]{0,127})/[A-Za-z0-9-]{1,64}$",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+
+    private static readonly System.Text.RegularExpressions.Regex StackName = new(
+        "^[A-Za-z][A-Za-z0-9-]{0,127}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+
+    /// <summary>A commit or pull-request link: https, no credentials, matching <c>changeManagement.codeLinkUrlPatterns</c>.</summary>
+    private string? ValidateCodeLink(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var link = text.Trim();
+        if (link.Length > MaxTicketLength || link.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+            || !Uri.TryCreate(link, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || !string.IsNullOrEmpty(uri.UserInfo))
+            throw new ChangeReviewException(ChangeReviewError.Invalid, $"code link '{Shorten(link)}' must be an https:// link to a commit or pull request");
+        var patterns = settings.ChangeManagement.CodeLinkUrlPatterns;
+        if (patterns.Count == 0) return link;
+        foreach (var pattern in patterns)
+        {
+            try
+            {
+                if (System.Text.RegularExpressions.Regex.IsMatch(link, pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100))) return link;
+            }
+            catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+            {
+                // A pathological link against a pattern: not a match.
+            }
+        }
+        throw new ChangeReviewException(ChangeReviewError.Invalid,
+            $"code link '{Shorten(link)}' is not a commit or pull request of the policy's code hosts (changeManagement.codeLinkUrlPatterns: {string.Join(" | ", patterns)})");
     }
 
     /// <summary>

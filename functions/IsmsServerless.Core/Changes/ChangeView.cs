@@ -60,6 +60,17 @@ public sealed record ChangeView
     public IReadOnlyList<ChangeApproval>? Approvals { get; init; }
     /// <summary>What is still missing before the review completes ("nothing" once complete).</summary>
     public string? MissingApprovals { get; init; }
+    /// <summary>
+    /// Qwestly "update the code accordingly": <c>not-required</c> (kind not in codeUpdateKinds, or not reviewed yet),
+    /// <c>open</c> (reviewed, waiting for a code link, revert or the stack in sync) or <c>closed</c>.
+    /// </summary>
+    public string? CodeUpdate { get; init; }
+    /// <summary>How the change was closed: code-link, reverted or stack-in-sync, by whom, when, the link or stack.</summary>
+    public ChangeClosure? Closure { get; init; }
+    /// <summary>The CloudFormation stack (account/region/name) whose drift check closes the change once in sync.</summary>
+    public string? ReconcileStack { get; init; }
+    /// <summary>The Jira issue created for the change (changeManagement.jira), once created.</summary>
+    public string? JiraIssueKey { get; init; }
 
     public static ChangeView From(ChangeSummary summary, IReadOnlyList<ChangeCallSummary>? calls = null)
     {
@@ -98,7 +109,7 @@ public sealed record ChangeView
             FourEyes = c.Review?.FourEyes,
             Round = c.Round,
             PriorReviews = c.PriorReviews.Count > 0 ? c.PriorReviews : null,
-            Risk = summary.Requirement?.Risk.ToWire() ?? c.Review?.Risk,
+            Risk = summary.Requirement?.Risk.ToWire() ?? c.Review?.Risk ?? summary.Risk?.ToWire(),
             ChangeType = summary.Requirement?.ChangeType,
             RequiredRoles = summary.Requirement?.Roles ?? (c.Review?.RequiredRoles is { Count: > 0 } roles ? roles : null),
             MinApprovers = summary.Requirement?.MinApprovers,
@@ -106,6 +117,10 @@ public sealed record ChangeView
             MissingApprovals = summary.Requirement is { } requirement
                 ? (c.Review is not null ? "nothing" : ChangeReviewService.Missing(requirement, c.Approvals))
                 : null,
+            CodeUpdate = !c.CodeUpdateRequired ? "not-required" : c.Closure is null ? "open" : "closed",
+            Closure = c.Closure,
+            ReconcileStack = c.ReconcileStack,
+            JiraIssueKey = c.JiraIssueKey,
         };
     }
 }

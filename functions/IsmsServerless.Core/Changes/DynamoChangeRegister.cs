@@ -231,6 +231,9 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
     {
         ArgumentNullException.ThrowIfNull(updated);
         var items = new List<TransactWriteItem> { new() { Put = RecordPut(updated) } };
+        // The stack the reviewer named: indexed so the stack drift rule's verdict finds the change without a scan.
+        if (updated.ReconcileStack is { } stack && updated.Closure is null)
+            items.Add(new TransactWriteItem { Put = new Put { TableName = tableName, Item = StackWaitItem(stack, updated.ChangeId) } });
         // The ledger's own outbox item shape, so alert delivery sends reminders like any other alert.
         if (alert is not null) items.Add(new TransactWriteItem { Put = AlertPut(alert) });
         try
@@ -258,9 +261,142 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
                 // The review stands; the obligations sweep attests from the record when its timer fires.
                 Log.Warn("change.obligation-attest-deferred", ("changeId", updated.ChangeId), ("error", ex.Message));
             }
+            await SyncCodeUpdateObligationAsync(updated, cancellationToken).ConfigureAwait(false);
+            if (Jira.JiraQueue.Wants(settings, updated))
+            {
+                try
+                {
+                    // The review's Jira comment (once per round); a failure here is retried by the next update of the record.
+                    await new Jira.JiraOutbox(dynamo, tableName).EnqueueAsync(updated.ChangeId, Jira.JiraTask.Comment(updated.Round), review.ReviewedAt, cancellationToken).ConfigureAwait(false);
+                }
+                catch (AmazonDynamoDBException ex)
+                {
+                    Log.Warn("jira.comment-enqueue-deferred", ("changeId", updated.ChangeId), ("error", ex.Message));
+                }
+            }
         }
         return true;
     }
+
+    /// <summary>
+    /// The <c>change.code-update</c> obligation (Qwestly "update the code accordingly"): opened when a reviewed change
+    /// still needs its code reconciliation, attested (every round's) with the closure. Idempotent, retried by the next
+    /// update or reconciliation; a failure here never undoes the review.
+    /// </summary>
+    internal async Task SyncCodeUpdateObligationAsync(ChangeRecord record, CancellationToken cancellationToken)
+    {
+        if (!record.CodeUpdateRequired || record.Review is not { } review) return;
+        try
+        {
+            if (record.Closure is not { } closure)
+            {
+                await _obligations.OpenAsync(ChangeCodeUpdateObligations.Spec(record, review, settings), review.ReviewedAt, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            for (var round = 1; round <= record.Round; round++)
+            {
+                var id = ChangeCodeUpdateObligations.IdOf(record.ChangeId, round);
+                if (await _obligations.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { Done: false }) continue;
+                try
+                {
+                    await _obligations.AttestAsync(id, ChangeCodeUpdateObligations.AttestationOf(closure), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Obligations.ObligationException ex) when (ex.Error == Obligations.ObligationError.AlreadyDone)
+                {
+                    // A concurrent reconciliation attested it first.
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not Obligations.ObligationException)
+        {
+            Log.Warn("change.code-update-obligation-deferred", ("changeId", record.ChangeId), ("error", ex.Message));
+        }
+    }
+
+    /// <summary>Changes waiting for <paramref name="stack"/> (account/region/name) to be reported in sync. One Query.</summary>
+    public async Task<IReadOnlyList<string>> QueryWaitingForStackAsync(string stack, CancellationToken cancellationToken = default)
+    {
+        var ids = new List<string>();
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var response = await dynamo.QueryItemsAsync(new QueryRequest
+            {
+                TableName = tableName,
+                KeyConditionExpression = "PK = :pk",
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = S(StackWaitPartition + stack) },
+                ExclusiveStartKey = start,
+                Limit = 200,
+            }, cancellationToken).ConfigureAwait(false);
+            ids.AddRange((response.Items ?? []).Select(i => Str(i, "changeId")).OfType<string>());
+            start = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        } while (start is not null && ids.Count < 1000);
+        return ids;
+    }
+
+    /// <summary>
+    /// Records the stack drift rule's latest verdict on <paramref name="stack"/> if it is newer than the stored one (so the
+    /// end state does not depend on delivery order), and returns the stored latest verdict.
+    /// </summary>
+    public async Task<StackSyncState> RecordStackVerdictAsync(string stack, string complianceType, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = tableName,
+                Item = new Dictionary<string, AttributeValue>
+                {
+                    [LedgerSchema.PartitionKey] = S(StackSyncPartition + stack),
+                    [LedgerSchema.SortKey] = S("LATEST"),
+                    [LedgerSchema.EntityType] = S("CHANGE_STACK_SYNC"),
+                    ["stack"] = S(stack),
+                    ["complianceType"] = S(complianceType),
+                    ["at"] = S(Timestamps.ToWire(at)),
+                },
+                // ISO 8601 UTC strings of one format order as times; equal time: the in-sync verdict wins (stable).
+                ConditionExpression = "attribute_not_exists(PK) OR #at < :at OR (#at = :at AND :ct = :compliant)",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#at"] = "at" },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                {
+                    [":at"] = S(Timestamps.ToWire(at)),
+                    [":ct"] = S(complianceType),
+                    [":compliant"] = S("COMPLIANT"),
+                },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // An equal or newer verdict is stored: it stands.
+        }
+        return await GetStackVerdictAsync(stack, cancellationToken).ConfigureAwait(false) ?? new StackSyncState(stack, complianceType, at);
+    }
+
+    /// <summary>The stack drift rule's latest stored verdict on <paramref name="stack"/>, if any.</summary>
+    public async Task<StackSyncState?> GetStackVerdictAsync(string stack, CancellationToken cancellationToken = default)
+    {
+        var response = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = tableName,
+            Key = new Dictionary<string, AttributeValue> { [LedgerSchema.PartitionKey] = S(StackSyncPartition + stack), [LedgerSchema.SortKey] = S("LATEST") },
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        return response.Item is { Count: > 0 } item && Timestamps.TryParse(Str(item, "at"), out var at)
+            ? new StackSyncState(stack, Str(item, "complianceType") ?? "", at)
+            : null;
+    }
+
+    private Dictionary<string, AttributeValue> StackWaitItem(string stack, string changeId) => new()
+    {
+        [LedgerSchema.PartitionKey] = S(StackWaitPartition + stack),
+        [LedgerSchema.SortKey] = S("CHANGE#" + changeId),
+        [LedgerSchema.EntityType] = S("CHANGE_STACK_WAIT"),
+        ["changeId"] = S(changeId),
+        ["stack"] = S(stack),
+    };
+
+    public const string StackWaitPartition = "CHANGESTACK#";
+    public const string StackSyncPartition = "STACKSYNC#";
 
     private async Task<Page<ChangeRecord>> QueryIndexAsync(string index, string partitionAttribute, string partition, bool forward, int limit, string? cursor, CancellationToken cancellationToken)
     {
@@ -332,6 +468,10 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         Optional(item, "callerAccountId", r.CallerAccountId);
         item["round"] = N(r.Round);
         Optional(item, "roundStartedAt", r.RoundStartedAt is { } roundStart ? Timestamps.ToWire(roundStart) : null);
+        if (r.CodeUpdateRequired) item["codeUpdateRequired"] = new AttributeValue { BOOL = true };
+        if (r.Closure is { } closure) item["closure"] = S(JsonSerializer.Serialize(closure, ChangeJsonContext.Default.ChangeClosure));
+        Optional(item, "reconcileStack", r.ReconcileStack);
+        Optional(item, "jiraIssueKey", r.JiraIssueKey);
         if (r.PriorReviews.Count > 0)
             item["priorReviews"] = S(JsonSerializer.Serialize(r.PriorReviews.ToList(), ChangeJsonContext.Default.ListChangeReview));
         if (r.Approvals.Count > 0)
@@ -418,6 +558,10 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             RoundStartedAt = Timestamps.ParseOrNull(Str(item, "roundStartedAt")),
             TimerStage = (int)Num(item, "timerStage"),
             FindingResolved = item.TryGetValue("findingResolved", out var resolved) && resolved.BOOL == true,
+            CodeUpdateRequired = item.TryGetValue("codeUpdateRequired", out var codeUpdate) && codeUpdate.BOOL == true,
+            Closure = Str(item, "closure") is { Length: > 0 } closureJson ? JsonSerializer.Deserialize(closureJson, ChangeJsonContext.Default.ChangeClosure) : null,
+            ReconcileStack = Str(item, "reconcileStack"),
+            JiraIssueKey = Str(item, "jiraIssueKey"),
             Version = Num(item, "version"),
         };
     }

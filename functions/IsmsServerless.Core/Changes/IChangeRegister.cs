@@ -44,4 +44,12 @@ public interface IChangeRegister
     /// writing <paramref name="alert"/> to the outbox in the same transaction. False on a concurrent update.
     /// </summary>
     Task<bool> TryUpdateAsync(ChangeRecord updated, AlertRecord? alert = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes whose reviewer named <paramref name="stack"/> (account/region/name) and that wait for it to be in sync.</summary>
+    Task<IReadOnlyList<string>> QueryWaitingForStackAsync(string stack, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores the stack drift rule's verdict if newer than the stored one; returns the latest stored.</summary>
+    Task<StackSyncState> RecordStackVerdictAsync(string stack, string complianceType, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    Task<StackSyncState?> GetStackVerdictAsync(string stack, CancellationToken cancellationToken = default);
 }

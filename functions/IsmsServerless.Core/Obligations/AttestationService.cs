@@ -27,6 +27,7 @@ public sealed class AttestationService(IObligationStore store, IsmsSettings sett
     private static readonly Dictionary<string, string> AttestedElsewhere = new(StringComparer.Ordinal)
     {
         ["change.review"] = "review the change instead: ./isms review <changeId> --reviewer <you> --verdict ... (or the page's Changes view)",
+        ["change.code-update"] = "close the change instead: ./isms reconcile <changeId> --by <you> --code-link <commit or pull request> | --reverted | --stack <stack>",
         // Incident clocks have rules of their own (a note with the impact assessment; four-eyes on the review).
         [Incidents.IncidentObligations.AcknowledgeKind] = "acknowledge the incident instead: ./isms incident ack <incidentId> --by <you> --note ...",
         [Incidents.IncidentObligations.DocumentKind] = "document the incident instead: ./isms incident document <incidentId> --by <you> --note ... --evidence https://...",

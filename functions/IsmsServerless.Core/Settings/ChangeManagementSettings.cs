@@ -71,6 +71,40 @@ public sealed record ChangeManagementSettings
     /// </summary>
     public bool TicketRequiredForApproval { get; set; }
 
+    /// <summary>
+    /// Kinds of change (<c>emergency</c>, <c>manual-console</c>, <c>out-of-pipeline</c>) that must be folded back into code
+    /// (Qwestly: "Document any manual changes and update the code accordingly"). Such a change is closed only when the
+    /// reviewer links the commit or pull request (<see cref="CodeLinkUrlPatterns"/>), marks it reverted, or names its
+    /// CloudFormation stack and the stack drift rule (<see cref="StackDriftConfigRuleName"/>) then reports the stack in sync.
+    /// Until then a <c>change.code-update</c> obligation is open, due <see cref="CodeUpdateDays"/> after the review.
+    /// </summary>
+    public IReadOnlyList<string> CodeUpdateKinds { get; set; } = ["manual-console", "out-of-pipeline"];
+
+    /// <summary>
+    /// The code hosts a commit or pull-request link must point at (regular expressions over the whole URL). Empty: any
+    /// https link. Default: GitHub commits and pull requests, GitLab commits and merge requests.
+    /// </summary>
+    public IReadOnlyList<string> CodeLinkUrlPatterns { get; set; } = DefaultCodeLinkPatterns;
+
+    /// <summary>Days after the review within which a manual change must be reflected in code (or reverted).</summary>
+    public int CodeUpdateDays { get; set; } = 14;
+
+    /// <summary>
+    /// The deployed name of the managed Config rule <c>CLOUDFORMATION_STACK_DRIFT_DETECTION_CHECK</c>: its COMPLIANT
+    /// verdict on a stack after a manual change's last call closes the changes whose reviewer named that stack.
+    /// </summary>
+    public string StackDriftConfigRuleName { get; set; } = "isms-cloudformation-stack-drift-detection-check";
+
+    /// <summary>Optional Jira Cloud integration: one Jira issue per emergency or manual change (off by default).</summary>
+    public JiraSettings Jira { get; set; } = new();
+
+    /// <summary>GitHub commit / pull request and GitLab commit / merge request links.</summary>
+    public static IReadOnlyList<string> DefaultCodeLinkPatterns { get; } =
+    [
+        @"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/(commit/[0-9a-f]{7,40}|pull/[0-9]+)$",
+        @"^https://gitlab\.com/[A-Za-z0-9_./-]+/-/(commit/[0-9a-f]{7,40}|merge_requests/[0-9]+)$",
+    ];
+
     /// <summary>Jira Cloud and Freshdesk ticket URL patterns, as the shipped policy file configures them.</summary>
     public static IReadOnlyList<string> JiraAndFreshdesk { get; } =
     [
@@ -134,6 +168,20 @@ public sealed record ChangeManagementSettings
             if (risk is not ("low" or "medium" or "high")) errors.Add($"changeManagement.minApproversByRisk has unknown risk '{risk}' (low, medium, high)");
             if (count is < 1 or > 10) errors.Add($"changeManagement.minApproversByRisk.{risk} must be between 1 and 10, not {count}");
         }
+        foreach (var kind in CodeUpdateKinds)
+        {
+            if (!Changes.ChangeKindNames.TryParse(kind, out _))
+                errors.Add($"changeManagement.codeUpdateKinds has unknown kind '{kind}' (emergency, manual-console, out-of-pipeline)");
+        }
+        if (CodeUpdateDays is < 1 or > 365) errors.Add($"changeManagement.codeUpdateDays must be between 1 and 365, not {CodeUpdateDays}");
+        if (string.IsNullOrWhiteSpace(StackDriftConfigRuleName) || StackDriftConfigRuleName.Length > 128)
+            errors.Add("changeManagement.stackDriftConfigRuleName must be a Config rule name of 1 to 128 characters");
+        foreach (var pattern in CodeLinkUrlPatterns)
+        {
+            try { _ = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)); }
+            catch (ArgumentException ex) { errors.Add($"changeManagement.codeLinkUrlPatterns: '{pattern}' is not a regular expression ({ex.Message})"); }
+        }
+        errors.AddRange(Jira.Validate());
         foreach (var pattern in TicketUrlPatterns)
         {
             try { _ = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)); }

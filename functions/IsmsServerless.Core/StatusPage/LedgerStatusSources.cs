@@ -86,6 +86,32 @@ public sealed class ChangeServiceReviewQueue(ChangeReviewService service, IFindi
         return ReviewResult.Ok;
     }
 
+    public async Task<byte[]?> DetailJsonAsync(string changeId, CancellationToken cancellationToken)
+    {
+        var detail = await service.GetAsync(changeId, cancellationToken).ConfigureAwait(false);
+        return detail is null ? null
+            : System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(ChangeView.From(detail.Summary, detail.Calls), ChangeViewJsonContext.Default.ChangeView);
+    }
+
+    public async Task<ReviewResult> ReconcileAsync(string changeId, string actor, string? codeLink, bool reverted, string? stack, CancellationToken cancellationToken,
+        string? subject = null, string? email = null)
+    {
+        try
+        {
+            await service.ReconcileAsync(new ReconcileRequest(changeId, actor, codeLink, reverted, stack, subject, email), cancellationToken).ConfigureAwait(false);
+            return ReviewResult.Ok;
+        }
+        catch (ChangeReviewException ex)
+        {
+            return new ReviewResult(false, ex.Message, ex.Error switch
+            {
+                ChangeReviewError.NotFound => RefusalKind.NotFound,
+                ChangeReviewError.Invalid => RefusalKind.Invalid,
+                _ => RefusalKind.Conflict,
+            });
+        }
+    }
+
     private static string Title(ChangeRecord change) => change.Kind switch
     {
         ChangeKind.Emergency => "Emergency change",

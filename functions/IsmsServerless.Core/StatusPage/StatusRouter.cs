@@ -88,6 +88,7 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
                 ["api", "findings", var id] => await DetailAsync(id, ct).ConfigureAwait(false),
                 ["api", "changes", "pending"] => await PendingChangesAsync(ct).ConfigureAwait(false),
                 ["api", "changes", "reviewed"] => await ReviewedChangesAsync(ct).ConfigureAwait(false),
+                ["api", "changes", var id] => await ChangeDetailAsync(id, ct).ConfigureAwait(false),
                 ["api", "waivers"] => await WaiversAsync(ct).ConfigureAwait(false),
                 ["api", "duties"] => await DutiesAsync(ct).ConfigureAwait(false),
                 ["api", "incidents"] => await IncidentRoutes.ListAsync(services, clock, ct).ConfigureAwait(false),
@@ -133,6 +134,7 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
                 ["api", "findings", var id, "waiver", "revoke"] => await RevokeWaiverAsync(id, principal, body, now, ct).ConfigureAwait(false),
                 ["api", "findings", var id, "baseline", "approve"] => await ApproveBaselineAsync(id, principal, body, now, ct).ConfigureAwait(false),
                 ["api", "changes", var id, "review"] => await ReviewAsync(id, principal, body, now, ct).ConfigureAwait(false),
+                ["api", "changes", var id, "reconcile"] => await ReconcileAsync(id, principal, body, ct).ConfigureAwait(false),
                 ["api", "duties", var id, "attest"] => await AttestAsync(id, principal, body, ct).ConfigureAwait(false),
                 ["api", "access-review", var id, "decide"] => await DecideAccessAsync(id, principal, body, ct).ConfigureAwait(false),
                 ["api", "people", "leave"] => await MarkLeaveAsync(principal, body, now, ct).ConfigureAwait(false),
@@ -551,49 +553,61 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
     /// </summary>
     private StatusResponse? SelfAction(FindingRecord finding, StatusPrincipal who, string action)
     {
+        // The same check as ./isms ack, waive and baseline approve (Review/FindingActions).
         if (services.Identities is not { } identities) return null;
-        var author = finding.Evidence.TryGetValue("principal", out var principal) && principal.Length > 0 ? principal
-            : finding.Evidence.TryGetValue("actor", out var actor) && actor.Length > 0 ? actor : null;
-        if (author is null) return null;
-        var authorIdentity = identities.ResolveName(author);
         var me = identities.ResolveToken(who.Subject, who.Email, who.Username);
-        if (!identities.SamePerson(authorIdentity, me)) return null;
-        Log.Warn("statuspage.self-action", ("finding", finding.Id), ("actor", me.Display), ("action", action));
-        return StatusResponse.Error(403, "four-eyes",
-            $"four-eyes: your change produced this finding ({author}); someone else must {action} it");
+        return new Review.FindingActions(services.Ledger, identities).SelfActionRefusal(finding, me, action) is { } refusal
+            ? StatusResponse.Error(403, "four-eyes", refusal)
+            : null;
     }
 
     private async Task<StatusResponse> AcknowledgeAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
-        var existing = await services.Ledger.GetAsync(id, ct).ConfigureAwait(false);
-        if (existing is null) return StatusResponse.Error(404, "not-found", "no such finding");
-        if (SelfAction(existing, who, "acknowledge") is { } refused) return refused;
         var actor = ActorOf(who);
-        var finding = await services.Ledger.AcknowledgeAsync(id, actor, reason, now, ct).ConfigureAwait(false);
-        Log.Info("statuspage.acknowledged", ("finding", id), ("actor", actor));
-        return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(finding, now)));
+        // One path with ./isms ack: the same validation and four-eyes (Review/FindingActions).
+        return await ActAsync("acknowledge", id, who, async (actions, me) =>
+        {
+            var finding = await actions.AcknowledgeAsync(id, me, actor, reason, now, ct).ConfigureAwait(false);
+            Log.Info("statuspage.acknowledged", ("finding", id), ("actor", actor));
+            return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(finding, now)));
+        }).ConfigureAwait(false);
     }
 
     private async Task<StatusResponse> GrantWaiverAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
     {
         if (Reason(body, "reason") is not { } reason) return BadReason();
         var actor = ActorOf(who);
-        var owner = Reason(body, "owner") ?? actor;
         if (!body.TryGetProperty("expiresAt", out var expiresElement) || expiresElement.ValueKind != JsonValueKind.String
             || !DateTimeOffset.TryParse(expiresElement.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expiresAt))
             return StatusResponse.Error(400, "bad-expiry", "expiresAt is required (ISO 8601)");
-        // Policy: risk acceptances are time-boxed; at most a year, and never in the past.
-        if (expiresAt <= now || expiresAt > now.AddDays(366)) return StatusResponse.Error(400, "bad-expiry", "expiresAt must be in the future and within a year");
-        var finding = await services.Ledger.GetAsync(id, ct).ConfigureAwait(false);
-        if (finding is null) return StatusResponse.Error(404, "not-found", "no such finding");
-        if (SelfAction(finding, who, "waive") is { } refused) return refused;
-        var control = Reason(body, "control") ?? (finding.Controls.Count > 0 ? finding.Controls[0] : "");
-        if (finding.Controls.Count > 0 && !finding.Controls.Contains(control, StringComparer.Ordinal))
-            return StatusResponse.Error(400, "bad-control", "the waiver's control must be one of the finding's controls");
-        var updated = await services.Ledger.GrantWaiverAsync(id, new Waiver(owner, reason, control, expiresAt, actor, now), ct).ConfigureAwait(false);
-        Log.Info("statuspage.waiver-granted", ("finding", id), ("actor", actor), ("owner", owner), ("expiresAt", StatusJson.Time(expiresAt)));
-        return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(updated, now)));
+        // One path with ./isms waive: time-boxed (at most a year), a control of the finding, four-eyes (Review/FindingActions).
+        return await ActAsync("waive", id, who, async (actions, me) =>
+        {
+            var updated = await actions.WaiveAsync(id, me, actor, Reason(body, "owner"), reason, Reason(body, "control"), expiresAt, now, ct).ConfigureAwait(false);
+            Log.Info("statuspage.waiver-granted", ("finding", id), ("actor", actor), ("owner", updated.Waiver?.Owner), ("expiresAt", StatusJson.Time(expiresAt)));
+            return StatusResponse.Json(200, StatusJson.Write(w => w.WriteFindingSummary(updated, now)));
+        }).ConfigureAwait(false);
+    }
+
+    private async Task<StatusResponse> ActAsync(string action, string id, StatusPrincipal who, Func<Review.FindingActions, Identity.ResolvedIdentity, Task<StatusResponse>> act)
+    {
+        var identities = services.Identities ?? new Identity.IdentityResolver([], []);
+        var me = identities.ResolveToken(who.Subject, who.Email, who.Username);
+        try
+        {
+            return await act(new Review.FindingActions(services.Ledger, identities), me).ConfigureAwait(false);
+        }
+        catch (Review.FindingActionException ex)
+        {
+            Log.Warn("statuspage.action-refused", ("id", id), ("actor", who.Username), ("action", action), ("reason", ex.Message));
+            return ex.Error switch
+            {
+                Review.FindingActionError.NotFound => StatusResponse.Error(404, "not-found", "no such finding"),
+                Review.FindingActionError.FourEyes => StatusResponse.Error(403, "four-eyes", ex.Message),
+                _ => StatusResponse.Error(400, "invalid", ex.Message),
+            };
+        }
     }
 
     private async Task<StatusResponse> RevokeWaiverAsync(string id, StatusPrincipal who, JsonElement body, DateTimeOffset now, CancellationToken ct)
@@ -645,6 +659,22 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
         // The change service validates the ticket link and note, and refuses the change's own author (four-eyes).
         var result = await services.Changes.ReviewAsync(id, who.Username, verdict, Reason(body, "ticketUrl"), Reason(body, "note"), now, ct, who.Subject, who.Email).ConfigureAwait(false);
         return Outcome(result, id, who, "change-reviewed");
+    }
+
+    /// <summary>One change in full (issue 19 section 6): calls, approvals, risk, ticket, code update.</summary>
+    private async Task<StatusResponse> ChangeDetailAsync(string id, CancellationToken ct)
+    {
+        if (!Changes.ChangeReviewService.IsChangeId(id)) return StatusResponse.Error(404, "not-found", "no such change");
+        var json = await services.Changes.DetailJsonAsync(id, ct).ConfigureAwait(false);
+        return json is null ? StatusResponse.Error(404, "not-found", "no such change") : StatusResponse.Json(200, json);
+    }
+
+    /// <summary>Closes a reviewed manual change: the signed-in person links the code change, marks it reverted, or names its stack.</summary>
+    private async Task<StatusResponse> ReconcileAsync(string id, StatusPrincipal who, JsonElement body, CancellationToken ct)
+    {
+        var reverted = body.TryGetProperty("reverted", out var r) && r.ValueKind == JsonValueKind.True;
+        var result = await services.Changes.ReconcileAsync(id, who.Username, Reason(body, "codeLink"), reverted, Reason(body, "stack"), ct, who.Subject, who.Email).ConfigureAwait(false);
+        return Outcome(result, id, who, "change-reconciled");
     }
 
     private async Task<StatusResponse> AttestAsync(string target, StatusPrincipal who, JsonElement body, CancellationToken ct)

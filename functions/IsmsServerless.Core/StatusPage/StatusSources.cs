@@ -51,6 +51,17 @@ public interface IChangeReviewQueue
     /// <param name="email">The token's verified e-mail, which resolves the reviewer to a person.</param>
     Task<ReviewResult> ReviewAsync(string changeId, string reviewer, string verdict, string? ticketUrl, string? note, DateTimeOffset at, CancellationToken cancellationToken,
         string? subject = null, string? email = null);
+
+    /// <summary>
+    /// One change in full as <see cref="Changes.ChangeView"/> JSON (every call with name, resources, time and source IP;
+    /// risk; required and given approvals; ticket; code update and closure); null when there is no such change.
+    /// </summary>
+    Task<byte[]?> DetailJsonAsync(string changeId, CancellationToken cancellationToken) => Task.FromResult<byte[]?>(null);
+
+    /// <summary>Closes a reviewed manual change (code link, reverted, or the stack to watch); the actor is the signed-in person.</summary>
+    Task<ReviewResult> ReconcileAsync(string changeId, string actor, string? codeLink, bool reverted, string? stack, CancellationToken cancellationToken,
+        string? subject = null, string? email = null) =>
+        Task.FromResult(new ReviewResult(false, "closing changes is not wired in this deployment", RefusalKind.Invalid));
 }
 
 /// <summary>Approves a drifted resource's current configuration as its new baseline (BaselineService on the drift branch).</summary>

@@ -18,6 +18,8 @@ public static class SweepSteps
             // draining change timers written before change reviews became obligations.
             DutyScheduleStep.FromEnvironment(),
             new Changes.ChangeReviewDeadlineStep(registry),
+            // Changes: the optional Jira queue (issue per emergency / manual change, review comments); no-op when off.
+            new Changes.Jira.JiraSyncStep(),
             new Drift.DriftRecheckStep(registry),
             // access: revoke/reduce decisions of the access review, resolved once Config shows the access gone
             new Access.AccessReviewRecheckStep(),

@@ -94,6 +94,12 @@ public sealed class ObligationCommandsTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(("alice", "system:change-review"), (done.Attestation!.By, done.Attestation.Subject));
         Assert.Equal(["https://jira.example/browse/OPS-1"], done.Attestation.Evidence.ToArray());
         Assert.Equal("approved: expected", done.Attestation.Note);
-        Assert.Empty(await store.QueryTimersDueAsync(ChangeTestData.ThienFirstCall.AddDays(30), 10));
+        // The review's obligation is done; a console change must still reach code (issue 19): only that one stays due.
+        var due = await store.QueryTimersDueAsync(ChangeTestData.ThienFirstCall.AddDays(30), 10);
+        Assert.Equal([ChangeCodeUpdateObligations.Kind], due.Select(o => o.Kind).ToArray());
+        errors = new StringWriter();
+        Assert.Equal(1, await AttestCommand.RunAsync(dynamo.Client, table, settings, clock,
+            new AttestRequest(due[0].Id, "bob", "", ["https://github.com/qwestly/infra/pull/1"]), new StringWriter(), errors));
+        Assert.Contains("./isms reconcile", errors.ToString(), StringComparison.Ordinal);
     }
 }

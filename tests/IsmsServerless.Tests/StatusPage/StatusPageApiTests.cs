@@ -213,6 +213,32 @@ public sealed class StatusPageApiTests(DynamoDbLocalFixture dynamo) : IAsyncLife
     }
 
     [Fact]
+    public async Task Change_detail_shows_every_call_the_risk_and_the_review_and_closing_an_emergency_change_is_refused()
+    {
+        // Issue 19 section 6: the page's change detail is the same ChangeView as ./isms changes --id.
+        using (var unknown = await GetAsync("/api/changes/chg-000000000000000000000000", Reader())) Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using (var bad = await GetAsync("/api/changes/..%2Fpending", Reader())) Assert.Equal(HttpStatusCode.NotFound, bad.StatusCode);
+        using (var anonymous = await GetAsync($"/api/changes/{_changeId}", null)) Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        var before = await GetJsonAsync($"/api/changes/{_changeId}", Reader());
+        var call = Assert.Single(before.GetProperty("calls").EnumerateArray());
+        Assert.Equal("AuthorizeSecurityGroupIngress", call.GetProperty("eventName").GetString());
+        Assert.Equal("arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0123456789abcdef0", Assert.Single(call.GetProperty("resources").EnumerateArray()).GetString());
+        Assert.Equal("high", before.GetProperty("risk").GetString());
+        Assert.Equal("not-required", before.GetProperty("codeUpdate").GetString());
+
+        using (var review = await PostAsync($"/api/changes/{_changeId}/review", Reviewer(), new { verdict = "approved", ticketUrl = "https://tickets.example.com/INC-7" }))
+            Assert.Equal(HttpStatusCode.OK, review.StatusCode);
+        var after = await GetJsonAsync($"/api/changes/{_changeId}", Reader());
+        Assert.Equal("https://tickets.example.com/INC-7", after.GetProperty("ticketUrl").GetString());
+        Assert.Equal("cto@example.com", after.GetProperty("reviewer").GetString());
+
+        // An emergency change needs no code update under the default codeUpdateKinds: closing it is refused (409), and a
+        // reader cannot even try (403).
+        using (var reader = await PostAsync($"/api/changes/{_changeId}/reconcile", Reader(), new { reverted = true })) Assert.Equal(HttpStatusCode.Forbidden, reader.StatusCode);
+        using (var refused = await PostAsync($"/api/changes/{_changeId}/reconcile", Reviewer(), new { reverted = true })) Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task Baseline_approval_is_refused_for_non_drift_findings_and_resources_without_a_recorded_configuration()
     {
         var token = Reviewer();

@@ -322,7 +322,7 @@
         ? h('a', { href: c.ticketUrl, rel: 'noopener noreferrer', target: '_blank', text: 'ticket' }) : null;
       body.append(h('tr', { 'data-change': c.changeId },
         h('td', { text: fmtTime(c.reviewedAt) }),
-        h('td', {}, h('code', { text: c.changeId }), h('div', { class: 'sub', text: c.kind })),
+        h('td', {}, changeLink(c.changeId), h('div', { class: 'sub', text: c.kind })),
         h('td', {}, h('code', { text: c.principal })),
         h('td', { class: 'reviewer', text: c.reviewer }),
         h('td', {}, h('span', { class: 'verdict ' + c.verdict, text: c.verdict })),
@@ -342,7 +342,7 @@
       const item = h('li', { 'data-change': c.changeId },
         h('div', {}, h('div', { class: 'title', text: c.title }),
           h('div', { class: 'meta' }, 'by ', h('code', { text: c.principal || c.actor }), ' · ', String(c.callCount), ' call(s) · first ' + fmtTime(c.firstCallAt)),
-          h('div', { class: 'meta' }, resources)),
+          h('div', { class: 'meta' }, resources, ' · ', changeLink(c.changeId, 'details'))),
         h('div', { class: 'countdown', 'data-due': c.due === null ? '' : String(c.due) }));
       if (withReview && isReviewer()) {
         const note = h('input', { type: 'text', maxlength: 2000, placeholder: 'Note', 'aria-label': 'Review note', class: 'review-note' });
@@ -362,6 +362,63 @@
       }
       list.append(item);
     }
+  }
+
+  // ---- change detail (issue 19): every call, the approvals, risk, ticket and the code update ----
+  const changeLink = (id, label) => h('button', { type: 'button', class: 'link change-open', 'data-open-change': id, onclick: () => openChange(id).catch(toastError) },
+    label ? label : h('code', { text: id }));
+  const httpsLink = (url, text) => (url && /^https:\/\//.test(url) ? h('a', { href: url, rel: 'noopener noreferrer', target: '_blank', text: text || url }) : null);
+
+  async function openChange(id) {
+    const c = await getJson('/api/changes/' + encodeURIComponent(id));
+    const box = clear($('change-detail'));
+    box.hidden = false;
+    const facts = h('dl', { class: 'facts' });
+    const fact = (label, ...value) => facts.append(h('dt', { text: label }), h('dd', {}, ...value));
+    fact('Change', h('code', { text: c.changeId }), ' (' + c.kind + ', round ' + c.round + ')');
+    fact('Made by', h('code', {}, bdi(c.principal)), c.roleName ? h('span', { class: 'sub' }, ' as ', bdi(c.roleName)) : null);
+    fact('Risk', h('span', { class: 'risk-class', 'data-risk': c.risk || '' , text: c.risk || 'not classified' }), c.changeType ? ' · type ' + c.changeType : '');
+    fact('Required approvals', c.requiredRoles && c.requiredRoles.length ? c.requiredRoles.join(', ') : 'one reviewer',
+      c.minApprovers ? ' · ' + c.minApprovers + ' people in all' : '', c.missingApprovals ? h('div', { class: 'sub', text: 'Still missing: ' + c.missingApprovals }) : null);
+    const given = h('ul', { class: 'approvals' });
+    for (const a of c.approvals || []) given.append(h('li', {}, bdi(a.approver), ' as ' + a.role + ' · ' + fmtTime(a.approvedAt || a.at), a.ticketUrl ? ' · ' : '', httpsLink(a.ticketUrl, 'ticket')));
+    if (!given.childNodes.length) given.append(h('li', { class: 'muted', text: 'none yet' }));
+    fact('Given approvals', given);
+    fact('Review', c.verdict ? h('span', {}, h('span', { class: 'verdict ' + c.verdict, text: c.verdict }), ' by ', bdi(c.reviewer), ' · ' + fmtTime(c.reviewedAt)) : 'not reviewed · due ' + fmtTime(c.dueAt));
+    fact('Ticket', httpsLink(c.ticketUrl, c.ticketUrl) || 'none', c.jiraIssueKey ? h('span', { class: 'sub' }, ' · Jira ', bdi(c.jiraIssueKey)) : null);
+    const closure = c.closure;
+    fact('Code update', h('span', { class: 'code-update', 'data-state': c.codeUpdate, text: c.codeUpdate }),
+      closure ? h('span', {}, ' · ' + closure.how + ' by ', bdi(closure.by), ' · ' + fmtTime(closure.at), closure.link ? ' · ' : '', httpsLink(closure.link), closure.stack ? h('span', {}, ' · stack ', bdi(closure.stack)) : null) : null,
+      !closure && c.reconcileStack ? h('span', { class: 'sub' }, ' · waiting for stack ', bdi(c.reconcileStack), ' to be in sync') : null);
+    box.append(h('h2', { text: 'Change detail' }), facts);
+    if (c.codeUpdate === 'open' && isReviewer()) {
+      const link = h('input', { type: 'url', maxlength: 2048, placeholder: 'https://github.com/org/repo/pull/1', 'aria-label': 'Commit or pull request', class: 'reconcile-link' });
+      const stack = h('input', { type: 'text', maxlength: 300, placeholder: 'CloudFormation stack name or ARN', 'aria-label': 'Stack', class: 'reconcile-stack' });
+      const send = (json, what) => async () => {
+        if (!confirmed('Close change ' + c.changeId + ' (' + what + ')? This is permanent evidence.')) return;
+        try {
+          await api('/api/changes/' + encodeURIComponent(c.changeId) + '/reconcile', { json });
+          toast('Change ' + what);
+          await openChange(c.changeId);
+        } catch (e) { toastError(e); }
+      };
+      box.append(h('div', { class: 'review reconcile' }, link,
+        h('button', { type: 'button', class: 'primary', onclick: () => send({ codeLink: link.value }, 'code linked')() }, 'Link code change'),
+        h('button', { type: 'button', onclick: send({ reverted: true }, 'reverted') }, 'Mark reverted'),
+        stack, h('button', { type: 'button', onclick: () => send({ stack: stack.value }, 'waiting for stack sync')() }, 'Watch stack drift')));
+    }
+    const calls = h('table', { class: 'findings calls' },
+      h('thead', {}, h('tr', {}, h('th', { text: 'Time' }), h('th', { text: 'API call' }), h('th', { text: 'Resources' }), h('th', { text: 'Source IP' }))));
+    const body = h('tbody', {});
+    for (const call of c.calls || []) {
+      const resources = h('td', {});
+      (call.resources || []).forEach((r, i) => resources.append(i ? ', ' : '', h('code', {}, bdi(r))));
+      body.append(h('tr', {}, h('td', { text: fmtTime(call.eventTime) }), h('td', {}, h('code', {}, bdi(call.eventSource.replace(/\.amazonaws\.com$/, '') + ':' + call.eventName))),
+        resources, h('td', {}, bdi(call.sourceIp || ''))));
+    }
+    calls.append(body);
+    box.append(h('h3', { text: (c.calls || []).length + ' API call(s)' }), calls);
+    box.scrollIntoView({ block: 'nearest' });
   }
 
   function tick() {
