@@ -10,8 +10,9 @@ namespace IsmsServerless.Access;
 
 /// <summary>
 /// The access inventory's own items in the ledger table (docs/data-model.md, "Access"): one small item per principal,
-/// <c>PK=ACCESS#PRINCIPAL#&lt;arn&gt; SK=ACTIVITY</c> (GSI1 <c>ACCESS#ACTIVITY</c> lists them), holding when the principal
-/// last acted and the credential facts IAM calls recorded (login profile, access keys, MFA devices).
+/// <c>PK=ACCESS#PRINCIPAL#&lt;arn&gt; SK=ACTIVITY</c> (GSI1 <c>ACCESS#ACTIVITY</c> lists them), holding the last UTC day the
+/// principal acted (day precision, so the item does not depend on delivery order) and the credential facts IAM calls
+/// recorded (login profile, access keys, MFA devices).
 /// <para>
 /// Cost: last activity is written at most once per principal per UTC day. A process remembers the days it wrote (so a
 /// warm Lambda seeing a busy principal makes no call at all), and the write is conditional on the stored day being
@@ -37,7 +38,7 @@ public sealed class AccessActivityStore(IAmazonDynamoDB dynamo, string tableName
     public static void ForgetProcessMemory() => WrittenDays.Clear();
 
     /// <summary>
-    /// Records that <paramref name="principalKey"/> acted at <paramref name="at"/>. Returns true when it wrote (the first
+    /// Records that <paramref name="principalKey"/> acted on the UTC day of <paramref name="at"/> (<paramref name="lastEvent"/> is logged, not stored). Returns true when it wrote (the first
     /// sighting of the day), false when the day was already recorded (in this process or in the store) or a later day is stored.
     /// </summary>
     public async Task<bool> RecordSeenAsync(string principalKey, DateTimeOffset at, string lastEvent, CancellationToken cancellationToken = default)
@@ -52,20 +53,23 @@ public sealed class AccessActivityStore(IAmazonDynamoDB dynamo, string tableName
             {
                 TableName = TableName,
                 Key = Key(principalKey),
-                UpdateExpression = "SET #et = :et, #g1 = :g1, #g1s = :g1s, #pk2 = :key, #day = :day, #at = :at, #ev = :ev",
+                UpdateExpression = "SET #et = :et, #g1 = :g1, #g1s = :g1s, #pk2 = :key, #day = :day, #at = :at",
                 ConditionExpression = "attribute_not_exists(#day) OR #day < :day",
                 ExpressionAttributeNames = new Dictionary<string, string>
                 {
                     ["#et"] = LedgerSchema.EntityType, ["#g1"] = LedgerSchema.Gsi1PartitionKey, ["#g1s"] = LedgerSchema.Gsi1SortKey,
-                    ["#pk2"] = "principalKey", ["#day"] = "lastSeenDay", ["#at"] = "lastSeenAt", ["#ev"] = "lastEvent",
+                    ["#pk2"] = "principalKey", ["#day"] = "lastSeenDay", ["#at"] = "lastSeenAt",
                 },
                 ExpressionAttributeValues = new Dictionary<string, AttributeValue>
                 {
                     [":et"] = S(Entity), [":g1"] = S(IndexPartition), [":g1s"] = S(principalKey), [":key"] = S(principalKey),
-                    [":day"] = S(day), [":at"] = S(Timestamps.ToWire(at)), [":ev"] = S(Clip(lastEvent, 200)),
+                    // Day precision only: the day is a maximum, so the item is the same whatever order the calls arrive in
+                    // (the time or name of "the first call of the day" would depend on delivery order).
+                    [":day"] = S(day), [":at"] = S(Timestamps.ToWire(new DateTimeOffset(at.UtcDateTime.Date, TimeSpan.Zero))),
                 },
             }, cancellationToken).ConfigureAwait(false);
             WrittenDays[memory] = day;
+            Observability.Log.Info("access.activity-day", ("principal", principalKey), ("day", day), ("event", Clip(lastEvent, 200)));
             return true;
         }
         catch (ConditionalCheckFailedException)

@@ -10,7 +10,7 @@ public sealed record PolicyAttachment(string Name, string? Arn, bool Inline, IRe
 
 /// <summary>What CloudTrail has shown of a principal: when it last acted, and the credentials IAM calls gave or took.</summary>
 /// <param name="PrincipalKey">The principal's ARN (an IAM user's or role's, as Config spells it; a role session counts for its role).</param>
-/// <param name="LastSeenAt">When it was last seen acting (the first call of its latest active day: written once a day).</param>
+/// <param name="LastSeenAt">The UTC day it was last seen acting, as 00:00Z of that day (day precision: order-free, written once a day).</param>
 /// <param name="LastEvent"><c>source:EventName</c> of that call.</param>
 /// <param name="LoginProfile">True after <c>CreateLoginProfile</c>, false after <c>DeleteLoginProfile</c>; null: never seen.</param>
 /// <param name="AccessKeys">Access key id to its last status seen (<c>Active</c>, <c>Inactive</c>, <c>Deleted</c>).</param>
