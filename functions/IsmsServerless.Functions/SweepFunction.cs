@@ -14,7 +14,7 @@ public sealed class SweepFunction
     public async Task<Stream> HandleAsync(Stream input)
     {
         _ = await FunctionHost.ReadAllAsync(input).ConfigureAwait(false);
-        var context = new SweepContext(FunctionHost.Dynamo, FunctionHost.TableName, FunctionHost.Ledger, FunctionHost.NewContext())
+        var context = new SweepContext(FunctionHost.Dynamo, FunctionHost.TableName, FunctionHost.Ledger, await FunctionHost.NewContextAsync().ConfigureAwait(false))
         {
             Evidence = new Evidence.DynamoDbEvidenceStore(FunctionHost.Dynamo, FunctionHost.TableName, FunctionHost.PolicyVersion),
         };

@@ -81,6 +81,9 @@ public sealed class RuleRegistry
         yield return new Rules.Access.LeaverActivityRule();
         yield return new Rules.Access.LeaverCredentialsRule();
 
+        // access (quarterly review)
+        yield return new Rules.Access.ReviewDecisionRule();
+
         // monitoring
         yield return new Rules.Monitoring.CloudTrailSilentRule();
         yield return new Rules.Monitoring.ConfigRecorderSilentRule();
