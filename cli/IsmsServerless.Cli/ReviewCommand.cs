@@ -59,7 +59,8 @@ internal static class ReviewCommand
     {
         var register = new DynamoChangeRegister(dynamo, tableName, settings);
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, settings);
-        var service = new ChangeReviewService(register, ledger, RuleRegistry.CreateDefault(), settings, clock);
+        var evidence = new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version);
+        var service = new ChangeReviewService(register, ledger, RuleRegistry.CreateDefault(), settings, clock, evidence);
         try
         {
             var reviewed = await service.ReviewAsync(request, cancellationToken).ConfigureAwait(false);

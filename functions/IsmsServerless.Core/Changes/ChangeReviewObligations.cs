@@ -126,7 +126,7 @@ public sealed class ChangeReviewObligationKind(RuleRegistry registry) : IObligat
         }
         var evaluations = ChangeRecordInput.From(record).Dispatch(registry, context.Evaluation)
             .Where(e => e.Rule.Id == "change.review-overdue" && e.Outcome == Outcome.Finding).ToList();
-        if (evaluations.Count > 0) await context.Ledger.RecordAsync(evaluations, context.Evaluation, cancellationToken).ConfigureAwait(false);
+        if (evaluations.Count > 0) await context.RecordAsync(evaluations, "obligations", cancellationToken).ConfigureAwait(false);
         return evaluations.Count;
     }
 
@@ -135,7 +135,7 @@ public sealed class ChangeReviewObligationKind(RuleRegistry registry) : IObligat
         var register = Register(context);
         var record = await register.GetAsync(obligation.Subject, cancellationToken).ConfigureAwait(false);
         if (record?.Review is null) return true;
-        var service = new ChangeReviewService(register, context.Ledger, registry, context.Evaluation.Settings, context.Evaluation.Clock);
+        var service = new ChangeReviewService(register, context.Ledger, registry, context.Evaluation.Settings, context.Evaluation.Clock, context.Evidence);
         var after = await service.ResolveOverdueFindingAsync(record, cancellationToken).ConfigureAwait(false);
         return after.FindingResolved;
     }

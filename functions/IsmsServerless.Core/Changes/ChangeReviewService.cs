@@ -35,7 +35,10 @@ public sealed record ReviewRequest(string ChangeId, string Reviewer, string Verd
 /// A review is validated (verdict, https ticket link, sizes), refused when the reviewer made the change (four-eyes),
 /// stored once (reviews are immutable), and resolves the change's overdue finding through the findings ledger.
 /// </summary>
-public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger? ledger, RuleRegistry registry, IsmsSettings settings, TimeProvider clock)
+/// <param name="evidence">Passing evidence: a completed review is the change controls' evidence that they operated (its
+/// compliant evaluations are recorded after the ledger's, as in the ingest pipeline). Null: not recorded (local tools).</param>
+public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger? ledger, RuleRegistry registry, IsmsSettings settings, TimeProvider clock,
+    Evidence.IEvidenceStore? evidence = null)
 {
     public const int MaxReviewerLength = 256;
     public const int MaxTicketLength = 2048;
@@ -402,6 +405,9 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
         try
         {
             await ledger.RecordAsync(evaluations, context, cancellationToken).ConfigureAwait(false);
+            // The review is the change controls' passing evidence (A.8.32, CC8.1): without it they read "stale" whenever
+            // every change was reviewed in time. Recorded before the record is marked resolved, so a failure here is retried.
+            if (evidence is not null) await evidence.RecordAsync(evaluations, "change-review", context, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -78,14 +78,14 @@ public sealed class GenericObligationKind(RuleRegistry registry) : IObligationKi
     public async Task<int> RaiseOverdueAsync(Obligation obligation, SweepContext context, CancellationToken cancellationToken)
     {
         var evaluations = Evaluate(obligation, context.Evaluation).Where(e => e.Outcome == Outcome.Finding).ToList();
-        if (evaluations.Count > 0) await context.Ledger.RecordAsync(evaluations, context.Evaluation, cancellationToken).ConfigureAwait(false);
+        if (evaluations.Count > 0) await context.RecordAsync(evaluations, "obligations", cancellationToken).ConfigureAwait(false);
         return evaluations.Count;
     }
 
     public async Task<bool> ResolveAsync(Obligation obligation, SweepContext context, CancellationToken cancellationToken)
     {
         var evaluations = Evaluate(obligation, context.Evaluation).Where(e => e.Outcome == Outcome.Compliant).ToList();
-        if (evaluations.Count > 0) await context.Ledger.RecordAsync(evaluations, context.Evaluation, cancellationToken).ConfigureAwait(false);
+        if (evaluations.Count > 0) await context.RecordAsync(evaluations, "obligations", cancellationToken).ConfigureAwait(false);
         return true;
     }
 

@@ -12,8 +12,8 @@ public static class StatusPageComposition
     public static StatusPageServices Create(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings, TimeProvider clock)
     {
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, settings);
-        var changes = new ChangeReviewService(new DynamoChangeRegister(dynamo, tableName, settings), ledger, RuleRegistry.CreateDefault(), settings, clock);
         var evidence = new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version);
+        var changes = new ChangeReviewService(new DynamoChangeRegister(dynamo, tableName, settings), ledger, RuleRegistry.CreateDefault(), settings, clock, evidence);
         var obligations = new Obligations.DynamoObligationStore(dynamo, tableName, settings);
         var dutySources = new Obligations.ObligationControlSources(obligations, settings.Duties);
         return new StatusPageServices

@@ -116,4 +116,36 @@ public sealed class ChangeCommandsTests(DynamoDbLocalFixture dynamo)
         await ChangesCommand.RunAsync(dynamo.Client, table, IsmsSettings.Default, clock, pendingOnly: true, 50, after);
         Assert.Equal("", after.ToString().Trim());
     }
+
+    /// <summary>
+    /// A change reviewed in time is the change controls' evidence that they operated (issue 16 §3): before, change outcomes
+    /// and reviews wrote no evidence, so A.8.32 and CC8.1 read "stale" exactly when every change had been reviewed.
+    /// </summary>
+    [Fact]
+    public async Task A_review_records_passing_evidence_for_the_change_controls()
+    {
+        var table = await dynamo.NewTableAsync("cliev");
+        var register = new DynamoChangeRegister(dynamo.Client, table, IsmsSettings.Default);
+        foreach (var call in ChangeTestData.ThienCalls()) await register.RecordAsync(call);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(ChangeTestData.ThienFirstCall.AddHours(2));
+        var output = new StringWriter();
+        await ChangesCommand.RunAsync(dynamo.Client, table, IsmsSettings.Default, clock, pendingOnly: true, 50, output);
+        var changeId = JsonDocument.Parse(output.ToString().Trim()).RootElement.GetProperty("changeId").GetString()!;
+        var evidence = new IsmsServerless.Evidence.DynamoDbEvidenceStore(dynamo.Client, table, "test");
+        Assert.Empty(await evidence.GetRuleSummariesAsync());
+
+        Assert.Equal(0, await ReviewCommand.RunAsync(dynamo.Client, table, IsmsSettings.Default, clock,
+            new ReviewRequest(changeId, "alice", "approved", "https://jira.example/browse/OPS-9"), new StringWriter(), new StringWriter()));
+
+        var summaries = await evidence.GetRuleSummariesAsync();
+        Assert.Equal(1, summaries["change.review-overdue"].Passing);
+        Assert.Equal(0, summaries["change.review-overdue"].Failing);
+        var (items, _) = await evidence.QueryRuleAsync("change.review-overdue", 10);
+        var item = Assert.Single(items);
+        Assert.Equal((changeId, "pass", "change-review"), (item.ResourceId, item.Result, item.Source));
+        var views = await ControlsCommand.ReadAsync(dynamo.Client, table, clock.GetUtcNow());
+        var a832 = views.Single(v => v.Control.Key == "ISO27001:2022 A.8.32");
+        Assert.True(a832.Passing > 0);
+        Assert.NotEqual("stale", a832.Status);
+    }
 }
