@@ -15,6 +15,14 @@ public sealed record ChangeManagementSettings
     /// </summary>
     public IReadOnlyList<string> EmergencyAuthorizedRoles { get; set; } = ["cto"];
 
+    /// <summary>
+    /// Roles whose holders may implement changes on production (PROC-002: "Changes are implemented by IT Team members").
+    /// A manual or out-of-pipeline change whose author (resolved through <c>people</c>) holds none of them raises
+    /// <c>change.implementer-not-authorised</c>; an emergency change is also authorised for <see cref="EmergencyAuthorizedRoles"/>.
+    /// The deployment pipeline's roles are the pipeline, not a person, and are exempt. Not checked while <c>people</c> is empty.
+    /// </summary>
+    public IReadOnlyList<string> ImplementerRoles { get; set; } = ["it-team"];
+
     /// <summary>People (e-mails from <c>people</c>) authorised for emergency roles in addition to the roles above.</summary>
     public IReadOnlyList<string> EmergencyAuthorizedPeople { get; set; } = [];
 
@@ -145,7 +153,7 @@ public sealed record ChangeManagementSettings
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        foreach (var role in EmergencyAuthorizedRoles.Concat(DefaultApprovers))
+        foreach (var role in EmergencyAuthorizedRoles.Concat(DefaultApprovers).Concat(ImplementerRoles))
         {
             if (!Identity.Person.KnownRoles.Contains(role, StringComparer.Ordinal))
                 errors.Add($"changeManagement: unknown role '{role}' (known: {string.Join(", ", Identity.Person.KnownRoles)})");
@@ -163,6 +171,7 @@ public sealed record ChangeManagementSettings
             if (type.Services.Count + type.EventNamePrefixes.Count + type.Accounts.Count + type.Environments.Count + type.ResourceTags.Count == 0)
                 errors.Add($"changeManagement.changeTypes[{i}] ({type.Name}) matches nothing: give services, eventNamePrefixes, accounts, environments or resourceTags");
         }
+        if (ImplementerRoles.Count == 0) errors.Add("changeManagement.implementerRoles must list at least one role (PROC-002: IT Team members implement changes)");
         foreach (var (risk, count) in MinApproversByRisk)
         {
             if (risk is not ("low" or "medium" or "high")) errors.Add($"changeManagement.minApproversByRisk has unknown risk '{risk}' (low, medium, high)");
