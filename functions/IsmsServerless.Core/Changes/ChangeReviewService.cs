@@ -22,6 +22,12 @@ public sealed record ChangeSummary(ChangeRecord Change, DateTimeOffset DueAt, Sl
     /// detail only (lists and the sweep leave it null, so they never load the identity normaliser).
     /// </summary>
     public ImplementerVerdict? Implementer { get; init; }
+
+    /// <summary>
+    /// PROC-002 "The IT Director checks the implementation" (change detail only): <c>by-approval</c> when the matrix
+    /// requires an it-director approval, <c>obligation</c> when an approved review opens <c>change.implementation-check</c>.
+    /// </summary>
+    public string? ImplementationCheck { get; init; }
 }
 
 /// <summary>One change in full: the summary plus every stored call.</summary>
@@ -75,7 +81,9 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
         var calls = await register.GetCallsAsync(changeId, 1000, cancellationToken).ConfigureAwait(false);
         var identities = _identities.Value;
         var implementer = ImplementerCheck.Judge(record.Kind, identities.ResolveName(record.Principal), identities, settings);
-        return new ChangeDetail(Summarize(record) with { Implementer = implementer }, calls);
+        var summary = Summarize(record);
+        var check = ChangeImplementationCheckObligations.HowChecked(summary.Requirement?.Roles ?? record.Review?.RequiredRoles, settings);
+        return new ChangeDetail(summary with { Implementer = implementer, ImplementationCheck = check }, calls);
     }
 
     public ChangeSummary Summarize(ChangeRecord record)

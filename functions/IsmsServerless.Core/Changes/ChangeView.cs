@@ -76,6 +76,13 @@ public sealed record ChangeView
     /// not-checked (no <c>people</c>).
     /// </summary>
     public string? Implementer { get; init; }
+    /// <summary>
+    /// PROC-002 "The IT Director checks the implementation" (change detail only): <c>by-approval</c> (the required
+    /// it-director approval is the check) or <c>obligation</c> (see <see cref="ImplementationCheckObligation"/>).
+    /// </summary>
+    public string? ImplementationCheck { get; init; }
+    /// <summary>The <c>change.implementation-check</c> obligation id, once the change is approved and needs one.</summary>
+    public string? ImplementationCheckObligation { get; init; }
     /// <summary>The roles that would authorise the implementer (change detail only).</summary>
     public IReadOnlyList<string>? ImplementerRoles { get; init; }
 
@@ -130,6 +137,10 @@ public sealed record ChangeView
             JiraIssueKey = c.JiraIssueKey,
             Implementer = summary.Implementer?.State,
             ImplementerRoles = summary.Implementer?.AllowedRoles,
+            ImplementationCheck = summary.ImplementationCheck,
+            ImplementationCheckObligation = summary.ImplementationCheck == "obligation" && c.Review?.Verdict == ReviewVerdict.Approved
+                ? ChangeImplementationCheckObligations.IdOf(c.ChangeId, c.Round)
+                : null,
         };
     }
 }

@@ -98,6 +98,13 @@ public sealed record ChangeManagementSettings
     public int CodeUpdateDays { get; set; } = 14;
 
     /// <summary>
+    /// Days after an approved review within which the IT Director checks the implementation of a change whose type did
+    /// not require an <c>it-director</c> approval (PROC-002: "The IT Director checks the implementation"; obligation
+    /// <c>change.implementation-check</c>). Where the matrix requires it-director, that approval is the check.
+    /// </summary>
+    public int ImplementationCheckDays { get; set; } = 7;
+
+    /// <summary>
     /// The deployed name of the managed Config rule <c>CLOUDFORMATION_STACK_DRIFT_DETECTION_CHECK</c>: its COMPLIANT
     /// verdict on a stack after a manual change's last call closes the changes whose reviewer named that stack.
     /// </summary>
@@ -182,6 +189,7 @@ public sealed record ChangeManagementSettings
             if (!Changes.ChangeKindNames.TryParse(kind, out _))
                 errors.Add($"changeManagement.codeUpdateKinds has unknown kind '{kind}' (emergency, manual-console, out-of-pipeline)");
         }
+        if (ImplementationCheckDays is < 1 or > 90) errors.Add($"changeManagement.implementationCheckDays must be between 1 and 90, not {ImplementationCheckDays}");
         if (CodeUpdateDays is < 1 or > 365) errors.Add($"changeManagement.codeUpdateDays must be between 1 and 365, not {CodeUpdateDays}");
         if (string.IsNullOrWhiteSpace(StackDriftConfigRuleName) || StackDriftConfigRuleName.Length > 128)
             errors.Add("changeManagement.stackDriftConfigRuleName must be a Config rule name of 1 to 128 characters");
