@@ -16,6 +16,18 @@ public sealed record ChangeSummary(ChangeRecord Change, DateTimeOffset DueAt, Sl
 
     /// <summary>The risk class under the policy's classification, shown with or without <c>people</c> (Qwestly risk categories).</summary>
     public ChangeRisk? Risk { get; init; }
+
+    /// <summary>
+    /// PROC-002 "implemented by IT Team members": the author judged by <see cref="ImplementerCheck"/>. Set on the change
+    /// detail only (lists and the sweep leave it null, so they never load the identity normaliser).
+    /// </summary>
+    public ImplementerVerdict? Implementer { get; init; }
+
+    /// <summary>
+    /// PROC-002 "The IT Director checks the implementation" (change detail only): <c>by-approval</c> when the matrix
+    /// requires an it-director approval, <c>obligation</c> when an approved review opens <c>change.implementation-check</c>.
+    /// </summary>
+    public string? ImplementationCheck { get; init; }
 }
 
 /// <summary>One change in full: the summary plus every stored call.</summary>
@@ -70,7 +82,11 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
         var record = await register.GetAsync(changeId, cancellationToken).ConfigureAwait(false);
         if (record is null) return null;
         var calls = await register.GetCallsAsync(changeId, 1000, cancellationToken).ConfigureAwait(false);
-        return new ChangeDetail(Summarize(record), calls);
+        var identities = _identities.Value;
+        var implementer = ImplementerCheck.Judge(record.Kind, identities.ResolveName(record.Principal), identities, settings);
+        var summary = Summarize(record);
+        var check = ChangeImplementationCheckObligations.HowChecked(summary.Requirement?.Roles ?? record.Review?.RequiredRoles, settings);
+        return new ChangeDetail(summary with { Implementer = implementer, ImplementationCheck = check }, calls);
     }
 
     public ChangeSummary Summarize(ChangeRecord record)

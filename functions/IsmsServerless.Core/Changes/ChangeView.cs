@@ -71,6 +71,20 @@ public sealed record ChangeView
     public string? ReconcileStack { get; init; }
     /// <summary>The Jira issue created for the change (changeManagement.jira), once created.</summary>
     public string? JiraIssueKey { get; init; }
+    /// <summary>
+    /// PROC-002 "implemented by IT Team members" (change detail only): authorised, not-authorised, author-unmapped or
+    /// not-checked (no <c>people</c>).
+    /// </summary>
+    public string? Implementer { get; init; }
+    /// <summary>
+    /// PROC-002 "The IT Director checks the implementation" (change detail only): <c>by-approval</c> (the required
+    /// it-director approval is the check) or <c>obligation</c> (see <see cref="ImplementationCheckObligation"/>).
+    /// </summary>
+    public string? ImplementationCheck { get; init; }
+    /// <summary>The <c>change.implementation-check</c> obligation id, once the change is approved and needs one.</summary>
+    public string? ImplementationCheckObligation { get; init; }
+    /// <summary>The roles that would authorise the implementer (change detail only).</summary>
+    public IReadOnlyList<string>? ImplementerRoles { get; init; }
 
     public static ChangeView From(ChangeSummary summary, IReadOnlyList<ChangeCallSummary>? calls = null)
     {
@@ -121,6 +135,12 @@ public sealed record ChangeView
             Closure = c.Closure,
             ReconcileStack = c.ReconcileStack,
             JiraIssueKey = c.JiraIssueKey,
+            Implementer = summary.Implementer?.State,
+            ImplementerRoles = summary.Implementer?.AllowedRoles,
+            ImplementationCheck = summary.ImplementationCheck,
+            ImplementationCheckObligation = summary.ImplementationCheck == "obligation" && c.Review?.Verdict == ReviewVerdict.Approved
+                ? ChangeImplementationCheckObligations.IdOf(c.ChangeId, c.Round)
+                : null,
         };
     }
 }

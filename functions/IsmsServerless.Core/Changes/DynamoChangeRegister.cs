@@ -262,6 +262,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
                 Log.Warn("change.obligation-attest-deferred", ("changeId", updated.ChangeId), ("error", ex.Message));
             }
             await SyncCodeUpdateObligationAsync(updated, cancellationToken).ConfigureAwait(false);
+            await OpenImplementationCheckAsync(updated, cancellationToken).ConfigureAwait(false);
             if (Jira.JiraQueue.Wants(settings, updated))
             {
                 try
@@ -276,6 +277,24 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// PROC-002 "The IT Director checks the implementation": the <c>change.implementation-check</c> obligation for an
+    /// approved change whose type required no it-director approval. Idempotent (one per change and round); a failure
+    /// here never undoes the review.
+    /// </summary>
+    internal async Task OpenImplementationCheckAsync(ChangeRecord record, CancellationToken cancellationToken)
+    {
+        if (record.Review is not { } review || !ChangeImplementationCheckObligations.Needed(record, settings)) return;
+        try
+        {
+            await _obligations.OpenAsync(ChangeImplementationCheckObligations.Spec(record, review, settings), review.ReviewedAt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not Obligations.ObligationException)
+        {
+            Log.Warn("change.implementation-check-deferred", ("changeId", record.ChangeId), ("error", ex.Message));
+        }
     }
 
     /// <summary>

@@ -73,6 +73,7 @@ public sealed class RuleRegistry
         yield return new Rules.Change.OutOfPipelineChangeRule();
         yield return new Rules.Change.ReviewOverdueRule();
         yield return new Rules.Change.UnauthorizedEmergencyAccessRule();
+        yield return new Rules.Change.ImplementerNotAuthorisedRule();
 
         // duty (obligations)
         yield return new Rules.Duty.ObligationOverdueRule();

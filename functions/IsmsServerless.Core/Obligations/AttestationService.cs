@@ -62,6 +62,14 @@ public sealed class AttestationService(IObligationStore store, IsmsSettings sett
         if (target.Spec.FourEyes && ObligationPeople.SamePerson(_resolver ??= Identity.IdentityResolver.For(settings), by, target.Spec.Author))
             throw new ObligationException(ObligationError.FourEyes,
                 $"four-eyes: {by} is the author of what {target.Id} reviews ({target.Spec.Author}) and cannot attest it; ask another team member");
+        if (target.Kind == Changes.ChangeImplementationCheckObligations.Kind && settings.People.Count > 0)
+        {
+            // PROC-002 "The IT Director checks the implementation": only a person holding it-director closes it.
+            var checker = (_resolver ??= Identity.IdentityResolver.For(settings)).ResolveName(by).Person;
+            if (checker is null || !checker.Roles.Contains(Changes.ChangeImplementationCheckObligations.CheckerRole, StringComparer.Ordinal))
+                throw new ObligationException(ObligationError.FourEyes,
+                    $"{target.Id} is the IT Director's implementation check (PROC-002): {by} {(checker is null ? "maps to no person in people" : "does not hold the " + Changes.ChangeImplementationCheckObligations.CheckerRole + " role")}");
+        }
         var now = clock.GetUtcNow();
         var subject = string.IsNullOrWhiteSpace(request.Subject) ? "cli:" + by : request.Subject.Trim();
         var attested = await store.AttestAsync(target.Id, new Attestation(by, subject, now, note, evidence), cancellationToken).ConfigureAwait(false);

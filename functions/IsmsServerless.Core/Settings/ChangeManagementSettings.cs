@@ -15,6 +15,14 @@ public sealed record ChangeManagementSettings
     /// </summary>
     public IReadOnlyList<string> EmergencyAuthorizedRoles { get; set; } = ["cto"];
 
+    /// <summary>
+    /// Roles whose holders may implement changes on production (PROC-002: "Changes are implemented by IT Team members").
+    /// A manual or out-of-pipeline change whose author (resolved through <c>people</c>) holds none of them raises
+    /// <c>change.implementer-not-authorised</c>; an emergency change is also authorised for <see cref="EmergencyAuthorizedRoles"/>.
+    /// The deployment pipeline's roles are the pipeline, not a person, and are exempt. Not checked while <c>people</c> is empty.
+    /// </summary>
+    public IReadOnlyList<string> ImplementerRoles { get; set; } = ["it-team"];
+
     /// <summary>People (e-mails from <c>people</c>) authorised for emergency roles in addition to the roles above.</summary>
     public IReadOnlyList<string> EmergencyAuthorizedPeople { get; set; } = [];
 
@@ -90,6 +98,13 @@ public sealed record ChangeManagementSettings
     public int CodeUpdateDays { get; set; } = 14;
 
     /// <summary>
+    /// Days after an approved review within which the IT Director checks the implementation of a change whose type did
+    /// not require an <c>it-director</c> approval (PROC-002: "The IT Director checks the implementation"; obligation
+    /// <c>change.implementation-check</c>). Where the matrix requires it-director, that approval is the check.
+    /// </summary>
+    public int ImplementationCheckDays { get; set; } = 7;
+
+    /// <summary>
     /// The deployed name of the managed Config rule <c>CLOUDFORMATION_STACK_DRIFT_DETECTION_CHECK</c>: its COMPLIANT
     /// verdict on a stack after a manual change's last call closes the changes whose reviewer named that stack.
     /// </summary>
@@ -145,7 +160,7 @@ public sealed record ChangeManagementSettings
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        foreach (var role in EmergencyAuthorizedRoles.Concat(DefaultApprovers))
+        foreach (var role in EmergencyAuthorizedRoles.Concat(DefaultApprovers).Concat(ImplementerRoles))
         {
             if (!Identity.Person.KnownRoles.Contains(role, StringComparer.Ordinal))
                 errors.Add($"changeManagement: unknown role '{role}' (known: {string.Join(", ", Identity.Person.KnownRoles)})");
@@ -163,6 +178,7 @@ public sealed record ChangeManagementSettings
             if (type.Services.Count + type.EventNamePrefixes.Count + type.Accounts.Count + type.Environments.Count + type.ResourceTags.Count == 0)
                 errors.Add($"changeManagement.changeTypes[{i}] ({type.Name}) matches nothing: give services, eventNamePrefixes, accounts, environments or resourceTags");
         }
+        if (ImplementerRoles.Count == 0) errors.Add("changeManagement.implementerRoles must list at least one role (PROC-002: IT Team members implement changes)");
         foreach (var (risk, count) in MinApproversByRisk)
         {
             if (risk is not ("low" or "medium" or "high")) errors.Add($"changeManagement.minApproversByRisk has unknown risk '{risk}' (low, medium, high)");
@@ -173,6 +189,7 @@ public sealed record ChangeManagementSettings
             if (!Changes.ChangeKindNames.TryParse(kind, out _))
                 errors.Add($"changeManagement.codeUpdateKinds has unknown kind '{kind}' (emergency, manual-console, out-of-pipeline)");
         }
+        if (ImplementationCheckDays is < 1 or > 90) errors.Add($"changeManagement.implementationCheckDays must be between 1 and 90, not {ImplementationCheckDays}");
         if (CodeUpdateDays is < 1 or > 365) errors.Add($"changeManagement.codeUpdateDays must be between 1 and 365, not {CodeUpdateDays}");
         if (string.IsNullOrWhiteSpace(StackDriftConfigRuleName) || StackDriftConfigRuleName.Length > 128)
             errors.Add("changeManagement.stackDriftConfigRuleName must be a Config rule name of 1 to 128 characters");

@@ -382,6 +382,12 @@
     const fact = (label, ...value) => facts.append(h('dt', { text: label }), h('dd', {}, ...value));
     fact('Change', h('code', { text: c.changeId }), ' (' + c.kind + ', round ' + c.round + ')');
     fact('Made by', h('code', {}, bdi(c.principal)), c.roleName ? h('span', { class: 'sub' }, ' as ', bdi(c.roleName)) : null);
+    if (c.implementer) fact('Implementer', h('span', { class: 'implementer', 'data-state': c.implementer,
+      text: c.implementer === 'not-checked' ? 'not checked (no people in the policy)' : c.implementer }),
+      c.implementer !== 'not-checked' && c.implementerRoles && c.implementerRoles.length ? h('span', { class: 'sub', text: ' · must hold ' + c.implementerRoles.join(' or ') }) : null);
+    if (c.implementationCheck) fact('Implementation check', h('span', { class: 'implementation-check', 'data-state': c.implementationCheck,
+      text: c.implementationCheck === 'by-approval' ? 'the IT Director\'s approval' : 'IT Director attests after approval' }),
+      c.implementationCheckObligation ? h('span', { class: 'sub' }, ' · ', h('code', { text: c.implementationCheckObligation }), ' (Duties)') : null);
     fact('Risk', h('span', { class: 'risk-class', 'data-risk': c.risk || '' , text: c.risk || 'not classified' }), c.changeType ? ' · type ' + c.changeType : '');
     fact('Required approvals', c.requiredRoles && c.requiredRoles.length ? c.requiredRoles.join(', ') : 'one reviewer',
       c.minApprovers ? ' · ' + c.minApprovers + ' people in all' : '', c.missingApprovals ? h('div', { class: 'sub', text: 'Still missing: ' + c.missingApprovals }) : null);
