@@ -17,8 +17,8 @@ namespace IsmsServerless.Benchmarks;
 /// DynamoDB requests (and RCU) of one controls view at N resources with passing evidence: the evidence is recorded
 /// through <see cref="DynamoDbEvidenceStore"/> (the ingest path), spread over every automated rule, then the view is
 /// read with the request meter on. Counts requests, never times them. <c>--direct</c> writes the evidence items
-/// (result items and per-rule counter items, the store's layout) with BatchWriteItem instead, so 100k resources take
-/// ~4k requests rather than ~300k.
+/// (result items and every counter shard of every rule, the store's layout) with BatchWriteItem instead, so 100k
+/// resources take ~4k requests rather than ~300k. The duty states are read as the page reads them.
 /// </summary>
 public static class ControlsViewBenchmark
 {
@@ -59,7 +59,9 @@ public static class ControlsViewBenchmark
                     await store.RecordAsync(batch, "benchmark", context).ConfigureAwait(false);
                 }
             }))).ConfigureAwait(false);
-            var service = new ControlsService(store, new DynamoDbFindingLedger(client, table, IsmsSettings.Default), NoDutyStates.Instance, registry);
+            // The duty states as the page reads them (open-obligation index, then one read per duty with nothing open).
+            var duties = new Obligations.ObligationControlSources(new Obligations.DynamoObligationStore(client, table, IsmsSettings.Default), IsmsSettings.Default.Duties);
+            var service = new ControlsService(store, new DynamoDbFindingLedger(client, table, IsmsSettings.Default), duties, registry);
             meter.Reset();
             var views = await service.GetAsync(context.Now).ConfigureAwait(false);
             var requests = meter.ByOperation.Sum(o => o.Value.Requests);
@@ -83,7 +85,7 @@ public static class ControlsViewBenchmark
             return new Amazon.DynamoDBv2.Model.WriteRequest(new Amazon.DynamoDBv2.Model.PutRequest(new Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>
             {
                 ["PK"] = S("EVIDENCE#" + rule), ["SK"] = S("RES#res-" + n.ToString(CultureInfo.InvariantCulture)), ["ruleId"] = S(rule),
-                ["result"] = S(n % 10 == 0 ? "fail" : "pass"), ["evaluatedAt"] = S(at), ["writtenAt"] = S(at), ["source"] = S("benchmark"),
+                ["result"] = S(n % 10 == 0 ? "fail" : "pass"), ["evaluatedAt"] = S(at), ["observedAt"] = S(at), ["source"] = S("benchmark"),
             }));
         }).Chunk(25).ToList();
         var next = -1;
@@ -97,15 +99,20 @@ public static class ControlsViewBenchmark
                     pending = (await client.BatchWriteItemAsync(new Amazon.DynamoDBv2.Model.BatchWriteItemRequest { RequestItems = pending }).ConfigureAwait(false)).UnprocessedItems ?? [];
             }
         }))).ConfigureAwait(false);
+        // Every counter shard of every rule, as the store spreads them (the view's Query reads rules × shards items).
         for (var r = 0; r < rules.Count; r++)
         {
             var count = size / rules.Count + (r < size % rules.Count ? 1 : 0);
             var failing = Enumerable.Range(0, size).Count(n => n % rules.Count == r && n % 10 == 0);
-            await client.PutItemAsync(new Amazon.DynamoDBv2.Model.PutItemRequest(table, new Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>
+            for (var shard = 0; shard < DynamoDbEvidenceStore.CounterShards; shard++)
             {
-                ["PK"] = S("EVIDENCE"), ["SK"] = S($"RULE#{rules[r].Id}#00"), ["ruleId"] = S(rules[r].Id), ["evaluated"] = N(count),
-                ["passing"] = N(count - failing), ["failing"] = N(failing), ["lastEvaluatedAt"] = S(at), ["entityType"] = S("EVIDENCE_RULE"),
-            })).ConfigureAwait(false);
+                long Part(long total) => total / DynamoDbEvidenceStore.CounterShards + (shard < total % DynamoDbEvidenceStore.CounterShards ? 1 : 0);
+                await client.PutItemAsync(new Amazon.DynamoDBv2.Model.PutItemRequest(table, new Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>
+                {
+                    ["PK"] = S("EVIDENCE"), ["SK"] = S($"RULE#{rules[r].Id}#{shard:D2}"), ["ruleId"] = S(rules[r].Id), ["evaluated"] = N(Part(count)),
+                    ["passing"] = N(Part(count) - Part(failing)), ["failing"] = N(Part(failing)), ["lastEvaluatedAt"] = S(at), ["entityType"] = S("EVIDENCE_RULE"),
+                })).ConfigureAwait(false);
+            }
         }
     }
 

@@ -14,6 +14,7 @@ return command switch
     "per-event-cpu" => InterleavedCpuMode.Run(rest),
     "fixtures" => PerEventMode.DescribeFixtures(),
     "profile" => PerEventMode.Profile(rest),
+    "icu-cold" => IcuColdMode.Run(rest),
     "scale" => await ScaleReplay.RunAsync(rest),
     "snapshot" => await IsmsServerless.Benchmarks.Snapshot.SnapshotBackfillBenchmark.RunAsync(rest),
     "controls-view" => await ControlsViewBenchmark.RunAsync(rest),
@@ -52,7 +53,7 @@ static int Usage()
           profile [iterations]               quick floor / adapt / evaluate breakdown per fixture (no BenchmarkDotNet)
           controls-view [--sizes 1000,100000]  DynamoDB requests of one controls view at N resources with passing evidence
           create-table --dynamodb-endpoint URL --table NAME
-          scale [--events 100000] [--workers 4] [--resources 2000] [--evidence both|on|off] [--dynamodb-endpoint URL]
+          scale [--events 100000] [--workers 4] [--resources 2000] [--evidence both|on|off] [--passes 1] [--dynamodb-endpoint URL]
                                              events through IngestPipeline into DynamoDB Local: events/s, capacity units/event
           snapshot --phase naive|stream|backfill [--items 100000] [--workers 16] [--dynamodb-endpoint URL]
                                              Config snapshot back-fill: items/s and peak memory, whole-file parse as baseline

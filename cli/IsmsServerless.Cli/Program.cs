@@ -21,6 +21,9 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     DutiesCommand.Create(),
     AttestCommand.Create(),
     IncidentCommand.Create(),
+    AccessCommands.Inventory(),
+    AccessCommands.Review(),
+    AccessCommands.People(),
     IncidentCommand.CreateList(),
     IsmsServerless.Cli.Smoke.SmokeCommand.Create(),
 };

@@ -48,6 +48,8 @@ internal static class ReplayCommand
     internal static async Task<int> RunAsync(IReadOnlyList<string> paths, EvaluationContext context, IAmazonDynamoDB dynamo, string tableName,
         TextWriter output, TextWriter summary, CancellationToken cancellationToken = default)
     {
+        // Runtime leave marks (./isms people leave) join the policy file's leftAt, as in the ingest Lambda.
+        context = new EvaluationContext(await new Access.LeaveMarkStore(dynamo, tableName).OverlayAsync(context.Settings, context.Now, cancellationToken).ConfigureAwait(false), context.Clock);
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, context.Settings);
         var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(dynamo, tableName), ledger,
             new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version),

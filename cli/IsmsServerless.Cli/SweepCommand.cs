@@ -44,9 +44,14 @@ internal static class SweepCommand
     internal static async Task<int> RunAsync(EvaluationContext context, IAmazonDynamoDB dynamo, string tableName, IReadOnlyList<ISweepStep> steps,
         TextWriter output, TextWriter summary, CancellationToken cancellationToken = default)
     {
+        // Runtime leave marks (./isms people leave) join the policy file's leftAt, as in the sweep Lambda.
+        context = new EvaluationContext(await new Access.LeaveMarkStore(dynamo, tableName).OverlayAsync(context.Settings, context.Now, cancellationToken).ConfigureAwait(false), context.Clock);
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, context.Settings);
         Alerts.LocalSlack.RegisterDigestChannel(dynamo, tableName, summary);
-        var report = await new SweepRunner(steps).RunAsync(new SweepContext(dynamo, tableName, ledger, context), cancellationToken).ConfigureAwait(false);
+        var report = await new SweepRunner(steps).RunAsync(new SweepContext(dynamo, tableName, ledger, context)
+        {
+            Evidence = new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version),
+        }, cancellationToken).ConfigureAwait(false);
         foreach (var step in report.Steps)
         {
             using var buffer = new MemoryStream();

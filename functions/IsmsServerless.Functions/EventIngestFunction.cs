@@ -14,7 +14,7 @@ public sealed class EventIngestFunction
     public async Task<Stream> HandleAsync(Stream input)
     {
         var payload = await FunctionHost.ReadAllAsync(input).ConfigureAwait(false);
-        var context = FunctionHost.NewContext();
+        var context = await FunctionHost.NewContextAsync().ConfigureAwait(false);
         // Store errors propagate: the invocation fails and EventBridge retries, then dead-letters the event.
         var result = await FunctionHost.Pipeline.ProcessAsync(payload, context).ConfigureAwait(false);
         // The source spoke: reuses the pipeline's parse; at most one small write per source every few minutes; never throws.

@@ -64,6 +64,13 @@ public static class FunctionHost
 
     public static EvaluationContext NewContext() => new(Settings, Clock);
 
+    /// <summary>
+    /// A context whose settings carry the runtime leave marks (<see cref="Access.LeaveMarkStore"/>; read at most every
+    /// five minutes per process), so the leaver rules watch a person from the moment someone marks them as left.
+    /// </summary>
+    public static async Task<EvaluationContext> NewContextAsync() =>
+        new(await new Access.LeaveMarkStore(Dynamo, TableName).OverlayAsync(Settings, Clock.GetUtcNow()).ConfigureAwait(false), Clock);
+
     /// <summary>Reads an invocation payload fully; Lambda payloads are at most 6 MB, our router caps them lower.</summary>
     public static async Task<byte[]> ReadAllAsync(Stream input)
     {

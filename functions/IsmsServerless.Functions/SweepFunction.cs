@@ -14,7 +14,10 @@ public sealed class SweepFunction
     public async Task<Stream> HandleAsync(Stream input)
     {
         _ = await FunctionHost.ReadAllAsync(input).ConfigureAwait(false);
-        var context = new SweepContext(FunctionHost.Dynamo, FunctionHost.TableName, FunctionHost.Ledger, FunctionHost.NewContext());
+        var context = new SweepContext(FunctionHost.Dynamo, FunctionHost.TableName, FunctionHost.Ledger, await FunctionHost.NewContextAsync().ConfigureAwait(false))
+        {
+            Evidence = new Evidence.DynamoDbEvidenceStore(FunctionHost.Dynamo, FunctionHost.TableName, FunctionHost.PolicyVersion),
+        };
         var report = await FunctionHost.Sweep.RunAsync(context).ConfigureAwait(false);
         Log.Info("sweep.done", ("steps", report.Steps.Count), ("failed", string.Join(",", report.Failed)));
         // A failed step fails the invocation so the schedule's retry and the error metric surface it.

@@ -57,28 +57,40 @@ public static class PolicyValidator
         return new PolicyValidation(errors.Count == 0 ? policy : null, Sorted(errors), warnings);
     }
 
-    /// <summary>The JSON Schema errors, one per failing keyword, at the line of the instance they concern.</summary>
+    /// <summary>
+    /// The JSON Schema errors, one per failing keyword, at the line of the instance they concern. The hierarchical
+    /// output is walked through failing nodes only: the failing alternative of an <c>anyOf</c> that another alternative
+    /// satisfied, and an <c>if</c> that did not match, are not errors (the flat list reports them all, so one bad duty
+    /// cadence printed a failure for every other duty and control).
+    /// </summary>
     public static List<PolicyError> SchemaErrors(JsonNode? root, IReadOnlyDictionary<string, int> lines)
     {
         using var document = System.Text.Json.JsonDocument.Parse(root?.ToJsonString() ?? "null");
-        var result = Schema.Value.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
+        var result = Schema.Value.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.Hierarchical, RequireFormatValidation = true });
         var errors = new List<PolicyError>();
         if (result.IsValid) return errors;
-        foreach (var detail in (result.Details ?? []).Append(result))
-        {
-            if (detail.Errors is not { Count: > 0 } messages) continue;
-            var pointer = detail.InstanceLocation.ToString();
-            if (pointer == "#") pointer = "";
-            if (pointer.StartsWith('#')) pointer = pointer[1..];
-            var keyword = detail.EvaluationPath.ToString();
-            // "if/then" and "allOf" wrappers repeat what their inner keyword said; keep the leaf messages.
-            foreach (var (kind, message) in messages)
-            {
-                if (kind is "allOf" or "anyOf" or "$ref") continue;
-                errors.Add(new PolicyError(LineFor(pointer, lines), pointer, $"{message} ({kind} at {keyword})"));
-            }
-        }
+        Walk(result);
         return errors.DistinctBy(e => (e.Path, e.Message)).ToList();
+
+        void Walk(EvaluationResults node)
+        {
+            if (node.IsValid) return;
+            var keyword = node.EvaluationPath.ToString();
+            if (keyword.EndsWith("/if", StringComparison.Ordinal)) return;
+            if (node.Errors is { Count: > 0 } messages)
+            {
+                var pointer = node.InstanceLocation.ToString();
+                if (pointer == "#") pointer = "";
+                if (pointer.StartsWith('#')) pointer = pointer[1..];
+                // "allOf", "anyOf" and "$ref" wrappers repeat what their inner keyword said; keep the leaf messages.
+                foreach (var (kind, message) in messages)
+                {
+                    if (kind is "allOf" or "anyOf" or "$ref") continue;
+                    errors.Add(new PolicyError(LineFor(pointer, lines), pointer, $"{message} ({kind} at {keyword})"));
+                }
+            }
+            foreach (var child in node.Details ?? []) Walk(child);
+        }
     }
 
     /// <summary>The line of the node at <paramref name="pointer"/>, or of its nearest ancestor that exists (a missing key).</summary>

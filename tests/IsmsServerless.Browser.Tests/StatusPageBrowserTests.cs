@@ -21,6 +21,7 @@ public sealed class StatusPageBrowserTests(DynamoDbLocalFixture dynamo) : IAsync
     private IBrowser _browser = null!;
     private IReadOnlyList<string> _findings = [];
     private string _changeId = "";
+    private string _table = "";
     private readonly List<string> _consoleErrors = [];
     private readonly List<string> _confirms = [];
     private bool _acceptConfirms = true;
@@ -37,7 +38,7 @@ public sealed class StatusPageBrowserTests(DynamoDbLocalFixture dynamo) : IAsync
 
     public async Task InitializeAsync()
     {
-        var table = await dynamo.NewTableAsync("browser");
+        var table = _table = await dynamo.NewTableAsync("browser");
         // The duties calendar: the current period of every default duty, as the sweep opens them.
         await new IsmsServerless.Obligations.DutyScheduler(new IsmsServerless.Obligations.DynamoObligationStore(dynamo.Client, table, IsmsSettings.Default),
             IsmsSettings.Default, "123456789012", "eu-west-1").EnsureOpenAsync(DateTimeOffset.UtcNow);
@@ -224,4 +225,93 @@ public sealed class StatusPageBrowserTests(DynamoDbLocalFixture dynamo) : IAsync
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "08-duty-attested.png"), FullPage = true });
         Assert.Empty(_consoleErrors);
     }
+
+    [Fact]
+    public async Task The_controls_view_shows_ISO_and_SOC2_side_by_side_and_drills_down_to_rules_resources_findings_and_attestations()
+    {
+        // Passing evidence as the ingest path records it: one bucket passes its baseline, the seeded one fails it.
+        var registry = IsmsServerless.Engine.RuleRegistry.CreateDefault();
+        var s3 = registry.Find("drift.s3-bucket-baseline")!.Metadata;
+        var context = new IsmsServerless.Engine.EvaluationContext(IsmsSettings.Default, TimeProvider.System);
+        var evidence = new IsmsServerless.Evidence.DynamoDbEvidenceStore(dynamo.Client, _table, IsmsServerless.Policy.PolicyDocument.Embedded.Version);
+        IsmsServerless.Model.Evaluation Bucket(string arn, IsmsServerless.Model.Outcome outcome) => new()
+        {
+            Rule = s3, Outcome = outcome, ResourceId = arn, ResourceType = "AWS::S3::Bucket", AccountId = "111122223333", Region = "eu-west-1",
+            Message = "bucket baseline", ObservedAt = DateTimeOffset.UtcNow.AddHours(-1),
+        };
+        await evidence.RecordAsync([Bucket("arn:aws:s3:::audit-logs", IsmsServerless.Model.Outcome.Compliant), Bucket("arn:aws:s3:::evidence-bucket", IsmsServerless.Model.Outcome.Finding)],
+            "aws.config", context);
+        // And a duty attested with evidence (restore test evidences A.8.13).
+        var obligations = new IsmsServerless.Obligations.DynamoObligationStore(dynamo.Client, _table, IsmsSettings.Default);
+        await new IsmsServerless.Obligations.AttestationService(obligations, IsmsSettings.Default, TimeProvider.System, "123456789012", "eu-west-1")
+            .AttestAsync(new IsmsServerless.Obligations.AttestRequest("restore-test", "it-team@example.com", "", ["https://runbooks.example.com/restore/q4"], "restored in 40 minutes"));
+
+        var page = await SignInAsync("auditor@example.com", reviewer: false);
+        await page.ClickAsync(".tab[data-view=controls]");
+        var catalog = IsmsServerless.Policy.PolicyDocument.Embedded.Controls;
+        // Both frameworks side by side, every control of the policy's catalog, and the policy version in force.
+        await Assertions.Expect(page.Locator("#controls-table-iso tbody tr")).ToHaveCountAsync(catalog.Count(c => c.Framework == "ISO27001:2022"));
+        await Assertions.Expect(page.Locator("#controls-table-soc2 tbody tr")).ToHaveCountAsync(catalog.Count(c => c.Framework == "SOC2"));
+        await Assertions.Expect(page.Locator("#controls-policy")).ToContainTextAsync("policy " + IsmsServerless.Policy.PolicyDocument.Embedded.Version);
+        var box = await page.Locator("#controls-table-iso").BoundingBoxAsync();
+        var soc2Box = await page.Locator("#controls-table-soc2").BoundingBoxAsync();
+        Assert.True(box is not null && soc2Box is not null && soc2Box.X > box.X + box.Width - 1 && Math.Abs(soc2Box.Y - box.Y) < 5, "ISO and SOC 2 tables are not side by side");
+        // Statuses from the stored evidence: the S3 baseline's control fails (one bucket fails); the not-applicable one says so.
+        var control = s3.Controls.First(c => c.StartsWith("ISO27001:2022 ", StringComparison.Ordinal));
+        var row = page.Locator($"#controls-table-iso tbody tr[data-control='{control}']");
+        await Assertions.Expect(row.Locator(".cstatus")).ToHaveTextAsync("fail");
+        await Assertions.Expect(page.Locator("#controls-table-soc2 tbody tr[data-control='SOC2 CC6.4'] .cstatus")).ToHaveTextAsync("not-applicable");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "09-controls.png"), FullPage = true });
+
+        // Drill-down: rules, each resource's latest result, the control's findings.
+        await row.ClickAsync();
+        await Assertions.Expect(page.Locator("#control-detail")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#cd-title")).ToContainTextAsync(control.Split(' ')[1]);
+        var rules = page.Locator("#cd-rules");
+        await Assertions.Expect(rules.Locator("h4").Filter(new LocatorFilterOptions { HasText = "drift.s3-bucket-baseline" })).ToHaveCountAsync(1);
+        var resources = rules.Locator("tr").Filter(new LocatorFilterOptions { HasText = "arn:aws:s3:::" });
+        await Assertions.Expect(resources).ToHaveCountAsync(2);
+        await Assertions.Expect(resources.Filter(new LocatorFilterOptions { HasText = "audit-logs" }).Locator(".cstatus")).ToHaveTextAsync("pass");
+        await Assertions.Expect(resources.Filter(new LocatorFilterOptions { HasText = "evidence-bucket" }).Locator(".cstatus")).ToHaveTextAsync("fail");
+        await Assertions.Expect(resources.Filter(new LocatorFilterOptions { HasText = "audit-logs" })).ToContainTextAsync("aws.config");
+        var finding = page.Locator("#cd-findings li").Filter(new LocatorFilterOptions { HasText = "arn:aws:s3:::evidence-bucket" });
+        await Assertions.Expect(finding).ToHaveCountAsync(1);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "10-control-detail.png"), FullPage = true });
+        // A finding of the control opens its detail.
+        await finding.ClickAsync();
+        await Assertions.Expect(page.Locator("#drawer")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#d-facts")).ToContainTextAsync("arn:aws:s3:::evidence-bucket");
+        await page.ClickAsync("#drawer-close");
+
+        // A duty-evidenced control: its attestations with who, the note and the evidence link.
+        await page.Locator("#controls-table-iso tbody tr[data-control='ISO27001:2022 A.8.13']").ClickAsync();
+        var attestation = page.Locator("#cd-attestations li[data-duty='restore-test']");
+        await Assertions.Expect(attestation).ToContainTextAsync("it-team@example.com");
+        await Assertions.Expect(attestation).ToContainTextAsync("restored in 40 minutes");
+        await Assertions.Expect(attestation.Locator("a")).ToHaveAttributeAsync("href", "https://runbooks.example.com/restore/q4");
+        Assert.Empty(_consoleErrors);
+    }
+
+    [Fact]
+    public async Task The_duties_calendar_groups_open_duties_by_the_month_they_fall_due()
+    {
+        var page = await SignInAsync("auditor@example.com", reviewer: false);
+        await page.ClickAsync(".tab[data-view=duties]");
+        var months = page.Locator("#duties tbody tr.month");
+        await Assertions.Expect(months.First).ToBeVisibleAsync();
+        // Each month header is followed by the duties due in it: the month named is the month of each row's due date.
+        var rows = await page.EvaluateAsync<string[][]>(
+            "() => { let m = ''; const out = []; for (const tr of document.querySelectorAll('#duties tbody tr')) { if (tr.classList.contains('month')) { m = tr.textContent; continue; } out.push([m, tr.dataset.dueAt]); } return out; }");
+        Assert.NotEmpty(rows);
+        foreach (var pair in rows)
+        {
+            var month = pair[0];
+            Assert.False(string.IsNullOrEmpty(month), "a duty row has no month header above it");
+            if (month == "Attested") continue;
+            var due = DateTimeOffset.Parse(pair[1], System.Globalization.CultureInfo.InvariantCulture).ToUniversalTime();
+            Assert.Equal(due.ToString("MMMM yyyy", System.Globalization.CultureInfo.InvariantCulture), month);
+        }
+        Assert.Empty(_consoleErrors);
+    }
 }
+

@@ -25,8 +25,8 @@ public static class PerEventMode
         var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
         var engine = RuleEngine.CreateDefault();
         var context = new EvaluationContext(IsmsSettings.Default, new FixedTimeProvider(DateTimeOffset.Parse("2026-01-15T12:00:00Z", CultureInfo.InvariantCulture)));
-        Console.WriteLine("| Fixture | floor µs | adapt µs | evaluate µs | rules µs |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Console.WriteLine("| Fixture | floor µs | adapt µs | evaluate µs | rules µs | adapt B | evaluate B |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var fixture in EventFixtures.PerEvent)
         {
             var payload = EventFixtures.Read(fixture);
@@ -39,13 +39,23 @@ public static class PerEventMode
                 for (var i = 0; i < iterations; i++) action();
                 return clock.Elapsed.TotalMicroseconds / iterations;
             }
+            // Bytes allocated per call on this thread (deterministic, unlike the times).
+            long Bytes(Action action)
+            {
+                action();
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                for (var i = 0; i < 100; i++) action();
+                return (GC.GetAllocatedBytesForCurrentThread() - before) / 100;
+            }
             var floor = Measure(() => bench.Floor());
             var adapt = Measure(() => engine.Adapt(payload, context));
             var evaluate = Measure(() => engine.Evaluate(payload, context));
-            Console.WriteLine(FormattableString.Invariant($"| `{fixture}` | {floor:F1} | {adapt:F1} | {evaluate:F1} | {evaluate - adapt:F1} |"));
+            var adaptBytes = Bytes(() => engine.Adapt(payload, context));
+            var evaluateBytes = Bytes(() => engine.Evaluate(payload, context));
+            Console.WriteLine(FormattableString.Invariant($"| `{fixture}` ({payload.Length} B) | {floor:F1} | {adapt:F1} | {evaluate:F1} | {evaluate - adapt:F1} | {adaptBytes} | {evaluateBytes} |"));
             // The costliest rules for this payload's inputs.
             var inputs = engine.Adapt(payload, context).Inputs;
-            var costs = new List<(string Rule, double Micros)>();
+            var costs = new List<(string Rule, double Micros, long Bytes)>();
             foreach (var rule in engine.Registry.Rules)
             {
                 var evaluate1 = rule.GetType().GetInterfaces()
@@ -53,13 +63,14 @@ public static class PerEventMode
                 if (evaluate1 is null) continue;
                 var method = evaluate1.GetMethod("Evaluate")!;
                 var matching = inputs.Where(x => evaluate1.GetGenericArguments()[0].IsInstanceOfType(x)).ToList();
-                costs.Add((rule.Metadata.Id, Measure(() =>
+                void Run()
                 {
                     foreach (var input in matching) _ = ((IEnumerable<Model.Evaluation>)method.Invoke(rule, [input, context])!).Count();
-                })));
+                }
+                costs.Add((rule.Metadata.Id, Measure(Run), Bytes(Run)));
             }
-            foreach (var (rule, micros) in costs.OrderByDescending(c => c.Micros).Take(3))
-                Console.WriteLine(FormattableString.Invariant($"|   ↳ rule `{rule}` | | | {micros:F1} | |"));
+            foreach (var (rule, micros, bytes) in costs.OrderByDescending(c => c.Bytes).Take(4))
+                Console.WriteLine(FormattableString.Invariant($"|   ↳ rule `{rule}` | | | {micros:F1} | | | {bytes} (incl. reflection call) |"));
         }
         return 0;
     }

@@ -30,6 +30,9 @@ public static class ScaleReplay
         var events = int.Parse(Option(args, "--events") ?? "100000", CultureInfo.InvariantCulture);
         var workers = int.Parse(Option(args, "--workers") ?? "4", CultureInfo.InvariantCulture);
         var resources = int.Parse(Option(args, "--resources") ?? "2000", CultureInfo.InvariantCulture);
+        // --passes 2: the same events again into the same table (steady state: every resource already evaluated), metered
+        // per pass, so what re-evaluating known resources costs shows apart from first sight.
+        var passes = int.Parse(Option(args, "--passes") ?? "1", CultureInfo.InvariantCulture);
         var endpoint = Option(args, "--dynamodb-endpoint");
         Log.Target = TextWriter.Null;
         Log.MinimumLevel = LogLevel.Error;
@@ -49,20 +52,32 @@ public static class ScaleReplay
         foreach (var withEvidence in modes)
         {
             Console.WriteLine(withEvidence ? "## with passing evidence (DynamoDbEvidenceStore)" : "## baseline: no passing evidence (main's pipeline)");
-            exit |= await RunOnceAsync(client, meter, settings, context, seeds, events, workers, resources, endpoint, withEvidence).ConfigureAwait(false);
+            exit |= await RunOnceAsync(client, meter, settings, context, seeds, events, workers, resources, endpoint, withEvidence, passes).ConfigureAwait(false);
             Console.WriteLine();
         }
         return exit;
     }
 
     private static async Task<int> RunOnceAsync(IAmazonDynamoDB client, CapacityMeter meter, IsmsSettings settings, EvaluationContext context,
-        List<EventFixtures.Fixture> seeds, int events, int workers, int resources, string? endpoint, bool withEvidence)
+        List<EventFixtures.Fixture> seeds, int events, int workers, int resources, string? endpoint, bool withEvidence, int passes = 1)
     {
         var table = "scale-" + Guid.NewGuid().ToString("N")[..8];
         await LedgerTable.CreateIfMissingAsync(client, table);
-        meter.Reset();
         var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(client, table), new DynamoDbFindingLedger(client, table, settings),
             withEvidence ? new IsmsServerless.Evidence.DynamoDbEvidenceStore(client, table, IsmsServerless.Policy.PolicyDocument.Embedded.Version) : null);
+        var exit = 0;
+        for (var pass = 1; pass <= passes; pass++)
+        {
+            if (passes > 1) Console.WriteLine($"### pass {pass} of {passes}" + (pass > 1 ? " (the same events again: every resource already evaluated)" : ""));
+            exit |= await PassAsync(pipeline, meter, context, seeds, events, workers, resources, endpoint).ConfigureAwait(false);
+        }
+        return exit;
+    }
+
+    private static async Task<int> PassAsync(IngestPipeline pipeline, CapacityMeter meter, EvaluationContext context,
+        List<EventFixtures.Fixture> seeds, int events, int workers, int resources, string? endpoint)
+    {
+        meter.Reset();
 
         long next = -1, evaluations = 0, rejected = 0, created = 0, updated = 0, unchanged = 0, resolved = 0, alerts = 0, failed = 0;
         var clock = Stopwatch.StartNew();
@@ -105,6 +120,16 @@ public static class ScaleReplay
         Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var (operation, stats) in meter.ByOperation.OrderByDescending(o => o.Value.Requests))
             Console.WriteLine(FormattableString.Invariant($"| {operation} | {stats.Requests} | {(double)stats.Requests / events:F2} | {stats.Read:F0} | {stats.Write:F0} |"));
+        Console.WriteLine();
+        Console.WriteLine("| Write units spent on | Units | per event |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var (where, stats) in meter.ByIndex.OrderBy(o => o.Key, StringComparer.Ordinal))
+            Console.WriteLine(FormattableString.Invariant($"| {where} | {stats.Write:F0} | {stats.Write / events:F2} |"));
+        Console.WriteLine();
+        Console.WriteLine("| Request by item kinds | Requests | Requests/event | RCU | WCU | WCU/event |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var (kinds, stats) in meter.ByItems.OrderByDescending(o => o.Value.Write + o.Value.Read))
+            Console.WriteLine(FormattableString.Invariant($"| {kinds} | {stats.Requests} | {(double)stats.Requests / events:F2} | {stats.Read:F0} | {stats.Write:F0} | {stats.Write / events:F2} |"));
         return failed == 0 ? 0 : 1;
     }
 
@@ -160,7 +185,12 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
 
     public double WriteUnits => _byOperation.Values.Sum(s => s.Write);
 
-    public void Reset() => _byOperation.Clear();
+    public void Reset()
+    {
+        _byOperation.Clear();
+        _byItems.Clear();
+        _byIndex.Clear();
+    }
 
     public void Customize(Type type, RuntimePipeline pipeline)
     {
@@ -169,7 +199,7 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
         pipeline.AddHandlerBefore<Marshaller>(new Handler(this));
     }
 
-    private void Record(AmazonWebServiceResponse? response)
+    private void Record(AmazonWebServiceRequest? request, AmazonWebServiceResponse? response)
     {
         if (response is null) return;
         IEnumerable<ConsumedCapacity> capacities = response switch
@@ -199,9 +229,52 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
             }
             read += r;
             write += w;
+            // Where the write units went: the table itself, or each index (INDEXES reports both).
+            if (w > 0 || c.CapacityUnits > 0)
+            {
+                if (c.Table?.WriteCapacityUnits is > 0 || c.Table?.CapacityUnits is > 0)
+                    _byIndex.GetOrAdd("table", _ => new OperationStats()).Add(0, c.Table.WriteCapacityUnits ?? c.Table.CapacityUnits ?? 0);
+                foreach (var (index, capacity) in c.GlobalSecondaryIndexes ?? [])
+                    _byIndex.GetOrAdd(index, _ => new OperationStats()).Add(0, capacity.WriteCapacityUnits ?? capacity.CapacityUnits ?? 0);
+            }
         }
         var operation = response.GetType().Name.Replace("Response", "", StringComparison.Ordinal);
         _byOperation.GetOrAdd(operation, _ => new OperationStats()).Add(read, write);
+        // Which items the request touched (their key kinds), so the write units can be attributed to the writer.
+        if (Kinds(request) is { Length: > 0 } kinds)
+            _byItems.GetOrAdd(operation + " " + kinds, _ => new OperationStats()).Add(read, write);
+    }
+
+    /// <summary>Write units by where they were spent: the table or one GSI.</summary>
+    public IReadOnlyDictionary<string, OperationStats> ByIndex => _byIndex;
+
+    private readonly ConcurrentDictionary<string, OperationStats> _byIndex = new(StringComparer.Ordinal);
+
+    /// <summary>By request and item kinds (e.g. <c>TransactWriteItems FINDING/META+FINDING/HIST+STATS</c>).</summary>
+    public IReadOnlyDictionary<string, OperationStats> ByItems => _byItems;
+
+    private readonly ConcurrentDictionary<string, OperationStats> _byItems = new(StringComparer.Ordinal);
+
+    private static string Kinds(AmazonWebServiceRequest? request)
+    {
+        IEnumerable<Dictionary<string, AttributeValue>?> keys = request switch
+        {
+            PutItemRequest r => [r.Item],
+            UpdateItemRequest r => [r.Key],
+            DeleteItemRequest r => [r.Key],
+            GetItemRequest r => [r.Key],
+            QueryRequest r => [r.ExpressionAttributeValues is { } v && v.TryGetValue(":pk", out var pk) ? new() { ["PK"] = pk } : null],
+            TransactWriteItemsRequest r => r.TransactItems.Select(t => t.Put?.Item ?? t.Update?.Key ?? t.Delete?.Key ?? t.ConditionCheck?.Key),
+            BatchWriteItemRequest r => r.RequestItems.Values.SelectMany(v => v).Select(w => w.PutRequest?.Item ?? w.DeleteRequest?.Key),
+            _ => [],
+        };
+        // The kind is the key's text up to its first '#'; a key that starts with a digit (a time) is shown as "*".
+        static string Head(string? text) => text is null ? "?" : text.Length > 0 && char.IsDigit(text[0]) ? "*" : text.Split('#')[0];
+        var kinds = keys.OfType<Dictionary<string, AttributeValue>>()
+            .Select(k => Head(k.GetValueOrDefault("PK")?.S) + (k.GetValueOrDefault("SK")?.S is { } sk ? "/" + Head(sk) : ""))
+            .GroupBy(k => k, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.Count() == 1 ? g.Key : $"{g.Key}×{g.Count()}");
+        return string.Join("+", kinds);
     }
 
     private static List<ConsumedCapacity> One(ConsumedCapacity? capacity) => capacity is null ? [] : [capacity];
@@ -212,18 +285,18 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
         {
             switch (executionContext.RequestContext.OriginalRequest)
             {
-                case GetItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case PutItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case UpdateItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case DeleteItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case QueryRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case BatchGetItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case BatchWriteItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case TransactWriteItemsRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
-                case TransactGetItemsRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL; break;
+                case GetItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case PutItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case UpdateItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case DeleteItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case QueryRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case BatchGetItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case BatchWriteItemRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case TransactWriteItemsRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
+                case TransactGetItemsRequest r: r.ReturnConsumedCapacity = ReturnConsumedCapacity.INDEXES; break;
             }
             var response = await base.InvokeAsync<T>(executionContext).ConfigureAwait(false);
-            meter.Record(executionContext.ResponseContext.Response);
+            meter.Record(executionContext.RequestContext.OriginalRequest, executionContext.ResponseContext.Response);
             return response;
         }
     }

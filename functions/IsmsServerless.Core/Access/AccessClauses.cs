@@ -12,4 +12,12 @@ public static class AccessClauses
     /// <summary>Controls a leaver finding evidences: access control, access rights, removal of access.</summary>
     public static readonly IReadOnlyList<string> LeaverControls =
         [Controls.IsoAccessControl, Controls.IsoPrivilegedAccess, Controls.Soc2LogicalAccess, Controls.Soc2AccessRemoval];
+
+    /// <summary>
+    /// Controls an access review decision's finding evidences: access control, privileged access, registration and
+    /// removal. Not A.5.18 (review of access rights): the campaign's attestation of the access-review duty evidences it,
+    /// and a rule claiming it would make it stale whenever no decision is pending.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ReviewControls =
+        [Controls.IsoAccessControl, Controls.IsoPrivilegedAccess, Controls.Soc2UserRegistration, Controls.Soc2AccessRemoval];
 }

@@ -59,11 +59,16 @@ public static class ChangeClassifier
     {
         if (input.RoleName is { } role && settings.EmergencyRoleNames.Contains(role, StringComparer.OrdinalIgnoreCase)) return true;
         var identity = input.Record.UserIdentity;
-        var sessionName = identity?.Type == "AssumedRole" && identity.Arn?.Split('/') is { Length: >= 3 } parts ? parts[^1] : null;
+        // arn:aws:sts::<account>:assumed-role/<role>/<session>: the session name is after the second '/' (read in place).
+        var arn = identity?.Type == "AssumedRole" ? identity.Arn : null;
+        var firstSlash = arn?.IndexOf('/') ?? -1;
+        var lastSlash = arn?.LastIndexOf('/') ?? -1;
+        var sessionName = firstSlash >= 0 && lastSlash > firstSlash ? arn.AsSpan(lastSlash + 1) : default;
+        var hasSession = firstSlash >= 0 && lastSlash > firstSlash;
         var sourceIdentity = identity?.SessionContext?.SourceIdentity;
         foreach (var prefix in settings.EmergencySessionNamePrefixes)
         {
-            if (sessionName?.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) == true) return true;
+            if (hasSession && sessionName.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return true;
             if (sourceIdentity?.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) == true) return true;
         }
         return false;

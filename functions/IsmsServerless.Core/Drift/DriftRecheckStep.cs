@@ -36,7 +36,7 @@ public sealed class DriftRecheckStep(RuleRegistry? registry = null) : ISweepStep
             }
             if (evaluations.Count > 0)
             {
-                var written = await context.Ledger.RecordAsync(evaluations, context.Evaluation, cancellationToken).ConfigureAwait(false);
+                var written = await context.RecordAsync(evaluations, Name, cancellationToken).ConfigureAwait(false);
                 findings += evaluations.Count(e => e.Outcome == Outcome.Finding);
                 resolved += written.Resolved;
             }

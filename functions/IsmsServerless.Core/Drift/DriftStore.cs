@@ -190,6 +190,34 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
     }
 
     /// <summary>
+    /// One page of the latest configurations of one resource type (Query on GSI1 with <c>begins_with</c> on the type;
+    /// the access inventory reads the IAM types this way, never the whole index).
+    /// </summary>
+    public async Task<(IReadOnlyList<StoredConfiguration> Items, Dictionary<string, AttributeValue>? Next)> QueryLatestOfTypeAsync(
+        string resourceType, Dictionary<string, AttributeValue>? startKey, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resourceType);
+        var response = await dynamo.QueryItemsAsync(new QueryRequest
+        {
+            TableName = TableName,
+            IndexName = LedgerSchema.Gsi1,
+            KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :type)",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.Gsi1PartitionKey, ["#sk"] = LedgerSchema.Gsi1SortKey },
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = S(ResourcesIndexPartition), [":type"] = S(resourceType + "#") },
+            ExclusiveStartKey = startKey,
+            Limit = limit,
+        }, cancellationToken).ConfigureAwait(false);
+        var items = new List<StoredConfiguration>();
+        foreach (var item in response.Items ?? [])
+        {
+            var stored = ReadConfiguration(item);
+            if (stored is null) Log.Warn("drift.malformed-configuration-item", ("pk", Text(item, LedgerSchema.PartitionKey)));
+            else items.Add(stored);
+        }
+        return (items, response.LastEvaluatedKey is { Count: > 0 } next ? next : null);
+    }
+
+    /// <summary>
     /// Stores <paramref name="configuration"/> as the next approved version. Versions are allocated with a conditional
     /// put, so two approvals racing get two versions, never one overwritten.
     /// </summary>

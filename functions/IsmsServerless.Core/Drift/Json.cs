@@ -23,10 +23,23 @@ public static class Json
         {
             foreach (var name in names)
             {
-                if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase)) return property.Value;
+                if (NameEqualsIgnoreCase(property, name)) return property.Value;
             }
         }
         return default;
+    }
+
+    /// <summary>
+    /// <c>string.Equals(property.Name, name, OrdinalIgnoreCase)</c> without decoding the name into a new string (the
+    /// fallback above walks every property of a configuration, for every rule's lookup of a field that is absent).
+    /// Names with escapes are decoded as before; a non-ASCII name never equals the ASCII field names rules ask for.
+    /// </summary>
+    private static bool NameEqualsIgnoreCase(JsonProperty property, string name)
+    {
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
+        if (raw.Contains((byte)'\\')) return string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase);
+        if (!System.Text.Ascii.IsValid(raw)) return !System.Text.Ascii.IsValid(name) && string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase);
+        return System.Text.Ascii.EqualsIgnoreCase(raw, name);
     }
 
     /// <summary>Follows a dotted path (each segment case-insensitive).</summary>
@@ -41,10 +54,10 @@ public static class Json
         return current;
     }
 
-    /// <summary>A string, number or boolean as text; null for anything else.</summary>
+    /// <summary>A string, number or boolean as text; null for anything else and for a blank string (<see cref="Model.Present"/>).</summary>
     public static string? Text(JsonElement element) => element.ValueKind switch
     {
-        JsonValueKind.String => element.GetString(),
+        JsonValueKind.String => Model.Present.OrNull(element.GetString()),
         JsonValueKind.Number => element.GetRawText(),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",

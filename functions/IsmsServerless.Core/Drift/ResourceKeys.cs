@@ -12,10 +12,10 @@ public static class ResourceKeys
     public const int MaxLength = 1024;
 
     /// <summary>An identifier taken from an API request is used only if it could be real (AWS names are short).</summary>
-    public static bool Plausible([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) => !string.IsNullOrWhiteSpace(id) && id.Length <= 255;
+    public static bool Plausible([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) => !Model.Present.IsBlank(id) && id.Length <= 255;
 
     public static string For(string? arn, string resourceType, string resourceId) =>
-        !string.IsNullOrWhiteSpace(arn) && arn.StartsWith("arn:", StringComparison.Ordinal) ? arn : $"{resourceType}/{resourceId}";
+        !Model.Present.IsBlank(arn) && arn!.StartsWith("arn:", StringComparison.Ordinal) ? arn : $"{resourceType}/{resourceId}";
 
     public static string SecurityGroup(string region, string account, string groupId) => $"arn:aws:ec2:{region}:{account}:security-group/{groupId}";
 

@@ -127,12 +127,43 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         var evaluations = new List<Evaluation>();
         foreach (var input in adapted.Inputs) evaluations.AddRange(input.Dispatch(Registry, context));
         // This system's own critical findings (root activity, logging stopped) open incidents as well.
-        var escalated = Incidents.IncidentEscalation.Escalate(evaluations, Registry, context);
+        var escalated = KeyedOnSomething(Incidents.IncidentEscalation.Escalate(evaluations, Registry, context));
         return adapted with
         {
             Evaluations = escalated,
             IgnoredReason = escalated.Count == 0 ? IgnoredBecause(adapted) : null,
         };
+    }
+
+    /// <summary>
+    /// The last guard of "never an empty id": a finding keyed on a blank resource, account or region names nothing and
+    /// would merge unrelated findings in the ledger. Adapters and rules read blank fields as absent
+    /// (<see cref="Present"/>), so this only fires on a rule bug: the evaluation becomes a rejection saying so (the
+    /// ledger records no rejection), and the error is logged.
+    /// </summary>
+    private static IReadOnlyList<Evaluation> KeyedOnSomething(IReadOnlyList<Evaluation> evaluations)
+    {
+        List<Evaluation>? repaired = null;
+        for (var i = 0; i < evaluations.Count; i++)
+        {
+            var e = evaluations[i];
+            var blank = e.Outcome == Outcome.Rejected ? null
+                : Present.IsBlank(e.ResourceId) ? "resource id" : Present.IsBlank(e.AccountId) ? "account id" : Present.IsBlank(e.Region) ? "region" : null;
+            if (blank is null)
+            {
+                repaired?.Add(e);
+                continue;
+            }
+            repaired ??= [.. evaluations.Take(i)];
+            Log.Error("rule.blank-identity", null, ("ruleId", e.Rule.Id), ("field", blank), ("outcome", e.Outcome.ToWire()));
+            repaired.Add(e with
+            {
+                Outcome = Outcome.Rejected,
+                ResourceId = Present.OrNull(e.ResourceId) ?? RuleRegistry.UnknownResource,
+                Message = $"rule {e.Rule.Id} produced a {e.Outcome.ToWire()} with a blank {blank}; not recorded",
+            });
+        }
+        return repaired ?? evaluations;
     }
 
     /// <summary>Why nothing was evaluated; for Config items, the resource types no rule covers.</summary>

@@ -23,6 +23,9 @@ public sealed class RuleRegistry
 
     public IReadOnlyList<IRule> Rules { get; }
 
+    /// <summary>The resource id of a rejection whose rule failed before naming one (never an empty id).</summary>
+    public const string UnknownResource = "(unknown)";
+
     public IRule? Find(string ruleId) => _byId.GetValueOrDefault(ruleId);
 
     public static RuleRegistry CreateDefault() => new(DefaultRules());
@@ -78,6 +81,9 @@ public sealed class RuleRegistry
         yield return new Rules.Access.LeaverActivityRule();
         yield return new Rules.Access.LeaverCredentialsRule();
 
+        // access (quarterly review)
+        yield return new Rules.Access.ReviewDecisionRule();
+
         // monitoring
         yield return new Rules.Monitoring.CloudTrailSilentRule();
         yield return new Rules.Monitoring.ConfigRecorderSilentRule();
@@ -116,7 +122,7 @@ public sealed class RuleRegistry
     public IEnumerable<Evaluation> Evaluate<TInput>(TInput input, EvaluationContext context) where TInput : RuleInput
     {
         var results = new List<Evaluation>();
-        foreach (var rule in RulesFor<TInput>())
+        foreach (var rule in RulesFor(input))
         {
             try
             {
@@ -129,7 +135,7 @@ public sealed class RuleRegistry
                 {
                     Rule = rule.Metadata,
                     Outcome = Outcome.Rejected,
-                    ResourceId = "",
+                    ResourceId = UnknownResource,
                     AccountId = input.AccountId,
                     Region = input.Region,
                     Message = $"rule {rule.Metadata.Id} failed: {ex.GetType().Name}",
@@ -139,14 +145,42 @@ public sealed class RuleRegistry
         return results;
     }
 
-    private IRule<TInput>[] RulesFor<TInput>() where TInput : RuleInput
+    /// <summary>
+    /// The rules for this input: every rule for its type, less the keyed rules (<see cref="IKeyedRule{TInput}"/>) whose
+    /// keys do not include the input's <see cref="RuleInput.DispatchKey"/>. Only keys some rule declares get a list of
+    /// their own; any other key (attacker-chosen text) shares the unkeyed rules' list, so the cache stays bounded.
+    /// </summary>
+    private IRule<TInput>[] RulesFor<TInput>(TInput input) where TInput : RuleInput
     {
+        Dispatch<TInput> dispatch;
         lock (_byInput)
         {
-            if (_byInput.TryGetValue(typeof(TInput), out var cached)) return (IRule<TInput>[])cached;
-            var matching = Rules.OfType<IRule<TInput>>().ToArray();
-            _byInput[typeof(TInput)] = matching;
-            return matching;
+            if (_byInput.TryGetValue(typeof(TInput), out var cached)) dispatch = (Dispatch<TInput>)cached;
+            else _byInput[typeof(TInput)] = dispatch = new Dispatch<TInput>(Rules.OfType<IRule<TInput>>().ToArray());
         }
+        if (!KeyedDispatch) return dispatch.All;
+        return input.DispatchKey is { } key && dispatch.ByKey.TryGetValue(key, out var keyed) ? keyed : dispatch.Unkeyed;
+    }
+
+    /// <summary>
+    /// Whether keyed rules are skipped for other keys (default). Off only in tests that compare the two, to show the keys
+    /// change no outcome.
+    /// </summary>
+    public bool KeyedDispatch { get; init; } = true;
+
+    private sealed class Dispatch<TInput> where TInput : RuleInput
+    {
+        public Dispatch(IRule<TInput>[] all)
+        {
+            All = all;
+            Unkeyed = [.. all.Where(r => r is not IKeyedRule<TInput>)];
+            var keys = all.OfType<IKeyedRule<TInput>>().SelectMany(r => r.DispatchKeys).Distinct(StringComparer.Ordinal);
+            // Registration order is kept within every list (rules' outputs come out in the registry's order).
+            ByKey = keys.ToDictionary(k => k, k => all.Where(r => r is not IKeyedRule<TInput> keyed || keyed.DispatchKeys.Contains(k, StringComparer.Ordinal)).ToArray(), StringComparer.Ordinal);
+        }
+
+        public IRule<TInput>[] All { get; }
+        public IRule<TInput>[] Unkeyed { get; }
+        public Dictionary<string, IRule<TInput>[]> ByKey { get; }
     }
 }

@@ -8,7 +8,9 @@ namespace IsmsServerless.Events;
 /// Reads a JSON string, number or boolean as text. Real CloudTrail and Config payloads are inconsistent about
 /// this (<c>"mfaAuthenticated": "false"</c> next to <c>"readOnly": false</c>; the fivexl fixtures even carry
 /// <c>"requestParameters": "null"</c>), and a shape quirk must never cost us an event.
-/// Objects and arrays are skipped and read as null.
+/// Objects and arrays are skipped and read as null, and so is a blank string (empty, whitespace, or only control or
+/// format characters: <see cref="Model.Present"/>): every typed record then sees a blank ARN, account or name as absent,
+/// and its fallbacks apply.
 /// </summary>
 public sealed class LenientStringConverter : JsonConverter<string?>
 {
@@ -18,7 +20,7 @@ public sealed class LenientStringConverter : JsonConverter<string?>
     {
         switch (reader.TokenType)
         {
-            case JsonTokenType.String: return reader.GetString();
+            case JsonTokenType.String: return Model.Present.OrNull(reader.GetString());
             case JsonTokenType.True: return "true";
             case JsonTokenType.False: return "false";
             case JsonTokenType.Number:

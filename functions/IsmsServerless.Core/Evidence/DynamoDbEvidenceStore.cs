@@ -17,7 +17,8 @@ namespace IsmsServerless.Evidence;
 /// the summary sums the shards. One counter item per rule made every concurrent worker's transaction conflict on it
 /// (TransactionConflict, retried with backoff: measured in docs/benchmarks.md); shards spread the writers.</item>
 /// </list>
-/// Decide by reading the result item (eventually consistent, 0.5 RCU). Same result, evaluated less than a day ago:
+/// Decide by reading the result item (eventually consistent, 0.5 RCU). A state observed before the stored one is dropped.
+/// Same result, evaluated less than a day ago:
 /// nothing is written. Same result, older: one conditional update of evaluatedAt. New or changed: one transaction puts
 /// the item on the condition that it is still what was read, and ADDs the counter deltas, so counters stay exact under
 /// concurrency and redelivery; a lost race re-reads and decides again. An evaluation older than the stored one is
@@ -27,6 +28,9 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
 {
     public const string Pass = "pass";
     public const string Fail = "fail";
+
+    /// <summary>The resource no longer exists (deleted, or out of the rule's scope): counted neither as passing nor failing.</summary>
+    public const string Gone = "gone";
     private const string Entity = "EVIDENCE";
     private const string SummaryPartition = "EVIDENCE";
     private const int MaxAttempts = 12;
@@ -48,7 +52,13 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     /// <summary>When set, every request reports its consumed capacity (benchmarks, tests counting queries).</summary>
     internal Action<string, ConsumedCapacity?>? Observer { get; set; }
 
-    public async Task<EvidenceWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default)
+    public Task<EvidenceWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default) =>
+        RecordCoreAsync(evaluations, source, context, recheck: false, cancellationToken);
+
+    public Task<EvidenceWriteResult> RecordRecheckAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default) =>
+        RecordCoreAsync(evaluations, source, context, recheck: true, cancellationToken);
+
+    private async Task<EvidenceWriteResult> RecordCoreAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, bool recheck, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(evaluations);
         ArgumentNullException.ThrowIfNull(context);
@@ -63,7 +73,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         }
         foreach (var e in latest.Values)
         {
-            switch (await RecordOneAsync(e, source, context.Now, cancellationToken).ConfigureAwait(false))
+            switch (await RecordOneAsync(e, source, context.Now, recheck, cancellationToken).ConfigureAwait(false))
             {
                 case Written.Changed: changed++; break;
                 case Written.Refreshed: refreshed++; break;
@@ -75,10 +85,16 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
 
     private enum Written { Skipped, Refreshed, Changed }
 
-    private async Task<Written> RecordOneAsync(Evaluation e, string source, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Two times per result: <c>observedAt</c>, the source time of the state judged (orders deliveries: an older state
+    /// never replaces a newer one), and <c>evaluatedAt</c>, when it was last judged (freshness). They are the same for
+    /// an event; a re-check (the sweep judging a stored configuration again) judges an old state now.
+    /// </summary>
+    private async Task<Written> RecordOneAsync(Evaluation e, string source, DateTimeOffset now, bool recheck, CancellationToken cancellationToken)
     {
         var result = e.Outcome == Outcome.Finding ? Fail : Pass;
-        var at = e.ObservedAt is { } observed && observed <= now ? observed : now;
+        var observed = e.ObservedAt is { } o && o <= now ? o : now;
+        var evaluated = recheck ? now : observed;
         var key = Key(e.Rule.Id, e.FindingId);
         for (var attempt = 1; ; attempt++)
         {
@@ -86,50 +102,56 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             {
                 TableName = tableName,
                 Key = key,
-                ProjectionExpression = "#r, evaluatedAt, writtenAt",
+                ProjectionExpression = "#r, evaluatedAt, observedAt",
                 ExpressionAttributeNames = new() { ["#r"] = "result" },
                 ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
             }, cancellationToken).ConfigureAwait(false);
             Observer?.Invoke("evidence-get", get.ConsumedCapacity);
             var stored = get.Item is { Count: > 0 } item ? item : null;
             var storedResult = stored?.GetValueOrDefault("result")?.S;
-            var storedAt = ReadTime(stored, "evaluatedAt");
-            var storedWritten = ReadTime(stored, "writtenAt") ?? storedAt;
+            var storedEvaluated = ReadTime(stored, "evaluatedAt");
+            // Items written before observedAt existed: their evaluatedAt was the observation time.
+            var storedObserved = ReadTime(stored, "observedAt") ?? storedEvaluated;
             // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
             // "Delivery order"), so the stored result does not depend on which arrived last.
-            if (stored is not null && storedAt is { } prior && (at < prior || (at == prior && storedResult == Fail && result == Pass))) return Written.Skipped;
+            if (stored is not null && storedObserved is { } prior
+                && (observed < prior || (observed == prior && (storedResult == Gone || (storedResult == Fail && result == Pass))))) return Written.Skipped;
             try
             {
                 if (stored is not null && storedResult == result)
                 {
-                    if (storedWritten is { } written && at - written < RefreshAfter) return Written.Skipped;
+                    // Same result: at most one write a day, and evaluatedAt only moves forward.
+                    if (storedEvaluated is { } last && evaluated - last < RefreshAfter) return Written.Skipped;
                     var update = await dynamo.UpdateItemAsync(new UpdateItemRequest
                     {
                         TableName = tableName,
                         Key = key,
-                        UpdateExpression = "SET evaluatedAt = :at, writtenAt = :at, #s = :src",
-                        ConditionExpression = "#r = :r AND evaluatedAt <= :at",
+                        UpdateExpression = "SET evaluatedAt = :at, observedAt = :obs, #s = :src",
+                        ConditionExpression = "#r = :r AND evaluatedAt < :at",
                         ExpressionAttributeNames = new() { ["#r"] = "result", ["#s"] = "source" },
-                        ExpressionAttributeValues = new() { [":at"] = Time(at), [":r"] = S(result), [":src"] = S(source) },
+                        ExpressionAttributeValues = new() { [":at"] = Time(evaluated), [":obs"] = Time(observed), [":r"] = S(result), [":src"] = S(source) },
                         ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                     }, cancellationToken).ConfigureAwait(false);
                     Observer?.Invoke("evidence-refresh", update.ConsumedCapacity);
-                    await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, at, cancellationToken).ConfigureAwait(false);
+                    await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, evaluated, cancellationToken).ConfigureAwait(false);
                     return Written.Refreshed;
                 }
+                // A change never moves evaluatedAt back (a re-check may have judged the older state later than this event).
+                var evaluatedAt = storedEvaluated is { } before && before > evaluated ? before : evaluated;
                 var put = new Put
                 {
                     TableName = tableName,
-                    Item = Item(e, result, at, source),
+                    Item = Item(e, result, evaluatedAt, observed, source),
                     ConditionExpression = stored is null ? "attribute_not_exists(PK)" : "#r = :old AND evaluatedAt = :oldAt",
                 };
                 if (stored is not null)
                 {
                     put.ExpressionAttributeNames = new() { ["#r"] = "result" };
-                    put.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedAt ?? DateTimeOffset.MinValue) };
+                    put.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue) };
                 }
                 var deltas = new List<(string Name, long Delta)>();
-                if (stored is null) deltas.Add(("evaluated", 1));
+                // New, or back after it was gone (re-created): it counts again.
+                if (stored is null || storedResult == Gone) deltas.Add(("evaluated", 1));
                 else deltas.Add((storedResult == Pass ? "passing" : "failing", -1));
                 deltas.Add((result == Pass ? "passing" : "failing", 1));
                 var transaction = await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
@@ -142,7 +164,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                     ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                 }, cancellationToken).ConfigureAwait(false);
                 if (transaction.ConsumedCapacity is { } used) foreach (var c in used) Observer?.Invoke("evidence-change", c);
-                await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, at, cancellationToken).ConfigureAwait(false);
+                await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, evaluatedAt, cancellationToken).ConfigureAwait(false);
                 return Written.Changed;
             }
             catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException && attempt < MaxAttempts)
@@ -154,9 +176,103 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         }
     }
 
+    public async Task<int> ForgetAsync(IReadOnlyList<GoneResult> results, DateTimeOffset goneAt, string source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var forgotten = 0;
+        foreach (var r in results.DistinctBy(r => (r.RuleId, r.FindingId)))
+        {
+            if (await ForgetOneAsync(r, goneAt, source, cancellationToken).ConfigureAwait(false)) forgotten++;
+        }
+        return forgotten;
+    }
+
+    /// <summary>
+    /// Writes the result <see cref="Gone"/> as of <paramref name="goneAt"/>, whether or not a result was stored (a
+    /// tombstone: an evaluation observed before the deletion and delivered after it is then dropped, so the end state
+    /// does not depend on which arrived first), and takes a stored pass or fail out of the counters, in one transaction.
+    /// Every attribute comes from the identity and the deletion, never from the item it replaces (order-free).
+    /// </summary>
+    private async Task<bool> ForgetOneAsync(GoneResult r, DateTimeOffset goneAt, string source, CancellationToken cancellationToken)
+    {
+        var key = Key(r.RuleId, r.FindingId);
+        for (var attempt = 1; ; attempt++)
+        {
+            var get = await dynamo.GetItemAsync(new GetItemRequest
+            {
+                TableName = tableName,
+                Key = key,
+                ProjectionExpression = "#r, evaluatedAt, observedAt",
+                ExpressionAttributeNames = new() { ["#r"] = "result" },
+                ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+            }, cancellationToken).ConfigureAwait(false);
+            Observer?.Invoke("evidence-get", get.ConsumedCapacity);
+            var stored = get.Item is { Count: > 0 } item ? item : null;
+            var storedResult = stored?.GetValueOrDefault("result")?.S;
+            var storedEvaluated = ReadTime(stored, "evaluatedAt");
+            var storedObserved = ReadTime(stored, "observedAt") ?? storedEvaluated;
+            // Evaluated after the deletion (the resource came back), or already gone as of then: nothing to do.
+            if (stored is not null && storedObserved is { } prior && (prior > goneAt || (prior == goneAt && storedResult == Gone))) return false;
+            var tombstone = Key(r.RuleId, r.FindingId);
+            tombstone[LedgerSchema.EntityType] = S(Entity);
+            tombstone["ruleId"] = S(r.RuleId);
+            tombstone["resourceId"] = S(r.ResourceId);
+            tombstone["resourceType"] = S(r.ResourceType);
+            tombstone["subKey"] = S(r.SubKey);
+            tombstone["result"] = S(Gone);
+            tombstone["evaluatedAt"] = Time(goneAt);
+            tombstone["observedAt"] = Time(goneAt);
+            tombstone["source"] = S(source);
+            tombstone["policyVersion"] = S(policyVersion);
+            var put = new Put
+            {
+                TableName = tableName,
+                Item = tombstone,
+                ConditionExpression = stored is null ? "attribute_not_exists(PK)" : "#r = :old AND evaluatedAt = :oldAt",
+            };
+            if (stored is not null)
+            {
+                put.ExpressionAttributeNames = new() { ["#r"] = "result" };
+                put.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue) };
+            }
+            // A counted result leaves the counters; otherwise the counter item is only ensured (ADD 0), as a counted
+            // result that came and went would have left it.
+            List<(string Name, long Delta)> deltas = storedResult is Pass or Fail
+                ? [("evaluated", -1), (storedResult == Pass ? "passing" : "failing", -1)]
+                : [];
+            try
+            {
+                var transaction = await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+                {
+                    TransactItems =
+                    [
+                        new TransactWriteItem { Put = put },
+                        new TransactWriteItem { Update = SummaryUpdate(CounterKey(r.RuleId, r.FindingId), r.RuleId, deltas) },
+                    ],
+                    ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+                }, cancellationToken).ConfigureAwait(false);
+                if (transaction.ConsumedCapacity is { } used) foreach (var c in used) Observer?.Invoke("evidence-gone", c);
+                return storedResult is Pass or Fail;
+            }
+            catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException && attempt < MaxAttempts)
+            {
+                Interlocked.Increment(ref _retries);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The latest lastEvaluatedAt this process knows each counter item holds (it only moves forward, so the stored value
+    /// is at least this): a touch to an earlier or equal time would fail its condition, and is not sent.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _touched = new(StringComparer.Ordinal);
+
     /// <summary>Moves the rule's lastEvaluatedAt forward (never back: the condition keeps the latest).</summary>
     private async Task TouchSummaryAsync(Dictionary<string, AttributeValue> counterKey, string ruleId, DateTimeOffset at, CancellationToken cancellationToken)
     {
+        var counter = counterKey[LedgerSchema.SortKey].S;
+        if (_touched.TryGetValue(counter, out var known) && known >= at) return;
         try
         {
             var response = await dynamo.UpdateItemAsync(new UpdateItemRequest
@@ -175,6 +291,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         {
             // A later evaluation is already recorded.
         }
+        _touched.AddOrUpdate(counter, at, (_, old) => old > at ? old : at);
     }
 
     private static readonly string[] CounterNames = ["evaluated", "passing", "failing"];
@@ -271,7 +388,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         var items = new List<EvidenceRecord>();
         foreach (var item in response.Items ?? [])
         {
-            if (ReadTime(item, "evaluatedAt") is not { } at) continue;
+            if (ReadTime(item, "evaluatedAt") is not { } at || item.GetValueOrDefault("result")?.S == Gone) continue;
             items.Add(new EvidenceRecord(
                 item.GetValueOrDefault("ruleId")?.S ?? ruleId,
                 item.GetValueOrDefault("resourceId")?.S ?? "",
@@ -285,7 +402,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         return (items, PageCursor.Encode(response.LastEvaluatedKey));
     }
 
-    private Dictionary<string, AttributeValue> Item(Evaluation e, string result, DateTimeOffset at, string source)
+    private Dictionary<string, AttributeValue> Item(Evaluation e, string result, DateTimeOffset at, DateTimeOffset observed, string source)
     {
         var item = Key(e.Rule.Id, e.FindingId);
         item[LedgerSchema.EntityType] = S(Entity);
@@ -295,7 +412,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         item["subKey"] = S(e.SubKey);
         item["result"] = S(result);
         item["evaluatedAt"] = Time(at);
-        item["writtenAt"] = Time(at);
+        item["observedAt"] = Time(observed);
         item["source"] = S(source);
         item["policyVersion"] = S(policyVersion);
         return item;

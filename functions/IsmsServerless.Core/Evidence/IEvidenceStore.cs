@@ -10,6 +10,9 @@ public sealed record EvidenceRecord(string RuleId, string ResourceId, string Sub
 /// <summary>Per-rule aggregate, maintained when a result changes: how many resources it evaluated, how many pass and fail.</summary>
 public sealed record RuleEvidenceSummary(string RuleId, long Evaluated, long Passing, long Failing, DateTimeOffset? LastEvaluatedAt);
 
+/// <summary>One rule's result on a resource that is gone (<see cref="IEvidenceStore.ForgetAsync"/>).</summary>
+public sealed record GoneResult(string RuleId, string FindingId, string ResourceId, string ResourceType, string SubKey);
+
 /// <summary>What one <see cref="IEvidenceStore.RecordAsync"/> call wrote.</summary>
 public sealed record EvidenceWriteResult(int Changed, int Refreshed, int Skipped);
 
@@ -23,6 +26,21 @@ public interface IEvidenceStore
 {
     /// <summary>Records the finding (fail) and compliant (pass) evaluations; ignored, rejected and change outcomes carry no result.</summary>
     Task<EvidenceWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records results of a re-check: a stored state (e.g. the latest configuration item) judged again now. The state's
+    /// own time still orders deliveries; the result counts as evaluated now, so a resource the sweep re-checks every day
+    /// stays fresh even when its configuration has not changed for months.
+    /// </summary>
+    Task<EvidenceWriteResult> RecordRecheckAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Forgets results of a resource that no longer exists (deleted, or out of the rules' scope) as of <paramref name="goneAt"/>:
+    /// each becomes <c>gone</c> and leaves the counters, so a deleted failing resource no longer fails its control. A result
+    /// evaluated after <paramref name="goneAt"/> (the resource came back) is kept; an evaluation observed before it,
+    /// delivered late, is dropped. Returns how many counted results were taken out.
+    /// </summary>
+    Task<int> ForgetAsync(IReadOnlyList<GoneResult> results, DateTimeOffset goneAt, string source, CancellationToken cancellationToken = default);
 
     /// <summary>Every rule's summary. One Query (one page for any realistic number of rules).</summary>
     Task<IReadOnlyDictionary<string, RuleEvidenceSummary>> GetRuleSummariesAsync(CancellationToken cancellationToken = default);

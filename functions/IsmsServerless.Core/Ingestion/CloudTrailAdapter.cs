@@ -86,7 +86,7 @@ public sealed class CloudTrailAdapter : IEventAdapter
         };
     }
 
-    private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+    private static string? FirstNonEmpty(params ReadOnlySpan<string?> values) => Present.First(values);
 
     private static string Shorten(string? text) => text is null ? "" : text.Length <= 40 ? text : text[..40] + "…";
 }

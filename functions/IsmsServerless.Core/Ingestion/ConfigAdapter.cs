@@ -83,7 +83,8 @@ public sealed class ConfigAdapter : IEventAdapter
                     JsonDocument document;
                     try
                     {
-                        document = JsonDocument.Parse(buffer.AsMemory(0, length), InvokingEventOptions);
+                        // The embedded document gets the router's repair too (its escapes were one level down).
+                        document = JsonDocument.Parse(LoneSurrogates.Repair(buffer.AsMemory(0, length), out _), InvokingEventOptions);
                     }
                     catch (JsonException ex)
                     {
@@ -329,5 +330,5 @@ public sealed class ConfigAdapter : IEventAdapter
         return parts is { Length: > 3 } && parts[3].Length > 0 ? parts[3] : null;
     }
 
-    private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+    private static string? FirstNonEmpty(params ReadOnlySpan<string?> values) => Present.First(values);
 }

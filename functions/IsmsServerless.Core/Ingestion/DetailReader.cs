@@ -30,13 +30,13 @@ internal static partial class DetailReader
 
     /// <summary>A resource id we are willing to key a finding on: bounded, printable, no control characters.</summary>
     public static bool IsUsableResourceId(string? id) =>
-        !string.IsNullOrWhiteSpace(id) && id.Length <= MaxResourceIdLength && !id.Any(char.IsControl);
+        !Model.Present.IsBlank(id) && id!.Length <= MaxResourceIdLength && !id.Any(char.IsControl);
 
     /// <summary>Text for messages and errors: trimmed and bounded (the output layer encodes it).</summary>
     public static string Shorten(string? text, int max = 80) =>
         text is null ? "" : text.Length <= max ? text : text[..max] + "…";
 
-    public static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+    public static string? FirstNonEmpty(params ReadOnlySpan<string?> values) => Model.Present.First(values);
 
     [GeneratedRegex("^(i|mi)-[0-9a-f]{8,17}$", RegexOptions.CultureInvariant)]
     private static partial Regex InstanceIdRegex();

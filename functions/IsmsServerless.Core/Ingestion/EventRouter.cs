@@ -35,6 +35,9 @@ public static class EventRouter
         // JsonDocument validates UTF-8 only when a string is read, so invalid bytes would surface later as an
         // InvalidOperationException from whichever adapter reads that string. One vectorized pass rejects them here.
         if (!System.Text.Unicode.Utf8.IsValid(payload.Span)) throw new EventRejectedException("payload is not valid UTF-8");
+        // Valid JSON may still escape half a surrogate pair, which throws only when that string is read: repaired here.
+        payload = LoneSurrogates.Repair(payload, out var repaired);
+        if (repaired > 0) Observability.Log.Warn("event.lone-surrogates-replaced", ("count", repaired));
         try
         {
             document = JsonDocument.Parse(payload, DocumentOptions);
@@ -73,7 +76,7 @@ public static class EventRouter
         {
             root.TryGetProperty("accountId", out var account);
             return new InboundEvent(InboundKind.ConfigRuleInvocation, null, "aws.config", "Config Rule Invocation",
-                account.ValueKind == JsonValueKind.String ? account.GetString() : null, null, null, root, default);
+                account.ValueKind == JsonValueKind.String ? Present.OrNull(account.GetString()) : null, null, null, root, default);
         }
 
         if (root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array)
@@ -102,7 +105,7 @@ public static class EventRouter
         if (!root.TryGetProperty(name, out var value)) return null;
         return value.ValueKind switch
         {
-            JsonValueKind.String => value.GetString(),
+            JsonValueKind.String => Present.OrNull(value.GetString()),
             JsonValueKind.True => "true",
             JsonValueKind.False => "false",
             JsonValueKind.Number => value.TryGetInt64(out var l) ? l.ToString(System.Globalization.CultureInfo.InvariantCulture)

@@ -6,7 +6,7 @@ namespace IsmsServerless.Ingestion;
 /// <summary>
 /// Lenient reads of a parsed detail for adapters that keep no typed record: AWS sends the same field as a string in one
 /// sample and a number or an empty object in another (AWS Backup's <c>backupSizeInBytes</c>, a failed copy job's
-/// <c>destinationRecoveryPointArn: {}</c>). Strings come back trimmed and bounded; anything else that is not text is null.
+/// <c>destinationRecoveryPointArn: {}</c>). Strings come back trimmed and bounded; a blank string (<see cref="Model.Present"/>) and anything else that is not text is null.
 /// </summary>
 internal static class JsonRead
 {
@@ -35,9 +35,8 @@ internal static class JsonRead
             JsonValueKind.False => "false",
             _ => null,
         };
-        if (text is null) return null;
-        text = text.Trim();
-        if (text.Length == 0) return null;
+        if (Model.Present.IsBlank(text)) return null;
+        text = text!.Trim();
         return text.Length <= MaxText ? text : text[..MaxText];
     }
 

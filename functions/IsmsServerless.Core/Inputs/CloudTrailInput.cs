@@ -21,6 +21,9 @@ public sealed record CloudTrailInput : RuleInput
 
     public string EventName => Record.EventName ?? "";
     public string EventSource => Record.EventSource ?? "";
+
+    /// <summary>CloudTrail rules are keyed on the service that was called (<c>eventSource</c>).</summary>
+    public override string? DispatchKey => EventSource;
     public string IdentityType => Record.UserIdentity?.Type ?? "";
 
     /// <summary>The call failed (AccessDenied, UnauthorizedOperation, ...): attempted, not changed.</summary>
@@ -30,13 +33,17 @@ public sealed record CloudTrailInput : RuleInput
     /// The call may change state. CloudTrail's <c>readOnly</c> is authoritative when present; old records lack it,
     /// so the verb decides: Describe/Get/List/Head/Lookup and friends are reads.
     /// </summary>
-    public bool Mutating => Record.ReadOnly?.Trim().ToLowerInvariant() switch
+    public bool Mutating
     {
-        // Tools that re-serialize records through Python write "True"/"False"; AWS writes JSON booleans.
-        "true" => false,
-        "false" => true,
-        _ => !IsReadVerb(EventName),
-    };
+        get
+        {
+            // Tools that re-serialize records through Python write "True"/"False"; AWS writes JSON booleans.
+            var readOnly = Record.ReadOnly.AsSpan().Trim();
+            if (readOnly.Equals("true", StringComparison.OrdinalIgnoreCase)) return false;
+            if (readOnly.Equals("false", StringComparison.OrdinalIgnoreCase)) return true;
+            return !IsReadVerb(EventName);
+        }
+    }
 
     /// <summary>The role name for an assumed-role session (the session issuer's userName), else null.</summary>
     public string? RoleName => Record.UserIdentity?.SessionContext?.SessionIssuer is { Type: "Role" } issuer

@@ -18,6 +18,12 @@ public abstract record RuleInput
     /// <summary>The delivering event's id (EventBridge id, CloudTrail eventID), kept as evidence.</summary>
     public string? SourceEventId { get; init; }
 
+    /// <summary>
+    /// What rules may be keyed on to skip inputs they never judge (<see cref="IKeyedRule{TInput}"/>); null: every rule
+    /// for the input's type runs.
+    /// </summary>
+    public virtual string? DispatchKey => null;
+
     /// <summary>Runs every rule registered for this input's type.</summary>
     public abstract IEnumerable<Evaluation> Dispatch(RuleRegistry registry, EvaluationContext context);
 }

@@ -33,6 +33,12 @@ public sealed record SnapshotBackfillResult
     public string? Error { get; init; }
 
     public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Items skipped because a checkpoint said an earlier invocation finished them.</summary>
+    public long Skipped { get; init; }
+
+    /// <summary>True when the run stopped before the end of the file (time budget); the checkpoint says where to resume.</summary>
+    public bool Incomplete { get; init; }
 }
 
 /// <summary>
@@ -46,6 +52,18 @@ public sealed class SnapshotBackfill(IngestPipeline pipeline, ISnapshotObjectSou
 {
     /// <summary>Items in flight at once (each is a few small DynamoDB calls).</summary>
     public int MaxConcurrency { get; init; } = 16;
+
+    /// <summary>Checkpoints (null: none; every run reads the whole file). With them a timed-out run resumes after its last contiguous finished item.</summary>
+    public SnapshotCheckpointStore? Checkpoints { get; init; }
+
+    /// <summary>Time left in the invocation (Lambda's remaining time); null: unbounded.</summary>
+    public Func<TimeSpan>? RemainingTime { get; init; }
+
+    /// <summary>Stop pulling new items when less than this is left, so the checkpoint is written before the timeout.</summary>
+    public TimeSpan StopBefore { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Completed items between checkpoint writes.</summary>
+    public int CheckpointEvery { get; init; } = 1000;
 
     /// <summary>The one bucket the function may read (the delivery channel's); a notification naming another is refused.</summary>
     public string AllowedBucket { get; } = allowedBucket;
@@ -84,15 +102,63 @@ public sealed class SnapshotBackfill(IngestPipeline pipeline, ISnapshotObjectSou
     {
         var clock = Stopwatch.StartNew();
         var header = new ConfigSnapshotReader.Header();
-        long items = 0, evaluations = 0, findings = 0, created = 0, resolved = 0, ignoredItems = 0, rejected = 0;
+        long items = 0, evaluations = 0, findings = 0, created = 0, resolved = 0, ignoredItems = 0, rejected = 0, skipped = 0;
         string? error = null;
+        var checkpointId = snapshotId;
+        var resumeAfter = -1L;
+        if (Checkpoints is not null && checkpointId is not null && await Checkpoints.GetAsync(checkpointId, cancellationToken).ConfigureAwait(false) is { } saved)
+        {
+            if (saved.Done)
+            {
+                Log.Info("snapshot.already-backfilled", ("snapshotId", checkpointId));
+                return new SnapshotBackfillResult { SnapshotId = checkpointId, Skipped = saved.Watermark + 1, Elapsed = clock.Elapsed };
+            }
+            resumeAfter = saved.Watermark;
+            Log.Info("snapshot.resuming", ("snapshotId", checkpointId), ("after", resumeAfter));
+        }
+        // Completion tracking: the watermark is the last index up to which every item is done; the set holds at most
+        // MaxConcurrency finished-out-of-order indexes, so memory stays bounded.
+        var gate = new object();
+        var finished = new HashSet<long>();
+        var watermark = resumeAfter;
+        var savedWatermark = resumeAfter;
+        var stopped = false;
+        async IAsyncEnumerable<(long Index, JsonDocument Document)> Numbered([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+        {
+            var index = -1L;
+            await foreach (var document in ConfigSnapshotReader.ReadItemsAsync(snapshot, header, cancellationToken: ct).ConfigureAwait(false))
+            {
+                index++;
+                if (index <= resumeAfter)
+                {
+                    document.Dispose();
+                    skipped++;
+                    continue;
+                }
+                if (RemainingTime is not null && RemainingTime() < StopBefore)
+                {
+                    document.Dispose();
+                    stopped = true;
+                    yield break;
+                }
+                yield return (index, document);
+            }
+        }
+        async Task SaveCheckpointAsync(bool done, CancellationToken ct)
+        {
+            long mark;
+            lock (gate) mark = watermark;
+            if (Checkpoints is null || checkpointId is null || (!done && mark <= savedWatermark)) return;
+            await Checkpoints.SaveAsync(checkpointId, mark, done, context.Now, ct).ConfigureAwait(false);
+            lock (gate) savedWatermark = Math.Max(savedWatermark, mark);
+        }
         try
         {
-            await Parallel.ForEachAsync(ConfigSnapshotReader.ReadItemsAsync(snapshot, header, cancellationToken: cancellationToken),
+            await Parallel.ForEachAsync(Numbered(cancellationToken),
                 new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrency, CancellationToken = cancellationToken },
-                async (document, ct) =>
+                async (numbered, ct) =>
                 {
-                    using (document)
+                    using (var document = numbered.Document)
                     {
                         Interlocked.Increment(ref items);
                         var adapted = Adapt(document.RootElement, snapshotId ?? header.ConfigSnapshotId, deliveredAt);
@@ -100,16 +166,27 @@ public sealed class SnapshotBackfill(IngestPipeline pipeline, ISnapshotObjectSou
                         {
                             Interlocked.Increment(ref rejected);
                             Log.Warn("snapshot.item-rejected", ("error", adapted.Error), ("snapshotId", snapshotId ?? header.ConfigSnapshotId));
-                            return;
                         }
-                        var outcome = await pipeline.ProcessAdaptedAsync(adapted, context, ct).ConfigureAwait(false);
-                        if (outcome.Engine.Evaluations.Count == 0 && outcome.ResourcesGone == 0) Interlocked.Increment(ref ignoredItems);
-                        Interlocked.Add(ref evaluations, outcome.Engine.Evaluations.Count);
-                        Interlocked.Add(ref findings, outcome.Findings);
-                        Interlocked.Add(ref created, outcome.Ledger.Created);
-                        Interlocked.Add(ref resolved, outcome.Ledger.Resolved + outcome.FindingsClosed);
+                        else
+                        {
+                            var outcome = await pipeline.ProcessAdaptedAsync(adapted, context, ct).ConfigureAwait(false);
+                            if (outcome.Engine.Evaluations.Count == 0 && outcome.ResourcesGone == 0) Interlocked.Increment(ref ignoredItems);
+                            Interlocked.Add(ref evaluations, outcome.Engine.Evaluations.Count);
+                            Interlocked.Add(ref findings, outcome.Findings);
+                            Interlocked.Add(ref created, outcome.Ledger.Created);
+                            Interlocked.Add(ref resolved, outcome.Ledger.Resolved + outcome.FindingsClosed);
+                        }
                     }
+                    bool due;
+                    lock (gate)
+                    {
+                        finished.Add(numbered.Index);
+                        while (finished.Remove(watermark + 1)) watermark++;
+                        due = watermark - savedWatermark >= CheckpointEvery;
+                    }
+                    if (due) await SaveCheckpointAsync(false, ct).ConfigureAwait(false);
                 }).ConfigureAwait(false);
+            await SaveCheckpointAsync(!stopped, cancellationToken).ConfigureAwait(false);
         }
         catch (SnapshotFormatException ex)
         {
@@ -128,9 +205,11 @@ public sealed class SnapshotBackfill(IngestPipeline pipeline, ISnapshotObjectSou
             Rejected = rejected,
             Error = error,
             Elapsed = clock.Elapsed,
+            Skipped = skipped,
+            Incomplete = stopped && error is null,
         };
         Log.Info("snapshot.backfilled", ("snapshotId", result.SnapshotId), ("items", items), ("evaluations", evaluations), ("findings", findings),
-            ("created", created), ("resolved", resolved), ("ignored", ignoredItems), ("rejected", rejected), ("error", error), ("elapsedMs", (long)clock.Elapsed.TotalMilliseconds));
+            ("created", created), ("resolved", resolved), ("ignored", ignoredItems), ("rejected", rejected), ("skipped", skipped), ("incomplete", stopped), ("error", error), ("elapsedMs", (long)clock.Elapsed.TotalMilliseconds));
         return result;
     }
 

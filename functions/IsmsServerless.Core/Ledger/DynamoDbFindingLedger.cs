@@ -36,28 +36,38 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     public async Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, CancellationToken cancellationToken = default)
     {
         var tally = new Tally();
-        foreach (var evaluation in evaluations)
+        for (var index = 0; index < evaluations.Count; index++)
         {
-            var e = Stamp(evaluation);
+            var e = Stamp(evaluations[index]);
+            // The finding as the ledger last saw it while deciding (the stored one, or what was written).
+            FindingRecord? state = null;
+            TransitionPlan? Seen(FindingRecord? before, TransitionPlan? plan)
+            {
+                state = plan?.After ?? before;
+                return plan;
+            }
             switch (e.Outcome)
             {
                 case Outcome.Finding or Outcome.Change:
                 {
-                    var created = await MutateAsync(e.FindingId, before => FindingTransitions.OnFinding(before, e, context.Sla, context.Now), allowCreate: true, cancellationToken).ConfigureAwait(false);
+                    var created = await MutateAsync(e.FindingId, before => Seen(before, FindingTransitions.OnFinding(before, e, context.Sla, context.Now)), allowCreate: true, cancellationToken).ConfigureAwait(false);
                     tally.Add(created);
-                    if (created.Kind == MutationKind.Created)
+                    // A created or reopened finding may already be superseded: a compliant verdict or a deletion newer
+                    // than this violation was recorded before it arrived (markers), or, for a reopening, a deletion that
+                    // arrived while the finding was resolved and so closed nothing.
+                    if (created.Kind == MutationKind.Created || created.Plan?.Action == "reopened")
                     {
                         // Read after the create: a compliant verdict or deletion recorded before this older violation
                         // arrived resolves it now; one recorded after the create finds the finding and resolves it itself.
                         var (marker, markerStored) = await SupersedingMarkerAsync(e.FindingId, e.ResourceId, e.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
-                        if (marker is not null)
+                        if (marker is not null || markerStored is not null)
                         {
-                            tally.Add(await MutateAsync(e.FindingId, before => before is null ? null : FindingTransitions.OnSuperseded(before, marker, context.Now),
+                            tally.Add(await MutateAsync(e.FindingId, before => Seen(before, before is null ? null : FindingTransitions.OnSuperseded(before, marker, markerStored, context.Now)),
                                 allowCreate: false, cancellationToken).ConfigureAwait(false));
                         }
                         // Once the finding exists it carries lastObservedAt; a compliant marker would only make the table
                         // differ from in-order delivery (which never writes one for an existing finding).
-                        if (markerStored) await DeleteObservedMarkerAsync(e.FindingId, cancellationToken).ConfigureAwait(false);
+                        if (markerStored is not null) await DeleteObservedMarkerAsync(e.FindingId, cancellationToken).ConfigureAwait(false);
                     }
                     break;
                 }
@@ -67,14 +77,14 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                     var outcome = await MutateAsync(e.FindingId, before =>
                     {
                         existed = before is not null;
-                        return FindingTransitions.OnCompliant(before, e, context.Now);
+                        return Seen(before, FindingTransitions.OnCompliant(before, e, context.Now));
                     }, allowCreate: false, cancellationToken).ConfigureAwait(false);
                     if (!existed && outcome.Kind == MutationKind.Unchanged)
                     {
                         // No finding yet: remember the verdict, then look again in case a violation was created meanwhile.
                         var observed = e.ObservedAt ?? context.Now;
                         await PutMarkerAsync(LedgerKeys.Finding(e.FindingId), LedgerKeys.ObservedMarker, observed, "rule:" + e.Rule.Id, "compliant: " + e.Message, context.Now, cancellationToken).ConfigureAwait(false);
-                        outcome = await MutateAsync(e.FindingId, before => FindingTransitions.OnCompliant(before, e, context.Now), allowCreate: false, cancellationToken).ConfigureAwait(false);
+                        outcome = await MutateAsync(e.FindingId, before => Seen(before, FindingTransitions.OnCompliant(before, e, context.Now)), allowCreate: false, cancellationToken).ConfigureAwait(false);
                     }
                     tally.Add(outcome);
                     break;
@@ -83,9 +93,17 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                     // Ignored and rejected evaluations carry no finding.
                     break;
             }
+            // Superseded for whatever records the newest result per identity: a violation older than a compliant verdict
+            // the ledger knows, a compliant verdict not newer than a violation it knows (equal times: the violation wins).
+            var at = Millis(e.ObservedAt ?? context.Now);
+            if (e.Outcome is Outcome.Finding or Outcome.Change ? state?.LastCompliantAt is { } c && Millis(c) > at
+                : e.Outcome == Outcome.Compliant && state?.LastViolationAt is { } v && Millis(v) >= at)
+                tally.Supersede(index);
         }
         return tally.ToResult();
     }
+
+    private static long Millis(DateTimeOffset at) => at.UtcTicks / TimeSpan.TicksPerMillisecond;
 
     /// <summary>Adds the policy version in force to the evaluation's evidence (kept when a rule set it itself).</summary>
     private Evaluation Stamp(Evaluation e)
@@ -373,15 +391,36 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     /// </summary>
     internal async Task<Mutation> MutateAsync(string findingId, Func<FindingRecord?, TransitionPlan?> decide, bool allowCreate, CancellationToken cancellationToken)
     {
+        // The first read is eventually consistent (half the read units): every write is conditional on the version it
+        // read (or on the item's absence), so a stale read can only make the write fail and be retried, never win. A
+        // decision to write nothing is only trusted from a strongly consistent read, so a stale read cannot drop one.
+        var consistent = false;
         for (var attempt = 1; ; attempt++)
         {
-            var (before, malformed) = await ReadFindingAsync(findingId, consistent: true, cancellationToken).ConfigureAwait(false);
+            var (before, malformed) = await ReadFindingAsync(findingId, consistent, cancellationToken).ConfigureAwait(false);
             if (malformed)
             {
                 // Never overwrite what we cannot read: the item is evidence. It is logged for a human.
                 return new Mutation(MutationKind.Malformed, null, null);
             }
-            var plan = decide(before);
+            TransitionPlan? plan;
+            try
+            {
+                plan = decide(before);
+            }
+            catch (Exception ex) when (!consistent && ex is KeyNotFoundException or InvalidTransitionException)
+            {
+                // A refusal (no such finding, not a valid transition) is only trusted from a consistent read.
+                consistent = true;
+                attempt--;
+                continue;
+            }
+            if (!consistent && (plan is null || (before is null && !allowCreate)))
+            {
+                consistent = true;
+                attempt--;
+                continue;
+            }
             // Only evaluations create findings; every other caller's decision on a missing finding is "nothing".
             if (plan is null || (before is null && !allowCreate)) return new Mutation(MutationKind.Unchanged, null, null);
             try
@@ -390,6 +429,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             }
             catch (Exception ex) when (IsConflict(ex) && attempt < MaxAttempts)
             {
+                consistent = true;
                 await Backoff(attempt, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsConflict(ex))
@@ -424,14 +464,21 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             findingPut.ExpressionAttributeValues = new() { [":v"] = N(before.Version) };
         }
 
-        if (plan.Action is null && before is not null && before.DueAt != after.DueAt)
+        var membersMove = before is not null && (before.Status != after.Status || before.Severity != after.Severity || before.DueAt != after.DueAt);
+        var counters = before is null ? null : LedgerCounters.Update(TableName, before, after);
+        if (plan.Action is null && before is not null && (membersMove || counters is not null))
         {
-            // A late-arriving earlier violation moved the deadline (no status change, no history): the membership rows
-            // carry the due date in their sort key, so they are rewritten with the finding, in one transaction.
+            // No status change and no history, but what the indexes and counters hold moved: a late-arriving earlier
+            // violation moved the deadline (and with it the SLA state), or a late violation newer than the one the
+            // finding shows changed its severity. Memberships carry severity and due date in their sort key, counters
+            // count by severity and SLA state: both are rewritten with the finding, in one transaction, so the end
+            // state does not depend on which violation arrived first.
             var moved = new List<TransactWriteItem> { new() { Put = findingPut } };
-            moved.AddRange(MemberItems(after, FindingTransitions.ExpiryFor(after, settings)).Select(m => new TransactWriteItem { Put = new Put { TableName = TableName, Item = m } }));
+            if (membersMove)
+                moved.AddRange(MemberItems(after, FindingTransitions.ExpiryFor(after, settings)).Select(m => new TransactWriteItem { Put = new Put { TableName = TableName, Item = m } }));
+            if (counters is not null) moved.Add(new TransactWriteItem { Update = counters });
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = moved }, cancellationToken).ConfigureAwait(false);
-            await MoveNewAlertDeadlineAsync(after, cancellationToken).ConfigureAwait(false);
+            if (before.DueAt != after.DueAt) await MoveNewAlertDeadlineAsync(after, cancellationToken).ConfigureAwait(false);
             return new Mutation(MutationKind.Updated, plan with { After = after }, null);
         }
         if (plan.Action is null)
@@ -463,14 +510,14 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
             },
         });
-        if (before is null || before.Status != after.Status || before.Severity != after.Severity || before.DueAt != after.DueAt)
+        if (before is null || membersMove)
         {
             // Membership sort keys hold status, severity and the due date; a late-arriving earlier violation moves the
             // due date (FindingTransitions.EarlierDeadline), so the membership rows are rewritten then too.
             var ttl = FindingTransitions.ExpiryFor(after, settings);
             items.AddRange(MemberItems(after, ttl).Select(m => new TransactWriteItem { Put = new Put { TableName = TableName, Item = m } }));
         }
-        if (LedgerCounters.Update(TableName, before, after) is { } counters) items.Add(new TransactWriteItem { Update = counters });
+        if ((before is null ? LedgerCounters.Update(TableName, null, after) : counters) is { } counted) items.Add(new TransactWriteItem { Update = counted });
         string? alertId = null;
         if (plan.AlertKind is { } kind)
         {
@@ -539,7 +586,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     /// Of the finding's compliant marker and its resource's deletion marker (one BatchGetItem), the earliest observed
     /// after <paramref name="observed"/>: the observation that, delivered in order, would have resolved this violation.
     /// </summary>
-    private async Task<(ObservationMarker? Superseding, bool ObservedMarkerStored)> SupersedingMarkerAsync(string findingId, string resourceId, DateTimeOffset observed, CancellationToken cancellationToken)
+    private async Task<(ObservationMarker? Superseding, DateTimeOffset? ObservedMarkerAt)> SupersedingMarkerAsync(string findingId, string resourceId, DateTimeOffset observed, CancellationToken cancellationToken)
     {
         var keys = new List<Dictionary<string, AttributeValue>>
         {
@@ -563,18 +610,18 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             }
         }
         ObservationMarker? earliest = null;
-        var observedMarkerStored = false;
+        DateTimeOffset? observedMarkerAt = null;
         foreach (var item in found)
         {
-            if (item.TryGetValue(LedgerSchema.SortKey, out var kind) && kind.S == LedgerKeys.ObservedMarker) observedMarkerStored = true;
             if (!item.TryGetValue("observedAt", out var at) || !Timestamps.TryParse(at.S, out var markedAt)) continue;
+            if (item.TryGetValue(LedgerSchema.SortKey, out var kind) && kind.S == LedgerKeys.ObservedMarker) observedMarkerAt = markedAt;
             var marker = new ObservationMarker(markedAt, item.TryGetValue("actor", out var a) ? a.S ?? Ingest : Ingest,
                 item.TryGetValue("reason", out var r) ? r.S ?? "" : "",
                 Gone: item.TryGetValue(LedgerSchema.SortKey, out var sk) && sk.S == LedgerKeys.GoneMarker);
             if (marker.ObservedAt <= observed) continue;
             if (earliest is null || marker.ObservedAt < earliest.ObservedAt) earliest = marker;
         }
-        return (earliest, observedMarkerStored);
+        return (earliest, observedMarkerAt);
     }
 
     /// <summary>
@@ -788,6 +835,9 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     {
         private int _created, _updated, _resolved, _reopened, _unchanged, _escalated, _malformed;
         private readonly List<string> _alerts = [];
+        private readonly HashSet<int> _superseded = [];
+
+        public void Supersede(int index) => _superseded.Add(index);
 
         public void Add(Mutation m)
         {
@@ -820,6 +870,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             Escalated = _escalated,
             Malformed = _malformed,
             AlertIds = _alerts,
+            Superseded = _superseded,
         };
     }
 }

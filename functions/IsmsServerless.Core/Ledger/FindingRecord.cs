@@ -81,6 +81,20 @@ public sealed record FindingRecord
     /// </summary>
     public DateTimeOffset? LastObservedAt { get; init; }
 
+    /// <summary>
+    /// Source time of the newest violation applied: the finding's message, diff, evidence and severity are that
+    /// violation's, whatever order the violations arrived in (a late violation older than a newer compliant verdict or
+    /// deletion, but newer than this, still updates them). Null on findings written before it existed.
+    /// </summary>
+    public DateTimeOffset? LastViolationAt { get; init; }
+
+    /// <summary>
+    /// Source time of the newest compliant verdict known for the identity (including one recorded as a marker before
+    /// the finding existed). With <see cref="LastViolationAt"/> it says which result is the newest, so the passing-evidence
+    /// store can skip evaluations a newer one supersedes. Null when none was seen.
+    /// </summary>
+    public DateTimeOffset? LastCompliantAt { get; init; }
+
     /// <summary>The next instant the sweep must look at this finding (at-risk, due, waiver expiry); null when none.</summary>
     public DateTimeOffset? NextTimerAt { get; init; }
 

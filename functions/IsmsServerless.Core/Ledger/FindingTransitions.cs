@@ -57,6 +57,7 @@ internal static class FindingTransitions
                 Diff = e.Diff,
                 Evidence = e.Evidence,
                 LastObservedAt = observed,
+                LastViolationAt = observed,
                 Version = 1,
             };
             created = created with { NextTimerAt = NextTimer(created, now) };
@@ -66,16 +67,32 @@ internal static class FindingTransitions
         {
             // Two different violations with the same source time: the more severe, then the ordinally smaller message,
             // is kept, so the stored text does not depend on which arrived last.
-            var tied = before with { LastSeenAt = now, Message = e.Message, Diff = e.Diff, Evidence = e.Deadlines.Count == 0 ? e.Evidence : KeepRecordedClocks(before.Evidence, e.Evidence), Severity = e.Severity };
+            var tied = before with { LastSeenAt = now, LastViolationAt = observed, Message = e.Message, Diff = e.Diff, Evidence = e.Deadlines.Count == 0 ? e.Evidence : KeepRecordedClocks(before.Evidence, e.Evidence), Severity = e.Severity };
             return tied.Severity == before.Severity
                 ? TransitionPlan.Update(tied, now)
                 : new TransitionPlan(tied, "severity-changed", actor, $"severity {before.Severity.ToWire()} → {tied.Severity.ToWire()}: {e.Message}", null, now);
         }
         if (before.LastObservedAt is { } last2 && (observed < last2 || (observed == last2 && before.Status != FindingStatus.Resolved)))
         {
-            // A redelivery or an older event: what it says is already recorded (or superseded). It can still move the
-            // deadline earlier: the SLA runs from the earliest violation observed, whatever order they arrived in.
-            return EarlierDeadline(before, e, sla, now);
+            // A redelivery or an older event: its status is already decided by a newer observation. It can still move
+            // the deadline earlier (the SLA runs from the earliest violation observed, whatever order they arrived in),
+            // and, when it is newer than the violation the finding shows, the finding shows it instead: a violation
+            // that arrives after a newer compliant verdict or deletion leaves the same record as in-order delivery.
+            var moved = EarlierDeadline(before, e, sla, now)?.After;
+            var shown = before.LastViolationAt ?? (before.Status == FindingStatus.Resolved ? null : before.LastObservedAt);
+            if (shown is not { } lv || observed < lv || (observed == lv && !PreferredOnTie(e, before)))
+                return moved is null ? null : TransitionPlan.Update(moved, now);
+            var basis = moved ?? before;
+            var content = basis with
+            {
+                LastSeenAt = now,
+                LastViolationAt = observed,
+                Message = e.Message,
+                Diff = e.Diff,
+                Evidence = e.Deadlines.Count == 0 ? e.Evidence : KeepRecordedClocks(basis.Evidence, e.Evidence),
+                Severity = e.Severity,
+            };
+            return content == before ? null : TransitionPlan.Update(content, now);
         }
         // Equal source times with a resolved finding: the violation wins the tie (a security tool does not hide a
         // finding on a tie), so it reopens below.
@@ -84,6 +101,7 @@ internal static class FindingTransitions
         {
             LastSeenAt = now,
             LastObservedAt = observed,
+            LastViolationAt = observed,
             Message = e.Message,
             Diff = e.Diff,
             Evidence = e.Deadlines.Count == 0 ? e.Evidence : KeepRecordedClocks(earlier.Evidence, e.Evidence),
@@ -128,9 +146,14 @@ internal static class FindingTransitions
     {
         if (before is null) return null;
         var observed = e.ObservedAt ?? now;
-        if (before.LastObservedAt is { } last && observed <= last) return null;
-        if (before.Status == FindingStatus.Resolved) return TransitionPlan.Update(before with { LastObservedAt = observed }, now);
-        var after = Resolve(before, now) with { LastObservedAt = observed };
+        var compliant = Later(before.LastCompliantAt, observed);
+        if (before.LastObservedAt is { } last && observed <= last)
+        {
+            // Superseded for the status, but still the newest compliant verdict known: remembered (rarely a write).
+            return compliant == before.LastCompliantAt ? null : TransitionPlan.Update(before with { LastCompliantAt = compliant }, now);
+        }
+        if (before.Status == FindingStatus.Resolved) return TransitionPlan.Update(before with { LastObservedAt = observed, LastCompliantAt = compliant }, now);
+        var after = Resolve(before, now) with { LastObservedAt = observed, LastCompliantAt = compliant };
         return new TransitionPlan(after, "resolved", "rule:" + e.Rule.Id, "compliant: " + e.Message, null, now);
     }
 
@@ -139,15 +162,19 @@ internal static class FindingTransitions
     /// recorded before the violation arrived) already superseded: it is resolved at once, so the end state is the one
     /// in-order delivery gives.
     /// </summary>
-    public static TransitionPlan? OnSuperseded(FindingRecord before, ObservationMarker marker, DateTimeOffset now)
+    public static TransitionPlan? OnSuperseded(FindingRecord before, ObservationMarker? marker, DateTimeOffset? compliantMarkerAt, DateTimeOffset now)
     {
-        if (before.Status == FindingStatus.Resolved) return null;
-        if (before.LastObservedAt is { } last && marker.ObservedAt <= last) return null;
+        // The compliant marker's time is the newest compliant verdict seen before the finding existed: kept either way.
+        var compliant = Later(before.LastCompliantAt, compliantMarkerAt);
+        if (marker is null || before.Status == FindingStatus.Resolved || (before.LastObservedAt is { } last && marker.ObservedAt <= last))
+            return compliant == before.LastCompliantAt ? null : TransitionPlan.Update(before with { LastCompliantAt = compliant }, now);
         // The same record, history line and reason as in-order delivery (violation, then this observation) writes.
         var at = marker.Gone ? marker.ObservedAt : now;
-        var after = Resolve(before, at) with { LastObservedAt = marker.ObservedAt };
+        var after = Resolve(before, at) with { LastObservedAt = marker.ObservedAt, LastCompliantAt = compliant };
         return new TransitionPlan(after, "resolved", marker.Actor, marker.Reason, null, at);
     }
+
+    private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     private static bool PreferredOnTie(Evaluation e, FindingRecord before) =>
         e.Severity > before.Severity || (e.Severity == before.Severity && string.CompareOrdinal(e.Message, before.Message) < 0);

@@ -21,6 +21,14 @@ public sealed record LedgerWriteResult
 
     /// <summary>Ids of the alert outbox records written (new, escalated, reopened).</summary>
     public IReadOnlyList<string> AlertIds { get; init; } = [];
+
+    /// <summary>
+    /// Positions (in the recorded list) of evaluations that a newer observation of the same identity, already in the
+    /// ledger, supersedes: a violation older than the finding's last observation, or a compliant verdict not newer than
+    /// it while the finding is active (equal times: the violation wins). Whatever else records results per identity
+    /// (the passing-evidence store) skips them, so its end state does not depend on delivery order either.
+    /// </summary>
+    public IReadOnlySet<int> Superseded { get; init; } = new HashSet<int>();
 }
 
 /// <summary>

@@ -7,11 +7,23 @@ using static IsmsServerless.Ledger.LedgerItems;
 namespace IsmsServerless.Ledger;
 
 /// <summary>
-/// Counter items for the status page's overview: every transition ADDs the difference between the finding's old and
-/// new contribution, in the same transaction, so the counts are exact and reading them is one Query over
-/// <see cref="LedgerKeys.StatsShards"/> small items, whatever the table size. Attribute names are
-/// <c>c|&lt;dimension&gt;|&lt;value&gt;|&lt;metric&gt;</c>, e.g. <c>c|control|ISO27001:2022 A.8.8|breached</c>.
+/// Counter items for the status page's overview. Every transition ADDs the difference between the finding's old and new
+/// contribution, in the finding's transaction, so the counts are exact; reading them is one Query of the <c>STATS</c>
+/// partition, whatever the table size.
 /// </summary>
+/// <remarks>
+/// <para>Layout (issue 20): one small item per (rule, category and controls, shard):
+/// <c>PK=STATS, SK=RULE#&lt;ruleId&gt;#&lt;hash of category and controls&gt;#&lt;shard&gt;</c>, holding the rule's
+/// <c>category</c> and <c>controls</c> and 35 counters named <c>&lt;severity letter&gt;&lt;metric letter&gt;</c> (severity
+/// C H M L I; metric o open, a acknowledged, s suppressed, r resolved, w within-sla, k at-risk, b breached). The overview
+/// derives the total, category, severity and control slices from them. A finding's category and controls are its
+/// rule's, fixed at creation, so a transition touches ONE item of under 1 KB (1 write unit, 2 in the transaction); the
+/// old layout (one item per shard with a counter per control × metric, several KB) cost 7+ units per transition.</para>
+/// <para>Every update ADDs all 35 counters (0 where unchanged), so an item's attributes do not depend on the path a
+/// finding took (a counter that went 1 → 0 and one never touched are the same, README "Delivery order").</para>
+/// <para>Items of the old layout (<c>SHARD#n</c>, attributes <c>c|&lt;dimension&gt;|&lt;value&gt;|&lt;metric&gt;</c>) are still
+/// summed: deltas are additive, so a table written by both layouts still counts right.</para>
+/// </remarks>
 internal static class LedgerCounters
 {
     private const string Prefix = "c|";
@@ -22,21 +34,36 @@ internal static class LedgerCounters
 
     private static readonly string[] Metrics = ["open", "acknowledged", "suppressed", "resolved", "within-sla", "at-risk", "breached"];
 
+    /// <summary>Metric letters, in <see cref="Metrics"/> order.</summary>
+    private const string MetricCodes = "oasrwkb";
+
+    /// <summary>Severity letters: INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL (the enum's order).</summary>
+    private const string SeverityCodes = "ILMHC";
+
+    /// <summary>Counter items per rule (and control set): concurrent transitions of one rule's findings rarely share one.</summary>
+    public const int RuleShards = 4;
+
     /// <summary>The ADD update for a transition, or null when the counts do not change.</summary>
     public static Update? Update(string tableName, FindingRecord? before, FindingRecord after)
     {
-        var deltas = new Dictionary<string, long>(StringComparer.Ordinal);
-        if (before is not null) foreach (var key in Contribution(before)) deltas[key] = deltas.GetValueOrDefault(key) - 1;
-        foreach (var key in Contribution(after)) deltas[key] = deltas.GetValueOrDefault(key) + 1;
-        var changed = deltas.Where(kv => kv.Value != 0).ToList();
-        if (changed.Count == 0) return null;
-        var names = new Dictionary<string, string> { ["#et"] = LedgerSchema.EntityType };
-        var values = new Dictionary<string, AttributeValue> { [":et"] = S(StatsEntity) };
-        var adds = new List<string>();
-        for (var i = 0; i < changed.Count; i++)
+        var deltas = new long[SeverityCodes.Length * MetricCodes.Length];
+        if (before is not null) foreach (var i in Contribution(before)) deltas[i]--;
+        foreach (var i in Contribution(after)) deltas[i]++;
+        if (deltas.All(d => d == 0)) return null;
+        var controls = after.Controls.Distinct(StringComparer.Ordinal).ToList();
+        var names = new Dictionary<string, string> { ["#et"] = LedgerSchema.EntityType, ["#cat"] = "category", ["#ctl"] = "controls", ["#rule"] = "ruleId" };
+        var values = new Dictionary<string, AttributeValue>
         {
-            names[$"#c{i}"] = changed[i].Key;
-            values[$":d{i}"] = N(changed[i].Value);
+            [":et"] = S(StatsEntity),
+            [":cat"] = S(after.Category.ToWire()),
+            [":ctl"] = new AttributeValue { L = controls.Select(S).ToList() },
+            [":rule"] = S(after.RuleId),
+        };
+        var adds = new List<string>(deltas.Length);
+        for (var i = 0; i < deltas.Length; i++)
+        {
+            names[$"#c{i}"] = CounterName(i);
+            values[$":d{i}"] = N(deltas[i]);
             adds.Add($"#c{i} :d{i}");
         }
         return new Update
@@ -45,32 +72,64 @@ internal static class LedgerCounters
             Key = new()
             {
                 [LedgerSchema.PartitionKey] = S(LedgerKeys.StatsPartition),
-                [LedgerSchema.SortKey] = S(LedgerKeys.StatsShard(after.Id)),
+                [LedgerSchema.SortKey] = S(LedgerKeys.StatsRule(after.RuleId, after.Category.ToWire(), controls, after.Id, RuleShards)),
             },
-            UpdateExpression = "SET #et = :et ADD " + string.Join(", ", adds),
+            UpdateExpression = "SET #et = :et, #cat = :cat, #ctl = :ctl, #rule = :rule ADD " + string.Join(", ", adds),
             ExpressionAttributeNames = names,
             ExpressionAttributeValues = values,
         };
     }
 
-    /// <summary>The counters one finding adds 1 to.</summary>
-    private static IEnumerable<string> Contribution(FindingRecord f)
+    private static string CounterName(int index) =>
+        string.Concat(SeverityCodes[index / MetricCodes.Length], MetricCodes[index % MetricCodes.Length]);
+
+    /// <summary>The counter indexes (severity × metric) one finding adds 1 to.</summary>
+    private static IEnumerable<int> Contribution(FindingRecord f)
     {
-        var metrics = new List<string> { f.Status.ToWire() };
+        var severity = Math.Clamp((int)f.Severity, 0, SeverityCodes.Length - 1) * MetricCodes.Length;
+        yield return severity + (int)f.Status;
         if (f.Status is FindingStatus.Open or FindingStatus.Acknowledged && f.SlaState is { } state)
-            metrics.Add(state == SlaState.Open ? "within-sla" : state.ToWire());
-        var slices = new List<(string, string)> { (All, "*"), (CategoryDim, f.Category.ToWire()), (SeverityDim, f.Severity.ToWire()) };
-        slices.AddRange(f.Controls.Distinct(StringComparer.Ordinal).Select(c => (ControlDim, c)));
-        foreach (var (dim, value) in slices)
-            foreach (var metric in metrics)
-                yield return $"{Prefix}{dim}|{value}|{metric}";
+            yield return severity + 4 + (int)state;
+    }
+
+    /// <summary>Adds a rule counter item (new layout) to the sums of every slice it belongs to.</summary>
+    private static bool AddRuleItem(Dictionary<string, AttributeValue> item, Action<string, string, string, long> add)
+    {
+        if (item.GetValueOrDefault("category")?.S is not { } category || item.GetValueOrDefault("controls")?.L is not { } controlList) return false;
+        var controls = controlList.Select(c => c.S).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        foreach (var (name, attribute) in item)
+        {
+            if (name.Length != 2) continue;
+            var sev = SeverityCodes.IndexOf(name[0], StringComparison.Ordinal);
+            var metric = MetricCodes.IndexOf(name[1], StringComparison.Ordinal);
+            if (sev < 0 || metric < 0) continue;
+            if (attribute.N is null || !long.TryParse(attribute.N, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
+            {
+                Log.Warn("ledger.malformed-counter", ("item", Describe(item)), ("attribute", name));
+                continue;
+            }
+            var metricName = Metrics[metric];
+            add(All, "*", metricName, n);
+            add(CategoryDim, category, metricName, n);
+            add(SeverityDim, ((Severity)sev).ToWire(), metricName, n);
+            foreach (var control in controls) add(ControlDim, control, metricName, n);
+        }
+        return true;
     }
 
     public static LedgerOverview Overview(IEnumerable<Dictionary<string, AttributeValue>> items)
     {
         var sums = new Dictionary<(string Dim, string Value), Dictionary<string, long>>();
+        void Add(string dim, string value, string metric, long n)
+        {
+            if (!sums.TryGetValue((dim, value), out var metrics)) sums[(dim, value)] = metrics = new(StringComparer.Ordinal);
+            metrics[metric] = metrics.GetValueOrDefault(metric) + n;
+        }
         foreach (var item in items)
         {
+            if (item.GetValueOrDefault(LedgerSchema.SortKey)?.S is { } sk && sk.StartsWith(LedgerKeys.StatsRulePrefix, StringComparison.Ordinal)
+                && AddRuleItem(item, Add))
+                continue;
             foreach (var (name, attribute) in item)
             {
                 if (!name.StartsWith(Prefix, StringComparison.Ordinal)) continue;
@@ -81,9 +140,7 @@ internal static class LedgerCounters
                     Log.Warn("ledger.malformed-counter", ("item", Describe(item)), ("attribute", name));
                     continue;
                 }
-                var key = (parts[1], string.Join('|', parts[2..^1]));
-                if (!sums.TryGetValue(key, out var metrics)) sums[key] = metrics = new(StringComparer.Ordinal);
-                metrics[parts[^1]] = metrics.GetValueOrDefault(parts[^1]) + n;
+                Add(parts[1], string.Join('|', parts[2..^1]), parts[^1], n);
             }
         }
         StatusCounts Counts(Dictionary<string, long> m) => new()

@@ -68,6 +68,8 @@ internal static class LedgerItems
         if (f.ClockStartedAt is { } started) item["clockStartedAt"] = Time(started);
         if (f.SlaState is { } state) item["slaState"] = S(state.ToWire());
         if (f.LastObservedAt is { } observed) item["lastObservedAt"] = Time(observed);
+        if (f.LastViolationAt is { } violation) item["lastViolationAt"] = Time(violation);
+        if (f.LastCompliantAt is { } compliant) item["lastCompliantAt"] = Time(compliant);
         if (f.Waiver is { } w)
         {
             item["waiver"] = new AttributeValue
@@ -265,6 +267,8 @@ internal static class LedgerItems
             HistoryLength = (int)(r.Long("historyLength") ?? 0),
             Version = version.Value,
             LastObservedAt = r.Instant("lastObservedAt"),
+            LastViolationAt = r.Instant("lastViolationAt"),
+            LastCompliantAt = r.Instant("lastCompliantAt"),
             NextTimerAt = r.Instant("nextTimerAt"),
         };
         // Optional attributes of the wrong type are just as malformed as missing required ones.

@@ -77,6 +77,20 @@ internal static class LedgerKeys
 
     public static string TrendDay(DateOnly day) => TrendDayPrefix + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
+    /// <summary>Sort key prefix of the per-rule counter items (<see cref="LedgerCounters"/>).</summary>
+    public const string StatsRulePrefix = "RULE#";
+
+    /// <summary>
+    /// Sort key of the counter item a finding counts in: its rule, a hash of its category and controls (a policy change
+    /// to a rule's controls starts new items, so old findings keep counting under the controls they were raised with),
+    /// and a shard picked by the finding id's stable hash.
+    /// </summary>
+    public static string StatsRule(string ruleId, string category, IReadOnlyList<string> controls, string findingId, int shards)
+    {
+        var set = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(category + "\u001f" + string.Join("\u001f", controls)))).AsSpan(0, 8);
+        return $"{StatsRulePrefix}{Bounded(ruleId)}#{set}#{(StableHash(findingId) % (uint)shards).ToString(CultureInfo.InvariantCulture)}";
+    }
+
     public static string StatsShard(string findingId) =>
         StatsShardPrefix + (StableHash(findingId) % StatsShards).ToString(CultureInfo.InvariantCulture);
 

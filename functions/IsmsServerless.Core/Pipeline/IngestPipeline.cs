@@ -59,8 +59,14 @@ public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnrich
             if (hook is IRecordedInputsHook withInputs) await withInputs.InputsRecordedAsync([.. inputs, .. gone], context, cancellationToken).ConfigureAwait(false);
         }
         // Passing evidence after the ledger: a store failure fails the invocation and the retry re-records both idempotently.
+        // Evaluations the ledger found superseded by a newer observation of their identity are not evidence of the
+        // current state: the store would otherwise keep whichever result its daily-refresh throttle let through last.
         if (evidence is not null)
-            await evidence.RecordAsync(evaluated.Evaluations, evaluated.Source ?? evaluated.Adapter ?? "unknown", context, cancellationToken).ConfigureAwait(false);
+        {
+            var current = written.Superseded.Count == 0 ? evaluated.Evaluations
+                : evaluated.Evaluations.Where((_, i) => !written.Superseded.Contains(i)).ToList();
+            await evidence.RecordAsync(current, evaluated.Source ?? evaluated.Adapter ?? "unknown", context, cancellationToken).ConfigureAwait(false);
+        }
 
         var closed = 0;
         foreach (var resource in gone)
@@ -68,7 +74,25 @@ public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnrich
             closed += await Ledger.CloseResourceFindingsAsync(resource.ResourceId, Actor, resource.Reason,
                 resource.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
         }
+        if (evidence is not null)
+        {
+            foreach (var resource in gone)
+                await evidence.ForgetAsync(GoneResults(resource), resource.ObservedAt ?? context.Now, evaluated.Source ?? evaluated.Adapter ?? "unknown", cancellationToken).ConfigureAwait(false);
+        }
         if (gone.Count > 0) Log.Info("pipeline.resources-gone", ("resources", gone.Count), ("findingsClosed", closed));
         return new IngestResult(evaluated with { Inputs = adapted.Inputs }, written, gone.Count, closed);
     }
+
+    /// <summary>
+    /// The rule results a gone resource may have as passing evidence: each rule of its resource type, without a sub-key.
+    /// Derived from the deletion alone (never from what is stored), so the same tombstones are written whatever arrived
+    /// first. Sub-keyed results (one per CVE or patch) of a deleted resource are not covered.
+    /// </summary>
+    private List<Evidence.GoneResult> GoneResults(ResourceGoneInput resource) =>
+        resource.ResourceType.Length == 0
+            ? []
+            : Engine.Registry.Rules.Where(r => r.Metadata.ResourceType == resource.ResourceType)
+                .Select(r => new Evidence.GoneResult(r.Metadata.Id, FindingIdentity.Compute(r.Metadata.Id, resource.AccountId, resource.Region, resource.ResourceId, ""),
+                    resource.ResourceId, resource.ResourceType, ""))
+                .ToList();
 }

@@ -20,6 +20,8 @@ public static class InputEnrichers
             new Changes.ChangeRegisterEnricher(dynamo, tableName),
             // monitoring: failed console sign-in counts for the burst rule
             new Monitoring.SignInFailureCounter(dynamo, tableName),
+            // access: last activity per principal (once a day) and IAM credential facts, for the access inventory
+            new Access.AccessActivityRecorder(new Access.AccessActivityStore(dynamo, tableName)),
         ];
     }
 }

@@ -125,6 +125,9 @@ public sealed record IsmsSettings
     /// <summary>PROC-002 Antivirus protection: GuardDuty required, and the anti-malware application SSM Inventory must list.</summary>
     public AntiMalwareSettings AntiMalware { get; set; } = new();
 
+    /// <summary>Access Control: the organisation's own accounts (external trust), the access review's remediation window, dormancy.</summary>
+    public AccessSettings Access { get; set; } = new();
+
     /// <summary>
     /// Recurring duties (access review, restore test, policy reviews, training, advisories, fault-log review...): the
     /// sweep opens each period's obligation, reminds its owner, and raises an overdue finding when it is not attested.
@@ -183,6 +186,7 @@ public sealed record IsmsSettings
         errors.AddRange(Backup?.Validate() ?? ["backup may not be null"]);
         errors.AddRange(Incidents?.Validate() ?? ["incidents may not be null"]);
         errors.AddRange(AntiMalware?.Validate() ?? ["antiMalware may not be null"]);
+        errors.AddRange(Access?.Validate() ?? ["access may not be null"]);
         foreach (var name in EmergencyRoleNames.Concat(PipelineRoleNames))
         {
             if (string.IsNullOrWhiteSpace(name) || name.Contains(':', StringComparison.Ordinal))

@@ -15,7 +15,7 @@ namespace IsmsServerless.StatusPage;
 /// group (403), a JSON content type (415) and, when the browser sends one, an Origin equal to our own (403). No
 /// cookies are read or set, so a cross-site request carries no credentials (CSRF).
 /// </summary>
-public sealed class StatusRouter(StatusPageServices services, StatusPageOptions options, TokenValidator validator, TimeProvider clock, LocalIssuer? localIssuer = null)
+public sealed partial class StatusRouter(StatusPageServices services, StatusPageOptions options, TokenValidator validator, TimeProvider clock, LocalIssuer? localIssuer = null)
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
@@ -97,6 +97,9 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "export"] => await ExportAsync(request, ct).ConfigureAwait(false),
                 ["api", "controls"] => await ControlsAsync(ct).ConfigureAwait(false),
                 ["api", "control"] => await ControlDetailAsync(request, ct).ConfigureAwait(false),
+                ["api", "access"] => await AccessInventoryAsync(ct).ConfigureAwait(false),
+                ["api", "access-review"] => await AccessReviewAsync(ct).ConfigureAwait(false),
+                ["api", "people"] => await PeopleAsync(ct).ConfigureAwait(false),
                 _ => StatusResponse.Error(404, "not-found", "no such route"),
             };
         }
@@ -133,6 +136,8 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 ["api", "changes", var id, "review"] => await ReviewAsync(id, principal, body, now, ct).ConfigureAwait(false),
                 ["api", "changes", var id, "reconcile"] => await ReconcileAsync(id, principal, body, ct).ConfigureAwait(false),
                 ["api", "duties", var id, "attest"] => await AttestAsync(id, principal, body, ct).ConfigureAwait(false),
+                ["api", "access-review", var id, "decide"] => await DecideAccessAsync(id, principal, body, ct).ConfigureAwait(false),
+                ["api", "people", "leave"] => await MarkLeaveAsync(principal, body, now, ct).ConfigureAwait(false),
                 ["api", "incidents", var id, var action] => Outcome(await IncidentRoutes.ActAsync(services, id, action, principal, body, ct).ConfigureAwait(false), id, principal, "incident-" + action),
                 _ => StatusResponse.Error(404, "not-found", "no such action"),
             };
@@ -524,6 +529,10 @@ public sealed class StatusRouter(StatusPageServices services, StatusPageOptions 
                 w.WriteString("by", a.By);
                 w.WriteString("at", StatusJson.Time(a.At));
                 w.WriteString("note", a.Note);
+                w.WriteStartArray("evidence");
+                foreach (var link in a.Evidence) w.WriteStringValue(link);
+                w.WriteEndArray();
+                w.WriteString("policyVersion", a.PolicyVersion);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -102,6 +102,9 @@ public sealed record StatusPageServices
     /// <summary>Attestations closing duties and other obligations (the obligation store; <see cref="Obligations.ObligationControlSources"/>).</summary>
     public Compliance.IAttestationSource Attestations { get; init; } = Compliance.NoAttestations.Instance;
 
+    /// <summary>Access inventory, access review and leave marks (issue 18); null: those views answer 501.</summary>
+    public AccessPageServices? Access { get; init; }
+
     /// <summary>Incidents and their three clocks (the obligation store); null when not wired (the routes answer 501).</summary>
     public Incidents.IncidentService? Incidents { get; init; }
 }

@@ -73,7 +73,7 @@ public sealed class HeartbeatStep(RuleRegistry registry, Func<string?> homeAccou
             .Where(e => e.Outcome is Outcome.Finding or Outcome.Compliant)
             .ToList();
         var written = evaluations.Count > 0
-            ? await context.Ledger.RecordAsync(evaluations, context.Evaluation, cancellationToken).ConfigureAwait(false)
+            ? await context.RecordAsync(evaluations, Name, cancellationToken).ConfigureAwait(false)
             : new LedgerWriteResult();
 
         // Recorded last, so a sweep that fails before this point shows up as a gap next time.

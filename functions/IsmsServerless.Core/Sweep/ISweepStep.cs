@@ -1,11 +1,33 @@
 using Amazon.DynamoDBv2;
 using IsmsServerless.Engine;
+using IsmsServerless.Evidence;
 using IsmsServerless.Ledger;
 
 namespace IsmsServerless.Sweep;
 
 /// <summary>Everything a scheduled sweep step may use.</summary>
-public sealed record SweepContext(IAmazonDynamoDB Dynamo, string TableName, IFindingLedger Ledger, EvaluationContext Evaluation);
+public sealed record SweepContext(IAmazonDynamoDB Dynamo, string TableName, IFindingLedger Ledger, EvaluationContext Evaluation)
+{
+    /// <summary>
+    /// Where the sweep's rule results go as passing evidence (pass and fail per rule and resource), as the ingest path's
+    /// do. The sweep function and <c>./isms sweep</c> set it; null records none (tests of one step).
+    /// </summary>
+    public IEvidenceStore? Evidence { get; init; }
+
+    /// <summary>
+    /// Records a step's evaluations in the ledger, then (when <see cref="Evidence"/> is set) their results as passing
+    /// evidence with the source <c>sweep:&lt;step&gt;</c>, evaluated now (a re-check of a stored state keeps it fresh). Evidence after the ledger, as in the ingest pipeline: a store
+    /// failure fails the step and the next sweep records both again idempotently.
+    /// </summary>
+    public async Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Model.Evaluation> evaluations, string step, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(evaluations);
+        var written = await Ledger.RecordAsync(evaluations, Evaluation, cancellationToken).ConfigureAwait(false);
+        if (Evidence is not null && evaluations.Count > 0)
+            await Evidence.RecordRecheckAsync(evaluations, "sweep:" + step, Evaluation, cancellationToken).ConfigureAwait(false);
+        return written;
+    }
+}
 
 /// <summary>What one step did, for the sweep's log line and the CLI's summary.</summary>
 public sealed record SweepStepResult(string Step, int Examined, int Findings, int Resolved, IReadOnlyList<string> Notes)

@@ -21,6 +21,8 @@ public static class SweepSteps
             // Changes: the optional Jira queue (issue per emergency / manual change, review comments); no-op when off.
             new Changes.Jira.JiraSyncStep(),
             new Drift.DriftRecheckStep(registry),
+            // access: revoke/reduce decisions of the access review, resolved once Config shows the access gone
+            new Access.AccessReviewRecheckStep(),
             .. Patch.SsmPatchSweepStep.FromEnvironmentIfConfigured(),
             new TrendSnapshotStep(),
             // Alerts: once a day, after the timers so the digest shows today's escalations.

@@ -54,6 +54,9 @@ public sealed class InventoryBackfill : Construct
             {
                 ["TABLE_NAME"] = props.Ledger.Table.TableName,
                 [InventoryBackfillFunction.BucketVariable] = props.BucketName,
+                // The timeout less a minute: the function stops pulling items, writes its checkpoint and fails, and
+                // Lambda's asynchronous retry resumes after the last finished item (snapshots too big for one run).
+                [InventoryBackfillFunction.TimeBudgetVariable] = "840",
             },
         });
         props.Ledger.GrantReadWrite(Function);

@@ -83,15 +83,10 @@ public sealed class ControlAssuranceEndToEndTests(DynamoDbLocalFixture dynamo, I
         Assert.Contains(rows, r => r.StartsWith("evidence,", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [OcsfSchemaFact]
     public async Task The_ocsf_export_is_valid_OCSF_1_8_compliance_and_detection_findings()
     {
-        var validator = OcsfValidator.TryLoad(out var reason);
-        if (validator is null)
-        {
-            output.WriteLine("SKIPPED: " + reason);
-            return;
-        }
+        var validator = OcsfValidator.TryLoad(out var reason) ?? throw new InvalidOperationException(reason);
         var table = await ReplayedTableAsync();
         var ocsf = await ExportCommand.RunAsync(dynamo.Client, table, Now.AddYears(-20), Now.AddDays(1), "ocsf", Now);
         var events = ocsf.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
@@ -108,15 +103,10 @@ public sealed class ControlAssuranceEndToEndTests(DynamoDbLocalFixture dynamo, I
         }
     }
 
-    [Fact]
+    [OcsfSchemaFact]
     public void The_ocsf_validator_rejects_what_OCSF_forbids()
     {
-        var validator = OcsfValidator.TryLoad(out var reason);
-        if (validator is null)
-        {
-            output.WriteLine("SKIPPED: " + reason);
-            return;
-        }
+        var validator = OcsfValidator.TryLoad(out var reason) ?? throw new InvalidOperationException(reason);
         // A Compliance Finding without compliance, with a bad enum and a wrongly typed time.
         using var doc = JsonDocument.Parse("""{"class_uid":2003,"category_uid":2,"activity_id":7,"type_uid":200307,"severity_id":1,"time":"yesterday","metadata":{"version":"1.8.0","product":{"name":"x"}},"finding_info":{"uid":"f"},"bogus":1}""");
         var errors = validator.Validate(doc.RootElement);

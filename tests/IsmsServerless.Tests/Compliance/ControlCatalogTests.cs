@@ -79,6 +79,16 @@ public sealed class ControlCatalogTests
     }
 
     [Fact]
+    public void The_reviewed_catalog_lists_every_rule_that_claims_each_control_and_validates_without_warnings()
+    {
+        // The policy file is what the IT Director reviews: a rule counted under a control it does not list is evidence
+        // the reviewed document does not show. A rule added with a new claim must be added to policy/isms.yaml too.
+        var (errors, warnings) = ControlCatalog.Check(PolicyDocument.Embedded, RuleRegistry.CreateDefault());
+        Assert.Empty(errors);
+        Assert.True(warnings.Count == 0, string.Join("\n", warnings.Select(w => $"{w.Line}: {w.Path}: {w.Message}")));
+    }
+
+    [Fact]
     public void Coverage_is_the_listed_rules_plus_any_rule_claiming_the_control()
     {
         var coverage = ControlCatalog.Coverage(RuleRegistry.CreateDefault());

@@ -140,6 +140,46 @@ public sealed class SnapshotBackfillTests(DynamoDbLocalFixture dynamo) : IAsyncL
     }
 
     [Fact]
+    public async Task A_run_out_of_time_checkpoints_and_the_retry_resumes_after_the_last_finished_item()
+    {
+        var table = await dynamo.NewTableAsync("snapshot-resume");
+        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(dynamo.Client, table), new DynamoDbFindingLedger(dynamo.Client, table, IsmsSettings.Default));
+        var checkpoints = new SnapshotCheckpointStore(dynamo.Client, table);
+        var templates = RealItems();
+        Serve(templates, "resume.json.gz");
+        var total = templates.Count * 2 + 2;
+        var context = TestContexts.At("2026-11-24T12:00:00Z");
+
+        // The first invocation's budget runs out after 8 items have been pulled.
+        var pulls = 0;
+        var first = new SnapshotBackfill(pipeline, new S3SnapshotObjectSource(_s3.CreateClient()), Bucket)
+        {
+            Checkpoints = checkpoints, MaxConcurrency = 4, CheckpointEvery = 3,
+            RemainingTime = () => ++pulls > 8 ? TimeSpan.Zero : TimeSpan.FromHours(1), StopBefore = TimeSpan.FromSeconds(1),
+        };
+        var stopped = await first.RunAsync(Notification(), context);
+        Assert.True(stopped.Incomplete);
+        Assert.Equal(8, stopped.Items);
+        Assert.Equal(new SnapshotCheckpoint(7, false), await checkpoints.GetAsync("16da64e4-cb65-4846-b061-e6c3ba43cb96"));
+
+        // The retry skips what is done and reads the rest; nothing is judged twice, and the file is marked done.
+        var retry = new SnapshotBackfill(pipeline, new S3SnapshotObjectSource(_s3.CreateClient()), Bucket) { Checkpoints = checkpoints };
+        var resumed = await retry.RunAsync(Notification(), context);
+        Assert.False(resumed.Incomplete);
+        Assert.Equal(8, resumed.Skipped);
+        Assert.Equal(total - 8, resumed.Items);
+        Assert.Equal(new SnapshotCheckpoint(total - 1, true), await checkpoints.GetAsync("16da64e4-cb65-4846-b061-e6c3ba43cb96"));
+
+        // A redelivery of the same notification after completion reads nothing; an older checkpoint never moves it back.
+        var requests = _s3.Requests;
+        var redelivered = await retry.RunAsync(Notification(), context);
+        Assert.Equal(0, redelivered.Items);
+        Assert.Equal(requests + 1, _s3.Requests); // the object is opened, its items are not judged
+        await checkpoints.SaveAsync("16da64e4-cb65-4846-b061-e6c3ba43cb96", 3, false, context.Now);
+        Assert.Equal(new SnapshotCheckpoint(total - 1, true), await checkpoints.GetAsync("16da64e4-cb65-4846-b061-e6c3ba43cb96"));
+    }
+
+    [Fact]
     public async Task A_notification_naming_another_bucket_is_refused_without_reading_anything()
     {
         var (backfill, _) = await NewBackfillAsync();

@@ -40,7 +40,11 @@ public sealed class FindingTransitionsTests
     {
         var open = FindingTransitions.OnFinding(null, Finding(PatchRule, "i-1", T0), Sla, T0)!.After;
         // A compliant observation with the same source time does not hide the finding (documented tie-break).
-        Assert.Null(FindingTransitions.OnCompliant(open, Compliant(PatchRule, "i-1", T0), T0));
+        // It is remembered as the newest compliant verdict (a plain update, no transition), and the finding stays open.
+        var tied = FindingTransitions.OnCompliant(open, Compliant(PatchRule, "i-1", T0), T0);
+        Assert.Null(tied?.Action);
+        Assert.Equal((FindingStatus.Open, T0), (tied!.After.Status, tied.After.LastCompliantAt!.Value));
+        Assert.Null(FindingTransitions.OnCompliant(tied.After, Compliant(PatchRule, "i-1", T0), T0));
         var resolved = FindingTransitions.OnCompliant(open, Compliant(PatchRule, "i-1", T0.AddSeconds(1)), T0)!.After;
         Assert.Equal(FindingStatus.Resolved, resolved.Status);
         // An older violation never reopens; one at the resolving observation's own instant does (the violation wins).

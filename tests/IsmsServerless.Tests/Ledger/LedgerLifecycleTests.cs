@@ -65,8 +65,12 @@ public sealed class LedgerLifecycleTests(DynamoDbLocalFixture dynamo)
         var kit = await CreateAsync(dynamo);
         await kit.Ledger.RecordAsync([Finding(PatchRule, "i-order", T0)], kit.Context);
         var result = await kit.Ledger.RecordAsync([Compliant(PatchRule, "i-order", T0.AddMinutes(-5))], kit.Context);
-        Assert.Equal(1, result.Unchanged);
-        Assert.Equal(FindingStatus.Open, (await kit.Ledger.GetAsync(Finding(PatchRule, "i-order", T0).FindingId))!.Status);
+        Assert.Equal(0, result.Resolved);
+        // Reported as superseded (the passing-evidence store skips it), and remembered as the newest compliant verdict.
+        Assert.Equal([0], result.Superseded);
+        var stored = (await kit.Ledger.GetAsync(Finding(PatchRule, "i-order", T0).FindingId))!;
+        Assert.Equal((FindingStatus.Open, T0.AddMinutes(-5)), (stored.Status, stored.LastCompliantAt!.Value));
+        Assert.Single(await kit.Ledger.GetHistoryAsync(stored.Id));
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
     /// counters and policy version are compared, its evaluation times are not.
     /// </summary>
     private static bool IsEvidenceThrottleTime(Dictionary<string, AttributeValue> item, string attribute) =>
-        attribute is "evaluatedAt" or "writtenAt" or "lastEvaluatedAt"
+        attribute is "evaluatedAt" or "observedAt" or "writtenAt" or "lastEvaluatedAt"
         && item.GetValueOrDefault("entityType")?.S is "EVIDENCE" or "EVIDENCE_RULE";
 
     /// <summary>
@@ -218,7 +218,7 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
     /// and reopen alerts of a flipping finding are left out here (with <c>historyLength</c>): the ledger does not key them
     /// by source time yet; <see cref="FindingTimelineTests"/> proves the model that will (README, "Delivery order").
     /// </summary>
-    [Fact(Skip = "Issue 14 item 4, left open: on these sets the ledger still differs by order in (1) membership sort keys after a late earlier deadline (the plain update does not rewrite memberships), (2) the evidence of a finding whose newest violation arrived after a newer deletion (older violations are not applied), (3) STATS counters written 0 vs never written. FindingTimelineTests proves the history/alert model; wiring it and these three fixes are the remaining work.")]
+    [Fact]
     public async Task Multi_flip_sets_end_in_the_same_state_in_every_order_apart_from_history_and_reopen_alerts()
     {
         var events = MultiFlipEvents();
@@ -233,14 +233,16 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
         Assert.Contains(expected, i => i.Contains("SK=S:META;", StringComparison.Ordinal) && i.Contains("patch.instance-patch-compliance", StringComparison.Ordinal) && i.Contains("status=S:open;", StringComparison.Ordinal));
         Assert.Contains(expected, i => i.Contains("SK=S:META;", StringComparison.Ordinal) && i.Contains("drift.security-group-baseline", StringComparison.Ordinal) && i.Contains("status=S:resolved;", StringComparison.Ordinal));
         Assert.Contains(expected, i => i.Contains("entityType=S:DRIFT_CONFIG_DELETED;", StringComparison.Ordinal));
+        // Seeds are fixed so CI is deterministic; ISMS_ORDER_SEED moves the base to explore other permutations locally.
+        var seedBase = int.TryParse(Environment.GetEnvironmentVariable("ISMS_ORDER_SEED"), out var configured) ? configured : 1450;
         for (var seed = 1; seed <= 12; seed++)
         {
-            var random = new Random(1450 + seed);
+            var random = new Random(seedBase + seed);
             var order = events.OrderBy(_ => random.Next()).ToList();
             for (var d = 0; d < 1 + random.Next(4); d++) order.Insert(random.Next(order.Count + 1), events[random.Next(events.Count)]);
             var (actual, _) = await ReplayAsync(order);
             var projected = Project(actual);
-            Assert.True(expected.SetEquals(projected), $"seed {1450 + seed}: {string.Join(", ", order.Select(e => e.Name))}\n{TableSnapshot.Difference(expected, projected)}");
+            Assert.True(expected.SetEquals(projected), $"seed {seedBase + seed}: {string.Join(", ", order.Select(e => e.Name))}\n{TableSnapshot.Difference(expected, projected)}");
         }
     }
 

@@ -70,6 +70,25 @@ public sealed class PolicyFileTests
     }
 
     [Fact]
+    public void One_mistake_is_reported_once_not_as_every_alternative_and_every_unmatched_if_of_the_schema()
+    {
+        // Two mistakes: one duty's cadence and one SLA value. The schema's anyOf (cadence word or ISO duration) and the
+        // controls' if/then (evidence kinds) must not report their non-matching branches for every other duty and control.
+        var first = Yaml.IndexOf("cadence: quarterly", StringComparison.Ordinal);
+        Assert.True(first > 0);
+        var bad = string.Concat(Yaml.AsSpan(0, first), "cadence: fortnightly-ish", Yaml.AsSpan(first + "cadence: quarterly".Length))
+            .Replace("changeReviewHours: 24", "changeReviewHours: -3", StringComparison.Ordinal);
+        var result = PolicyValidator.Validate(bad);
+        Assert.False(result.Valid);
+        var paths = result.Errors.Select(e => e.Path).Distinct().Order(StringComparer.Ordinal).ToList();
+        Assert.Contains("/changeReviewHours", paths);
+        var duty = Assert.Single(paths, p => p.StartsWith("/duties/", StringComparison.Ordinal));
+        Assert.EndsWith("/cadence", duty, StringComparison.Ordinal);
+        Assert.DoesNotContain(paths, p => p.StartsWith("/controls", StringComparison.Ordinal));
+        Assert.True(result.Errors.Count <= 6, string.Join("\n", result.Errors));
+    }
+
+    [Fact]
     public void Settings_rules_the_schema_cannot_express_are_still_errors_with_their_line()
     {
         // Ascending reminder shares is a Validate() rule, not a schema rule.

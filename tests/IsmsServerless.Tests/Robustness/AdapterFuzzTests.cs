@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using IsmsServerless.Engine;
 using IsmsServerless.Ingestion;
+using IsmsServerless.Model;
 using IsmsServerless.Observability;
 using IsmsServerless.Output;
 using IsmsServerless.Tests.Support;
@@ -38,7 +39,16 @@ public sealed class AdapterFuzzTests : IDisposable
     {
         // What FsCheck prints for a failing case: enough to rebuild the payload with EventMutator.Apply.
         public override string ToString() => $"{Seed.Name} mutated by {string.Join('+', Mutations)} with seed {RandomSeed}";
+
+        /// <summary>The line that keeps this case as a regression in <see cref="Fuzzer_found_cases_stay_fixed"/>.</summary>
+        public string RegressionLine => $"[InlineData(\"{Seed.Name}\", \"{string.Join(',', Mutations)}\", {RandomSeed})]";
     }
+
+    /// <summary>
+    /// Replays FsCheck's own run: set <c>ISMS_FUZZ_REPLAY</c> to the two numbers FsCheck prints after "Falsifiable, after N
+    /// tests (k shrinks)" (<c>seed,gamma</c>) and the same sequence of cases runs again.
+    /// </summary>
+    public const string ReplayVariable = "ISMS_FUZZ_REPLAY";
 
     [Theory]
     [MemberData(nameof(Adapters))]
@@ -86,11 +96,17 @@ public sealed class AdapterFuzzTests : IDisposable
     [InlineData("cloudtrail/eb-api-call-s3-createbucket-docs.json", "FlipBytes,HostileString", 1114993608)]
     // ConsoleLoginWithoutMfa: "arn": "" gave a finding with an empty resource id.
     [InlineData("cloudtrail/raw-logfile-consolelogin-iamuser-success-nomfa.json", "HostileString,SwapType", 1769851390)]
-    public void Fuzzer_found_cases_stay_fixed(string fixture, string mutations, int seed)
+    // EC2 state change: a lone UTF-16 surrogate escape ("\ud8xx") in the envelope threw from the router's string reads.
+    [InlineData("local:patch/eb-ec2-state-change-terminated.json", "FlipBytes,DuplicateKey", 48364659)]
+    // The lone-surrogate repair read past the end of a payload ending in "\u" (found by the fuzzer as soon as it existed).
+    [InlineData("local:incident/eb-guardduty-recon-userpermissions-sev5-awscli-derived.json", "Truncate,RandomJson", 1417966301)]
+    public void Fuzzer_found_cases_stay_fixed(string seedName, string mutations, int seed)
     {
-        var seedBytes = Fixtures.Shared(fixture);
+        // A seed as the fuzzer names it ("local:patch/x.json", "shared:cloudtrail/y.json#$.detail"), or a fixtures/events path.
+        var known = FuzzCorpus.All.FirstOrDefault(s => s.Name == seedName);
+        var seedBytes = known?.Bytes ?? Fixtures.Shared(seedName);
         var parsed = mutations.Split(',').Select(Enum.Parse<Mutation>).ToArray();
-        CheckOne(RuleEngine.CreateDefault(), new FuzzCase(new FuzzCorpus.Seed(fixture, seedBytes), parsed, seed), new Outcomes());
+        CheckOne(RuleEngine.CreateDefault(), new FuzzCase(new FuzzCorpus.Seed(seedName, seedBytes), parsed, seed), new Outcomes());
     }
 
     private static Outcomes RunProperty(RuleEngine engine, IReadOnlyList<FuzzCorpus.Seed> seeds)
@@ -103,7 +119,14 @@ public sealed class AdapterFuzzTests : IDisposable
             from randomSeed in Gen.Choose(0, int.MaxValue)
             select new FuzzCase(seeds[seedIndex], mutations, randomSeed);
         var property = Prop.ForAll(Arb.From(cases), (FuzzCase c) => CheckOne(engine, c, outcomes));
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(CasesPerParser).WithQuietOnSuccess(true), property);
+        var config = Config.QuickThrowOnFailure.WithMaxTest(CasesPerParser).WithQuietOnSuccess(true);
+        if (Environment.GetEnvironmentVariable(ReplayVariable) is { Length: > 0 } replay)
+        {
+            var parts = replay.Split(',', StringSplitOptions.TrimEntries);
+            var rnd = new Rnd(ulong.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), ulong.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+            config = config.WithReplay(new Replay(rnd, Microsoft.FSharp.Core.FSharpOption<int>.None));
+        }
+        Check.One(config, property);
         return outcomes;
     }
 
@@ -117,42 +140,74 @@ public sealed class AdapterFuzzTests : IDisposable
         }
         catch (Exception ex)
         {
-            throw new InvalidOperationException($"RuleEngine.Evaluate threw on {fuzzCase}: {ex}", ex);
+            throw Failure(fuzzCase, payload, $"RuleEngine.Evaluate threw {ex}", ex);
         }
         outcomes.Total++;
         if (result.Adapter is not null) outcomes.Adapted++;
         if (result.Rejected)
         {
             outcomes.Rejected++;
-            if (string.IsNullOrWhiteSpace(result.Error)) throw new InvalidOperationException($"rejection without an error on {fuzzCase}");
-            if (result.Evaluations.Count > 0) throw new InvalidOperationException($"a rejected payload still produced evaluations on {fuzzCase}");
+            if (string.IsNullOrWhiteSpace(result.Error)) throw Failure(fuzzCase, payload, "rejection without an error");
+            if (result.Evaluations.Count > 0) throw Failure(fuzzCase, payload, "a rejected payload still produced evaluations");
         }
         else if (result.Evaluations.Count == 0 && string.IsNullOrWhiteSpace(result.IgnoredReason))
         {
-            throw new InvalidOperationException($"neither evaluations nor a reason on {fuzzCase}");
+            throw Failure(fuzzCase, payload, "neither evaluations nor a reason");
         }
         foreach (var evaluation in result.Evaluations)
         {
-            if (string.IsNullOrEmpty(evaluation.ResourceId) || string.IsNullOrEmpty(evaluation.Rule.Id))
-                throw new InvalidOperationException($"evaluation of rule '{evaluation.Rule.Id}' without a resource id (resource '{evaluation.ResourceId}') on {fuzzCase}");
+            // A rule that throws, or that keys a finding on nothing, is a bug the engine turns into a rejected evaluation.
+            if (evaluation.Outcome == IsmsServerless.Model.Outcome.Rejected)
+                throw Failure(fuzzCase, payload, $"rule '{evaluation.Rule.Id}' failed: {evaluation.Message}");
+            if (Present.IsBlank(evaluation.ResourceId) || Present.IsBlank(evaluation.AccountId) || Present.IsBlank(evaluation.Region) || string.IsNullOrEmpty(evaluation.Rule.Id))
+                throw Failure(fuzzCase, payload, $"evaluation of rule '{evaluation.Rule.Id}' with a blank resource id, account or region ({JsonSerializer.Serialize(evaluation.ResourceId)}, {JsonSerializer.Serialize(evaluation.AccountId)}, {JsonSerializer.Serialize(evaluation.Region)})");
             _ = evaluation.FindingId;
         }
         // Attacker-controlled text ends up in the CLI's JSON Lines (and the same records feed the ledger and alerts):
         // every line must stay one line of valid JSON, whatever the payload held.
+        string? broken = null;
         try
         {
             foreach (var line in OutcomeLine.From("fuzz.json", result, Context))
             {
                 var json = JsonSerializer.Serialize(line, OutputJsonContext.Default.OutcomeLine);
-                if (json.Contains('\n', StringComparison.Ordinal) || json.Contains('\r', StringComparison.Ordinal))
-                    throw new InvalidOperationException($"output line spans lines on {fuzzCase}");
+                if (json.Contains('\n', StringComparison.Ordinal) || json.Contains('\r', StringComparison.Ordinal)) broken = "output line spans lines";
                 using var reparsed = JsonDocument.Parse(json);
             }
         }
-        catch (Exception ex) when (ex is not InvalidOperationException)
+        catch (Exception ex)
         {
-            throw new InvalidOperationException($"output encoding failed on {fuzzCase}: {ex}", ex);
+            throw Failure(fuzzCase, payload, $"output encoding failed: {ex}", ex);
         }
+        if (broken is not null) throw Failure(fuzzCase, payload, broken);
+    }
+
+    /// <summary>
+    /// A failure that reproduces on its own: the case (fixture, mutations, seed), the line that keeps it as a regression,
+    /// an excerpt of the mutated payload in the message, and the whole payload saved under <c>test-artifacts/fuzz/</c>
+    /// (CI keeps that folder), so a failure seen once in CI is never lost.
+    /// </summary>
+    private static InvalidOperationException Failure(FuzzCase fuzzCase, byte[] payload, string reason, Exception? inner = null)
+    {
+        string saved;
+        try
+        {
+            var folder = Path.Combine(IsmsServerless.Cli.Local.RepositoryRoot.Find(), "test-artifacts", "fuzz");
+            Directory.CreateDirectory(folder);
+            var name = string.Concat(fuzzCase.Seed.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_'));
+            saved = Path.Combine(folder, $"{(name.Length > 80 ? name[^80..] : name)}-{string.Join('+', fuzzCase.Mutations)}-{fuzzCase.RandomSeed}.json");
+            File.WriteAllBytes(saved, payload);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            saved = $"(not saved: {ex.Message})";
+        }
+        var excerpt = System.Text.Unicode.Utf8.IsValid(payload)
+            ? JsonSerializer.Serialize(System.Text.Encoding.UTF8.GetString(payload, 0, Math.Min(payload.Length, 1500)))
+            : "base64:" + Convert.ToBase64String(payload, 0, Math.Min(payload.Length, 1100));
+        return new InvalidOperationException(
+            $"{reason}\n  case: {fuzzCase}\n  keep it: {fuzzCase.RegressionLine} on {nameof(Fuzzer_found_cases_stay_fixed)}\n" +
+            $"  payload ({payload.Length} bytes) saved to {saved}\n  payload excerpt: {excerpt}", inner);
     }
 
     private sealed class Outcomes

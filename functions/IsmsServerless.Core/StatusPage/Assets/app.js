@@ -151,7 +151,7 @@
     state.view = view;
     for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('active', tab.dataset.view === view);
     for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'view-' + view;
-    const load = { overview: loadOverview, controls: loadControls, findings: () => loadFindings(false), changes: loadChanges, duties: loadDuties, incidents: loadIncidents, waivers: loadWaivers, export: () => {} }[view];
+    const load = { overview: loadOverview, controls: loadControls, findings: () => loadFindings(false), changes: loadChanges, duties: loadDuties, incidents: loadIncidents, waivers: loadWaivers, access: loadAccess, export: () => {} }[view];
     Promise.resolve(load()).catch(toastError);
   }
 
@@ -270,13 +270,18 @@
       const tbody = h('tbody');
       for (const x of r.resources) tbody.append(h('tr', {}, h('td', { text: x.resourceId + (x.subKey ? ' · ' + x.subKey : '') }), h('td', {}, h('span', { class: controlStatusClass(x.result), text: x.result })), h('td', { text: x.evaluatedAt }), h('td', { class: 'sub', text: x.source })));
       table.append(tbody);
-      rules.append(h('h4', { text: r.ruleId + (r.resources.length ? '' : ' — nothing evaluated yet') + (r.more ? ' (first 50)' : '') }), table);
+      rules.append(h('h4', { text: r.ruleId + (r.resources.length ? '' : ' — nothing evaluated yet') + (r.more ? ' (first 50)' : '') }));
+      if (r.resources.length) rules.append(table);
     }
     const findings = clear($('cd-findings'));
     for (const f of d.findings) findings.append(h('li', { class: 'clickable', onclick: () => openDetail(f.id).catch(toastError) }, f.severity + ' · ' + f.status + ' · ' + f.title + ' · ' + f.resourceId));
     if (!d.findings.length) findings.append(h('li', { class: 'muted', text: 'No findings.' }));
     const attestations = clear($('cd-attestations'));
-    for (const a of d.attestations) attestations.append(h('li', {}, a.dutyId + ' · ' + a.by + ' · ' + a.at + ' · ' + a.note));
+    for (const a of d.attestations) {
+      const li = h('li', { 'data-duty': a.dutyId }, a.dutyId + ' · ' + a.by + ' · ' + a.at + (a.note ? ' · ' + a.note : '') + (a.policyVersion ? ' · policy ' + a.policyVersion : ''));
+      for (const link of (a.evidence || []).filter((l) => /^https:\/\//.test(l))) li.append(' · ', h('a', { href: link, rel: 'noopener noreferrer', target: '_blank', text: 'evidence' }));
+      attestations.append(li);
+    }
     if (!d.attestations.length) attestations.append(h('li', { class: 'muted', text: c.duties.length ? 'No attestations recorded.' : 'No duties.' }));
     $('control-detail').scrollIntoView({ block: 'nearest' });
   }
@@ -440,7 +445,14 @@
     const body = clear($('duties').tBodies[0]);
     const pending = data.items.filter((d) => d.state === 'due' || d.state === 'overdue').length;
     $('duties-count').textContent = pending ? String(pending) : '';
+    // Calendar: open obligations grouped under the month they fall due (UTC), then what was attested.
+    let month = null;
+    const monthOf = (d) => d.state === 'done' ? 'Attested' : new Date(d.dueAt).toLocaleDateString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
     for (const d of data.items) {
+      if (monthOf(d) !== month) {
+        month = monthOf(d);
+        body.append(h('tr', { class: 'month' }, h('th', { colspan: 6, scope: 'colgroup', text: month })));
+      }
       const cell = h('td', { class: 'attestation' });
       if (d.attestation) {
         const a = d.attestation;
@@ -469,7 +481,7 @@
         cell.append(h('div', { class: 'sub', text: 'closed by AWS Backup events' }));
       }
       const due = new Date(d.dueAt).getTime() + skew;
-      body.append(h('tr', { 'data-duty': d.id, class: 'duty ' + d.state },
+      body.append(h('tr', { 'data-duty': d.id, 'data-due-at': d.dueAt, class: 'duty ' + d.state },
         h('td', {}, h('span', { class: 'duty-state ' + d.state, text: dutyStateText(d.state) })),
         h('td', {}, h('div', { class: 'title', text: d.title }), h('div', { class: 'sub', text: (d.period ? d.period + ' · ' : '') + d.kind })),
         h('td', {}, h('code', { text: d.control }), d.controls.length > 1 ? h('div', { class: 'sub', text: d.controls.slice(1).join(', ') }) : null),
@@ -479,6 +491,66 @@
     }
     $('duties-empty').hidden = data.items.length > 0;
     tick();
+  }
+
+  // ---- access review and leavers (issue 18) ----
+  async function loadAccess() {
+    const [review, people] = await Promise.all([getJson('/api/access-review'), getJson('/api/people')]);
+    const c = review.campaign;
+    const body = clear($('access-review').tBodies[0]);
+    if (c) {
+      $('access-campaign').textContent = 'Campaign ' + c.id + ' (' + c.period + ') opened by ' + c.openedBy + ' · ' + c.principalCount + ' principals, ' +
+        c.undecided + ' undecided · ' + c.keep + ' keep, ' + c.revoke + ' revoke, ' + c.reduce + ' reduce' + (c.closedAt ? ' · closed by ' + c.closedBy : '');
+      for (const p of c.principals) {
+        const cell = h('td', { class: 'decision' });
+        if (p.decision) {
+          cell.append(h('div', {}, h('strong', { text: p.decision }), ' by ', bdi(p.decidedBy)), h('div', { class: 'sub' }, bdi(p.note)));
+          if (p.effectiveAt) cell.append(h('div', { class: 'sub', text: 'in effect ' + fmtTime(p.effectiveAt) }));
+        } else if (!c.closedAt && isReviewer()) {
+          const choice = h('select', { 'aria-label': 'Decision', class: 'access-decision' }, h('option', { value: 'keep', text: 'keep' }), h('option', { value: 'revoke', text: 'revoke' }), h('option', { value: 'reduce', text: 'reduce' }));
+          const note = h('input', { type: 'text', maxlength: 2000, placeholder: 'Why (required)', 'aria-label': 'Decision note', class: 'access-note' });
+          const send = async () => {
+            // Decisions are permanent evidence: one click must not make them.
+            if (!confirmed('Record "' + choice.value + '" for ' + p.name + '? Decisions are final.')) return;
+            try {
+              // The reviewer is the signed-in user (taken from the token); nobody decides on their own access.
+              await api('/api/access-review/' + encodeURIComponent(c.id) + '/decide', { json: { principal: p.key, decision: choice.value, note: note.value } });
+              toast('Decided: ' + p.name);
+              await loadAccess();
+            } catch (e) { toastError(e); }
+          };
+          cell.append(h('div', { class: 'review' }, choice, note, h('button', { type: 'button', class: 'primary', onclick: send }, 'Decide')));
+        }
+        body.append(h('tr', { 'data-principal': p.key },
+          h('td', {}, h('div', { class: 'title' }, bdi(p.name)), h('div', { class: 'sub' }, p.kind + (p.owner ? ' · ' : ''), p.owner ? bdi(p.owner) : '')),
+          h('td', {}, ...(p.adminVia.length ? p.adminVia.map((a) => h('div', { text: a })) : [h('span', { class: 'muted', text: 'none' })])),
+          h('td', {}, ...(p.externalTrusts.length ? p.externalTrusts.map((t) => h('code', { text: t })) : [h('span', { class: 'muted', text: 'none' })])),
+          h('td', {}, h('div', { text: p.lastSeenAt ? fmtTime(p.lastSeenAt) : 'never seen' }), p.dormant ? h('div', { class: 'sub', text: 'dormant' }) : null),
+          cell));
+      }
+    }
+    const rows = clear($('people').tBodies[0]);
+    for (const p of people.items) {
+      const cell = h('td', {});
+      if (isReviewer() && !p.leftAt) {
+        const day = h('input', { type: 'date', 'aria-label': 'Leave day', class: 'leave-day' });
+        const send = async () => {
+          if (!confirmed('Mark ' + p.email + ' as left on ' + day.value + '?')) return;
+          try {
+            await api('/api/people/leave', { json: { email: p.email, leftAt: day.value } });
+            toast('Marked as left: ' + p.email);
+            await loadAccess();
+          } catch (e) { toastError(e); }
+        };
+        cell.append(h('div', { class: 'review' }, day, h('button', { type: 'button', class: 'primary', onclick: send }, 'Mark as left')));
+      }
+      rows.append(h('tr', { 'data-person': p.email },
+        h('td', {}, h('div', { class: 'title' }, bdi(p.name || p.email)), h('div', { class: 'sub' }, bdi(p.email))),
+        h('td', { text: p.fileLeftAt || '—' }),
+        h('td', {}, p.mark ? h('div', {}, h('div', { text: p.mark.leftAt }), h('div', { class: 'sub', text: 'by ' + p.mark.markedBy + ' · ' + fmtTime(p.mark.markedAt) })) : '—'),
+        h('td', { text: p.leftAt || '—' }),
+        cell));
+    }
   }
 
   // ---- incidents: one row per incident, its three clocks; a row opens the drill-down (clocks, attestations, findings) ----

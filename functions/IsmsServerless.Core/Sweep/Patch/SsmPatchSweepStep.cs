@@ -61,7 +61,7 @@ public sealed class SsmPatchSweepStep(IPatchInventorySource source, string accou
         var (inventory, evaluations) = await EvaluateAsync(context.Evaluation, cancellationToken).ConfigureAwait(false);
         var all = evaluations.ToList();
         all.AddRange(await ResolveNoLongerMissingAsync(inventory, evaluations, context, cancellationToken).ConfigureAwait(false));
-        var written = await context.Ledger.RecordAsync(all, context.Evaluation, cancellationToken).ConfigureAwait(false);
+        var written = await context.RecordAsync(all, Name, cancellationToken).ConfigureAwait(false);
         var findings = all.Count(e => e.Outcome == Outcome.Finding);
         Log.Info("ssm-sweep.done", ("nodes", inventory.Nodes.Count), ("findings", findings), ("resolved", written.Resolved), ("problems", inventory.Problems.Count));
         // A sweep that could not list the fleet is blind, and a blind sweep that reports success is silence claiming

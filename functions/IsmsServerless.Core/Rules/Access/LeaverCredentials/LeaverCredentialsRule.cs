@@ -18,7 +18,7 @@ namespace IsmsServerless.Rules.Access;
 /// the leave reopen it at once. The ledger orders by capture/event time, so a late CloudTrail call older than the
 /// deletion cannot reopen it.
 /// </summary>
-public sealed class LeaverCredentialsRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>
+public sealed class LeaverCredentialsRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public const string ResourceTypeName = "AWS::IAM::User";
     private const string GlobalRegion = "global";
@@ -76,6 +76,9 @@ public sealed class LeaverCredentialsRule : IRule<ConfigItemInput>, IRule<CloudT
         };
     }
 
+    /// <summary>Only calls to iam.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["iam.amazonaws.com"];
+
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {
         if (input.Failed || input.EventSource != "iam.amazonaws.com" || input.EventName is not ("CreateLoginProfile" or "CreateAccessKey")) yield break;
@@ -115,7 +118,7 @@ public sealed class LeaverCredentialsRule : IRule<ConfigItemInput>, IRule<CloudT
         if (loginProfile.ValueKind == JsonValueKind.Undefined && accessKeys.ValueKind == JsonValueKind.Undefined)
             return ["an IAM user that still exists (Config's user item does not list passwords or keys)"];
         var held = new List<string>();
-        if (loginProfile.ValueKind is JsonValueKind.Object or JsonValueKind.String && Json.Text(loginProfile) is not "") held.Add("a console password (login profile)");
+        if (loginProfile.ValueKind is JsonValueKind.Object || (loginProfile.ValueKind is JsonValueKind.String && Json.Text(loginProfile) is not null)) held.Add("a console password (login profile)");
         foreach (var key in Json.Items(accessKeys))
         {
             if (string.Equals(Json.Text(key, "status"), "Active", StringComparison.OrdinalIgnoreCase))

@@ -12,7 +12,7 @@ namespace IsmsServerless.Rules.Access;
 /// <c>userName</c>) resolves the finding; AWS Config's iam-root-access-key-check confirms daily
 /// (<see cref="ManagedAccessRuleComplianceRule"/>).
 /// </summary>
-public sealed class RootAccessKeyCreatedRule : IRule<CloudTrailInput>
+public sealed class RootAccessKeyCreatedRule : IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public RuleMetadata Metadata { get; } = new(
         Id: "access.root-access-key-created",
@@ -30,6 +30,9 @@ public sealed class RootAccessKeyCreatedRule : IRule<CloudTrailInput>
 
     /// <summary>The key every root finding of an account uses: the account's root principal ARN.</summary>
     public static string RootKey(string accountId) => $"arn:aws:iam::{accountId}:root";
+
+    /// <summary>Only calls to iam.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["iam.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

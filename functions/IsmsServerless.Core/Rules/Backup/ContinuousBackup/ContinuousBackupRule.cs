@@ -86,5 +86,5 @@ public sealed class ContinuousBackupRule : IRule<ConfigItemInput>
         return element;
     }
 
-    private static string? Text(JsonElement element) => element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+    private static string? Text(JsonElement element) => element.ValueKind == JsonValueKind.String ? Present.OrNull(element.GetString()) : null;
 }

@@ -141,6 +141,6 @@ public sealed class UnauthorizedEmergencyAccessRule : IRule<CloudTrailInput>
 
     private static string? StringParameter(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
+            ? Present.OrNull(value.GetString())
             : null;
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using IsmsServerless.Drift;
 using IsmsServerless.Inputs;
 using IsmsServerless.Model;
@@ -32,7 +33,9 @@ public sealed class CloudfrontDistributionWafRule : ConfigItemBaselineRule
 
     protected override IEnumerable<BaselineViolation> Check(ConfigItemInput input)
     {
-        var acl = Json.Text(Json.Get(input.Configuration, "distributionConfig", "DistributionConfig"), "webACLId", "WebACLId");
-        return Require(!string.IsNullOrWhiteSpace(acl), Definition["cloudfront.waf"], acl is null ? null : acl.Length == 0 ? "\"\" (empty)" : acl);
+        // Config writes webACLId "" for a distribution without a web ACL: the evidence says so rather than "not set".
+        var raw = Json.Get(Json.Get(input.Configuration, "distributionConfig", "DistributionConfig"), "webACLId", "WebACLId");
+        var acl = Json.Text(raw);
+        return Require(acl is not null, Definition["cloudfront.waf"], acl ?? (raw.ValueKind == JsonValueKind.String ? "\"\" (empty)" : null));
     }
 }

@@ -11,7 +11,7 @@ namespace IsmsServerless.Rules.Drift;
 /// key when <c>sseDescription</c> is absent); what breaks it is a KMS key that became inaccessible. PITR is reported in
 /// <c>supplementaryConfiguration.ContinuousBackupsDescription</c> when Config has it; when absent it is not judged.
 /// </summary>
-public sealed class DynamodbTableBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>
+public sealed class DynamodbTableBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public const string ResourceTypeName = "AWS::DynamoDB::Table";
 
@@ -61,6 +61,9 @@ public sealed class DynamodbTableBaselineRule : IRule<ConfigItemInput>, IRule<Cl
         yield return BaselineVerdict.Judge(Metadata, Baseline, input.ResourceKey, ResourceTypeName, input.AccountId, input.Region,
             BaselineVerdict.Subject(input), violations, input.CaptureTime, evidence);
     }
+
+    /// <summary>Only calls to dynamodb.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["dynamodb.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

@@ -10,7 +10,7 @@ namespace IsmsServerless.Rules.Drift;
 /// is encrypted (account-level encryption by default included). RunInstances names no volume ids, so an explicitly
 /// unencrypted block device mapping is raised on the instance; it resolves when the instance is terminated.
 /// </summary>
-public sealed class EbsVolumeBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>
+public sealed class EbsVolumeBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public const string ResourceTypeName = "AWS::EC2::Volume";
 
@@ -42,6 +42,9 @@ public sealed class EbsVolumeBaselineRule : IRule<ConfigItemInput>, IRule<CloudT
         yield return BaselineVerdict.Judge(Metadata, Baseline, input.ResourceKey, ResourceTypeName, input.AccountId, input.Region,
             BaselineVerdict.Subject(input), violations, input.CaptureTime, input.Evidence());
     }
+
+    /// <summary>Only calls to ec2.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["ec2.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

@@ -14,7 +14,7 @@ namespace IsmsServerless.Rules.Drift;
 /// IAM_USER_MFA_ENABLED gives the authoritative periodic answer. IAM is global: every evaluation uses region <c>global</c>,
 /// as Config does, so CloudTrail (us-east-1) and Config findings are the same finding.
 /// </summary>
-public sealed class IamUserBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>
+public sealed class IamUserBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public const string ResourceTypeName = "AWS::IAM::User";
     public const string AdminSubKey = "admin-policy";
@@ -61,6 +61,9 @@ public sealed class IamUserBaselineRule : IRule<ConfigItemInput>, IRule<CloudTra
         yield return BaselineVerdict.Judge(Metadata, Baseline, input.ResourceKey, ResourceTypeName, input.AccountId, GlobalRegion,
             BaselineVerdict.Subject(ResourceTypeName, Json.Text(c, "userName") ?? input.ResourceName ?? input.ResourceId), violations, input.CaptureTime, input.Evidence(), AdminSubKey);
     }
+
+    /// <summary>Only calls to iam.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["iam.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

@@ -11,7 +11,7 @@ namespace IsmsServerless.Rules.Drift;
 /// CreateDBInstance (its response is authoritative) and ModifyDBInstance (publiclyAccessible, backupRetentionPeriod 0)
 /// raise the finding early.
 /// </summary>
-public sealed class RdsInstanceBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>
+public sealed class RdsInstanceBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public const string ResourceTypeName = "AWS::RDS::DBInstance";
 
@@ -47,6 +47,9 @@ public sealed class RdsInstanceBaselineRule : IRule<ConfigItemInput>, IRule<Clou
         yield return BaselineVerdict.Judge(Metadata, Baseline, input.ResourceKey, ResourceTypeName, input.AccountId, input.Region,
             BaselineVerdict.Subject(ResourceTypeName, input.ResourceName ?? Json.Text(c, "dBInstanceIdentifier") ?? input.ResourceId), violations, input.CaptureTime, input.Evidence());
     }
+
+    /// <summary>Only calls to rds.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["rds.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

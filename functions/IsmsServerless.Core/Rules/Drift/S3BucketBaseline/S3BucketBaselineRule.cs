@@ -11,7 +11,7 @@ namespace IsmsServerless.Rules.Drift;
 /// Config reports both in <c>supplementaryConfiguration</c>; CloudTrail's DeleteBucketEncryption, PutBucketPublicAccessBlock
 /// with a flag off and DeleteBucketPublicAccessBlock raise the finding before Config's next item confirms or clears it.
 /// </summary>
-public sealed class S3BucketBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>
+public sealed class S3BucketBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public const string ResourceTypeName = "AWS::S3::Bucket";
 
@@ -64,6 +64,9 @@ public sealed class S3BucketBaselineRule : IRule<ConfigItemInput>, IRule<CloudTr
         yield return BaselineVerdict.Judge(Metadata, Baseline, input.ResourceKey, ResourceTypeName, input.AccountId, input.Region,
             BaselineVerdict.Subject(input), violations, input.CaptureTime, input.Evidence());
     }
+
+    /// <summary>Only calls to s3.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["s3.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

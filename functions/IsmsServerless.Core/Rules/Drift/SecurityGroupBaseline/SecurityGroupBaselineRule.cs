@@ -16,7 +16,7 @@ namespace IsmsServerless.Rules.Drift;
 /// <c>ipPermissions.items</c> (IPv4 and IPv6 ranges), and the response's <c>securityGroupRuleSet</c>. Any CIDR with prefix length 0 is
 /// the whole internet.
 /// </summary>
-public sealed class SecurityGroupBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>
+public sealed class SecurityGroupBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public const string ResourceTypeName = "AWS::EC2::SecurityGroup";
 
@@ -53,6 +53,9 @@ public sealed class SecurityGroupBaselineRule : IRule<ConfigItemInput>, IRule<Cl
         yield return BaselineVerdict.Judge(Metadata, Baseline, input.ResourceKey, ResourceTypeName, input.AccountId, input.Region,
             BaselineVerdict.Subject(ResourceTypeName, groupId), Check(groupId, rules, context.Settings), input.CaptureTime, input.Evidence());
     }
+
+    /// <summary>Only calls to ec2.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["ec2.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

@@ -11,7 +11,7 @@ namespace IsmsServerless.Rules.Drift;
 /// CLOUD_TRAIL_ENABLED and the monitoring rules on StopLogging/DeleteTrail (owned by the change-monitoring area) cover it.
 /// CreateTrail and UpdateTrail that switch either setting off raise the finding early.
 /// </summary>
-public sealed class TrailBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>
+public sealed class TrailBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public const string ResourceTypeName = "AWS::CloudTrail::Trail";
 
@@ -52,6 +52,9 @@ public sealed class TrailBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrail
         yield return BaselineVerdict.Judge(Metadata, Baseline, input.ResourceKey, ResourceTypeName, input.AccountId, input.Region,
             BaselineVerdict.Subject(ResourceTypeName, Json.Text(c, "name") ?? input.ResourceName ?? input.ResourceId), violations, input.CaptureTime, input.Evidence());
     }
+
+    /// <summary>Only calls to cloudtrail.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["cloudtrail.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

@@ -9,7 +9,7 @@ namespace IsmsServerless.Rules.Monitoring;
 /// The AWS Config recorder stopped or deleted, or its delivery channel deleted: drift detection stops seeing changes.
 /// Failed calls changed nothing and are not reported; <c>StartConfigurationRecorder</c> resolves the "stopped" finding.
 /// </summary>
-public sealed class ConfigRecorderStoppedRule : IRule<CloudTrailInput>
+public sealed class ConfigRecorderStoppedRule : IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public RuleMetadata Metadata { get; } = new(
         Id: "monitoring.config-recorder-stopped",
@@ -25,6 +25,9 @@ public sealed class ConfigRecorderStoppedRule : IRule<CloudTrailInput>
         Sla = TimeSpan.FromDays(1),
     };
 
+    /// <summary>Only calls to config.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["config.amazonaws.com"];
+
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {
         if (input.EventSource != "config.amazonaws.com" || input.Failed) yield break;
@@ -39,7 +42,7 @@ public sealed class ConfigRecorderStoppedRule : IRule<CloudTrailInput>
         if (subKey is null) yield break;
         var parameters = input.Record.RequestParameters;
         var name = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty(nameKey, out var n) && n.ValueKind == JsonValueKind.String
-            ? n.GetString() : null;
+            ? Present.OrNull(n.GetString()) : null;
         name = string.IsNullOrWhiteSpace(name) ? "default" : name.Length > 256 ? name[..256] : name;
         // Findings key on the recorder: deleting the delivery channel breaks the recorder's output.
         var resource = $"arn:aws:config:{input.Region}:{input.AccountId}:{kind}/{name}";

@@ -11,7 +11,7 @@ namespace IsmsServerless.Rules.Monitoring;
 /// PutRule with state ENABLED, as a redeploy does) resolves the finding. If the rule that carries CloudTrail events is
 /// the one disabled, this event may never arrive: the silence rules catch that case.
 /// </summary>
-public sealed class EventBridgeRuleDisabledRule : IRule<CloudTrailInput>
+public sealed class EventBridgeRuleDisabledRule : IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public RuleMetadata Metadata { get; } = new(
         Id: "monitoring.event-bridge-rule-disabled",
@@ -26,6 +26,9 @@ public sealed class EventBridgeRuleDisabledRule : IRule<CloudTrailInput>
     {
         Sla = TimeSpan.FromDays(1),
     };
+
+    /// <summary>Only calls to events.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["events.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {
@@ -66,6 +69,6 @@ public sealed class EventBridgeRuleDisabledRule : IRule<CloudTrailInput>
 
     private static string? Text(JsonElement element, string property) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
+            ? Present.OrNull(value.GetString())
             : null;
 }

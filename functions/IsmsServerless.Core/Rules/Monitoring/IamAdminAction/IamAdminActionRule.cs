@@ -12,7 +12,7 @@ namespace IsmsServerless.Rules.Monitoring;
 /// are expected and skipped; made by anyone else they are tracked as the policy requires. Failed calls changed nothing.
 /// Staging is not judged (<see cref="Settings.IsmsSettings.Environment"/>).
 /// </summary>
-public sealed class IamAdminActionRule : IRule<CloudTrailInput>
+public sealed class IamAdminActionRule : IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     private static readonly FrozenSet<string> AdminActions = FrozenSet.ToFrozenSet(
     [
@@ -36,6 +36,9 @@ public sealed class IamAdminActionRule : IRule<CloudTrailInput>
     {
         Sla = TimeSpan.FromDays(7),
     };
+
+    /// <summary>Only calls to iam.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["iam.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {
@@ -75,15 +78,15 @@ public sealed class IamAdminActionRule : IRule<CloudTrailInput>
         if (StringParameter(input, "groupName") is { } group) return ($"arn:aws:iam::{account}:group/{Cap(group)}", "AWS::IAM::Group");
         if (StringParameter(input, "policyArn") is { } policy) return (Cap(policy), "AWS::IAM::ManagedPolicy");
         // CreateAccessKey/CreateLoginProfile without userName act on the caller itself.
-        // An empty or blank caller ARN (a malformed record) is no resource: fall back to the account root.
-        return (input.Record.UserIdentity?.Arn is { } arn && !string.IsNullOrWhiteSpace(arn) ? arn : $"arn:aws:iam::{account}:root", "AWS::IAM::User");
+        // A blank caller ARN (a malformed record; read as absent) is no resource: fall back to the account root.
+        return (input.Record.UserIdentity?.Arn ?? $"arn:aws:iam::{account}:root", "AWS::IAM::User");
     }
 
     private static string? StringParameter(CloudTrailInput input, string name)
     {
         var parameters = input.Record.RequestParameters;
         return parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty(name, out var value)
-            && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text ? text : null;
+            && value.ValueKind == JsonValueKind.String ? Present.OrNull(value.GetString()) : null;
     }
 
     private static string Cap(string text) => text.Length <= 256 ? text : text[..256];

@@ -10,7 +10,7 @@ namespace IsmsServerless.Rules.Monitoring;
 /// the first move of an intruder covering tracks. A call that failed changed nothing and is not reported;
 /// <c>StartLogging</c> on the trail is compliant and resolves the "logging stopped" finding.
 /// </summary>
-public sealed class TrailTamperingRule : IRule<CloudTrailInput>
+public sealed class TrailTamperingRule : IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
 {
     public RuleMetadata Metadata { get; } = new(
         Id: "monitoring.trail-tampering",
@@ -25,6 +25,9 @@ public sealed class TrailTamperingRule : IRule<CloudTrailInput>
     {
         Sla = TimeSpan.FromDays(1),
     };
+
+    /// <summary>Only calls to cloudtrail.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
+    IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["cloudtrail.amazonaws.com"];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {
@@ -62,10 +65,10 @@ public sealed class TrailTamperingRule : IRule<CloudTrailInput>
     {
         var parameters = input.Record.RequestParameters;
         var name = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
-            ? n.GetString()
+            ? Present.OrNull(n.GetString())
             : null;
         if (string.IsNullOrWhiteSpace(name))
-            name = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("trailName", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            name = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("trailName", out var t) && t.ValueKind == JsonValueKind.String ? Present.OrNull(t.GetString()) : null;
         if (string.IsNullOrWhiteSpace(name)) return $"arn:aws:cloudtrail:{input.Region}:{input.AccountId}:trail/unknown";
         name = name.Length > 256 ? name[..256] : name;
         return name.StartsWith("arn:", StringComparison.Ordinal) ? name : $"arn:aws:cloudtrail:{input.Region}:{input.AccountId}:trail/{name}";

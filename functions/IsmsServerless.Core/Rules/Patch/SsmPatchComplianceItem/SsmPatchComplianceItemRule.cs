@@ -143,7 +143,7 @@ public sealed class SsmPatchComplianceItemRule : IRule<ConfigItemInput>
 
     private static string? Text(JsonElement element, string name) => Property(element, name) switch
     {
-        { ValueKind: JsonValueKind.String } s when s.GetString() is { Length: > 0 } text => text.Trim(),
+        { ValueKind: JsonValueKind.String } s when Present.OrNull(s.GetString()) is { } text => text.Trim(),
         { ValueKind: JsonValueKind.Number } n => n.GetRawText(),
         _ => null,
     };
