@@ -18,6 +18,8 @@ public sealed class BackupAndIncidentSignalsTests(StackTemplate stack) : IClassF
         { "aws.backup", "Restore Job State Change" },
         { "aws.backup", "Recovery Point State Change" },
         { "aws.guardduty", "GuardDuty Finding" },
+        { "aws.guardduty", "GuardDuty Runtime Protection Unhealthy" },
+        { "aws.guardduty", "GuardDuty Runtime Protection Healthy" },
         { "aws.securityhub", "Security Hub Findings - Imported" },
         { "aws.securityhub", "Findings Imported V2" },
     };

@@ -51,6 +51,7 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         // backups and incidents
         new BackupEventAdapter(),
         new GuardDutyAdapter(),
+        new GuardDutyCoverageAdapter(),
         new SecurityHubAdapter(),
     ];
 

@@ -111,6 +111,7 @@ public sealed class RuleRegistry
         // incident, and the monitoring rules that feed it (security findings below the threshold, anti-malware)
         yield return new Rules.Incident.SecurityIncidentRule();
         yield return new Rules.Monitoring.AntiMalwareAgentRule();
+        yield return new Rules.Monitoring.RuntimeCoverageUnhealthyRule();
         yield return new Rules.Monitoring.GuardDutyEnabledRule();
         yield return new Rules.Monitoring.SecurityFindingRule();
     }

@@ -19,8 +19,24 @@ public sealed record HeartbeatInput : RuleInput
 
     public string? LastDetailType { get; init; }
 
-    /// <summary>The start of the current silence: the last heartbeat, else the start of watching.</summary>
-    public DateTimeOffset SilentSince => LastSeenAt ?? WatchingSince;
+    /// <summary>
+    /// Whether anything this source reports on is in scope (null: not asked, or unknown: judge as in scope). Set for
+    /// <c>aws.backup</c> from the open <c>backup.daily</c> obligations: no resource in scope, no backup is expected.
+    /// </summary>
+    public bool? InScope { get; init; }
+
+    /// <summary>When the earliest resource still in scope came into scope (its open cycle's start); silence is not counted before it.</summary>
+    public DateTimeOffset? InScopeSince { get; init; }
+
+    /// <summary>The start of the current silence: the last heartbeat, else the start of watching; never before the scope began.</summary>
+    public DateTimeOffset SilentSince
+    {
+        get
+        {
+            var since = LastSeenAt ?? WatchingSince;
+            return InScopeSince is { } scope && scope > since ? scope : since;
+        }
+    }
 
     public string ResourceId => $"heartbeat/{Source}/{AccountId}/{Region}";
 

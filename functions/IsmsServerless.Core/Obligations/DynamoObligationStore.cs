@@ -134,6 +134,25 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
     public Task<Page<Obligation>> QueryKindAsync(string kind, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
         QueryIndexAsync(LedgerSchema.Gsi1, "GSI1PK", ObligationKeys.KindPartition(kind), forward: true, limit, cursor, cancellationToken, o => o.Kind == kind);
 
+    public async Task<OpenOfKind> FirstOpenOfKindAsync(string kind, int maxScanned = 1000, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(kind);
+        var scanned = 0;
+        var pages = 0;
+        string? cursor = null;
+        do
+        {
+            pages++;
+            var page = await QueryOpenAsync(Math.Clamp(maxScanned - scanned, 1, 200), cursor, cancellationToken).ConfigureAwait(false);
+            // An unreadable item still counts against the bound, so the scan always ends.
+            scanned += Math.Max(page.Items.Count, 1);
+            if (page.Items.FirstOrDefault(o => o.Kind == kind && !o.Done) is { } first) return new OpenOfKind(first, true);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null && scanned < maxScanned && pages < 50);
+        return new OpenOfKind(null, cursor is null);
+    }
+
     public Task<bool> TryUpdateAsync(Obligation updated, AlertRecord? alert = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(updated);

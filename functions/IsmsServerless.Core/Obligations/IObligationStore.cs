@@ -46,6 +46,13 @@ public interface IObligationStore
     /// <summary>Every obligation of one kind, earliest due first.</summary>
     Task<Page<Obligation>> QueryKindAsync(string kind, int limit, string? cursor = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The earliest-due OPEN obligation of <paramref name="kind"/>, reading at most <paramref name="maxScanned"/> open
+    /// obligations (the open partition, earliest due first). <c>Complete</c> is false when the bound was reached without
+    /// a match: the answer is then unknown, and callers must fail safe.
+    /// </summary>
+    Task<OpenOfKind> FirstOpenOfKindAsync(string kind, int maxScanned = 1000, CancellationToken cancellationToken = default);
+
     /// <summary>Writes <paramref name="updated"/> if the stored version is still <c>updated.Version - 1</c>, with an optional outbox alert in the same transaction.</summary>
     Task<bool> TryUpdateAsync(Obligation updated, AlertRecord? alert = null, CancellationToken cancellationToken = default);
 
@@ -56,6 +63,9 @@ public interface IObligationStore
     /// </summary>
     Task<Obligation> AttestAsync(string obligationId, Attestation attestation, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What <see cref="IObligationStore.FirstOpenOfKindAsync"/> found: the earliest-due open obligation (or null), and whether the scan was complete.</summary>
+public sealed record OpenOfKind(Obligation? First, bool Complete);
 
 public enum ObligationError { NotFound, Invalid, AlreadyDone, FourEyes, NotAttestable, Conflict }
 

@@ -46,6 +46,7 @@ public sealed class HeartbeatStep(RuleRegistry registry, Func<string?> homeAccou
             notes.Add($"started watching heartbeats at {watchStarted:u}");
         }
 
+        var backupScope = await BackupScopeAsync(context, cancellationToken).ConfigureAwait(false);
         var inputs = new List<RuleInput>();
         foreach (var source in HeartbeatSources.Watched)
         {
@@ -56,12 +57,12 @@ public sealed class HeartbeatStep(RuleRegistry registry, Func<string?> homeAccou
                 {
                     Source = source, AccountId = item.AccountId, Region = item.Region, LastSeenAt = item.LastSeenAt,
                     LastDetailType = item.LastDetailType, WatchingSince = watchStarted.Value, ObservedAt = now,
-                });
+                }.WithScope(backupScope));
             }
             // The home scope is always expected, even before its first event: that is exactly the silent case.
             if (!heard.Any(h => h.AccountId == account && h.Region == region))
             {
-                inputs.Add(new HeartbeatInput { Source = source, AccountId = account, Region = region, WatchingSince = watchStarted.Value, ObservedAt = now });
+                inputs.Add(new HeartbeatInput { Source = source, AccountId = account, Region = region, WatchingSince = watchStarted.Value, ObservedAt = now }.WithScope(backupScope));
             }
         }
         var previousSweep = heartbeats.Where(h => h.Source == HeartbeatSources.Sweep && h.AccountId == account && h.Region == region)
@@ -81,6 +82,21 @@ public sealed class HeartbeatStep(RuleRegistry registry, Func<string?> homeAccou
 
         foreach (var silent in evaluations.Where(e => e.Outcome == Outcome.Finding)) notes.Add(silent.Message);
         return new SweepStepResult(Name, inputs.Count, evaluations.Count(e => e.Outcome == Outcome.Finding), written.Resolved, notes);
+    }
+
+    /// <summary>
+    /// Whether any resource is in backup scope: one bounded read of the open obligations for an open
+    /// <c>backup.daily</c> cycle (every in-scope resource has exactly one). Unknown (the bound reached) is judged as in
+    /// scope, never as "nothing to back up". Not read when backup silence is switched off.
+    /// </summary>
+    private static async Task<BackupScope?> BackupScopeAsync(SweepContext context, CancellationToken cancellationToken)
+    {
+        if (context.Evaluation.Settings.Backup.SilenceHours <= 0) return null;
+        var store = new Obligations.DynamoObligationStore(context.Dynamo, context.TableName, context.Evaluation.Settings);
+        var open = await store.FirstOpenOfKindAsync(Backups.BackupObligations.DailyKind, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return open.First is { } first
+            ? new BackupScope(true, first.Spec.OpensAt)
+            : new BackupScope(open.Complete ? false : null, null);
     }
 
     private static async Task<DateTimeOffset> MarkWatchStartedAsync(IAmazonDynamoDB dynamo, string tableName, DateTimeOffset now,
@@ -109,4 +125,14 @@ public sealed class HeartbeatStep(RuleRegistry registry, Func<string?> homeAccou
             return now;
         }
     }
+}
+
+/// <summary>What the sweep learned about the backup scope (see <see cref="HeartbeatInput.InScope"/>).</summary>
+internal sealed record BackupScope(bool? InScope, DateTimeOffset? Since);
+
+internal static class HeartbeatInputScope
+{
+    /// <summary>The backup heartbeat carries the backup scope; other sources are unaffected.</summary>
+    public static HeartbeatInput WithScope(this HeartbeatInput input, BackupScope? scope) =>
+        scope is null || input.Source != HeartbeatSources.Backup ? input : input with { InScope = scope.InScope, InScopeSince = scope.Since };
 }

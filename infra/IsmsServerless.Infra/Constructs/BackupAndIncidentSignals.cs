@@ -24,7 +24,8 @@ public sealed class BackupAndIncidentSignals : Construct
         {
             ["BackupJobs"] = ("aws.backup", ["Backup Job State Change", "Copy Job State Change", "Restore Job State Change", "Recovery Point State Change"],
                 "AWS Backup job and recovery point state changes (backup SLA, cross-region copy, restore tests, encryption)"),
-            ["GuardDutyFindings"] = ("aws.guardduty", ["GuardDuty Finding"], "GuardDuty findings (incidents at or above the threshold)"),
+            ["GuardDutyFindings"] = ("aws.guardduty", ["GuardDuty Finding", "GuardDuty Runtime Protection Unhealthy", "GuardDuty Runtime Protection Healthy"],
+                "GuardDuty findings (incidents at or above the threshold) and Runtime Monitoring coverage changes (anti-malware coverage)"),
             ["SecurityHubFindings"] = ("aws.securityhub", ["Security Hub Findings - Imported", "Findings Imported V2"],
                 "Security Hub imported findings, ASFF and OCSF (incidents at or above the threshold)"),
         };

@@ -1,8 +1,10 @@
 using IsmsServerless.Alerts;
+using IsmsServerless.Backups;
 using IsmsServerless.Engine;
 using IsmsServerless.Heartbeats;
 using IsmsServerless.Ledger;
 using IsmsServerless.Model;
+using IsmsServerless.Obligations;
 using IsmsServerless.Settings;
 using IsmsServerless.Sweep;
 using IsmsServerless.Tests.Support;
@@ -111,6 +113,7 @@ public sealed class HeartbeatStepTests(DynamoDbLocalFixture dynamo)
     public async Task Backup_silence_for_a_day_plus_grace_is_a_backup_finding_even_when_the_sweep_was_down_across_the_deadline()
     {
         var h = await NewAsync();
+        await OpenDailyAsync(h, Db, Start);
         await RunAsync(h);
         await h.Recorder.WriteAsync(HeartbeatSources.Backup, Account, Region, "Backup Job State Change");
 
@@ -135,6 +138,75 @@ public sealed class HeartbeatStepTests(DynamoDbLocalFixture dynamo)
         (_, recorded) = await RunAsync(h);
         Assert.Equal(Outcome.Compliant, Only(recorded, "backup.no-backup-activity").Outcome);
         Assert.Equal(FindingStatus.Resolved, (await h.Ledger.GetAsync(silent.FindingId))!.Status);
+    }
+
+    private const string Db = "arn:aws:rds:eu-west-1:111122223333:db:orders";
+
+    private Task<OpenResult> OpenDailyAsync(Harness h, string resource, DateTimeOffset at) =>
+        new DynamoObligationStore(dynamo.Client, h.Table, IsmsSettings.Default)
+            .OpenAsync(BackupObligations.Daily(resource, at, true, IsmsSettings.Default.Backup, Account, Region), at);
+
+    [Fact]
+    public async Task Backup_silence_is_not_judged_while_no_resource_is_in_scope()
+    {
+        var h = await NewAsync();
+        await RunAsync(h);
+        // A week with no AWS Backup event at all, and nothing in scope (no open backup.daily obligation): no finding.
+        h.Clock.Advance(TimeSpan.FromDays(7));
+        var (result, recorded) = await RunAsync(h);
+        var backup = Only(recorded, "backup.no-backup-activity");
+        Assert.Equal(Outcome.Compliant, backup.Outcome);
+        Assert.Contains("No resource in backup scope", backup.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(result.Notes, n => n.Contains("aws.backup", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_resource_in_scope_with_no_backup_event_ever_is_silence_counted_from_when_it_came_into_scope_even_across_a_down_sweep()
+    {
+        var h = await NewAsync();
+        await RunAsync(h);
+        // Ten days of nothing in scope, then the database comes into scope (its Config item opens the first-seen cycle).
+        h.Clock.Advance(TimeSpan.FromDays(10));
+        var inScopeAt = h.Clock.GetUtcNow();
+        await OpenDailyAsync(h, Db, inScopeAt);
+
+        // Not measured from the start of watching (ten days ago): 25 h after coming into scope is within 24 h + 2 h.
+        h.Clock.Advance(TimeSpan.FromHours(25));
+        var (_, recorded) = await RunAsync(h);
+        Assert.Equal(Outcome.Compliant, Only(recorded, "backup.no-backup-activity").Outcome);
+
+        // The sweep is then down for two days, across the deadline; no aws.backup event was ever seen: silence, dated
+        // from the deadline.
+        h.Clock.Advance(TimeSpan.FromDays(2));
+        (_, recorded) = await RunAsync(h);
+        var silent = Only(recorded, "backup.no-backup-activity");
+        Assert.Equal(Outcome.Finding, silent.Outcome);
+        Assert.Equal(inScopeAt.AddHours(26), silent.ClockStart);
+        Assert.Equal("never since monitoring started", silent.Evidence["lastHeard"]);
+        Assert.Equal(FindingStatus.Open, (await h.Ledger.GetAsync(silent.FindingId))!.Status);
+
+        // The resource leaves scope (Config says it is gone: its cycle is closed): nothing is expected, the finding resolves.
+        var store = new DynamoObligationStore(dynamo.Client, h.Table, IsmsSettings.Default);
+        var open = await store.LatestForSubjectAsync(BackupObligations.DailyKind, Db);
+        await store.AttestAsync(open!.Id, new Attestation("AWS Config", "system:config", h.Clock.GetUtcNow(), "resource gone", []));
+        h.Clock.Advance(TimeSpan.FromMinutes(15));
+        (_, recorded) = await RunAsync(h);
+        Assert.Equal(Outcome.Compliant, Only(recorded, "backup.no-backup-activity").Outcome);
+        Assert.Equal(FindingStatus.Resolved, (await h.Ledger.GetAsync(silent.FindingId))!.Status);
+    }
+
+    [Fact]
+    public async Task The_scope_read_is_bounded_and_reports_an_incomplete_scan_as_unknown()
+    {
+        var h = await NewAsync();
+        var store = new DynamoObligationStore(dynamo.Client, h.Table, IsmsSettings.Default);
+        for (var i = 0; i < 3; i++) await OpenDailyAsync(h, $"arn:aws:rds:eu-west-1:111122223333:db:db{i}", Start.AddMinutes(i));
+
+        Assert.Equal(new OpenOfKind(null, false), await store.FirstOpenOfKindAsync(BackupObligations.CopyKind, maxScanned: 2));
+        Assert.Equal(new OpenOfKind(null, true), await store.FirstOpenOfKindAsync(BackupObligations.CopyKind));
+        var daily = await store.FirstOpenOfKindAsync(BackupObligations.DailyKind, maxScanned: 1);
+        Assert.True(daily.Complete);
+        Assert.Equal("arn:aws:rds:eu-west-1:111122223333:db:db0", daily.First!.Subject);
     }
 
     /// <summary>The real DynamoDB ledger, with the evaluations the step handed it kept for assertions.</summary>
