@@ -98,20 +98,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         var key = Key(e.Rule.Id, e.FindingId);
         for (var attempt = 1; ; attempt++)
         {
-            var get = await dynamo.GetItemAsync(new GetItemRequest
-            {
-                TableName = tableName,
-                Key = key,
-                ProjectionExpression = "#r, evaluatedAt, observedAt",
-                ExpressionAttributeNames = new() { ["#r"] = "result" },
-                ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
-            }, cancellationToken).ConfigureAwait(false);
-            Observer?.Invoke("evidence-get", get.ConsumedCapacity);
-            var stored = get.Item is { Count: > 0 } item ? item : null;
-            var storedResult = stored?.GetValueOrDefault("result")?.S;
-            var storedEvaluated = ReadTime(stored, "evaluatedAt");
-            // Items written before observedAt existed: their evaluatedAt was the observation time.
-            var storedObserved = ReadTime(stored, "observedAt") ?? storedEvaluated;
+            var (stored, storedResult, storedEvaluated, storedObserved) = await ReadStoredAsync(key, cancellationToken).ConfigureAwait(false);
             // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
             // "Delivery order"), so the stored result does not depend on which arrived last.
             if (stored is not null && storedObserved is { } prior
@@ -198,19 +185,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         var key = Key(r.RuleId, r.FindingId);
         for (var attempt = 1; ; attempt++)
         {
-            var get = await dynamo.GetItemAsync(new GetItemRequest
-            {
-                TableName = tableName,
-                Key = key,
-                ProjectionExpression = "#r, evaluatedAt, observedAt",
-                ExpressionAttributeNames = new() { ["#r"] = "result" },
-                ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
-            }, cancellationToken).ConfigureAwait(false);
-            Observer?.Invoke("evidence-get", get.ConsumedCapacity);
-            var stored = get.Item is { Count: > 0 } item ? item : null;
-            var storedResult = stored?.GetValueOrDefault("result")?.S;
-            var storedEvaluated = ReadTime(stored, "evaluatedAt");
-            var storedObserved = ReadTime(stored, "observedAt") ?? storedEvaluated;
+            var (stored, storedResult, storedEvaluated, storedObserved) = await ReadStoredAsync(key, cancellationToken).ConfigureAwait(false);
             // Evaluated after the deletion (the resource came back), or already gone as of then: nothing to do.
             if (stored is not null && storedObserved is { } prior && (prior > goneAt || (prior == goneAt && storedResult == Gone))) return false;
             var tombstone = Key(r.RuleId, r.FindingId);
@@ -416,6 +391,27 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         item["source"] = S(source);
         item["policyVersion"] = S(policyVersion);
         return item;
+    }
+
+    /// <summary>
+    /// The stored result of one rule and resource (null item: none yet), with its evaluation and observation times. Items
+    /// written before observedAt existed: their evaluatedAt was the observation time.
+    /// </summary>
+    private async Task<(Dictionary<string, AttributeValue>? Item, string? Result, DateTimeOffset? EvaluatedAt, DateTimeOffset? ObservedAt)> ReadStoredAsync(
+        Dictionary<string, AttributeValue> key, CancellationToken cancellationToken)
+    {
+        var get = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = tableName,
+            Key = key,
+            ProjectionExpression = "#r, evaluatedAt, observedAt",
+            ExpressionAttributeNames = new() { ["#r"] = "result" },
+            ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+        }, cancellationToken).ConfigureAwait(false);
+        Observer?.Invoke("evidence-get", get.ConsumedCapacity);
+        var stored = get.Item is { Count: > 0 } item ? item : null;
+        var evaluated = ReadTime(stored, "evaluatedAt");
+        return (stored, stored?.GetValueOrDefault("result")?.S, evaluated, ReadTime(stored, "observedAt") ?? evaluated);
     }
 
     private static Dictionary<string, AttributeValue> Key(string ruleId, string findingId) => new()
