@@ -75,19 +75,7 @@ public static class AuditPackageWriter
         WriteDecisions(w, "waivers", p.Waivers);
         WriteDecisions(w, "baselineApprovals", p.BaselineApprovals);
         w.WriteStartArray("attestations");
-        foreach (var a in p.Attestations)
-        {
-            w.WriteStartObject();
-            w.WriteString("dutyId", a.DutyId);
-            w.WriteString("by", a.By);
-            w.WriteString("at", StatusJson.Time(a.At));
-            w.WriteString("note", a.Note);
-            w.WriteStartArray("evidence");
-            foreach (var link in a.Evidence) w.WriteStringValue(link);
-            w.WriteEndArray();
-            w.WriteString("policyVersion", a.PolicyVersion);
-            w.WriteEndObject();
-        }
+        foreach (var a in p.Attestations) w.WriteAttestation(a);
         w.WriteEndArray();
         w.WriteStartArray("incidents");
         foreach (var i in p.Incidents)

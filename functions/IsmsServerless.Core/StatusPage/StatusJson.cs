@@ -30,6 +30,22 @@ public static class StatusJson
         else w.WriteNull(name);
     }
 
+    /// <summary>One attestation as the export and the control drill-down show it: who, when, the note, evidence links, policy version.</summary>
+    public static void WriteAttestation(this Utf8JsonWriter w, Compliance.AttestationRecord a)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        w.WriteStartObject();
+        w.WriteString("dutyId", a.DutyId);
+        w.WriteString("by", a.By);
+        w.WriteString("at", Time(a.At));
+        w.WriteString("note", a.Note);
+        w.WriteStartArray("evidence");
+        foreach (var link in a.Evidence) w.WriteStringValue(link);
+        w.WriteEndArray();
+        w.WriteString("policyVersion", a.PolicyVersion);
+        w.WriteEndObject();
+    }
+
     public static void WriteFindingSummary(this Utf8JsonWriter w, FindingRecord f, DateTimeOffset now)
     {
         w.WriteStartObject();

@@ -522,19 +522,7 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
             foreach (var f in findings.Items) w.WriteFindingSummary(f, now);
             w.WriteEndArray();
             w.WriteStartArray("attestations");
-            foreach (var a in attestations.Where(a => view.Control.Duties.Contains(a.DutyId)))
-            {
-                w.WriteStartObject();
-                w.WriteString("dutyId", a.DutyId);
-                w.WriteString("by", a.By);
-                w.WriteString("at", StatusJson.Time(a.At));
-                w.WriteString("note", a.Note);
-                w.WriteStartArray("evidence");
-                foreach (var link in a.Evidence) w.WriteStringValue(link);
-                w.WriteEndArray();
-                w.WriteString("policyVersion", a.PolicyVersion);
-                w.WriteEndObject();
-            }
+            foreach (var a in attestations.Where(a => view.Control.Duties.Contains(a.DutyId))) w.WriteAttestation(a);
             w.WriteEndArray();
             w.WriteEndObject();
         }));
