@@ -105,8 +105,11 @@ public sealed class RuleRegistry
         yield return new Rules.Backup.JobFailedRule();
         yield return new Rules.Backup.ManagedRuleComplianceRule();
         yield return new Rules.Backup.NoBackupActivityRule();
+        yield return new Rules.Backup.PlanBaselineRule();
         yield return new Rules.Backup.RecoveryPointEncryptedRule();
         yield return new Rules.Backup.RestoreTestRule();
+        yield return new Rules.Backup.S3ReplicationRule();
+        yield return new Rules.Backup.SelectionScopeRule();
 
         // incident, and the monitoring rules that feed it (security findings below the threshold, anti-malware)
         yield return new Rules.Incident.SecurityIncidentRule();
@@ -127,7 +130,14 @@ public sealed class RuleRegistry
         {
             try
             {
+                var before = results.Count;
                 results.AddRange(rule.Evaluate(input, context));
+                // A rule that rejects its input (a shape it cannot judge) says why; the rejection is logged here, once.
+                for (var i = before; i < results.Count; i++)
+                {
+                    if (results[i].Outcome == Outcome.Rejected)
+                        Log.Warn("rule.rejected-input", ("ruleId", rule.Metadata.Id), ("input", typeof(TInput).Name), ("error", results[i].Message));
+                }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
