@@ -23,6 +23,12 @@ public sealed class RuleRegistry
 
     public IReadOnlyList<IRule> Rules { get; }
 
+    /// <summary>
+    /// Evidence key a rule sets on a deliberate <see cref="Outcome.Rejected"/> evaluation: the input has a shape the rule
+    /// cannot judge (its reason is the message). Rejections without it are rule bugs (a throw, a blank identity).
+    /// </summary>
+    public const string InputRejectedEvidence = "inputRejected";
+
     /// <summary>The resource id of a rejection whose rule failed before naming one (never an empty id).</summary>
     public const string UnknownResource = "(unknown)";
 
@@ -115,6 +121,8 @@ public sealed class RuleRegistry
         yield return new Rules.Incident.SecurityIncidentRule();
         yield return new Rules.Monitoring.AntiMalwareAgentRule();
         yield return new Rules.Monitoring.RuntimeCoverageUnhealthyRule();
+        yield return new Rules.Monitoring.MalwareDetectedRule();
+        yield return new Rules.Monitoring.MalwareProtectionDegradedRule();
         yield return new Rules.Monitoring.GuardDutyEnabledRule();
         yield return new Rules.Monitoring.SecurityFindingRule();
     }

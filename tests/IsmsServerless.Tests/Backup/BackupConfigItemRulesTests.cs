@@ -146,6 +146,7 @@ public sealed class BackupConfigItemRulesTests
         var rejected = Only(result, "backup.plan-baseline");
         Assert.Equal(Outcome.Rejected, rejected.Outcome);
         Assert.Contains(reason, rejected.Message, StringComparison.Ordinal);
+        Assert.Equal("true", rejected.Evidence[RuleRegistry.InputRejectedEvidence]);
         var line = Assert.Single(OutcomeLine.From("plan.json", result, TestContexts.At(At)), l => l.RuleId == "backup.plan-baseline");
         Assert.Equal("rejected", line.Outcome);
         Assert.Contains(reason, line.Error, StringComparison.Ordinal);

@@ -151,6 +151,6 @@ public sealed class PlanBaselineRule : IRule<ConfigItemInput>
         Region = input.Region,
         Message = $"{ResourceTypeName} item {BaselineVerdict.Clip(input.ResourceId, 128)} rejected: {reason} (the CloudFormation shape BackupPlan.BackupPlanRule[] or the API shape BackupPlan.Rules[] is expected)",
         ObservedAt = input.CaptureTime,
-        Evidence = input.Evidence(),
+        Evidence = new Dictionary<string, string>(input.Evidence(), StringComparer.Ordinal) { [RuleRegistry.InputRejectedEvidence] = "true" },
     };
 }

@@ -61,7 +61,7 @@ public sealed class SelectionScopeRule : IRule<ConfigItemInput>
                 Region = input.Region,
                 Message = $"{ResourceTypeName} item {BaselineVerdict.Clip(input.ResourceId, 128)} rejected: configuration has no BackupSelection object",
                 ObservedAt = input.CaptureTime,
-                Evidence = input.Evidence(),
+                Evidence = new Dictionary<string, string>(input.Evidence(), StringComparer.Ordinal) { [RuleRegistry.InputRejectedEvidence] = "true" },
             };
             yield break;
         }
