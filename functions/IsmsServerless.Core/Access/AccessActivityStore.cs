@@ -116,6 +116,26 @@ public sealed class AccessActivityStore(IAmazonDynamoDB dynamo, string tableName
         }
     }
 
+    /// <summary>
+    /// Records what an IAM credential report (<see cref="CredentialReport"/>) says, under each principal's one key: the
+    /// console password as of <paramref name="generatedAt"/> (a later CloudTrail call still wins) and the last use as
+    /// activity. Returns how many rows were recorded.
+    /// </summary>
+    public async Task<int> RecordCredentialReportAsync(IEnumerable<CredentialReportRow> rows, DateTimeOffset generatedAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var recorded = 0;
+        foreach (var row in rows)
+        {
+            if (row.PasswordEnabled is { } password)
+                await RecordCredentialAsync(row.PrincipalKey, "loginProfile", password ? "true" : "false", generatedAt, cancellationToken).ConfigureAwait(false);
+            if (row.LastUsedAt is { } used && used <= generatedAt)
+                await RecordSeenAsync(row.PrincipalKey, used, "iam:credential-report", cancellationToken).ConfigureAwait(false);
+            recorded++;
+        }
+        return recorded;
+    }
+
     /// <summary>Every principal's activity (GSI1 through <see cref="LedgerIndex.QueryItemsAsync(IAmazonDynamoDB, QueryRequest, CancellationToken)"/>, paged, bounded).</summary>
     public async Task<IReadOnlyDictionary<string, PrincipalActivity>> ReadAllAsync(int max = 50_000, CancellationToken cancellationToken = default)
     {
