@@ -151,7 +151,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
 
     public async Task<FindingRecord?> GetAsync(string findingId, CancellationToken cancellationToken = default)
     {
-        var (record, _) = await ReadFindingAsync(findingId, consistent: true, cancellationToken).ConfigureAwait(false);
+        var (record, _, _) = await ReadFindingAsync(findingId, consistent: true, cancellationToken).ConfigureAwait(false);
         return record;
     }
 
@@ -191,7 +191,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         if (query.Category is { } category)
         {
             var prefix = $"{LedgerKeys.StatusRank(query.Status)}#" + (query.Severity is { } sev ? $"{LedgerKeys.SeverityRank(sev)}#" : "");
-            return await QueryMembersAsync("findings-by-category", LedgerKeys.CategoryPartition(category), prefix, limit, query.Cursor, cancellationToken).ConfigureAwait(false);
+            return await QueryClaimedAsync("findings-by-category", rule => rule.Category == category.ToWire(), LedgerKeys.CategoryPartition(category),
+                f => f.Category == category, prefix, limit, query.Cursor, cancellationToken).ConfigureAwait(false);
         }
         var request = new QueryRequest
         {
@@ -214,7 +215,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     }
 
     public Task<Page<FindingRecord>> QueryByControlAsync(string control, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
-        QueryMembersAsync("findings-by-control", LedgerKeys.ControlPartition(control), null, Math.Clamp(limit, 1, 500), cursor, cancellationToken);
+        QueryClaimedAsync("findings-by-control", rule => rule.Controls.Contains(control, StringComparer.Ordinal), LedgerKeys.ControlPartition(control),
+            f => f.Controls.Contains(control, StringComparer.Ordinal), null, Math.Clamp(limit, 1, 500), cursor, cancellationToken);
 
     public async Task<Page<FindingRecord>> QueryByResourceAsync(string resourceId, int limit, string? cursor = null, CancellationToken cancellationToken = default)
     {
@@ -397,7 +399,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         var consistent = false;
         for (var attempt = 1; ; attempt++)
         {
-            var (before, malformed) = await ReadFindingAsync(findingId, consistent, cancellationToken).ConfigureAwait(false);
+            var (before, malformed, legacyMembers) = await ReadFindingAsync(findingId, consistent, cancellationToken).ConfigureAwait(false);
             if (malformed)
             {
                 // Never overwrite what we cannot read: the item is evidence. It is logged for a human.
@@ -425,7 +427,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             if (plan is null || (before is null && !allowCreate)) return new Mutation(MutationKind.Unchanged, null, null);
             try
             {
-                return await WriteAsync(before, plan, cancellationToken).ConfigureAwait(false);
+                return await WriteAsync(before, plan, legacyMembers, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsConflict(ex) && attempt < MaxAttempts)
             {
@@ -439,7 +441,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         }
     }
 
-    private async Task<Mutation> WriteAsync(FindingRecord? before, TransitionPlan plan, CancellationToken cancellationToken)
+    /// <param name="legacyMembers">The stored item predates the GSI2 rule key: its MEMBER items are deleted in this write.</param>
+    private async Task<Mutation> WriteAsync(FindingRecord? before, TransitionPlan plan, bool legacyMembers, CancellationToken cancellationToken)
     {
         var historyLength = before?.HistoryLength ?? await LastHistorySequenceAsync(plan.After.Id, cancellationToken).ConfigureAwait(false);
         var after = plan.After with
@@ -464,18 +467,21 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             findingPut.ExpressionAttributeValues = new() { [":v"] = N(before.Version) };
         }
 
-        var membersMove = before is not null && (before.Status != after.Status || before.Severity != after.Severity || before.DueAt != after.DueAt);
         var counters = before is null ? null : LedgerCounters.Update(TableName, before, after);
-        if (plan.Action is null && before is not null && (membersMove || counters is not null))
+        // A finding written before the GSI2 rule key has MEMBER items; they go in the same write that gives it the key,
+        // so a view never sees it twice (docs/data-model.md, "Legacy memberships").
+        var legacy = before is not null && legacyMembers
+            ? LegacyMemberKeys(before).Select(k => new TransactWriteItem { Delete = new Delete { TableName = TableName, Key = k } }).ToList()
+            : [];
+        if (plan.Action is null && before is not null && (counters is not null || legacy.Count > 0))
         {
-            // No status change and no history, but what the indexes and counters hold moved: a late-arriving earlier
-            // violation moved the deadline (and with it the SLA state), or a late violation newer than the one the
-            // finding shows changed its severity. Memberships carry severity and due date in their sort key, counters
-            // count by severity and SLA state: both are rewritten with the finding, in one transaction, so the end
-            // state does not depend on which violation arrived first.
+            // No status change and no history, but the counters moved: a late-arriving earlier violation moved the
+            // deadline (and with it the SLA state), or a late violation newer than the one the finding shows changed its
+            // severity. The counters count by severity and SLA state: they are updated with the finding, in one
+            // transaction, so the end state does not depend on which violation arrived first. (The index keys that hold
+            // severity and due date are the finding item's own.)
             var moved = new List<TransactWriteItem> { new() { Put = findingPut } };
-            if (membersMove)
-                moved.AddRange(MemberItems(after, FindingTransitions.ExpiryFor(after, settings)).Select(m => new TransactWriteItem { Put = new Put { TableName = TableName, Item = m } }));
+            moved.AddRange(legacy);
             if (counters is not null) moved.Add(new TransactWriteItem { Update = counters });
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = moved }, cancellationToken).ConfigureAwait(false);
             if (before.DueAt != after.DueAt) await MoveNewAlertDeadlineAsync(after, cancellationToken).ConfigureAwait(false);
@@ -483,8 +489,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         }
         if (plan.Action is null)
         {
-            // A plain update (re-detection, timer move) changes neither status nor SLA state: no history, no
-            // counters, no index memberships, so a single conditional Put is enough.
+            // A plain update (re-detection, timer move, a deadline or severity move that changes no counter) writes
+            // no history and no counters, and its index keys are on the finding item: a single conditional Put.
             await dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = TableName,
@@ -493,6 +499,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 ExpressionAttributeNames = findingPut.ExpressionAttributeNames,
                 ExpressionAttributeValues = findingPut.ExpressionAttributeValues,
             }, cancellationToken).ConfigureAwait(false);
+            if (before is not null && before.DueAt != after.DueAt) await MoveNewAlertDeadlineAsync(after, cancellationToken).ConfigureAwait(false);
             return new Mutation(MutationKind.Updated, plan with { After = after }, null);
         }
 
@@ -510,13 +517,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
             },
         });
-        if (before is null || membersMove)
-        {
-            // Membership sort keys hold status, severity and the due date; a late-arriving earlier violation moves the
-            // due date (FindingTransitions.EarlierDeadline), so the membership rows are rewritten then too.
-            var ttl = FindingTransitions.ExpiryFor(after, settings);
-            items.AddRange(MemberItems(after, ttl).Select(m => new TransactWriteItem { Put = new Put { TableName = TableName, Item = m } }));
-        }
+        items.AddRange(legacy);
         if ((before is null ? LedgerCounters.Update(TableName, null, after) : counters) is { } counted) items.Add(new TransactWriteItem { Update = counted });
         string? alertId = null;
         if (plan.AlertKind is { } kind)
@@ -719,7 +720,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
 
     // ---------------------------------------------------------------- reading
 
-    private async Task<(FindingRecord? Record, bool Malformed)> ReadFindingAsync(string findingId, bool consistent, CancellationToken cancellationToken)
+    /// <returns>The finding (null: none or malformed), whether it is malformed, and whether it predates the GSI2 rule key.</returns>
+    private async Task<(FindingRecord? Record, bool Malformed, bool LegacyMembers)> ReadFindingAsync(string findingId, bool consistent, CancellationToken cancellationToken)
     {
         var response = await dynamo.GetItemAsync(new GetItemRequest
         {
@@ -727,10 +729,10 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             Key = new() { [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(findingId)), [LedgerSchema.SortKey] = S(LedgerKeys.Meta) },
             ConsistentRead = consistent,
         }, cancellationToken).ConfigureAwait(false);
-        if (response.Item is not { Count: > 0 } item) return (null, false);
-        if (TryReadFinding(item, out var record, out var problem)) return (record, false);
+        if (response.Item is not { Count: > 0 } item) return (null, false, false);
+        if (TryReadFinding(item, out var record, out var problem)) return (record, false, !item.ContainsKey(LedgerSchema.Gsi2PartitionKey));
         Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
-        return (null, true);
+        return (null, true, false);
     }
 
     private static List<FindingRecord> ReadFindings(IEnumerable<Dictionary<string, AttributeValue>> items)
@@ -755,31 +757,102 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         ExclusiveStartKey = start,
     };
 
-    /// <summary>Membership query on GSI2, then one BatchGetItem for the page's finding items (order kept).</summary>
-    private async Task<Page<FindingRecord>> QueryMembersAsync(string operation, string partition, string? sortPrefix, int limit, string? cursor, CancellationToken cancellationToken)
+    /// <summary>
+    /// The findings a control or category claims, one page in the status page's order (status, severity, due date, id):
+    /// a k-way merge of the GSI2 partitions of the rules that claim it (from the counter items: every rule with a finding
+    /// has one) and of the legacy membership partition (findings not rewritten since the MEMBER layout), then one
+    /// BatchGetItem of the page. Each partition is read at most one page deep, so the cost is (claiming rules + 1) small
+    /// key-only Queries and one page of items, whatever the number of findings. The cursor is the last sort key returned.
+    /// A rule's findings whose category or controls differ from the view's (a policy change moved a control) are
+    /// filtered out after reading, so such a page can be shorter than the limit.
+    /// </summary>
+    private async Task<Page<FindingRecord>> QueryClaimedAsync(string operation, Func<LedgerCounters.RuleSet, bool> claims, string legacyPartition,
+        Func<FindingRecord, bool> belongs, string? sortPrefix, int limit, string? cursor, CancellationToken cancellationToken)
     {
-        var request = new QueryRequest
+        var after = PageCursor.Decode(cursor)?.GetValueOrDefault(LedgerSchema.Gsi2SortKey)?.S;
+        var upper = sortPrefix is null ? null : sortPrefix + "~";
+        if (after is not null && sortPrefix is not null && string.CompareOrdinal(after, sortPrefix) < 0) after = null;
+        if (after is not null && upper is not null && string.CompareOrdinal(after, upper) >= 0) return new Page<FindingRecord>([], null);
+        var partitions = (await ClaimingRulesAsync(operation, claims, cancellationToken).ConfigureAwait(false))
+            .Select(LedgerKeys.RulePartition).Append(legacyPartition).Distinct(StringComparer.Ordinal).ToList();
+        var pages = await Task.WhenAll(partitions.Select(partition =>
         {
-            TableName = TableName,
-            IndexName = LedgerSchema.Gsi2,
-            KeyConditionExpression = "#pk = :pk",
-            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi2PartitionKey },
-            ExpressionAttributeValues = new() { [":pk"] = S(partition) },
-            Limit = limit,
-            ExclusiveStartKey = PageCursor.Decode(cursor),
-        };
-        if (sortPrefix is not null)
+            var request = new QueryRequest
+            {
+                TableName = TableName,
+                IndexName = LedgerSchema.Gsi2,
+                KeyConditionExpression = "#pk = :pk",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi2PartitionKey },
+                ExpressionAttributeValues = new() { [":pk"] = S(partition) },
+                Limit = limit + 1,
+            };
+            if (after is not null || sortPrefix is not null)
+            {
+                request.ExpressionAttributeNames["#sk"] = LedgerSchema.Gsi2SortKey;
+                if (after is null)
+                {
+                    request.KeyConditionExpression += " AND begins_with(#sk, :prefix)";
+                    request.ExpressionAttributeValues[":prefix"] = S(sortPrefix!);
+                }
+                else if (upper is null)
+                {
+                    request.KeyConditionExpression += " AND #sk > :after";
+                    request.ExpressionAttributeValues[":after"] = S(after);
+                }
+                else
+                {
+                    // BETWEEN is inclusive: the cursor's own entry comes back and is dropped below.
+                    request.KeyConditionExpression += " AND #sk BETWEEN :after AND :upper";
+                    request.ExpressionAttributeValues[":after"] = S(after);
+                    request.ExpressionAttributeValues[":upper"] = S(upper);
+                }
+            }
+            return QueryAsync(operation, request, cancellationToken, hydrate: false);
+        })).ConfigureAwait(false);
+        var entries = new List<(string Sort, string Id)>();
+        var more = false;
+        foreach (var response in pages)
         {
-            request.KeyConditionExpression += " AND begins_with(#sk, :prefix)";
-            request.ExpressionAttributeNames["#sk"] = LedgerSchema.Gsi2SortKey;
-            request.ExpressionAttributeValues[":prefix"] = S(sortPrefix);
+            more |= response.LastEvaluatedKey is { Count: > 0 };
+            foreach (var item in response.Items)
+            {
+                // Keys only: a finding's (or a legacy membership's) partition key is FINDING#<id>.
+                if (FindingIdOf(item) is not { } id || item.GetValueOrDefault(LedgerSchema.Gsi2SortKey)?.S is not { } sort) continue;
+                if (after is not null && string.CompareOrdinal(sort, after) <= 0) continue;
+                entries.Add((sort, id));
+            }
         }
-        var response = await QueryAsync(operation, request, cancellationToken, hydrate: false).ConfigureAwait(false);
-        // Keys only: a membership's partition key is its finding's (FINDING#<id>).
-        var ids = response.Items.Select(FindingIdOf).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var byId = await BatchGetFindingsAsync(operation, ids, cancellationToken).ConfigureAwait(false);
-        var findings = ids.Select(id => byId.GetValueOrDefault(id)).OfType<FindingRecord>().ToList();
-        return new Page<FindingRecord>(findings, PageCursor.Encode(response.LastEvaluatedKey));
+        var merged = entries.OrderBy(e => e.Sort, StringComparer.Ordinal).DistinctBy(e => e.Id, StringComparer.Ordinal).ToList();
+        more |= merged.Count > limit;
+        var page = merged.Take(limit).ToList();
+        var byId = await BatchGetFindingsAsync(operation, page.Select(e => e.Id).ToList(), cancellationToken).ConfigureAwait(false);
+        var findings = page.Select(e => byId.GetValueOrDefault(e.Id)).OfType<FindingRecord>().Where(belongs).ToList();
+        var next = more && page.Count > 0
+            ? PageCursor.Encode(new Dictionary<string, AttributeValue> { [LedgerSchema.Gsi2SortKey] = S(page[^1].Sort) })
+            : null;
+        return new Page<FindingRecord>(findings, next);
+    }
+
+    /// <summary>The rules whose counter items (one Query of the <c>STATS</c> partition) satisfy <paramref name="claims"/>.</summary>
+    private async Task<IReadOnlyList<string>> ClaimingRulesAsync(string operation, Func<LedgerCounters.RuleSet, bool> claims, CancellationToken cancellationToken)
+    {
+        var rules = new SortedSet<string>(StringComparer.Ordinal);
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var response = await QueryAsync(operation + ".rules", new QueryRequest
+            {
+                TableName = TableName,
+                KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :rule)",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#sk"] = LedgerSchema.SortKey },
+                ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.StatsPartition), [":rule"] = S(LedgerKeys.StatsRulePrefix) },
+                ExclusiveStartKey = start,
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var set in LedgerCounters.RuleSets(response.Items)) if (claims(set)) rules.Add(set.RuleId);
+            start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (start is not null);
+        return rules.ToList();
     }
 
     private async Task<Dictionary<string, FindingRecord>> BatchGetFindingsAsync(string operation, IReadOnlyList<string> ids, CancellationToken cancellationToken)

@@ -26,7 +26,7 @@ internal static class LedgerItems
 
     public static AttributeValue Time(DateTimeOffset value) => S(LedgerKeys.Instant(value));
 
-    /// <summary>The full finding item (META), including the GSI1/GSI3/GSI4 keys that its state implies.</summary>
+    /// <summary>The full finding item (META), including the GSI1/GSI2/GSI3/GSI4 keys that its state implies.</summary>
     public static Dictionary<string, AttributeValue> FindingItem(FindingRecord f, long? expiresAtEpoch)
     {
         var item = new Dictionary<string, AttributeValue>
@@ -57,6 +57,10 @@ internal static class LedgerItems
             ["version"] = N(f.Version),
             [LedgerSchema.Gsi1PartitionKey] = S(LedgerKeys.StatusPartition(f.Status)),
             [LedgerSchema.Gsi1SortKey] = S(LedgerKeys.StatusSort(f.Severity, f.DueAt, f.Id)),
+            // GSI2: the finding's rule, sorted like the status page (status, severity, due date): the control and
+            // category views merge the rule partitions that claim them (replaces one MEMBER item per control and category).
+            [LedgerSchema.Gsi2PartitionKey] = S(LedgerKeys.RulePartition(f.RuleId)),
+            [LedgerSchema.Gsi2SortKey] = S(LedgerKeys.MemberSort(f.Status, f.Severity, f.DueAt, f.Id)),
             [LedgerSchema.Gsi3PartitionKey] = S(LedgerKeys.ResourcePartition(f.ResourceId)),
             [LedgerSchema.Gsi3SortKey] = S(LedgerKeys.ResourceSort(f.Status, f.Id)),
         };
@@ -95,11 +99,25 @@ internal static class LedgerItems
         return item;
     }
 
-    /// <summary>Membership items: one per control and one for the category, each indexed in GSI2.</summary>
+    /// <summary>
+    /// The keys of a finding's legacy membership items (one per control and one for the category, each indexed in GSI2),
+    /// written by versions before the finding item carried its rule as GSI2 key; deleted when such a finding is next written.
+    /// </summary>
+    public static IEnumerable<Dictionary<string, AttributeValue>> LegacyMemberKeys(FindingRecord f) =>
+        MemberPartitions(f).Select(p => new Dictionary<string, AttributeValue>
+        {
+            [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(f.Id)),
+            [LedgerSchema.SortKey] = S(LedgerKeys.MemberPrefix + p.Partition),
+        });
+
+    private static IEnumerable<(string Kind, string Value, string Partition)> MemberPartitions(FindingRecord f) =>
+        f.Controls.Distinct(StringComparer.Ordinal).Select(c => ("CONTROL", c, LedgerKeys.ControlPartition(c)))
+            .Append(("CATEGORY", f.Category.ToWire(), LedgerKeys.CategoryPartition(f.Category)));
+
+    /// <summary>Legacy membership items (the layout before GSI2 <c>RULE#</c>): kept to write old tables in tests and benchmarks.</summary>
     public static IEnumerable<Dictionary<string, AttributeValue>> MemberItems(FindingRecord f, long? expiresAtEpoch)
     {
-        var partitions = f.Controls.Distinct(StringComparer.Ordinal).Select(c => ("CONTROL", c, LedgerKeys.ControlPartition(c)))
-            .Append(("CATEGORY", f.Category.ToWire(), LedgerKeys.CategoryPartition(f.Category)));
+        var partitions = MemberPartitions(f);
         foreach (var (kind, value, partition) in partitions)
         {
             var item = new Dictionary<string, AttributeValue>
