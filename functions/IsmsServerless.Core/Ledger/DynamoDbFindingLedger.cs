@@ -50,7 +50,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             {
                 case Outcome.Finding or Outcome.Change:
                 {
-                    var created = await MutateAsync(e.FindingId, before => Seen(before, FindingTransitions.OnFinding(before, e, context.Sla, context.Now)), allowCreate: true, cancellationToken).ConfigureAwait(false);
+                    var violation = new TimelineInput(new TimelineObservation(ObservationPoint.Of(e.ObservedAt ?? context.Now, Verdict.Violation), "rule:" + e.Rule.Id, e.Message), context.Now);
+                    var created = await MutateAsync(e.FindingId, before => Seen(before, FindingTransitions.OnFinding(before, e, context.Sla, context.Now)), allowCreate: true, cancellationToken, violation).ConfigureAwait(false);
                     tally.Add(created);
                     // A created or reopened finding may already be superseded: a compliant verdict or a deletion newer
                     // than this violation was recorded before it arrived (markers), or, for a reopening, a deletion that
@@ -59,11 +60,24 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                     {
                         // Read after the create: a compliant verdict or deletion recorded before this older violation
                         // arrived resolves it now; one recorded after the create finds the finding and resolves it itself.
-                        var (marker, markerStored) = await SupersedingMarkerAsync(e.FindingId, e.ResourceId, e.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
+                        var (marker, markerStored, markers) = await SupersedingMarkerAsync(e.FindingId, e.ResourceId, e.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
+                        // Each marker is an observation made before the finding existed: spliced into its timeline (any
+                        // time, so the table is the one any other order leaves), the superseding one with its resolution. A
+                        // deletion's line is dated by the deletion, as CloseResourceFindingsAsync dates it.
+                        TimelineInput Spliced(ObservationMarker m) => new(new TimelineObservation(ObservationPoint.Of(m.ObservedAt, Verdict.Compliant), m.Actor, m.Reason), m.Gone ? m.ObservedAt : context.Now);
                         if (marker is not null || markerStored is not null)
                         {
+                            var first = marker ?? (created.Kind == MutationKind.Created ? (markers.Count > 0 ? markers[0] : null) : null);
                             tally.Add(await MutateAsync(e.FindingId, before => Seen(before, before is null ? null : FindingTransitions.OnSuperseded(before, marker, markerStored, context.Now)),
-                                allowCreate: false, cancellationToken).ConfigureAwait(false));
+                                allowCreate: false, cancellationToken, first is null ? null : Spliced(first)).ConfigureAwait(false));
+                            if (created.Kind == MutationKind.Created)
+                                foreach (var other in markers.Where(m => m != first))
+                                    await MutateAsync(e.FindingId, _ => null, allowCreate: false, cancellationToken, Spliced(other)).ConfigureAwait(false);
+                        }
+                        else if (created.Kind == MutationKind.Created)
+                        {
+                            foreach (var other in markers)
+                                await MutateAsync(e.FindingId, _ => null, allowCreate: false, cancellationToken, Spliced(other)).ConfigureAwait(false);
                         }
                         // Once the finding exists it carries lastObservedAt; a compliant marker would only make the table
                         // differ from in-order delivery (which never writes one for an existing finding).
@@ -74,17 +88,18 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 case Outcome.Compliant:
                 {
                     var existed = true;
+                    var compliant = new TimelineInput(new TimelineObservation(ObservationPoint.Of(e.ObservedAt ?? context.Now, Verdict.Compliant), "rule:" + e.Rule.Id, "compliant: " + e.Message), context.Now);
                     var outcome = await MutateAsync(e.FindingId, before =>
                     {
                         existed = before is not null;
                         return Seen(before, FindingTransitions.OnCompliant(before, e, context.Now));
-                    }, allowCreate: false, cancellationToken).ConfigureAwait(false);
+                    }, allowCreate: false, cancellationToken, compliant).ConfigureAwait(false);
                     if (!existed && outcome.Kind == MutationKind.Unchanged)
                     {
                         // No finding yet: remember the verdict, then look again in case a violation was created meanwhile.
                         var observed = e.ObservedAt ?? context.Now;
                         await PutMarkerAsync(LedgerKeys.Finding(e.FindingId), LedgerKeys.ObservedMarker, observed, "rule:" + e.Rule.Id, "compliant: " + e.Message, context.Now, cancellationToken).ConfigureAwait(false);
-                        outcome = await MutateAsync(e.FindingId, before => Seen(before, FindingTransitions.OnCompliant(before, e, context.Now)), allowCreate: false, cancellationToken).ConfigureAwait(false);
+                        outcome = await MutateAsync(e.FindingId, before => Seen(before, FindingTransitions.OnCompliant(before, e, context.Now)), allowCreate: false, cancellationToken, compliant).ConfigureAwait(false);
                     }
                     tally.Add(outcome);
                     break;
@@ -126,21 +141,20 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             {
                 TableName = TableName,
                 IndexName = LedgerSchema.Gsi3,
-                KeyConditionExpression = "#pk = :pk AND #sk < :resolved",
-                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi3PartitionKey, ["#sk"] = LedgerSchema.Gsi3SortKey },
-                ExpressionAttributeValues = new()
-                {
-                    [":pk"] = S(LedgerKeys.ResourcePartition(resourceId)),
-                    [":resolved"] = S(LedgerKeys.StatusRank(FindingStatus.Resolved).ToString(CultureInfo.InvariantCulture)),
-                },
+                // Every finding of the resource, resolved ones too: the deletion is an observation of each, spliced into its
+                // timeline (a violation that arrives later finds it as its neighbour); only unresolved ones are closed.
+                KeyConditionExpression = "#pk = :pk",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi3PartitionKey },
+                ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.ResourcePartition(resourceId)) },
                 ExclusiveStartKey = start,
             }, cancellationToken).ConfigureAwait(false);
             foreach (var item in response.Items)
             {
                 // The index projects keys only: the finding id is its partition key's suffix (the mutation re-reads it).
                 if (FindingIdOf(item) is not { } id) continue;
+                var gone = new TimelineInput(new TimelineObservation(ObservationPoint.Of(at, Verdict.Compliant), actor, reason), at);
                 var outcome = await MutateAsync(id, before => before is null ? null : FindingTransitions.OnResourceGone(before, actor, reason, at),
-                    allowCreate: false, cancellationToken).ConfigureAwait(false);
+                    allowCreate: false, cancellationToken, gone).ConfigureAwait(false);
                 if (outcome.Kind == MutationKind.Transition) closed++;
             }
             start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
@@ -172,13 +186,18 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             }, cancellationToken).ConfigureAwait(false);
             foreach (var item in response.Items)
             {
+                // Observations that start no run share the prefix (keyed by time, README "Delivery order"): not lines.
+                if (item.GetValueOrDefault(LedgerSchema.EntityType)?.S == ObservationEntity) continue;
                 if (TryReadHistory(item, out var entry, out var problem)) entries.Add(entry);
                 else Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
             }
             start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }
         while (start is not null);
-        return entries;
+        if (entries.All(h => h.Sequence > 0)) return entries;
+        // Detection lines are keyed by source time (sequence 0), person and sweep lines by sequence: one list in time
+        // order, numbered 1..n.
+        return entries.OrderBy(h => h.At).ThenBy(h => h.Sequence).Select((h, i) => h with { Sequence = i + 1 }).ToList();
     }
 
     public Task<Page<FindingRecord>> QueryByStatusAsync(FindingStatus status, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
@@ -375,7 +394,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         Malformed,
     }
 
-    internal sealed record Mutation(MutationKind Kind, TransitionPlan? Plan, string? AlertId);
+    internal sealed record Mutation(MutationKind Kind, TransitionPlan? Plan, string? AlertId, IReadOnlyList<string>? TimelineAlerts = null);
 
     private async Task<FindingRecord> ExistingAsync(string findingId, Func<FindingRecord, TransitionPlan?> decide, CancellationToken cancellationToken)
     {
@@ -391,7 +410,10 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     /// Read → decide → conditional write, retried from the read when another writer got there first. The decision
     /// is re-made on fresh state each time, so a duplicate that lost the race sees the winner's write and does nothing.
     /// </summary>
-    internal async Task<Mutation> MutateAsync(string findingId, Func<FindingRecord?, TransitionPlan?> decide, bool allowCreate, CancellationToken cancellationToken)
+    /// <param name="observation">The observation this change comes from (violation, compliant verdict, deletion): spliced
+    /// into the finding's order-free timeline (<see cref="FindingTimeline"/>) in the same write. Null for person and sweep actions.</param>
+    internal async Task<Mutation> MutateAsync(string findingId, Func<FindingRecord?, TransitionPlan?> decide, bool allowCreate, CancellationToken cancellationToken,
+        TimelineInput? observation = null)
     {
         // The first read is eventually consistent (half the read units): every write is conditional on the version it
         // read (or on the item's absence), so a stale read can only make the write fail and be retried, never win. A
@@ -424,10 +446,24 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 continue;
             }
             // Only evaluations create findings; every other caller's decision on a missing finding is "nothing".
-            if (plan is null || (before is null && !allowCreate)) return new Mutation(MutationKind.Unchanged, null, null);
+            if (before is null && (plan is null || !allowCreate)) return new Mutation(MutationKind.Unchanged, null, null);
+            TimelineStep? step = null;
+            var timelined = observation is not null && (before is null || before.ViolationRuns is not null);
+            if (timelined && observation is not null)
+            {
+                step = await TimelineStepAsync(before, observation, cancellationToken).ConfigureAwait(false);
+                if (step is not null && before is not null)
+                {
+                    // The timeline moved (a late observation inserted lines, or any new observation): the finding is written
+                    // too, so every change to one finding's timeline is serialized by its version.
+                    plan ??= TransitionPlan.Update(before, observation.Now);
+                }
+            }
+            if (plan is null) return new Mutation(MutationKind.Unchanged, null, null);
+            if (step is not null) plan = plan with { After = step.Apply(plan.After) };
             try
             {
-                return await WriteAsync(before, plan, legacyMembers, cancellationToken).ConfigureAwait(false);
+                return await WriteAsync(before, plan, legacyMembers, cancellationToken, step, timelined).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsConflict(ex) && attempt < MaxAttempts)
             {
@@ -442,14 +478,23 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     }
 
     /// <param name="legacyMembers">The stored item predates the GSI2 rule key: its MEMBER items are deleted in this write.</param>
-    private async Task<Mutation> WriteAsync(FindingRecord? before, TransitionPlan plan, bool legacyMembers, CancellationToken cancellationToken)
+    /// <param name="timelined">The change comes from an observation of a finding with an order-free timeline: its
+    /// detection line and alert are the timeline's (<paramref name="step"/>, null when the observation is already in it).</param>
+    private async Task<Mutation> WriteAsync(FindingRecord? before, TransitionPlan plan, bool legacyMembers, CancellationToken cancellationToken, TimelineStep? step = null,
+        bool timelined = false)
     {
+        // A detection transition (created, resolved, reopened by an observation) of a timeline finding writes its line and
+        // alert from the timeline; every other action (person, sweep, severity change) a sequence-numbered line.
+        var detection = timelined && plan.Action is not null
+            && (before is null || (before.Status == FindingStatus.Resolved) != (plan.After.Status == FindingStatus.Resolved));
+        var sequenced = plan.Action is not null && !detection;
         var historyLength = before?.HistoryLength ?? await LastHistorySequenceAsync(plan.After.Id, cancellationToken).ConfigureAwait(false);
         var after = plan.After with
         {
             Version = (before?.Version ?? 0) + 1,
-            HistoryLength = plan.Action is null ? historyLength : historyLength + 1,
+            HistoryLength = historyLength + (sequenced ? 1 : 0) + (step?.LinesDelta ?? 0),
         };
+        var timeline = step is null ? [] : TimelineWrites(after, step, plan);
         var findingPut = new Put
         {
             TableName = TableName,
@@ -473,7 +518,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         var legacy = before is not null && legacyMembers
             ? LegacyMemberKeys(before).Select(k => new TransactWriteItem { Delete = new Delete { TableName = TableName, Key = k } }).ToList()
             : [];
-        if (plan.Action is null && before is not null && (counters is not null || legacy.Count > 0))
+        if (plan.Action is null && before is not null && (counters is not null || legacy.Count > 0 || timeline.Count > 0))
         {
             // No status change and no history, but the counters moved: a late-arriving earlier violation moved the
             // deadline (and with it the SLA state), or a late violation newer than the one the finding shows changed its
@@ -483,14 +528,20 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             var moved = new List<TransactWriteItem> { new() { Put = findingPut } };
             moved.AddRange(legacy);
             if (counters is not null) moved.Add(new TransactWriteItem { Update = counters });
+            moved.AddRange(timeline);
+            if (step?.Cheap is { } cheapObservation) moved.Add(new TransactWriteItem { Put = new Put { TableName = TableName, Item = cheapObservation } });
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = moved }, cancellationToken).ConfigureAwait(false);
             if (before.DueAt != after.DueAt) await MoveNewAlertDeadlineAsync(after, cancellationToken).ConfigureAwait(false);
-            return new Mutation(MutationKind.Updated, plan with { After = after }, null);
+            return new Mutation(MutationKind.Updated, plan with { After = after }, step is { AlertIds.Count: > 0 } moving ? moving.AlertIds[^1] : null, step?.AlertIds);
         }
         if (plan.Action is null)
         {
             // A plain update (re-detection, timer move, a deadline or severity move that changes no counter) writes
-            // no history and no counters, and its index keys are on the finding item: a single conditional Put.
+            // no history and no counters, and its index keys are on the finding item: a single conditional Put. A newer
+            // observation that starts no run is stored first, by itself (1 unit): if the finding's write then loses a
+            // race, the retry finds it stored and, its verdict being its predecessor's, it changes no line.
+            if (step?.Cheap is { } cheapObservation)
+                await dynamo.PutItemAsync(new PutItemRequest { TableName = TableName, Item = cheapObservation }, cancellationToken).ConfigureAwait(false);
             await dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = TableName,
@@ -504,23 +555,28 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         }
 
         var items = new List<TransactWriteItem> { new() { Put = findingPut } };
-        var history = new HistoryEntry(after.HistoryLength, plan.At, plan.Actor, plan.Action, before?.Status.ToWire(), after.Status.ToWire(),
-            before?.SlaState?.ToWire(), after.SlaState?.ToWire(), plan.Reason);
-        items.Add(new TransactWriteItem
+        if (sequenced)
         {
-            Put = new Put
+            var history = new HistoryEntry(historyLength + 1, plan.At, plan.Actor, plan.Action!, before?.Status.ToWire(), after.Status.ToWire(),
+                before?.SlaState?.ToWire(), after.SlaState?.ToWire(), plan.Reason);
+            items.Add(new TransactWriteItem
             {
-                TableName = TableName,
-                Item = HistoryItem(after.Id, history),
-                // History is append-only: a sequence number is written once, never replaced.
-                ConditionExpression = "attribute_not_exists(#pk)",
-                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
-            },
-        });
+                Put = new Put
+                {
+                    TableName = TableName,
+                    Item = HistoryItem(after.Id, history),
+                    // History is append-only: a sequence number is written once, never replaced.
+                    ConditionExpression = "attribute_not_exists(#pk)",
+                    ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
+                },
+            });
+        }
         items.AddRange(legacy);
+        items.AddRange(timeline);
+        if (step?.Cheap is { } storedObservation) items.Add(new TransactWriteItem { Put = new Put { TableName = TableName, Item = storedObservation } });
         if ((before is null ? LedgerCounters.Update(TableName, null, after) : counters) is { } counted) items.Add(new TransactWriteItem { Update = counted });
-        string? alertId = null;
-        if (plan.AlertKind is { } kind)
+        string? alertId = step is { AlertIds.Count: > 0 } raising ? raising.AlertIds[^1] : null;
+        if (!detection && plan.AlertKind is { } kind)
         {
             var alert = AlertFor(after, kind, plan);
             alertId = alert.AlertId;
@@ -536,9 +592,10 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             });
         }
         await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
-        Log.Info("ledger.transition", ("findingId", after.Id), ("ruleId", after.RuleId), ("action", plan.Action),
+        Log.Info("ledger.transition", ("findingId", after.Id), ("ruleId", after.RuleId), ("action", plan.Action ?? "timeline"),
             ("from", before?.Status.ToWire()), ("to", after.Status.ToWire()), ("slaState", after.SlaState?.ToWire()), ("alertId", alertId));
-        return new Mutation(before is null ? MutationKind.Created : MutationKind.Transition, plan with { After = after }, alertId);
+        return new Mutation(before is null ? MutationKind.Created : plan.Action is null ? MutationKind.Updated : MutationKind.Transition, plan with { After = after }, alertId,
+            step?.AlertIds ?? []);
     }
 
     /// <summary>
@@ -587,7 +644,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     /// Of the finding's compliant marker and its resource's deletion marker (one BatchGetItem), the earliest observed
     /// after <paramref name="observed"/>: the observation that, delivered in order, would have resolved this violation.
     /// </summary>
-    private async Task<(ObservationMarker? Superseding, DateTimeOffset? ObservedMarkerAt)> SupersedingMarkerAsync(string findingId, string resourceId, DateTimeOffset observed, CancellationToken cancellationToken)
+    private async Task<(ObservationMarker? Superseding, DateTimeOffset? ObservedMarkerAt, IReadOnlyList<ObservationMarker> All)> SupersedingMarkerAsync(string findingId, string resourceId, DateTimeOffset observed, CancellationToken cancellationToken)
     {
         var keys = new List<Dictionary<string, AttributeValue>>
         {
@@ -612,6 +669,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         }
         ObservationMarker? earliest = null;
         DateTimeOffset? observedMarkerAt = null;
+        var all = new List<ObservationMarker>();
         foreach (var item in found)
         {
             if (!item.TryGetValue("observedAt", out var at) || !Timestamps.TryParse(at.S, out var markedAt)) continue;
@@ -619,10 +677,11 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             var marker = new ObservationMarker(markedAt, item.TryGetValue("actor", out var a) ? a.S ?? Ingest : Ingest,
                 item.TryGetValue("reason", out var r) ? r.S ?? "" : "",
                 Gone: item.TryGetValue(LedgerSchema.SortKey, out var sk) && sk.S == LedgerKeys.GoneMarker);
+            all.Add(marker);
             if (marker.ObservedAt <= observed) continue;
             if (earliest is null || marker.ObservedAt < earliest.ObservedAt) earliest = marker;
         }
-        return (earliest, observedMarkerAt);
+        return (earliest, observedMarkerAt, all);
     }
 
     /// <summary>
@@ -651,11 +710,13 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         }
     }
 
-    private AlertRecord AlertFor(FindingRecord f, string kind, TransitionPlan plan)
+    private static string AlertIdOf(string key) => "a-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 16));
+
+    private AlertRecord AlertFor(FindingRecord f, string kind, TransitionPlan plan, string? id = null, string? message = null)
     {
         // Deterministic: the same transition of the same finding always names the same alert, so even a write that
         // slipped past the version check could not create a second outbox record for it.
-        var alertId = "a-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{f.Id}\u001f{kind}\u001f{f.HistoryLength}")).AsSpan(0, 16));
+        var alertId = id ?? AlertIdOf($"{f.Id}\u001f{kind}\u001f{f.HistoryLength}");
         var statusUrl = settings.StatusPageUrl.TrimEnd('/') + "/findings/" + Uri.EscapeDataString(f.Id);
         return new AlertRecord
         {
@@ -675,7 +736,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             DueAt = f.DueAt is { } due ? LedgerKeys.Instant(due) : null,
             SlaState = f.SlaState?.ToWire(),
             Remediation = f.Remediation,
-            Message = kind == FindingTransitions.AlertNew ? f.Message : $"{plan.Reason}",
+            Message = message ?? (kind == FindingTransitions.AlertNew ? f.Message : $"{plan.Reason}"),
             StatusUrl = statusUrl,
             CreatedAt = LedgerKeys.Instant(plan.At),
         };
@@ -698,6 +759,187 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             ConsistentRead = true,
         }, cancellationToken).ConfigureAwait(false);
         return response.Items.Count > 0 && TryReadHistory(response.Items[0], out var last, out _) ? last.Sequence : 0;
+    }
+
+    // ---------------------------------------------------------------- order-free timeline (README "Delivery order")
+
+    /// <summary>An observation to splice into a finding's timeline, and the processing time (alerts' createdAt).</summary>
+    internal sealed record TimelineInput(TimelineObservation Observation, DateTimeOffset Now);
+
+    /// <summary>What one observation changes in a finding's timeline: the edit, the view it was decided on, and its cost class.</summary>
+    internal sealed record TimelineStep(string FindingId, TimelineObservation Observation, TimelineView View, TimelineEdit Edit, FindingRecord? Before,
+        Dictionary<string, AttributeValue>? Cheap, IReadOnlyList<string> AlertIds, int LinesDelta, DateTimeOffset Now)
+    {
+        /// <summary>When each neighbour read was first written (its <c>at</c>): kept when its line is rewritten.</summary>
+        public Dictionary<ObservationPoint, DateTimeOffset> WrittenAt { get; } = [];
+
+        /// <summary>The finding's timeline attributes after the edit.</summary>
+        public FindingRecord Apply(FindingRecord after)
+        {
+            var o = Observation.Point;
+            var first = Before?.FirstViolationAt;
+            if (o.Verdict == Verdict.Violation && (first is null || o < ObservationPoint.Of(first.Value, Verdict.Violation))) first = o.At;
+            var runs = View.Created is null && !Edit.RaiseNew ? 0 : 1 + Edit.ReopenedAfter(View);
+            var key = TimelineKey(o);
+            var head = Before?.TimelineHead is { } h && string.CompareOrdinal(h, key) > 0 ? h : key;
+            return after with { FirstViolationAt = first, ViolationRuns = runs, TimelineHead = head };
+        }
+    }
+
+    private static string TimelineKey(ObservationPoint point) => LedgerKeys.HistoryAt(point)[LedgerKeys.HistoryPrefix.Length..];
+
+    /// <summary>
+    /// Decides how <paramref name="input"/> changes the finding's timeline. An observation newer than every stored one
+    /// (the usual case) needs no read: its predecessor's verdict is the stored head's. An older one (late delivery) reads
+    /// its two neighbours and any observation with its key (two Queries of at most two small items), and the
+    /// <c>created</c> line when it is an earlier violation. Null: nothing to change (a redelivery).
+    /// </summary>
+    private async Task<TimelineStep?> TimelineStepAsync(FindingRecord? before, TimelineInput input, CancellationToken cancellationToken)
+    {
+        var o = input.Observation;
+        var findingId = before?.Id;
+        TimelineView view;
+        var inOrder = true;
+        var read = new List<(ObservationPoint, DateTimeOffset)>();
+        if (before is null)
+        {
+            view = new TimelineView(null, null, null, null, 0);
+        }
+        else
+        {
+            findingId = before.Id;
+            var head = before.TimelineHead ?? "";
+            TimelineLine? created = before.FirstViolationAt is { } fv
+                ? new TimelineLine(new TimelineObservation(ObservationPoint.Of(fv, Verdict.Violation), "", ""), TimelineLine.Created)
+                : null;
+            var reopened = Math.Max(0, (before.ViolationRuns ?? 0) - 1);
+            var key = TimelineKey(o.Point);
+            if (string.CompareOrdinal(key, head) > 0)
+            {
+                var headVerdict = head.EndsWith('1') ? Verdict.Violation : Verdict.Compliant;
+                view = new TimelineView(new TimelineObservation(new ObservationPoint(o.Point.At, headVerdict), "", ""), null, null, created, reopened);
+            }
+            else
+            {
+                inOrder = false;
+                var sk = LedgerKeys.HistoryAt(o.Point);
+                var below = await NeighboursAsync(before.Id, LedgerKeys.HistoryPrefix + "1", sk, forward: false, read, cancellationToken).ConfigureAwait(false);
+                var above = await NeighboursAsync(before.Id, sk, LedgerKeys.HistoryPrefix + "3", forward: true, read, cancellationToken).ConfigureAwait(false);
+                var same = below.FirstOrDefault(x => x.Point == o.Point) ?? above.FirstOrDefault(x => x.Point == o.Point);
+                var previous = below.FirstOrDefault(x => x.Point < o.Point);
+                var next = above.FirstOrDefault(x => x.Point > o.Point);
+                if (created is not null && o.Point.Verdict == Verdict.Violation && o.Point < created.Point)
+                {
+                    var line = await ObservationAtAsync(before.Id, created.Point, read, cancellationToken).ConfigureAwait(false);
+                    if (line is not null) created = created with { Observation = line };
+                }
+                view = new TimelineView(previous, next, same, created, reopened);
+            }
+        }
+        var edit = FindingTimeline.Splice(o, view);
+        if (edit.Store is null) return null;
+        var written = new Dictionary<ObservationPoint, DateTimeOffset>();
+        foreach (var (point, at) in read) written[point] = at;
+        var id = findingId ?? "";
+        var changesLines = edit.PutLines.Count > 0 || edit.DeleteLines.Count > 0 || edit.RaiseNew || edit.RaiseReopened.Count > 0;
+        var cheap = inOrder && !changesLines && before is not null ? TimelineItem(id, o, null, settings.ResolvedRetentionDays, input.Now) : null;
+        var alerts = new List<string>();
+        var delta = view.Same is not null ? 0
+            : edit.PutLines.Count(l => l.Point == o.Point || (view.Next is { } n && l.Point == n.Point)) - edit.DeleteLines.Count;
+        var step = new TimelineStep(id, o, view, edit, before, cheap, alerts, delta, input.Now);
+        foreach (var (point, at) in written) step.WrittenAt[point] = at;
+        return step;
+    }
+
+    /// <summary>The writes of a timeline step other than the finding: observation and line items, and the alerts raised.</summary>
+    private List<TransactWriteItem> TimelineWrites(FindingRecord after, TimelineStep step, TransitionPlan plan)
+    {
+        var items = new List<TransactWriteItem>();
+        var edit = step.Edit;
+        var o = step.Observation;
+        var retention = settings.ResolvedRetentionDays;
+        Put Item(Dictionary<string, AttributeValue> item) => new() { TableName = TableName, Item = item };
+        if (step.Cheap is null && edit.Store is { } stored)
+        {
+            // The line of the transition being written names the status it really left (an acknowledged finding resolves
+            // from acknowledged); lines a late observation inserts say what the timeline implies.
+            var own = edit.PutLines.FirstOrDefault(l => l.Point == stored.Point);
+            var from = own is not null && plan.Action == own.Action && step.Before is { } was && own.Action != TimelineLine.Created ? was.Status.ToWire() : null;
+            items.Add(new TransactWriteItem { Put = Item(TimelineItem(after.Id, stored, own, retention, step.Now, from)) });
+        }
+        DateTimeOffset WrittenAt(ObservationPoint point) => step.WrittenAt.TryGetValue(point, out var at) ? at : step.Now;
+        foreach (var line in edit.PutLines.Where(l => l.Point != o.Point))
+            items.Add(new TransactWriteItem { Put = Item(TimelineItem(after.Id, line.Observation, line, retention, WrittenAt(line.Point))) });
+        foreach (var point in edit.DeleteLines)
+        {
+            // A line no longer starts a run: it stays as the observation it is (only the next neighbour's line is ever removed).
+            if (step.View.Next is { } n && n.Point == point)
+                items.Add(new TransactWriteItem { Put = Item(TimelineItem(after.Id, n, null, retention, WrittenAt(n.Point))) });
+        }
+        var raised = new List<(string Id, string Kind, string Message)>();
+        if (edit.RaiseNew)
+            raised.Add((AlertIdOf($"{after.Id}\u001fnew\u001f1"), FindingTransitions.AlertNew, after.Message));
+        var reopening = edit.PutLines.Where(l => l.Action == TimelineLine.Reopened).OrderByDescending(l => l.Point).FirstOrDefault()?.Observation ?? o;
+        foreach (var ordinal in edit.RaiseReopened)
+            raised.Add((AlertIdOf(FindingTimeline.AlertKey(after.Id, FindingTransitions.AlertReopened, ordinal)), FindingTransitions.AlertReopened, "recurred: " + reopening.Reason));
+        foreach (var (alertId, kind, message) in raised)
+        {
+            var alert = AlertFor(after, kind, plan with { At = step.Now }, alertId, message);
+            items.Add(new TransactWriteItem
+            {
+                Put = new Put
+                {
+                    TableName = TableName,
+                    Item = AlertItem(alert, step.Now.AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
+                    ConditionExpression = "attribute_not_exists(#pk)",
+                    ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
+                },
+            });
+            ((List<string>)step.AlertIds).Add(alertId);
+        }
+        return items;
+    }
+
+    /// <summary>Up to two timeline items of a finding from <paramref name="from"/> to <paramref name="to"/> (inclusive), nearest first.</summary>
+    private async Task<List<TimelineObservation>> NeighboursAsync(string findingId, string from, string to, bool forward,
+        List<(ObservationPoint, DateTimeOffset)> writtenAt, CancellationToken cancellationToken)
+    {
+        var response = await QueryAsync("timeline-neighbours", new QueryRequest
+        {
+            TableName = TableName,
+            KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
+            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#sk"] = LedgerSchema.SortKey },
+            ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.Finding(findingId)), [":from"] = S(from), [":to"] = S(to) },
+            ScanIndexForward = forward,
+            Limit = 2,
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        Remember(response.Items, writtenAt);
+        return response.Items.Select(ReadObservation).OfType<TimelineObservation>().ToList();
+    }
+
+    /// <summary>Notes the <c>at</c> of timeline items read while deciding a step, so a rewritten line keeps it.</summary>
+    private static void Remember(IEnumerable<Dictionary<string, AttributeValue>> items, List<(ObservationPoint, DateTimeOffset)> writtenAt)
+    {
+        foreach (var item in items)
+        {
+            if (ReadObservation(item) is not { } o || !Timestamps.TryParse(item.GetValueOrDefault("at")?.S, out var at)) continue;
+            writtenAt.Add((o.Point, at));
+        }
+    }
+
+    private async Task<TimelineObservation?> ObservationAtAsync(string findingId, ObservationPoint point, List<(ObservationPoint, DateTimeOffset)> writtenAt,
+        CancellationToken cancellationToken)
+    {
+        var response = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = TableName,
+            Key = new() { [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(findingId)), [LedgerSchema.SortKey] = S(LedgerKeys.HistoryAt(point)) },
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        if (response.Item is not { Count: > 0 } item) return null;
+        Remember([item], writtenAt);
+        return ReadObservation(item);
     }
 
     private static bool IsConflict(Exception ex) => ex switch
@@ -930,7 +1172,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                     }
                     break;
             }
-            if (m.AlertId is not null) _alerts.Add(m.AlertId);
+            if (m.TimelineAlerts is { Count: > 0 } raised) _alerts.AddRange(raised);
+            if (m.AlertId is not null && !_alerts.Contains(m.AlertId)) _alerts.Add(m.AlertId);
         }
 
         public LedgerWriteResult ToResult() => new()
