@@ -17,7 +17,7 @@ namespace IsmsServerless.Tests.Ordering;
 /// <summary>
 /// Issue 14, class 4: the ledger's end state is a function of the SET of observations. Real event sets (the repository's
 /// own payloads) are replayed into DynamoDB Local in source-time order, reversed, and in seeded random permutations with
-/// duplicates; every table item (findings, history lines, index memberships, counters, alert outbox records, observation
+/// duplicates; every table item (findings, history lines and observations, counters, alert outbox records, observation
 /// markers, stored configurations, change records) and the set of alerts raised must be the same.
 /// </summary>
 /// <remarks>
