@@ -195,9 +195,17 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         }
         while (start is not null);
         if (entries.All(h => h.Sequence > 0)) return entries;
-        // Detection lines are keyed by source time (sequence 0), person and sweep lines by sequence: one list in time
-        // order, numbered 1..n.
-        return entries.OrderBy(h => h.At).ThenBy(h => h.Sequence).Select((h, i) => h with { Sequence = i + 1 }).ToList();
+        // Detection lines are keyed by source time (sequence 0, read in key order), person and sweep lines by sequence:
+        // merged into one list (a sequence line goes before the first detection line written after it), numbered 1..n.
+        var sequenced = new Queue<HistoryEntry>(entries.Where(h => h.Sequence > 0).OrderBy(h => h.Sequence));
+        var merged = new List<HistoryEntry>(entries.Count);
+        foreach (var line in entries.Where(h => h.Sequence == 0))
+        {
+            while (sequenced.TryPeek(out var earlier) && earlier.At < line.At) merged.Add(sequenced.Dequeue());
+            merged.Add(line);
+        }
+        merged.AddRange(sequenced);
+        return merged.Select((h, i) => h with { Sequence = i + 1 }).ToList();
     }
 
     public Task<Page<FindingRecord>> QueryByStatusAsync(FindingStatus status, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
