@@ -84,6 +84,7 @@ public static class ChangeClassifier
         if (input.InvokedByConsole) return true;
         var agent = input.Record.UserAgent;
         if (string.IsNullOrEmpty(agent)) return false;
+        if (CloudTrailInput.IsConsoleHost(agent)) return true;
         foreach (var marker in ConsoleUserAgentMarkers)
         {
             if (agent.Contains(marker, StringComparison.OrdinalIgnoreCase)) return true;

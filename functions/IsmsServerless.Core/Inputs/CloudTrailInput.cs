@@ -75,8 +75,21 @@ public sealed record CloudTrailInput : RuleInput
         || (RoleName?.StartsWith("AWSServiceRoleFor", StringComparison.Ordinal) ?? false)
         || (Record.UserIdentity?.InvokedBy is { Length: > 0 } by && IsServiceInvoker(by));
 
-    /// <summary>A person in the console: <c>invokedBy</c> is one of <see cref="PersonInvokers"/>.</summary>
-    public bool InvokedByConsole => Record.UserIdentity?.InvokedBy is { Length: > 0 } by && PersonInvokers.Contains(by.Trim());
+    /// <summary>A person in the console: <c>invokedBy</c> is one of <see cref="PersonInvokers"/> or a service's console host.</summary>
+    public bool InvokedByConsole => Record.UserIdentity?.InvokedBy is { Length: > 0 } by && (PersonInvokers.Contains(by.Trim()) || IsConsoleHost(by));
+
+    /// <summary>
+    /// A console host as CloudTrail writes it in <c>userAgent</c> or <c>invokedBy</c>: the bare
+    /// <c>console.amazonaws.com</c> or a service's own console, <c>console.&lt;service&gt;.amazonaws.com</c>
+    /// (e.g. <c>console.ec2.amazonaws.com</c>, which the EC2 console records for AuthorizeSecurityGroupIngress).
+    /// </summary>
+    public static bool IsConsoleHost(string value)
+    {
+        var host = value.AsSpan().Trim();
+        return host.StartsWith("console.", StringComparison.OrdinalIgnoreCase)
+            && (host.EndsWith(".amazonaws.com", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".aws.amazon.com", StringComparison.OrdinalIgnoreCase))
+            && host.IndexOfAny(' ', '/', '(') < 0;
+    }
 
     /// <summary><c>invokedBy</c> values CloudTrail writes for calls a person makes through the AWS Management Console.</summary>
     public static IReadOnlySet<string> PersonInvokers { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
