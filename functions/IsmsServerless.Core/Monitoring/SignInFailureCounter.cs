@@ -36,7 +36,7 @@ public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableNam
     {
         if (input is not CloudTrailInput trail || !IsFailedConsoleLogin(trail) || trail.ObservedAt is not { } at) return input;
         var window = TimeSpan.FromMinutes(context.Settings.FailedLoginWindowMinutes);
-        var eventId = trail.Record.EventId ?? trail.SourceEventId ?? $"{trail.Record.EventTime}-{trail.Record.SourceIpAddress}";
+        var eventId = trail.CallId;
         var userKey = $"SIGNINFAIL#USER#{trail.AccountId}#{UserOf(trail)}";
         var ipKey = trail.Record.SourceIpAddress is { Length: > 0 } ip ? $"SIGNINFAIL#IP#{ip}" : null;
         var byUser = await CountAsync(userKey, at, eventId, window, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using IsmsServerless.Cli;
 using IsmsServerless.Changes;
 using IsmsServerless.Engine;
 using IsmsServerless.Inputs;
@@ -56,5 +58,67 @@ public sealed class CorpusClassTests
         var input = Input(record);
         Assert.False(input.IsAwsService);
         Assert.True(input.InvokedByConsole);
+    }
+
+    // ---- class: placeholder event ids ("1", "XXXXXXXXXXX") shared by distinct calls merged them into one ----
+
+    private static readonly string[] PantherConsoleSession =
+    [
+        "changes/raw-iam-attachrolepolicy-console-admin-panther.json",
+        "changes/raw-iam-attachrolepolicy-console-readonly-panther.json",
+        "changes/raw-iam-deletegrouppolicy-console-panther.json",
+    ];
+
+    [Fact]
+    public void Distinct_admin_actions_sharing_a_placeholder_event_id_are_distinct_findings_and_duplicates_still_fold()
+    {
+        // Panther's two AttachRolePolicy tests, both eventID "1": AdministratorAccess (HIGH) and ReadOnlyAccess (MEDIUM)
+        // on the same role. One finding id for both let the MEDIUM overwrite the HIGH, depending on arrival order.
+        Evaluation Admin(string file) => Assert.Single(Evaluate(Record(file)), e => e.Rule.Id == "monitoring.iam-admin-action");
+        var admin = Admin(PantherConsoleSession[0]);
+        var readOnly = Admin(PantherConsoleSession[1]);
+        Assert.Equal(Severity.High, admin.Severity);
+        Assert.Equal(Severity.Medium, readOnly.Severity);
+        Assert.NotEqual(admin.FindingId, readOnly.FindingId);
+        Assert.Equal(admin.FindingId, Admin(PantherConsoleSession[0]).FindingId); // a re-delivery is the same finding
+        Assert.StartsWith("1~", admin.SubKey, StringComparison.Ordinal);
+        Assert.Equal("1", admin.Evidence["eventId"]); // the evidence keeps the id as CloudTrail wrote it
+    }
+
+    [Fact]
+    public void A_real_guid_event_id_is_the_call_id_unchanged()
+    {
+        var record = Record("drift/raw-ec2-authorize-sg-ingress-simple-slash0-stratus.json");
+        Assert.Equal("9fd68588-ecbf-4528-a345-199fa6bb0821", Input(record).CallId);
+        record.Remove("eventID");
+        Assert.StartsWith("synthetic-", Input(record).CallId, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_console_session_whose_calls_share_a_placeholder_event_id_keeps_every_call()
+    {
+        var dir = Directory.CreateTempSubdirectory("isms-corpus-");
+        try
+        {
+            var files = PantherConsoleSession.Select(f =>
+            {
+                var path = Path.Combine(dir.FullName, Path.GetFileName(f));
+                File.WriteAllBytes(path, EventBridgeEnvelope.Wrap(Fixtures.Local(f)));
+                return path;
+            }).ToList();
+            files.Add(files[0]); // and a duplicate delivery of the first
+            var output = new StringWriter();
+            Assert.Equal(0, EvaluateCommand.Run(files, TestContexts.At("2019-01-01T06:00:00Z"), Engine, output));
+            var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+            var session = Assert.Single(lines, l => l.GetProperty("outcome").GetString() == "change" && !l.TryGetProperty("joinedChange", out _));
+            Assert.Contains("3 call(s)", session.GetProperty("message").GetString(), StringComparison.Ordinal);
+            // Two distinct admin actions (the duplicate folds into the first), not one.
+            Assert.Equal(2, lines.Where(l => l.GetProperty("ruleId").GetString() == "monitoring.iam-admin-action")
+                .Select(l => l.GetProperty("findingId").GetString()).Distinct().Count());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 }
