@@ -30,14 +30,16 @@ public sealed class CloudTrailAdapter : IEventAdapter
         {
             case InboundKind.CloudTrailLogFile:
             {
-                var records = inbound.Root.GetProperty("Records");
+                // A log file's Records, or a bare array of records (EventRouter accepts both).
+                var bare = inbound.Root.ValueKind == JsonValueKind.Array;
+                var records = bare ? inbound.Root : inbound.Root.GetProperty("Records");
                 if (records.GetArrayLength() > MaxRecordsPerFile)
                     throw new EventRejectedException($"log file holds {records.GetArrayLength()} records, more than {MaxRecordsPerFile}");
                 var inputs = new List<RuleInput>(records.GetArrayLength());
                 var index = 0;
                 foreach (var element in records.EnumerateArray())
                 {
-                    inputs.Add(ToInput(element, null, null, null, $"Records[{index}]"));
+                    inputs.Add(ToInput(element, null, null, null, bare ? $"[{index}]" : $"Records[{index}]"));
                     index++;
                 }
                 return inputs;

@@ -59,6 +59,17 @@ public static class EventRouter
 
     private static InboundEvent Classify(JsonElement root)
     {
+        if (root.ValueKind == JsonValueKind.Array)
+        {
+            // A bare array of CloudTrail records: how CloudTrail Lake and `lookup-events` exports, detection-rule suites
+            // and attack-simulation logs (Stratus Red Team's detonation logs) publish them. Read like a log file's Records.
+            var first = root.GetArrayLength() > 0 ? root[0] : default;
+            if (first.ValueKind == JsonValueKind.Object && IsCloudTrailRecord(first))
+                return new InboundEvent(InboundKind.CloudTrailLogFile, null, "cloudtrail", null, null, null, null, root, default);
+            throw new EventRejectedException(root.GetArrayLength() == 0
+                ? "payload is an empty JSON array"
+                : "payload is a JSON array whose first element is not a CloudTrail record (only an array of CloudTrail records is read)");
+        }
         if (root.ValueKind != JsonValueKind.Object)
             throw new EventRejectedException($"payload is a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an object");
 
@@ -98,6 +109,9 @@ public static class EventRouter
 
         throw new EventRejectedException("payload is not an EventBridge event, a Config rule invocation, a Config configuration item or a CloudTrail record");
     }
+
+    private static bool IsCloudTrailRecord(JsonElement element) =>
+        element.TryGetProperty("eventVersion", out _) && element.TryGetProperty("eventName", out _) && element.TryGetProperty("eventSource", out _);
 
     /// <summary>A top-level envelope field as text, read the way <see cref="LenientStringConverter"/> reads it.</summary>
     private static string? LenientString(JsonElement root, string name)

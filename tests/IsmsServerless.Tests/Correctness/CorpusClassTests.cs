@@ -121,4 +121,21 @@ public sealed class CorpusClassTests
             dir.Delete(recursive: true);
         }
     }
+
+    // ---- class: a bare JSON array of CloudTrail records (Stratus Red Team detonation logs, exports) was rejected whole ----
+
+    [Fact]
+    public void A_bare_array_of_cloudtrail_records_is_evaluated_record_by_record()
+    {
+        var result = Engine.Evaluate(Fixtures.Local("correctness/array-iam-create-admin-user-stratus.json"), Context);
+        Assert.False(result.Rejected, result.Error);
+        var admin = result.Evaluations.Where(e => e.Rule.Id == "monitoring.iam-admin-action").ToList();
+        Assert.Equal(3, admin.Count); // AttachUserPolicy, CreateAccessKey, CreateUser
+        Assert.Contains(admin, e => e.Severity == Severity.High && e.Evidence["policyArn"] == "arn:aws:iam::aws:policy/AdministratorAccess");
+        Assert.All(admin, e => Assert.Equal("arn:aws:iam::229654561268:user/malicious-iam-user", e.ResourceId));
+        Assert.Contains(result.Evaluations, e => e.Rule.Id == "drift.iam-user-baseline" && e.Outcome == Outcome.Finding);
+
+        var federation = Engine.Adapt(Fixtures.Local("correctness/array-sts-getfederationtoken-stratus.json"), Context);
+        Assert.Equal(["IAMUser", "FederatedUser"], federation.Inputs.Cast<CloudTrailInput>().Select(i => i.IdentityType));
+    }
 }
