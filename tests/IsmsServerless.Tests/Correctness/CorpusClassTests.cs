@@ -138,4 +138,61 @@ public sealed class CorpusClassTests
         var federation = Engine.Adapt(Fixtures.Local("correctness/array-sts-getfederationtoken-stratus.json"), Context);
         Assert.Equal(["IAMUser", "FederatedUser"], federation.Inputs.Cast<CloudTrailInput>().Select(i => i.IdentityType));
     }
+
+    // ---- class: AWS Config notifications as AWS documents and SNS delivers them were rejected ----
+
+    private const string SnsSecurityGroup = "correctness/sns-config-item-change-sg-created-awsdocs.json";
+
+    [Fact]
+    public void A_config_notification_in_an_sns_envelope_is_evaluated_like_the_eventbridge_one()
+    {
+        // AWS Config developer guide's SNS example (Message printed as an object), a new security group.
+        var documented = Engine.Evaluate(Fixtures.Local(SnsSecurityGroup), Context);
+        Assert.False(documented.Rejected, documented.Error);
+        var judged = Assert.Single(documented.Evaluations, e => e.Rule.Id == "drift.security-group-baseline");
+        Assert.Equal("arn:aws:ec2:us-east-2:123456789012:security-group/sg-3f1fef43", judged.ResourceId);
+        Assert.Equal(Outcome.Compliant, judged.Outcome); // no ingress at all
+        Assert.Equal("564d873e-711e-51a3-b48c-d7d064f65bf4", judged.Evidence["eventId"]); // the SNS MessageId
+
+        // As SNS really delivers it: Message is a JSON string (EDITED from the documented object form).
+        var envelope = JsonNode.Parse(Fixtures.Local(SnsSecurityGroup))!.AsObject();
+        var message = envelope["Message"]!.AsObject();
+        envelope["Message"] = message.ToJsonString();
+        var delivered = Engine.Evaluate(System.Text.Encoding.UTF8.GetBytes(envelope.ToJsonString()), Context);
+        Assert.False(delivered.Rejected, delivered.Error);
+        Assert.Equal(judged.FindingId, Assert.Single(delivered.Evaluations, e => e.Rule.Id == "drift.security-group-baseline").FindingId);
+
+        // The bare notification body (SQS with raw delivery, or the body copied out of the e-mail).
+        var bare = Engine.Evaluate(System.Text.Encoding.UTF8.GetBytes(message.ToJsonString()), Context);
+        Assert.False(bare.Rejected, bare.Error);
+        Assert.Equal(judged.FindingId, Assert.Single(bare.Evaluations, e => e.Rule.Id == "drift.security-group-baseline").FindingId);
+
+        // A world-open SSH rule in the same notification is a finding, whichever wrapper carries it.
+        message["configurationItem"]!["configuration"]!["ipPermissions"] = JsonNode.Parse("""[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":["0.0.0.0/0"]}]""");
+        envelope["Message"] = message.ToJsonString();
+        var open = Engine.Evaluate(System.Text.Encoding.UTF8.GetBytes(envelope.ToJsonString()), Context);
+        Assert.Equal(Severity.Critical, Assert.Single(open.Evaluations, e => e.Rule.Id == "drift.security-group-baseline").Severity);
+    }
+
+    [Fact]
+    public void A_config_compliance_notification_in_an_sns_envelope_is_read()
+    {
+        var adapted = Engine.Adapt(Fixtures.Shared("sns/config-sns-compliance-change-cloudtrail-enabled.json"), Context);
+        var compliance = Assert.IsType<ConfigComplianceInput>(Assert.Single(adapted.Inputs));
+        Assert.Equal("cloudtrail-enabled", compliance.ConfigRuleName);
+        Assert.Equal("COMPLIANT", compliance.ComplianceType);
+        Assert.Equal("11fd05dd-47e1-5523-bc01-55b988bb9478", compliance.SourceEventId);
+    }
+
+    [Theory]
+    [InlineData("""{"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"Hello world!"}""", "Message is not JSON")]
+    [InlineData("""{"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"{oops"}""", "SNS Message is not valid JSON")]
+    [InlineData("""{"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":{"hello":"world"}}""", "not an AWS Config notification")]
+    [InlineData("""{"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"{\"messageType\":\"ConfigurationItemChangeNotification\"}"}""", "has no configurationItem")]
+    public void Sns_notifications_that_carry_no_supported_event_are_rejected_with_the_reason(string payload, string reason)
+    {
+        var result = Engine.Evaluate(System.Text.Encoding.UTF8.GetBytes(payload), Context);
+        Assert.True(result.Rejected);
+        Assert.Contains(reason, result.Error, StringComparison.Ordinal);
+    }
 }
