@@ -159,13 +159,13 @@ public static class EventRouter
             // An S3 CloudTrail log file. (An SQS or SNS batch also has Records, but with eventSource aws:sqs / aws:sns.)
             var first = records.GetArrayLength() > 0 ? records[0] : default;
             var isCloudTrail = first.ValueKind == JsonValueKind.Object && first.TryGetProperty("eventVersion", out _)
-                && first.TryGetProperty("eventName", out _);
+                && (first.TryGetProperty("eventName", out _) || IsInsightRecord(first));
             if (records.GetArrayLength() == 0 || isCloudTrail)
                 return new InboundEvent(InboundKind.CloudTrailLogFile, null, "cloudtrail", null, null, null, null, root, default);
             throw new EventRejectedException("payload has Records but they are not CloudTrail records (an SQS or SNS batch goes to its own handler)");
         }
 
-        if (root.TryGetProperty("eventVersion", out _) && root.TryGetProperty("eventName", out _) && root.TryGetProperty("eventSource", out _))
+        if (root.TryGetProperty("eventVersion", out _) && ((root.TryGetProperty("eventName", out _) && root.TryGetProperty("eventSource", out _)) || IsInsightRecord(root)))
             return new InboundEvent(InboundKind.CloudTrailRecord, null, "cloudtrail", null, null, null, null, root, default);
 
         if (IsSnsNotification(root))
@@ -187,7 +187,13 @@ public static class EventRouter
     }
 
     private static bool IsCloudTrailRecord(JsonElement element) =>
-        element.TryGetProperty("eventVersion", out _) && element.TryGetProperty("eventName", out _) && element.TryGetProperty("eventSource", out _);
+        element.TryGetProperty("eventVersion", out _)
+        && ((element.TryGetProperty("eventName", out _) && element.TryGetProperty("eventSource", out _)) || IsInsightRecord(element));
+
+    /// <summary>A CloudTrail Insights record: its eventName and eventSource are inside <c>insightDetails</c>.</summary>
+    private static bool IsInsightRecord(JsonElement element) =>
+        element.TryGetProperty("eventType", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("AwsCloudTrailInsight")
+        && element.TryGetProperty("insightDetails", out _);
 
     /// <summary>A top-level envelope field as text, read the way <see cref="LenientStringConverter"/> reads it.</summary>
     private static string? LenientString(JsonElement root, string name)

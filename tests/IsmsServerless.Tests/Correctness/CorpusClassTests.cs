@@ -195,4 +195,38 @@ public sealed class CorpusClassTests
         Assert.True(result.Rejected);
         Assert.Contains(reason, result.Error, StringComparison.Ordinal);
     }
+
+    // ---- class: CloudTrail Insights records were rejected ("Records but not CloudTrail", "lacks eventName") ----
+
+    private const string Insights = "correctness/logfile-insights-start-end-awsdocs.json";
+
+    [Fact]
+    public void Insights_events_are_skipped_not_rejected_in_every_delivery_form()
+    {
+        // The CloudTrail user guide's log file of an Insights start/end pair: eventName and eventSource sit in insightDetails.
+        var file = Engine.Evaluate(Fixtures.Local(Insights), Context);
+        Assert.False(file.Rejected, file.Error);
+        Assert.Empty(file.Evaluations);
+
+        var start = JsonNode.Parse(Fixtures.Local(Insights))!["Records"]![0]!.AsObject();
+        var single = Engine.Evaluate(System.Text.Encoding.UTF8.GetBytes(start.ToJsonString()), Context);
+        Assert.False(single.Rejected, single.Error);
+
+        var viaEventBridge = new JsonObject
+        {
+            ["version"] = "0", ["id"] = "0b4c2d6e-1111-2222-3333-444455556666", ["detail-type"] = "AWS Insight via CloudTrail",
+            ["source"] = "aws.ssm", ["account"] = "123456789012", ["time"] = "2019-10-17T10:05:00Z", ["region"] = "us-east-1",
+            ["resources"] = new JsonArray(), ["detail"] = start.DeepClone(),
+        };
+        var delivered = Engine.Evaluate(System.Text.Encoding.UTF8.GetBytes(viaEventBridge.ToJsonString()), Context);
+        Assert.False(delivered.Rejected, delivered.Error);
+        Assert.Empty(delivered.Evaluations);
+
+        // Mixed with a call in one log file: the call is still judged.
+        var mixed = JsonNode.Parse(Fixtures.Local(Insights))!.AsObject();
+        mixed["Records"]!.AsArray().Add(Record("drift/raw-ec2-authorize-sg-ingress-simple-slash0-stratus.json"));
+        var judged = Engine.Evaluate(System.Text.Encoding.UTF8.GetBytes(mixed.ToJsonString()), Context);
+        Assert.False(judged.Rejected, judged.Error);
+        Assert.Contains(judged.Evaluations, e => e.Rule.Id == "drift.security-group-baseline" && e.Severity == Severity.Critical);
+    }
 }
