@@ -229,4 +229,21 @@ public sealed class CorpusClassTests
         Assert.False(judged.Rejected, judged.Error);
         Assert.Contains(judged.Evaluations, e => e.Rule.Id == "drift.security-group-baseline" && e.Severity == Severity.Critical);
     }
+
+    // ---- class: data events (managementEvent false, eventCategory Data) were registered as changes to review ----
+
+    [Fact]
+    public void A_data_event_is_not_a_change()
+    {
+        // The MWAA user guide's InvokeRestApi: readOnly false but a data-plane call (eventCategory Data).
+        var record = Record("correctness/raw-mwaa-invokerestapi-data-event-awsdocs.json");
+        var input = Input(record);
+        Assert.True(input.Mutating);
+        Assert.Contains("data event", ChangeClassifier.WhyNotAChange(input) ?? "", StringComparison.Ordinal);
+        Assert.DoesNotContain(Evaluate(record), e => e.Outcome == Outcome.Change);
+        // The same call as a management event is a change (out of the pipeline: a Boto3 script under role MyRole).
+        record["managementEvent"] = true;
+        record["eventCategory"] = "Management";
+        Assert.Equal(ChangeKind.OutOfPipeline, ChangeClassifier.Classify(Input(record), IsmsSettings.Default));
+    }
 }
