@@ -35,9 +35,16 @@ internal static class ObligationItems
             ["version"] = N(o.Version),
             [LedgerSchema.Gsi1PartitionKey] = S(ObligationKeys.KindPartition(s.Kind)),
             [LedgerSchema.Gsi1SortKey] = S(ObligationKeys.DueSort(s.DueAt, o.Id)),
-            [LedgerSchema.Gsi2PartitionKey] = S(ObligationKeys.SubjectPartition(s.Kind, s.Subject)),
-            [LedgerSchema.Gsi2SortKey] = S(ObligationKeys.DueSort(s.DueAt, o.Id)),
         };
+        if (s.SubjectIndexed)
+        {
+            item[LedgerSchema.Gsi2PartitionKey] = S(ObligationKeys.SubjectPartition(s.Kind, s.Subject));
+            item[LedgerSchema.Gsi2SortKey] = S(ObligationKeys.DueSort(s.DueAt, o.Id));
+        }
+        else
+        {
+            item["subjectIndexed"] = new() { BOOL = false };
+        }
         Optional(item, "policyClause", s.PolicyClause);
         Optional(item, "ownerRole", s.OwnerRole);
         Optional(item, "ownerPerson", s.OwnerPerson);
@@ -105,6 +112,7 @@ internal static class ObligationItems
             Region = Str(item, "region") ?? "",
             PolicyVersion = Str(item, "policyVersion") ?? "",
             Link = Str(item, "link"),
+            SubjectIndexed = !(item.TryGetValue("subjectIndexed", out var si) && si.BOOL == false),
         };
         return new Obligation
         {
