@@ -123,6 +123,13 @@ public sealed record ObligationSpec
     /// (only when false), so every later write of the obligation keeps the same entries.
     /// </summary>
     public bool SubjectIndexed { get; init; } = true;
+
+    /// <summary>
+    /// Whether the obligation gets an entry in the by-kind index (GSI1, <see cref="IObligationStore.QueryKindAsync"/>).
+    /// Change reviews (one per change event; their area lists them from the change register, the calendar from the
+    /// open/done index) set false and save one index write per change (issue 20). Stored on the item (only when false).
+    /// </summary>
+    public bool KindIndexed { get; init; } = true;
 }
 
 /// <summary>
