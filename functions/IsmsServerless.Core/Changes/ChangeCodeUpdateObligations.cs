@@ -40,6 +40,8 @@ public static class ChangeCodeUpdateObligations
             AccountId = record.AccountId,
             Region = record.Region,
             Link = settings.StatusPageUrl.TrimEnd('/') + "/changes/" + record.ChangeId,
+            // Found by id (kind, change id, round), never by subject listing: no GSI2 entry (issue 20).
+            SubjectIndexed = false,
         };
     }
 

@@ -53,6 +53,10 @@ public static class ChangeReviewObligations
             AccountId = record.AccountId,
             Region = record.Region,
             Link = settings.StatusPageUrl.TrimEnd('/') + "/changes/" + record.ChangeId,
+            // Found by id (kind, change id, round), never by subject or kind listing: no GSI2 or GSI1 entry (issue 20);
+            // the change register lists changes, the open/done index (GSI3) the calendar's obligations.
+            SubjectIndexed = false,
+            KindIndexed = false,
         };
     }
 

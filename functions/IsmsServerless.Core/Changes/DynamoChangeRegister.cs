@@ -36,6 +36,20 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
     // attested with the review, timed by the obligations sweep.
     private readonly Obligations.DynamoObligationStore _obligations = new(dynamo, tableName, settings);
 
+    /// <summary>
+    /// Merges one call without a transaction (issue 20: a 40-call session was 40 two-item transactions):
+    /// <list type="number">
+    /// <item>read the record; a call already in its list is a redelivery (nothing written);</item>
+    /// <item>put the CALL item if absent (the deduplication by eventID);</item>
+    /// <item>put the merged record on the condition that its version is still the one read in step 1.</item>
+    /// </list>
+    /// Every merged field but the call count is idempotent (min/max, set unions, bounded smallest lists). The count adds
+    /// one only when this attempt stored the CALL item itself and the record did not move since it was read before that
+    /// put, so no other writer can have counted the call. Any other case (the CALL item was already there: a redelivery,
+    /// or a crash between the two puts; or the record moved: a concurrent call) counts the session's stored CALL items
+    /// instead (one consistent <c>Select=COUNT</c> Query), which is exact whatever was merged before. A crash between the
+    /// two puts therefore leaves a stored call that its redelivery merges; see ChangeRegisterCrashTests.
+    /// </summary>
     public async Task<ChangeRecordResult> RecordAsync(ChangeCall call, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -44,14 +58,21 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             var existing = await GetAsync(call.ChangeId, cancellationToken).ConfigureAwait(false);
             if (existing is not null && existing.Calls.Any(c => c.EventId == call.EventId))
             {
-                // A redelivery after a crash between the merge and the obligation: open it now (idempotent).
+                // A redelivery (or a crash after the merge, before the obligation): open it now (idempotent).
                 await OpenReviewObligationAsync(existing, cancellationToken).ConfigureAwait(false);
                 return new ChangeRecordResult(ChangeRecordStatus.Duplicate, existing);
             }
-            var merged = (existing is null ? ChangeRecordMerger.Start(call) : ChangeRecordMerger.Merge(existing, call)) with
+            // The CALL item first (once): stored by this request means no writer has ever counted this call. A call in
+            // the record's list above was stored before its merge, so skipping the put there loses nothing.
+            var fresh = attempt == 1 && await PutCallIfAbsentAsync(call, cancellationToken).ConfigureAwait(false);
+            var merged = existing is null ? ChangeRecordMerger.Start(call) : ChangeRecordMerger.Merge(existing, call);
+            if (!fresh)
             {
-                Version = (existing?.Version ?? 0) + 1,
-            };
+                // Not provably uncounted: the count is the number of stored calls (at least what the record says).
+                var stored = await CountCallsAsync(call.ChangeId, cancellationToken).ConfigureAwait(false);
+                merged = merged with { CallCount = Math.Max(existing?.CallCount ?? 0, stored) };
+            }
+            merged = merged with { Version = (existing?.Version ?? 0) + 1 };
             // A call made after the review (by its source time, however late it is delivered) is not covered by it: the
             // change goes back to pending in a new round with a new deadline, the earlier review stays as history.
             AlertRecord? roundAlert = null;
@@ -60,50 +81,106 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
                 merged = ChangeRecordMerger.StartNewRound(merged, call.EventTime);
                 roundAlert = ChangeRoundAlert.For(merged, review, settings);
             }
-            var request = new TransactWriteItemsRequest
+            if (existing is not null && roundAlert is null && SameRecord(existing, merged))
             {
-                TransactItems =
-                [
-                    new TransactWriteItem
-                    {
-                        Put = new Put
-                        {
-                            TableName = tableName,
-                            Item = CallItem(call),
-                            ConditionExpression = "attribute_not_exists(PK)",
-                        },
-                    },
-                    new TransactWriteItem { Put = RecordPut(merged) },
-                ],
-            };
-            if (roundAlert is not null) request.TransactItems.Add(new TransactWriteItem { Put = AlertPut(roundAlert) });
-            try
+                // Already merged (a redelivery of a call outside the record's bounded list): nothing changes.
+                await OpenReviewObligationAsync(existing, cancellationToken).ConfigureAwait(false);
+                return new ChangeRecordResult(ChangeRecordStatus.Duplicate, existing);
+            }
+            var outcome = await TryPutMergedAsync(merged, roundAlert, cancellationToken).ConfigureAwait(false);
+            if (outcome != Storage.PutOutcome.ConditionFailed)
             {
-                await dynamo.TransactWriteItemsAsync(request, cancellationToken).ConfigureAwait(false);
                 await OpenReviewObligationAsync(merged, cancellationToken).ConfigureAwait(false);
-                return new ChangeRecordResult(existing is null ? ChangeRecordStatus.Created : ChangeRecordStatus.Merged, merged);
+                // Written: news, even for a call stored earlier and merged only now (its first delivery died between the
+                // two puts). Already stored: a concurrent delivery of the same call wrote this very record first.
+                var status = outcome == Storage.PutOutcome.AlreadyStored ? ChangeRecordStatus.Duplicate
+                    : existing is null ? ChangeRecordStatus.Created : ChangeRecordStatus.Merged;
+                return new ChangeRecordResult(status, merged);
             }
-            catch (TransactionCanceledException ex)
-            {
-                var reasons = ex.CancellationReasons ?? [];
-                if (reasons.Count > 0 && reasons[0].Code == "ConditionalCheckFailed")
-                {
-                    // The call is already stored: its first delivery merged it into the record in the same transaction.
-                    var current = await GetAsync(call.ChangeId, cancellationToken).ConfigureAwait(false);
-                    if (current is not null) await OpenReviewObligationAsync(current, cancellationToken).ConfigureAwait(false);
-                    return new ChangeRecordResult(ChangeRecordStatus.Duplicate, current ?? merged);
-                }
-                if (roundAlert is not null && reasons.Count > 2 && reasons[2].Code == "ConditionalCheckFailed")
-                {
-                    // The round's alert already exists (same round opened by another call): retry; the re-read record
-                    // is then unreviewed and the call merges into the open round.
-                }
-                // The record moved (another call of the session, a review, the sweep): merge again from the new version.
-                Log.Debug("change.record-retry", ("changeId", call.ChangeId), ("attempt", attempt), ("reasons", string.Join(",", reasons.Select(r => r.Code))));
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
-            }
+            // The record moved (another call of the session, a review, the sweep): merge again from the new version.
+            Log.Debug("change.record-retry", ("changeId", call.ChangeId), ("attempt", attempt));
+            // Exponential backoff with full jitter (up to 1 s): a busy session's writers spread out instead of colliding again.
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, Math.Min(1000, 25 << Math.Min(attempt, 6)))), cancellationToken).ConfigureAwait(false);
         }
         throw new InvalidOperationException($"change {call.ChangeId}: could not merge call {call.EventId} after {MaxAttempts} attempts of concurrent updates");
+    }
+
+    /// <summary>Stores the CALL item unless one with its eventID exists. True only when this request stored it.</summary>
+    private async Task<bool> PutCallIfAbsentAsync(ChangeCall call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = tableName,
+                Item = CallItem(call),
+                ConditionExpression = "attribute_not_exists(PK)",
+            }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Stored before (a redelivery, or the SDK's retry of a put whose answer was lost): not provably uncounted.
+            return false;
+        }
+    }
+
+    /// <summary>The number of distinct calls stored for the change (consistent; one Query page per 1 MB of CALL items).</summary>
+    private async Task<int> CountCallsAsync(string changeId, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var response = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = tableName,
+                KeyConditionExpression = "PK = :pk AND begins_with(SK, :call)",
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                {
+                    [":pk"] = S("CHANGE#" + changeId),
+                    [":call"] = S("CALL#"),
+                },
+                Select = Select.COUNT,
+                ConsistentRead = true,
+                ExclusiveStartKey = start,
+            }, cancellationToken).ConfigureAwait(false);
+            count += response.Count ?? 0;
+            start = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        }
+        while (start is not null);
+        return count;
+    }
+
+    /// <summary>The merged record, conditional on the version read; with a new round's alert, both or neither.</summary>
+    private async Task<Storage.PutOutcome> TryPutMergedAsync(ChangeRecord merged, AlertRecord? roundAlert, CancellationToken cancellationToken)
+    {
+        var put = RecordPut(merged);
+        if (roundAlert is null)
+            return await Storage.ConditionalPut.PutAsync(dynamo, tableName, put.Item, put.ConditionExpression, put.ExpressionAttributeValues, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+            {
+                TransactItems = [new TransactWriteItem { Put = put }, new TransactWriteItem { Put = AlertPut(roundAlert) }],
+            }, cancellationToken).ConfigureAwait(false);
+            return Storage.PutOutcome.Written;
+        }
+        catch (TransactionCanceledException)
+        {
+            // The record moved, or the round's alert exists (same round opened by another call): re-read and merge again;
+            // the re-read record is then unreviewed and the call merges into the open round.
+            return Storage.PutOutcome.ConditionFailed;
+        }
+    }
+
+    private bool SameRecord(ChangeRecord a, ChangeRecord b)
+    {
+        var x = RecordItem(a);
+        var y = RecordItem(b);
+        x.Remove("version");
+        y.Remove("version");
+        return Storage.ConditionalPut.Same(x, y);
     }
 
     public async Task<ChangeRecord?> GetAsync(string changeId, CancellationToken cancellationToken = default)

@@ -182,34 +182,29 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
 
     private async Task<bool> TryPutAsync(Obligation obligation, AlertRecord? alert, CancellationToken cancellationToken)
     {
-        var items = new List<TransactWriteItem>
+        var put = new Put
         {
-            new()
-            {
-                Put = new Put
-                {
-                    TableName = tableName,
-                    Item = ObligationItems.ToItem(obligation),
-                    ConditionExpression = obligation.Version <= 1 ? "attribute_not_exists(PK)" : "version = :expected",
-                    ExpressionAttributeValues = obligation.Version <= 1
-                        ? null
-                        : new Dictionary<string, AttributeValue> { [":expected"] = new() { N = (obligation.Version - 1).ToString(CultureInfo.InvariantCulture) } },
-                },
-            },
+            TableName = tableName,
+            Item = ObligationItems.ToItem(obligation),
+            ConditionExpression = obligation.Version <= 1 ? "attribute_not_exists(PK)" : "version = :expected",
+            ExpressionAttributeValues = obligation.Version <= 1
+                ? null
+                : new Dictionary<string, AttributeValue> { [":expected"] = new() { N = (obligation.Version - 1).ToString(CultureInfo.InvariantCulture) } },
         };
-        if (alert is not null)
+        // One item: a conditional PutItem is as atomic as a transaction of one, at half the write units (issue 20).
+        if (alert is null)
+            return await Storage.ConditionalPut.TryAsync(dynamo, tableName, put.Item, put.ConditionExpression, put.ExpressionAttributeValues, cancellationToken).ConfigureAwait(false);
+        var items = new List<TransactWriteItem> { new() { Put = put } };
+        items.Add(new TransactWriteItem
         {
-            items.Add(new TransactWriteItem
+            // The ledger's own outbox item: delivery sends reminders like any other alert.
+            Put = new Put
             {
-                // The ledger's own outbox item: delivery sends reminders like any other alert.
-                Put = new Put
-                {
-                    TableName = tableName,
-                    Item = LedgerItems.AlertItem(alert, (Timestamps.ParseOrNull(alert.CreatedAt) ?? DateTimeOffset.UnixEpoch).AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
-                    ConditionExpression = "attribute_not_exists(PK)",
-                },
-            });
-        }
+                TableName = tableName,
+                Item = LedgerItems.AlertItem(alert, (Timestamps.ParseOrNull(alert.CreatedAt) ?? DateTimeOffset.UnixEpoch).AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
+                ConditionExpression = "attribute_not_exists(PK)",
+            },
+        });
         try
         {
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
@@ -219,7 +214,7 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
         {
             var reasons = ex.CancellationReasons ?? [];
             // The reminder was already sent by an earlier attempt that died before its stage advance: write the stage alone.
-            if (alert is not null && reasons.Count > 1 && reasons[0].Code is null or "None" && reasons[1].Code == "ConditionalCheckFailed")
+            if (reasons.Count > 1 && reasons[0].Code is null or "None" && reasons[1].Code == "ConditionalCheckFailed")
                 return await TryPutAsync(obligation, null, cancellationToken).ConfigureAwait(false);
             return false;
         }

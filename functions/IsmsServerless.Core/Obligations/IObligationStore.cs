@@ -31,7 +31,7 @@ public interface IObligationStore
 
     Task<Obligation?> GetAsync(string obligationId, CancellationToken cancellationToken = default);
 
-    /// <summary>The occurrence of (kind, subject) with the latest due time, or null.</summary>
+    /// <summary>The occurrence of (kind, subject) with the latest due time, or null. Kinds opened with <see cref="ObligationSpec.SubjectIndexed"/> false are not found here.</summary>
     Task<Obligation?> LatestForSubjectAsync(string kind, string subject, CancellationToken cancellationToken = default);
 
     /// <summary>Obligations whose next timer is at or before <paramref name="at"/> (GSI4, re-read consistently).</summary>
@@ -43,7 +43,7 @@ public interface IObligationStore
     /// <summary>Attested, most recently attested first.</summary>
     Task<Page<Obligation>> QueryDoneAsync(int limit, string? cursor = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Every obligation of one kind, earliest due first.</summary>
+    /// <summary>Every obligation of one kind, earliest due first. Kinds opened with <see cref="ObligationSpec.KindIndexed"/> false are not listed.</summary>
     Task<Page<Obligation>> QueryKindAsync(string kind, int limit, string? cursor = null, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -122,6 +122,21 @@ public sealed record ObligationSpec
 
     /// <summary>Link for alerts and the page (a change's detail page, a duty's calendar entry).</summary>
     public string? Link { get; init; }
+
+    /// <summary>
+    /// Whether the obligation gets an entry in the by-subject index (GSI2, <see cref="IObligationStore.LatestForSubjectAsync"/>).
+    /// Kinds whose callers find an occurrence by its id (derived from kind, subject and period: change reviews, code
+    /// updates, implementation checks) set false and save one index write per obligation (issue 20). Stored on the item
+    /// (only when false), so every later write of the obligation keeps the same entries.
+    /// </summary>
+    public bool SubjectIndexed { get; init; } = true;
+
+    /// <summary>
+    /// Whether the obligation gets an entry in the by-kind index (GSI1, <see cref="IObligationStore.QueryKindAsync"/>).
+    /// Change reviews (one per change event; their area lists them from the change register, the calendar from the
+    /// open/done index) set false and save one index write per change (issue 20). Stored on the item (only when false).
+    /// </summary>
+    public bool KindIndexed { get; init; } = true;
 }
 
 /// <summary>

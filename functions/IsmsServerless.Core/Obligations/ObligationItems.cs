@@ -33,11 +33,25 @@ internal static class ObligationItems
             ["findingResolved"] = new() { BOOL = o.FindingResolved },
             ["createdAt"] = S(Timestamps.ToWire(o.CreatedAt)),
             ["version"] = N(o.Version),
-            [LedgerSchema.Gsi1PartitionKey] = S(ObligationKeys.KindPartition(s.Kind)),
-            [LedgerSchema.Gsi1SortKey] = S(ObligationKeys.DueSort(s.DueAt, o.Id)),
-            [LedgerSchema.Gsi2PartitionKey] = S(ObligationKeys.SubjectPartition(s.Kind, s.Subject)),
-            [LedgerSchema.Gsi2SortKey] = S(ObligationKeys.DueSort(s.DueAt, o.Id)),
         };
+        if (s.KindIndexed)
+        {
+            item[LedgerSchema.Gsi1PartitionKey] = S(ObligationKeys.KindPartition(s.Kind));
+            item[LedgerSchema.Gsi1SortKey] = S(ObligationKeys.DueSort(s.DueAt, o.Id));
+        }
+        else
+        {
+            item["kindIndexed"] = new() { BOOL = false };
+        }
+        if (s.SubjectIndexed)
+        {
+            item[LedgerSchema.Gsi2PartitionKey] = S(ObligationKeys.SubjectPartition(s.Kind, s.Subject));
+            item[LedgerSchema.Gsi2SortKey] = S(ObligationKeys.DueSort(s.DueAt, o.Id));
+        }
+        else
+        {
+            item["subjectIndexed"] = new() { BOOL = false };
+        }
         Optional(item, "policyClause", s.PolicyClause);
         Optional(item, "ownerRole", s.OwnerRole);
         Optional(item, "ownerPerson", s.OwnerPerson);
@@ -107,6 +121,8 @@ internal static class ObligationItems
             Region = Str(item, "region") ?? "",
             PolicyVersion = Str(item, "policyVersion") ?? "",
             Link = Str(item, "link"),
+            SubjectIndexed = !(item.TryGetValue("subjectIndexed", out var si) && si.BOOL == false),
+            KindIndexed = !(item.TryGetValue("kindIndexed", out var ki) && ki.BOOL == false),
         };
         return new Obligation
         {

@@ -80,7 +80,10 @@ public sealed class ObligationCommandsTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(("change.review", calls[0].ChangeId, ChangeTestData.ThienFirstCall.AddHours(24)), (obligation.Kind, obligation.Subject, obligation.DueAt));
         Assert.True(obligation.Spec.FourEyes);
         Assert.Equal((await register.GetAsync(calls[0].ChangeId))!.Principal, obligation.Spec.Author);
-        Assert.Single((await store.QueryKindAsync("change.review", 10)).Items);
+        // One obligation for the change whatever the order and redeliveries. Change reviews have no by-kind (GSI1) or
+        // by-subject (GSI2) entry (issue 20): the open index lists them.
+        Assert.Single((await store.QueryOpenAsync(50)).Items, o => o.Kind == "change.review");
+        Assert.Empty((await store.QueryKindAsync("change.review", 10)).Items);
 
         var clock = new FakeTimeProvider(ChangeTestData.ThienFirstCall.AddHours(2));
         var errors = new StringWriter();
