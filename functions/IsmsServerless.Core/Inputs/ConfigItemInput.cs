@@ -64,6 +64,9 @@ public sealed record ConfigItemInput : RuleInput
 
     public bool HasConfiguration => !Oversized && Configuration.ValueKind == JsonValueKind.Object;
 
+    /// <summary>Configuration items are keyed on their Config resource type (baseline rules declare theirs).</summary>
+    public override string? DispatchKey => ResourceType;
+
     public override IEnumerable<Evaluation> Dispatch(RuleRegistry registry, EvaluationContext context) =>
         registry.Evaluate(this, context);
 
