@@ -71,9 +71,12 @@ public sealed record ConfigItemInput : RuleInput
         registry.Evaluate(this, context);
 
     /// <summary>Evidence every drift evaluation from this item carries.</summary>
+    internal const int EvidenceCapacity = 12;
+
     public Dictionary<string, string> Evidence()
     {
-        var evidence = new Dictionary<string, string>(StringComparer.Ordinal)
+        // Sized for these lines and the few a verdict adds, so the dictionary is never regrown (insertion order is kept).
+        var evidence = new Dictionary<string, string>(EvidenceCapacity, StringComparer.Ordinal)
         {
             ["trigger"] = Trigger,
             ["resourceType"] = ResourceType,

@@ -30,4 +30,21 @@ public sealed class TimestampsTests
     [InlineData("NaN")]
     [InlineData("-5")]
     public void Untrustworthy_values_are_refused(string? text) => Assert.False(Timestamps.TryParse(text, out _));
+
+    [Fact]
+    public void The_wire_format_is_the_custom_format_string_it_replaced_for_any_instant()
+    {
+        var random = new Random(20261126);
+        DateTimeOffset[] edges =
+        [
+            DateTimeOffset.MinValue, DateTimeOffset.MaxValue, DateTimeOffset.UnixEpoch,
+            new DateTimeOffset(1, 1, 1, 0, 0, 0, TimeSpan.Zero).AddDays(1), new(999, 12, 31, 23, 59, 59, 999, TimeSpan.Zero),
+            new(2024, 2, 29, 23, 59, 59, 999, TimeSpan.FromHours(-12)), new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero).AddTicks(9_999),
+        ];
+        var instants = edges.Concat(Enumerable.Range(0, 20_000).Select(_ =>
+            new DateTimeOffset(random.NextInt64(DateTimeOffset.UnixEpoch.Ticks - TimeSpan.TicksPerDay * 365 * 1900, DateTimeOffset.MaxValue.Ticks - TimeSpan.TicksPerDay), TimeSpan.Zero)
+                .ToOffset(TimeSpan.FromMinutes(random.Next(-14 * 60, 14 * 60 + 1)))));
+        foreach (var instant in instants)
+            Assert.Equal(instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture), Timestamps.ToWire(instant));
+    }
 }
