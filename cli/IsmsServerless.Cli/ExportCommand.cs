@@ -63,7 +63,7 @@ internal static class ExportCommand
         var controls = new ControlsService(evidence, ledger, dutySources, registry);
         var changes = new ChangeServiceReviewQueue(new ChangeReviewService(new DynamoChangeRegister(dynamo, tableName, settings), ledger, registry, settings, TimeProvider.System), ledger);
         var incidents = new Incidents.IncidentService(new Obligations.DynamoObligationStore(dynamo, tableName, settings), TimeProvider.System, settings);
-        var package = await new AuditPackageBuilder(ledger, evidence, controls, changes, dutySources) { Incidents = incidents }.BuildAsync(from, to, now, cancellationToken).ConfigureAwait(false);
+        var package = await new AuditPackageBuilder(ledger, evidence, controls, changes, dutySources) { Incidents = incidents, AccessReviews = new Access.AccessReviewService(dynamo, tableName, settings, TimeProvider.System) }.BuildAsync(from, to, now, cancellationToken).ConfigureAwait(false);
         return format switch
         {
             "csv" => AuditPackageWriter.Csv(package),

@@ -44,14 +44,22 @@ public sealed class InventoryBackfillFunction
     private static SnapshotBackfill Create()
     {
         var config = new AmazonS3Config();
+        AmazonS3Client client;
         if (Environment.GetEnvironmentVariable(S3EndpointVariable) is { Length: > 0 } endpoint)
         {
+            // The local stand-in (tests, ./isms): like DynamoDB Local it takes any credentials; the region only signs.
             config.ServiceURL = endpoint;
             config.ForcePathStyle = true;
+            config.AuthenticationRegion = "us-east-1";
+            client = new AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials("local", "local"), config);
+        }
+        else
+        {
+            client = new AmazonS3Client(config);
         }
         var budget = int.TryParse(Environment.GetEnvironmentVariable(TimeBudgetVariable), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0
             ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
-        return new SnapshotBackfill(FunctionHost.Pipeline, new S3SnapshotObjectSource(new AmazonS3Client(config)), FunctionHost.RequiredEnvironment(BucketVariable))
+        return new SnapshotBackfill(FunctionHost.Pipeline, new S3SnapshotObjectSource(client), FunctionHost.RequiredEnvironment(BucketVariable))
         {
             Checkpoints = new SnapshotCheckpointStore(FunctionHost.Dynamo, FunctionHost.TableName),
             RemainingTime = budget is { } b ? () => b - (_invocation?.Elapsed ?? TimeSpan.Zero) : null,

@@ -37,7 +37,9 @@ public sealed class AccessActivityRecorder(AccessActivityStore store) : IInputEn
         // Without userName the call acts on the caller's own user (an IAM user managing its own key or MFA).
         var userName = Json.Text(request, "userName") ?? Json.Text(Json.Get(response, "accessKey"), "userName")
             ?? (call.IdentityType == "IAMUser" ? call.Record.UserIdentity?.UserName : null);
-        if (!ResourceKeys.Plausible(userName) || userName.Any(char.IsControl)) return null;
+        // IAM's own name rule: a slash, a space or a control character names no user (and a slash would let a hostile
+        // request parameter alias another user once the key drops the path).
+        if (!ResourceKeys.IamName(userName)) return null;
         var key = ResourceKeys.IamUser(call.AccountId, userName);
         string? keyId = Json.Text(request, "accessKeyId") ?? Json.Text(Json.Get(response, "accessKey"), "accessKeyId");
         string? serial = Json.Text(request, "serialNumber");

@@ -43,6 +43,7 @@ public sealed class AccessActivityStore(IAmazonDynamoDB dynamo, string tableName
     /// </summary>
     public async Task<bool> RecordSeenAsync(string principalKey, DateTimeOffset at, string lastEvent, CancellationToken cancellationToken = default)
     {
+        principalKey = Canonical(principalKey);
         var day = at.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var memory = TableName + "|" + principalKey;
         if (WrittenDays.TryGetValue(memory, out var written) && string.CompareOrdinal(written, day) >= 0) return false;
@@ -86,6 +87,7 @@ public sealed class AccessActivityStore(IAmazonDynamoDB dynamo, string tableName
     public async Task<bool> RecordCredentialAsync(string principalKey, string fact, string value, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(fact);
+        principalKey = Canonical(principalKey);
         var name = "cred:" + Clip(fact, 300);
         try
         {
@@ -114,6 +116,26 @@ public sealed class AccessActivityStore(IAmazonDynamoDB dynamo, string tableName
         }
     }
 
+    /// <summary>
+    /// Records what an IAM credential report (<see cref="CredentialReport"/>) says, under each principal's one key: the
+    /// console password as of <paramref name="generatedAt"/> (a later CloudTrail call still wins) and the last use as
+    /// activity. Returns how many rows were recorded.
+    /// </summary>
+    public async Task<int> RecordCredentialReportAsync(IEnumerable<CredentialReportRow> rows, DateTimeOffset generatedAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var recorded = 0;
+        foreach (var row in rows)
+        {
+            if (row.PasswordEnabled is { } password)
+                await RecordCredentialAsync(row.PrincipalKey, "loginProfile", password ? "true" : "false", generatedAt, cancellationToken).ConfigureAwait(false);
+            if (row.LastUsedAt is { } used && used <= generatedAt)
+                await RecordSeenAsync(row.PrincipalKey, used, "iam:credential-report", cancellationToken).ConfigureAwait(false);
+            recorded++;
+        }
+        return recorded;
+    }
+
     /// <summary>Every principal's activity (GSI1 through <see cref="LedgerIndex.QueryItemsAsync(IAmazonDynamoDB, QueryRequest, CancellationToken)"/>, paged, bounded).</summary>
     public async Task<IReadOnlyDictionary<string, PrincipalActivity>> ReadAllAsync(int max = 50_000, CancellationToken cancellationToken = default)
     {
@@ -133,7 +155,10 @@ public sealed class AccessActivityStore(IAmazonDynamoDB dynamo, string tableName
             }, cancellationToken).ConfigureAwait(false);
             foreach (var item in page.Items ?? [])
             {
-                if (Read(item) is { } activity) result[activity.PrincipalKey] = activity;
+                if (Read(item) is not { } activity) continue;
+                // Items written before keys dropped a user's path merge into the one principal they name.
+                var key = Canonical(activity.PrincipalKey);
+                result[key] = result.TryGetValue(key, out var other) ? Merge(key, other, activity) : activity with { PrincipalKey = key };
             }
             start = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }
@@ -143,6 +168,7 @@ public sealed class AccessActivityStore(IAmazonDynamoDB dynamo, string tableName
 
     public async Task<PrincipalActivity?> GetAsync(string principalKey, CancellationToken cancellationToken = default)
     {
+        principalKey = Canonical(principalKey);
         var response = await dynamo.GetItemAsync(new GetItemRequest { TableName = TableName, Key = Key(principalKey), ConsistentRead = true }, cancellationToken).ConfigureAwait(false);
         return response.Item is { Count: > 0 } item ? Read(item) : null;
     }
@@ -166,6 +192,28 @@ public sealed class AccessActivityStore(IAmazonDynamoDB dynamo, string tableName
             item.TryGetValue("lastSeenAt", out var at) ? Timestamps.ParseOrNull(at.S) : null,
             item.TryGetValue("lastEvent", out var ev) ? ev.S : null,
             loginProfile, keys, mfa);
+    }
+
+    /// <summary>
+    /// The one key a principal's facts live under (<see cref="ResourceKeys.Principal"/>: an IAM user's ARN without its
+    /// path), so CloudTrail's <c>userIdentity.arn</c>, a request's <c>userName</c>, Config's item and the credential
+    /// report all reach the same item.
+    /// </summary>
+    public static string Canonical(string principalKey)
+    {
+        ArgumentNullException.ThrowIfNull(principalKey);
+        return ResourceKeys.Principal(principalKey);
+    }
+
+    /// <summary>Two records of one principal: the later day, and every credential fact of both (each fact is written under one key only).</summary>
+    internal static PrincipalActivity Merge(string key, PrincipalActivity a, PrincipalActivity b)
+    {
+        var later = (b.LastSeenAt ?? DateTimeOffset.MinValue) > (a.LastSeenAt ?? DateTimeOffset.MinValue) ? b : a;
+        var keys = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var mfa = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in a.AccessKeys.Concat(b.AccessKeys)) keys[k] = v;
+        foreach (var (k, v) in a.MfaDevices.Concat(b.MfaDevices)) mfa[k] = v;
+        return new PrincipalActivity(key, later.LastSeenAt, later.LastEvent, a.LoginProfile ?? b.LoginProfile, keys, mfa);
     }
 
     private static Dictionary<string, AttributeValue> Key(string principalKey)

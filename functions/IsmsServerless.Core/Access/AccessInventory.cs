@@ -101,7 +101,12 @@ public static class AccessInventory
     public static AccessInventorySnapshot Build(IEnumerable<StoredConfiguration> items, IReadOnlyDictionary<string, PrincipalActivity> activity, IReadOnlySet<string> internalAccounts)
     {
         ArgumentNullException.ThrowIfNull(items);
-        var all = items.Where(i => IsAccessType(i.ResourceType) && i.Configuration.ValueKind == JsonValueKind.Object).ToList();
+        // One item per principal: a user's item stored under its ARN with the path (before keys dropped it) and under the
+        // path-less key is the same user; the latest capture wins.
+        var all = items.Where(i => IsAccessType(i.ResourceType) && i.Configuration.ValueKind == JsonValueKind.Object)
+            .GroupBy(i => (i.ResourceType, Key: i.ResourceType == UserType ? ResourceKeys.Principal(i.ResourceKey) : i.ResourceKey))
+            .Select(g => g.OrderByDescending(i => i.CaptureTime ?? DateTimeOffset.MinValue).First())
+            .ToList();
 
         // Customer managed policies by ARN: their default version's admin grants.
         var policies = new Dictionary<string, (StoredConfiguration Item, IReadOnlyList<string> Grants)>(StringComparer.Ordinal);
@@ -156,7 +161,7 @@ public static class AccessInventory
             }
             principals.Add(new AccessPrincipal
             {
-                Key = item.ResourceKey,
+                Key = ResourceKeys.Principal(item.ResourceKey),
                 Kind = "user",
                 Name = Clip(name),
                 AccountId = item.AccountId,
@@ -247,11 +252,18 @@ public static class AccessInventory
             "Root" => ResourceKeys.Plausible(identity.AccountId ?? input.AccountId) ? $"arn:aws:iam::{identity.AccountId ?? input.AccountId}:root" : null,
             _ => null,
         };
-        return key is { Length: > 20 and <= ResourceKeys.MaxLength } && key.StartsWith("arn:", StringComparison.Ordinal) && !key.Any(char.IsControl) ? key : null;
+        return key is { Length: > 20 and <= ResourceKeys.MaxLength } && key.StartsWith("arn:", StringComparison.Ordinal) && !key.Any(char.IsControl)
+            ? ResourceKeys.Principal(key) : null;
     }
 
-    private static PrincipalActivity? ActivityOf(IReadOnlyDictionary<string, PrincipalActivity> activity, string key, string? alternate) =>
-        activity.TryGetValue(key, out var found) ? found : alternate is not null && activity.TryGetValue(alternate, out var other) ? other : null;
+    /// <summary>The activity of a principal under its one key (<see cref="ResourceKeys.Principal"/>), whichever spelling the item used.</summary>
+    private static PrincipalActivity? ActivityOf(IReadOnlyDictionary<string, PrincipalActivity> activity, string key, string? alternate)
+    {
+        var canonical = ResourceKeys.Principal(key);
+        if (activity.TryGetValue(canonical, out var found)) return found;
+        if (activity.TryGetValue(key, out found)) return found;
+        return alternate is not null && activity.TryGetValue(ResourceKeys.Principal(alternate), out var other) ? other : null;
+    }
 
     private static DateTimeOffset? Date(string? text) =>
         DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : null;

@@ -52,6 +52,9 @@ public sealed record AuditPackage
 
     /// <summary>Incidents live in the period (started in it, or still open, or a clock closed in it), each clock with its state at export and its attestation.</summary>
     public IReadOnlyList<Incidents.IncidentView> Incidents { get; init; } = [];
+
+    /// <summary>Access review campaigns live in the period, every principal with its snapshot, decision and finding (<see cref="Access.AccessReviewExport"/>).</summary>
+    public IReadOnlyList<Access.AccessReviewEvidence> AccessReviews { get; init; } = [];
 }
 
 /// <summary>Builds an <see cref="AuditPackage"/> from the stores (findings by status index, never a scan).</summary>
@@ -61,6 +64,9 @@ public sealed class AuditPackageBuilder(IFindingLedger ledger, IEvidenceStore ev
 
     /// <summary>The incident register (the obligation store); null exports no incidents section.</summary>
     public Incidents.IncidentService? Incidents { get; init; }
+
+    /// <summary>The access review campaigns (ledger table); null exports no access review section.</summary>
+    public Access.AccessReviewService? AccessReviews { get; init; }
 
     public async Task<AuditPackage> BuildAsync(DateTimeOffset from, DateTimeOffset to, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -95,6 +101,7 @@ public sealed class AuditPackageBuilder(IFindingLedger ledger, IEvidenceStore ev
             .Where(i => i.StartedAt < to && (i.StartedAt >= from || i.Open || i.Clocks.Any(c => c.Clock.Attestation is { } a && a.At >= from)))
             .Select(i => i with { Clocks = [.. i.Clocks.Select(c => (c.Clock, Obligations.ObligationSchedule.StateAt(c.Clock, now)))] })
             .OrderBy(i => i.StartedAt).ToList();
+        var accessReviews = AccessReviews is null ? [] : await Access.AccessReviewExport.InPeriodAsync(AccessReviews, ledger, from, to, cancellationToken).ConfigureAwait(false);
 
         var policy = Policy.PolicyDocument.Embedded;
         var versions = rows.Select(r => r.Item1.Evidence.GetValueOrDefault("policyVersion")).OfType<string>()
@@ -127,6 +134,7 @@ public sealed class AuditPackageBuilder(IFindingLedger ledger, IEvidenceStore ev
             BaselineApprovals = baselines,
             Attestations = attested,
             Incidents = incidents,
+            AccessReviews = accessReviews,
         };
     }
 }

@@ -107,6 +107,9 @@ public static class AuditPackageWriter
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteStartArray("accessReviews");
+        foreach (var review in p.AccessReviews) Access.AccessReviewExport.Write(w, review);
+        w.WriteEndArray();
         w.WriteEndObject();
     });
 
@@ -181,6 +184,11 @@ public static class AuditPackageWriter
                 Row(csv, ["incident-clock", i.IncidentId, "", o.Kind[Incidents.IncidentObligations.Prefix.Length..], Obligations.ObligationStateNames.ToWire(state), a is null ? "due " + StatusJson.Time(o.DueAt) : "closed",
                     a is null ? "" : $"{a.Note} {string.Join(' ', a.Evidence)}".Trim(), "", "", a?.By ?? "", StatusJson.Time(a?.At ?? o.DueAt), "", "", "", o.Spec.PolicyVersion]);
             }
+        }
+        // One row per principal of each access review campaign: snapshot, decision, and the finding it opened.
+        foreach (var review in p.AccessReviews)
+        {
+            foreach (var row in Access.AccessReviewExport.CsvRows(review, p.PolicyVersion)) Row(csv, row);
         }
         return csv.ToString();
     }

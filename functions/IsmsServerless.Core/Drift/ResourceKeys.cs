@@ -14,8 +14,14 @@ public static class ResourceKeys
     /// <summary>An identifier taken from an API request is used only if it could be real (AWS names are short).</summary>
     public static bool Plausible([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) => !Model.Present.IsBlank(id) && id.Length <= 255;
 
+    /// <summary>
+    /// The key of a resource: its ARN (an IAM user's without its path, see <see cref="Principal"/>), else
+    /// <c>type/id</c>.
+    /// </summary>
     public static string For(string? arn, string resourceType, string resourceId) =>
-        !Model.Present.IsBlank(arn) && arn!.StartsWith("arn:", StringComparison.Ordinal) ? arn : $"{resourceType}/{resourceId}";
+        !Model.Present.IsBlank(arn) && arn!.StartsWith("arn:", StringComparison.Ordinal)
+            ? resourceType == "AWS::IAM::User" ? Principal(arn) : arn
+            : $"{resourceType}/{resourceId}";
 
     public static string SecurityGroup(string region, string account, string groupId) => $"arn:aws:ec2:{region}:{account}:security-group/{groupId}";
 
@@ -28,6 +34,37 @@ public static class ResourceKeys
     public static string Trail(string region, string account, string name) =>
         name.StartsWith("arn:", StringComparison.Ordinal) ? name : $"arn:aws:cloudtrail:{region}:{account}:trail/{name}";
 
-    /// <summary>IAM user ARN without its path (CloudTrail names the user only); users with a path key differently in Config.</summary>
+    /// <summary>IAM user ARN without its path: CloudTrail's request parameters and the leaver rules name the user only.</summary>
     public static string IamUser(string account, string userName) => $"arn:aws:iam::{account}:user/{userName}";
+
+    /// <summary>
+    /// The one key of an IAM principal, whatever names it. An IAM user's ARN loses its path
+    /// (<c>arn:aws:iam::123456789012:user/division/team/alice</c> is <c>arn:aws:iam::123456789012:user/alice</c>): a user
+    /// name is unique in its account whatever the path, Config's item, CloudTrail's <c>userIdentity.arn</c> and the
+    /// credential report spell the ARN with the path, while CloudTrail's request parameters (<c>userName</c>) and the
+    /// leaver rules know the name only. Every other ARN (roles keep their path: Config and a session's issuer both spell
+    /// it) is returned unchanged. Pure.
+    /// </summary>
+    public static string Principal(string arn)
+    {
+        ArgumentNullException.ThrowIfNull(arn);
+        var parts = arn.Split(':', 6);
+        if (parts.Length != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[5].StartsWith("user/", StringComparison.Ordinal)) return arn;
+        var name = parts[5][(parts[5].LastIndexOf('/') + 1)..];
+        return IamName(name) ? $"arn:{parts[1]}:iam::{parts[4]}:user/{name}" : arn;
+    }
+
+    /// <summary>
+    /// An IAM user, group or role name as IAM allows it: 1 to 128 characters of letters, digits and <c>+=,.@_-</c>. A
+    /// name taken from a request that is anything else (a slash, a control character, a space) names no IAM principal.
+    /// </summary>
+    public static bool IamName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name)
+    {
+        if (name is not { Length: > 0 and <= 128 }) return false;
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '=' or ',' or '.' or '@' or '_' or '-')) return false;
+        }
+        return true;
+    }
 }

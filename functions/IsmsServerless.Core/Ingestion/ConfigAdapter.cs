@@ -181,9 +181,11 @@ public sealed class ConfigAdapter : IEventAdapter
 
         var configuration = oversized ? default : Json.Unwrap(Json.Get(item, "configuration"));
         RequireObjectOrAbsent(configuration, "configuration", resourceType, resourceId);
-        var supplementary = oversized ? default : Json.Get(item, "supplementaryConfiguration");
+        // The API and aggregator forms of an item (BatchGetResourceConfig, SelectResourceConfig, tools that store them)
+        // carry supplementaryConfiguration and tags as JSON in a string ("{}"), like configuration itself.
+        var supplementary = oversized ? default : Json.Unwrap(Json.Get(item, "supplementaryConfiguration"));
         RequireObjectOrAbsent(supplementary, "supplementaryConfiguration", resourceType, resourceId);
-        var tags = Json.Get(item, "tags");
+        var tags = Json.Unwrap(Json.Get(item, "tags"));
         if (tags.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Object or JsonValueKind.Array))
             throw new EventRejectedException($"configuration item {resourceType} {Shorten(resourceId)}: 'tags' is {Kind(tags)}, not an object or a list");
 

@@ -106,6 +106,7 @@ public sealed class SnapshotBackfill(IngestPipeline pipeline, ISnapshotObjectSou
         string? error = null;
         var checkpointId = snapshotId;
         var resumeAfter = -1L;
+        SnapshotCheckpoint? resumed = null;
         if (Checkpoints is not null && checkpointId is not null && await Checkpoints.GetAsync(checkpointId, cancellationToken).ConfigureAwait(false) is { } saved)
         {
             if (saved.Done)
@@ -114,12 +115,14 @@ public sealed class SnapshotBackfill(IngestPipeline pipeline, ISnapshotObjectSou
                 return new SnapshotBackfillResult { SnapshotId = checkpointId, Skipped = saved.Watermark + 1, Elapsed = clock.Elapsed };
             }
             resumeAfter = saved.Watermark;
-            Log.Info("snapshot.resuming", ("snapshotId", checkpointId), ("after", resumeAfter));
+            resumed = saved;
+            Log.Info("snapshot.resuming", ("snapshotId", checkpointId), ("after", resumeAfter), ("ahead", saved.Ahead?.Count ?? 0));
         }
         // Completion tracking: the watermark is the last index up to which every item is done; the set holds at most
-        // MaxConcurrency finished-out-of-order indexes, so memory stays bounded.
+        // MaxConcurrency finished-out-of-order indexes (plus those an interrupted invocation finished ahead), so memory
+        // stays bounded.
         var gate = new object();
-        var finished = new HashSet<long>();
+        var finished = new HashSet<long>(resumed?.Ahead ?? new HashSet<long>());
         var watermark = resumeAfter;
         var savedWatermark = resumeAfter;
         var stopped = false;
@@ -129,7 +132,7 @@ public sealed class SnapshotBackfill(IngestPipeline pipeline, ISnapshotObjectSou
             await foreach (var document in ConfigSnapshotReader.ReadItemsAsync(snapshot, header, cancellationToken: ct).ConfigureAwait(false))
             {
                 index++;
-                if (index <= resumeAfter)
+                if (index <= resumeAfter || resumed?.Covers(index) == true)
                 {
                     document.Dispose();
                     skipped++;
@@ -144,12 +147,17 @@ public sealed class SnapshotBackfill(IngestPipeline pipeline, ISnapshotObjectSou
                 yield return (index, document);
             }
         }
-        async Task SaveCheckpointAsync(bool done, CancellationToken ct)
+        async Task SaveCheckpointAsync(bool done, CancellationToken ct, bool withAhead = false)
         {
             long mark;
-            lock (gate) mark = watermark;
-            if (Checkpoints is null || checkpointId is null || (!done && mark <= savedWatermark)) return;
-            await Checkpoints.SaveAsync(checkpointId, mark, done, context.Now, ct).ConfigureAwait(false);
+            List<long> ahead;
+            lock (gate)
+            {
+                mark = watermark;
+                ahead = withAhead ? finished.Where(i => i > mark).ToList() : [];
+            }
+            if (Checkpoints is null || checkpointId is null || (!done && mark <= savedWatermark && ahead.Count == 0)) return;
+            await Checkpoints.SaveAsync(checkpointId, mark, done, context.Now, ahead, ct).ConfigureAwait(false);
             lock (gate) savedWatermark = Math.Max(savedWatermark, mark);
         }
         try
@@ -169,7 +177,9 @@ public sealed class SnapshotBackfill(IngestPipeline pipeline, ISnapshotObjectSou
                         }
                         else
                         {
-                            var outcome = await pipeline.ProcessAdaptedAsync(adapted, context, ct).ConfigureAwait(false);
+                            // The caller's token, not the loop's: when the stream dies mid-file the loop cancels, but an item
+                            // already being judged finishes (half of an item's writes would be judged again at the retry).
+                            var outcome = await pipeline.ProcessAdaptedAsync(adapted, context, cancellationToken).ConfigureAwait(false);
                             if (outcome.Engine.Evaluations.Count == 0 && outcome.ResourcesGone == 0) Interlocked.Increment(ref ignoredItems);
                             Interlocked.Add(ref evaluations, outcome.Engine.Evaluations.Count);
                             Interlocked.Add(ref findings, outcome.Findings);
@@ -186,12 +196,28 @@ public sealed class SnapshotBackfill(IngestPipeline pipeline, ISnapshotObjectSou
                     }
                     if (due) await SaveCheckpointAsync(false, ct).ConfigureAwait(false);
                 }).ConfigureAwait(false);
-            await SaveCheckpointAsync(!stopped, cancellationToken).ConfigureAwait(false);
+            await SaveCheckpointAsync(!stopped, cancellationToken, withAhead: stopped).ConfigureAwait(false);
         }
         catch (SnapshotFormatException ex)
         {
             error = ex.Message;
             Log.Warn("snapshot.file-rejected", ("error", ex.Message), ("itemsRead", items), ("snapshotId", snapshotId ?? header.ConfigSnapshotId));
+        }
+        catch (Exception ex) when (Checkpoints is not null && checkpointId is not null)
+        {
+            // Killed mid-stream (S3 connection reset, a store error, the invocation cancelled): record what is done, the
+            // contiguous watermark and the items finished ahead of it, so the retry of the same notification judges
+            // each remaining item once and nothing twice. The invocation still fails, so Lambda retries it.
+            try
+            {
+                await SaveCheckpointAsync(false, CancellationToken.None, withAhead: true).ConfigureAwait(false);
+            }
+            catch (Exception saveError) when (saveError is not OutOfMemoryException)
+            {
+                Log.Warn("snapshot.checkpoint-failed", ("error", saveError.Message), ("snapshotId", checkpointId));
+            }
+            Log.Warn("snapshot.interrupted", ("error", ex.Message), ("itemsJudged", items), ("watermark", watermark), ("snapshotId", checkpointId));
+            throw;
         }
         var result = new SnapshotBackfillResult
         {

@@ -398,7 +398,7 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
             Compliance.AuditPackage package;
             try
             {
-                package = await new Compliance.AuditPackageBuilder(services.Ledger, evidence, controls, services.Changes, services.Attestations) { Incidents = services.Incidents }
+                package = await new Compliance.AuditPackageBuilder(services.Ledger, evidence, controls, services.Changes, services.Attestations) { Incidents = services.Incidents, AccessReviews = services.Access?.Review }
                     .BuildAsync(from, to, clock.GetUtcNow(), ct).ConfigureAwait(false);
             }
             catch (Compliance.AuditExportTooLargeException ex)

@@ -27,6 +27,14 @@ public sealed class S3ObjectServer : IAsyncDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
+    private long _cutAfter = -1;
+
+    /// <summary>
+    /// The next GetObject sends only this many bytes of the object and then resets the connection (S3 connection reset
+    /// mid-body, as a Lambda sees it); later requests are served whole.
+    /// </summary>
+    public void CutNextResponseAfter(long bytes) => Interlocked.Exchange(ref _cutAfter, bytes);
+
     public static S3ObjectServer Start()
     {
         for (var attempt = 0; ; attempt++)
@@ -107,6 +115,16 @@ public sealed class S3ObjectServer : IAsyncDisposable
             response.Headers["ETag"] = $"\"{entry.ETag}\"";
             response.Headers["Last-Modified"] = info.LastWriteTimeUtc.ToString("R");
             await using var stream = info.OpenRead();
+            var cut = Interlocked.Exchange(ref _cutAfter, -1);
+            if (cut >= 0)
+            {
+                var buffer = new byte[cut];
+                var read = await stream.ReadAtLeastAsync(buffer, (int)cut, throwOnEndOfStream: false).ConfigureAwait(false);
+                await response.OutputStream.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                await response.OutputStream.FlushAsync().ConfigureAwait(false);
+                response.Abort();
+                return;
+            }
             await stream.CopyToAsync(response.OutputStream, 64 * 1024).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
