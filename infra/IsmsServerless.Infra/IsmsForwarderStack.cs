@@ -35,7 +35,8 @@ public sealed class IsmsForwarderStack : Stack
         ["SystemsManager"] = new() { Source = ["aws.ssm"] },
         ["Ec2StateChanges"] = new() { Source = ["aws.ec2"], DetailType = ["EC2 Instance State-change Notification"] },
         ["Backup"] = new() { Source = ["aws.backup"] },
-        ["GuardDuty"] = new() { Source = ["aws.guardduty"], DetailType = ["GuardDuty Finding", "GuardDuty Runtime Protection Unhealthy", "GuardDuty Runtime Protection Healthy"] },
+        ["GuardDuty"] = new() { Source = ["aws.guardduty"], DetailType = ["GuardDuty Finding", "GuardDuty Runtime Protection Unhealthy", "GuardDuty Runtime Protection Healthy",
+            "GuardDuty Malware Protection Object Scan Result", "GuardDuty Malware Protection Resource Status Warning", "GuardDuty Malware Protection Resource Status Error"] },
         ["SecurityHub"] = new() { Source = ["aws.securityhub"], DetailType = ["Security Hub Findings - Imported", "Findings Imported V2"] },
     };
 

@@ -20,6 +20,9 @@ public sealed class BackupAndIncidentSignalsTests(StackTemplate stack) : IClassF
         { "aws.guardduty", "GuardDuty Finding" },
         { "aws.guardduty", "GuardDuty Runtime Protection Unhealthy" },
         { "aws.guardduty", "GuardDuty Runtime Protection Healthy" },
+        { "aws.guardduty", "GuardDuty Malware Protection Object Scan Result" },
+        { "aws.guardduty", "GuardDuty Malware Protection Resource Status Warning" },
+        { "aws.guardduty", "GuardDuty Malware Protection Resource Status Error" },
         { "aws.securityhub", "Security Hub Findings - Imported" },
         { "aws.securityhub", "Findings Imported V2" },
     };
@@ -50,6 +53,16 @@ public sealed class BackupAndIncidentSignalsTests(StackTemplate stack) : IClassF
     {
         foreach (var (source, _, _) in BackupAndIncidentSignals.Rules.Values)
             Assert.Contains(IsmsForwarderStack.Patterns.Values, p => p.Source is { } s && s.Contains(source));
+    }
+
+    [Fact]
+    public void The_member_account_forwarder_forwards_every_detail_type_the_central_rules_match()
+    {
+        foreach (var (source, detailTypes, _) in BackupAndIncidentSignals.Rules.Values)
+        {
+            foreach (var detailType in detailTypes)
+                Assert.Contains(IsmsForwarderStack.Patterns.Values, p => p.Source is { } s && s.Contains(source) && (p.DetailType is null || p.DetailType.Contains(detailType)));
+        }
     }
 
     private static List<string> Strings(JsonElement element) =>

@@ -38,6 +38,12 @@ public static class BackupObligations
 
     public static bool IsBackupKind(string kind) => kind.StartsWith(Prefix, StringComparison.Ordinal);
 
+    /// <summary>
+    /// How long a cycle opened after its own deadline (a replay of old AWS Backup events, a backlog) waits before it is
+    /// raised: the grace hours (at least one), so the rest of the replay can satisfy it first (<see cref="ObligationSchedule"/>).
+    /// </summary>
+    public static TimeSpan Settle(BackupSettings settings) => TimeSpan.FromHours(Math.Max(1, settings.GraceHours));
+
     /// <summary>The next daily-backup cycle of <paramref name="resource"/>, opened at <paramref name="from"/>.</summary>
     public static ObligationSpec Daily(string resource, DateTimeOffset from, bool firstSeen, BackupSettings settings, string accountId, string region) => new()
     {
@@ -55,6 +61,7 @@ public static class BackupObligations
         OverdueSla = TimeSpan.FromDays(1),
         AccountId = accountId,
         Region = region,
+        LateOpenSettle = Settle(settings),
     };
 
     /// <summary>The copy into another region due after the backup completed at <paramref name="backupCompleted"/>.</summary>
@@ -74,6 +81,7 @@ public static class BackupObligations
         OverdueSla = TimeSpan.FromDays(2),
         AccountId = accountId,
         Region = region,
+        LateOpenSettle = Settle(settings),
     };
 
     /// <summary>The next restore test of <paramref name="resource"/>, counted from <paramref name="from"/>.</summary>
@@ -93,6 +101,7 @@ public static class BackupObligations
         OverdueSla = TimeSpan.FromDays(14),
         AccountId = accountId,
         Region = region,
+        LateOpenSettle = Settle(settings),
     };
 }
 

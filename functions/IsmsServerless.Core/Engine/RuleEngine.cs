@@ -52,6 +52,7 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         new BackupEventAdapter(),
         new GuardDutyAdapter(),
         new GuardDutyCoverageAdapter(),
+        new GuardDutyMalwareAdapter(),
         new SecurityHubAdapter(),
     ];
 

@@ -25,6 +25,12 @@ public sealed class RuleRegistry
 
     public IReadOnlyList<IRule> Rules { get; }
 
+    /// <summary>
+    /// Evidence key a rule sets on a deliberate <see cref="Outcome.Rejected"/> evaluation: the input has a shape the rule
+    /// cannot judge (its reason is the message). Rejections without it are rule bugs (a throw, a blank identity).
+    /// </summary>
+    public const string InputRejectedEvidence = "inputRejected";
+
     /// <summary>The resource id of a rejection whose rule failed before naming one (never an empty id).</summary>
     public const string UnknownResource = "(unknown)";
 
@@ -107,13 +113,18 @@ public sealed class RuleRegistry
         yield return new Rules.Backup.JobFailedRule();
         yield return new Rules.Backup.ManagedRuleComplianceRule();
         yield return new Rules.Backup.NoBackupActivityRule();
+        yield return new Rules.Backup.PlanBaselineRule();
         yield return new Rules.Backup.RecoveryPointEncryptedRule();
         yield return new Rules.Backup.RestoreTestRule();
+        yield return new Rules.Backup.S3ReplicationRule();
+        yield return new Rules.Backup.SelectionScopeRule();
 
         // incident, and the monitoring rules that feed it (security findings below the threshold, anti-malware)
         yield return new Rules.Incident.SecurityIncidentRule();
         yield return new Rules.Monitoring.AntiMalwareAgentRule();
         yield return new Rules.Monitoring.RuntimeCoverageUnhealthyRule();
+        yield return new Rules.Monitoring.MalwareDetectedRule();
+        yield return new Rules.Monitoring.MalwareProtectionDegradedRule();
         yield return new Rules.Monitoring.GuardDutyEnabledRule();
         yield return new Rules.Monitoring.SecurityFindingRule();
     }
@@ -129,7 +140,14 @@ public sealed class RuleRegistry
         {
             try
             {
+                var before = results.Count;
                 results.AddRange(rule.Evaluate(input, context));
+                // A rule that rejects its input (a shape it cannot judge) says why; the rejection is logged here, once.
+                for (var i = before; i < results.Count; i++)
+                {
+                    if (results[i].Outcome == Outcome.Rejected)
+                        Log.Warn("rule.rejected-input", ("ruleId", rule.Metadata.Id), ("input", typeof(TInput).Name), ("error", results[i].Message));
+                }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

@@ -74,6 +74,9 @@ public static class IncidentObligations
                 AccountId = evaluation.AccountId,
                 Region = evaluation.Region,
                 Link = link,
+                // Opened from a signal older than the clock (a replay, a backlog): raised after the acknowledge window,
+                // not at the next sweep, so an attestation already on its way closes it first (ObligationSchedule).
+                LateOpenSettle = TimeSpan.FromHours(Math.Max(1, settings.Incidents.AcknowledgeHours)),
             });
         }
         return specs;

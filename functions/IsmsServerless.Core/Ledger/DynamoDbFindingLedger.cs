@@ -50,7 +50,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             {
                 case Outcome.Finding or Outcome.Change:
                 {
-                    var created = await MutateAsync(e.FindingId, before => Seen(before, FindingTransitions.OnFinding(before, e, context.Sla, context.Now)), allowCreate: true, cancellationToken).ConfigureAwait(false);
+                    var violation = new TimelineInput(new TimelineObservation(ObservationPoint.Of(e.ObservedAt ?? context.Now, Verdict.Violation), "rule:" + e.Rule.Id, e.Message), context.Now);
+                    var created = await MutateAsync(e.FindingId, before => Seen(before, FindingTransitions.OnFinding(before, e, context.Sla, context.Now)), allowCreate: true, cancellationToken, violation).ConfigureAwait(false);
                     tally.Add(created);
                     // A created or reopened finding may already be superseded: a compliant verdict or a deletion newer
                     // than this violation was recorded before it arrived (markers), or, for a reopening, a deletion that
@@ -59,11 +60,24 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                     {
                         // Read after the create: a compliant verdict or deletion recorded before this older violation
                         // arrived resolves it now; one recorded after the create finds the finding and resolves it itself.
-                        var (marker, markerStored) = await SupersedingMarkerAsync(e.FindingId, e.ResourceId, e.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
+                        var (marker, markerStored, markers) = await SupersedingMarkerAsync(e.FindingId, e.ResourceId, e.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
+                        // Each marker is an observation made before the finding existed: spliced into its timeline (any
+                        // time, so the table is the one any other order leaves), the superseding one with its resolution. A
+                        // deletion's line is dated by the deletion, as CloseResourceFindingsAsync dates it.
+                        TimelineInput Spliced(ObservationMarker m) => new(new TimelineObservation(ObservationPoint.Of(m.ObservedAt, Verdict.Compliant), m.Actor, m.Reason), m.Gone ? m.ObservedAt : context.Now);
                         if (marker is not null || markerStored is not null)
                         {
+                            var first = marker ?? (created.Kind == MutationKind.Created ? (markers.Count > 0 ? markers[0] : null) : null);
                             tally.Add(await MutateAsync(e.FindingId, before => Seen(before, before is null ? null : FindingTransitions.OnSuperseded(before, marker, markerStored, context.Now)),
-                                allowCreate: false, cancellationToken).ConfigureAwait(false));
+                                allowCreate: false, cancellationToken, first is null ? null : Spliced(first)).ConfigureAwait(false));
+                            if (created.Kind == MutationKind.Created)
+                                foreach (var other in markers.Where(m => m != first))
+                                    await MutateAsync(e.FindingId, _ => null, allowCreate: false, cancellationToken, Spliced(other)).ConfigureAwait(false);
+                        }
+                        else if (created.Kind == MutationKind.Created)
+                        {
+                            foreach (var other in markers)
+                                await MutateAsync(e.FindingId, _ => null, allowCreate: false, cancellationToken, Spliced(other)).ConfigureAwait(false);
                         }
                         // Once the finding exists it carries lastObservedAt; a compliant marker would only make the table
                         // differ from in-order delivery (which never writes one for an existing finding).
@@ -74,17 +88,18 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 case Outcome.Compliant:
                 {
                     var existed = true;
+                    var compliant = new TimelineInput(new TimelineObservation(ObservationPoint.Of(e.ObservedAt ?? context.Now, Verdict.Compliant), "rule:" + e.Rule.Id, "compliant: " + e.Message), context.Now);
                     var outcome = await MutateAsync(e.FindingId, before =>
                     {
                         existed = before is not null;
                         return Seen(before, FindingTransitions.OnCompliant(before, e, context.Now));
-                    }, allowCreate: false, cancellationToken).ConfigureAwait(false);
+                    }, allowCreate: false, cancellationToken, compliant).ConfigureAwait(false);
                     if (!existed && outcome.Kind == MutationKind.Unchanged)
                     {
                         // No finding yet: remember the verdict, then look again in case a violation was created meanwhile.
                         var observed = e.ObservedAt ?? context.Now;
                         await PutMarkerAsync(LedgerKeys.Finding(e.FindingId), LedgerKeys.ObservedMarker, observed, "rule:" + e.Rule.Id, "compliant: " + e.Message, context.Now, cancellationToken).ConfigureAwait(false);
-                        outcome = await MutateAsync(e.FindingId, before => Seen(before, FindingTransitions.OnCompliant(before, e, context.Now)), allowCreate: false, cancellationToken).ConfigureAwait(false);
+                        outcome = await MutateAsync(e.FindingId, before => Seen(before, FindingTransitions.OnCompliant(before, e, context.Now)), allowCreate: false, cancellationToken, compliant).ConfigureAwait(false);
                     }
                     tally.Add(outcome);
                     break;
@@ -126,21 +141,20 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             {
                 TableName = TableName,
                 IndexName = LedgerSchema.Gsi3,
-                KeyConditionExpression = "#pk = :pk AND #sk < :resolved",
-                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi3PartitionKey, ["#sk"] = LedgerSchema.Gsi3SortKey },
-                ExpressionAttributeValues = new()
-                {
-                    [":pk"] = S(LedgerKeys.ResourcePartition(resourceId)),
-                    [":resolved"] = S(LedgerKeys.StatusRank(FindingStatus.Resolved).ToString(CultureInfo.InvariantCulture)),
-                },
+                // Every finding of the resource, resolved ones too: the deletion is an observation of each, spliced into its
+                // timeline (a violation that arrives later finds it as its neighbour); only unresolved ones are closed.
+                KeyConditionExpression = "#pk = :pk",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi3PartitionKey },
+                ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.ResourcePartition(resourceId)) },
                 ExclusiveStartKey = start,
             }, cancellationToken).ConfigureAwait(false);
             foreach (var item in response.Items)
             {
                 // The index projects keys only: the finding id is its partition key's suffix (the mutation re-reads it).
                 if (FindingIdOf(item) is not { } id) continue;
+                var gone = new TimelineInput(new TimelineObservation(ObservationPoint.Of(at, Verdict.Compliant), actor, reason), at);
                 var outcome = await MutateAsync(id, before => before is null ? null : FindingTransitions.OnResourceGone(before, actor, reason, at),
-                    allowCreate: false, cancellationToken).ConfigureAwait(false);
+                    allowCreate: false, cancellationToken, gone).ConfigureAwait(false);
                 if (outcome.Kind == MutationKind.Transition) closed++;
             }
             start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
@@ -151,7 +165,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
 
     public async Task<FindingRecord?> GetAsync(string findingId, CancellationToken cancellationToken = default)
     {
-        var (record, _) = await ReadFindingAsync(findingId, consistent: true, cancellationToken).ConfigureAwait(false);
+        var (record, _, _) = await ReadFindingAsync(findingId, consistent: true, cancellationToken).ConfigureAwait(false);
         return record;
     }
 
@@ -172,13 +186,26 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             }, cancellationToken).ConfigureAwait(false);
             foreach (var item in response.Items)
             {
+                // Observations that start no run share the prefix (keyed by time, README "Delivery order"): not lines.
+                if (item.GetValueOrDefault(LedgerSchema.EntityType)?.S == ObservationEntity) continue;
                 if (TryReadHistory(item, out var entry, out var problem)) entries.Add(entry);
                 else Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
             }
             start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }
         while (start is not null);
-        return entries;
+        if (entries.All(h => h.Sequence > 0)) return entries;
+        // Detection lines are keyed by source time (sequence 0, read in key order), person and sweep lines by sequence:
+        // merged into one list (a sequence line goes before the first detection line written after it), numbered 1..n.
+        var sequenced = new Queue<HistoryEntry>(entries.Where(h => h.Sequence > 0).OrderBy(h => h.Sequence));
+        var merged = new List<HistoryEntry>(entries.Count);
+        foreach (var line in entries.Where(h => h.Sequence == 0))
+        {
+            while (sequenced.TryPeek(out var earlier) && earlier.At < line.At) merged.Add(sequenced.Dequeue());
+            merged.Add(line);
+        }
+        merged.AddRange(sequenced);
+        return merged.Select((h, i) => h with { Sequence = i + 1 }).ToList();
     }
 
     public Task<Page<FindingRecord>> QueryByStatusAsync(FindingStatus status, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
@@ -191,7 +218,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         if (query.Category is { } category)
         {
             var prefix = $"{LedgerKeys.StatusRank(query.Status)}#" + (query.Severity is { } sev ? $"{LedgerKeys.SeverityRank(sev)}#" : "");
-            return await QueryMembersAsync("findings-by-category", LedgerKeys.CategoryPartition(category), prefix, limit, query.Cursor, cancellationToken).ConfigureAwait(false);
+            return await QueryClaimedAsync("findings-by-category", rule => rule.Category == category.ToWire(), LedgerKeys.CategoryPartition(category),
+                f => f.Category == category, prefix, limit, query.Cursor, cancellationToken).ConfigureAwait(false);
         }
         var request = new QueryRequest
         {
@@ -214,7 +242,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     }
 
     public Task<Page<FindingRecord>> QueryByControlAsync(string control, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
-        QueryMembersAsync("findings-by-control", LedgerKeys.ControlPartition(control), null, Math.Clamp(limit, 1, 500), cursor, cancellationToken);
+        QueryClaimedAsync("findings-by-control", rule => rule.Controls.Contains(control, StringComparer.Ordinal), LedgerKeys.ControlPartition(control),
+            f => f.Controls.Contains(control, StringComparer.Ordinal), null, Math.Clamp(limit, 1, 500), cursor, cancellationToken);
 
     public async Task<Page<FindingRecord>> QueryByResourceAsync(string resourceId, int limit, string? cursor = null, CancellationToken cancellationToken = default)
     {
@@ -373,7 +402,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         Malformed,
     }
 
-    internal sealed record Mutation(MutationKind Kind, TransitionPlan? Plan, string? AlertId);
+    internal sealed record Mutation(MutationKind Kind, TransitionPlan? Plan, string? AlertId, IReadOnlyList<string>? TimelineAlerts = null);
 
     private async Task<FindingRecord> ExistingAsync(string findingId, Func<FindingRecord, TransitionPlan?> decide, CancellationToken cancellationToken)
     {
@@ -389,7 +418,10 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     /// Read → decide → conditional write, retried from the read when another writer got there first. The decision
     /// is re-made on fresh state each time, so a duplicate that lost the race sees the winner's write and does nothing.
     /// </summary>
-    internal async Task<Mutation> MutateAsync(string findingId, Func<FindingRecord?, TransitionPlan?> decide, bool allowCreate, CancellationToken cancellationToken)
+    /// <param name="observation">The observation this change comes from (violation, compliant verdict, deletion): spliced
+    /// into the finding's order-free timeline (<see cref="FindingTimeline"/>) in the same write. Null for person and sweep actions.</param>
+    internal async Task<Mutation> MutateAsync(string findingId, Func<FindingRecord?, TransitionPlan?> decide, bool allowCreate, CancellationToken cancellationToken,
+        TimelineInput? observation = null)
     {
         // The first read is eventually consistent (half the read units): every write is conditional on the version it
         // read (or on the item's absence), so a stale read can only make the write fail and be retried, never win. A
@@ -397,7 +429,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         var consistent = false;
         for (var attempt = 1; ; attempt++)
         {
-            var (before, malformed) = await ReadFindingAsync(findingId, consistent, cancellationToken).ConfigureAwait(false);
+            var (before, malformed, legacyMembers) = await ReadFindingAsync(findingId, consistent, cancellationToken).ConfigureAwait(false);
             if (malformed)
             {
                 // Never overwrite what we cannot read: the item is evidence. It is logged for a human.
@@ -422,10 +454,24 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 continue;
             }
             // Only evaluations create findings; every other caller's decision on a missing finding is "nothing".
-            if (plan is null || (before is null && !allowCreate)) return new Mutation(MutationKind.Unchanged, null, null);
+            if (before is null && (plan is null || !allowCreate)) return new Mutation(MutationKind.Unchanged, null, null);
+            TimelineStep? step = null;
+            var timelined = observation is not null && (before is null || before.ViolationRuns is not null);
+            if (timelined && observation is not null)
+            {
+                step = await TimelineStepAsync(before, observation, cancellationToken).ConfigureAwait(false);
+                if (step is not null && before is not null)
+                {
+                    // The timeline moved (a late observation inserted lines, or any new observation): the finding is written
+                    // too, so every change to one finding's timeline is serialized by its version.
+                    plan ??= TransitionPlan.Update(before, observation.Now);
+                }
+            }
+            if (plan is null) return new Mutation(MutationKind.Unchanged, null, null);
+            if (step is not null) plan = plan with { After = step.Apply(plan.After) };
             try
             {
-                return await WriteAsync(before, plan, cancellationToken).ConfigureAwait(false);
+                return await WriteAsync(before, plan, legacyMembers, cancellationToken, step, timelined).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsConflict(ex) && attempt < MaxAttempts)
             {
@@ -439,14 +485,24 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         }
     }
 
-    private async Task<Mutation> WriteAsync(FindingRecord? before, TransitionPlan plan, CancellationToken cancellationToken)
+    /// <param name="legacyMembers">The stored item predates the GSI2 rule key: its MEMBER items are deleted in this write.</param>
+    /// <param name="timelined">The change comes from an observation of a finding with an order-free timeline: its
+    /// detection line and alert are the timeline's (<paramref name="step"/>, null when the observation is already in it).</param>
+    private async Task<Mutation> WriteAsync(FindingRecord? before, TransitionPlan plan, bool legacyMembers, CancellationToken cancellationToken, TimelineStep? step = null,
+        bool timelined = false)
     {
+        // A detection transition (created, resolved, reopened by an observation) of a timeline finding writes its line and
+        // alert from the timeline; every other action (person, sweep, severity change) a sequence-numbered line.
+        var detection = timelined && plan.Action is not null
+            && (before is null || (before.Status == FindingStatus.Resolved) != (plan.After.Status == FindingStatus.Resolved));
+        var sequenced = plan.Action is not null && !detection;
         var historyLength = before?.HistoryLength ?? await LastHistorySequenceAsync(plan.After.Id, cancellationToken).ConfigureAwait(false);
         var after = plan.After with
         {
             Version = (before?.Version ?? 0) + 1,
-            HistoryLength = plan.Action is null ? historyLength : historyLength + 1,
+            HistoryLength = historyLength + (sequenced ? 1 : 0) + (step?.LinesDelta ?? 0),
         };
+        var timeline = step is null ? [] : TimelineWrites(after, step, plan);
         var findingPut = new Put
         {
             TableName = TableName,
@@ -464,27 +520,36 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             findingPut.ExpressionAttributeValues = new() { [":v"] = N(before.Version) };
         }
 
-        var membersMove = before is not null && (before.Status != after.Status || before.Severity != after.Severity || before.DueAt != after.DueAt);
         var counters = before is null ? null : LedgerCounters.Update(TableName, before, after);
-        if (plan.Action is null && before is not null && (membersMove || counters is not null))
+        // A finding written before the GSI2 rule key has MEMBER items; they go in the same write that gives it the key,
+        // so a view never sees it twice (docs/data-model.md, "Legacy memberships").
+        var legacy = before is not null && legacyMembers
+            ? LegacyMemberKeys(before).Select(k => new TransactWriteItem { Delete = new Delete { TableName = TableName, Key = k } }).ToList()
+            : [];
+        if (plan.Action is null && before is not null && (counters is not null || legacy.Count > 0 || timeline.Count > 0))
         {
-            // No status change and no history, but what the indexes and counters hold moved: a late-arriving earlier
-            // violation moved the deadline (and with it the SLA state), or a late violation newer than the one the
-            // finding shows changed its severity. Memberships carry severity and due date in their sort key, counters
-            // count by severity and SLA state: both are rewritten with the finding, in one transaction, so the end
-            // state does not depend on which violation arrived first.
+            // No status change and no history, but the counters moved: a late-arriving earlier violation moved the
+            // deadline (and with it the SLA state), or a late violation newer than the one the finding shows changed its
+            // severity. The counters count by severity and SLA state: they are updated with the finding, in one
+            // transaction, so the end state does not depend on which violation arrived first. (The index keys that hold
+            // severity and due date are the finding item's own.)
             var moved = new List<TransactWriteItem> { new() { Put = findingPut } };
-            if (membersMove)
-                moved.AddRange(MemberItems(after, FindingTransitions.ExpiryFor(after, settings)).Select(m => new TransactWriteItem { Put = new Put { TableName = TableName, Item = m } }));
+            moved.AddRange(legacy);
             if (counters is not null) moved.Add(new TransactWriteItem { Update = counters });
+            moved.AddRange(timeline);
+            if (step?.Cheap is { } cheapObservation) moved.Add(new TransactWriteItem { Put = new Put { TableName = TableName, Item = cheapObservation } });
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = moved }, cancellationToken).ConfigureAwait(false);
             if (before.DueAt != after.DueAt) await MoveNewAlertDeadlineAsync(after, cancellationToken).ConfigureAwait(false);
-            return new Mutation(MutationKind.Updated, plan with { After = after }, null);
+            return new Mutation(MutationKind.Updated, plan with { After = after }, step is { AlertIds.Count: > 0 } moving ? moving.AlertIds[^1] : null, step?.AlertIds);
         }
         if (plan.Action is null)
         {
-            // A plain update (re-detection, timer move) changes neither status nor SLA state: no history, no
-            // counters, no index memberships, so a single conditional Put is enough.
+            // A plain update (re-detection, timer move, a deadline or severity move that changes no counter) writes
+            // no history and no counters, and its index keys are on the finding item: a single conditional Put. A newer
+            // observation that starts no run is stored first, by itself (1 unit): if the finding's write then loses a
+            // race, the retry finds it stored and, its verdict being its predecessor's, it changes no line.
+            if (step?.Cheap is { } cheapObservation)
+                await dynamo.PutItemAsync(new PutItemRequest { TableName = TableName, Item = cheapObservation }, cancellationToken).ConfigureAwait(false);
             await dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = TableName,
@@ -493,33 +558,33 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 ExpressionAttributeNames = findingPut.ExpressionAttributeNames,
                 ExpressionAttributeValues = findingPut.ExpressionAttributeValues,
             }, cancellationToken).ConfigureAwait(false);
+            if (before is not null && before.DueAt != after.DueAt) await MoveNewAlertDeadlineAsync(after, cancellationToken).ConfigureAwait(false);
             return new Mutation(MutationKind.Updated, plan with { After = after }, null);
         }
 
         var items = new List<TransactWriteItem> { new() { Put = findingPut } };
-        var history = new HistoryEntry(after.HistoryLength, plan.At, plan.Actor, plan.Action, before?.Status.ToWire(), after.Status.ToWire(),
-            before?.SlaState?.ToWire(), after.SlaState?.ToWire(), plan.Reason);
-        items.Add(new TransactWriteItem
+        if (sequenced)
         {
-            Put = new Put
+            var history = new HistoryEntry(historyLength + 1, plan.At, plan.Actor, plan.Action!, before?.Status.ToWire(), after.Status.ToWire(),
+                before?.SlaState?.ToWire(), after.SlaState?.ToWire(), plan.Reason);
+            items.Add(new TransactWriteItem
             {
-                TableName = TableName,
-                Item = HistoryItem(after.Id, history),
-                // History is append-only: a sequence number is written once, never replaced.
-                ConditionExpression = "attribute_not_exists(#pk)",
-                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
-            },
-        });
-        if (before is null || membersMove)
-        {
-            // Membership sort keys hold status, severity and the due date; a late-arriving earlier violation moves the
-            // due date (FindingTransitions.EarlierDeadline), so the membership rows are rewritten then too.
-            var ttl = FindingTransitions.ExpiryFor(after, settings);
-            items.AddRange(MemberItems(after, ttl).Select(m => new TransactWriteItem { Put = new Put { TableName = TableName, Item = m } }));
+                Put = new Put
+                {
+                    TableName = TableName,
+                    Item = HistoryItem(after.Id, history),
+                    // History is append-only: a sequence number is written once, never replaced.
+                    ConditionExpression = "attribute_not_exists(#pk)",
+                    ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
+                },
+            });
         }
+        items.AddRange(legacy);
+        items.AddRange(timeline);
+        if (step?.Cheap is { } storedObservation) items.Add(new TransactWriteItem { Put = new Put { TableName = TableName, Item = storedObservation } });
         if ((before is null ? LedgerCounters.Update(TableName, null, after) : counters) is { } counted) items.Add(new TransactWriteItem { Update = counted });
-        string? alertId = null;
-        if (plan.AlertKind is { } kind)
+        string? alertId = step is { AlertIds.Count: > 0 } raising ? raising.AlertIds[^1] : null;
+        if (!detection && plan.AlertKind is { } kind)
         {
             var alert = AlertFor(after, kind, plan);
             alertId = alert.AlertId;
@@ -535,9 +600,10 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             });
         }
         await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
-        Log.Info("ledger.transition", ("findingId", after.Id), ("ruleId", after.RuleId), ("action", plan.Action),
+        Log.Info("ledger.transition", ("findingId", after.Id), ("ruleId", after.RuleId), ("action", plan.Action ?? "timeline"),
             ("from", before?.Status.ToWire()), ("to", after.Status.ToWire()), ("slaState", after.SlaState?.ToWire()), ("alertId", alertId));
-        return new Mutation(before is null ? MutationKind.Created : MutationKind.Transition, plan with { After = after }, alertId);
+        return new Mutation(before is null ? MutationKind.Created : plan.Action is null ? MutationKind.Updated : MutationKind.Transition, plan with { After = after }, alertId,
+            step?.AlertIds ?? []);
     }
 
     /// <summary>
@@ -586,7 +652,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     /// Of the finding's compliant marker and its resource's deletion marker (one BatchGetItem), the earliest observed
     /// after <paramref name="observed"/>: the observation that, delivered in order, would have resolved this violation.
     /// </summary>
-    private async Task<(ObservationMarker? Superseding, DateTimeOffset? ObservedMarkerAt)> SupersedingMarkerAsync(string findingId, string resourceId, DateTimeOffset observed, CancellationToken cancellationToken)
+    private async Task<(ObservationMarker? Superseding, DateTimeOffset? ObservedMarkerAt, IReadOnlyList<ObservationMarker> All)> SupersedingMarkerAsync(string findingId, string resourceId, DateTimeOffset observed, CancellationToken cancellationToken)
     {
         var keys = new List<Dictionary<string, AttributeValue>>
         {
@@ -611,6 +677,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         }
         ObservationMarker? earliest = null;
         DateTimeOffset? observedMarkerAt = null;
+        var all = new List<ObservationMarker>();
         foreach (var item in found)
         {
             if (!item.TryGetValue("observedAt", out var at) || !Timestamps.TryParse(at.S, out var markedAt)) continue;
@@ -618,10 +685,11 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             var marker = new ObservationMarker(markedAt, item.TryGetValue("actor", out var a) ? a.S ?? Ingest : Ingest,
                 item.TryGetValue("reason", out var r) ? r.S ?? "" : "",
                 Gone: item.TryGetValue(LedgerSchema.SortKey, out var sk) && sk.S == LedgerKeys.GoneMarker);
+            all.Add(marker);
             if (marker.ObservedAt <= observed) continue;
             if (earliest is null || marker.ObservedAt < earliest.ObservedAt) earliest = marker;
         }
-        return (earliest, observedMarkerAt);
+        return (earliest, observedMarkerAt, all);
     }
 
     /// <summary>
@@ -650,11 +718,13 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         }
     }
 
-    private AlertRecord AlertFor(FindingRecord f, string kind, TransitionPlan plan)
+    private static string AlertIdOf(string key) => "a-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 16));
+
+    private AlertRecord AlertFor(FindingRecord f, string kind, TransitionPlan plan, string? id = null, string? message = null)
     {
         // Deterministic: the same transition of the same finding always names the same alert, so even a write that
         // slipped past the version check could not create a second outbox record for it.
-        var alertId = "a-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{f.Id}\u001f{kind}\u001f{f.HistoryLength}")).AsSpan(0, 16));
+        var alertId = id ?? AlertIdOf($"{f.Id}\u001f{kind}\u001f{f.HistoryLength}");
         var statusUrl = settings.StatusPageUrl.TrimEnd('/') + "/findings/" + Uri.EscapeDataString(f.Id);
         return new AlertRecord
         {
@@ -674,7 +744,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             DueAt = f.DueAt is { } due ? LedgerKeys.Instant(due) : null,
             SlaState = f.SlaState?.ToWire(),
             Remediation = f.Remediation,
-            Message = kind == FindingTransitions.AlertNew ? f.Message : $"{plan.Reason}",
+            Message = message ?? (kind == FindingTransitions.AlertNew ? f.Message : $"{plan.Reason}"),
             StatusUrl = statusUrl,
             CreatedAt = LedgerKeys.Instant(plan.At),
         };
@@ -699,6 +769,187 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         return response.Items.Count > 0 && TryReadHistory(response.Items[0], out var last, out _) ? last.Sequence : 0;
     }
 
+    // ---------------------------------------------------------------- order-free timeline (README "Delivery order")
+
+    /// <summary>An observation to splice into a finding's timeline, and the processing time (alerts' createdAt).</summary>
+    internal sealed record TimelineInput(TimelineObservation Observation, DateTimeOffset Now);
+
+    /// <summary>What one observation changes in a finding's timeline: the edit, the view it was decided on, and its cost class.</summary>
+    internal sealed record TimelineStep(string FindingId, TimelineObservation Observation, TimelineView View, TimelineEdit Edit, FindingRecord? Before,
+        Dictionary<string, AttributeValue>? Cheap, IReadOnlyList<string> AlertIds, int LinesDelta, DateTimeOffset Now)
+    {
+        /// <summary>When each neighbour read was first written (its <c>at</c>): kept when its line is rewritten.</summary>
+        public Dictionary<ObservationPoint, DateTimeOffset> WrittenAt { get; } = [];
+
+        /// <summary>The finding's timeline attributes after the edit.</summary>
+        public FindingRecord Apply(FindingRecord after)
+        {
+            var o = Observation.Point;
+            var first = Before?.FirstViolationAt;
+            if (o.Verdict == Verdict.Violation && (first is null || o < ObservationPoint.Of(first.Value, Verdict.Violation))) first = o.At;
+            var runs = View.Created is null && !Edit.RaiseNew ? 0 : 1 + Edit.ReopenedAfter(View);
+            var key = TimelineKey(o);
+            var head = Before?.TimelineHead is { } h && string.CompareOrdinal(h, key) > 0 ? h : key;
+            return after with { FirstViolationAt = first, ViolationRuns = runs, TimelineHead = head };
+        }
+    }
+
+    private static string TimelineKey(ObservationPoint point) => LedgerKeys.HistoryAt(point)[LedgerKeys.HistoryPrefix.Length..];
+
+    /// <summary>
+    /// Decides how <paramref name="input"/> changes the finding's timeline. An observation newer than every stored one
+    /// (the usual case) needs no read: its predecessor's verdict is the stored head's. An older one (late delivery) reads
+    /// its two neighbours and any observation with its key (two Queries of at most two small items), and the
+    /// <c>created</c> line when it is an earlier violation. Null: nothing to change (a redelivery).
+    /// </summary>
+    private async Task<TimelineStep?> TimelineStepAsync(FindingRecord? before, TimelineInput input, CancellationToken cancellationToken)
+    {
+        var o = input.Observation;
+        var findingId = before?.Id;
+        TimelineView view;
+        var inOrder = true;
+        var read = new List<(ObservationPoint, DateTimeOffset)>();
+        if (before is null)
+        {
+            view = new TimelineView(null, null, null, null, 0);
+        }
+        else
+        {
+            findingId = before.Id;
+            var head = before.TimelineHead ?? "";
+            TimelineLine? created = before.FirstViolationAt is { } fv
+                ? new TimelineLine(new TimelineObservation(ObservationPoint.Of(fv, Verdict.Violation), "", ""), TimelineLine.Created)
+                : null;
+            var reopened = Math.Max(0, (before.ViolationRuns ?? 0) - 1);
+            var key = TimelineKey(o.Point);
+            if (string.CompareOrdinal(key, head) > 0)
+            {
+                var headVerdict = head.EndsWith('1') ? Verdict.Violation : Verdict.Compliant;
+                view = new TimelineView(new TimelineObservation(new ObservationPoint(o.Point.At, headVerdict), "", ""), null, null, created, reopened);
+            }
+            else
+            {
+                inOrder = false;
+                var sk = LedgerKeys.HistoryAt(o.Point);
+                var below = await NeighboursAsync(before.Id, LedgerKeys.HistoryPrefix + "1", sk, forward: false, read, cancellationToken).ConfigureAwait(false);
+                var above = await NeighboursAsync(before.Id, sk, LedgerKeys.HistoryPrefix + "3", forward: true, read, cancellationToken).ConfigureAwait(false);
+                var same = below.FirstOrDefault(x => x.Point == o.Point) ?? above.FirstOrDefault(x => x.Point == o.Point);
+                var previous = below.FirstOrDefault(x => x.Point < o.Point);
+                var next = above.FirstOrDefault(x => x.Point > o.Point);
+                if (created is not null && o.Point.Verdict == Verdict.Violation && o.Point < created.Point)
+                {
+                    var line = await ObservationAtAsync(before.Id, created.Point, read, cancellationToken).ConfigureAwait(false);
+                    if (line is not null) created = created with { Observation = line };
+                }
+                view = new TimelineView(previous, next, same, created, reopened);
+            }
+        }
+        var edit = FindingTimeline.Splice(o, view);
+        if (edit.Store is null) return null;
+        var written = new Dictionary<ObservationPoint, DateTimeOffset>();
+        foreach (var (point, at) in read) written[point] = at;
+        var id = findingId ?? "";
+        var changesLines = edit.PutLines.Count > 0 || edit.DeleteLines.Count > 0 || edit.RaiseNew || edit.RaiseReopened.Count > 0;
+        var cheap = inOrder && !changesLines && before is not null ? TimelineItem(id, o, null, settings.ResolvedRetentionDays, input.Now) : null;
+        var alerts = new List<string>();
+        var delta = view.Same is not null ? 0
+            : edit.PutLines.Count(l => l.Point == o.Point || (view.Next is { } n && l.Point == n.Point)) - edit.DeleteLines.Count;
+        var step = new TimelineStep(id, o, view, edit, before, cheap, alerts, delta, input.Now);
+        foreach (var (point, at) in written) step.WrittenAt[point] = at;
+        return step;
+    }
+
+    /// <summary>The writes of a timeline step other than the finding: observation and line items, and the alerts raised.</summary>
+    private List<TransactWriteItem> TimelineWrites(FindingRecord after, TimelineStep step, TransitionPlan plan)
+    {
+        var items = new List<TransactWriteItem>();
+        var edit = step.Edit;
+        var o = step.Observation;
+        var retention = settings.ResolvedRetentionDays;
+        Put Item(Dictionary<string, AttributeValue> item) => new() { TableName = TableName, Item = item };
+        if (step.Cheap is null && edit.Store is { } stored)
+        {
+            // The line of the transition being written names the status it really left (an acknowledged finding resolves
+            // from acknowledged); lines a late observation inserts say what the timeline implies.
+            var own = edit.PutLines.FirstOrDefault(l => l.Point == stored.Point);
+            var from = own is not null && plan.Action == own.Action && step.Before is { } was && own.Action != TimelineLine.Created ? was.Status.ToWire() : null;
+            items.Add(new TransactWriteItem { Put = Item(TimelineItem(after.Id, stored, own, retention, step.Now, from)) });
+        }
+        DateTimeOffset WrittenAt(ObservationPoint point) => step.WrittenAt.TryGetValue(point, out var at) ? at : step.Now;
+        foreach (var line in edit.PutLines.Where(l => l.Point != o.Point))
+            items.Add(new TransactWriteItem { Put = Item(TimelineItem(after.Id, line.Observation, line, retention, WrittenAt(line.Point))) });
+        foreach (var point in edit.DeleteLines)
+        {
+            // A line no longer starts a run: it stays as the observation it is (only the next neighbour's line is ever removed).
+            if (step.View.Next is { } n && n.Point == point)
+                items.Add(new TransactWriteItem { Put = Item(TimelineItem(after.Id, n, null, retention, WrittenAt(n.Point))) });
+        }
+        var raised = new List<(string Id, string Kind, string Message)>();
+        if (edit.RaiseNew)
+            raised.Add((AlertIdOf($"{after.Id}\u001fnew\u001f1"), FindingTransitions.AlertNew, after.Message));
+        var reopening = edit.PutLines.Where(l => l.Action == TimelineLine.Reopened).OrderByDescending(l => l.Point).FirstOrDefault()?.Observation ?? o;
+        foreach (var ordinal in edit.RaiseReopened)
+            raised.Add((AlertIdOf(FindingTimeline.AlertKey(after.Id, FindingTransitions.AlertReopened, ordinal)), FindingTransitions.AlertReopened, "recurred: " + reopening.Reason));
+        foreach (var (alertId, kind, message) in raised)
+        {
+            var alert = AlertFor(after, kind, plan with { At = step.Now }, alertId, message);
+            items.Add(new TransactWriteItem
+            {
+                Put = new Put
+                {
+                    TableName = TableName,
+                    Item = AlertItem(alert, step.Now.AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
+                    ConditionExpression = "attribute_not_exists(#pk)",
+                    ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
+                },
+            });
+            ((List<string>)step.AlertIds).Add(alertId);
+        }
+        return items;
+    }
+
+    /// <summary>Up to two timeline items of a finding from <paramref name="from"/> to <paramref name="to"/> (inclusive), nearest first.</summary>
+    private async Task<List<TimelineObservation>> NeighboursAsync(string findingId, string from, string to, bool forward,
+        List<(ObservationPoint, DateTimeOffset)> writtenAt, CancellationToken cancellationToken)
+    {
+        var response = await QueryAsync("timeline-neighbours", new QueryRequest
+        {
+            TableName = TableName,
+            KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
+            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#sk"] = LedgerSchema.SortKey },
+            ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.Finding(findingId)), [":from"] = S(from), [":to"] = S(to) },
+            ScanIndexForward = forward,
+            Limit = 2,
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        Remember(response.Items, writtenAt);
+        return response.Items.Select(ReadObservation).OfType<TimelineObservation>().ToList();
+    }
+
+    /// <summary>Notes the <c>at</c> of timeline items read while deciding a step, so a rewritten line keeps it.</summary>
+    private static void Remember(IEnumerable<Dictionary<string, AttributeValue>> items, List<(ObservationPoint, DateTimeOffset)> writtenAt)
+    {
+        foreach (var item in items)
+        {
+            if (ReadObservation(item) is not { } o || !Timestamps.TryParse(item.GetValueOrDefault("at")?.S, out var at)) continue;
+            writtenAt.Add((o.Point, at));
+        }
+    }
+
+    private async Task<TimelineObservation?> ObservationAtAsync(string findingId, ObservationPoint point, List<(ObservationPoint, DateTimeOffset)> writtenAt,
+        CancellationToken cancellationToken)
+    {
+        var response = await dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = TableName,
+            Key = new() { [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(findingId)), [LedgerSchema.SortKey] = S(LedgerKeys.HistoryAt(point)) },
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        if (response.Item is not { Count: > 0 } item) return null;
+        Remember([item], writtenAt);
+        return ReadObservation(item);
+    }
+
     private static bool IsConflict(Exception ex) => ex switch
     {
         ConditionalCheckFailedException => true,
@@ -719,7 +970,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
 
     // ---------------------------------------------------------------- reading
 
-    private async Task<(FindingRecord? Record, bool Malformed)> ReadFindingAsync(string findingId, bool consistent, CancellationToken cancellationToken)
+    /// <returns>The finding (null: none or malformed), whether it is malformed, and whether it predates the GSI2 rule key.</returns>
+    private async Task<(FindingRecord? Record, bool Malformed, bool LegacyMembers)> ReadFindingAsync(string findingId, bool consistent, CancellationToken cancellationToken)
     {
         var response = await dynamo.GetItemAsync(new GetItemRequest
         {
@@ -727,10 +979,10 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             Key = new() { [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(findingId)), [LedgerSchema.SortKey] = S(LedgerKeys.Meta) },
             ConsistentRead = consistent,
         }, cancellationToken).ConfigureAwait(false);
-        if (response.Item is not { Count: > 0 } item) return (null, false);
-        if (TryReadFinding(item, out var record, out var problem)) return (record, false);
+        if (response.Item is not { Count: > 0 } item) return (null, false, false);
+        if (TryReadFinding(item, out var record, out var problem)) return (record, false, !item.ContainsKey(LedgerSchema.Gsi2PartitionKey));
         Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
-        return (null, true);
+        return (null, true, false);
     }
 
     private static List<FindingRecord> ReadFindings(IEnumerable<Dictionary<string, AttributeValue>> items)
@@ -755,31 +1007,102 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         ExclusiveStartKey = start,
     };
 
-    /// <summary>Membership query on GSI2, then one BatchGetItem for the page's finding items (order kept).</summary>
-    private async Task<Page<FindingRecord>> QueryMembersAsync(string operation, string partition, string? sortPrefix, int limit, string? cursor, CancellationToken cancellationToken)
+    /// <summary>
+    /// The findings a control or category claims, one page in the status page's order (status, severity, due date, id):
+    /// a k-way merge of the GSI2 partitions of the rules that claim it (from the counter items: every rule with a finding
+    /// has one) and of the legacy membership partition (findings not rewritten since the MEMBER layout), then one
+    /// BatchGetItem of the page. Each partition is read at most one page deep, so the cost is (claiming rules + 1) small
+    /// key-only Queries and one page of items, whatever the number of findings. The cursor is the last sort key returned.
+    /// A rule's findings whose category or controls differ from the view's (a policy change moved a control) are
+    /// filtered out after reading, so such a page can be shorter than the limit.
+    /// </summary>
+    private async Task<Page<FindingRecord>> QueryClaimedAsync(string operation, Func<LedgerCounters.RuleSet, bool> claims, string legacyPartition,
+        Func<FindingRecord, bool> belongs, string? sortPrefix, int limit, string? cursor, CancellationToken cancellationToken)
     {
-        var request = new QueryRequest
+        var after = PageCursor.Decode(cursor)?.GetValueOrDefault(LedgerSchema.Gsi2SortKey)?.S;
+        var upper = sortPrefix is null ? null : sortPrefix + "~";
+        if (after is not null && sortPrefix is not null && string.CompareOrdinal(after, sortPrefix) < 0) after = null;
+        if (after is not null && upper is not null && string.CompareOrdinal(after, upper) >= 0) return new Page<FindingRecord>([], null);
+        var partitions = (await ClaimingRulesAsync(operation, claims, cancellationToken).ConfigureAwait(false))
+            .Select(LedgerKeys.RulePartition).Append(legacyPartition).Distinct(StringComparer.Ordinal).ToList();
+        var pages = await Task.WhenAll(partitions.Select(partition =>
         {
-            TableName = TableName,
-            IndexName = LedgerSchema.Gsi2,
-            KeyConditionExpression = "#pk = :pk",
-            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi2PartitionKey },
-            ExpressionAttributeValues = new() { [":pk"] = S(partition) },
-            Limit = limit,
-            ExclusiveStartKey = PageCursor.Decode(cursor),
-        };
-        if (sortPrefix is not null)
+            var request = new QueryRequest
+            {
+                TableName = TableName,
+                IndexName = LedgerSchema.Gsi2,
+                KeyConditionExpression = "#pk = :pk",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi2PartitionKey },
+                ExpressionAttributeValues = new() { [":pk"] = S(partition) },
+                Limit = limit + 1,
+            };
+            if (after is not null || sortPrefix is not null)
+            {
+                request.ExpressionAttributeNames["#sk"] = LedgerSchema.Gsi2SortKey;
+                if (after is null)
+                {
+                    request.KeyConditionExpression += " AND begins_with(#sk, :prefix)";
+                    request.ExpressionAttributeValues[":prefix"] = S(sortPrefix!);
+                }
+                else if (upper is null)
+                {
+                    request.KeyConditionExpression += " AND #sk > :after";
+                    request.ExpressionAttributeValues[":after"] = S(after);
+                }
+                else
+                {
+                    // BETWEEN is inclusive: the cursor's own entry comes back and is dropped below.
+                    request.KeyConditionExpression += " AND #sk BETWEEN :after AND :upper";
+                    request.ExpressionAttributeValues[":after"] = S(after);
+                    request.ExpressionAttributeValues[":upper"] = S(upper);
+                }
+            }
+            return QueryAsync(operation, request, cancellationToken, hydrate: false);
+        })).ConfigureAwait(false);
+        var entries = new List<(string Sort, string Id)>();
+        var more = false;
+        foreach (var response in pages)
         {
-            request.KeyConditionExpression += " AND begins_with(#sk, :prefix)";
-            request.ExpressionAttributeNames["#sk"] = LedgerSchema.Gsi2SortKey;
-            request.ExpressionAttributeValues[":prefix"] = S(sortPrefix);
+            more |= response.LastEvaluatedKey is { Count: > 0 };
+            foreach (var item in response.Items)
+            {
+                // Keys only: a finding's (or a legacy membership's) partition key is FINDING#<id>.
+                if (FindingIdOf(item) is not { } id || item.GetValueOrDefault(LedgerSchema.Gsi2SortKey)?.S is not { } sort) continue;
+                if (after is not null && string.CompareOrdinal(sort, after) <= 0) continue;
+                entries.Add((sort, id));
+            }
         }
-        var response = await QueryAsync(operation, request, cancellationToken, hydrate: false).ConfigureAwait(false);
-        // Keys only: a membership's partition key is its finding's (FINDING#<id>).
-        var ids = response.Items.Select(FindingIdOf).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var byId = await BatchGetFindingsAsync(operation, ids, cancellationToken).ConfigureAwait(false);
-        var findings = ids.Select(id => byId.GetValueOrDefault(id)).OfType<FindingRecord>().ToList();
-        return new Page<FindingRecord>(findings, PageCursor.Encode(response.LastEvaluatedKey));
+        var merged = entries.OrderBy(e => e.Sort, StringComparer.Ordinal).DistinctBy(e => e.Id, StringComparer.Ordinal).ToList();
+        more |= merged.Count > limit;
+        var page = merged.Take(limit).ToList();
+        var byId = await BatchGetFindingsAsync(operation, page.Select(e => e.Id).ToList(), cancellationToken).ConfigureAwait(false);
+        var findings = page.Select(e => byId.GetValueOrDefault(e.Id)).OfType<FindingRecord>().Where(belongs).ToList();
+        var next = more && page.Count > 0
+            ? PageCursor.Encode(new Dictionary<string, AttributeValue> { [LedgerSchema.Gsi2SortKey] = S(page[^1].Sort) })
+            : null;
+        return new Page<FindingRecord>(findings, next);
+    }
+
+    /// <summary>The rules whose counter items (one Query of the <c>STATS</c> partition) satisfy <paramref name="claims"/>.</summary>
+    private async Task<IReadOnlyList<string>> ClaimingRulesAsync(string operation, Func<LedgerCounters.RuleSet, bool> claims, CancellationToken cancellationToken)
+    {
+        var rules = new SortedSet<string>(StringComparer.Ordinal);
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var response = await QueryAsync(operation + ".rules", new QueryRequest
+            {
+                TableName = TableName,
+                KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :rule)",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#sk"] = LedgerSchema.SortKey },
+                ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.StatsPartition), [":rule"] = S(LedgerKeys.StatsRulePrefix) },
+                ExclusiveStartKey = start,
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var set in LedgerCounters.RuleSets(response.Items)) if (claims(set)) rules.Add(set.RuleId);
+            start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (start is not null);
+        return rules.ToList();
     }
 
     private async Task<Dictionary<string, FindingRecord>> BatchGetFindingsAsync(string operation, IReadOnlyList<string> ids, CancellationToken cancellationToken)
@@ -857,7 +1180,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                     }
                     break;
             }
-            if (m.AlertId is not null) _alerts.Add(m.AlertId);
+            if (m.TimelineAlerts is { Count: > 0 } raised) _alerts.AddRange(raised);
+            if (m.AlertId is not null && !_alerts.Contains(m.AlertId)) _alerts.Add(m.AlertId);
         }
 
         public LedgerWriteResult ToResult() => new()

@@ -103,6 +103,18 @@ public sealed record FindingRecord
 
     /// <summary>Optimistic-concurrency version; every write increments it.</summary>
     public long Version { get; init; }
+
+    /// <summary>
+    /// Order-free detection history (README "Delivery order"): source time of the earliest violation observed (the
+    /// <c>created</c> line's point). Null on findings written before detection lines were keyed by observation.
+    /// </summary>
+    public DateTimeOffset? FirstViolationAt { get; init; }
+
+    /// <summary>Number of violation runs in the observation timeline (1 + reopened lines); null on older findings.</summary>
+    public int? ViolationRuns { get; init; }
+
+    /// <summary>Key suffix (<c>&lt;instant&gt;#&lt;verdict digit&gt;</c>) of the newest observation stored; null on older findings.</summary>
+    public string? TimelineHead { get; init; }
 }
 
 /// <summary>One immutable line of a finding's history.</summary>

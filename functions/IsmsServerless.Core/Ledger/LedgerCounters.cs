@@ -117,6 +117,21 @@ internal static class LedgerCounters
         return true;
     }
 
+    /// <summary>A rule's category and controls as its counter items record them (one per distinct set).</summary>
+    public sealed record RuleSet(string RuleId, string Category, IReadOnlyList<string> Controls);
+
+    /// <summary>The (rule, category, controls) sets named by counter items of the rule layout (others are skipped).</summary>
+    public static IEnumerable<RuleSet> RuleSets(IEnumerable<Dictionary<string, AttributeValue>> items)
+    {
+        foreach (var item in items)
+        {
+            if (item.GetValueOrDefault("ruleId")?.S is not { } rule || item.GetValueOrDefault("category")?.S is not { } category
+                || item.GetValueOrDefault("controls")?.L is not { } controls)
+                continue;
+            yield return new RuleSet(rule, category, controls.Select(c => c.S).OfType<string>().ToList());
+        }
+    }
+
     public static LedgerOverview Overview(IEnumerable<Dictionary<string, AttributeValue>> items)
     {
         var sums = new Dictionary<(string Dim, string Value), Dictionary<string, long>>();

@@ -26,7 +26,7 @@ internal static class LedgerItems
 
     public static AttributeValue Time(DateTimeOffset value) => S(LedgerKeys.Instant(value));
 
-    /// <summary>The full finding item (META), including the GSI1/GSI3/GSI4 keys that its state implies.</summary>
+    /// <summary>The full finding item (META), including the GSI1/GSI2/GSI3/GSI4 keys that its state implies.</summary>
     public static Dictionary<string, AttributeValue> FindingItem(FindingRecord f, long? expiresAtEpoch)
     {
         var item = new Dictionary<string, AttributeValue>
@@ -57,6 +57,10 @@ internal static class LedgerItems
             ["version"] = N(f.Version),
             [LedgerSchema.Gsi1PartitionKey] = S(LedgerKeys.StatusPartition(f.Status)),
             [LedgerSchema.Gsi1SortKey] = S(LedgerKeys.StatusSort(f.Severity, f.DueAt, f.Id)),
+            // GSI2: the finding's rule, sorted like the status page (status, severity, due date): the control and
+            // category views merge the rule partitions that claim them (replaces one MEMBER item per control and category).
+            [LedgerSchema.Gsi2PartitionKey] = S(LedgerKeys.RulePartition(f.RuleId)),
+            [LedgerSchema.Gsi2SortKey] = S(LedgerKeys.MemberSort(f.Status, f.Severity, f.DueAt, f.Id)),
             [LedgerSchema.Gsi3PartitionKey] = S(LedgerKeys.ResourcePartition(f.ResourceId)),
             [LedgerSchema.Gsi3SortKey] = S(LedgerKeys.ResourceSort(f.Status, f.Id)),
         };
@@ -70,6 +74,9 @@ internal static class LedgerItems
         if (f.LastObservedAt is { } observed) item["lastObservedAt"] = Time(observed);
         if (f.LastViolationAt is { } violation) item["lastViolationAt"] = Time(violation);
         if (f.LastCompliantAt is { } compliant) item["lastCompliantAt"] = Time(compliant);
+        if (f.FirstViolationAt is { } firstViolation) item["firstViolationAt"] = Time(firstViolation);
+        if (f.ViolationRuns is { } runs) item["violationRuns"] = N(runs);
+        if (f.TimelineHead is { } head) item["timelineHead"] = S(head);
         if (f.Waiver is { } w)
         {
             item["waiver"] = new AttributeValue
@@ -95,11 +102,25 @@ internal static class LedgerItems
         return item;
     }
 
-    /// <summary>Membership items: one per control and one for the category, each indexed in GSI2.</summary>
+    /// <summary>
+    /// The keys of a finding's legacy membership items (one per control and one for the category, each indexed in GSI2),
+    /// written by versions before the finding item carried its rule as GSI2 key; deleted when such a finding is next written.
+    /// </summary>
+    public static IEnumerable<Dictionary<string, AttributeValue>> LegacyMemberKeys(FindingRecord f) =>
+        MemberPartitions(f).Select(p => new Dictionary<string, AttributeValue>
+        {
+            [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(f.Id)),
+            [LedgerSchema.SortKey] = S(LedgerKeys.MemberPrefix + p.Partition),
+        });
+
+    private static IEnumerable<(string Kind, string Value, string Partition)> MemberPartitions(FindingRecord f) =>
+        f.Controls.Distinct(StringComparer.Ordinal).Select(c => ("CONTROL", c, LedgerKeys.ControlPartition(c)))
+            .Append(("CATEGORY", f.Category.ToWire(), LedgerKeys.CategoryPartition(f.Category)));
+
+    /// <summary>Legacy membership items (the layout before GSI2 <c>RULE#</c>): kept to write old tables in tests and benchmarks.</summary>
     public static IEnumerable<Dictionary<string, AttributeValue>> MemberItems(FindingRecord f, long? expiresAtEpoch)
     {
-        var partitions = f.Controls.Distinct(StringComparer.Ordinal).Select(c => ("CONTROL", c, LedgerKeys.ControlPartition(c)))
-            .Append(("CATEGORY", f.Category.ToWire(), LedgerKeys.CategoryPartition(f.Category)));
+        var partitions = MemberPartitions(f);
         foreach (var (kind, value, partition) in partitions)
         {
             var item = new Dictionary<string, AttributeValue>
@@ -138,6 +159,57 @@ internal static class LedgerItems
         if (h.FromState is not null) item["fromState"] = S(h.FromState);
         if (h.ToState is not null) item["toState"] = S(h.ToState);
         return item;
+    }
+
+    public const string ObservationEntity = "OBSERVATION";
+
+    /// <summary>
+    /// One observation of a finding (README "Delivery order"), keyed by its point (<c>HIST#&lt;source time&gt;#&lt;verdict&gt;</c>).
+    /// When it starts a run of equal verdicts it is a history line (<c>HISTORY</c>, with <paramref name="line"/>'s action
+    /// and statuses, never expires); otherwise a plain <c>OBSERVATION</c> kept for <paramref name="retentionDays"/> after
+    /// its source time (a late observation finds its neighbours by key). No index keys: 1 write unit under 1 KB.
+    /// </summary>
+    public static Dictionary<string, AttributeValue> TimelineItem(string findingId, TimelineObservation o, TimelineLine? line, int retentionDays, DateTimeOffset writtenAt,
+        string? fromStatus = null)
+    {
+        var reason = o.Reason.Length > 2048 ? o.Reason[..2048] : o.Reason;
+        var item = new Dictionary<string, AttributeValue>
+        {
+            [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(findingId)),
+            [LedgerSchema.SortKey] = S(LedgerKeys.HistoryAt(o.Point)),
+            [LedgerSchema.EntityType] = S(line is null ? ObservationEntity : HistoryEntity),
+            ["findingId"] = S(findingId),
+            ["sequence"] = N(0),
+            // "at": when the ledger wrote the line (like every history line); the source time is in the key and "observedAt".
+            ["at"] = Time(writtenAt),
+            ["observedAt"] = Time(o.Point.At),
+            ["actor"] = S(o.Actor),
+            ["verdict"] = S(o.Point.Verdict == Verdict.Violation ? "violation" : "compliant"),
+            ["reason"] = S(reason),
+        };
+        if (line is not null)
+        {
+            item["action"] = S(line.Action);
+            if ((fromStatus ?? line.FromStatus) is { } from) item["fromStatus"] = S(from);
+            item["toStatus"] = S(line.ToStatus);
+        }
+        else
+        {
+            item[LedgerSchema.TimeToLive] = N(o.Point.At.AddDays(retentionDays).ToUnixTimeSeconds());
+        }
+        return item;
+    }
+
+    /// <summary>The observation a timeline item holds (null: not a timeline item, e.g. a sequence-numbered line).</summary>
+    public static TimelineObservation? ReadObservation(Dictionary<string, AttributeValue> item)
+    {
+        if (item.GetValueOrDefault(LedgerSchema.SortKey)?.S is not { } sk || !sk.StartsWith(LedgerKeys.HistoryPrefix, StringComparison.Ordinal)) return null;
+        var suffix = sk[LedgerKeys.HistoryPrefix.Length..];
+        var hash = suffix.LastIndexOf('#');
+        if (hash <= 0 || suffix.Length != hash + 2 || !Timestamps.TryParse(suffix[..hash], out var at)) return null;
+        var verdict = suffix[^1] switch { '0' => Verdict.Compliant, '1' => Verdict.Violation, _ => (Verdict?)null };
+        if (verdict is null) return null;
+        return new TimelineObservation(ObservationPoint.Of(at, verdict.Value), item.GetValueOrDefault("actor")?.S ?? "", item.GetValueOrDefault("reason")?.S ?? "");
     }
 
     /// <summary>An outbox item: the alert's camelCase properties as string attributes, indexed by day in GSI4.</summary>
@@ -270,6 +342,9 @@ internal static class LedgerItems
             LastViolationAt = r.Instant("lastViolationAt"),
             LastCompliantAt = r.Instant("lastCompliantAt"),
             NextTimerAt = r.Instant("nextTimerAt"),
+            FirstViolationAt = r.Instant("firstViolationAt"),
+            ViolationRuns = r.Long("violationRuns") is { } runs ? (int)runs : null,
+            TimelineHead = r.Str("timelineHead"),
         };
         // Optional attributes of the wrong type are just as malformed as missing required ones.
         if (r.Problem is not null) { problem = r.Problem; return false; }

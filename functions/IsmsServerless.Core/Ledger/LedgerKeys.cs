@@ -66,6 +66,12 @@ internal static class LedgerKeys
 
     public static string CategoryPartition(Category category) => "CATEGORY#" + category.ToWire();
 
+    /// <summary>
+    /// GSI2 partition of a finding item: its rule. A rule's controls and category are static, so the per-control and
+    /// per-category views are a merge of the few rule partitions that claim them (docs/data-model.md).
+    /// </summary>
+    public static string RulePartition(string ruleId) => "RULE#" + Bounded(ruleId);
+
     public static string ResourcePartition(string resourceId) => "RESOURCE#" + Bounded(resourceId);
 
     /// <summary>Partition of a resource's deletion marker (newest deletion observed, by source time).</summary>
@@ -107,7 +113,7 @@ internal static class LedgerKeys
     public static string StatusSort(Severity severity, DateTimeOffset? dueAt, string findingId) =>
         $"{SeverityRank(severity)}#{DueKey(dueAt)}#{findingId}";
 
-    /// <summary>GSI2 sort key of a membership item: status rank, then the status page order.</summary>
+    /// <summary>GSI2 sort key of a finding (and of a legacy membership item): status rank, then the status page order.</summary>
     public static string MemberSort(FindingStatus status, Severity severity, DateTimeOffset? dueAt, string findingId) =>
         $"{StatusRank(status)}#{StatusSort(severity, dueAt, findingId)}";
 

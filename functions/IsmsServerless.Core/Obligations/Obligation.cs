@@ -113,6 +113,13 @@ public sealed record ObligationSpec
     /// <summary>Version of the policy file the obligation was opened under.</summary>
     public string PolicyVersion { get; init; } = "";
 
+    /// <summary>
+    /// Opt-in: when the obligation is opened after its own due instant (from an observation older than its deadline:
+    /// a replay, a backlog), its overdue escalation waits this long after opening, so later evidence in the same replay
+    /// can satisfy it first; then it is raised once with its real dates (<see cref="ObligationSchedule"/>). Null: off.
+    /// </summary>
+    public TimeSpan? LateOpenSettle { get; init; }
+
     /// <summary>Link for alerts and the page (a change's detail page, a duty's calendar entry).</summary>
     public string? Link { get; init; }
 }

@@ -48,6 +48,7 @@ internal static class ObligationItems
         Optional(item, "policyVersion", s.PolicyVersion);
         Optional(item, "link", s.Link);
         if (s.OverdueSla is { } sla) item["overdueSlaSeconds"] = N((long)sla.TotalSeconds);
+        if (s.LateOpenSettle is { } settle) item["lateOpenSettleSeconds"] = N((long)settle.TotalSeconds);
         if (o.Attestation is { } a)
         {
             item["attestedBy"] = S(a.By);
@@ -101,6 +102,7 @@ internal static class ObligationItems
             Author = Str(item, "author"),
             OverdueSeverity = SeverityNames.TryParse(Str(item, "overdueSeverity"), out var severity) ? severity : Severity.Medium,
             OverdueSla = Num(item, "overdueSlaSeconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            LateOpenSettle = Num(item, "lateOpenSettleSeconds") is { } settle and > 0 and < 31_536_000 ? TimeSpan.FromSeconds(settle) : null,
             AccountId = Str(item, "accountId") ?? "",
             Region = Str(item, "region") ?? "",
             PolicyVersion = Str(item, "policyVersion") ?? "",

@@ -15,6 +15,14 @@ public enum ObligationTimerAction
 /// The one clock of every obligation: reminders at their instants, then overdue just after the due instant ("within 24
 /// hours" includes the 24th hour's instant). Stage n means the first n timers fired. Pure: the caller supplies "now".
 /// A sweep that was down across several timers fires only the latest: one overdue alert, not stale reminders first.
+/// <para>
+/// Opened late (replay, backlog, a delayed delivery): an obligation whose spec sets <see cref="ObligationSpec.LateOpenSettle"/>
+/// and that was opened after its own due instant (<c>CreatedAt &gt; DueAt</c>) was never missed live, so it is not
+/// raised at the next sweep. Every one of its timers moves to <c>max(due, CreatedAt + settle)</c>: during that window the
+/// rest of the replay or backlog can still bring the evidence that satisfies it (judged by the evidence's own time, so
+/// on time or late as it really was); after it, the sweep raises it once, dated by its real due instant, with no stale
+/// reminders. Live-opened obligations are unaffected: a sweep down across their deadline raises them when it returns.
+/// </para>
 /// </summary>
 public static class ObligationSchedule
 {
@@ -25,6 +33,27 @@ public static class ObligationSchedule
         var timers = spec.Reminders.Where(r => r < spec.DueAt).Distinct().Order().ToList();
         timers.Add(spec.DueAt.AddTicks(1));
         return timers;
+    }
+
+    /// <summary>
+    /// The timers of a stored obligation: <see cref="Timers(ObligationSpec)"/>, except for one opened late (see the class
+    /// remarks), whose timers all fall at <c>max(due, CreatedAt + settle)</c> (same count: stages keep their meaning).
+    /// </summary>
+    public static IReadOnlyList<DateTimeOffset> Timers(Obligation obligation)
+    {
+        ArgumentNullException.ThrowIfNull(obligation);
+        var timers = Timers(obligation.Spec);
+        if (!OpenedLate(obligation)) return timers;
+        var settled = obligation.CreatedAt + obligation.Spec.LateOpenSettle!.Value;
+        var at = settled > timers[^1] ? settled : timers[^1];
+        return [.. timers.Select(_ => at)];
+    }
+
+    /// <summary>True when the obligation opts into late-open settling and was opened after its own due instant.</summary>
+    public static bool OpenedLate(Obligation obligation)
+    {
+        ArgumentNullException.ThrowIfNull(obligation);
+        return obligation.Spec.LateOpenSettle is { } settle && settle > TimeSpan.Zero && obligation.CreatedAt > obligation.Spec.DueAt;
     }
 
     public static int OverdueStage(ObligationSpec spec) => Timers(spec).Count;
@@ -45,7 +74,7 @@ public static class ObligationSchedule
         ArgumentNullException.ThrowIfNull(obligation);
         if (obligation.Attestation is { } attestation)
             return OverdueRaised(obligation) && !obligation.FindingResolved ? attestation.At : null;
-        var timers = Timers(obligation.Spec);
+        var timers = Timers(obligation);
         return obligation.Stage < timers.Count ? timers[obligation.Stage] : null;
     }
 
@@ -55,7 +84,7 @@ public static class ObligationSchedule
         ArgumentNullException.ThrowIfNull(obligation);
         if (obligation.Attestation is not null)
             return (OverdueRaised(obligation) && !obligation.FindingResolved ? ObligationTimerAction.Resolve : ObligationTimerAction.None, obligation.Stage);
-        var timers = Timers(obligation.Spec);
+        var timers = Timers(obligation);
         var reached = timers.Count(t => t <= now);
         if (reached <= obligation.Stage) return (ObligationTimerAction.None, obligation.Stage);
         return (reached == timers.Count ? ObligationTimerAction.Overdue : ObligationTimerAction.Remind, reached);

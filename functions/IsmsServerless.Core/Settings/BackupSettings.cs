@@ -38,6 +38,12 @@ public sealed record BackupSettings
     /// <summary>Hours without any AWS Backup event before backups count as silent (0 turns the check off; grace is added).</summary>
     public int SilenceHours { get; set; } = 24;
 
+    /// <summary>
+    /// Days a backup plan rule (and each of its copies) must keep recovery points: the backup-plan rule and the managed
+    /// <c>backup-plan-min-frequency-and-min-retention-check</c> both read it (AWS's documented default is 35).
+    /// </summary>
+    public int MinRetentionDays { get; set; } = 35;
+
     /// <summary>True when the resource type and tags fall inside <see cref="Scope"/>.</summary>
     public bool InScope(string resourceType, IReadOnlyDictionary<string, string> tags) =>
         Scope.Any(entry => entry.Matches(resourceType, tags));
@@ -59,6 +65,7 @@ public sealed record BackupSettings
         if (RtoHours is < 1 or > 168) yield return $"backup.rtoHours must be between 1 and 168, not {RtoHours}";
         if (RpoHours is < 1 or > 168) yield return $"backup.rpoHours must be between 1 and 168, not {RpoHours}";
         if (SilenceHours is < 0 or > 720) yield return $"backup.silenceHours must be between 0 (off) and 720, not {SilenceHours}";
+        if (MinRetentionDays is < 1 or > 36500) yield return $"backup.minRetentionDays must be between 1 and 36500, not {MinRetentionDays}";
     }
 }
 

@@ -15,9 +15,12 @@ public sealed record IncidentSettings
     /// <summary>The severity label (Security Hub ASFF/OCSF, and every source) at or above which a finding opens an incident.</summary>
     public string MinSeverity { get; set; } = "CRITICAL";
 
-    /// <summary>This system's own rules whose findings open an incident at any severity: root activity, logging stopped.</summary>
+    /// <summary>
+    /// This system's own rules whose findings at or above <see cref="MinSeverity"/> open an incident: root activity,
+    /// logging stopped, malware found by GuardDuty Malware Protection for S3.
+    /// </summary>
     public IReadOnlyList<string> OwnRuleIds { get; set; } =
-        ["monitoring.root-user-activity", "monitoring.trail-tampering", "monitoring.config-recorder-stopped"];
+        ["monitoring.root-user-activity", "monitoring.trail-tampering", "monitoring.config-recorder-stopped", "monitoring.malware-detected"];
 
     /// <summary>Hours of the correlation window: findings on one resource (or by one actor) within a window are one incident.</summary>
     public int CorrelationWindowHours { get; set; } = 24;

@@ -26,6 +26,8 @@ public sealed class BackupAndIncidentSignals : Construct
                 "AWS Backup job and recovery point state changes (backup SLA, cross-region copy, restore tests, encryption)"),
             ["GuardDutyFindings"] = ("aws.guardduty", ["GuardDuty Finding", "GuardDuty Runtime Protection Unhealthy", "GuardDuty Runtime Protection Healthy"],
                 "GuardDuty findings (incidents at or above the threshold) and Runtime Monitoring coverage changes (anti-malware coverage)"),
+            ["GuardDutyMalwareScans"] = ("aws.guardduty", ["GuardDuty Malware Protection Object Scan Result", "GuardDuty Malware Protection Resource Status Warning", "GuardDuty Malware Protection Resource Status Error"],
+                "GuardDuty Malware Protection for S3: object scan results (malware found, skipped or failed scans) and protection plan status"),
             ["SecurityHubFindings"] = ("aws.securityhub", ["Security Hub Findings - Imported", "Findings Imported V2"],
                 "Security Hub imported findings, ASFF and OCSF (incidents at or above the threshold)"),
         };

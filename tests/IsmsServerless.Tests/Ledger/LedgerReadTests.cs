@@ -45,7 +45,7 @@ public sealed class LedgerReadTests(DynamoDbLocalFixture dynamo)
         var byControl = await kit.Ledger.QueryByControlAsync(Controls.IsoVulnerabilities, 10);
         Assert.Equal(2, byControl.Items.Count);
 
-        // The category filter follows status changes (membership items move with the finding).
+        // The category filter follows status changes (the finding item's own GSI2 sort key moves with it).
         await kit.Ledger.RecordAsync([Compliant(PatchRule, "i-early", T0.AddDays(2))], kit.Context);
         Assert.Equal(["i-late"], (await kit.Ledger.QueryFindingsAsync(new FindingQuery { Category = Category.Patch })).Items.Select(f => f.ResourceId));
         Assert.Equal(["i-early"], (await kit.Ledger.QueryFindingsAsync(new FindingQuery { Category = Category.Patch, Status = FindingStatus.Resolved })).Items.Select(f => f.ResourceId));
@@ -54,6 +54,95 @@ public sealed class LedgerReadTests(DynamoDbLocalFixture dynamo)
         Assert.Equal((3L, 1L), (overview.Total.Open, overview.Total.Resolved));
         Assert.Equal((1L, 1L), (overview.ByCategory["patch"].Open, overview.ByCategory["patch"].Resolved));
         Assert.Equal(1, overview.ByControl[Controls.IsoNetworkSecurity].Open);
+    }
+
+    [Fact]
+    public async Task Control_and_category_views_merge_the_claiming_rules_in_page_order_and_page_through_the_merge()
+    {
+        var kit = await CreateAsync(dynamo);
+        // Two rules claim A.8.8 (patch and a high drift rule), a third claims another control only; the category view
+        // merges the two patch-category rules.
+        var driftVuln = HighDrift with { Id = "drift.test-vuln-drift", Controls = [Controls.IsoVulnerabilities] };
+        var patchLow = PatchRule with { Id = "patch.test-low", Severity = Severity.Low };
+        await kit.Ledger.RecordAsync(
+        [
+            Finding(PatchRule, "i-1", T0), Finding(PatchRule, "i-2", T0.AddHours(1)), Finding(PatchRule, "i-3", T0.AddHours(2)),
+            Finding(driftVuln, "sg-a", T0), Finding(driftVuln, "sg-b", T0.AddHours(3)),
+            Finding(patchLow, "i-low", T0),
+            Finding(HighDrift, "sg-other", T0),
+        ], kit.Context);
+        await kit.Ledger.RecordAsync([Compliant(PatchRule, "i-2", T0.AddDays(1))], kit.Context);
+
+        var all = await kit.Ledger.QueryByControlAsync(Controls.IsoVulnerabilities, 50);
+        Assert.Null(all.NextCursor);
+        // Status first (open before resolved), then severity (CRITICAL patch before HIGH drift before LOW), then due date.
+        Assert.Equal(["i-1", "i-3", "sg-a", "sg-b", "i-low", "i-2"], all.Items.Select(f => f.ResourceId));
+        foreach (var size in new[] { 1, 2, 4 })
+        {
+            var paged = new List<string>();
+            string? cursor = null;
+            do
+            {
+                var page = await kit.Ledger.QueryByControlAsync(Controls.IsoVulnerabilities, size, cursor);
+                Assert.True(page.Items.Count <= size);
+                paged.AddRange(page.Items.Select(f => f.ResourceId));
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null);
+            Assert.Equal(all.Items.Select(f => f.ResourceId), paged);
+        }
+
+        var patchOpen = new List<string>();
+        string? next = null;
+        do
+        {
+            var page = await kit.Ledger.QueryFindingsAsync(new FindingQuery { Category = Category.Patch, Limit = 1, Cursor = next });
+            patchOpen.AddRange(page.Items.Select(f => f.ResourceId));
+            next = page.NextCursor;
+        }
+        while (next is not null);
+        Assert.Equal(["i-1", "i-3", "i-low"], patchOpen);
+        Assert.Equal(["i-low"], (await kit.Ledger.QueryFindingsAsync(new FindingQuery { Category = Category.Patch, Severity = Severity.Low })).Items.Select(f => f.ResourceId));
+        Assert.Equal(["sg-other"], (await kit.Ledger.QueryByControlAsync(Controls.IsoNetworkSecurity, 10)).Items.Select(f => f.ResourceId));
+
+        // No per-control or per-category items: a finding is its item and its history (the index key is on the item).
+        var scan = await dynamo.Client.ScanAsync(new ScanRequest { TableName = kit.Table, ConsistentRead = true });
+        Assert.DoesNotContain(scan.Items, i => i.GetValueOrDefault("entityType")?.S == "MEMBER");
+        Assert.All(scan.Items.Where(i => i.GetValueOrDefault("entityType")?.S == "FINDING"),
+            i => Assert.StartsWith("RULE#", i["GSI2PK"].S, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_finding_stored_with_legacy_membership_items_is_listed_once_and_migrated_by_its_next_write()
+    {
+        var kit = await CreateAsync(dynamo);
+        var legacy = Finding(PatchRule, "i-legacy", T0);
+        await kit.Ledger.RecordAsync([legacy, Finding(PatchRule, "i-new", T0.AddHours(1))], kit.Context);
+        // Rewrite the first as the MEMBER layout stored it: no GSI2 key on the item, one membership item per control and category.
+        var stored = await kit.RawFindingAsync(legacy.FindingId);
+        stored.Remove("GSI2PK");
+        stored.Remove("GSI2SK");
+        await dynamo.Client.PutItemAsync(new PutItemRequest { TableName = kit.Table, Item = stored });
+        var record = (await kit.Ledger.GetAsync(legacy.FindingId))!;
+        foreach (var member in LedgerItems.MemberItems(record, null))
+            await dynamo.Client.PutItemAsync(new PutItemRequest { TableName = kit.Table, Item = member });
+
+        Assert.Equal(["i-legacy", "i-new"], (await kit.Ledger.QueryByControlAsync(Controls.IsoVulnerabilities, 10)).Items.Select(f => f.ResourceId));
+        Assert.Equal(["i-legacy", "i-new"], (await kit.Ledger.QueryFindingsAsync(new FindingQuery { Category = Category.Patch })).Items.Select(f => f.ResourceId));
+
+        // Its next write (here a resolution) deletes the memberships and gives the item its rule key, in one transaction.
+        await kit.Ledger.RecordAsync([Compliant(PatchRule, "i-legacy", T0.AddDays(1))], kit.Context);
+        var partition = await dynamo.Client.QueryAsync(new QueryRequest
+        {
+            TableName = kit.Table,
+            KeyConditionExpression = "PK = :pk",
+            ExpressionAttributeValues = new() { [":pk"] = new AttributeValue { S = "FINDING#" + legacy.FindingId } },
+            ConsistentRead = true,
+        });
+        Assert.DoesNotContain(partition.Items, i => i["SK"].S.StartsWith("MEMBER#", StringComparison.Ordinal));
+        Assert.Equal("RULE#" + PatchRule.Id, (await kit.RawFindingAsync(legacy.FindingId))["GSI2PK"].S);
+        Assert.Equal(["i-new", "i-legacy"], (await kit.Ledger.QueryByControlAsync(Controls.IsoVulnerabilities, 10)).Items.Select(f => f.ResourceId));
+        Assert.Equal(["i-legacy"], (await kit.Ledger.QueryFindingsAsync(new FindingQuery { Category = Category.Patch, Status = FindingStatus.Resolved })).Items.Select(f => f.ResourceId));
     }
 
     [Fact]

@@ -51,6 +51,12 @@ public sealed class ClockMissedRule : IRule<ObligationInput>
             ["opensAt"] = Timestamps.ToWire(spec.OpensAt),
             ["dueAt"] = Timestamps.ToWire(spec.DueAt),
         };
+        if (Obligations.ObligationSchedule.OpenedLate(o))
+        {
+            // Opened after its own deadline (a replay or backlog of old events): said, so nobody reads it as missed live.
+            evidence["openedAt"] = Timestamps.ToWire(o.CreatedAt);
+            evidence["openedLate"] = "true";
+        }
         if (o.Attestation is { } attestation)
         {
             evidence["satisfiedBy"] = attestation.By;

@@ -27,6 +27,8 @@ public sealed record BackupConfigRule(string Identifier, string Name, IReadOnlyL
     {
         ArgumentNullException.ThrowIfNull(settings);
         var parameters = new Dictionary<string, string>(FixedParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        if (parameters.ContainsKey("requiredRetentionDays"))
+            parameters["requiredRetentionDays"] = settings.MinRetentionDays.ToString(CultureInfo.InvariantCulture);
         if (!Coverage) return parameters;
         var entry = settings.Scope.FirstOrDefault(s => ResourceTypes.Contains(s.ResourceType, StringComparer.Ordinal));
         if (entry?.Tags is { Count: > 0 } tags)
