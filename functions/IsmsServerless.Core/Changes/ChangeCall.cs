@@ -19,7 +19,7 @@ public sealed record ChangeCall
     public required string ChangeId { get; init; }
     public required ChangeKind Kind { get; init; }
 
-    /// <summary>CloudTrail eventID, or a digest of the record's identifying fields when an old record has none.</summary>
+    /// <summary>CloudTrail eventID (a GUID), else qualified by a digest of the call (<see cref="CloudTrailInput.CallId"/>).</summary>
     public required string EventId { get; init; }
 
     public required string EventName { get; init; }
@@ -53,7 +53,7 @@ public sealed record ChangeCall
         {
             ChangeId = ChangeIdOf(input.AccountId, sessionKey),
             Kind = kind,
-            EventId = string.IsNullOrWhiteSpace(record.EventId) ? SyntheticEventId(input) : record.EventId,
+            EventId = input.CallId,
             EventName = input.EventName,
             EventSource = input.EventSource,
             EventTime = eventTime,
@@ -92,16 +92,6 @@ public sealed record ChangeCall
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(accountId + "\u001f" + sessionKey), hash);
         return "chg-" + Convert.ToHexStringLower(hash[..12]);
-    }
-
-    private static string SyntheticEventId(CloudTrailInput input)
-    {
-        var r = input.Record;
-        var parameters = r.RequestParameters.ValueKind is JsonValueKind.Undefined ? "" : r.RequestParameters.GetRawText();
-        var canonical = string.Join('\u001f', r.EventTime, r.EventSource, r.EventName, input.Actor, r.RequestId, parameters);
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(canonical), hash);
-        return "synthetic-" + Convert.ToHexStringLower(hash[..16]);
     }
 
     /// <summary>

@@ -36,7 +36,21 @@ public static class ChangeClassifier
         if (NonChangingEvents.Contains(input.EventName)) return "credential or sign-in call, changes no resource";
         if (input.IsAwsService) return "made by an AWS service (service-linked role or invokedBy), not a person";
         if (input.Record.EventType is "AwsServiceEvent" or "AwsCloudTrailInsight") return "an AWS service event, not a call";
+        if (IsDataPlane(input)) return "a data event (object or data-plane access), not a configuration change";
         return null;
+    }
+
+    /// <summary>
+    /// A data or network-activity event (<c>eventCategory</c> Data/NetworkActivity, or <c>managementEvent</c> false):
+    /// object reads and writes, function invocations, data-plane APIs. They change no configuration; with data events
+    /// on, each PutObject would otherwise open its own change to review.
+    /// </summary>
+    private static bool IsDataPlane(CloudTrailInput input)
+    {
+        var category = input.Record.EventCategory;
+        if (string.Equals(category, "Data", StringComparison.OrdinalIgnoreCase) || string.Equals(category, "NetworkActivity", StringComparison.OrdinalIgnoreCase))
+            return true;
+        return string.Equals(input.Record.ManagementEvent?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The kind of change, or null when the call needs no review under these settings.</summary>
@@ -84,6 +98,7 @@ public static class ChangeClassifier
         if (input.InvokedByConsole) return true;
         var agent = input.Record.UserAgent;
         if (string.IsNullOrEmpty(agent)) return false;
+        if (CloudTrailInput.IsConsoleHost(agent)) return true;
         foreach (var marker in ConsoleUserAgentMarkers)
         {
             if (agent.Contains(marker, StringComparison.OrdinalIgnoreCase)) return true;

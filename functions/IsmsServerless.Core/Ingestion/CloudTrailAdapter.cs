@@ -30,25 +30,43 @@ public sealed class CloudTrailAdapter : IEventAdapter
         {
             case InboundKind.CloudTrailLogFile:
             {
-                var records = inbound.Root.GetProperty("Records");
+                // A log file's Records, or a bare array of records (EventRouter accepts both).
+                var bare = inbound.Root.ValueKind == JsonValueKind.Array;
+                var records = bare ? inbound.Root : inbound.Root.GetProperty("Records");
                 if (records.GetArrayLength() > MaxRecordsPerFile)
                     throw new EventRejectedException($"log file holds {records.GetArrayLength()} records, more than {MaxRecordsPerFile}");
                 var inputs = new List<RuleInput>(records.GetArrayLength());
                 var index = 0;
                 foreach (var element in records.EnumerateArray())
                 {
-                    inputs.Add(ToInput(element, null, null, null, $"Records[{index}]"));
+                    if (!IsInsight(element, bare ? $"[{index}]" : $"Records[{index}]"))
+                        inputs.Add(ToInput(element, null, null, null, bare ? $"[{index}]" : $"Records[{index}]"));
                     index++;
                 }
                 return inputs;
             }
             case InboundKind.CloudTrailRecord:
-                return [ToInput(inbound.Root, null, null, null, "record")];
+                return IsInsight(inbound.Root, "record") ? [] : [ToInput(inbound.Root, null, null, null, "record")];
             default:
                 if (inbound.Detail.ValueKind != JsonValueKind.Object)
                     throw new EventRejectedException($"'{inbound.DetailType}' event has no detail object");
+                if (IsInsight(inbound.Detail, "detail")) return [];
                 return [ToInput(inbound.Detail, inbound.DetailType, inbound.Account, inbound.Region, "detail", inbound.Id)];
         }
+    }
+
+    /// <summary>
+    /// A CloudTrail Insights event (<c>eventType</c> AwsCloudTrailInsight; the API it is about is inside
+    /// <c>insightDetails</c>, there is no caller): a statistic about unusual call volume, not a call. No rule judges it,
+    /// so it is skipped with a log line rather than rejected as a record without eventName, or judged as the call it names.
+    /// </summary>
+    private static bool IsInsight(JsonElement element, string where)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("eventType", out var type)
+            || type.ValueKind != JsonValueKind.String || !type.ValueEquals("AwsCloudTrailInsight"))
+            return false;
+        Observability.Log.Info("cloudtrail.insight-skipped", ("where", where));
+        return true;
     }
 
     private static CloudTrailInput ToInput(JsonElement element, string? detailType, string? envelopeAccount, string? envelopeRegion, string where, string? envelopeId = null)

@@ -48,6 +48,16 @@ public static class EventRouter
         }
         try
         {
+            if (SnsMessageText(document.RootElement) is { } message)
+            {
+                // An SNS notification (HTTP/S body, SQS without raw delivery) carrying JSON text: AWS Config's own
+                // delivery channel. Parsed as its own document (one level only; the SNS wrapper is dropped).
+                var sns = SnsMetadata(document.RootElement);
+                var inner = ParseInner(message);
+                document.Dispose();
+                document = inner;
+                return WithSnsMetadata(Classify(document.RootElement), sns);
+            }
             return Classify(document.RootElement);
         }
         catch
@@ -57,8 +67,73 @@ public static class EventRouter
         }
     }
 
+    private readonly record struct Sns(string? MessageId, DateTimeOffset? Timestamp);
+
+    private static bool IsSnsNotification(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("Type", out var type) && type.ValueKind == JsonValueKind.String
+        && type.ValueEquals("Notification") && root.TryGetProperty("Message", out _) && root.TryGetProperty("TopicArn", out _);
+
+    private static string? SnsMessageText(JsonElement root)
+    {
+        if (!IsSnsNotification(root) || root.GetProperty("Message") is not { ValueKind: JsonValueKind.String } message) return null;
+        var text = message.GetString();
+        var trimmed = text.AsSpan().TrimStart();
+        if (trimmed.IsEmpty || (trimmed[0] != '{' && trimmed[0] != '['))
+            throw new EventRejectedException("payload is an SNS notification whose Message is not JSON (only AWS service notifications are read)");
+        return text;
+    }
+
+    private static Sns SnsMetadata(JsonElement root) =>
+        new(LenientString(root, "MessageId"), Timestamps.ParseOrNull(LenientString(root, "Timestamp")));
+
+    private static JsonDocument ParseInner(string message)
+    {
+        try
+        {
+            return JsonDocument.Parse(message, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new EventRejectedException($"SNS Message is not valid JSON: {ex.Message}", ex);
+        }
+    }
+
+    private static InboundEvent WithSnsMetadata(InboundEvent inbound, Sns sns) =>
+        inbound.Kind == InboundKind.EventBridge && inbound.Source == "aws.config" && inbound.Id is null
+            ? inbound with { Id = sns.MessageId, Time = inbound.Time ?? sns.Timestamp }
+            : inbound;
+
+    /// <summary>
+    /// A bare AWS Config notification (the SNS message body AWS documents; SQS with raw delivery): the same object an
+    /// EventBridge "Config Configuration Item Change" / "Config Rules Compliance Change" carries as its detail.
+    /// </summary>
+    private static InboundEvent? ConfigNotification(JsonElement root)
+    {
+        if (!root.TryGetProperty("messageType", out var type) || type.ValueKind != JsonValueKind.String) return null;
+        var messageType = type.GetString();
+        var time = Timestamps.ParseOrNull(LenientString(root, "notificationCreationTime"));
+        if (messageType == "ComplianceChangeNotification" && root.TryGetProperty("newEvaluationResult", out _))
+            return new InboundEvent(InboundKind.EventBridge, null, "aws.config", ConfigAdapter.ComplianceChangeDetailType,
+                LenientString(root, "awsAccountId"), LenientString(root, "awsRegion"), time, root, root);
+        if (messageType is "ConfigurationItemChangeNotification" or "OversizedConfigurationItemChangeNotification"
+            or "ConfigurationSnapshotDeliveryCompleted" or "ConfigurationHistoryDeliveryCompleted" or "ScheduledNotification")
+            return new InboundEvent(InboundKind.EventBridge, null, "aws.config", ConfigAdapter.ItemChangeDetailType, null, null, time, root, root);
+        return null;
+    }
+
     private static InboundEvent Classify(JsonElement root)
     {
+        if (root.ValueKind == JsonValueKind.Array)
+        {
+            // A bare array of CloudTrail records: how CloudTrail Lake and `lookup-events` exports, detection-rule suites
+            // and attack-simulation logs (Stratus Red Team's detonation logs) publish them. Read like a log file's Records.
+            var first = root.GetArrayLength() > 0 ? root[0] : default;
+            if (first.ValueKind == JsonValueKind.Object && IsCloudTrailRecord(first))
+                return new InboundEvent(InboundKind.CloudTrailLogFile, null, "cloudtrail", null, null, null, null, root, default);
+            throw new EventRejectedException(root.GetArrayLength() == 0
+                ? "payload is an empty JSON array"
+                : "payload is a JSON array whose first element is not a CloudTrail record (only an array of CloudTrail records is read)");
+        }
         if (root.ValueKind != JsonValueKind.Object)
             throw new EventRejectedException($"payload is a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an object");
 
@@ -86,14 +161,26 @@ public static class EventRouter
             // An S3 CloudTrail log file. (An SQS or SNS batch also has Records, but with eventSource aws:sqs / aws:sns.)
             var first = records.GetArrayLength() > 0 ? records[0] : default;
             var isCloudTrail = first.ValueKind == JsonValueKind.Object && first.TryGetProperty("eventVersion", out _)
-                && first.TryGetProperty("eventName", out _);
+                && (first.TryGetProperty("eventName", out _) || IsInsightRecord(first));
             if (records.GetArrayLength() == 0 || isCloudTrail)
                 return new InboundEvent(InboundKind.CloudTrailLogFile, null, "cloudtrail", null, null, null, null, root, default);
             throw new EventRejectedException("payload has Records but they are not CloudTrail records (an SQS or SNS batch goes to its own handler)");
         }
 
-        if (root.TryGetProperty("eventVersion", out _) && root.TryGetProperty("eventName", out _) && root.TryGetProperty("eventSource", out _))
+        if (root.TryGetProperty("eventVersion", out _) && ((root.TryGetProperty("eventName", out _) && root.TryGetProperty("eventSource", out _)) || IsInsightRecord(root)))
             return new InboundEvent(InboundKind.CloudTrailRecord, null, "cloudtrail", null, null, null, null, root, default);
+
+        if (IsSnsNotification(root))
+        {
+            // The Message is an object here (AWS's own documentation examples print it unescaped).
+            var message = root.GetProperty("Message");
+            var inner = message.ValueKind == JsonValueKind.Object ? ConfigNotification(message) : null;
+            if (inner is null)
+                throw new EventRejectedException("payload is an SNS notification whose Message is not an AWS Config notification or another supported event");
+            return WithSnsMetadata(inner, SnsMetadata(root));
+        }
+
+        if (ConfigNotification(root) is { } notification) return notification;
 
         if (root.TryGetProperty("resourceType", out _) && root.TryGetProperty("configurationItemCaptureTime", out _))
             return new InboundEvent(InboundKind.ConfigurationItem, null, "aws.config", "Config Configuration Item", null, null, null, root, default);
@@ -129,6 +216,19 @@ public static class EventRouter
             else if (name.SequenceEqual("detail"u8)) Detail = value;
         }
     }
+
+    private static bool IsCloudTrailRecord(JsonElement element) =>
+        element.TryGetProperty("eventVersion", out _)
+        && ((element.TryGetProperty("eventName", out _) && element.TryGetProperty("eventSource", out _)) || IsInsightRecord(element));
+
+    /// <summary>A CloudTrail Insights record: its eventName and eventSource are inside <c>insightDetails</c>.</summary>
+    private static bool IsInsightRecord(JsonElement element) =>
+        element.TryGetProperty("eventType", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("AwsCloudTrailInsight")
+        && element.TryGetProperty("insightDetails", out _);
+
+    /// <summary>A top-level field by name as text, read the way <see cref="LenientStringConverter"/> reads it.</summary>
+    private static string? LenientString(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) ? LenientString(value) : null;
 
     /// <summary>A top-level envelope field as text, read the way <see cref="LenientStringConverter"/> reads it.</summary>
     private static string? LenientString(JsonElement value)

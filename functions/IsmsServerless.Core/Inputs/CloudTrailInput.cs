@@ -19,6 +19,29 @@ public sealed record CloudTrailInput : RuleInput
     /// </summary>
     public SignInFailureCounts? RecentSignInFailures { get; init; }
 
+    /// <summary>
+    /// The call's identity for keys (finding sub-keys, change calls, sign-in failure counts). CloudTrail's
+    /// <c>eventID</c> is a GUID unique per event; redacted and hand-written records (detection-rule test data, anonymised
+    /// samples: <c>"1"</c>, <c>"XXXXXXXXXXX"</c>, <c>"{REDACTED}"</c>, <c>"-"</c>) reuse one placeholder across distinct calls,
+    /// which would merge them into one finding or one call. A non-GUID id is therefore qualified with a digest of the
+    /// call's identifying fields (a re-delivered duplicate has the same digest, so duplicates still fold); a missing one
+    /// is the digest alone.
+    /// </summary>
+    public string CallId => CallIdOf(Record, Actor);
+
+    internal static string CallIdOf(CloudTrailRecord record, string actor)
+    {
+        var id = record.EventId?.Trim();
+        if (id is { Length: > 0 } && Guid.TryParse(id, out _)) return id;
+        var parameters = record.RequestParameters.ValueKind is System.Text.Json.JsonValueKind.Undefined ? "" : record.RequestParameters.GetRawText();
+        var canonical = string.Join('\u001f', record.EventTime, record.EventSource, record.EventName, actor, record.RecipientAccountId,
+            record.AwsRegion, record.RequestId, parameters);
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical), hash);
+        var digest = Convert.ToHexStringLower(hash[..16]);
+        return id is { Length: > 0 } ? $"{id}~{digest}" : "synthetic-" + digest;
+    }
+
     public string EventName => Record.EventName ?? "";
     public string EventSource => Record.EventSource ?? "";
 
@@ -75,8 +98,21 @@ public sealed record CloudTrailInput : RuleInput
         || (RoleName?.StartsWith("AWSServiceRoleFor", StringComparison.Ordinal) ?? false)
         || (Record.UserIdentity?.InvokedBy is { Length: > 0 } by && IsServiceInvoker(by));
 
-    /// <summary>A person in the console: <c>invokedBy</c> is one of <see cref="PersonInvokers"/>.</summary>
-    public bool InvokedByConsole => Record.UserIdentity?.InvokedBy is { Length: > 0 } by && PersonInvokers.Contains(by.Trim());
+    /// <summary>A person in the console: <c>invokedBy</c> is one of <see cref="PersonInvokers"/> or a service's console host.</summary>
+    public bool InvokedByConsole => Record.UserIdentity?.InvokedBy is { Length: > 0 } by && (PersonInvokers.Contains(by.Trim()) || IsConsoleHost(by));
+
+    /// <summary>
+    /// A console host as CloudTrail writes it in <c>userAgent</c> or <c>invokedBy</c>: the bare
+    /// <c>console.amazonaws.com</c> or a service's own console, <c>console.&lt;service&gt;.amazonaws.com</c>
+    /// (e.g. <c>console.ec2.amazonaws.com</c>, which the EC2 console records for AuthorizeSecurityGroupIngress).
+    /// </summary>
+    public static bool IsConsoleHost(string value)
+    {
+        var host = value.AsSpan().Trim();
+        return host.StartsWith("console.", StringComparison.OrdinalIgnoreCase)
+            && (host.EndsWith(".amazonaws.com", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".aws.amazon.com", StringComparison.OrdinalIgnoreCase))
+            && host.IndexOfAny(' ', '/', '(') < 0;
+    }
 
     /// <summary><c>invokedBy</c> values CloudTrail writes for calls a person makes through the AWS Management Console.</summary>
     public static IReadOnlySet<string> PersonInvokers { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)

@@ -13,7 +13,8 @@ namespace IsmsServerless.Monitoring;
 /// Counts failed console sign-ins per user and per source IP in a sliding window, for the burst rule. Each failure is
 /// one item per key (<c>PK=SIGNINFAIL#USER#acct#name</c> or <c>SIGNINFAIL#IP#ip</c>, <c>SK=eventTime#eventID</c>, TTL after
 /// the window), so redelivery writes the same item again and out-of-order arrival still counts by event time. The
-/// count is a Query over [eventTime - window, eventTime]: exact, no read-modify-write race.
+/// count is the densest window-long stretch holding this failure, read with one Query over [eventTime - window,
+/// eventTime + window]: exact, no read-modify-write race, and the same whatever order the failures arrive in.
 /// </summary>
 public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableName) : IInputEnricher
 {
@@ -36,7 +37,7 @@ public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableNam
     {
         if (input is not CloudTrailInput trail || !IsFailedConsoleLogin(trail) || trail.ObservedAt is not { } at) return input;
         var window = TimeSpan.FromMinutes(context.Settings.FailedLoginWindowMinutes);
-        var eventId = trail.Record.EventId ?? trail.SourceEventId ?? $"{trail.Record.EventTime}-{trail.Record.SourceIpAddress}";
+        var eventId = trail.CallId;
         var userKey = $"SIGNINFAIL#USER#{trail.AccountId}#{UserOf(trail)}";
         var ipKey = trail.Record.SourceIpAddress is { Length: > 0 } ip ? $"SIGNINFAIL#IP#{ip}" : null;
         var byUser = await CountAsync(userKey, at, eventId, window, cancellationToken).ConfigureAwait(false);
@@ -59,7 +60,10 @@ public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableNam
                 [LedgerSchema.TimeToLive] = new() { N = (at + window + TimeSpan.FromDays(1)).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) },
             },
         }, cancellationToken).ConfigureAwait(false);
-        var count = 0;
+        // The failures around this one, [at - window, at + window], by event time: a burst is any window-long stretch
+        // holding this failure. Looking both ways makes the count a function of the set of failures, not of arrival
+        // order: delivered newest-first, the last one to arrive still sees the whole burst (it saw only itself before).
+        var times = new List<DateTimeOffset>();
         Dictionary<string, AttributeValue>? start = null;
         do
         {
@@ -71,15 +75,41 @@ public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableNam
                 {
                     [":pk"] = new() { S = partition },
                     [":from"] = new() { S = Timestamps.ToWire(at - window) },
-                    [":to"] = new() { S = Timestamps.ToWire(at) + "#~" },
+                    [":to"] = new() { S = Timestamps.ToWire(at + window) + "#~" },
                 },
-                Select = Select.COUNT,
+                ProjectionExpression = "SK",
                 ConsistentRead = true,
                 ExclusiveStartKey = start,
             }, cancellationToken).ConfigureAwait(false);
-            count += response.Count ?? 0;
+            foreach (var item in response.Items)
+            {
+                var sk = item.TryGetValue(LedgerSchema.SortKey, out var value) ? value.S : null;
+                var hash = sk?.IndexOf('#', StringComparison.Ordinal) ?? -1;
+                if (hash > 0 && Timestamps.ParseOrNull(sk![..hash]) is { } time) times.Add(time);
+            }
             start = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         } while (start is not null);
-        return count;
+        return DensestWindowContaining(times, at, window);
+    }
+
+    /// <summary>
+    /// The most failures in any window of length <paramref name="window"/> that contains <paramref name="at"/>
+    /// (<paramref name="times"/> holds this failure too). Pure, so it is tested on its own.
+    /// </summary>
+    public static int DensestWindowContaining(IReadOnlyList<DateTimeOffset> times, DateTimeOffset at, TimeSpan window)
+    {
+        var sorted = times.Order().ToArray();
+        var best = 0;
+        var hi = 0;
+        for (var lo = 0; lo < sorted.Length; lo++)
+        {
+            var from = sorted[lo];
+            if (from > at) break;
+            if (from < at - window) continue;
+            if (hi < lo) hi = lo;
+            while (hi < sorted.Length && sorted[hi] <= from + window) hi++;
+            best = Math.Max(best, hi - lo);
+        }
+        return best;
     }
 }

@@ -47,14 +47,19 @@ public sealed class ChangeDetectionTests
     [Fact]
     public void Python_reserialized_fields_from_other_tools_are_read_like_aws_ones()
     {
-        // "readOnly": "False", "managementEvent": "True", "responseElements": "None", 11-digit account: not AWS's own spelling.
-        var input = Input(Fixtures.Local("changes/eb-iam-attachrolepolicy-console-python-quirks.json"));
+        // Panther's console AttachRolePolicy (Apache-2.0) with the fields a Python re-serialiser writes, EDITED in here:
+        // "readOnly": "False", "managementEvent": "True", "responseElements": "None" (not AWS's own spelling; seen in
+        // payloads other tools forward).
+        var raw = System.Text.Json.Nodes.JsonNode.Parse(Fixtures.Local("changes/raw-iam-attachrolepolicy-console-readonly-panther.json"))!.AsObject();
+        raw["readOnly"] = "False";
+        raw["managementEvent"] = "True";
+        raw["responseElements"] = "None";
+        var input = Input(EventBridgeEnvelope.Wrap(raw.ToJsonString()));
         Assert.True(input.Mutating);
         Assert.Equal(ChangeKind.ManualConsole, ChangeClassifier.Classify(input, IsmsSettings.Default));
         var call = ChangeClassifier.ToCall(input, IsmsSettings.Default)!;
-        Assert.Equal("john.doe", call.Principal);
-        Assert.Contains("arn:aws:iam::01234567890:policy/AllowKMS", call.Resources);
-        Assert.Contains("iam:roleName/practicum_test_role1", call.Resources);
+        Assert.Contains("arn:aws:iam::aws:policy/ReadOnlyAccess", call.Resources);
+        Assert.Contains("iam:roleName/new-role", call.Resources);
     }
 
     [Fact]

@@ -69,37 +69,51 @@ public sealed class DriftRuleTests
         Assert.Equal(Severity.Critical, e.Severity);
     }
 
+    private const string StratusSsh = "raw-ec2-authorize-sg-ingress-simple-slash0-stratus.json";
+
     [Fact]
     public void Cloudtrail_ingress_in_both_forms_raises_the_same_finding_as_config()
     {
-        var both = Only(Evaluate(DriftPayloads.ApiCall("raw-ec2-authorize-sg-ingress-ssh-world-rule-set.json")), "drift.security-group-baseline");
+        // Stratus Red Team's detonation record: the simple request form (cidrIp/fromPort/toPort at the top, an empty
+        // ipPermissions) and the response's securityGroupRuleSet, with the anonymiser's /0 CIDR 208.236.235.254/0.
+        var both = Only(Evaluate(DriftPayloads.ApiCall(StratusSsh)), "drift.security-group-baseline");
         Assert.Equal(Outcome.Finding, both.Outcome);
         Assert.Equal(Severity.Critical, both.Severity);
-        Assert.Equal("arn:aws:ec2:us-east-1:776520358045:security-group/sg-0632fa4ee8a8468a4", both.ResourceId);
+        Assert.Equal("arn:aws:ec2:us-northeast-1r:032092706103:security-group/sg-003dc7f1f1c686164", both.ResourceId);
         Assert.Contains("22 (SSH)", both.Message, StringComparison.Ordinal);
-        Assert.Equal("2aae5c69-4eaf-490d-b022-fd622c12a717", both.Evidence["eventId"]);
+        Assert.Equal("9fd68588-ecbf-4528-a345-199fa6bb0821", both.Evidence["eventId"]);
 
-        // Only the legacy request form (ipPermissions.items), as records before 2021 carry it.
-        var legacy = Only(Evaluate(DriftPayloads.ApiCall("raw-ec2-authorize-sg-ingress-ssh-world-rule-set.json", r => r["responseElements"] = new JsonObject { ["_return"] = true })), "drift.security-group-baseline");
+        // Only the request form, as records before 2021 carry it (no securityGroupRuleSet in the response).
+        var request = Only(Evaluate(DriftPayloads.ApiCall(StratusSsh, r => r["responseElements"] = new JsonObject { ["_return"] = true })), "drift.security-group-baseline");
         // Only the securityGroupRuleSet form (request stripped to the group id).
-        var ruleSet = Only(Evaluate(DriftPayloads.ApiCall("raw-ec2-authorize-sg-ingress-ssh-world-rule-set.json", r => r["requestParameters"] = new JsonObject { ["groupId"] = "sg-0632fa4ee8a8468a4" })), "drift.security-group-baseline");
-        Assert.Equal(both.FindingId, legacy.FindingId);
+        var ruleSet = Only(Evaluate(DriftPayloads.ApiCall(StratusSsh, r => r["requestParameters"] = new JsonObject { ["groupId"] = "sg-003dc7f1f1c686164" })), "drift.security-group-baseline");
+        Assert.Equal(both.FindingId, request.FindingId);
         Assert.Equal(both.FindingId, ruleSet.FindingId);
-        Assert.Equal(Severity.Critical, legacy.Severity);
+        Assert.Equal(Severity.Critical, request.Severity);
         Assert.Equal(Severity.Critical, ruleSet.Severity);
+
+        // The legacy ipPermissions.items form alone (a real 2020 record from Panther's rule tests: tcp 22 from 0.0.0.0/0).
+        var items = Only(Evaluate(DriftPayloads.ApiCall("raw-ec2-authorize-sg-ingress-items-ssh-world-panther.json")), "drift.security-group-baseline");
+        Assert.Equal(Severity.Critical, items.Severity);
+        Assert.Equal("arn:aws:ec2:us-east-1:112233445566:security-group/sg-0d921df5d84f7270a", items.ResourceId);
+        Assert.Contains("22 (SSH)", items.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Cloudtrail_ingress_from_non_world_ranges_is_quiet()
     {
-        // 0.0.0.0/16 and 0.0.0.0/32 look like the world but are not (real record, legacy form only).
-        Assert.Empty(Evaluate(DriftPayloads.ApiCall("raw-ec2-authorize-sg-ingress-legacy-items-not-world.json")));
+        // 0.0.0.0/16 looks like the world but is not (Panther's console record, legacy form only; ports as strings
+        // "443", lower-cased userIdentity keys and a "2021-01-24 04:55:45.000" eventTime, as the rule test publishes it).
+        Assert.Empty(Evaluate(DriftPayloads.ApiCall("raw-ec2-authorize-sg-ingress-not-world-console-panther.json")));
+        // The same record with a /32 of the zero address: a single host, not the world.
+        Assert.Empty(Evaluate(DriftPayloads.ApiCall("raw-ec2-authorize-sg-ingress-not-world-console-panther.json",
+            r => r["requestParameters"]!["ipPermissions"]!["items"]![0]!["ipRanges"]!["items"]![0]!["cidrIp"] = "0.0.0.0/32")));
     }
 
     [Fact]
     public void Failed_calls_are_not_changes()
     {
-        Assert.Empty(Evaluate(DriftPayloads.ApiCall("raw-ec2-authorize-sg-ingress-ssh-world-rule-set.json", r =>
+        Assert.Empty(Evaluate(DriftPayloads.ApiCall(StratusSsh, r =>
         {
             r["errorCode"] = "Client.UnauthorizedOperation";
             r["errorMessage"] = "You are not authorized to perform this operation.";
@@ -110,7 +124,7 @@ public sealed class DriftRuleTests
     [Fact]
     public void Modify_security_group_rules_to_the_world_raises_a_finding()
     {
-        var e = Only(Evaluate(DriftPayloads.ApiCall("raw-ec2-authorize-sg-ingress-ssh-world-rule-set.json", r =>
+        var e = Only(Evaluate(DriftPayloads.ApiCall(StratusSsh, r =>
         {
             r["eventName"] = "ModifySecurityGroupRules";
             r["requestParameters"] = new JsonObject
@@ -152,26 +166,53 @@ public sealed class DriftRuleTests
         Assert.Equal(e.FindingId, fixedBucket.FindingId);
     }
 
+    /// <summary>
+    /// No PutBucketPublicAccessBlock record under a licence we can ship was found (the one this test used came from
+    /// panther-labs/panther, AGPL-3.0). The nearest licensed payload is Cloud Custodian's S3 console call (Apache-2.0,
+    /// fixtures/events SOURCES.md); it is EDITED here, visibly: eventName, and requestParameters in the shape the S3 API
+    /// reference gives PutPublicAccessBlock, with the two quirks CloudTrail adds to S3's XML request bodies (an
+    /// <c>xmlns</c> key inside the configuration and <c>publicAccessBlock: [""]</c> for the sub-resource).
+    /// </summary>
+    private static byte[] PutPublicAccessBlock(Action<JsonObject>? edit = null)
+    {
+        var envelope = JsonNode.Parse(Fixtures.Shared("cloudtrail/eb-api-call-s3-createbucket-assumedrole.json"))!.AsObject();
+        var record = envelope["detail"]!.AsObject();
+        record["eventName"] = "PutBucketPublicAccessBlock";
+        record["requestParameters"] = new JsonObject
+        {
+            ["publicAccessBlock"] = new JsonArray(""),
+            ["PublicAccessBlockConfiguration"] = new JsonObject
+            {
+                ["xmlns"] = "http://s3.amazonaws.com/doc/2006-03-01/",
+                ["RestrictPublicBuckets"] = true, ["BlockPublicPolicy"] = false, ["BlockPublicAcls"] = false, ["IgnorePublicAcls"] = true,
+            },
+            ["bucketName"] = "cwe-test",
+            ["Host"] = "cwe-test.s3.us-east-1.amazonaws.com",
+        };
+        edit?.Invoke(record);
+        return DriftPayloads.Bytes(envelope);
+    }
+
     [Fact]
     public void Put_public_access_block_with_flags_off_is_a_finding_on_the_bucket()
     {
-        var e = Only(Evaluate(DriftPayloads.ApiCall("raw-s3-put-public-access-block-partial-panther.json")), "drift.s3-bucket-baseline");
-        Assert.Equal("arn:aws:s3:::austin-panther", e.ResourceId);
+        var e = Only(Evaluate(PutPublicAccessBlock()), "drift.s3-bucket-baseline");
+        Assert.Equal("arn:aws:s3:::cwe-test", e.ResourceId);
         Assert.Equal(["supplementaryConfiguration.PublicAccessBlockConfiguration.BlockPublicAcls", "supplementaryConfiguration.PublicAccessBlockConfiguration.BlockPublicPolicy"], e.Diff.Select(d => d.Path).Order());
     }
 
     [Fact]
     public void Put_public_access_block_all_on_is_quiet_and_delete_encryption_fires()
     {
-        Assert.Empty(Evaluate(DriftPayloads.ApiCall("raw-s3-put-public-access-block-partial-panther.json", r =>
+        Assert.Empty(Evaluate(PutPublicAccessBlock(r =>
         {
             var block = r["requestParameters"]!["PublicAccessBlockConfiguration"]!.AsObject();
             block["BlockPublicPolicy"] = true;
             block["BlockPublicAcls"] = true;
         })));
-        var deleted = Only(Evaluate(DriftPayloads.ApiCall("raw-s3-put-public-access-block-partial-panther.json", r => r["eventName"] = "DeleteBucketEncryption")), "drift.s3-bucket-baseline");
+        var deleted = Only(Evaluate(PutPublicAccessBlock(r => r["eventName"] = "DeleteBucketEncryption")), "drift.s3-bucket-baseline");
         Assert.Equal("supplementaryConfiguration.ServerSideEncryptionConfiguration", Assert.Single(deleted.Diff).Path);
-        var pabDeleted = Only(Evaluate(DriftPayloads.ApiCall("raw-s3-put-public-access-block-partial-panther.json", r => r["eventName"] = "DeleteBucketPublicAccessBlock")), "drift.s3-bucket-baseline");
+        var pabDeleted = Only(Evaluate(PutPublicAccessBlock(r => r["eventName"] = "DeleteBucketPublicAccessBlock")), "drift.s3-bucket-baseline");
         Assert.Equal(4, pabDeleted.Diff.Count);
     }
 

@@ -67,11 +67,11 @@ public sealed class SecurityMonitoringRulesTests
     [Fact]
     public void Iam_admin_actions_on_production_are_tracked_and_staging_is_not_judged()
     {
-        var attach = Fixtures.Local("changes/eb-iam-attachrolepolicy-console-python-quirks.json");
+        var attach = EventBridgeEnvelope.Wrap(Fixtures.Local("changes/raw-iam-attachrolepolicy-console-readonly-panther.json"));
         var finding = Assert.Single(Evaluate(attach), e => e.Rule.Id == "monitoring.iam-admin-action");
-        Assert.Equal("arn:aws:iam::01234567890:role/practicum_test_role1", finding.ResourceId);
+        Assert.Equal("arn:aws:iam::123456789012:role/new-role", finding.ResourceId);
         Assert.Equal(Severity.Medium, finding.Severity);
-        Assert.Equal("arn:aws:iam::01234567890:policy/AllowKMS", finding.Evidence["policyArn"]);
+        Assert.Equal("arn:aws:iam::aws:policy/ReadOnlyAccess", finding.Evidence["policyArn"]);
         Assert.DoesNotContain(Evaluate(attach, new IsmsSettings { Environment = "staging" }), e => e.Rule.Id == "monitoring.iam-admin-action");
 
         var createUser = EventBridgeEnvelope.RecordsOfLogFile(Fixtures.Shared("cloudtrail/raw-logfile-iam-createuser.json")).Single();
@@ -82,9 +82,8 @@ public sealed class SecurityMonitoringRulesTests
     [Fact]
     public void Attaching_AdministratorAccess_is_high()
     {
-        var raw = System.Text.Encoding.UTF8.GetString(Fixtures.Local("changes/eb-iam-attachrolepolicy-console-python-quirks.json"))
-            .Replace("arn:aws:iam::01234567890:policy/AllowKMS", "arn:aws:iam::aws:policy/AdministratorAccess", StringComparison.Ordinal);
-        var finding = Assert.Single(Evaluate(System.Text.Encoding.UTF8.GetBytes(raw)), e => e.Rule.Id == "monitoring.iam-admin-action");
+        var finding = Assert.Single(Evaluate(EventBridgeEnvelope.Wrap(Fixtures.Local("changes/raw-iam-attachrolepolicy-console-admin-panther.json"))),
+            e => e.Rule.Id == "monitoring.iam-admin-action");
         Assert.Equal(Severity.High, finding.Severity);
     }
 

@@ -62,7 +62,7 @@ public sealed class IamAdminActionRule : IRule<CloudTrailInput>, IKeyedRule<Clou
             AccountId = input.AccountId,
             Region = input.Region,
             // Each action is its own evidence; several grants to one user are several findings.
-            SubKey = input.Record.EventId ?? $"{input.EventName}@{input.Record.EventTime}",
+            SubKey = input.CallId,
             Message = $"{input.Actor} called iam:{input.EventName} on {resource}" + (policyArn is null ? "" : $" ({policyArn})") + (grantsAdmin ? " granting administrator access" : ""),
             ClockStart = input.ObservedAt,
             ObservedAt = input.ObservedAt,

@@ -39,7 +39,7 @@ public sealed class RootUserActivityRule : IRule<CloudTrailInput>
             Region = input.Region,
             // One finding per root session-day would hide repeats; one per event would flood. Key by event so each
             // root action is evidence, and the ledger groups them by resource.
-            SubKey = input.Record.EventId ?? $"{input.EventName}@{input.Record.EventTime}",
+            SubKey = input.CallId,
             Message = $"Root user {what} from {input.Record.SourceIpAddress ?? "unknown IP"}",
             ClockStart = input.ObservedAt,
             ObservedAt = input.ObservedAt,
