@@ -14,6 +14,7 @@ return command switch
     "per-event-cpu" => InterleavedCpuMode.Run(rest),
     "fixtures" => PerEventMode.DescribeFixtures(),
     "profile" => PerEventMode.Profile(rest),
+    "loop" => PerEventMode.Loop(rest),
     "icu-cold" => IcuColdMode.Run(rest),
     "scale" => await ScaleReplay.RunAsync(rest),
     "snapshot" => await IsmsServerless.Benchmarks.Snapshot.SnapshotBackfillBenchmark.RunAsync(rest),
@@ -51,6 +52,7 @@ static int Usage()
           per-event [BenchmarkDotNet args]   RuleEngine.Evaluate per real event vs the JsonDocument.Parse floor
           fixtures                           what the engine makes of each benchmarked fixture (adapter, evaluations)
           profile [iterations]               quick floor / adapt / evaluate breakdown per fixture (no BenchmarkDotNet)
+          loop <fixture|all> [seconds]       RuleEngine.Evaluate in a loop, for a sampling profiler (dotnet-trace collect --profile cpu-sampling)
           controls-view [--sizes 1000,100000]  DynamoDB requests of one controls view at N resources with passing evidence
           create-table --dynamodb-endpoint URL --table NAME
           scale [--events 100000] [--workers 4] [--resources 2000] [--evidence both|on|off] [--passes 1] [--dynamodb-endpoint URL]

@@ -76,6 +76,30 @@ public static class PerEventMode
     }
 
     /// <summary>
+    /// <see cref="RuleEngine.Evaluate"/> on one fixture (or every benchmarked one, round robin) for a number of seconds,
+    /// nothing else: a process for a sampling profiler to attach to
+    /// (<c>dotnet-trace collect --profile cpu-sampling -- dotnet IsmsServerless.Benchmarks.dll loop all 20</c>, then
+    /// <c>dotnet-trace report trace.nettrace topN -n 40</c>).
+    /// </summary>
+    public static int Loop(string[] args)
+    {
+        Log.Target = TextWriter.Null;
+        var which = args.Length > 0 ? args[0] : "all";
+        var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+        var payloads = (which == "all" ? EventFixtures.PerEvent : [which]).Select(EventFixtures.Read).ToArray();
+        var engine = RuleEngine.CreateDefault();
+        var context = new EvaluationContext(IsmsSettings.Default, new FixedTimeProvider(DateTimeOffset.Parse("2026-01-15T12:00:00Z", CultureInfo.InvariantCulture)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long calls = 0;
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            foreach (var payload in payloads) calls += engine.Evaluate(payload, context).Evaluations.Count >= 0 ? 1 : 0;
+        }
+        Console.WriteLine(FormattableString.Invariant($"{calls} evaluations in {clock.Elapsed.TotalSeconds:F1} s"));
+        return 0;
+    }
+
+    /// <summary>
     /// Prints what each benchmarked fixture exercises, so a fast number cannot hide a payload the engine merely
     /// ignored (e.g. before an adapter for its source existed).
     /// </summary>

@@ -54,10 +54,10 @@ public static class BaselineVerdict
         string subKey = "",
         string? source = null)
     {
-        var allEvidence = new Dictionary<string, string>(evidence, StringComparer.Ordinal)
-        {
-            ["baseline"] = $"{baseline.ResourceType}@{baseline.Version}",
-        };
+        // Room for the two lines added here, so the copy is not regrown (insertion order is the same either way).
+        var allEvidence = new Dictionary<string, string>(evidence.Count + 2, StringComparer.Ordinal);
+        foreach (var pair in evidence) allEvidence.Add(pair.Key, pair.Value);
+        allEvidence["baseline"] = $"{baseline.ResourceType}@{baseline.Version}";
         if (violations.Count == 0)
         {
             return new Evaluation

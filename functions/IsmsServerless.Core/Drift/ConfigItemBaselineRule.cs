@@ -10,7 +10,7 @@ namespace IsmsServerless.Drift;
 /// baseline and <see cref="Check"/>; items they do not apply to (<see cref="AppliesTo"/>) and oversized summaries
 /// yield nothing. The same code judges item changes, rule invocations, stored re-checks and snapshot back-fill.
 /// </summary>
-public abstract class ConfigItemBaselineRule : IRule<ConfigItemInput>
+public abstract class ConfigItemBaselineRule : IRule<ConfigItemInput>, IKeyedRule<ConfigItemInput>
 {
     public abstract RuleMetadata Metadata { get; }
 
@@ -18,6 +18,12 @@ public abstract class ConfigItemBaselineRule : IRule<ConfigItemInput>
 
     /// <summary>Config resource types judged (the stack's recorder and event rule must cover them).</summary>
     public abstract IReadOnlyList<string> ResourceTypes { get; }
+
+    /// <summary>
+    /// The registry calls this rule only for items of <see cref="ResourceTypes"/>: <see cref="Evaluate"/>'s first check
+    /// returns nothing for any other type, so the keys skip the call, never a verdict (<c>KeyedRuleTests</c>).
+    /// </summary>
+    public IReadOnlyList<string> DispatchKeys => ResourceTypes;
 
     /// <summary>The unmet requirements of one item with a configuration object; empty when it meets the baseline.</summary>
     protected abstract IEnumerable<BaselineViolation> Check(ConfigItemInput input);

@@ -12,7 +12,7 @@ namespace IsmsServerless.Drift;
 public static class Json
 {
     /// <summary>The first of <paramref name="names"/> present on <paramref name="element"/> (exact case first, then any case).</summary>
-    public static JsonElement Get(JsonElement element, params string[] names)
+    public static JsonElement Get(JsonElement element, params ReadOnlySpan<string> names)
     {
         if (element.ValueKind != JsonValueKind.Object) return default;
         foreach (var name in names)
@@ -64,7 +64,7 @@ public static class Json
         _ => null,
     };
 
-    public static string? Text(JsonElement element, params string[] names) => Text(Get(element, names));
+    public static string? Text(JsonElement element, params ReadOnlySpan<string> names) => Text(Get(element, names));
 
     /// <summary>A boolean, also from the strings Config and CloudTrail use ("true", "false"); null when absent or odd.</summary>
     public static bool? Bool(JsonElement element) => element.ValueKind switch

@@ -11,7 +11,9 @@ namespace IsmsServerless.Engine;
 public sealed class RuleRegistry
 {
     private readonly Dictionary<string, IRule> _byId;
-    private readonly Dictionary<Type, object> _byInput = [];
+    // Copy-on-write: read without a lock on every input (a new input type is added under _gate, a handful of times ever).
+    private Dictionary<Type, object> _byInput = [];
+    private readonly Lock _gate = new();
 
     public RuleRegistry(IEnumerable<IRule> rules)
     {
@@ -171,12 +173,18 @@ public sealed class RuleRegistry
     /// </summary>
     private IRule<TInput>[] RulesFor<TInput>(TInput input) where TInput : RuleInput
     {
-        Dispatch<TInput> dispatch;
-        lock (_byInput)
+        if (!Volatile.Read(ref _byInput).TryGetValue(typeof(TInput), out var cached))
         {
-            if (_byInput.TryGetValue(typeof(TInput), out var cached)) dispatch = (Dispatch<TInput>)cached;
-            else _byInput[typeof(TInput)] = dispatch = new Dispatch<TInput>(Rules.OfType<IRule<TInput>>().ToArray());
+            lock (_gate)
+            {
+                if (!_byInput.TryGetValue(typeof(TInput), out cached))
+                {
+                    cached = new Dispatch<TInput>(Rules.OfType<IRule<TInput>>().ToArray());
+                    Volatile.Write(ref _byInput, new Dictionary<Type, object>(_byInput) { [typeof(TInput)] = cached });
+                }
+            }
         }
+        var dispatch = (Dispatch<TInput>)cached;
         if (!KeyedDispatch) return dispatch.All;
         return input.DispatchKey is { } key && dispatch.ByKey.TryGetValue(key, out var keyed) ? keyed : dispatch.Unkeyed;
     }

@@ -23,6 +23,16 @@ public static class JsonElementBinder
     /// <summary>Reads <paramref name="element"/> as <typeparamref name="T"/>; throws what the serializer throws.</summary>
     public static T? Bind<T>(JsonElement element, JsonTypeInfo<T> typeInfo)
     {
+        // Records of the usual shapes are read from the elements themselves (no second tokenization): ElementBindingPlan.
+        return ElementBindingPlan.For(typeInfo) is { } plan ? (T?)plan.Read(element) : BindByReader(element, typeInfo);
+    }
+
+    /// <summary>
+    /// The serializer's reader over the element's bytes, <see cref="JsonElement"/> members cloned from the element: the
+    /// path of a record type that has no <see cref="ElementBindingPlan"/> (tests compare both paths with the serializer).
+    /// </summary>
+    internal static T? BindByReader<T>(JsonElement element, JsonTypeInfo<T> typeInfo)
+    {
         var options = ViewOptions.GetValue(typeInfo.Options, static o => new JsonSerializerOptions(o)
         {
             TypeInfoResolver = o.TypeInfoResolver!.WithAddedModifier(UseViews),

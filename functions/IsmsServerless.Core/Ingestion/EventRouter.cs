@@ -137,14 +137,16 @@ public static class EventRouter
         if (root.ValueKind != JsonValueKind.Object)
             throw new EventRejectedException($"payload is a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an object");
 
-        if (root.TryGetProperty("detail-type", out _) && root.TryGetProperty("source", out _))
+        // The envelope's fields are read from the document already parsed, not deserialized: deserializing from the root
+        // element re-tokenizes the whole payload (detail included), which cost more than the parse itself. One pass over
+        // the top-level properties finds all seven (a later duplicate wins, as with TryGetProperty).
+        var envelope = default(EnvelopeFields);
+        foreach (var property in root.EnumerateObject()) envelope.Take(property);
+        if (envelope.DetailType.ValueKind != JsonValueKind.Undefined && envelope.Source.ValueKind != JsonValueKind.Undefined)
         {
-            // The envelope's fields are read from the document already parsed, not deserialized: deserializing from
-            // the root element re-tokenizes the whole payload (detail included), which cost more than the parse itself.
             // Same leniency as LenientStringConverter: strings, numbers and booleans as text; objects and arrays as null.
-            root.TryGetProperty("detail", out var detail);
-            return new InboundEvent(InboundKind.EventBridge, LenientString(root, "id"), LenientString(root, "source"), LenientString(root, "detail-type"),
-                LenientString(root, "account"), LenientString(root, "region"), Timestamps.ParseOrNull(LenientString(root, "time")), root, detail);
+            return new InboundEvent(InboundKind.EventBridge, LenientString(envelope.Id), LenientString(envelope.Source), LenientString(envelope.DetailType),
+                LenientString(envelope.Account), LenientString(envelope.Region), Timestamps.ParseOrNull(LenientString(envelope.Time)), root, envelope.Detail);
         }
 
         if (root.TryGetProperty("invokingEvent", out _) && (root.TryGetProperty("configRuleName", out _) || root.TryGetProperty("resultToken", out _)))
@@ -186,6 +188,35 @@ public static class EventRouter
         throw new EventRejectedException("payload is not an EventBridge event, a Config rule invocation, a Config configuration item or a CloudTrail record");
     }
 
+    /// <summary>The EventBridge envelope's top-level values (undefined when absent).</summary>
+    private struct EnvelopeFields
+    {
+        public JsonElement Id, Source, DetailType, Account, Region, Time, Detail;
+
+        public void Take(JsonProperty property)
+        {
+            // Names compared as raw UTF-8 where they carry no escape (every real envelope); escaped names are decoded.
+            var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
+            if (raw.IndexOf((byte)'\\') >= 0)
+            {
+                Take(System.Text.Encoding.UTF8.GetBytes(property.Name), property.Value);
+                return;
+            }
+            Take(raw, property.Value);
+        }
+
+        private void Take(ReadOnlySpan<byte> name, JsonElement value)
+        {
+            if (name.SequenceEqual("id"u8)) Id = value;
+            else if (name.SequenceEqual("source"u8)) Source = value;
+            else if (name.SequenceEqual("detail-type"u8)) DetailType = value;
+            else if (name.SequenceEqual("account"u8)) Account = value;
+            else if (name.SequenceEqual("region"u8)) Region = value;
+            else if (name.SequenceEqual("time"u8)) Time = value;
+            else if (name.SequenceEqual("detail"u8)) Detail = value;
+        }
+    }
+
     private static bool IsCloudTrailRecord(JsonElement element) =>
         element.TryGetProperty("eventVersion", out _)
         && ((element.TryGetProperty("eventName", out _) && element.TryGetProperty("eventSource", out _)) || IsInsightRecord(element));
@@ -195,10 +226,13 @@ public static class EventRouter
         element.TryGetProperty("eventType", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("AwsCloudTrailInsight")
         && element.TryGetProperty("insightDetails", out _);
 
+    /// <summary>A top-level field by name as text, read the way <see cref="LenientStringConverter"/> reads it.</summary>
+    private static string? LenientString(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) ? LenientString(value) : null;
+
     /// <summary>A top-level envelope field as text, read the way <see cref="LenientStringConverter"/> reads it.</summary>
-    private static string? LenientString(JsonElement root, string name)
+    private static string? LenientString(JsonElement value)
     {
-        if (!root.TryGetProperty(name, out var value)) return null;
         return value.ValueKind switch
         {
             JsonValueKind.String => Present.OrNull(value.GetString()),

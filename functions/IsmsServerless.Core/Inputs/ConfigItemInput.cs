@@ -64,13 +64,19 @@ public sealed record ConfigItemInput : RuleInput
 
     public bool HasConfiguration => !Oversized && Configuration.ValueKind == JsonValueKind.Object;
 
+    /// <summary>Configuration items are keyed on their Config resource type (baseline rules declare theirs).</summary>
+    public override string? DispatchKey => ResourceType;
+
     public override IEnumerable<Evaluation> Dispatch(RuleRegistry registry, EvaluationContext context) =>
         registry.Evaluate(this, context);
 
     /// <summary>Evidence every drift evaluation from this item carries.</summary>
+    internal const int EvidenceCapacity = 12;
+
     public Dictionary<string, string> Evidence()
     {
-        var evidence = new Dictionary<string, string>(StringComparer.Ordinal)
+        // Sized for these lines and the few a verdict adds, so the dictionary is never regrown (insertion order is kept).
+        var evidence = new Dictionary<string, string>(EvidenceCapacity, StringComparer.Ordinal)
         {
             ["trigger"] = Trigger,
             ["resourceType"] = ResourceType,

@@ -34,6 +34,8 @@ public static class Timestamps
         value = default;
         if (string.IsNullOrWhiteSpace(text) || text.Length > 64) return false;
         text = text.Trim();
+        // CloudTrail's and Config's own spelling, read without the general parser (same result: TimestampsTests).
+        if (TryParseCanonicalUtc(text, out value)) return value >= Earliest && value < Latest;
         const DateTimeStyles utc = DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal;
         if (char.IsDigit(text[0]) && text.Contains('-', StringComparison.Ordinal))
         {
@@ -60,6 +62,37 @@ public static class Timestamps
         return value >= Earliest && value < Latest;
     }
 
+    /// <summary>
+    /// Exactly <c>yyyy-MM-ddTHH:mm:ssZ</c> or <c>yyyy-MM-ddTHH:mm:ss.fffZ</c> with every field in its ordinary range;
+    /// anything else (other fraction lengths, offsets, a leap second, lower-case z) is left to the general parser.
+    /// </summary>
+    internal static bool TryParseCanonicalUtc(string text, out DateTimeOffset value)
+    {
+        value = default;
+        if (text.Length is not (20 or 24) || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':'
+            || text[^1] != 'Z' || (text.Length == 24 && text[19] != '.'))
+            return false;
+        var millisecond = 0;
+        if (!Number(text, 0, 4, out var year) || !Number(text, 5, 2, out var month) || !Number(text, 8, 2, out var day)
+            || !Number(text, 11, 2, out var hour) || !Number(text, 14, 2, out var minute) || !Number(text, 17, 2, out var second)
+            || (text.Length == 24 && !Number(text, 20, 3, out millisecond)))
+            return false;
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return false;
+        value = new DateTimeOffset(year, month, day, hour, minute, second, millisecond, TimeSpan.Zero);
+        return true;
+    }
+
+    private static bool Number(string text, int start, int length, out int value)
+    {
+        value = 0;
+        for (var i = start; i < start + length; i++)
+        {
+            if (!char.IsAsciiDigit(text[i])) return false;
+            value = value * 10 + (text[i] - '0');
+        }
+        return true;
+    }
+
     /// <summary>Reads a timestamp from a JSON string or number.</summary>
     public static bool TryParse(JsonElement element, out DateTimeOffset value)
     {
@@ -75,8 +108,35 @@ public static class Timestamps
     public static DateTimeOffset? ParseOrNull(string? text) => TryParse(text, out var v) ? v : null;
 
     /// <summary>ISO 8601 in UTC with milliseconds, sortable as text: the one format the ledger writes.</summary>
+    /// (Written digit by digit: the same text as the custom format string "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", which
+    /// <c>TimestampsTests</c> compares it with, without parsing that format on every evidence line.)
     public static string ToWire(DateTimeOffset value) =>
-        value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        string.Create(24, value.UtcDateTime, static (text, t) =>
+        {
+            Digits(text[..4], t.Year);
+            text[4] = '-';
+            Digits(text.Slice(5, 2), t.Month);
+            text[7] = '-';
+            Digits(text.Slice(8, 2), t.Day);
+            text[10] = 'T';
+            Digits(text.Slice(11, 2), t.Hour);
+            text[13] = ':';
+            Digits(text.Slice(14, 2), t.Minute);
+            text[16] = ':';
+            Digits(text.Slice(17, 2), t.Second);
+            text[19] = '.';
+            Digits(text.Slice(20, 3), t.Millisecond);
+            text[23] = 'Z';
+        });
+
+    private static void Digits(Span<char> into, int value)
+    {
+        for (var i = into.Length - 1; i >= 0; i--)
+        {
+            into[i] = (char)('0' + value % 10);
+            value /= 10;
+        }
+    }
 
     private static bool TryFromEpoch(long epoch, out DateTimeOffset value)
     {

@@ -77,4 +77,48 @@ public sealed class EventRouterTests
         Assert.Equal(kind, result.Kind);
         Assert.Equal(inputs, result.Inputs.Count);
     }
+
+    [Theory]
+    [InlineData("""{"source": "aws.a", "detail-type": "X", "source": "aws.b", "id": 1, "id": "e-2", "time": "2024-01-01T00:00:00Z", "detail": {}, "detail": {"k": 1}}""")]
+    [InlineData("""{"sour\u0063e": "aws.escaped", "detail\u002dtype": "Y", "account": true, "region": 12.5, "time": ["x"], "detail": null}""")]
+    [InlineData("""{"Source": "aws.case", "detail-type": "Z", "source": null, "account": "", "region": " ", "time": "2024-01-01T00:00:00.123+02:00"}""")]
+    [InlineData("""{"detail-type": "only a type", "id": {"a": 1}}""")]
+    public void The_envelope_reads_what_property_lookups_read_duplicates_escapes_and_odd_kinds_included(string json)
+    {
+        // The router reads the seven envelope fields in one pass over the top level; TryGetProperty (what it did before,
+        // field by field) is the reference: the last duplicate wins, escaped names match, other kinds read leniently.
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var isEventBridge = root.TryGetProperty("detail-type", out _) && root.TryGetProperty("source", out _);
+        InboundEvent? inbound;
+        System.Text.Json.JsonDocument? owned = null;
+        try
+        {
+            inbound = IsmsServerless.Ingestion.EventRouter.Classify(Encoding.UTF8.GetBytes(json), out owned);
+        }
+        catch (IsmsServerless.Ingestion.EventRejectedException)
+        {
+            inbound = null;
+        }
+        using var routerDocument = owned;
+        Assert.Equal(isEventBridge, inbound?.Kind == InboundKind.EventBridge);
+        if (!isEventBridge) return;
+        string? Lenient(string name) => !root.TryGetProperty(name, out var v) ? null : v.ValueKind switch
+        {
+            System.Text.Json.JsonValueKind.String => IsmsServerless.Model.Present.OrNull(v.GetString()),
+            System.Text.Json.JsonValueKind.True => "true",
+            System.Text.Json.JsonValueKind.False => "false",
+            System.Text.Json.JsonValueKind.Number => v.GetRawText() == "12.5" ? "12.5" : v.GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _ => null,
+        };
+        Assert.Equal(Lenient("id"), inbound!.Id);
+        Assert.Equal(Lenient("source"), inbound.Source);
+        Assert.Equal(Lenient("detail-type"), inbound.DetailType);
+        Assert.Equal(Lenient("account"), inbound.Account);
+        Assert.Equal(Lenient("region"), inbound.Region);
+        Assert.Equal(IsmsServerless.Model.Timestamps.ParseOrNull(Lenient("time")), inbound.Time);
+        var hasDetail = root.TryGetProperty("detail", out var detail);
+        Assert.Equal(hasDetail ? detail.ValueKind : System.Text.Json.JsonValueKind.Undefined, inbound.Detail.ValueKind);
+        if (hasDetail) Assert.Equal(detail.GetRawText(), inbound.Detail.GetRawText());
+    }
 }

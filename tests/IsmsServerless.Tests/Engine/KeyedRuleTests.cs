@@ -56,6 +56,36 @@ public sealed class KeyedRuleTests : IDisposable
     }
 
     [Fact]
+    public void A_keyed_baseline_rule_judges_no_configuration_item_of_another_resource_type()
+    {
+        var registry = RuleRegistry.CreateDefault();
+        var keyed = registry.Rules.OfType<IKeyedRule<ConfigItemInput>>().ToList();
+        Assert.True(keyed.Count >= 20, $"only {keyed.Count} keyed Config item rules");
+        var allKeys = keyed.SelectMany(r => r.DispatchKeys).Append("AWS::Example::Thing").Distinct(StringComparer.Ordinal).ToList();
+        var engine = RuleEngine.CreateDefault();
+        var checkedInputs = 0;
+        foreach (var seed in FuzzCorpus.All)
+        {
+            foreach (var input in engine.Adapt(seed.Bytes, Context).Inputs.OfType<ConfigItemInput>())
+            {
+                foreach (var key in allKeys)
+                {
+                    // The item as if it were of another type (its configuration unchanged): only rules keyed on that type may judge it.
+                    var swapped = input with { ResourceType = key };
+                    checkedInputs++;
+                    foreach (var rule in keyed.Where(r => !r.DispatchKeys.Contains(key, StringComparer.Ordinal)))
+                    {
+                        var evaluations = ((IRule<ConfigItemInput>)rule).Evaluate(swapped, Context).ToList();
+                        if (evaluations.Count > 0)
+                            Assert.Fail($"{((IRule)rule).Metadata.Id} (keys {string.Join(",", rule.DispatchKeys)}) judged a {key} item: {evaluations[0].Message}");
+                    }
+                }
+            }
+        }
+        Assert.True(checkedInputs > 100, $"only {checkedInputs} Config item inputs checked");
+    }
+
+    [Fact]
     public void Keyed_dispatch_changes_no_outcome_on_any_payload_of_the_corpus()
     {
         var keyedEngine = RuleEngine.CreateDefault();

@@ -11,7 +11,7 @@ namespace IsmsServerless.Rules.Drift;
 /// key when <c>sseDescription</c> is absent); what breaks it is a KMS key that became inaccessible. PITR is reported in
 /// <c>supplementaryConfiguration.ContinuousBackupsDescription</c> when Config has it; when absent it is not judged.
 /// </summary>
-public sealed class DynamodbTableBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
+public sealed class DynamodbTableBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>, IKeyedRule<ConfigItemInput>
 {
     public const string ResourceTypeName = "AWS::DynamoDB::Table";
 
@@ -64,6 +64,9 @@ public sealed class DynamodbTableBaselineRule : IRule<ConfigItemInput>, IRule<Cl
 
     /// <summary>Only calls to dynamodb.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
     IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["dynamodb.amazonaws.com"];
+
+    /// <summary>Configuration items of this type only (the first check of <c>Evaluate</c>).</summary>
+    IReadOnlyList<string> IKeyedRule<ConfigItemInput>.DispatchKeys { get; } = [ResourceTypeName];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

@@ -10,7 +10,7 @@ namespace IsmsServerless.Rules.Drift;
 /// is encrypted (account-level encryption by default included). RunInstances names no volume ids, so an explicitly
 /// unencrypted block device mapping is raised on the instance; it resolves when the instance is terminated.
 /// </summary>
-public sealed class EbsVolumeBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
+public sealed class EbsVolumeBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>, IKeyedRule<ConfigItemInput>
 {
     public const string ResourceTypeName = "AWS::EC2::Volume";
 
@@ -45,6 +45,9 @@ public sealed class EbsVolumeBaselineRule : IRule<ConfigItemInput>, IRule<CloudT
 
     /// <summary>Only calls to ec2.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
     IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["ec2.amazonaws.com"];
+
+    /// <summary>Configuration items of this type only (the first check of <c>Evaluate</c>).</summary>
+    IReadOnlyList<string> IKeyedRule<ConfigItemInput>.DispatchKeys { get; } = [ResourceTypeName];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

@@ -14,7 +14,7 @@ namespace IsmsServerless.Rules.Drift;
 /// IAM_USER_MFA_ENABLED gives the authoritative periodic answer. IAM is global: every evaluation uses region <c>global</c>,
 /// as Config does, so CloudTrail (us-east-1) and Config findings are the same finding.
 /// </summary>
-public sealed class IamUserBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
+public sealed class IamUserBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>, IKeyedRule<ConfigItemInput>
 {
     public const string ResourceTypeName = "AWS::IAM::User";
     public const string AdminSubKey = "admin-policy";
@@ -64,6 +64,9 @@ public sealed class IamUserBaselineRule : IRule<ConfigItemInput>, IRule<CloudTra
 
     /// <summary>Only calls to iam.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
     IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["iam.amazonaws.com"];
+
+    /// <summary>Configuration items of this type only (the first check of <c>Evaluate</c>).</summary>
+    IReadOnlyList<string> IKeyedRule<ConfigItemInput>.DispatchKeys { get; } = [ResourceTypeName];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

@@ -11,7 +11,7 @@ namespace IsmsServerless.Rules.Drift;
 /// CreateDBInstance (its response is authoritative) and ModifyDBInstance (publiclyAccessible, backupRetentionPeriod 0)
 /// raise the finding early.
 /// </summary>
-public sealed class RdsInstanceBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
+public sealed class RdsInstanceBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>, IKeyedRule<ConfigItemInput>
 {
     public const string ResourceTypeName = "AWS::RDS::DBInstance";
 
@@ -50,6 +50,9 @@ public sealed class RdsInstanceBaselineRule : IRule<ConfigItemInput>, IRule<Clou
 
     /// <summary>Only calls to rds.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
     IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["rds.amazonaws.com"];
+
+    /// <summary>Configuration items of this type only (the first check of <c>Evaluate</c>).</summary>
+    IReadOnlyList<string> IKeyedRule<ConfigItemInput>.DispatchKeys { get; } = [ResourceTypeName];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

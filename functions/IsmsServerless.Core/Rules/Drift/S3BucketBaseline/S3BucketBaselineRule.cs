@@ -11,7 +11,7 @@ namespace IsmsServerless.Rules.Drift;
 /// Config reports both in <c>supplementaryConfiguration</c>; CloudTrail's DeleteBucketEncryption, PutBucketPublicAccessBlock
 /// with a flag off and DeleteBucketPublicAccessBlock raise the finding before Config's next item confirms or clears it.
 /// </summary>
-public sealed class S3BucketBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
+public sealed class S3BucketBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>, IKeyedRule<ConfigItemInput>
 {
     public const string ResourceTypeName = "AWS::S3::Bucket";
 
@@ -67,6 +67,9 @@ public sealed class S3BucketBaselineRule : IRule<ConfigItemInput>, IRule<CloudTr
 
     /// <summary>Only calls to s3.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
     IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["s3.amazonaws.com"];
+
+    /// <summary>Configuration items of this type only (the first check of <c>Evaluate</c>).</summary>
+    IReadOnlyList<string> IKeyedRule<ConfigItemInput>.DispatchKeys { get; } = [ResourceTypeName];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

@@ -16,7 +16,7 @@ namespace IsmsServerless.Rules.Drift;
 /// <c>ipPermissions.items</c> (IPv4 and IPv6 ranges), and the response's <c>securityGroupRuleSet</c>. Any CIDR with prefix length 0 is
 /// the whole internet.
 /// </summary>
-public sealed class SecurityGroupBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
+public sealed class SecurityGroupBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>, IKeyedRule<ConfigItemInput>
 {
     public const string ResourceTypeName = "AWS::EC2::SecurityGroup";
 
@@ -56,6 +56,9 @@ public sealed class SecurityGroupBaselineRule : IRule<ConfigItemInput>, IRule<Cl
 
     /// <summary>Only calls to ec2.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
     IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["ec2.amazonaws.com"];
+
+    /// <summary>Configuration items of this type only (the first check of <c>Evaluate</c>).</summary>
+    IReadOnlyList<string> IKeyedRule<ConfigItemInput>.DispatchKeys { get; } = [ResourceTypeName];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

@@ -11,7 +11,7 @@ namespace IsmsServerless.Rules.Drift;
 /// CLOUD_TRAIL_ENABLED and the monitoring rules on StopLogging/DeleteTrail (owned by the change-monitoring area) cover it.
 /// CreateTrail and UpdateTrail that switch either setting off raise the finding early.
 /// </summary>
-public sealed class TrailBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>
+public sealed class TrailBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrailInput>, IKeyedRule<CloudTrailInput>, IKeyedRule<ConfigItemInput>
 {
     public const string ResourceTypeName = "AWS::CloudTrail::Trail";
 
@@ -55,6 +55,9 @@ public sealed class TrailBaselineRule : IRule<ConfigItemInput>, IRule<CloudTrail
 
     /// <summary>Only calls to cloudtrail.amazonaws.com (the first check of the CloudTrail evaluation below).</summary>
     IReadOnlyList<string> IKeyedRule<CloudTrailInput>.DispatchKeys { get; } = ["cloudtrail.amazonaws.com"];
+
+    /// <summary>Configuration items of this type only (the first check of <c>Evaluate</c>).</summary>
+    IReadOnlyList<string> IKeyedRule<ConfigItemInput>.DispatchKeys { get; } = [ResourceTypeName];
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
     {

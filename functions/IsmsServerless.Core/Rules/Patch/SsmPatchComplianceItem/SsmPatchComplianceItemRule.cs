@@ -19,9 +19,12 @@ namespace IsmsServerless.Rules.Patch;
 /// patches are still reported. <c>NotApplicable</c> entries are skipped (thousands per instance, none a finding).
 /// Evaluations this rule returns carry the metadata of the rule whose finding they are about.
 /// </remarks>
-public sealed class SsmPatchComplianceItemRule : IRule<ConfigItemInput>
+public sealed class SsmPatchComplianceItemRule : IRule<ConfigItemInput>, IKeyedRule<ConfigItemInput>
 {
     public const string ConfigResourceType = "AWS::SSM::PatchCompliance";
+
+    /// <summary>Patch compliance items only (the first check of <see cref="Evaluate"/>).</summary>
+    public IReadOnlyList<string> DispatchKeys { get; } = [ConfigResourceType];
 
     /// <summary>Patch entries read per item; a real item lists a few thousand at most.</summary>
     public const int MaxEntries = 10_000;
