@@ -60,12 +60,13 @@ public static class AccessJson
         w.WriteEndObject();
     }
 
-    public static void WriteCampaign(Utf8JsonWriter w, AccessReviewCampaign c, bool withPrincipals)
+    /// <summary>
+    /// A campaign's summary fields (period, dates, who opened and closed it, decision counts), written into the open
+    /// object: one writer for the page's campaign JSON and the audit export's access review section.
+    /// </summary>
+    internal static void WriteCampaignSummary(Utf8JsonWriter w, AccessReviewCampaign c, string idName)
     {
-        ArgumentNullException.ThrowIfNull(w);
-        ArgumentNullException.ThrowIfNull(c);
-        w.WriteStartObject();
-        w.WriteString("id", c.Id);
+        w.WriteString(idName, c.Id);
         w.WriteString("period", c.Period);
         w.WriteString("dueAt", Timestamps.ToWire(c.DueAt));
         w.WriteString("openedBy", c.OpenedBy);
@@ -75,6 +76,14 @@ public static class AccessJson
         w.WriteNumber("principalCount", c.Principals.Count);
         w.WriteNumber("undecided", c.Undecided);
         foreach (var choice in AccessReviewDecision.Choices) w.WriteNumber(choice, c.Principals.Count(p => p.Decision == choice));
+    }
+
+    public static void WriteCampaign(Utf8JsonWriter w, AccessReviewCampaign c, bool withPrincipals)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(c);
+        w.WriteStartObject();
+        WriteCampaignSummary(w, c, "id");
         if (withPrincipals)
         {
             w.WriteStartArray("principals");

@@ -67,16 +67,7 @@ public static class AccessReviewExport
         ArgumentNullException.ThrowIfNull(e);
         var c = e.Campaign;
         w.WriteStartObject();
-        w.WriteString("campaignId", c.Id);
-        w.WriteString("period", c.Period);
-        w.WriteString("dueAt", Timestamps.ToWire(c.DueAt));
-        w.WriteString("openedBy", c.OpenedBy);
-        w.WriteString("openedAt", Timestamps.ToWire(c.OpenedAt));
-        w.WriteString("closedBy", c.ClosedBy);
-        w.WriteString("closedAt", c.ClosedAt is { } closed ? Timestamps.ToWire(closed) : null);
-        w.WriteNumber("principalCount", c.Principals.Count);
-        w.WriteNumber("undecided", c.Undecided);
-        foreach (var choice in AccessReviewDecision.Choices) w.WriteNumber(choice, c.Principals.Count(p => p.Decision == choice));
+        AccessJson.WriteCampaignSummary(w, c, "campaignId");
         w.WriteStartArray("principals");
         foreach (var row in e.Principals)
         {
