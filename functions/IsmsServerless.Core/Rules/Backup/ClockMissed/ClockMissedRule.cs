@@ -35,13 +35,7 @@ public sealed class ClockMissedRule : IRule<ObligationInput>
         var o = input.Obligation;
         var spec = o.Spec;
         if (!BackupObligations.IsBackupKind(spec.Kind)) yield break;
-        var rule = Metadata with
-        {
-            Title = spec.Title + " (overdue)",
-            Controls = spec.Controls.Count > 0 ? spec.Controls : Metadata.Controls,
-            PolicyClause = spec.PolicyClause.Length > 0 ? spec.PolicyClause : Metadata.PolicyClause,
-            Sla = spec.OverdueSla ?? Metadata.Sla,
-        };
+        var rule = input.Overdue(Metadata);
         var evidence = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["obligationId"] = o.Id,
@@ -64,27 +58,14 @@ public sealed class ClockMissedRule : IRule<ObligationInput>
             if (attestation.Note is { } note) evidence["note"] = note;
             // Never older than the overdue finding it resolves, even when the satisfying event was delivered late.
             var at = attestation.At > spec.DueAt ? attestation.At : spec.DueAt.AddTicks(1);
-            yield return Result(rule, input, Outcome.Compliant, at, evidence, $"{spec.Title}: satisfied ({attestation.Note ?? attestation.By})");
+            yield return Verdict(input, rule, Outcome.Compliant, at, evidence, $"{spec.Title}: satisfied ({attestation.Note ?? attestation.By})");
             yield break;
         }
         if (context.Now <= spec.DueAt) yield break;
-        yield return Result(rule, input, Outcome.Finding, spec.DueAt, evidence,
-            $"{spec.Title}: nothing satisfied it by {Timestamps.ToWire(spec.DueAt)} (cycle opened {Timestamps.ToWire(spec.OpensAt)}{(spec.Period == BackupObligations.FirstSeenPeriod ? " when the resource came into backup scope" : "")})")
-            with { SeverityOverride = spec.OverdueSeverity == rule.Severity ? null : spec.OverdueSeverity };
+        yield return Verdict(input, rule, Outcome.Finding, spec.DueAt, evidence,
+            $"{spec.Title}: nothing satisfied it by {Timestamps.ToWire(spec.DueAt)} (cycle opened {Timestamps.ToWire(spec.OpensAt)}{(spec.Period == BackupObligations.FirstSeenPeriod ? " when the resource came into backup scope" : "")})");
     }
 
-    private static Evaluation Result(RuleMetadata rule, ObligationInput input, Outcome outcome, DateTimeOffset observedAt, Dictionary<string, string> evidence, string message) => new()
-    {
-        Rule = rule,
-        Outcome = outcome,
-        ResourceId = input.Obligation.Subject,
-        ResourceType = BackupJobInput.ConfigTypeFor(input.Obligation.Subject, ""),
-        AccountId = input.AccountId,
-        Region = input.Region,
-        SubKey = input.Obligation.Kind,
-        Message = message,
-        ClockStart = input.Obligation.DueAt,
-        ObservedAt = observedAt,
-        Evidence = evidence,
-    };
+    private static Evaluation Verdict(ObligationInput input, RuleMetadata rule, Outcome outcome, DateTimeOffset observedAt, Dictionary<string, string> evidence, string message) =>
+        input.Verdict(rule, outcome, observedAt, BackupJobInput.ConfigTypeFor(input.Obligation.Subject, ""), input.Obligation.Kind, evidence, message);
 }

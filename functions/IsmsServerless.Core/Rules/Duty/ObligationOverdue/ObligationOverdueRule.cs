@@ -33,13 +33,7 @@ public sealed class ObligationOverdueRule : IRule<ObligationInput>
     {
         var o = input.Obligation;
         var spec = o.Spec;
-        var rule = Metadata with
-        {
-            Title = spec.Title + " (overdue)",
-            Controls = spec.Controls.Count > 0 ? spec.Controls : Metadata.Controls,
-            PolicyClause = spec.PolicyClause.Length > 0 ? spec.PolicyClause : Metadata.PolicyClause,
-            Sla = spec.OverdueSla ?? Metadata.Sla,
-        };
+        var rule = input.Overdue(Metadata);
         var evidence = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["obligationId"] = o.Id,
@@ -55,31 +49,18 @@ public sealed class ObligationOverdueRule : IRule<ObligationInput>
             evidence["attestedBy"] = attestation.By;
             evidence["attestedAt"] = Timestamps.ToWire(attestation.At);
             if (attestation.Evidence.Count > 0) evidence["evidence"] = string.Join(' ', attestation.Evidence);
-            yield return Result(rule, input, Outcome.Compliant, attestation.At, evidence,
+            yield return Verdict(input, rule, Outcome.Compliant, attestation.At, evidence,
                 $"{spec.Title} ({spec.Period}) attested by {attestation.By} at {Timestamps.ToWire(attestation.At)}");
             yield break;
         }
         if (context.Now <= spec.DueAt) yield break;
-        yield return Result(rule, input, Outcome.Finding, spec.DueAt, evidence,
-            $"{spec.Title} ({spec.Period}) was due at {Timestamps.ToWire(spec.DueAt)} (owner {spec.OwnerPerson ?? spec.OwnerRole}) and is not attested")
-            with { SeverityOverride = spec.OverdueSeverity == rule.Severity ? null : spec.OverdueSeverity };
+        yield return Verdict(input, rule, Outcome.Finding, spec.DueAt, evidence,
+            $"{spec.Title} ({spec.Period}) was due at {Timestamps.ToWire(spec.DueAt)} (owner {spec.OwnerPerson ?? spec.OwnerRole}) and is not attested");
     }
 
     /// <summary>Keyed by subject and (kind, period): one finding per obligation, never shared by two periods of a duty.</summary>
     public static string SubKeyOf(Obligation obligation) => obligation.Kind + "|" + obligation.Spec.Period;
 
-    private static Evaluation Result(RuleMetadata rule, ObligationInput input, Outcome outcome, DateTimeOffset observedAt, Dictionary<string, string> evidence, string message) => new()
-    {
-        Rule = rule,
-        Outcome = outcome,
-        ResourceId = input.Obligation.Subject,
-        ResourceType = rule.ResourceType,
-        AccountId = input.AccountId,
-        Region = input.Region,
-        SubKey = SubKeyOf(input.Obligation),
-        Message = message,
-        ClockStart = input.Obligation.DueAt,
-        ObservedAt = observedAt,
-        Evidence = evidence,
-    };
+    private static Evaluation Verdict(ObligationInput input, RuleMetadata rule, Outcome outcome, DateTimeOffset observedAt, Dictionary<string, string> evidence, string message) =>
+        input.Verdict(rule, outcome, observedAt, rule.ResourceType, SubKeyOf(input.Obligation), evidence, message);
 }
