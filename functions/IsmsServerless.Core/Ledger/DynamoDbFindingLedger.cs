@@ -9,6 +9,7 @@ using IsmsServerless.Engine;
 using IsmsServerless.Model;
 using IsmsServerless.Observability;
 using IsmsServerless.Settings;
+using IsmsServerless.Storage;
 using static IsmsServerless.Ledger.LedgerItems;
 
 namespace IsmsServerless.Ledger;
@@ -16,9 +17,11 @@ namespace IsmsServerless.Ledger;
 /// <summary>
 /// The findings ledger on one DynamoDB table (layout: <c>docs/data-model.md</c>). Every change is
 /// read → decide (<see cref="FindingTransitions"/>, pure) → one conditional write on the finding's <c>version</c>; a
-/// transition writes the finding, its history line, its index memberships, the counters and its alert in one
-/// TransactWriteItems, so concurrent or redelivered evaluations of the same event yield one finding, one history line
-/// and at most one alert. Conflicts are retried with jittered backoff after re-reading. No method scans.
+/// transition writes the finding, its history line and the counters in one TransactWriteItems, so concurrent or
+/// redelivered evaluations of the same event yield one finding and one history line. Its alerts are put after it,
+/// each on its own (deterministic id, put only if absent), and the finding item names them (<see cref="OutboxMarker"/>)
+/// until its next write, which first puts any that is missing: one alert per transition, even when a process dies
+/// between the two writes. Conflicts are retried with jittered backoff after re-reading. No method scans.
 /// </summary>
 public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings) : IFindingLedger
 {
@@ -29,6 +32,9 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
 
     /// <summary>The policy version stamped on every finding's evidence (<c>policyVersion</c>): the bundled policy file's.</summary>
     public string PolicyVersion { get; init; } = Policy.PolicyDocument.Embedded.Version;
+
+    /// <summary>The clock for callers that carry no time of their own (an owed alert past its retention is not put again).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>When set, every read asks for and reports its consumed capacity (benchmarks, diagnostics).</summary>
     internal Action<string, ConsumedCapacity>? CapacityObserver { get; set; }
@@ -269,7 +275,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     }
 
     public async Task<FindingRecord> AcknowledgeAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
-        await ExistingAsync(findingId, f => FindingTransitions.OnAcknowledge(f, actor, reason, at), cancellationToken).ConfigureAwait(false);
+        await ExistingAsync(findingId, f => FindingTransitions.OnAcknowledge(f, actor, reason, at), at, cancellationToken).ConfigureAwait(false);
 
     public async Task<FindingRecord> GrantWaiverAsync(string findingId, Waiver waiver, CancellationToken cancellationToken = default)
     {
@@ -281,11 +287,11 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         if (string.IsNullOrWhiteSpace(waiver.GrantedBy)) problems.Add("grantedBy");
         if (problems.Count > 0) throw new ArgumentException("a waiver needs " + string.Join(", ", problems), nameof(waiver));
         if (waiver.ExpiresAt <= waiver.GrantedAt) throw new ArgumentException("a waiver must expire after it is granted", nameof(waiver));
-        return await ExistingAsync(findingId, f => FindingTransitions.OnGrantWaiver(f, waiver), cancellationToken).ConfigureAwait(false);
+        return await ExistingAsync(findingId, f => FindingTransitions.OnGrantWaiver(f, waiver), waiver.GrantedAt, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<FindingRecord> RevokeWaiverAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
-        await ExistingAsync(findingId, f => FindingTransitions.OnRevokeWaiver(f, actor, reason, at), cancellationToken).ConfigureAwait(false);
+        await ExistingAsync(findingId, f => FindingTransitions.OnRevokeWaiver(f, actor, reason, at), at, cancellationToken).ConfigureAwait(false);
 
     public async Task<LedgerWriteResult> AdvanceTimersAsync(EvaluationContext context, CancellationToken cancellationToken = default)
     {
@@ -307,7 +313,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                     tally.Add(new Mutation(MutationKind.Malformed, null, null));
                     continue;
                 }
-                tally.Add(await MutateAsync(dueId, before => before is null ? null : FindingTransitions.OnTimer(before, now), allowCreate: false, cancellationToken).ConfigureAwait(false));
+                tally.Add(await MutateAsync(dueId, before => before is null ? null : FindingTransitions.OnTimer(before, now), allowCreate: false, cancellationToken, now: now).ConfigureAwait(false));
             }
             start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }
@@ -404,11 +410,11 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
 
     internal sealed record Mutation(MutationKind Kind, TransitionPlan? Plan, string? AlertId, IReadOnlyList<string>? TimelineAlerts = null);
 
-    private async Task<FindingRecord> ExistingAsync(string findingId, Func<FindingRecord, TransitionPlan?> decide, CancellationToken cancellationToken)
+    private async Task<FindingRecord> ExistingAsync(string findingId, Func<FindingRecord, TransitionPlan?> decide, DateTimeOffset at, CancellationToken cancellationToken)
     {
         var outcome = await MutateAsync(findingId, before => before is null
             ? throw new KeyNotFoundException($"no finding {findingId}")
-            : decide(before), allowCreate: false, cancellationToken).ConfigureAwait(false);
+            : decide(before), allowCreate: false, cancellationToken, now: at).ConfigureAwait(false);
         if (outcome.Kind == MutationKind.Malformed) throw new InvalidDataException($"finding {findingId} is stored malformed; see the log");
         return outcome.Plan?.After ?? await GetAsync(findingId, cancellationToken).ConfigureAwait(false)
             ?? throw new KeyNotFoundException($"no finding {findingId}");
@@ -420,8 +426,19 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
     /// </summary>
     /// <param name="observation">The observation this change comes from (violation, compliant verdict, deletion): spliced
     /// into the finding's order-free timeline (<see cref="FindingTimeline"/>) in the same write. Null for person and sweep actions.</param>
+    /// <param name="now">The caller's time (an owed alert past its retention is not put again); default the observation's, then <see cref="Clock"/>.</param>
     internal async Task<Mutation> MutateAsync(string findingId, Func<FindingRecord?, TransitionPlan?> decide, bool allowCreate, CancellationToken cancellationToken,
-        TimelineInput? observation = null)
+        TimelineInput? observation = null, DateTimeOffset? now = null)
+    {
+        var settled = new HashSet<string>(StringComparer.Ordinal);
+        var repaired = new List<string>();
+        var outcome = await MutateOnceSettledAsync(findingId, decide, allowCreate, observation, now ?? observation?.Now ?? Clock.GetUtcNow(), settled, repaired, cancellationToken).ConfigureAwait(false);
+        // Alerts this call put for an earlier write (its process died before putting them) are raised now.
+        return repaired.Count == 0 ? outcome : outcome with { TimelineAlerts = [.. outcome.TimelineAlerts ?? [], .. repaired] };
+    }
+
+    private async Task<Mutation> MutateOnceSettledAsync(string findingId, Func<FindingRecord?, TransitionPlan?> decide, bool allowCreate, TimelineInput? observation,
+        DateTimeOffset now, HashSet<string> settled, List<string> repaired, CancellationToken cancellationToken)
     {
         // The first read is eventually consistent (half the read units): every write is conditional on the version it
         // read (or on the item's absence), so a stale read can only make the write fail and be retried, never win. A
@@ -435,6 +452,11 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 // Never overwrite what we cannot read: the item is evidence. It is logged for a human.
                 return new Mutation(MutationKind.Malformed, null, null);
             }
+            // The alerts the stored version's write raised are put before anything else (docs/data-model.md, "The alert
+            // outbox"): a redelivery that changes nothing repairs a process that died after the finding's write, and a
+            // write that replaces the version (and with it the list) never drops one.
+            if (before?.OwedAlerts is { Count: > 0 })
+                repaired.AddRange(await SettleOwedAlertsAsync(before, now, settled, cancellationToken).ConfigureAwait(false));
             TransitionPlan? plan;
             try
             {
@@ -502,7 +524,15 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             Version = (before?.Version ?? 0) + 1,
             HistoryLength = historyLength + (sequenced ? 1 : 0) + (step?.LinesDelta ?? 0),
         };
-        var timeline = step is null ? [] : TimelineWrites(after, step, plan);
+        // The alerts this write raises: put after it, each on its own, and named on the finding item until its next write.
+        var alerts = new List<AlertRecord>();
+        var timeline = step is null ? [] : TimelineWrites(after, step, plan, alerts);
+        if (plan.Action is not null && !detection && plan.AlertKind is { } kind) alerts.Add(AlertFor(after, kind, plan));
+        var shownMessage = after.Message;
+        after = after with
+        {
+            OwedAlerts = alerts.Count == 0 ? null : alerts.Select(a => new OwedAlert(a.AlertId, a.Kind, a.CreatedAt, a.Message == shownMessage ? null : a.Message)).ToList(),
+        };
         var findingPut = new Put
         {
             TableName = TableName,
@@ -539,6 +569,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             moved.AddRange(timeline);
             if (step?.Cheap is { } cheapObservation) moved.Add(new TransactWriteItem { Put = new Put { TableName = TableName, Item = cheapObservation } });
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = moved }, cancellationToken).ConfigureAwait(false);
+            await PutAlertsAsync(alerts, cancellationToken).ConfigureAwait(false);
             if (before.DueAt != after.DueAt) await MoveNewAlertDeadlineAsync(after, cancellationToken).ConfigureAwait(false);
             return new Mutation(MutationKind.Updated, plan with { After = after }, step is { AlertIds.Count: > 0 } moving ? moving.AlertIds[^1] : null, step?.AlertIds);
         }
@@ -584,22 +615,19 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         if (step?.Cheap is { } storedObservation) items.Add(new TransactWriteItem { Put = new Put { TableName = TableName, Item = storedObservation } });
         if ((before is null ? LedgerCounters.Update(TableName, null, after) : counters) is { } counted) items.Add(new TransactWriteItem { Update = counted });
         string? alertId = step is { AlertIds.Count: > 0 } raising ? raising.AlertIds[^1] : null;
-        if (!detection && plan.AlertKind is { } kind)
+        if (!detection && plan.AlertKind is not null) alertId = alerts[^1].AlertId;
+        if (items.Count == 1)
         {
-            var alert = AlertFor(after, kind, plan);
-            alertId = alert.AlertId;
-            items.Add(new TransactWriteItem
-            {
-                Put = new Put
-                {
-                    TableName = TableName,
-                    Item = AlertItem(alert, plan.At.AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
-                    ConditionExpression = "attribute_not_exists(#pk)",
-                    ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
-                },
-            });
+            // Only the finding is left: a transaction of one item would cost twice its units for nothing.
+            await PutFindingAsync(findingPut, cancellationToken).ConfigureAwait(false);
         }
-        await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
+        else
+        {
+            // The transaction's ClientRequestToken (set by the SDK) makes its retry after a lost answer idempotent,
+            // which the counter ADD needs.
+            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
+        }
+        await PutAlertsAsync(alerts, cancellationToken).ConfigureAwait(false);
         Log.Info("ledger.transition", ("findingId", after.Id), ("ruleId", after.RuleId), ("action", plan.Action ?? "timeline"),
             ("from", before?.Status.ToWire()), ("to", after.Status.ToWire()), ("slaState", after.SlaState?.ToWire()), ("alertId", alertId));
         return new Mutation(before is null ? MutationKind.Created : plan.Action is null ? MutationKind.Updated : MutationKind.Transition, plan with { After = after }, alertId,
@@ -715,6 +743,88 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         catch (ConditionalCheckFailedException)
         {
             // No "new" alert for this finding (raised before alerts existed, or expired): nothing to correct.
+        }
+    }
+
+    /// <summary>
+    /// Puts the alerts a write raised, after that write succeeded: each only if absent (its id is the transition's, so a
+    /// second put of it, by a retry, a concurrent repair or a redelivery, finds it and writes nothing; the alert Pipe
+    /// forwards INSERTs only, so it sees each alert once). A put whose answer was lost is recognised (<see cref="ConditionalPut"/>).
+    /// </summary>
+    private async Task PutAlertsAsync(IReadOnlyList<AlertRecord> alerts, CancellationToken cancellationToken)
+    {
+        foreach (var alert in alerts)
+        {
+            var outcome = await ConditionalPut.PutAsync(dynamo, TableName, AlertItem(alert, AlertExpiry(alert.CreatedAt)), AlertAbsent, null, cancellationToken).ConfigureAwait(false);
+            if (outcome == PutOutcome.ConditionFailed)
+                Log.Info("ledger.alert-already-stored", ("alertId", alert.AlertId), ("findingId", alert.FindingId));
+        }
+    }
+
+    private const string AlertAbsent = "attribute_not_exists(" + LedgerSchema.PartitionKey + ")";
+
+    private long AlertExpiry(string createdAt) =>
+        (Timestamps.ParseOrNull(createdAt) ?? DateTimeOffset.UnixEpoch).AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds();
+
+    /// <summary>
+    /// The repair of the outbox: puts each alert <paramref name="before"/>'s write raised that is not stored yet (its process
+    /// died between the finding's write and the alert's), rebuilt from the stored finding, which is exactly the version
+    /// that write stored (any later write first comes through here and then drops the list). One eventually consistent
+    /// read of the alert's key per owed alert (a stale miss only costs a put that finds it), once per mutation. An alert
+    /// past its retention is not put again (its TTL may have removed it after it was sent). Returns the ids it put.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> SettleOwedAlertsAsync(FindingRecord before, DateTimeOffset now, HashSet<string> settled, CancellationToken cancellationToken)
+    {
+        List<string>? put = null;
+        foreach (var owed in before.OwedAlerts ?? [])
+        {
+            if (!settled.Add(owed.AlertId)) continue;
+            var createdAt = Timestamps.ParseOrNull(owed.CreatedAt) ?? DateTimeOffset.UnixEpoch;
+            if (now >= createdAt.AddDays(settings.AlertRetentionDays)) continue;
+            var stored = await dynamo.GetItemAsync(new GetItemRequest
+            {
+                TableName = TableName,
+                Key = new() { [LedgerSchema.PartitionKey] = S(LedgerKeys.Alert(owed.AlertId)), [LedgerSchema.SortKey] = S(LedgerKeys.AlertSort) },
+                ProjectionExpression = "#pk",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
+            }, cancellationToken).ConfigureAwait(false);
+            if (stored.Item is { Count: > 0 }) continue;
+            var alert = AlertFor(before, owed.Kind, TransitionPlan.Update(before, createdAt), owed.AlertId, owed.Message ?? before.Message);
+            if (await ConditionalPut.PutAsync(dynamo, TableName, AlertItem(alert, AlertExpiry(alert.CreatedAt)), AlertAbsent, null, cancellationToken).ConfigureAwait(false) == PutOutcome.Written)
+            {
+                Log.Warn("ledger.alert-repaired", ("alertId", owed.AlertId), ("findingId", before.Id), ("kind", owed.Kind));
+                (put ??= []).Add(owed.AlertId);
+            }
+        }
+        return put ?? [];
+    }
+
+    /// <summary>
+    /// The finding's conditional write as one PutItem. The SDK retries a PutItem whose answer was lost, and that retry
+    /// fails the condition the first attempt met: a failed condition on an item exactly like the one sent is that write.
+    /// </summary>
+    private async Task PutFindingAsync(Put put, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = TableName,
+                Item = put.Item,
+                ConditionExpression = put.ConditionExpression,
+                ExpressionAttributeNames = put.ExpressionAttributeNames,
+                ExpressionAttributeValues = put.ExpressionAttributeValues,
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            var stored = await dynamo.GetItemAsync(new GetItemRequest
+            {
+                TableName = TableName,
+                Key = new() { [LedgerSchema.PartitionKey] = put.Item[LedgerSchema.PartitionKey], [LedgerSchema.SortKey] = put.Item[LedgerSchema.SortKey] },
+                ConsistentRead = true,
+            }, cancellationToken).ConfigureAwait(false);
+            if (stored.Item is not { Count: > 0 } found || !ConditionalPut.Same(found, put.Item)) throw;
         }
     }
 
@@ -859,8 +969,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         return step;
     }
 
-    /// <summary>The writes of a timeline step other than the finding: observation and line items, and the alerts raised.</summary>
-    private List<TransactWriteItem> TimelineWrites(FindingRecord after, TimelineStep step, TransitionPlan plan)
+    /// <summary>The writes of a timeline step other than the finding: observation and line items; the alerts raised go to <paramref name="alerts"/>.</summary>
+    private List<TransactWriteItem> TimelineWrites(FindingRecord after, TimelineStep step, TransitionPlan plan, List<AlertRecord> alerts)
     {
         var items = new List<TransactWriteItem>();
         var edit = step.Edit;
@@ -892,17 +1002,8 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             raised.Add((AlertIdOf(FindingTimeline.AlertKey(after.Id, FindingTransitions.AlertReopened, ordinal)), FindingTransitions.AlertReopened, "recurred: " + reopening.Reason));
         foreach (var (alertId, kind, message) in raised)
         {
-            var alert = AlertFor(after, kind, plan with { At = step.Now }, alertId, message);
-            items.Add(new TransactWriteItem
-            {
-                Put = new Put
-                {
-                    TableName = TableName,
-                    Item = AlertItem(alert, step.Now.AddDays(settings.AlertRetentionDays).ToUnixTimeSeconds()),
-                    ConditionExpression = "attribute_not_exists(#pk)",
-                    ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
-                },
-            });
+            // Put after the finding's write (PutAlertsAsync), in this order: the finding names them until then.
+            alerts.Add(AlertFor(after, kind, plan with { At = step.Now }, alertId, message));
             ((List<string>)step.AlertIds).Add(alertId);
         }
         return items;

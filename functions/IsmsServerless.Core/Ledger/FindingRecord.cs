@@ -115,6 +115,12 @@ public sealed record FindingRecord
 
     /// <summary>Key suffix (<c>&lt;instant&gt;#&lt;verdict digit&gt;</c>) of the newest observation stored; null on older findings.</summary>
     public string? TimelineHead { get; init; }
+
+    /// <summary>
+    /// The alerts the write that stored this version raised, owed to the outbox until the next write (issue 20): the
+    /// alert items are put after the finding's write, and whoever reads the finding next puts any that is missing.
+    /// </summary>
+    internal IReadOnlyList<OwedAlert>? OwedAlerts { get; init; }
 }
 
 /// <summary>One immutable line of a finding's history.</summary>

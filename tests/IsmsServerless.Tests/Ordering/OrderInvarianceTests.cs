@@ -24,7 +24,10 @@ namespace IsmsServerless.Tests.Ordering;
 /// Excluded attributes, each not part of the state: passing evidence's throttled evaluation times (see
 /// <see cref="IsEvidenceThrottleTime"/>), and <c>version</c>, the optimistic-concurrency counter of a
 /// finding or change record, which counts writes (a redelivered older event that changes nothing may still bump it
-/// when it moves nothing but the timer) rather than describing the finding. Processing-time attributes (firstSeenAt,
+/// when it moves nothing but the timer) rather than describing the finding; and <c>owedAlerts</c>, the alerts a finding's
+/// last write raised and names until its next write (docs/data-model.md, "The alert outbox"), which records which write
+/// came last rather than the finding: instead, every alert it names must be stored (the alert items themselves and the
+/// alerts raised are compared in full). Processing-time attributes (firstSeenAt,
 /// lastSeenAt, resolvedAt for compliant resolutions, TTLs, updatedAt) are compared: the replay runs at one fixed
 /// instant, so they must match too.
 /// </remarks>
@@ -33,7 +36,7 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
 {
     private static readonly EvaluationContext Context = TestContexts.At("2026-01-15T12:00:00Z");
 
-    private static readonly HashSet<string> NonSemantic = new(StringComparer.Ordinal) { "version" };
+    private static readonly HashSet<string> NonSemantic = new(StringComparer.Ordinal) { "version", "owedAlerts" };
 
     /// <summary>
     /// Passing evidence's timestamps are throttled (at most one refresh a day for an unchanged result, README "Delivery
@@ -266,15 +269,23 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
     private static async Task<SortedSet<string>> SnapshotAsync(IAmazonDynamoDB client, string table)
     {
         var items = new SortedSet<string>(StringComparer.Ordinal);
+        var owed = new List<string>();
+        var stored = new HashSet<string>(StringComparer.Ordinal);
         Dictionary<string, AttributeValue>? start = null;
         do
         {
             var page = await client.ScanAsync(new ScanRequest { TableName = table, ExclusiveStartKey = start, ConsistentRead = true });
             foreach (var item in page.Items ?? [])
+            {
                 items.Add(TableSnapshot.Canonical(item.Where(a => !NonSemantic.Contains(a.Key) && !IsEvidenceThrottleTime(item, a.Key)).ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)));
+                if (item.GetValueOrDefault("owedAlerts")?.L is { } list) owed.AddRange(list.Select(o => o.M["id"].S));
+                if (item.GetValueOrDefault("alertId")?.S is { } alertId && item.GetValueOrDefault("entityType")?.S == LedgerItems.AlertEntity) stored.Add(alertId);
+            }
             start = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }
         while (start is not null);
+        // The outbox is settled: every alert a finding still names is stored.
+        Assert.All(owed, id => Assert.Contains(id, stored));
         return items;
     }
 }

@@ -42,13 +42,22 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly HttpClient _upstream = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.None });
     private readonly Uri _target;
-    private readonly Func<int, Fault> _plan;
+    private readonly Func<int, string, byte[], Fault> _plan;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly int[] _counts = new int[Enum.GetValues<Fault>().Length];
     private int _requests;
 
     public FaultProxy(Uri target, Func<int, Fault> plan)
+        : this(target, (number, _, _) => plan(number))
+    {
+    }
+
+    /// <summary>
+    /// A proxy whose plan sees each request: its number, its operation (the <c>X-Amz-Target</c> header, e.g.
+    /// <c>DynamoDB_20120810.PutItem</c>) and its body, so a test can fault one exact write (the alert put after a transaction).
+    /// </summary>
+    public FaultProxy(Uri target, Func<int, string, byte[], Fault> plan)
     {
         _target = target;
         _plan = plan;
@@ -100,7 +109,8 @@ public sealed class FaultProxy : IAsyncDisposable
                 var request = await reader.ReadAsync(_stop.Token).ConfigureAwait(false);
                 if (request is null) return;
                 var number = Interlocked.Increment(ref _requests);
-                var fault = Enabled ? _plan(number) : Fault.None;
+                var operation = request.Headers.FirstOrDefault(h => h.Name.Equals("X-Amz-Target", StringComparison.OrdinalIgnoreCase)).Value ?? "";
+                var fault = Enabled ? _plan(number, operation, request.Body) : Fault.None;
                 Interlocked.Increment(ref _counts[(int)fault]);
                 switch (fault)
                 {

@@ -1,0 +1,61 @@
+using Amazon.DynamoDBv2.Model;
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Ledger;
+
+/// <summary>
+/// An alert a finding's last write raised and owes the outbox (issue 20): the alert item is put after the finding's
+/// write, outside its transaction (half the units), and the finding item carries what rebuilds it exactly, so a process
+/// that died between the two writes is repaired by whoever reads the finding next (docs/data-model.md, "The alert outbox").
+/// </summary>
+/// <param name="AlertId">The alert's deterministic id (the same transition always names the same alert).</param>
+/// <param name="Kind">new, reopened, escalated.</param>
+/// <param name="CreatedAt">The alert's <c>createdAt</c>, as stored (the processing time of the write that raised it).</param>
+/// <param name="Message">The alert's message when it is not the finding's own message (null: the finding's).</param>
+internal sealed record OwedAlert(string AlertId, string Kind, string CreatedAt, string? Message);
+
+/// <summary>The <c>owedAlerts</c> attribute of a finding item: written with the transition, replaced or dropped by the next write.</summary>
+internal static class OutboxMarker
+{
+    public const string Attribute = "owedAlerts";
+
+    public static AttributeValue ToAttribute(IReadOnlyList<OwedAlert> owed) => new()
+    {
+        L = owed.Select(o =>
+        {
+            var entry = new Dictionary<string, AttributeValue>
+            {
+                ["id"] = new() { S = o.AlertId },
+                ["kind"] = new() { S = o.Kind },
+                ["at"] = new() { S = o.CreatedAt },
+            };
+            if (o.Message is not null) entry["message"] = new() { S = o.Message };
+            return new AttributeValue { M = entry };
+        }).ToList(),
+    };
+
+    /// <summary>The owed alerts of a finding item (null: none); <paramref name="problem"/> set when the attribute is malformed.</summary>
+    public static IReadOnlyList<OwedAlert>? Read(Dictionary<string, AttributeValue> item, out string? problem)
+    {
+        problem = null;
+        if (!item.TryGetValue(Attribute, out var value) || value.NULL == true) return null;
+        if (value.L is null)
+        {
+            problem = $"{Attribute} is not a list";
+            return null;
+        }
+        var owed = new List<OwedAlert>(value.L.Count);
+        foreach (var entry in value.L)
+        {
+            if (entry.M is not { } m || m.GetValueOrDefault("id")?.S is not { Length: > 0 } id || m.GetValueOrDefault("kind")?.S is not { Length: > 0 } kind
+                || m.GetValueOrDefault("at")?.S is not { Length: > 0 } at || !Timestamps.TryParse(at, out _)
+                || (m.TryGetValue("message", out var message) && message.S is null))
+            {
+                problem = $"{Attribute} holds an entry without id, kind and a timestamp";
+                return null;
+            }
+            owed.Add(new OwedAlert(id, kind, at, m.GetValueOrDefault("message")?.S));
+        }
+        return owed.Count == 0 ? null : owed;
+    }
+}
