@@ -828,7 +828,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         }
     }
 
-    private static string AlertIdOf(string key) => "a-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 16));
+    private static string AlertIdOf(string key) => OutboxMarker.AlertIdOf(key);
 
     private AlertRecord AlertFor(FindingRecord f, string kind, TransitionPlan plan, string? id = null, string? message = null)
     {
@@ -996,7 +996,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
         }
         var raised = new List<(string Id, string Kind, string Message)>();
         if (edit.RaiseNew)
-            raised.Add((AlertIdOf($"{after.Id}\u001fnew\u001f1"), FindingTransitions.AlertNew, after.Message));
+            raised.Add((OutboxMarker.NewAlertId(after.Id), FindingTransitions.AlertNew, after.Message));
         var reopening = edit.PutLines.Where(l => l.Action == TimelineLine.Reopened).OrderByDescending(l => l.Point).FirstOrDefault()?.Observation ?? o;
         foreach (var ordinal in edit.RaiseReopened)
             raised.Add((AlertIdOf(FindingTimeline.AlertKey(after.Id, FindingTransitions.AlertReopened, ordinal)), FindingTransitions.AlertReopened, "recurred: " + reopening.Reason));

@@ -77,7 +77,7 @@ internal static class LedgerItems
         if (f.FirstViolationAt is { } firstViolation) item["firstViolationAt"] = Time(firstViolation);
         if (f.ViolationRuns is { } runs) item["violationRuns"] = N(runs);
         if (f.TimelineHead is { } head) item["timelineHead"] = S(head);
-        if (f.OwedAlerts is { Count: > 0 } owed) item[OutboxMarker.Attribute] = OutboxMarker.ToAttribute(owed);
+        if (f.OwedAlerts is { Count: > 0 }) item[OutboxMarker.Attribute] = OutboxMarker.ToAttribute(f);
         if (f.Waiver is { } w)
         {
             item["waiver"] = new AttributeValue
@@ -347,7 +347,7 @@ internal static class LedgerItems
             ViolationRuns = r.Long("violationRuns") is { } runs ? (int)runs : null,
             TimelineHead = r.Str("timelineHead"),
         };
-        var owedAlerts = OutboxMarker.Read(item, out var owedProblem);
+        var owedAlerts = OutboxMarker.Read(item, id, firstSeen.Value, out var owedProblem);
         if (owedProblem is not null) { problem = owedProblem; return false; }
         if (owedAlerts is not null) record = record with { OwedAlerts = owedAlerts };
         // Optional attributes of the wrong type are just as malformed as missing required ones.

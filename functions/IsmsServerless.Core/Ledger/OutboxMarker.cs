@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Amazon.DynamoDBv2.Model;
 using IsmsServerless.Model;
 
@@ -14,28 +16,41 @@ namespace IsmsServerless.Ledger;
 /// <param name="Message">The alert's message when it is not the finding's own message (null: the finding's).</param>
 internal sealed record OwedAlert(string AlertId, string Kind, string CreatedAt, string? Message);
 
-/// <summary>The <c>owedAlerts</c> attribute of a finding item: written with the transition, replaced or dropped by the next write.</summary>
+/// <summary>
+/// The <c>owedAlerts</c> attribute of a finding item: written with the transition, replaced or dropped by the next write.
+/// Kept small (the finding item is billed per KB): an entry leaves out its <c>id</c> when it is the finding's <c>new</c>
+/// alert id, its <c>at</c> when it is the finding's <c>firstSeenAt</c> and its <c>message</c> when it is the finding's, so a
+/// new finding's entry is <c>{kind: new}</c>.
+/// </summary>
 internal static class OutboxMarker
 {
     public const string Attribute = "owedAlerts";
 
-    public static AttributeValue ToAttribute(IReadOnlyList<OwedAlert> owed) => new()
+    /// <summary>An alert id: the first 16 bytes of SHA-256 of the transition's key, in hex.</summary>
+    public static string AlertIdOf(string key) => "a-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 16));
+
+    /// <summary>The id of a finding's <c>new</c> alert (one per finding).</summary>
+    public static string NewAlertId(string findingId) => AlertIdOf($"{findingId}\u001fnew\u001f1");
+
+    public static AttributeValue ToAttribute(FindingRecord f)
     {
-        L = owed.Select(o =>
+        ArgumentNullException.ThrowIfNull(f);
+        var firstSeen = LedgerKeys.Instant(f.FirstSeenAt);
+        return new AttributeValue
         {
-            var entry = new Dictionary<string, AttributeValue>
+            L = (f.OwedAlerts ?? []).Select(o =>
             {
-                ["id"] = new() { S = o.AlertId },
-                ["kind"] = new() { S = o.Kind },
-                ["at"] = new() { S = o.CreatedAt },
-            };
-            if (o.Message is not null) entry["message"] = new() { S = o.Message };
-            return new AttributeValue { M = entry };
-        }).ToList(),
-    };
+                var entry = new Dictionary<string, AttributeValue> { ["kind"] = new() { S = o.Kind } };
+                if (o.AlertId != NewAlertId(f.Id)) entry["id"] = new() { S = o.AlertId };
+                if (o.CreatedAt != firstSeen) entry["at"] = new() { S = o.CreatedAt };
+                if (o.Message is not null) entry["message"] = new() { S = o.Message };
+                return new AttributeValue { M = entry };
+            }).ToList(),
+        };
+    }
 
     /// <summary>The owed alerts of a finding item (null: none); <paramref name="problem"/> set when the attribute is malformed.</summary>
-    public static IReadOnlyList<OwedAlert>? Read(Dictionary<string, AttributeValue> item, out string? problem)
+    public static IReadOnlyList<OwedAlert>? Read(Dictionary<string, AttributeValue> item, string findingId, DateTimeOffset firstSeenAt, out string? problem)
     {
         problem = null;
         if (!item.TryGetValue(Attribute, out var value) || value.NULL == true) return null;
@@ -47,11 +62,12 @@ internal static class OutboxMarker
         var owed = new List<OwedAlert>(value.L.Count);
         foreach (var entry in value.L)
         {
-            if (entry.M is not { } m || m.GetValueOrDefault("id")?.S is not { Length: > 0 } id || m.GetValueOrDefault("kind")?.S is not { Length: > 0 } kind
-                || m.GetValueOrDefault("at")?.S is not { Length: > 0 } at || !Timestamps.TryParse(at, out _)
+            if (entry.M is not { } m || m.GetValueOrDefault("kind")?.S is not { Length: > 0 } kind
+                || (m.GetValueOrDefault("id")?.S ?? NewAlertId(findingId)) is not { Length: > 0 } id
+                || (m.GetValueOrDefault("at")?.S ?? LedgerKeys.Instant(firstSeenAt)) is not { Length: > 0 } at || !Timestamps.TryParse(at, out _)
                 || (m.TryGetValue("message", out var message) && message.S is null))
             {
-                problem = $"{Attribute} holds an entry without id, kind and a timestamp";
+                problem = $"{Attribute} holds an entry without a kind, or with a malformed id, timestamp or message";
                 return null;
             }
             owed.Add(new OwedAlert(id, kind, at, m.GetValueOrDefault("message")?.S));

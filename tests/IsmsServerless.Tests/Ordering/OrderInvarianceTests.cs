@@ -278,7 +278,7 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
             foreach (var item in page.Items ?? [])
             {
                 items.Add(TableSnapshot.Canonical(item.Where(a => !NonSemantic.Contains(a.Key) && !IsEvidenceThrottleTime(item, a.Key)).ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)));
-                if (item.GetValueOrDefault("owedAlerts")?.L is { } list) owed.AddRange(list.Select(o => o.M["id"].S));
+                if (item.ContainsKey("owedAlerts") && LedgerItems.TryReadFinding(item, out var finding, out _)) owed.AddRange(finding.OwedAlerts!.Select(o => o.AlertId));
                 if (item.GetValueOrDefault("alertId")?.S is { } alertId && item.GetValueOrDefault("entityType")?.S == LedgerItems.AlertEntity) stored.Add(alertId);
             }
             start = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
