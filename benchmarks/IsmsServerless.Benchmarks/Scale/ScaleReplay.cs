@@ -439,6 +439,13 @@ public sealed class ItemSizes
                 var bytes = System.Text.Encoding.UTF8.GetByteCount(name) + BillEstimate.Value(value);
                 var (b, c) = kind.Attributes.GetValueOrDefault(name);
                 kind.Attributes[name] = (b + bytes, c + 1);
+                // A map's entries too (evidence, waiver), so the biggest map's contents show.
+                foreach (var (key, inner) in value.M ?? [])
+                {
+                    var entry = "  " + name + "." + key;
+                    var (eb, ec) = kind.Attributes.GetValueOrDefault(entry);
+                    kind.Attributes[entry] = (eb + 1 + System.Text.Encoding.UTF8.GetByteCount(key) + BillEstimate.Value(inner), ec + 1);
+                }
             }
         }
     }
@@ -458,6 +465,16 @@ public sealed class ItemSizes
             var twos = sizes.Count(s => BillEstimate.Units(s) == 2);
             output.WriteLine(FormattableString.Invariant(
                 $"| {entity} | {sizes.Length} | {(double)sizes.Length / events:F2} | {P(0.5)} | {P(0.9)} | {sizes[^1]} | {sizes.Average():F0} | {ones} / {twos} / {sizes.Length - ones - twos} |"));
+        }
+        output.WriteLine();
+        output.WriteLine("| Item put (entityType) | puts by size, 128-byte steps from 0: count (bytes up to) |");
+        output.WriteLine("|---|---|");
+        foreach (var (entity, kind) in _kinds.Where(k => k.Key is "FINDING" or "ALERT" or "HISTORY").OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            int[] sizes;
+            lock (kind) sizes = [.. kind.Sizes];
+            var steps = sizes.GroupBy(s => (s + 127) / 128).OrderBy(g => g.Key).Select(g => FormattableString.Invariant($"{g.Count()} (≤{g.Key * 128})"));
+            output.WriteLine($"| {entity} | {string.Join(", ", steps)} |");
         }
         foreach (var (entity, kind) in _kinds.OrderByDescending(k => k.Value.Sizes.Count))
         {

@@ -10,7 +10,7 @@ namespace IsmsServerless.Ledger;
 /// The texts a finding takes from its rule (title, controls, policy clause, remediation): the same for every finding of
 /// a rule, so a finding item whose texts are its rule's does not store them (issue 20: ~450 bytes of a ~2 KB item). It
 /// stores <see cref="Fingerprint"/> (<c>ruleTexts</c>) instead, and the texts live once in a content-addressed
-/// <c>RULETEXT#&lt;ruleId&gt;</c> / <c>&lt;fingerprint&gt;</c> item written before the first finding that names them. A
+/// <c>RULETEXT#&lt;ruleId&gt;</c> / <c>TEXTS#&lt;fingerprint&gt;</c> item written before the first finding that names them. A
 /// reader takes them from the rule registry when the registry's texts have that fingerprint (no read), else from that
 /// item: a finding reads with the texts it was written with, after the rule's texts changed or the rule was removed.
 /// </summary>
@@ -19,6 +19,7 @@ internal sealed record RuleTexts(string Title, IReadOnlyList<string> Controls, s
     public const string Attribute = "ruleTexts";
     public const string Entity = "RULE_TEXTS";
     public const string PartitionPrefix = "RULETEXT#";
+    public const string SortPrefix = "TEXTS#";
 
     /// <summary>16 hex digits of SHA-256 over the texts (unit-separated; controls in order): names one set of texts.</summary>
     public string Fingerprint { get; } = Hash(Title, Controls, PolicyClause, Remediation);
@@ -48,7 +49,7 @@ internal sealed record RuleTexts(string Title, IReadOnlyList<string> Controls, s
     public static Dictionary<string, AttributeValue> Key(string ruleId, string fingerprint) => new()
     {
         [LedgerSchema.PartitionKey] = LedgerItems.S(PartitionPrefix + LedgerKeys.Bounded(ruleId)),
-        [LedgerSchema.SortKey] = LedgerItems.S(fingerprint),
+        [LedgerSchema.SortKey] = LedgerItems.S(SortPrefix + fingerprint),
     };
 
     /// <summary>The content-addressed item: never rewritten with other content (its key is the content's hash), never expires.</summary>
@@ -71,7 +72,7 @@ internal sealed record RuleTexts(string Title, IReadOnlyList<string> Controls, s
             || item.GetValueOrDefault("remediation")?.S is not { } remediation || item.GetValueOrDefault("controls")?.L is not { } list || list.Any(c => c.S is null))
             return null;
         var texts = new RuleTexts(title, list.Select(c => c.S).ToList(), clause, remediation);
-        return texts.Fingerprint == item.GetValueOrDefault(LedgerSchema.SortKey)?.S ? texts : null;
+        return SortPrefix + texts.Fingerprint == item.GetValueOrDefault(LedgerSchema.SortKey)?.S ? texts : null;
     }
 
     /// <summary>
