@@ -37,7 +37,8 @@ internal sealed record RuleTexts(string Title, IReadOnlyList<string> Controls, s
 
     /// <summary>The registry's texts when the finding's are exactly those (the item then stores only the fingerprint).</summary>
     public static RuleTexts? Shared(FindingRecord f) =>
-        ForRule(f.RuleId) is { } registry && registry.SameAs(Of(f)) ? registry : null;
+        ForRule(f.RuleId) is { } r && r.Title == f.Title && r.PolicyClause == f.PolicyClause && r.Remediation == f.Remediation
+            && r.Controls.SequenceEqual(f.Controls, StringComparer.Ordinal) ? r : null;
 
     private static string Hash(string title, IReadOnlyList<string> controls, string clause, string remediation)
     {
