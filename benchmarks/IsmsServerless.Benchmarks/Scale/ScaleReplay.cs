@@ -130,6 +130,11 @@ public static class ScaleReplay
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var (kinds, stats) in meter.ByItems.OrderByDescending(o => o.Value.Write + o.Value.Read))
             Console.WriteLine(FormattableString.Invariant($"| {kinds} | {stats.Requests} | {(double)stats.Requests / events:F2} | {stats.Read:F0} | {stats.Write:F0} | {stats.Write / events:F2} | {stats.Billed / events:F2} |"));
+        Console.WriteLine();
+        Console.WriteLine("| Item put (kind) | Items | Average bytes | Largest | Over 1 KB |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var (kind, stats) in meter.ItemSizes.OrderByDescending(o => o.Value.Count))
+            Console.WriteLine(FormattableString.Invariant($"| {kind} | {stats.Count} | {(double)stats.Bytes / Math.Max(1, stats.Count):F0} | {stats.Max} | {stats.OverOneKb} |"));
         return failed == 0 ? 0 : 1;
     }
 
@@ -199,6 +204,7 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
         _byOperation.Clear();
         _byItems.Clear();
         _byIndex.Clear();
+        _itemSizes.Clear();
         _bill.Clear();
     }
 
@@ -250,10 +256,56 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
         }
         var operation = response.GetType().Name.Replace("Response", "", StringComparison.Ordinal);
         var billed = _bill.WriteUnits(request);
+        RecordSizes(request);
         _byOperation.GetOrAdd(operation, _ => new OperationStats()).Add(read, write, billed);
         // Which items the request touched (their key kinds), so the write units can be attributed to the writer.
         if (Kinds(request) is { Length: > 0 } kinds)
             _byItems.GetOrAdd(operation + " " + kinds, _ => new OperationStats()).Add(read, write, billed);
+    }
+
+    /// <summary>
+    /// Diagnostic only (no effect on the units): the size of every item put (PutItem, or a Put inside
+    /// TransactWriteItems), by item kind, as <see cref="BillEstimate"/> sizes it, and how many were over 1 KB.
+    /// </summary>
+    public IReadOnlyDictionary<string, ItemSizeStats> ItemSizes => _itemSizes;
+
+    private readonly ConcurrentDictionary<string, ItemSizeStats> _itemSizes = new(StringComparer.Ordinal);
+
+    public sealed class ItemSizeStats
+    {
+        private long _count;
+        private long _bytes;
+        private long _over;
+        private long _max;
+
+        public long Count => Interlocked.Read(ref _count);
+        public long Bytes => Interlocked.Read(ref _bytes);
+        public long OverOneKb => Interlocked.Read(ref _over);
+        public long Max => Interlocked.Read(ref _max);
+
+        public void Add(int size)
+        {
+            Interlocked.Increment(ref _count);
+            Interlocked.Add(ref _bytes, size);
+            if (size > 1024) Interlocked.Increment(ref _over);
+            long seen;
+            while (size > (seen = Interlocked.Read(ref _max)) && Interlocked.CompareExchange(ref _max, size, seen) != seen) { }
+        }
+    }
+
+    private void RecordSizes(AmazonWebServiceRequest? request)
+    {
+        IEnumerable<Dictionary<string, AttributeValue>> items = request switch
+        {
+            PutItemRequest r => [r.Item],
+            TransactWriteItemsRequest r => r.TransactItems.Select(t => t.Put?.Item).OfType<Dictionary<string, AttributeValue>>(),
+            _ => [],
+        };
+        foreach (var item in items)
+        {
+            var kind = Kinds(new PutItemRequest { Item = item });
+            _itemSizes.GetOrAdd(kind, _ => new ItemSizeStats()).Add(BillEstimate.Size(item));
+        }
     }
 
     /// <summary>Write units by where they were spent: the table or one GSI.</summary>
@@ -385,7 +437,7 @@ public sealed class BillEstimate
 
     private static int Units(int bytes) => Math.Max(1, (bytes + 1023) / 1024);
 
-    private static int Size(Dictionary<string, AttributeValue> item) =>
+    internal static int Size(Dictionary<string, AttributeValue> item) =>
         item.Sum(a => System.Text.Encoding.UTF8.GetByteCount(a.Key) + Value(a.Value));
 
     private static int Value(AttributeValue v) =>
