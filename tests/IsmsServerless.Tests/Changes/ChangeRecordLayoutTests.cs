@@ -34,6 +34,27 @@ public sealed class ChangeRecordLayoutTests(DynamoDbLocalFixture dynamo)
     }
 
     [Fact]
+    public async Task A_long_sessions_record_does_not_grow_with_its_calls()
+    {
+        // A 60-call console session: the record used to carry its earliest 50 calls (~7 KB, billed on every merge).
+        var table = await dynamo.NewTableAsync("chg-long");
+        var register = new DynamoChangeRegister(dynamo.Client, table, IsmsSettings.Default);
+        var first = ChangeTestData.ThienCalls()[0];
+        var calls = Enumerable.Range(0, 60)
+            .Select(i => first with { EventId = $"{first.EventId}-{i:D3}", EventTime = first.EventTime.AddSeconds(i) })
+            .ToList();
+        await register.RecordAsync(calls[0]);
+        var afterOne = ItemSize.Of(await RawAsync(table, first.ChangeId));
+        foreach (var call in calls.Skip(1)) await register.RecordAsync(call);
+        var afterSixty = ItemSize.Of(await RawAsync(table, first.ChangeId));
+        // Only the call count's digits may differ.
+        Assert.InRange(afterSixty - afterOne, 0, 2);
+        Assert.True(afterSixty <= 1024, $"change record is {afterSixty} bytes");
+        Assert.Equal(60, (await register.GetAsync(first.ChangeId))!.CallCount);
+        Assert.Equal(60, (await register.GetCallsAsync(first.ChangeId, 1000)).Count);
+    }
+
+    [Fact]
     public async Task A_record_stored_with_its_calls_list_reads_merges_and_is_rewritten_without_it()
     {
         var table = await dynamo.NewTableAsync("chg-legacy");
