@@ -58,7 +58,11 @@ internal static class ObligationItems
         {
             item["subjectIndexed"] = new() { BOOL = false };
         }
-        if (template is null)
+        if (template is null && s.UnresolvedTexts is { } unresolved)
+        {
+            item["texts"] = S(unresolved);
+        }
+        else if (template is null)
         {
             item["controls"] = new() { L = s.Controls.Select(S).ToList() };
             Optional(item, "policyClause", s.PolicyClause);
@@ -77,6 +81,7 @@ internal static class ObligationItems
         // A derived link is not stored when the template derives the same one (the reader derives it from its own settings).
         if (template?.LinkFor(statusPageUrl, s.Subject) is not { } derived || s.Link != derived) Optional(item, "link", s.Link);
         else item["linkDerived"] = new() { BOOL = true };
+        if (template is null && s.UnresolvedTexts is not null && s.UnresolvedLinkDerived && s.Link is null) item["linkDerived"] = new() { BOOL = true };
         if (s.OverdueSla is { } sla) item["overdueSlaSeconds"] = N((long)sla.TotalSeconds);
         if (s.LateOpenSettle is { } settle) item["lateOpenSettleSeconds"] = N((long)settle.TotalSeconds);
         if (o.Attestation is { } a)
@@ -117,10 +122,13 @@ internal static class ObligationItems
             return null;
         }
         ObligationTemplate? template = null;
+        string? unresolved = null;
         if (Str(item, "texts") is { } textsId && !ObligationTemplates.ById.TryGetValue(textsId, out template))
         {
-            // Written by a newer version with a template this one does not know: readable, texts missing (logged).
+            // Written by a newer version with a template this one does not know: readable, texts missing (logged), and
+            // the id kept so that a rewrite stores it again.
             Log.Warn("obligation.unknown-template", ("id", id), ("texts", textsId));
+            unresolved = textsId;
         }
         Attestation? attestation = null;
         if (Str(item, "attestedBy") is { } by && Timestamps.TryParse(Str(item, "attestedAt"), out var attestedAt))
@@ -150,6 +158,8 @@ internal static class ObligationItems
             Link = Str(item, "link") ?? (item.TryGetValue("linkDerived", out var derived) && derived.BOOL == true ? template?.LinkFor(statusPageUrl, subject) : null),
             SubjectIndexed = !(item.TryGetValue("subjectIndexed", out var si) && si.BOOL == false),
             KindIndexed = !(item.TryGetValue("kindIndexed", out var ki) && ki.BOOL == false),
+            UnresolvedTexts = unresolved,
+            UnresolvedLinkDerived = unresolved is not null && item.TryGetValue("linkDerived", out var unresolvedLink) && unresolvedLink.BOOL == true,
         };
         return new Obligation
         {

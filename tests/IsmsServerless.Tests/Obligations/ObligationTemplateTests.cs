@@ -133,6 +133,30 @@ public sealed class ObligationTemplateTests(DynamoDbLocalFixture dynamo)
         Assert.Equal("https://elsewhere.example/changes/chg-1", (await store.GetAsync(other.Id))!.Spec.Link);
     }
 
+    [Fact]
+    public async Task An_item_naming_a_template_this_version_does_not_know_reads_and_keeps_the_id_when_rewritten()
+    {
+        // A newer version added a template; this one (a rollback) reads its item and attests it.
+        var table = await dynamo.NewTableAsync("obl-unknown");
+        var settings = IsmsSettings.Default;
+        var store = new DynamoObligationStore(dynamo.Client, table, settings);
+        var calls = ChangeTestData.ThienCalls();
+        await new DynamoChangeRegister(dynamo.Client, table, settings).RecordAsync(calls[0]);
+        var id = ChangeReviewObligations.IdOf(calls[0].ChangeId);
+        var item = await RawAsync(table, id);
+        item["texts"] = new AttributeValue { S = "change.review#99" };
+        await dynamo.Client.PutItemAsync(new PutItemRequest { TableName = table, Item = item });
+
+        var read = (await store.GetAsync(id))!;
+        Assert.Equal(("", null), (read.Spec.PolicyClause, read.Spec.Link));
+        await store.AttestAsync(id, new Attestation("alice", "cli:alice", T0, "ok", ["https://ticket.example/1"]));
+        var rewritten = await RawAsync(table, id);
+        Assert.Equal("change.review#99", rewritten["texts"].S);
+        Assert.True(rewritten["linkDerived"].BOOL);
+        Assert.DoesNotContain("policyClause", rewritten.Keys);
+        Assert.DoesNotContain("controls", rewritten.Keys);
+    }
+
     private static string Fingerprint(ObligationTemplate t)
     {
         var text = string.Join('\u001f', t.Id, t.Kind, t.PolicyClause, t.EvidenceExpected, string.Join('\u001e', t.Controls), t.LinkPath ?? "");
