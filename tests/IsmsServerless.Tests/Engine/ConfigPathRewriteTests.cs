@@ -1,0 +1,400 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using IsmsServerless.Drift;
+using IsmsServerless.Engine;
+using IsmsServerless.Ingestion;
+using IsmsServerless.Inputs;
+using IsmsServerless.Model;
+using IsmsServerless.Rules.Drift;
+using IsmsServerless.Rules.Patch;
+using IsmsServerless.Tests.Support;
+
+namespace IsmsServerless.Tests.Engine;
+
+/// <summary>
+/// Issue 20 (wave 5), the Config / SSM / Inspector path: each piece re-written for CPU or allocations is compared with
+/// what it replaced (kept here, verbatim, as the reference) on real payloads and generated or hostile inputs.
+/// </summary>
+public sealed class ConfigPathRewriteTests
+{
+    // ---- Json.UnescapedUtf8: direct unescape vs the reader's CopyString -------------------------------------------------
+
+    private static IEnumerable<JsonElement> Strings(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                yield return element;
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    foreach (var s in Strings(property.Value)) yield return s;
+                }
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    foreach (var s in Strings(item)) yield return s;
+                }
+                break;
+        }
+    }
+
+    private static void AssertUnescapesLikeTheReader(JsonElement value)
+    {
+        byte[]? expected = null;
+        Exception? expectedError = null;
+        try
+        {
+            var buffer = Json.UnescapedUtf8ByReader(value, out var length);
+            expected = buffer.AsSpan(0, length).ToArray();
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        catch (Exception ex)
+        {
+            expectedError = ex;
+        }
+        if (expectedError is not null)
+        {
+            var error = Assert.ThrowsAny<Exception>(() => Json.UnescapedUtf8(value, out _));
+            Assert.Equal(expectedError.GetType(), error.GetType());
+            return;
+        }
+        var actual = Json.UnescapedUtf8(value, out var actualLength);
+        Assert.Equal(expected, actual.AsSpan(0, actualLength).ToArray());
+        System.Buffers.ArrayPool<byte>.Shared.Return(actual);
+    }
+
+    [Fact]
+    public void Unescape_matches_the_reader_on_every_string_of_every_fixture()
+    {
+        var checkedStrings = 0;
+        foreach (var file in Directory.EnumerateFiles(Fixtures.SharedRoot, "*.json", SearchOption.AllDirectories))
+        {
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(File.ReadAllBytes(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            }
+            catch (JsonException)
+            {
+                continue; // the corpus holds deliberately broken payloads
+            }
+            using (document)
+            {
+                foreach (var value in Strings(document.RootElement))
+                {
+                    AssertUnescapesLikeTheReader(value);
+                    checkedStrings++;
+                }
+            }
+        }
+        Assert.True(checkedStrings > 1000, $"only {checkedStrings} strings checked");
+    }
+
+    [Theory]
+    [InlineData("""{"s":""}""")]
+    [InlineData("""{"s":"plain"}""")]
+    [InlineData("""{"s":"\"\\\/\b\f\n\r\t"}""")]
+    [InlineData("""{"s":"a\u00e9b\u00E9c\u0000d\u001fe\u2028f\uFFFF"}""")]
+    [InlineData("""{"s":"pair \ud83d\ude00 end"}""")]
+    [InlineData("""{"s":"lone high \ud800 end"}""")]
+    [InlineData("""{"s":"lone low \udc00 end"}""")]
+    [InlineData("""{"s":"high then plain \ud800\u0041"}""")]
+    [InlineData("""{"s":"\\u0041 is not an escape"}""")]
+    [InlineData("""{"s":"ends with escape \\"}""")]
+    [InlineData("""{"s":"ends with \u0041"}""")]
+    [InlineData("""{"s":"{\"configurationItem\":{\"configuration\":{\"a\":\"b\\\\c\"}}}"}""")]
+    public void Unescape_matches_the_reader_on_every_escape_kind(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        AssertUnescapesLikeTheReader(document.RootElement.GetProperty("s"));
+    }
+
+    [Fact]
+    public void Unescape_matches_the_reader_on_generated_text_in_every_encoder()
+    {
+        var random = new Random(20);
+        var alphabet = "abc \"\\/\b\f\n\r\t\u0000\u001f\u007f<>&'+é€\u2028\u2029\uFFFD\uD83D\uDE00日本".ToCharArray();
+        JsonSerializerOptions[] encoders = [new() { Encoder = JavaScriptEncoder.Default }, new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }];
+        for (var i = 0; i < 3000; i++)
+        {
+            var text = new StringBuilder();
+            var length = random.Next(0, 80);
+            for (var j = 0; j < length; j++) text.Append(alphabet[random.Next(alphabet.Length)]);
+            foreach (var encoder in encoders)
+            {
+                var json = JsonSerializer.Serialize(new Dictionary<string, string> { ["s"] = text.ToString() }, encoder);
+                using var document = JsonDocument.Parse(json);
+                AssertUnescapesLikeTheReader(document.RootElement.GetProperty("s"));
+            }
+        }
+    }
+
+    // ---- ConfigAdapter.RegionFromArn: span walk vs Split ----------------------------------------------------------------
+
+    private static string? RegionFromArnBySplit(string? arn)
+    {
+        var parts = arn?.Split(':');
+        return parts is { Length: > 3 } && parts[3].Length > 0 ? parts[3] : null;
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("arn")]
+    [InlineData("arn:aws")]
+    [InlineData("arn:aws:config")]
+    [InlineData("arn:aws:config:")]
+    [InlineData("arn:aws:config::")]
+    [InlineData("arn:aws:config:us-east-1")]
+    [InlineData("arn:aws:config:us-east-1:")]
+    [InlineData("arn:aws:config:us-east-1:123456789012:config-rule/config-rule-abc")]
+    [InlineData("arn:aws:iam::123456789012:role/x")]
+    [InlineData(":::eu-west-1")]
+    [InlineData("::::")]
+    [InlineData("arn:aws:s3:::bucket:with:colons")]
+    [InlineData("arn:aws-cn:config:cn-north-1:1:r")]
+    public void Region_from_arn_matches_split(string? arn) =>
+        Assert.Equal(RegionFromArnBySplit(arn), ConfigAdapter.RegionFromArn(arn));
+
+    [Fact]
+    public void Region_from_arn_matches_split_on_generated_text()
+    {
+        var random = new Random(4);
+        var alphabet = "::a-1 é".ToCharArray();
+        for (var i = 0; i < 20_000; i++)
+        {
+            var text = new string([.. Enumerable.Range(0, random.Next(0, 14)).Select(_ => alphabet[random.Next(alphabet.Length)])]);
+            Assert.Equal(RegionFromArnBySplit(text), ConfigAdapter.RegionFromArn(text));
+        }
+    }
+
+    // ---- RuleEngine.IgnoredBecause: loop vs LINQ ------------------------------------------------------------------------
+
+    private static string IgnoredBecauseByLinq(EngineResult adapted)
+    {
+        var types = adapted.Inputs.OfType<ConfigItemInput>().Select(i => i.ResourceType).Distinct(StringComparer.Ordinal).ToList();
+        return types.Count > 0 && types.Count == adapted.Inputs.Count(i => i is ConfigItemInput)
+            ? $"no rule applies to this {adapted.Adapter} event: no baseline covers resource type {string.Join(", ", types.Take(5))}"
+            : $"no rule applies to this {adapted.Adapter} event";
+    }
+
+    private static ConfigItemInput Item(string type) => new() { ResourceType = type, ResourceId = "r", AccountId = "1", Region = "r" };
+
+    private static ResourceGoneInput Other() => new ResourceGoneInput { ResourceId = "x", ResourceType = "t", AccountId = "1", Region = "r", Reason = "gone" };
+
+    public static TheoryData<string[]> InputShapes() => new()
+    {
+        Array.Empty<string>(),
+        new[] { "-" },
+        new[] { "AWS::EC2::Instance" },
+        new[] { "AWS::EC2::Instance", "-" },
+        new[] { "-", "AWS::EC2::Instance" },
+        new[] { "AWS::EC2::Instance", "AWS::EC2::Instance" },
+        new[] { "AWS::EC2::Instance", "aws::ec2::instance" },
+        new[] { "A", "B", "C", "D", "E", "F", "G" },
+        new[] { "A", "B", "A", "C" },
+        new[] { "A", "-", "B", "-", "C" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InputShapes))]
+    public void Ignored_reason_matches_linq(string[] shape)
+    {
+        var adapted = new EngineResult { Adapter = "config", Inputs = [.. shape.Select(s => s == "-" ? (RuleInput)Other() : Item(s))] };
+        Assert.Equal(IgnoredBecauseByLinq(adapted), RuleEngine.IgnoredBecause(adapted));
+    }
+
+    // ---- SsmComplianceAdapter.ComplianceStatus: char walk vs Trim/ToUpperInvariant/Replace ------------------------------
+
+    private static bool? ComplianceStatusByStrings(string? text) =>
+        (text ?? "").Trim().ToUpperInvariant().Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal) switch
+        {
+            "COMPLIANT" => true,
+            "NONCOMPLIANT" => false,
+            _ => null,
+        };
+
+    [Fact]
+    public void Compliance_status_matches_the_string_pipeline()
+    {
+        var seeds = new[] { null, "", " ", "compliant", "COMPLIANT", "non_compliant", "NON_COMPLIANT", "non-compliant", "Non-Compliant ",
+            "\tcompliant\n", "compliant_", "_c_o_m_p_l_i_a_n_t_", "noncompliant", "NONCOMPLIANTX", "complian", "compliantt", "in_compliance",
+            "\u00A0compliant\u2003", "complıant", "ſompliant", "non‐compliant", "COMPLIANT\u0000" };
+        foreach (var seed in seeds) Assert.Equal(ComplianceStatusByStrings(seed), SsmComplianceAdapter.ComplianceStatus(seed));
+        // Every UTF-16 code unit in every position of both words (case mappings such as ı → I and ſ → S included).
+        foreach (var word in new[] { "compliant", "non_compliant" })
+        {
+            for (var c = 0; c <= 0xFFFF; c += c < 0x3000 ? 1 : 7)
+            {
+                var position = c % (word.Length + 1);
+                var replaced = position < word.Length ? word[..position] + (char)c + word[(position + 1)..] : word + (char)c;
+                Assert.Equal(ComplianceStatusByStrings(replaced), SsmComplianceAdapter.ComplianceStatus(replaced));
+            }
+        }
+    }
+
+    // ---- BaselineVerdict.Judge / JudgeOwned: loops vs LINQ ---------------------------------------------------------------
+
+    /// <summary>BaselineVerdict.Judge as it was before issue 20 wave 5 (LINQ, evidence copied).</summary>
+    private static Evaluation JudgeByLinq(RuleMetadata rule, Baseline baseline, string resourceKey, string resourceType, string accountId, string region,
+        string subject, IReadOnlyList<BaselineViolation> violations, DateTimeOffset? observedAt, Dictionary<string, string> evidence, string subKey = "", string? source = null)
+    {
+        var allEvidence = new Dictionary<string, string>(evidence.Count + 2, StringComparer.Ordinal);
+        foreach (var pair in evidence) allEvidence.Add(pair.Key, pair.Value);
+        allEvidence["baseline"] = $"{baseline.ResourceType}@{baseline.Version}";
+        if (violations.Count == 0)
+        {
+            return new Evaluation
+            {
+                Rule = rule, Outcome = Outcome.Compliant, ResourceId = resourceKey, ResourceType = resourceType, AccountId = accountId, Region = region,
+                SubKey = subKey, Message = $"{BaselineVerdict.Clip(subject)} meets the {baseline.ResourceType} baseline {baseline.Version}",
+                ObservedAt = observedAt, Evidence = allEvidence,
+            };
+        }
+        allEvidence["unmetRequirements"] = string.Join(",", violations.Select(v => v.Requirement.Id).Distinct());
+        var worst = violations.Max(v => v.Requirement.Severity);
+        var details = violations.Select(v => BaselineVerdict.Clip(v.Detail ?? $"{v.Requirement.Id}: {(v.Path ?? v.Requirement.Path)} is {BaselineVerdict.Clip(v.Actual) ?? "not set"}, expected {v.Requirement.Expected}", BaselineVerdict.MaxDetailLength));
+        return new Evaluation
+        {
+            Rule = rule, Outcome = Outcome.Finding, ResourceId = resourceKey, ResourceType = resourceType, AccountId = accountId, Region = region,
+            SubKey = subKey, SeverityOverride = worst,
+            Message = $"{BaselineVerdict.Clip(subject)} drifts from the {baseline.ResourceType} baseline {baseline.Version}{(source is null ? "" : " (" + source + ")")}: "
+                + string.Join("; ", details.Take(10)) + (violations.Count > 10 ? $"; and {violations.Count - 10} more" : ""),
+            ClockStart = observedAt, ObservedAt = observedAt,
+            Diff = violations.Select(v => v.ToDiff() with { Path = BaselineVerdict.Clip(v.Path ?? v.Requirement.Path)!, Actual = BaselineVerdict.Clip(v.Actual) }).Take(ConfigurationDiff.MaxDiffs).ToList(),
+            Evidence = allEvidence,
+        };
+    }
+
+    /// <summary>Every field, the evidence in its order and the diff line by line.</summary>
+    internal static void AssertSameEvaluation(Evaluation expected, Evaluation actual)
+    {
+        Assert.Equal(expected.Evidence.ToList(), actual.Evidence.ToList());
+        Assert.Equal(expected.Diff, actual.Diff);
+        var empty = new Dictionary<string, string>();
+        Assert.Equal(expected with { Evidence = empty, Diff = [] }, actual with { Evidence = empty, Diff = [] });
+    }
+
+    [Fact]
+    public void Baseline_verdict_matches_linq_on_generated_violations()
+    {
+        var random = new Random(5);
+        var rule = new SqsQueueEncryptionRule();
+        var severities = Enum.GetValues<Severity>();
+        var requirements = Enumerable.Range(0, 8).Select(i => new BaselineRequirement($"req.{i % 5}", $"configuration.path{i}", $"expected {i}", "clause", ["A.8.24"], severities[i % severities.Length])).ToArray();
+        var baseline = new Baseline("AWS::SQS::Queue", "2026.11.1", requirements);
+        for (var i = 0; i < 2000; i++)
+        {
+            var count = i % 7 == 0 ? random.Next(11, 70) : random.Next(0, 4);
+            var violations = Enumerable.Range(0, count).Select(_ => new BaselineViolation(
+                requirements[random.Next(requirements.Length)],
+                random.Next(4) switch { 0 => null, 1 => new string('x', random.Next(200, 700)), _ => "actual" },
+                random.Next(3) == 0 ? "configuration.other" : null,
+                random.Next(4) == 0 ? new string('d', random.Next(1, 900)) : null)).ToList();
+            var evidence = new Dictionary<string, string>(12, StringComparer.Ordinal) { ["trigger"] = "t", ["resourceId"] = "q" };
+            var source = random.Next(2) == 0 ? null : "cloudtrail";
+            var subject = random.Next(5) == 0 ? new string('s', 400) : "AWS::SQS::Queue q";
+            var at = random.Next(3) == 0 ? (DateTimeOffset?)null : DateTimeOffset.UnixEpoch.AddSeconds(i);
+            var expected = JudgeByLinq(rule.Metadata, baseline, "key", "AWS::SQS::Queue", "1", "r", subject, violations, at, evidence, "sub", source);
+            AssertSameEvaluation(expected, BaselineVerdict.Judge(rule.Metadata, baseline, "key", "AWS::SQS::Queue", "1", "r", subject, violations, at, evidence, "sub", source));
+            AssertSameEvaluation(expected, BaselineVerdict.JudgeOwned(rule.Metadata, baseline, "key", "AWS::SQS::Queue", "1", "r", subject, violations, at, new Dictionary<string, string>(evidence, StringComparer.Ordinal), "sub", source));
+        }
+    }
+
+    [Fact]
+    public void Config_item_baseline_rules_match_the_linq_verdict_on_every_config_fixture()
+    {
+        var engine = RuleEngine.CreateDefault();
+        var context = TestContexts.At("2026-01-15T12:00:00Z");
+        var judged = 0;
+        var roots = Fixtures.ExternalPresent ? new[] { Fixtures.SharedRoot, Fixtures.ExternalRoot } : [Fixtures.SharedRoot];
+        foreach (var file in roots.SelectMany(root => Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories)))
+        {
+            var result = engine.Adapt(File.ReadAllBytes(file), context);
+            foreach (var original in result.Inputs.OfType<ConfigItemInput>())
+            {
+                // Every baseline rule on every item, the item's type swapped to the rule's (most then violate it).
+                foreach (var rule in engine.Registry.Rules.OfType<ConfigItemBaselineRule>())
+                foreach (var item in rule.ResourceTypes.Select(type => original with { ResourceType = type }))
+                {
+                    foreach (var evaluation in rule.Evaluate(item, context))
+                    {
+                        var violations = ViolationsOf(rule, item);
+                        var expected = JudgeByLinq(rule.Metadata, rule.Baseline, item.ResourceKey, item.ResourceType, item.AccountId, item.Region,
+                            BaselineVerdict.Subject(item), violations, item.CaptureTime, item.Evidence());
+                        AssertSameEvaluation(expected, evaluation);
+                        judged++;
+                    }
+                }
+            }
+        }
+        Assert.True(judged >= 50, $"only {judged} Config baseline verdicts in the corpus");
+    }
+
+    private static IReadOnlyList<BaselineViolation> ViolationsOf(ConfigItemBaselineRule rule, ConfigItemInput item)
+    {
+        var check = typeof(ConfigItemBaselineRule).GetMethod("Check", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!;
+        return [.. (IEnumerable<BaselineViolation>)check.Invoke(rule, [item])!];
+    }
+
+    // ---- InstancePatchComplianceRule: array and sized evidence vs the iterator --------------------------------------------
+
+    private static IEnumerable<Evaluation> InstancePatchComplianceByIterator(RuleMetadata metadata, InstancePatchComplianceInput input)
+    {
+        var severity = PatchPolicy.FromVendor(input.SeverityText) ?? Severity.Medium;
+        var baseline = string.IsNullOrEmpty(input.BaselineId) ? "its baseline" : $"baseline {input.BaselineId}";
+        var evidence = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["origin"] = input.Origin,
+            ["ssmSeverity"] = input.SeverityText ?? "",
+        };
+        if (input.BaselineId is { } id) evidence["baselineId"] = id;
+        foreach (var (name, value) in input.Counts) evidence[name] = value;
+        if (input.SourceEventId is { } eventId) evidence["eventId"] = eventId;
+        yield return new Evaluation
+        {
+            Rule = metadata,
+            Outcome = input.Compliant ? Outcome.Compliant : Outcome.Finding,
+            ResourceId = input.InstanceId,
+            ResourceType = PatchPolicy.ManagedNodeType(input.InstanceId),
+            AccountId = input.AccountId,
+            Region = input.Region,
+            Message = input.Compliant
+                ? $"Systems Manager reports {input.InstanceId} patch-compliant with {baseline}"
+                : $"Systems Manager reports {input.InstanceId} NON_COMPLIANT with {baseline} ({severity.ToWire()} patches missing)",
+            SeverityOverride = severity,
+            ClockStart = input.NonCompliantSince,
+            ObservedAt = input.ObservedAt,
+            Evidence = evidence,
+        };
+    }
+
+    [Fact]
+    public void Instance_patch_compliance_matches_the_iterator()
+    {
+        var rule = new InstancePatchComplianceRule();
+        var context = TestContexts.At("2026-01-15T12:00:00Z");
+        foreach (var compliant in new[] { true, false })
+        foreach (var baselineId in new[] { null, "", "pb-0123456789abcdef0" })
+        foreach (var severity in new[] { null, "CRITICAL", "unspecified", "low" })
+        foreach (var eventId in new[] { null, "e-1" })
+        foreach (var instanceId in new[] { "i-0123456789abcdef0", "mi-0123456789abcdef0" })
+        foreach (var counts in new[] { new Dictionary<string, string>(), new Dictionary<string, string> { ["missingCount"] = "3", ["failedCount"] = "1" } })
+        {
+            var input = new InstancePatchComplianceInput
+            {
+                AccountId = "123456789012", Region = "eu-west-1", InstanceId = instanceId, Compliant = compliant, SeverityText = severity,
+                BaselineId = baselineId, Origin = "ssm-event", SourceEventId = eventId, Counts = counts,
+                ObservedAt = DateTimeOffset.UnixEpoch, NonCompliantSince = compliant ? null : DateTimeOffset.UnixEpoch,
+            };
+            var expected = InstancePatchComplianceByIterator(rule.Metadata, input).ToList();
+            var actual = rule.Evaluate(input, context).ToList();
+            Assert.Equal(expected.Count, actual.Count);
+            for (var i = 0; i < expected.Count; i++) AssertSameEvaluation(expected[i], actual[i]);
+        }
+    }
+}
