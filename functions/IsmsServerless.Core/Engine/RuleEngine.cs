@@ -125,8 +125,19 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     public EngineResult EvaluateInputs(EngineResult adapted, EvaluationContext context)
     {
         if (adapted.Rejected || adapted.Inputs.Count == 0) return adapted;
-        var evaluations = new List<Evaluation>();
-        foreach (var input in adapted.Inputs) evaluations.AddRange(input.Dispatch(Registry, context));
+        IReadOnlyList<Evaluation> evaluations;
+        if (adapted.Inputs.Count == 1)
+        {
+            // One input (most events): its rules' list is the result, not copied into a second list.
+            var only = adapted.Inputs[0].Dispatch(Registry, context);
+            evaluations = only as IReadOnlyList<Evaluation> ?? [.. only];
+        }
+        else
+        {
+            var all = new List<Evaluation>();
+            foreach (var input in adapted.Inputs) all.AddRange(input.Dispatch(Registry, context));
+            evaluations = all;
+        }
         // This system's own critical findings (root activity, logging stopped) open incidents as well.
         var escalated = KeyedOnSomething(Incidents.IncidentEscalation.Escalate(evaluations, Registry, context));
         return adapted with

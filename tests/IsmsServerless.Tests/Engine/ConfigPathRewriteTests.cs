@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using IsmsServerless.Drift;
+using IsmsServerless.Events;
 using IsmsServerless.Engine;
 using IsmsServerless.Ingestion;
 using IsmsServerless.Inputs;
@@ -396,5 +397,127 @@ public sealed class ConfigPathRewriteTests
             Assert.Equal(expected.Count, actual.Count);
             for (var i = 0; i < expected.Count; i++) AssertSameEvaluation(expected[i], actual[i]);
         }
+    }
+    // ---- Inspector2Adapter lists and InspectorVulnerabilityRule: loops, one join, an array vs LINQ and the iterator -------
+
+    private static List<InspectorResource> UsableResourcesByLinq(IReadOnlyList<InspectorResource?>? listed) =>
+        (listed ?? []).Where(r => r is not null && !string.IsNullOrWhiteSpace(r.Id)).Select(r => r!).ToList();
+
+    private static List<string> PackageLinesByLinq(IReadOnlyList<InspectorVulnerablePackage?>? listed, Func<InspectorVulnerablePackage, string> describe)
+    {
+        var packages = (listed ?? []).Where(p => p is not null).Select(p => describe(p!)).ToList();
+        if (packages.Count > Inspector2Adapter.MaxPackagesListed)
+            packages = [.. packages.Take(Inspector2Adapter.MaxPackagesListed), $"… and {packages.Count - Inspector2Adapter.MaxPackagesListed} more"];
+        return packages;
+    }
+
+    [Fact]
+    public void Inspector_resource_and_package_lists_match_linq()
+    {
+        var random = new Random(2);
+        // The adapter's own Describe, reached through a one-package list (so the reference formats exactly as it does).
+        static string Describe(InspectorVulnerablePackage p) => Inspector2Adapter.PackageLines([p])[0];
+        string?[] texts = [null, "", " ", "openssl", "1.0.2k", "24.el7_9", new string('v', 200)];
+        for (var i = 0; i < 3000; i++)
+        {
+            List<InspectorResource?>? resources = random.Next(6) == 0 ? null
+                : [.. Enumerable.Range(0, random.Next(0, 5)).Select(_ => random.Next(4) == 0 ? null : new InspectorResource { Id = texts[random.Next(texts.Length)], Type = "AWS_EC2_INSTANCE" })];
+            Assert.Equal(UsableResourcesByLinq(resources), Inspector2Adapter.UsableResources(resources));
+            var count = i % 5 == 0 ? random.Next(18, 45) : random.Next(0, 4);
+            List<InspectorVulnerablePackage?>? packages = random.Next(6) == 0 ? null
+                : [.. Enumerable.Range(0, count).Select(_ => random.Next(5) == 0 ? null : new InspectorVulnerablePackage
+                {
+                    Name = texts[random.Next(texts.Length)], Version = texts[random.Next(texts.Length)],
+                    Release = texts[random.Next(texts.Length)], FixedInVersion = texts[random.Next(texts.Length)],
+                })];
+            Assert.Equal(PackageLinesByLinq(packages, Describe), Inspector2Adapter.PackageLines(packages));
+        }
+    }
+
+    /// <summary>InspectorVulnerabilityRule.Evaluate as it was before issue 20 wave 5 (iterator, list joined twice, evidence regrown).</summary>
+    private static IEnumerable<Evaluation> InspectorByIterator(RuleMetadata metadata, InspectorFindingInput input, EvaluationContext context)
+    {
+        if (input.FindingType != "PACKAGE_VULNERABILITY") yield break;
+        var vulnerability = input.VulnerabilityId ?? input.FindingArn;
+        var severity = PatchPolicy.FromVendor(input.SeverityText);
+        var (clockStart, clockSource) = InspectorVulnerabilityRule.ClockStart(input, context.Settings.PatchClockStart);
+        var evidence = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["inspectorStatus"] = input.Status,
+            ["inspectorSeverity"] = input.SeverityText,
+            ["fixAvailable"] = input.FixAvailable ?? "absent",
+            ["clockStartSource"] = clockSource,
+            ["inspectorResourceType"] = input.InspectorResourceType,
+        };
+        if (input.FindingArn.Length > 0) evidence["findingArn"] = input.FindingArn;
+        if (input.VulnerabilityId is { } id) evidence["vulnerabilityId"] = id;
+        if (input.FirstObservedAtText is { } first) evidence["firstObservedAt"] = first;
+        if (input.VendorCreatedAtText is { } vendor) evidence["vendorCreatedAt"] = vendor;
+        if (InspectorVulnerabilityRule.CveAgeDays(input) is { } age) evidence["cveAgeDays"] = age.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (input.InspectorScore is { } score) evidence["inspectorScore"] = score;
+        if (input.ExploitAvailable is { } exploit) evidence["exploitAvailable"] = exploit;
+        if (input.Packages.Count > 0) evidence["packages"] = string.Join("; ", input.Packages);
+        if (input.SourceEventId is { } eventId) evidence["eventId"] = eventId;
+        var where = $"{vulnerability} on {input.ResourceId}";
+        string FindingMessage()
+        {
+            var packages = input.Packages.Count == 0 ? "" : ": " + string.Join("; ", input.Packages);
+            var fix = input.FixAvailable switch
+            {
+                "YES" => "a fix is available",
+                "PARTIAL" => "a fix is available for some packages",
+                "NO" => "no fix is available yet: mitigate, or record a waiver",
+                _ => "fix availability not reported",
+            };
+            var status = input.Status is "ACTIVE" ? "" : $" (Inspector status '{(input.Status.Length == 0 ? "absent" : input.Status)}', treated as active)";
+            var ageText = InspectorVulnerabilityRule.CveAgeDays(input) is { } days ? $"; published {days} day{(days == 1 ? "" : "s")} before it was first observed here" : "";
+            return $"{(severity ?? Severity.High).ToWire()} vulnerability {where}{packages}; {fix}{status}{ageText}";
+        }
+        var (outcome, message) = input.Status switch
+        {
+            "CLOSED" => (Outcome.Compliant, $"Inspector closed {where}: the vulnerable package is no longer present"),
+            "SUPPRESSED" => (Outcome.Ignored, $"Inspector suppressed {where}; a suppression rule is not remediation, so an open finding stays open until patched or waived in the ISMS"),
+            _ => (Outcome.Finding, FindingMessage()),
+        };
+        yield return new Evaluation
+        {
+            Rule = metadata, Outcome = outcome, ResourceId = input.ResourceId, ResourceType = input.ResourceType, AccountId = input.AccountId,
+            Region = input.Region, SubKey = vulnerability, Message = message, SeverityOverride = severity, ClockStart = clockStart,
+            SlaDeferred = outcome == Outcome.Finding && clockSource == InspectorVulnerabilityRule.NoFixYet, ObservedAt = input.ObservedAt, Evidence = evidence,
+        };
+    }
+
+    [Fact]
+    public void Inspector_vulnerability_rule_matches_the_iterator()
+    {
+        var rule = new InspectorVulnerabilityRule();
+        var random = new Random(7);
+        var contexts = new[] { TestContexts.At("2026-01-15T12:00:00Z"), TestContexts.At("2026-01-15T12:00:00Z", new IsmsServerless.Settings.IsmsSettings { PatchClockStart = IsmsServerless.Settings.PatchClockStarts.VendorPublished }) };
+        string[] statuses = ["ACTIVE", "CLOSED", "SUPPRESSED", "", "OTHER"];
+        string?[] fixes = [null, "YES", "NO", "PARTIAL", "MAYBE"];
+        var compared = 0;
+        for (var i = 0; i < 2000; i++)
+        {
+            var input = new InspectorFindingInput
+            {
+                AccountId = "123456789012", Region = "us-east-1", FindingArn = random.Next(4) == 0 ? "" : "arn:aws:inspector2:us-east-1:123456789012:finding/abc",
+                FindingType = random.Next(5) == 0 ? "NETWORK_REACHABILITY" : "PACKAGE_VULNERABILITY", Status = statuses[random.Next(statuses.Length)],
+                SeverityText = random.Next(3) == 0 ? "" : "HIGH", VulnerabilityId = random.Next(3) == 0 ? null : "CVE-2024-1234",
+                FixAvailable = fixes[random.Next(fixes.Length)], ExploitAvailable = random.Next(2) == 0 ? null : "YES", InspectorScore = random.Next(2) == 0 ? null : "7.5",
+                ResourceId = "i-0123456789abcdef0", InspectorResourceType = "AWS_EC2_INSTANCE",
+                FirstObservedAt = random.Next(3) == 0 ? null : DateTimeOffset.UnixEpoch.AddDays(20_000), FirstObservedAtText = random.Next(3) == 0 ? null : "2024-10-04T10:00:00Z",
+                VendorCreatedAt = random.Next(3) == 0 ? null : DateTimeOffset.UnixEpoch.AddDays(19_990 + random.Next(0, 2)), VendorCreatedAtText = random.Next(3) == 0 ? null : "2024-09-24T00:00:00Z",
+                EventTime = random.Next(3) == 0 ? null : DateTimeOffset.UnixEpoch.AddDays(20_001), SourceEventId = random.Next(2) == 0 ? null : "e-1",
+                ObservedAt = DateTimeOffset.UnixEpoch.AddDays(20_001),
+                Packages = random.Next(3) == 0 ? [] : [.. Enumerable.Range(0, random.Next(1, 4)).Select(n => n == 0 && random.Next(4) == 0 ? "" : $"openssl 1.0.{n} (fixed in 1.0.{n + 1})")],
+            };
+            var context = contexts[random.Next(contexts.Length)];
+            var expected = InspectorByIterator(rule.Metadata, input, context).ToList();
+            var actual = rule.Evaluate(input, context).ToList();
+            Assert.Equal(expected.Count, actual.Count);
+            for (var j = 0; j < expected.Count; j++) AssertSameEvaluation(expected[j], actual[j]);
+            compared += expected.Count;
+        }
+        Assert.True(compared > 1000);
     }
 }
