@@ -520,4 +520,41 @@ public sealed class ConfigPathRewriteTests
         }
         Assert.True(compared > 1000);
     }
+    // ---- Keys for the three Config item rules that had none (continuous backup, backup selection, anti-malware agent) ----
+
+    [Fact]
+    public void Newly_keyed_config_rules_judge_no_item_of_another_type_even_when_enabled()
+    {
+        // Settings that switch every one of them on (an anti-malware agent required, backup scope as default, RPO 1 h).
+        var settings = new IsmsServerless.Settings.IsmsSettings { AntiMalware = new IsmsServerless.Settings.AntiMalwareSettings { RequiredApplications = ["CrowdStrike Falcon"] } };
+        var context = TestContexts.At("2026-01-15T12:00:00Z", settings);
+        var registry = RuleRegistry.CreateDefault();
+        IRule<ConfigItemInput>[] rules = [.. registry.Rules.OfType<IRule<ConfigItemInput>>()
+            .Where(r => r is IsmsServerless.Rules.Backup.ContinuousBackupRule or IsmsServerless.Rules.Backup.SelectionScopeRule or IsmsServerless.Rules.Monitoring.AntiMalwareAgentRule)];
+        Assert.Equal(3, rules.Length);
+        var allKeys = registry.Rules.OfType<IKeyedRule<ConfigItemInput>>().SelectMany(r => r.DispatchKeys).Append("AWS::Example::Thing").Distinct(StringComparer.Ordinal).ToList();
+        var engine = RuleEngine.CreateDefault();
+        var roots = Fixtures.ExternalPresent ? new[] { Fixtures.SharedRoot, Fixtures.ExternalRoot } : [Fixtures.SharedRoot];
+        var judgedOwnType = 0;
+        var checkedItems = 0;
+        foreach (var file in roots.SelectMany(root => Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories)))
+        {
+            foreach (var item in engine.Adapt(File.ReadAllBytes(file), context).Inputs.OfType<ConfigItemInput>())
+            {
+                foreach (var rule in rules)
+                {
+                    var keys = ((IKeyedRule<ConfigItemInput>)rule).DispatchKeys;
+                    foreach (var key in allKeys)
+                    {
+                        var evaluations = rule.Evaluate(item with { ResourceType = key }, context).ToList();
+                        if (keys.Contains(key, StringComparer.Ordinal)) judgedOwnType += evaluations.Count;
+                        else Assert.Empty(evaluations);
+                        checkedItems++;
+                    }
+                }
+            }
+        }
+        Assert.True(checkedItems > 100, $"only {checkedItems} items checked");
+        Assert.True(judgedOwnType > 0, "the enabled rules judged nothing even on their own types: the test would prove nothing");
+    }
 }
