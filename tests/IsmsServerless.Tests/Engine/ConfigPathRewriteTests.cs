@@ -557,4 +557,33 @@ public sealed class ConfigPathRewriteTests
         Assert.True(checkedItems > 100, $"only {checkedItems} items checked");
         Assert.True(judgedOwnType > 0, "the enabled rules judged nothing even on their own types: the test would prove nothing");
     }
+    // ---- PatchPolicy.FromVendor: char walk vs Trim().ToUpperInvariant() --------------------------------------------------
+
+    private static Severity? FromVendorByStrings(string? text) => text?.Trim().ToUpperInvariant() switch
+    {
+        "CRITICAL" => Severity.Critical,
+        "HIGH" or "IMPORTANT" => Severity.High,
+        "MEDIUM" or "MODERATE" => Severity.Medium,
+        "LOW" => Severity.Low,
+        "INFORMATIONAL" or "INFO" or "NONE" or "UNTRIAGED" => Severity.Informational,
+        _ => null,
+    };
+
+    [Fact]
+    public void Vendor_severity_matches_the_string_pipeline()
+    {
+        string?[] words = [null, "", " ", "critical", "CRITICAL", " Critical\t", "high", "Important", "medium", "MODERATE", "low", "informational",
+            "info", "None", "untriaged", "UNSPECIFIED", "crit", "criticall", "\u00A0low\u2003", "ınfo", "ſome", "lOw"];
+        foreach (var word in words) Assert.Equal(FromVendorByStrings(word), PatchPolicy.FromVendor(word));
+        // Every UTF-16 code unit in every position of every word (case mappings such as ı → I and ſ → S included).
+        foreach (var word in new[] { "critical", "high", "important", "medium", "moderate", "low", "informational", "info", "none", "untriaged" })
+        {
+            for (var c = 0; c <= 0xFFFF; c += c < 0x3000 ? 1 : 11)
+            {
+                var position = c % (word.Length + 1);
+                var replaced = position < word.Length ? word[..position] + (char)c + word[(position + 1)..] : (char)c + word;
+                Assert.Equal(FromVendorByStrings(replaced), PatchPolicy.FromVendor(replaced));
+            }
+        }
+    }
 }
