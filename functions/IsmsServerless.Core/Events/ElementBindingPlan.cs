@@ -139,6 +139,10 @@ internal abstract class ElementBindingPlan
         private readonly bool _asciiNames;
         private readonly Dictionary<string, PropertyPlan> _byName;
 
+        // The properties by the UTF-8 length of their names (declaration order kept within a length, so the first match
+        // is the one a scan of every property finds): a name is compared only with the few of its own length.
+        private readonly PropertyPlan[][] _byLength;
+
         public ObjectPlan(PropertyPlan[] properties, bool ignoreCase)
         {
             _properties = properties;
@@ -146,6 +150,9 @@ internal abstract class ElementBindingPlan
             _asciiNames = properties.All(p => Ascii.IsValid(p.Name));
             _byName = new Dictionary<string, PropertyPlan>(ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
             foreach (var p in properties) _byName.TryAdd(p.Name, p);
+            _byLength = new PropertyPlan[properties.Length == 0 ? 0 : properties.Max(p => p.Utf8Name.Length) + 1][];
+            for (var length = 0; length < _byLength.Length; length++)
+                _byLength[length] = [.. properties.Where(p => p.Utf8Name.Length == length)];
         }
 
         public override object? Read(JsonElement element)
@@ -166,10 +173,11 @@ internal abstract class ElementBindingPlan
             var raw = JsonMarshal.GetRawUtf8PropertyName(property);
             // Escaped or non-ASCII names are matched the serializer's way (unescaped, OrdinalIgnoreCase: 'ſ' is 'S').
             if (!_asciiNames || raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(raw)) return _byName.GetValueOrDefault(property.Name);
-            foreach (var candidate in _properties)
+            if (raw.Length >= _byLength.Length) return null;
+            foreach (var candidate in _byLength[raw.Length])
             {
                 var name = candidate.Utf8Name;
-                if (name.Length == raw.Length && (_ignoreCase ? Ascii.EqualsIgnoreCase(raw, name) : raw.SequenceEqual(name))) return candidate;
+                if (_ignoreCase ? Ascii.EqualsIgnoreCase(raw, name) : raw.SequenceEqual(name)) return candidate;
             }
             return null;
         }
