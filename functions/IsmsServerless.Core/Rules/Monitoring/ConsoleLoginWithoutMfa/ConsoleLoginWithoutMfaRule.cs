@@ -54,7 +54,7 @@ public sealed class ConsoleLoginWithoutMfaRule : IRule<CloudTrailInput>
                 : $"{user} signed in to the console without MFA (MFAUsed={mfaUsed ?? "absent"}) from {input.Record.SourceIpAddress ?? "unknown IP"}",
             ClockStart = input.ObservedAt,
             ObservedAt = input.ObservedAt,
-            Evidence = input.Evidence(),
+            Evidence = input.Evidence(extra: 0),
         };
     }
 }

@@ -43,7 +43,7 @@ public sealed class RootUserActivityRule : IRule<CloudTrailInput>
             Message = $"Root user {what} from {input.Record.SourceIpAddress ?? "unknown IP"}",
             ClockStart = input.ObservedAt,
             ObservedAt = input.ObservedAt,
-            Evidence = input.Evidence(),
+            Evidence = input.Evidence(extra: 0),
         };
     }
 }
