@@ -147,7 +147,7 @@ internal abstract class ElementBindingPlan
         {
             _properties = properties;
             _ignoreCase = ignoreCase;
-            _asciiNames = properties.All(p => Ascii.IsValid(p.Name));
+            _asciiNames = properties.All(p => Ascii.IsValid(p.Name) && !p.Name.Contains('\\', StringComparison.Ordinal));
             _byName = new Dictionary<string, PropertyPlan>(ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
             foreach (var p in properties) _byName.TryAdd(p.Name, p);
             _byLength = new PropertyPlan[properties.Length == 0 ? 0 : properties.Max(p => p.Utf8Name.Length) + 1][];
@@ -171,14 +171,18 @@ internal abstract class ElementBindingPlan
         private PropertyPlan? Find(JsonProperty property)
         {
             var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+            // Names the record declares are ASCII without '\\': raw bytes equal to one of them (ASCII case folded) are that
+            // name, unescaped and unfolded alike, so they are matched first, without scanning the bytes for escapes.
+            if (_asciiNames && raw.Length < _byLength.Length)
+            {
+                foreach (var candidate in _byLength[raw.Length])
+                {
+                    var name = candidate.Utf8Name;
+                    if (_ignoreCase ? Ascii.EqualsIgnoreCase(raw, name) : raw.SequenceEqual(name)) return candidate;
+                }
+            }
             // Escaped or non-ASCII names are matched the serializer's way (unescaped, OrdinalIgnoreCase: 'ſ' is 'S').
             if (!_asciiNames || raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(raw)) return _byName.GetValueOrDefault(property.Name);
-            if (raw.Length >= _byLength.Length) return null;
-            foreach (var candidate in _byLength[raw.Length])
-            {
-                var name = candidate.Utf8Name;
-                if (_ignoreCase ? Ascii.EqualsIgnoreCase(raw, name) : raw.SequenceEqual(name)) return candidate;
-            }
             return null;
         }
     }
