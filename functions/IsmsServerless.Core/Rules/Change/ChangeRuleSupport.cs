@@ -14,7 +14,9 @@ internal static class ChangeRuleSupport
     /// </summary>
     public static IEnumerable<Evaluation> Evaluate(RuleMetadata metadata, ChangeKind kind, CloudTrailInput input, EvaluationContext context)
     {
-        if (ChangeClassifier.Classify(input, context.Settings) != kind || ChangeClassifier.ToCall(input, context.Settings) is not { } call) yield break;
+        // Asked by three rules for every CloudTrail record: the common answer (not this kind) allocates nothing, and the
+        // classification and call are built once per input (ChangeClassifier's memo).
+        if (ChangeClassifier.Classify(input, context.Settings) != kind || ChangeClassifier.ToCall(input, context.Settings) is not { } call) return [];
         var evidence = input.Evidence(extra: 8);
         evidence["changeId"] = call.ChangeId;
         evidence["principal"] = call.Principal;
@@ -29,24 +31,27 @@ internal static class ChangeRuleSupport
             1 => $"{call.Principal} called {call.ApiName} on {call.Resources[0]}",
             var n => $"{call.Principal} called {call.ApiName} on {call.Resources[0]} (+{n - 1})",
         };
-        yield return new Evaluation
-        {
-            Rule = metadata,
-            Outcome = Outcome.Change,
-            ResourceId = call.ChangeId,
-            ResourceType = metadata.ResourceType,
-            AccountId = input.AccountId,
-            Region = input.Region,
-            // One finding per change session, so the message names the session, not this call: every call of the
-            // session says the same, and the finding (its "new" alert and history included) does not depend on which
-            // call arrived first. The call itself is in the evidence and in the change record's call list.
-            Message = call.RoleName is { } role
-                ? $"{KindText(kind)} by {call.Principal} as role {role} (change {call.ChangeId}); review due within {context.Settings.ChangeReviewHours}h of the session's first call"
-                : $"{KindText(kind)} by {call.Principal} (change {call.ChangeId}); review due within {context.Settings.ChangeReviewHours}h of the session's first call",
-            ClockStart = call.EventTime,
-            ObservedAt = call.EventTime,
-            Evidence = evidence,
-        };
+        return
+        [
+            new Evaluation
+            {
+                Rule = metadata,
+                Outcome = Outcome.Change,
+                ResourceId = call.ChangeId,
+                ResourceType = metadata.ResourceType,
+                AccountId = input.AccountId,
+                Region = input.Region,
+                // One finding per change session, so the message names the session, not this call: every call of the
+                // session says the same, and the finding (its "new" alert and history included) does not depend on which
+                // call arrived first. The call itself is in the evidence and in the change record's call list.
+                Message = call.RoleName is { } role
+                    ? $"{KindText(kind)} by {call.Principal} as role {role} (change {call.ChangeId}); review due within {context.Settings.ChangeReviewHours}h of the session's first call"
+                    : $"{KindText(kind)} by {call.Principal} (change {call.ChangeId}); review due within {context.Settings.ChangeReviewHours}h of the session's first call",
+                ClockStart = call.EventTime,
+                ObservedAt = call.EventTime,
+                Evidence = evidence,
+            },
+        ];
     }
 
     public static string KindText(ChangeKind kind) => kind switch

@@ -26,7 +26,11 @@ public sealed class ConsoleLoginWithoutMfaRule : IRule<CloudTrailInput>
         Sla = TimeSpan.FromDays(7),
     };
 
-    public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
+    public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context) =>
+        // Asked for every CloudTrail record: the common answer (nothing) is returned without allocating an iterator.
+        (input.EventName != "ConsoleLogin" || input.IdentityType is not ("IAMUser" or "Root")) ? [] : Judge(input, context);
+
+    private IEnumerable<Evaluation> Judge(CloudTrailInput input, EvaluationContext context)
     {
         if (input.EventName != "ConsoleLogin" || input.IdentityType is not ("IAMUser" or "Root")) yield break;
         var response = input.Record.ResponseElements;
