@@ -46,8 +46,14 @@ internal abstract class ElementBindingPlan
             if (initial is not null && !(initial is JsonElement { ValueKind: JsonValueKind.Undefined })) return null;
             var reader = ValueReader(property, typeInfo.Options, depth);
             if (reader is null) return null;
-            var plan = (PropertyPlan)Activator.CreateInstance(
-                typeof(PropertyPlan<,>).MakeGenericType(typeInfo.Type, property.PropertyType), property.Name, clr.SetMethod, reader)!;
+            // Strings and bodies (nearly every property) call their reader directly rather than through a second delegate.
+            var plan = reader.Method.DeclaringType == typeof(ElementBindingPlan) && reader.Method.Name is nameof(PlainString) or nameof(LenientString)
+                ? (PropertyPlan)Activator.CreateInstance(typeof(StringPropertyPlan<>).MakeGenericType(typeInfo.Type), property.Name, clr.SetMethod,
+                    reader.Method.Name == nameof(LenientString))!
+                : reader.Method.DeclaringType == typeof(ElementBindingPlan) && reader.Method.Name == nameof(CloneBody)
+                    ? (PropertyPlan)Activator.CreateInstance(typeof(BodyPropertyPlan<>).MakeGenericType(typeInfo.Type), property.Name, clr.SetMethod)!
+                    : (PropertyPlan)Activator.CreateInstance(
+                        typeof(PropertyPlan<,>).MakeGenericType(typeInfo.Type, property.PropertyType), property.Name, clr.SetMethod, reader)!;
             properties.Add(plan);
         }
         return (ElementBindingPlan)Activator.CreateInstance(typeof(ObjectPlan<>).MakeGenericType(typeInfo.Type),
@@ -130,6 +136,20 @@ internal abstract class ElementBindingPlan
         private readonly Action<TObject, TValue> _set = (Action<TObject, TValue>)Delegate.CreateDelegate(typeof(Action<TObject, TValue>), setter);
 
         public override void Read(object target, JsonElement value) => _set((TObject)target, reader(value));
+    }
+
+    private sealed class StringPropertyPlan<TObject>(string name, MethodInfo setter, bool lenient) : PropertyPlan(name)
+    {
+        private readonly Action<TObject, string?> _set = (Action<TObject, string?>)Delegate.CreateDelegate(typeof(Action<TObject, string?>), setter);
+
+        public override void Read(object target, JsonElement value) => _set((TObject)target, lenient ? LenientString(value) : PlainString(value));
+    }
+
+    private sealed class BodyPropertyPlan<TObject>(string name, MethodInfo setter) : PropertyPlan(name)
+    {
+        private readonly Action<TObject, JsonElement> _set = (Action<TObject, JsonElement>)Delegate.CreateDelegate(typeof(Action<TObject, JsonElement>), setter);
+
+        public override void Read(object target, JsonElement value) => _set((TObject)target, CloneBody(value));
     }
 
     private sealed class ObjectPlan<T> : ElementBindingPlan where T : class, new()
