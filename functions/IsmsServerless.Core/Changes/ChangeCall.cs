@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -141,9 +142,8 @@ public sealed record ChangeCall
             string? service = null;
             foreach (var property in parameters.EnumerateObject())
             {
-                if (property.Value.ValueKind != JsonValueKind.String) continue;
+                if (property.Value.ValueKind != JsonValueKind.String || !Identifies(property)) continue;
                 var name = property.Name;
-                if (!Identifies(name)) continue;
                 var value = property.Value.GetString();
                 if (string.IsNullOrWhiteSpace(value)) continue;
                 service ??= input.EventSource.Replace(".amazonaws.com", "", StringComparison.Ordinal);
@@ -159,6 +159,19 @@ public sealed record ChangeCall
         list ??= new List<string>(4);
         var at = list.BinarySearch(value, StringComparer.Ordinal);
         if (at < 0) list.Insert(~at, value);
+    }
+
+    /// <summary>
+    /// <see cref="Identifies(string)"/> on the raw UTF-8 name, so names that identify nothing are never decoded. Exact for
+    /// ASCII names (no other character folds to the ASCII letters compared); an escaped or non-ASCII name is decoded.
+    /// </summary>
+    private static bool Identifies(JsonProperty property)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        if (raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(raw)) return Identifies(property.Name);
+        return (raw.Length >= 4 && Ascii.EqualsIgnoreCase(raw[^4..], "Name"u8)) || raw.EndsWith("Id"u8)
+            || (raw.Length >= 3 && Ascii.EqualsIgnoreCase(raw[^3..], "Arn"u8)) || raw.SequenceEqual("name"u8) || raw.SequenceEqual("bucketName"u8)
+            || raw.SequenceEqual("key"u8);
     }
 
     private static bool Identifies(string key) =>

@@ -174,7 +174,8 @@ public sealed class ChangePathReimplementationTests
     /// <summary>Corpus records with resource lists and request parameters rewritten: duplicates, blanks, more than ten.</summary>
     private static IEnumerable<CloudTrailInput> MutatedInputs(Random random)
     {
-        var names = new[] { "bucketName", "name", "key", "roleName", "instanceId", "groupId", "policyArn", "DBInstanceIdentifier", "userName", "Host", "acl", "x-amz-acl", "KeyId", "resourceARN", "functionName" };
+        var names = new[] { "bucketName", "name", "key", "roleName", "instanceId", "groupId", "policyArn", "DBInstanceIdentifier", "userName", "Host", "acl", "x-amz-acl", "KeyId", "resourceARN", "functionName",
+            "bucketNAME", "resourcearn", "ARN", "Id", "id", "ID", "naMe", "ſName", "ıd", "Kıd", "nameſ", "Ñame", "key", "Key", "a\\Name", "x\"Id" };
         var values = new[] { "b", "a", "arn:aws:s3:::z", "arn:aws:s3:::a", " ", "", "ümlaut", new string('x', 300), "arn:aws:iam::1:role/" + new string('r', 400), "Z", "a" };
         for (var round = 0; round < 6; round++)
         foreach (var record in CorpusRecords())
