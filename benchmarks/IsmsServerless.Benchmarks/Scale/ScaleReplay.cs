@@ -130,6 +130,7 @@ public static class ScaleReplay
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var (kinds, stats) in meter.ByItems.OrderByDescending(o => o.Value.Write + o.Value.Read))
             Console.WriteLine(FormattableString.Invariant($"| {kinds} | {stats.Requests} | {(double)stats.Requests / events:F2} | {stats.Read:F0} | {stats.Write:F0} | {stats.Write / events:F2} | {stats.Billed / events:F2} |"));
+        meter.Sizes.Print(Console.Out, events);
         return failed == 0 ? 0 : 1;
     }
 
@@ -193,6 +194,9 @@ public sealed class CapacityMeter : IRuntimePipelineCustomizer
     public double BilledWriteUnits => _byOperation.Values.Sum(s => s.Billed);
 
     private readonly BillEstimate _bill = new();
+
+    /// <summary>Sizes of every item put, by entity type, and the bytes of each attribute (diagnostics only).</summary>
+    public ItemSizes Sizes => _bill.Sizes;
 
     public void Reset()
     {
@@ -330,7 +334,14 @@ public sealed class BillEstimate
 
     private readonly ConcurrentDictionary<string, (int Size, string?[] Keys)> _last = new(StringComparer.Ordinal);
 
-    public void Clear() => _last.Clear();
+    public void Clear()
+    {
+        _last.Clear();
+        Sizes.Clear();
+    }
+
+    /// <summary>Sizes of the items put (diagnostics only: the bill above does not read them).</summary>
+    public ItemSizes Sizes { get; } = new();
 
     public double WriteUnits(AmazonWebServiceRequest? request) => request switch
     {
@@ -351,6 +362,7 @@ public sealed class BillEstimate
     private double Put(string table, Dictionary<string, AttributeValue> item, int factor)
     {
         var size = Size(item);
+        Sizes.Observe(item, size);
         var keys = IndexKeys.Select(g => item.TryGetValue(g + "PK", out var pk) ? pk.S + "\u001f" + item.GetValueOrDefault(g + "SK")?.S : null).ToArray();
         var id = Id(table, item);
         var old = _last.TryGetValue(id, out var previous) ? previous : ((int Size, string?[] Keys)?)null;
@@ -383,12 +395,12 @@ public sealed class BillEstimate
     private static string Id(string table, Dictionary<string, AttributeValue> item) =>
         table + "\u001f" + item.GetValueOrDefault("PK")?.S + "\u001f" + item.GetValueOrDefault("SK")?.S;
 
-    private static int Units(int bytes) => Math.Max(1, (bytes + 1023) / 1024);
+    internal static int Units(int bytes) => Math.Max(1, (bytes + 1023) / 1024);
 
-    private static int Size(Dictionary<string, AttributeValue> item) =>
+    internal static int Size(Dictionary<string, AttributeValue> item) =>
         item.Sum(a => System.Text.Encoding.UTF8.GetByteCount(a.Key) + Value(a.Value));
 
-    private static int Value(AttributeValue v) =>
+    internal static int Value(AttributeValue v) =>
         v.S is not null ? System.Text.Encoding.UTF8.GetByteCount(v.S)
         : v.N is not null ? (v.N.TrimStart('-').Replace(".", "", StringComparison.Ordinal).Length + 1) / 2 + 1
         : v.B is not null ? (int)v.B.Length
@@ -396,4 +408,83 @@ public sealed class BillEstimate
         : v.M is { Count: > 0 } || v.IsMSet ? 3 + (v.M ?? []).Sum(e => 1 + System.Text.Encoding.UTF8.GetByteCount(e.Key) + Value(e.Value))
         : v.SS is { Count: > 0 } ? v.SS.Sum(System.Text.Encoding.UTF8.GetByteCount)
         : 1;
+}
+
+/// <summary>
+/// Diagnostics beside the bill (issue 20, wave 5): the size of every item put (PutItem, BatchWriteItem and
+/// TransactWriteItems puts), by entity type, with the units each size is billed at, and for each entity type the mean
+/// bytes of each attribute (name + value), so what makes an item cross a 1 KB step shows. Reads nothing the bill reads.
+/// </summary>
+public sealed class ItemSizes
+{
+    private readonly ConcurrentDictionary<string, Kind> _kinds = new(StringComparer.Ordinal);
+
+    private sealed class Kind
+    {
+        public readonly List<int> Sizes = [];
+        public readonly Dictionary<string, (long Bytes, long Count)> Attributes = new(StringComparer.Ordinal);
+    }
+
+    public void Clear() => _kinds.Clear();
+
+    public void Observe(Dictionary<string, AttributeValue> item, int size)
+    {
+        var entity = item.GetValueOrDefault("entityType")?.S ?? "(none)";
+        var kind = _kinds.GetOrAdd(entity, _ => new Kind());
+        lock (kind)
+        {
+            kind.Sizes.Add(size);
+            foreach (var (name, value) in item)
+            {
+                var bytes = System.Text.Encoding.UTF8.GetByteCount(name) + BillEstimate.Value(value);
+                var (b, c) = kind.Attributes.GetValueOrDefault(name);
+                kind.Attributes[name] = (b + bytes, c + 1);
+                // A map's entries too (evidence, waiver), so the biggest map's contents show.
+                foreach (var (key, inner) in value.M ?? [])
+                {
+                    var entry = "  " + name + "." + key;
+                    var (eb, ec) = kind.Attributes.GetValueOrDefault(entry);
+                    kind.Attributes[entry] = (eb + 1 + System.Text.Encoding.UTF8.GetByteCount(key) + BillEstimate.Value(inner), ec + 1);
+                }
+            }
+        }
+    }
+
+    public void Print(TextWriter output, int events)
+    {
+        output.WriteLine();
+        output.WriteLine("| Item put (entityType) | Puts | Puts/event | bytes p50 | p90 | max | mean | billed units each (1 / 2 / 3+ KB) |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var (entity, kind) in _kinds.OrderByDescending(k => k.Value.Sizes.Count))
+        {
+            int[] sizes;
+            lock (kind) sizes = [.. kind.Sizes.Order()];
+            if (sizes.Length == 0) continue;
+            int P(double q) => sizes[Math.Min(sizes.Length - 1, (int)(q * sizes.Length))];
+            var ones = sizes.Count(s => BillEstimate.Units(s) == 1);
+            var twos = sizes.Count(s => BillEstimate.Units(s) == 2);
+            output.WriteLine(FormattableString.Invariant(
+                $"| {entity} | {sizes.Length} | {(double)sizes.Length / events:F2} | {P(0.5)} | {P(0.9)} | {sizes[^1]} | {sizes.Average():F0} | {ones} / {twos} / {sizes.Length - ones - twos} |"));
+        }
+        output.WriteLine();
+        output.WriteLine("| Item put (entityType) | puts by size, 128-byte steps from 0: count (bytes up to) |");
+        output.WriteLine("|---|---|");
+        foreach (var (entity, kind) in _kinds.Where(k => k.Key is "FINDING" or "ALERT" or "HISTORY").OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            int[] sizes;
+            lock (kind) sizes = [.. kind.Sizes];
+            var steps = sizes.GroupBy(s => (s + 127) / 128).OrderBy(g => g.Key).Select(g => FormattableString.Invariant($"{g.Count()} (≤{g.Key * 128})"));
+            output.WriteLine($"| {entity} | {string.Join(", ", steps)} |");
+        }
+        foreach (var (entity, kind) in _kinds.OrderByDescending(k => k.Value.Sizes.Count))
+        {
+            if (entity is not ("FINDING" or "ALERT" or "HISTORY" or "OBSERVATION" or "STATS")) continue;
+            output.WriteLine();
+            output.WriteLine($"| {entity} attribute | present in | mean bytes (name + value) |");
+            output.WriteLine("|---|---:|---:|");
+            lock (kind)
+                foreach (var (name, (bytes, count)) in kind.Attributes.OrderByDescending(a => (double)a.Value.Bytes / kind.Sizes.Count))
+                    output.WriteLine(FormattableString.Invariant($"| {name} | {(double)count / kind.Sizes.Count:P0} | {(double)bytes / count:F0} |"));
+        }
+    }
 }

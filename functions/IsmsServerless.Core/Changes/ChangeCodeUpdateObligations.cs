@@ -28,18 +28,18 @@ public static class ChangeCodeUpdateObligations
             Subject = record.ChangeId,
             Period = record.Round > 1 ? "round-" + record.Round.ToString(CultureInfo.InvariantCulture) : "",
             Title = $"Bring the code in line with {record.Kind.ToWire()} change {record.ChangeId} by {ChangeReviewObligations.ClipForTitle(record.Principal)} (or revert it)",
-            Controls = [Controls.IsoChangeManagement, Controls.IsoConfiguration, Controls.Soc2ChangeManagement],
-            PolicyClause = "Qwestly Operations Security Policy, Infrastructure as Code: \"Document any manual changes and update the code accordingly\"",
+            Controls = ObligationTemplates.ChangeCodeUpdate.Controls,
+            PolicyClause = ObligationTemplates.ChangeCodeUpdate.PolicyClause,
             OwnerRole = "it-team",
             OpensAt = review.ReviewedAt,
             DueAt = due,
             Reminders = [review.ReviewedAt.AddDays(settings.ChangeManagement.CodeUpdateDays / 2.0)],
-            EvidenceExpected = "the commit or pull request that brought the infrastructure code in line, or the revert"
+            EvidenceExpected = ObligationTemplates.ChangeCodeUpdate.EvidenceExpected
                 + (record.ReconcileStack is { } stack ? $"; or stack {stack} reported in sync by the drift rule" : ""),
             OverdueSeverity = Severity.Medium,
             AccountId = record.AccountId,
             Region = record.Region,
-            Link = settings.StatusPageUrl.TrimEnd('/') + "/changes/" + record.ChangeId,
+            Link = ObligationTemplates.ChangeCodeUpdate.LinkFor(settings.StatusPageUrl, record.ChangeId),
             // Found by id (kind, change id, round), never by subject listing: no GSI2 entry (issue 20).
             SubjectIndexed = false,
         };

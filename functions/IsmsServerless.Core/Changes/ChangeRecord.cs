@@ -95,7 +95,19 @@ public sealed record ChangeRecord
     /// <summary>Distinct calls (by eventID) merged into this record.</summary>
     public int CallCount { get; init; }
 
-    /// <summary>The earliest <see cref="MaxCalls"/> calls, by time then event id.</summary>
+    /// <summary>
+    /// The eventID of the earliest call (time <see cref="FirstCallAt"/>; equal times: the ordinally smallest id), whose
+    /// per-call identity details the record keeps. Null only on records stored before issue 20 wave 5, which derive it
+    /// from their stored <see cref="Calls"/> list.
+    /// </summary>
+    public string? FirstCallId { get; init; }
+
+    /// <summary>
+    /// The earliest <see cref="MaxCalls"/> calls merged into this object, by time then event id. <b>Not stored</b> (issue
+    /// 20: it made the record over 1 KB from its first call): the register's CALL items hold every call
+    /// (<see cref="IChangeRegister.GetCallsAsync"/>, what the change view shows). A record read from the register
+    /// holds the list only when an older version stored it.
+    /// </summary>
     public IReadOnlyList<ChangeCallSummary> Calls { get; init; } = [];
 
     /// <summary>Distinct "source:eventName" values, ordinal order, at most <see cref="MaxApiNames"/>.</summary>

@@ -24,6 +24,7 @@ public static class ChangeRecordMerger
         FirstCallAt = call.EventTime,
         LastCallAt = call.EventTime,
         CallCount = 1,
+        FirstCallId = call.EventId,
         Calls = [Summary(call)],
         ApiNames = [call.ApiName],
         Resources = call.Resources.Order(StringComparer.Ordinal).Take(ChangeRecord.MaxResources).ToArray(),
@@ -40,10 +41,11 @@ public static class ChangeRecordMerger
         var resources = Union(record.Resources, call.Resources, ChangeRecord.MaxResources, out var resourcesTruncated);
         // Per-call identity details (the console rotates temporary keys within a session) come from the earliest call
         // (equal times: the ordinally smaller eventID), so the record does not depend on which call arrived first.
-        var earliest = record.Calls.Count > 0 ? record.Calls.MinBy(c => (c.EventTime, c.EventId), CallOrder.Instance)! : null;
-        var callIsEarliest = earliest is null || call.EventTime < earliest.EventTime
-            || (call.EventTime == earliest.EventTime && string.CompareOrdinal(call.EventId, earliest.EventId) < 0);
-        if (callIsEarliest) record = record with { AccessKeyId = call.AccessKeyId, SessionCreatedAt = call.SessionCreatedAt };
+        var earliest = EarliestCall(record);
+        var callIsEarliest = earliest is not { } first || call.EventTime < first.Time
+            || (call.EventTime == first.Time && string.CompareOrdinal(call.EventId, first.Id) < 0);
+        if (callIsEarliest) record = record with { AccessKeyId = call.AccessKeyId, SessionCreatedAt = call.SessionCreatedAt, FirstCallId = call.EventId };
+        else if (record.FirstCallId is null) record = record with { FirstCallId = earliest!.Value.Id };
         return record with
         {
             // The most serious kind wins (Emergency < ManualConsole < OutOfPipeline in declaration order).
@@ -88,6 +90,17 @@ public static class ChangeRecordMerger
             Closure = null,
             ReconcileStack = null,
         };
+    }
+
+    /// <summary>
+    /// The earliest call's time and eventID: <see cref="ChangeRecord.FirstCallId"/> with <see cref="ChangeRecord.FirstCallAt"/>,
+    /// or, on a record stored before that field, the smallest of its stored calls list. Null for a record without either.
+    /// </summary>
+    public static (DateTimeOffset Time, string Id)? EarliestCall(ChangeRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.FirstCallId is { } id) return (record.FirstCallAt, id);
+        return record.Calls.Count > 0 ? record.Calls.Select(c => (c.EventTime, c.EventId)).Min(CallOrder.Instance) : null;
     }
 
     private static ChangeCallSummary Summary(ChangeCall call) => new(call.EventId, call.EventName, call.EventSource, call.EventTime);

@@ -39,20 +39,21 @@ public static class ChangeReviewObligations
             // The principal is attacker-influenced text of any length: clipped, so a hostile session name cannot make the
             // obligation invalid and fail the call's registration.
             Title = $"Review {record.Kind.ToWire()} change {record.ChangeId} by {ClipForTitle(record.Principal)}",
-            Controls = [Controls.IsoChangeManagement, Controls.IsoDocumentedProcedures, Controls.Soc2ChangeManagement],
-            PolicyClause = "Qwestly Operations Security Policy, Emergency Changes: \"Document and review all emergency changes within 24 hours\"",
+            // The constant texts are the kind's template (stored once in code, not on every item: issue 20).
+            Controls = ObligationTemplates.ChangeReview.Controls,
+            PolicyClause = ObligationTemplates.ChangeReview.PolicyClause,
             OwnerRole = "it-director",
             OpensAt = ChangeDeadline.RoundStart(record),
             DueAt = due,
             Reminders = deadline.Reminders(record),
-            EvidenceExpected = "the review: verdict and the ticket documenting the change",
+            EvidenceExpected = ObligationTemplates.ChangeReview.EvidenceExpected,
             FourEyes = true,
             Author = record.Principal,
             OverdueSeverity = Severity.High,
             OverdueSla = TimeSpan.FromDays(1),
             AccountId = record.AccountId,
             Region = record.Region,
-            Link = settings.StatusPageUrl.TrimEnd('/') + "/changes/" + record.ChangeId,
+            Link = ObligationTemplates.ChangeReview.LinkFor(settings.StatusPageUrl, record.ChangeId),
             // Found by id (kind, change id, round), never by subject or kind listing: no GSI2 or GSI1 entry (issue 20);
             // the change register lists changes, the open/done index (GSI3) the calendar's obligations.
             SubjectIndexed = false,

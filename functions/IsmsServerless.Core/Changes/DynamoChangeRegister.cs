@@ -547,22 +547,26 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             ["lastCallAt"] = S(Timestamps.ToWire(r.LastCallAt)),
             ["dueAt"] = S(Timestamps.ToWire(_deadline.DueAt(r))),
             ["callCount"] = N(r.CallCount),
-            ["calls"] = S(JsonSerializer.Serialize(r.Calls.ToList(), ChangeJsonContext.Default.ListChangeCallSummary)),
             ["apiNames"] = L(r.ApiNames),
             ["resources"] = L(r.Resources),
-            ["resourcesTruncated"] = new AttributeValue { BOOL = r.ResourcesTruncated },
             ["sourceIps"] = L(r.SourceIps),
             ["regions"] = L(r.Regions),
-            ["timerStage"] = N(r.TimerStage),
-            ["findingResolved"] = new AttributeValue { BOOL = r.FindingResolved },
             ["version"] = N(r.Version),
         };
+        // Flags and counters only when they differ from what an absent attribute reads as (false, 0, round 1): the record
+        // stays under 1 KB for a typical session (issue 20); records that stored them read the same.
+        if (r.ResourcesTruncated) item["resourcesTruncated"] = new AttributeValue { BOOL = true };
+        if (r.TimerStage != 0) item["timerStage"] = N(r.TimerStage);
+        if (r.FindingResolved) item["findingResolved"] = new AttributeValue { BOOL = true };
+        // The calls are the CALL items only (issue 20: the record's calls list made it over 1 KB from its first call); the
+        // record keeps the earliest call's eventID, which orders the per-call identity details.
+        Optional(item, "firstCallId", r.FirstCallId ?? ChangeRecordMerger.EarliestCall(r)?.Id);
         Optional(item, "roleName", r.RoleName);
         Optional(item, "sessionIssuerArn", r.SessionIssuerArn);
         Optional(item, "accessKeyId", r.AccessKeyId);
         Optional(item, "sessionCreatedAt", r.SessionCreatedAt is { } created ? Timestamps.ToWire(created) : null);
         Optional(item, "callerAccountId", r.CallerAccountId);
-        item["round"] = N(r.Round);
+        if (r.Round != 1) item["round"] = N(r.Round);
         Optional(item, "roundStartedAt", r.RoundStartedAt is { } roundStart ? Timestamps.ToWire(roundStart) : null);
         if (r.CodeUpdateRequired) item["codeUpdateRequired"] = new AttributeValue { BOOL = true };
         if (r.Closure is { } closure) item["closure"] = S(JsonSerializer.Serialize(closure, ChangeJsonContext.Default.ChangeClosure));
@@ -639,7 +643,9 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             FirstCallAt = Timestamps.ParseOrNull(Str(item, "firstCallAt")) ?? DateTimeOffset.MinValue,
             LastCallAt = Timestamps.ParseOrNull(Str(item, "lastCallAt")) ?? DateTimeOffset.MinValue,
             CallCount = (int)Num(item, "callCount"),
+            // Records stored before issue 20 wave 5 listed their earliest calls; the earliest one's id comes from there.
             Calls = calls,
+            FirstCallId = Str(item, "firstCallId") ?? (calls.Count > 0 ? calls.Select(c => (c.EventTime, c.EventId)).Min(CallOrder.Instance).Item2 : null),
             ApiNames = List(item, "apiNames"),
             Resources = List(item, "resources"),
             ResourcesTruncated = item.TryGetValue("resourcesTruncated", out var truncated) && truncated.BOOL == true,

@@ -98,6 +98,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         var key = Key(e.Rule.Id, e.FindingId);
         for (var attempt = 1; ; attempt++)
         {
+            var touchedAt = DateTimeOffset.MinValue;
             var (stored, storedResult, storedEvaluated, storedObserved) = await ReadStoredAsync(key, cancellationToken).ConfigureAwait(false);
             // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
             // "Delivery order"), so the stored result does not depend on which arrived last.
@@ -141,18 +142,32 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                 if (stored is null || storedResult == Gone) deltas.Add(("evaluated", 1));
                 else deltas.Add((storedResult == Pass ? "passing" : "failing", -1));
                 deltas.Add((result == Pass ? "passing" : "failing", 1));
+                var counterKey = CounterKey(e.Rule.Id, e.FindingId);
+                // The rule's lastEvaluatedAt moves in the counter update itself (issue 20: it was a second UpdateItem after
+                // the transaction), on the condition that it only moves forward. Sent only when this process does not
+                // already know a later or equal value; when the stored one is later, the transaction is cancelled on that
+                // condition alone and sent again without the touch (see the catch below).
+                var touch = !KnownAtLeast(counterKey, evaluatedAt);
+                if (touch) touchedAt = evaluatedAt;
                 var transaction = await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
                 {
                     TransactItems =
                     [
                         new TransactWriteItem { Put = put },
-                        new TransactWriteItem { Update = SummaryUpdate(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, deltas) },
+                        new TransactWriteItem { Update = SummaryUpdate(counterKey, e.Rule.Id, deltas, touch ? evaluatedAt : null) },
                     ],
                     ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                 }, cancellationToken).ConfigureAwait(false);
                 if (transaction.ConsumedCapacity is { } used) foreach (var c in used) Observer?.Invoke("evidence-change", c);
-                await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, evaluatedAt, cancellationToken).ConfigureAwait(false);
+                if (touch) Remember(counterKey, evaluatedAt);
                 return Written.Changed;
+            }
+            catch (TransactionCanceledException ex) when (attempt < MaxAttempts && OnlyTheTouchFailed(ex) is { } later)
+            {
+                // The counter's lastEvaluatedAt is already this late or later (another writer moved it): nothing was
+                // written. Remember it, so the same decision is sent again at once without the touch.
+                Remember(CounterKey(e.Rule.Id, e.FindingId), later > touchedAt ? later : touchedAt);
+                Interlocked.Increment(ref _retries);
             }
             catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException && attempt < MaxAttempts)
             {
@@ -243,6 +258,24 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _touched = new(StringComparer.Ordinal);
 
+    private bool KnownAtLeast(Dictionary<string, AttributeValue> counterKey, DateTimeOffset at) =>
+        _touched.TryGetValue(counterKey[LedgerSchema.SortKey].S, out var known) && known >= at;
+
+    private void Remember(Dictionary<string, AttributeValue> counterKey, DateTimeOffset at) =>
+        _touched.AddOrUpdate(counterKey[LedgerSchema.SortKey].S, at, (_, old) => old > at ? old : at);
+
+    /// <summary>
+    /// When a change's transaction was cancelled only because the counter's lastEvaluatedAt is already later than or
+    /// equal to the touch (the result put's own condition held): that stored time (or the minimum time when the item
+    /// was not returned). Null for any other cancellation (a lost race on the result, a conflict): re-read and decide again.
+    /// </summary>
+    private static DateTimeOffset? OnlyTheTouchFailed(TransactionCanceledException ex)
+    {
+        var reasons = ex.CancellationReasons ?? [];
+        if (reasons.Count != 2 || reasons[0].Code is not (null or "None") || reasons[1].Code != "ConditionalCheckFailed") return null;
+        return ReadTime(reasons[1].Item, "lastEvaluatedAt") ?? DateTimeOffset.MinValue;
+    }
+
     /// <summary>Moves the rule's lastEvaluatedAt forward (never back: the condition keeps the latest).</summary>
     private async Task TouchSummaryAsync(Dictionary<string, AttributeValue> counterKey, string ruleId, DateTimeOffset at, CancellationToken cancellationToken)
     {
@@ -289,7 +322,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         return hash;
     }
 
-    private Update SummaryUpdate(Dictionary<string, AttributeValue> counterKey, string ruleId, List<(string Name, long Delta)> deltas)
+    private Update SummaryUpdate(Dictionary<string, AttributeValue> counterKey, string ruleId, List<(string Name, long Delta)> deltas, DateTimeOffset? touch = null)
     {
         var values = new Dictionary<string, AttributeValue> { [":id"] = S(ruleId), [":et"] = S("EVIDENCE_RULE") };
         var names = new Dictionary<string, string> { ["#et"] = LedgerSchema.EntityType };
@@ -306,13 +339,27 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             values[$":d{i}"] = new AttributeValue { N = deltas[i].Delta.ToString(CultureInfo.InvariantCulture) };
             adds.Add($"#n{i} :d{i}");
         }
+        if (touch is not { } at)
+        {
+            return new Update
+            {
+                TableName = tableName,
+                Key = counterKey,
+                UpdateExpression = "SET ruleId = :id, #et = :et ADD " + string.Join(", ", adds),
+                ExpressionAttributeNames = names,
+                ExpressionAttributeValues = values,
+            };
+        }
+        values[":at"] = Time(at);
         return new Update
         {
             TableName = tableName,
             Key = counterKey,
-            UpdateExpression = "SET ruleId = :id, #et = :et ADD " + string.Join(", ", adds),
+            UpdateExpression = "SET ruleId = :id, #et = :et, lastEvaluatedAt = :at ADD " + string.Join(", ", adds),
+            ConditionExpression = "attribute_not_exists(lastEvaluatedAt) OR lastEvaluatedAt < :at",
             ExpressionAttributeNames = names,
             ExpressionAttributeValues = values,
+            ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
         };
     }
 

@@ -20,7 +20,7 @@ namespace IsmsServerless.Ledger;
 /// TransactWriteItems, so concurrent or redelivered evaluations of the same event yield one finding, one history line
 /// and at most one alert. Conflicts are retried with jittered backoff after re-reading. No method scans.
 /// </summary>
-public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings) : IFindingLedger
+public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings) : IFindingLedger
 {
     private const int MaxAttempts = 12;
     private const string Ingest = "system:ingest";
@@ -238,7 +238,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             request.ExpressionAttributeValues[":sev"] = S($"{LedgerKeys.SeverityRank(severity)}#");
         }
         var response = await QueryAsync("findings-by-status", request, cancellationToken).ConfigureAwait(false);
-        return new Page<FindingRecord>(ReadFindings(response.Items), PageCursor.Encode(response.LastEvaluatedKey));
+        return new Page<FindingRecord>(await ReadFindingsAsync(response.Items, cancellationToken).ConfigureAwait(false), PageCursor.Encode(response.LastEvaluatedKey));
     }
 
     public Task<Page<FindingRecord>> QueryByControlAsync(string control, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
@@ -258,14 +258,14 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             ExclusiveStartKey = PageCursor.Decode(cursor),
         }, cancellationToken).ConfigureAwait(false);
         // Two long resource ids could share a hashed key only by a SHA-256 collision; filter on the real id anyway.
-        var findings = ReadFindings(response.Items).Where(f => f.ResourceId == resourceId).ToList();
+        var findings = (await ReadFindingsAsync(response.Items, cancellationToken).ConfigureAwait(false)).Where(f => f.ResourceId == resourceId).ToList();
         return new Page<FindingRecord>(findings, PageCursor.Encode(response.LastEvaluatedKey));
     }
 
     public async Task<IReadOnlyList<FindingRecord>> QueryDueBeforeAsync(DateTimeOffset at, int limit, CancellationToken cancellationToken = default)
     {
         var response = await QueryAsync("due-before", DueRequest(at, Math.Clamp(limit, 1, 1000), null), cancellationToken).ConfigureAwait(false);
-        return ReadFindings(response.Items);
+        return await ReadFindingsAsync(response.Items, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<FindingRecord> AcknowledgeAsync(string findingId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
@@ -471,6 +471,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             if (step is not null) plan = plan with { After = step.Apply(plan.After) };
             try
             {
+                await EnsureRuleTextsAsync(plan.After, cancellationToken).ConfigureAwait(false);
                 return await WriteAsync(before, plan, legacyMembers, cancellationToken, step, timelined).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsConflict(ex) && attempt < MaxAttempts)
@@ -980,13 +981,15 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
             ConsistentRead = consistent,
         }, cancellationToken).ConfigureAwait(false);
         if (response.Item is not { Count: > 0 } item) return (null, false, false);
+        await FillRuleTextsAsync([item], cancellationToken).ConfigureAwait(false);
         if (TryReadFinding(item, out var record, out var problem)) return (record, false, !item.ContainsKey(LedgerSchema.Gsi2PartitionKey));
         Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
         return (null, true, false);
     }
 
-    private static List<FindingRecord> ReadFindings(IEnumerable<Dictionary<string, AttributeValue>> items)
+    private async Task<List<FindingRecord>> ReadFindingsAsync(List<Dictionary<string, AttributeValue>> items, CancellationToken cancellationToken)
     {
+        await FillRuleTextsAsync(items, cancellationToken).ConfigureAwait(false);
         var findings = new List<FindingRecord>();
         foreach (var item in items)
         {
@@ -1124,7 +1127,7 @@ public sealed class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string tableNa
                 }, cancellationToken).ConfigureAwait(false);
                 if (CapacityObserver is { } observe && response.ConsumedCapacity is { } capacities)
                     foreach (var c in capacities) observe(operation + ".batch-get", c);
-                foreach (var record in ReadFindings(response.Responses.GetValueOrDefault(TableName) ?? [])) found[record.Id] = record;
+                foreach (var record in await ReadFindingsAsync(response.Responses.GetValueOrDefault(TableName) ?? [], cancellationToken).ConfigureAwait(false)) found[record.Id] = record;
                 keys = response.UnprocessedKeys?.GetValueOrDefault(TableName)?.Keys ?? [];
                 if (keys.Count > 0)
                 {

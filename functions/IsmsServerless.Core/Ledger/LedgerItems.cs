@@ -66,6 +66,16 @@ internal static class LedgerItems
         };
         // DynamoDB Local and DynamoDB reject an empty map only in key positions; an empty M is fine, but keep the item small.
         if (f.Evidence.Count == 0) item.Remove("evidence");
+        // The rule's texts (~450 bytes) are not stored when they are the registry's: the item names them by fingerprint
+        // (RuleTexts; the writer puts the RULETEXT item first, readers fill them back in). Other texts are stored as before.
+        if (RuleTexts.Shared(f) is { } shared)
+        {
+            item.Remove("title");
+            item.Remove("controls");
+            item.Remove("policyClause");
+            item.Remove("remediation");
+            item[RuleTexts.Attribute] = S(shared.Fingerprint);
+        }
         if (f.ResolvedAt is { } resolved) item["resolvedAt"] = Time(resolved);
         if (f.DueAt is { } due) item["dueAt"] = Time(due);
         if (f.AtRiskAt is { } atRisk) item["atRiskAt"] = Time(atRisk);

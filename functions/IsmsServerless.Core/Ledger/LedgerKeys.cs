@@ -135,7 +135,7 @@ internal static class LedgerKeys
         return remainder == 0 ? at : at.AddTicks(TimeSpan.TicksPerMillisecond - remainder);
     }
 
-    private static string Bounded(string text) =>
+    internal static string Bounded(string text) =>
         Encoding.UTF8.GetByteCount(text) <= MaxKeyPartBytes
             ? text
             : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));

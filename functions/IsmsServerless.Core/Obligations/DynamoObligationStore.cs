@@ -78,7 +78,7 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
             Key = Key(obligationId),
             ConsistentRead = true,
         }, cancellationToken).ConfigureAwait(false);
-        return response.Item is { Count: > 0 } item ? ObligationItems.FromItem(item) : null;
+        return response.Item is { Count: > 0 } item ? ObligationItems.FromItem(item, settings.StatusPageUrl) : null;
     }
 
     public async Task<Obligation?> LatestForSubjectAsync(string kind, string subject, CancellationToken cancellationToken = default)
@@ -95,7 +95,7 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
         // Hashed partitions may be shared by another (kind, subject): filter on the full text.
         foreach (var item in response.Items ?? [])
         {
-            if (ObligationItems.FromItem(item) is { } found && found.Kind == kind && found.Subject == subject)
+            if (ObligationItems.FromItem(item, settings.StatusPageUrl) is { } found && found.Kind == kind && found.Subject == subject)
                 return await GetAsync(found.Id, cancellationToken).ConfigureAwait(false);
         }
         return null;
@@ -185,7 +185,7 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
         var put = new Put
         {
             TableName = tableName,
-            Item = ObligationItems.ToItem(obligation),
+            Item = ObligationItems.ToItem(obligation, settings.StatusPageUrl),
             ConditionExpression = obligation.Version <= 1 ? "attribute_not_exists(PK)" : "version = :expected",
             ExpressionAttributeValues = obligation.Version <= 1
                 ? null
@@ -234,7 +234,7 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
             ExclusiveStartKey = PageCursor.Decode(cursor),
         };
         var response = await dynamo.QueryItemsAsync(request, cancellationToken).ConfigureAwait(false);
-        var items = (response.Items ?? []).Select(ObligationItems.FromItem).OfType<Obligation>().Where(o => keep?.Invoke(o) ?? true).ToList();
+        var items = (response.Items ?? []).Select(item => ObligationItems.FromItem(item, settings.StatusPageUrl)).OfType<Obligation>().Where(o => keep?.Invoke(o) ?? true).ToList();
         return new Page<Obligation>(items, PageCursor.Encode(response.LastEvaluatedKey));
     }
 

@@ -137,6 +137,15 @@ public sealed record ObligationSpec
     /// open/done index) set false and save one index write per change (issue 20). Stored on the item (only when false).
     /// </summary>
     public bool KindIndexed { get; init; } = true;
+
+    /// <summary>
+    /// A template id this version does not know, read from an item a newer version wrote (<see cref="ObligationTemplates"/>):
+    /// written back as it was, so rewriting such an item (an attestation after a rollback) never drops its texts.
+    /// </summary>
+    internal string? UnresolvedTexts { get; init; }
+
+    /// <summary>With <see cref="UnresolvedTexts"/>: the item's link was derived by that template (written back as such).</summary>
+    internal bool UnresolvedLinkDerived { get; init; }
 }
 
 /// <summary>

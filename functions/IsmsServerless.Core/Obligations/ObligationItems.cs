@@ -9,9 +9,16 @@ namespace IsmsServerless.Obligations;
 /// <summary>Obligation ⇄ DynamoDB item. Readers never throw on stored data: a malformed item is logged and skipped.</summary>
 internal static class ObligationItems
 {
-    public static Dictionary<string, AttributeValue> ToItem(Obligation o)
+    /// <summary>
+    /// The item of <paramref name="o"/>. When its constant texts are exactly a template's (<see cref="ObligationTemplates"/>),
+    /// the item names the template (<c>texts</c>) instead of carrying the clause, the evidence expected and the controls,
+    /// and carries no link when the link is the one the template derives from <paramref name="statusPageUrl"/> (issue 20:
+    /// under 1 KB, one write unit instead of two). <see cref="FromItem"/> hydrates them.
+    /// </summary>
+    public static Dictionary<string, AttributeValue> ToItem(Obligation o, string statusPageUrl)
     {
         var s = o.Spec;
+        var template = ObligationTemplates.Match(s);
         var item = new Dictionary<string, AttributeValue>
         {
             [LedgerSchema.PartitionKey] = S(ObligationKeys.Partition(o.Id)),
@@ -22,7 +29,6 @@ internal static class ObligationItems
             ["subject"] = S(s.Subject),
             ["period"] = S(s.Period),
             ["title"] = S(s.Title),
-            ["controls"] = new() { L = s.Controls.Select(S).ToList() },
             ["opensAt"] = S(Timestamps.ToWire(s.OpensAt)),
             ["dueAt"] = S(Timestamps.ToWire(s.DueAt)),
             ["reminders"] = new() { L = s.Reminders.Select(r => S(Timestamps.ToWire(r))).ToList() },
@@ -52,15 +58,30 @@ internal static class ObligationItems
         {
             item["subjectIndexed"] = new() { BOOL = false };
         }
-        Optional(item, "policyClause", s.PolicyClause);
+        if (template is null && s.UnresolvedTexts is { } unresolved)
+        {
+            item["texts"] = S(unresolved);
+        }
+        else if (template is null)
+        {
+            item["controls"] = new() { L = s.Controls.Select(S).ToList() };
+            Optional(item, "policyClause", s.PolicyClause);
+            Optional(item, "evidenceExpected", s.EvidenceExpected);
+        }
+        else
+        {
+            item["texts"] = S(template.Id);
+        }
         Optional(item, "ownerRole", s.OwnerRole);
         Optional(item, "ownerPerson", s.OwnerPerson);
-        Optional(item, "evidenceExpected", s.EvidenceExpected);
         Optional(item, "author", s.Author);
         Optional(item, "accountId", s.AccountId);
         Optional(item, "region", s.Region);
         Optional(item, "policyVersion", s.PolicyVersion);
-        Optional(item, "link", s.Link);
+        // A derived link is not stored when the template derives the same one (the reader derives it from its own settings).
+        if (template?.LinkFor(statusPageUrl, s.Subject) is not { } derived || s.Link != derived) Optional(item, "link", s.Link);
+        else item["linkDerived"] = new() { BOOL = true };
+        if (template is null && s.UnresolvedTexts is not null && s.UnresolvedLinkDerived && s.Link is null) item["linkDerived"] = new() { BOOL = true };
         if (s.OverdueSla is { } sla) item["overdueSlaSeconds"] = N((long)sla.TotalSeconds);
         if (s.LateOpenSettle is { } settle) item["lateOpenSettleSeconds"] = N((long)settle.TotalSeconds);
         if (o.Attestation is { } a)
@@ -86,7 +107,12 @@ internal static class ObligationItems
         return item;
     }
 
-    public static Obligation? FromItem(Dictionary<string, AttributeValue> item)
+    /// <summary>
+    /// The obligation of a stored item; null (logged) when unreadable. An item naming a template (<c>texts</c>) gets the
+    /// template's texts, and its link from <paramref name="statusPageUrl"/> when it stored none; items without one read
+    /// their own attributes (every item written before issue 20's templates).
+    /// </summary>
+    public static Obligation? FromItem(Dictionary<string, AttributeValue> item, string statusPageUrl)
     {
         var id = Str(item, "id");
         if (id is null || Str(item, "kind") is not { } kind || Str(item, "subject") is not { } subject
@@ -94,6 +120,15 @@ internal static class ObligationItems
         {
             Log.Warn("ledger.malformed-item", ("entityType", ObligationKeys.EntityType), ("id", id), ("problem", "missing id, kind, subject, opensAt or dueAt"));
             return null;
+        }
+        ObligationTemplate? template = null;
+        string? unresolved = null;
+        if (Str(item, "texts") is { } textsId && !ObligationTemplates.ById.TryGetValue(textsId, out template))
+        {
+            // Written by a newer version with a template this one does not know: readable, texts missing (logged), and
+            // the id kept so that a rewrite stores it again.
+            Log.Warn("obligation.unknown-template", ("id", id), ("texts", textsId));
+            unresolved = textsId;
         }
         Attestation? attestation = null;
         if (Str(item, "attestedBy") is { } by && Timestamps.TryParse(Str(item, "attestedAt"), out var attestedAt))
@@ -104,14 +139,14 @@ internal static class ObligationItems
             Subject = subject,
             Period = Str(item, "period") ?? "",
             Title = Str(item, "title") ?? kind,
-            Controls = List(item, "controls"),
-            PolicyClause = Str(item, "policyClause") ?? "",
+            Controls = template?.Controls ?? List(item, "controls"),
+            PolicyClause = template?.PolicyClause ?? Str(item, "policyClause") ?? "",
             OwnerRole = Str(item, "ownerRole"),
             OwnerPerson = Str(item, "ownerPerson"),
             OpensAt = opensAt,
             DueAt = dueAt,
             Reminders = List(item, "reminders").Select(Timestamps.ParseOrNull).OfType<DateTimeOffset>().ToList(),
-            EvidenceExpected = Str(item, "evidenceExpected") ?? "",
+            EvidenceExpected = template?.EvidenceExpected ?? Str(item, "evidenceExpected") ?? "",
             FourEyes = item.TryGetValue("fourEyes", out var fe) && fe.BOOL == true,
             Author = Str(item, "author"),
             OverdueSeverity = SeverityNames.TryParse(Str(item, "overdueSeverity"), out var severity) ? severity : Severity.Medium,
@@ -120,9 +155,11 @@ internal static class ObligationItems
             AccountId = Str(item, "accountId") ?? "",
             Region = Str(item, "region") ?? "",
             PolicyVersion = Str(item, "policyVersion") ?? "",
-            Link = Str(item, "link"),
+            Link = Str(item, "link") ?? (item.TryGetValue("linkDerived", out var derived) && derived.BOOL == true ? template?.LinkFor(statusPageUrl, subject) : null),
             SubjectIndexed = !(item.TryGetValue("subjectIndexed", out var si) && si.BOOL == false),
             KindIndexed = !(item.TryGetValue("kindIndexed", out var ki) && ki.BOOL == false),
+            UnresolvedTexts = unresolved,
+            UnresolvedLinkDerived = unresolved is not null && item.TryGetValue("linkDerived", out var unresolvedLink) && unresolvedLink.BOOL == true,
         };
         return new Obligation
         {

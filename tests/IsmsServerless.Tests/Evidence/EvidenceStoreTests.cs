@@ -49,15 +49,16 @@ public sealed class EvidenceStoreTests(DynamoDbLocalFixture dynamo)
             kit.Clock.Advance(TimeSpan.FromMinutes(30));
             await store.RecordAsync([LedgerTestKit.Compliant(rule, "i-1", kit.Now)], "aws.ssm", kit.Context);
         }
-        // 10 hours of evaluations: the first wrote (transaction + lastEvaluatedAt), the other 19 only read.
-        Assert.Equal(2, counter.Writes);
+        // 10 hours of evaluations: the first wrote (one transaction: the result, the counters and the rule's
+        // lastEvaluatedAt, issue 20), the other 19 only read.
+        Assert.Equal(1, counter.Writes);
         Assert.Equal(20, counter.Reads);
         var summary = (await store.GetRuleSummariesAsync())[rule.Id];
         Assert.Equal((1L, 1L, 0L), (summary.Evaluated, summary.Passing, summary.Failing));
 
         kit.Clock.Advance(TimeSpan.FromDays(1));
         await store.RecordAsync([LedgerTestKit.Compliant(rule, "i-1", kit.Now)], "aws.ssm", kit.Context);
-        Assert.Equal(4, counter.Writes); // the daily refresh: the item and the rule's lastEvaluatedAt
+        Assert.Equal(3, counter.Writes); // the daily refresh: the item and the rule's lastEvaluatedAt
         Assert.Equal(kit.Now, (await store.GetRuleSummariesAsync())[rule.Id].LastEvaluatedAt);
         Assert.Equal((1L, 1L, 0L), ((await store.GetRuleSummariesAsync())[rule.Id].Evaluated, (await store.GetRuleSummariesAsync())[rule.Id].Passing, 0L));
     }
@@ -139,6 +140,80 @@ public sealed class EvidenceStoreTests(DynamoDbLocalFixture dynamo)
         Assert.Equal((200L, 120L, 80L), (summary.Evaluated, summary.Passing, summary.Failing));
         Assert.Equal(later, summary.LastEvaluatedAt);
         Console.WriteLine($"evidence counters: shards={shards} retries={store.Retries}");
+    }
+
+    [Fact]
+    public async Task The_rules_last_evaluation_moves_in_the_change_transaction_and_never_back_across_writers()
+    {
+        // Two writers (two Lambda instances: separate knowledge of what the counter holds) on one counter item.
+        var kit = await LedgerTestKit.CreateAsync(dynamo);
+        var a = new Counter();
+        var b = new Counter();
+        var first = new DynamoDbEvidenceStore(dynamo.Client, kit.Table, "test-1") { Shards = 1, Observer = a.Observe };
+        var second = new DynamoDbEvidenceStore(dynamo.Client, kit.Table, "test-1") { Shards = 1, Observer = b.Observe };
+        var rule = LedgerTestKit.PatchRule;
+        var early = kit.Now;
+        kit.Clock.Advance(TimeSpan.FromMinutes(10));
+        var late = kit.Now;
+
+        await first.RecordAsync([LedgerTestKit.Compliant(rule, "i-1", late)], "aws.ssm", kit.Context);
+        Assert.Equal(1, a.Writes); // one transaction: result, counters and lastEvaluatedAt; no second write
+        // The other writer does not know the counter is later: its touch fails the transaction's condition alone, and the
+        // same decision is sent again without it. Nothing is counted twice, nothing moves back.
+        await second.RecordAsync([LedgerTestKit.Finding(rule, "i-2", early)], "aws.ssm", kit.Context);
+        Assert.Equal((1, 1L), (b.Writes, second.Retries));
+        var summary = (await first.GetRuleSummariesAsync())[rule.Id];
+        Assert.Equal((2L, 1L, 1L, late), (summary.Evaluated, summary.Passing, summary.Failing, summary.LastEvaluatedAt));
+
+        // Now it knows: a later change of its own moves it forward in one transaction, without a failed attempt.
+        kit.Clock.Advance(TimeSpan.FromMinutes(1));
+        var later = kit.Now;
+        await second.RecordAsync([LedgerTestKit.Compliant(rule, "i-2", later)], "aws.ssm", kit.Context);
+        Assert.Equal((2, 1L), (b.Writes, second.Retries));
+        summary = (await first.GetRuleSummariesAsync())[rule.Id];
+        Assert.Equal((2L, 2L, 0L, later), (summary.Evaluated, summary.Passing, summary.Failing, summary.LastEvaluatedAt));
+    }
+
+    [Fact]
+    public async Task Lost_answers_and_retried_transactions_count_every_result_once()
+    {
+        // Every third request is applied and its answer lost (the SDK retries it: the transaction's idempotency token
+        // makes the retry a no-op), or fails before or after the store saw it; whole calls are retried as the pipeline's
+        // caller would. The counters must equal a clean run's.
+        var kit = await LedgerTestKit.CreateAsync(dynamo);
+        var rule = LedgerTestKit.PatchRule;
+        await using var proxy = new IsmsServerless.Tests.Robustness.FaultProxy(new Uri(dynamo.Endpoint),
+            IsmsServerless.Tests.Robustness.FaultPlan.Random(0.33, seed: 20,
+                IsmsServerless.Tests.Robustness.Fault.DropAfterForward, IsmsServerless.Tests.Robustness.Fault.ErrorAfterForward,
+                IsmsServerless.Tests.Robustness.Fault.DropBeforeForward));
+        using var client = new Amazon.DynamoDBv2.AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"),
+            new Amazon.DynamoDBv2.AmazonDynamoDBConfig { ServiceURL = proxy.Endpoint, AuthenticationRegion = "us-east-1", MaxErrorRetry = 3 });
+        var faulty = new DynamoDbEvidenceStore(client, kit.Table, "test-1") { Shards = 2 };
+        var at = kit.Now;
+        kit.Clock.Advance(TimeSpan.FromMinutes(5));
+        async Task RecordWithRetriesAsync(Evaluation e)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await faulty.RecordAsync([e], "aws.config", kit.Context);
+                    return;
+                }
+                catch (Exception) when (attempt < 40)
+                {
+                    // The invocation failed; the event is delivered again.
+                }
+            }
+        }
+        for (var i = 0; i < 30; i++) await RecordWithRetriesAsync(LedgerTestKit.Compliant(rule, $"i-{i}", at));
+        for (var i = 0; i < 12; i++) await RecordWithRetriesAsync(LedgerTestKit.Finding(rule, $"i-{i}", at.AddMinutes(1)));
+        for (var i = 0; i < 5; i++) await RecordWithRetriesAsync(LedgerTestKit.Compliant(rule, $"i-{i}", at.AddMinutes(2)));
+
+        Assert.True(proxy.Injected(IsmsServerless.Tests.Robustness.Fault.DropAfterForward) > 0, proxy.Summary);
+        var summary = (await new DynamoDbEvidenceStore(dynamo.Client, kit.Table, "test-1").GetRuleSummariesAsync())[rule.Id];
+        Assert.Equal((30L, 23L, 7L), (summary.Evaluated, summary.Passing, summary.Failing));
+        Assert.Equal(at.AddMinutes(2), summary.LastEvaluatedAt);
     }
 
     [Fact]
