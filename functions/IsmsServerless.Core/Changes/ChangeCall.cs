@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -87,11 +89,37 @@ public sealed record ChangeCall
         return $"day|{principal}|{accessKey ?? ""}|{eventTime.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
     }
 
+    /// <summary>
+    /// <c>chg-</c> and the first 12 bytes, in lower-case hex, of the SHA-256 of UTF-8(<paramref name="accountId"/> U+001F
+    /// <paramref name="sessionKey"/>): the change record's and the finding's identity, so its value never changes (ledgers
+    /// hold these ids). Encoded into a stack or pooled buffer, not through an intermediate string and byte array.
+    /// </summary>
     public static string ChangeIdOf(string accountId, string sessionKey)
     {
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(accountId + "\u001f" + sessionKey), hash);
-        return "chg-" + Convert.ToHexStringLower(hash[..12]);
+        ArgumentNullException.ThrowIfNull(accountId);
+        ArgumentNullException.ThrowIfNull(sessionKey);
+        // The separator is ASCII, so encoding the two texts apart gives the bytes of their concatenation (a lone surrogate
+        // at the end of one cannot pair with the start of the next across it).
+        var length = Encoding.UTF8.GetMaxByteCount(accountId.Length + 1 + sessionKey.Length);
+        byte[]? rented = null;
+        var buffer = length <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(accountId, buffer);
+            buffer[written++] = 0x1F;
+            written += Encoding.UTF8.GetBytes(sessionKey, buffer[written..]);
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(buffer[..written], hash);
+            return string.Create(4 + 24, hash[..12], static (text, digest) =>
+            {
+                "chg-".CopyTo(text);
+                Convert.TryToHexStringLower(digest, text[4..], out _);
+            });
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>
@@ -101,26 +129,49 @@ public sealed record ChangeCall
     /// </summary>
     private static IReadOnlyList<string> ResourcesOf(CloudTrailInput input)
     {
-        var found = new SortedSet<string>(StringComparer.Ordinal);
+        // Distinct, in ordinal order, at most MaxResourcesPerCall: a sorted list (a call names a handful at most).
+        List<string>? found = null;
         foreach (var resource in input.Record.Resources ?? [])
         {
-            if (!string.IsNullOrWhiteSpace(resource.Arn)) found.Add(Cap(resource.Arn));
-            if (found.Count >= MaxResourcesPerCall) return [.. found];
+            if (!string.IsNullOrWhiteSpace(resource.Arn)) AddSorted(ref found, Cap(resource.Arn));
+            if (found?.Count >= MaxResourcesPerCall) return found;
         }
         var parameters = input.Record.RequestParameters;
-        if (found.Count == 0 && parameters.ValueKind == JsonValueKind.Object)
+        if (found is null && parameters.ValueKind == JsonValueKind.Object)
         {
-            var service = input.EventSource.Replace(".amazonaws.com", "", StringComparison.Ordinal);
+            string? service = null;
             foreach (var property in parameters.EnumerateObject())
             {
-                if (property.Value.ValueKind != JsonValueKind.String || !Identifies(property.Name)) continue;
+                if (property.Value.ValueKind != JsonValueKind.String || !Identifies(property)) continue;
+                var name = property.Name;
                 var value = property.Value.GetString();
                 if (string.IsNullOrWhiteSpace(value)) continue;
-                found.Add(value.StartsWith("arn:", StringComparison.Ordinal) ? Cap(value) : Cap($"{service}:{property.Name}/{value}"));
-                if (found.Count >= MaxResourcesPerCall) break;
+                service ??= input.EventSource.Replace(".amazonaws.com", "", StringComparison.Ordinal);
+                AddSorted(ref found, value.StartsWith("arn:", StringComparison.Ordinal) ? Cap(value) : Cap($"{service}:{name}/{value}"));
+                if (found!.Count >= MaxResourcesPerCall) break;
             }
         }
-        return [.. found];
+        return found is null ? Array.Empty<string>() : found;
+    }
+
+    private static void AddSorted(ref List<string>? list, string value)
+    {
+        list ??= new List<string>(4);
+        var at = list.BinarySearch(value, StringComparer.Ordinal);
+        if (at < 0) list.Insert(~at, value);
+    }
+
+    /// <summary>
+    /// <see cref="Identifies(string)"/> on the raw UTF-8 name, so names that identify nothing are never decoded. Exact for
+    /// ASCII names (no other character folds to the ASCII letters compared); an escaped or non-ASCII name is decoded.
+    /// </summary>
+    private static bool Identifies(JsonProperty property)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        if (raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(raw)) return Identifies(property.Name);
+        return (raw.Length >= 4 && Ascii.EqualsIgnoreCase(raw[^4..], "Name"u8)) || raw.EndsWith("Id"u8)
+            || (raw.Length >= 3 && Ascii.EqualsIgnoreCase(raw[^3..], "Arn"u8)) || raw.SequenceEqual("name"u8) || raw.SequenceEqual("bucketName"u8)
+            || raw.SequenceEqual("key"u8);
     }
 
     private static bool Identifies(string key) =>

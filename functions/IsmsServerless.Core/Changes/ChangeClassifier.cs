@@ -54,7 +54,42 @@ public static class ChangeClassifier
     }
 
     /// <summary>The kind of change, or null when the call needs no review under these settings.</summary>
-    public static ChangeKind? Classify(CloudTrailInput input, IsmsSettings settings)
+    /// <remarks>
+    /// Computed once per input and settings object: the three change rules, the implementer rule and the change register
+    /// all ask for every CloudTrail record, and the call (its SHA-256 change id included) is built once for all of them.
+    /// </remarks>
+    public static ChangeKind? Classify(CloudTrailInput input, IsmsSettings settings) => Memo(input, settings).Kind;
+
+    /// <summary>The classified call, or null when the call needs no review under these settings (built once per input).</summary>
+    public static ChangeCall? ToCall(CloudTrailInput input, IsmsSettings settings) => Memo(input, settings).Call;
+
+    private static Classified Memo(CloudTrailInput input, IsmsSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(settings);
+        ref var slot = ref input.ChangeMemo;
+        // Inputs and their records are immutable; the memo is valid for the input instance and settings object it was
+        // computed for (a `with` copy of the input carries the slot but is another instance, so it computes its own).
+        if (slot.Value is Classified memo && ReferenceEquals(memo.Input, input) && ReferenceEquals(memo.Settings, settings)) return memo;
+        var fresh = new Classified(input, settings, ClassifyUncached(input, settings));
+        slot.Value = fresh;
+        return fresh;
+    }
+
+    /// <summary>One input's classification under one settings object, and its call, built on first use.</summary>
+    private sealed class Classified(CloudTrailInput input, IsmsSettings settings, ChangeKind? kind)
+    {
+        private ChangeCall? _call;
+
+        public CloudTrailInput Input { get; } = input;
+        public IsmsSettings Settings { get; } = settings;
+        public ChangeKind? Kind { get; } = kind;
+
+        // Deterministic: two threads racing on one input build equal calls, either is kept.
+        public ChangeCall? Call => Kind is { } kind ? _call ??= ChangeCall.From(Input, kind) : null;
+    }
+
+    internal static ChangeKind? ClassifyUncached(CloudTrailInput input, IsmsSettings settings)
     {
         if (WhyNotAChange(input) is not null) return null;
         if (IsEmergency(input, settings)) return ChangeKind.Emergency;
@@ -64,9 +99,6 @@ public static class ChangeClassifier
         if (input.RoleName is { } role && settings.PipelineRoleNames.Contains(role, StringComparer.Ordinal)) return null;
         return ChangeKind.OutOfPipeline;
     }
-
-    public static ChangeCall? ToCall(CloudTrailInput input, IsmsSettings settings) =>
-        Classify(input, settings) is { } kind ? ChangeCall.From(input, kind) : null;
 
     /// <summary>An emergency role by name, or a session named by the break-glass convention.</summary>
     public static bool IsEmergency(CloudTrailInput input, IsmsSettings settings)

@@ -60,18 +60,35 @@ public static class PrincipalName
     }
 
     /// <summary>user/NAME → name; assumed-role/ROLE/SESSION → session; federated-user/NAME → name; :root → root.</summary>
+    /// <remarks>Read in place: the resource is what follows the ARN's fifth ':', its kind what precedes its first '/', the name
+    /// what follows its last '/' (no split arrays or segment strings).</remarks>
     private static string? FromArn(string? arn)
     {
         if (string.IsNullOrWhiteSpace(arn)) return null;
-        var resource = arn.Split(':', 6) is { Length: 6 } parts ? parts[5] : null;
-        if (resource is null) return null;
-        if (resource == "root") return "root";
-        var segments = resource.Split('/');
-        return segments[0] switch
+        var resource = arn.AsSpan();
+        for (var colons = 0; colons < 5; colons++)
         {
-            "user" or "federated-user" when segments.Length >= 2 => segments[^1].Trim().ToLowerInvariant(),
-            "assumed-role" when segments.Length >= 3 => segments[^1].Trim().ToLowerInvariant(),
-            _ => null,
+            var colon = resource.IndexOf(':');
+            if (colon < 0) return null;
+            resource = resource[(colon + 1)..];
+        }
+        if (resource.SequenceEqual("root")) return "root";
+        var first = resource.IndexOf('/');
+        if (first < 0) return null;
+        var kind = resource[..first];
+        var slashes = resource.Count('/');
+        var enough = kind switch
+        {
+            "user" or "federated-user" => slashes >= 1,
+            "assumed-role" => slashes >= 2,
+            _ => false,
         };
+        return enough ? LowerTrimmed(resource[(resource.LastIndexOf('/') + 1)..]) : null;
+    }
+
+    private static string LowerTrimmed(ReadOnlySpan<char> name)
+    {
+        var trimmed = name.Trim();
+        return string.Create(trimmed.Length, trimmed, static (text, source) => source.ToLowerInvariant(text));
     }
 }

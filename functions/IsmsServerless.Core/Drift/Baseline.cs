@@ -57,7 +57,29 @@ public static class BaselineVerdict
         // Room for the two lines added here, so the copy is not regrown (insertion order is the same either way).
         var allEvidence = new Dictionary<string, string>(evidence.Count + 2, StringComparer.Ordinal);
         foreach (var pair in evidence) allEvidence.Add(pair.Key, pair.Value);
-        allEvidence["baseline"] = $"{baseline.ResourceType}@{baseline.Version}";
+        return JudgeOwned(rule, baseline, resourceKey, resourceType, accountId, region, subject, violations, observedAt, allEvidence, subKey, source);
+    }
+
+    /// <summary>
+    /// <see cref="Judge"/> for a caller that built <paramref name="evidence"/> for this verdict alone (an ordinal dictionary
+    /// with room for two more lines, e.g. <see cref="ConfigItemInput.Evidence"/>): the verdict's lines are added to it and
+    /// it becomes the evaluation's evidence, instead of being copied into a second dictionary. Same lines, same order.
+    /// </summary>
+    internal static Evaluation JudgeOwned(
+        RuleMetadata rule,
+        Baseline baseline,
+        string resourceKey,
+        string resourceType,
+        string accountId,
+        string region,
+        string subject,
+        IReadOnlyList<BaselineViolation> violations,
+        DateTimeOffset? observedAt,
+        Dictionary<string, string> evidence,
+        string subKey = "",
+        string? source = null)
+    {
+        evidence["baseline"] = $"{baseline.ResourceType}@{baseline.Version}";
         if (violations.Count == 0)
         {
             return new Evaluation
@@ -71,12 +93,29 @@ public static class BaselineVerdict
                 SubKey = subKey,
                 Message = $"{Clip(subject)} meets the {baseline.ResourceType} baseline {baseline.Version}",
                 ObservedAt = observedAt,
-                Evidence = allEvidence,
+                Evidence = evidence,
             };
         }
-        allEvidence["unmetRequirements"] = string.Join(",", violations.Select(v => v.Requirement.Id).Distinct());
-        var worst = violations.Max(v => v.Requirement.Severity);
-        var details = violations.Select(v => Clip(v.Detail ?? $"{v.Requirement.Id}: {(v.Path ?? v.Requirement.Path)} is {Clip(v.Actual) ?? "not set"}, expected {v.Requirement.Expected}", MaxDetailLength));
+        // Loops, not LINQ (Distinct's set, Max's and Select's iterators): the same ids in first-seen order, the same worst
+        // severity, the same ten details and diffs.
+        evidence["unmetRequirements"] = UnmetIds(violations);
+        var worst = violations[0].Requirement.Severity;
+        for (var i = 1; i < violations.Count; i++)
+        {
+            if (violations[i].Requirement.Severity > worst) worst = violations[i].Requirement.Severity;
+        }
+        var details = new string[Math.Min(10, violations.Count)];
+        for (var i = 0; i < details.Length; i++)
+        {
+            var v = violations[i];
+            details[i] = Clip(v.Detail ?? $"{v.Requirement.Id}: {(v.Path ?? v.Requirement.Path)} is {Clip(v.Actual) ?? "not set"}, expected {v.Requirement.Expected}", MaxDetailLength)!;
+        }
+        var diff = new List<FieldDiff>(Math.Min(ConfigurationDiff.MaxDiffs, violations.Count));
+        for (var i = 0; i < violations.Count && diff.Count < ConfigurationDiff.MaxDiffs; i++)
+        {
+            var v = violations[i];
+            diff.Add(new FieldDiff(Clip(v.Path ?? v.Requirement.Path)!, v.Requirement.Expected, Clip(v.Actual)));
+        }
         return new Evaluation
         {
             Rule = rule,
@@ -88,12 +127,25 @@ public static class BaselineVerdict
             SubKey = subKey,
             SeverityOverride = worst,
             Message = $"{Clip(subject)} drifts from the {baseline.ResourceType} baseline {baseline.Version}{(source is null ? "" : " (" + source + ")")}: "
-                + string.Join("; ", details.Take(10)) + (violations.Count > 10 ? $"; and {violations.Count - 10} more" : ""),
+                + string.Join("; ", details) + (violations.Count > 10 ? $"; and {violations.Count - 10} more" : ""),
             ClockStart = observedAt,
             ObservedAt = observedAt,
-            Diff = violations.Select(v => v.ToDiff() with { Path = Clip(v.Path ?? v.Requirement.Path)!, Actual = Clip(v.Actual) }).Take(ConfigurationDiff.MaxDiffs).ToList(),
-            Evidence = allEvidence,
+            Diff = diff,
+            Evidence = evidence,
         };
+    }
+
+    /// <summary>The violated requirement ids, each once, in first-seen order, comma-separated.</summary>
+    private static string UnmetIds(IReadOnlyList<BaselineViolation> violations)
+    {
+        if (violations.Count == 1) return violations[0].Requirement.Id;
+        var ids = new List<string>(violations.Count);
+        var seen = violations.Count > 16 ? new HashSet<string>(StringComparer.Ordinal) : null;
+        foreach (var v in violations)
+        {
+            if (seen is null ? !ids.Contains(v.Requirement.Id) : seen.Add(v.Requirement.Id)) ids.Add(v.Requirement.Id);
+        }
+        return string.Join(",", ids);
     }
 
     /// <summary>Evidence of a configuration item, plus its subject line ("AWS::S3::Bucket my-bucket").</summary>

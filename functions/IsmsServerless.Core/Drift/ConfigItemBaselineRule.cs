@@ -33,13 +33,26 @@ public abstract class ConfigItemBaselineRule : IRule<ConfigItemInput>, IKeyedRul
 
     public IEnumerable<Evaluation> Evaluate(ConfigItemInput input, EvaluationContext context)
     {
-        if (!ResourceTypes.Contains(input.ResourceType, StringComparer.Ordinal) || !input.HasConfiguration || !AppliesTo(input)) return [];
-        var violations = Check(input).ToList();
+        if (!Judges(input.ResourceType) || !input.HasConfiguration || !AppliesTo(input)) return [];
+        var found = Check(input);
+        var violations = found as IReadOnlyList<BaselineViolation> ?? [.. found];
+        // The item's evidence is built for this verdict alone, so the verdict's lines go into it (no second dictionary).
         return
         [
-            BaselineVerdict.Judge(Metadata, Baseline, input.ResourceKey, input.ResourceType, input.AccountId, input.Region,
+            BaselineVerdict.JudgeOwned(Metadata, Baseline, input.ResourceKey, input.ResourceType, input.AccountId, input.Region,
                 BaselineVerdict.Subject(input), violations, input.CaptureTime, input.Evidence()),
         ];
+    }
+
+    /// <summary><see cref="ResourceTypes"/> holds <paramref name="resourceType"/> (ordinal; a loop, not LINQ's boxed enumerator).</summary>
+    private bool Judges(string resourceType)
+    {
+        var types = ResourceTypes;
+        for (var i = 0; i < types.Count; i++)
+        {
+            if (string.Equals(types[i], resourceType, StringComparison.Ordinal)) return true;
+        }
+        return false;
     }
 
     /// <summary>A violation when <paramref name="ok"/> is false, with what the item holds.</summary>

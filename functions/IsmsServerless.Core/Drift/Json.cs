@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Json;
 
@@ -117,7 +120,30 @@ public static class Json
     /// (the caller returns it); <paramref name="length"/> is how many bytes are used. Parsing JSON carried in a string
     /// from these bytes avoids decoding it to UTF-16 and transcoding it back.
     /// </summary>
+    /// <remarks>
+    /// The string's raw bytes were validated when its document was parsed (escapes well formed; the router also checked
+    /// the payload is UTF-8), so they are unescaped directly (<see cref="TryUnescape"/>) rather than through a new
+    /// <see cref="Utf8JsonReader"/>, which re-validates the whole string byte by byte first: on a Config rule invocation
+    /// that second scan cost more than parsing the payload. Any <c>\u</c> escape of a surrogate goes through the reader
+    /// (<see cref="UnescapedUtf8ByReader"/>), so pairs and lone halves behave exactly as before.
+    /// </remarks>
     public static byte[] UnescapedUtf8(JsonElement element, out int length)
+    {
+        if (element.ValueKind != JsonValueKind.String) throw new InvalidOperationException($"expected a JSON string, found {element.ValueKind}");
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
+        // The raw value includes its quotes; unescaping never lengthens a string's UTF-8 bytes.
+        var body = raw.Length >= 2 && raw[0] == (byte)'"' && raw[^1] == (byte)'"' ? raw[1..^1] : default;
+        if (body.Length > 0 || raw.Length == 2)
+        {
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, body.Length));
+            if (TryUnescape(body, buffer, out length)) return buffer;
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return UnescapedUtf8ByReader(element, out length);
+    }
+
+    /// <summary>The reader's unescaping (<see cref="Utf8JsonReader.CopyString(Span{byte})"/>): what <see cref="UnescapedUtf8"/> did before, and still does for surrogate escapes.</summary>
+    internal static byte[] UnescapedUtf8ByReader(JsonElement element, out int length)
     {
         if (element.ValueKind != JsonValueKind.String) throw new InvalidOperationException($"expected a JSON string, found {element.ValueKind}");
         var reader = new Utf8JsonReader(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element));
@@ -134,6 +160,80 @@ public static class Json
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Unescapes the body of a JSON string already validated by a parser (escapes well formed) into
+    /// <paramref name="destination"/> (at least as long as <paramref name="source"/>): plain runs are copied whole between
+    /// backslashes. False for a <c>\u</c> escape of a surrogate (left to the reader, see <see cref="UnescapedUtf8"/>).
+    /// </summary>
+    internal static bool TryUnescape(ReadOnlySpan<byte> source, Span<byte> destination, out int written)
+    {
+        written = 0;
+        while (true)
+        {
+            var next = NextBackslash(source, destination[written..]);
+            if (next < 0)
+            {
+                written += source.Length;
+                return true;
+            }
+            written += next;
+            if (next + 1 >= source.Length) return false;
+            var escaped = source[next + 1];
+            var consumed = 2;
+            switch (escaped)
+            {
+                case (byte)'"': destination[written++] = (byte)'"'; break;
+                case (byte)'\\': destination[written++] = (byte)'\\'; break;
+                case (byte)'/': destination[written++] = (byte)'/'; break;
+                case (byte)'b': destination[written++] = (byte)'\b'; break;
+                case (byte)'f': destination[written++] = (byte)'\f'; break;
+                case (byte)'n': destination[written++] = (byte)'\n'; break;
+                case (byte)'r': destination[written++] = (byte)'\r'; break;
+                case (byte)'t': destination[written++] = (byte)'\t'; break;
+                case (byte)'u':
+                    if (next + 6 > source.Length
+                        || !System.Buffers.Text.Utf8Parser.TryParse(source.Slice(next + 2, 4), out ushort unit, out var digits, 'X') || digits != 4
+                        || char.IsSurrogate((char)unit))
+                        return false;
+                    written += new Rune(unit).EncodeToUtf8(destination[written..]);
+                    consumed = 6;
+                    break;
+                default:
+                    return false;
+            }
+            source = source[(next + consumed)..];
+        }
+    }
+
+    /// <summary>
+    /// The index of the first backslash in <paramref name="source"/> (-1 when none), having copied every byte before it to
+    /// <paramref name="destination"/> (as long as the source at least). JSON carried in a string escapes every quote, so
+    /// its plain runs are a few bytes long: sixteen bytes are compared and stored at a time (a store past the backslash is
+    /// overwritten by what follows), rather than a search and a copy per run.
+    /// </summary>
+    private static int NextBackslash(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        var at = 0;
+        if (Vector128.IsHardwareAccelerated && destination.Length >= source.Length)
+        {
+            ref var from = ref MemoryMarshal.GetReference(source);
+            ref var to = ref MemoryMarshal.GetReference(destination);
+            var backslash = Vector128.Create((byte)'\\');
+            for (; at + Vector128<byte>.Count <= source.Length; at += Vector128<byte>.Count)
+            {
+                var block = Vector128.LoadUnsafe(ref from, (nuint)at);
+                block.StoreUnsafe(ref to, (nuint)at);
+                var found = Vector128.Equals(block, backslash).ExtractMostSignificantBits();
+                if (found != 0) return at + BitOperations.TrailingZeroCount(found);
+            }
+        }
+        var rest = source[at..];
+        var next = rest.IndexOf((byte)'\\');
+        var plain = next < 0 ? rest.Length : next;
+        rest[..plain].CopyTo(destination[at..]);
+        return next < 0 ? -1 : at + next;
     }
 
     /// <summary>

@@ -125,8 +125,19 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     public EngineResult EvaluateInputs(EngineResult adapted, EvaluationContext context)
     {
         if (adapted.Rejected || adapted.Inputs.Count == 0) return adapted;
-        var evaluations = new List<Evaluation>();
-        foreach (var input in adapted.Inputs) evaluations.AddRange(input.Dispatch(Registry, context));
+        IReadOnlyList<Evaluation> evaluations;
+        if (adapted.Inputs.Count == 1)
+        {
+            // One input (most events): its rules' list is the result, not copied into a second list.
+            var only = adapted.Inputs[0].Dispatch(Registry, context);
+            evaluations = only as IReadOnlyList<Evaluation> ?? [.. only];
+        }
+        else
+        {
+            var all = new List<Evaluation>();
+            foreach (var input in adapted.Inputs) all.AddRange(input.Dispatch(Registry, context));
+            evaluations = all;
+        }
         // This system's own critical findings (root activity, logging stopped) open incidents as well.
         var escalated = KeyedOnSomething(Incidents.IncidentEscalation.Escalate(evaluations, Registry, context));
         return adapted with
@@ -168,12 +179,33 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     }
 
     /// <summary>Why nothing was evaluated; for Config items, the resource types no rule covers.</summary>
-    private static string IgnoredBecause(EngineResult adapted)
+    internal static string IgnoredBecause(EngineResult adapted)
     {
-        var types = adapted.Inputs.OfType<ConfigItemInput>().Select(i => i.ResourceType).Distinct(StringComparer.Ordinal).ToList();
-        return types.Count > 0 && types.Count == adapted.Inputs.Count(i => i is ConfigItemInput)
-            ? $"no rule applies to this {adapted.Adapter} event: no baseline covers resource type {string.Join(", ", types.Take(5))}"
-            : $"no rule applies to this {adapted.Adapter} event";
+        // The same text as IgnoredBecauseByLinq, without LINQ iterators, a hash set and a list on every event that
+        // leads to no evaluation (a Config item of a type no baseline covers, an Inspector finding the rules skip).
+        var inputs = adapted.Inputs;
+        var items = 0;
+        List<string>? types = null;
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i] is not ConfigItemInput item) continue;
+            items++;
+            types ??= [];
+            // A repeated type means fewer distinct types than items: the plain text, whatever follows.
+            if (ContainsOrdinal(types, item.ResourceType)) return $"no rule applies to this {adapted.Adapter} event";
+            types.Add(item.ResourceType);
+        }
+        if (types is null || types.Count != items) return $"no rule applies to this {adapted.Adapter} event";
+        return $"no rule applies to this {adapted.Adapter} event: no baseline covers resource type {(types.Count == 1 ? types[0] : string.Join(", ", types.Take(5)))}";
+
+        static bool ContainsOrdinal(List<string> list, string value)
+        {
+            foreach (var s in list)
+            {
+                if (string.Equals(s, value, StringComparison.Ordinal)) return true;
+            }
+            return false;
+        }
     }
 
     private static EngineResult Reject(string error, InboundEvent? inbound, string? adapter)

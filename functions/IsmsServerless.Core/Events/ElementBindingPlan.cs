@@ -46,8 +46,14 @@ internal abstract class ElementBindingPlan
             if (initial is not null && !(initial is JsonElement { ValueKind: JsonValueKind.Undefined })) return null;
             var reader = ValueReader(property, typeInfo.Options, depth);
             if (reader is null) return null;
-            var plan = (PropertyPlan)Activator.CreateInstance(
-                typeof(PropertyPlan<,>).MakeGenericType(typeInfo.Type, property.PropertyType), property.Name, clr.SetMethod, reader)!;
+            // Strings and bodies (nearly every property) call their reader directly rather than through a second delegate.
+            var plan = reader.Method.DeclaringType == typeof(ElementBindingPlan) && reader.Method.Name is nameof(PlainString) or nameof(LenientString)
+                ? (PropertyPlan)Activator.CreateInstance(typeof(StringPropertyPlan<>).MakeGenericType(typeInfo.Type), property.Name, clr.SetMethod,
+                    reader.Method.Name == nameof(LenientString))!
+                : reader.Method.DeclaringType == typeof(ElementBindingPlan) && reader.Method.Name == nameof(CloneBody)
+                    ? (PropertyPlan)Activator.CreateInstance(typeof(BodyPropertyPlan<>).MakeGenericType(typeInfo.Type), property.Name, clr.SetMethod)!
+                    : (PropertyPlan)Activator.CreateInstance(
+                        typeof(PropertyPlan<,>).MakeGenericType(typeInfo.Type, property.PropertyType), property.Name, clr.SetMethod, reader)!;
             properties.Add(plan);
         }
         return (ElementBindingPlan)Activator.CreateInstance(typeof(ObjectPlan<>).MakeGenericType(typeInfo.Type),
@@ -132,6 +138,20 @@ internal abstract class ElementBindingPlan
         public override void Read(object target, JsonElement value) => _set((TObject)target, reader(value));
     }
 
+    private sealed class StringPropertyPlan<TObject>(string name, MethodInfo setter, bool lenient) : PropertyPlan(name)
+    {
+        private readonly Action<TObject, string?> _set = (Action<TObject, string?>)Delegate.CreateDelegate(typeof(Action<TObject, string?>), setter);
+
+        public override void Read(object target, JsonElement value) => _set((TObject)target, lenient ? LenientString(value) : PlainString(value));
+    }
+
+    private sealed class BodyPropertyPlan<TObject>(string name, MethodInfo setter) : PropertyPlan(name)
+    {
+        private readonly Action<TObject, JsonElement> _set = (Action<TObject, JsonElement>)Delegate.CreateDelegate(typeof(Action<TObject, JsonElement>), setter);
+
+        public override void Read(object target, JsonElement value) => _set((TObject)target, CloneBody(value));
+    }
+
     private sealed class ObjectPlan<T> : ElementBindingPlan where T : class, new()
     {
         private readonly PropertyPlan[] _properties;
@@ -139,13 +159,20 @@ internal abstract class ElementBindingPlan
         private readonly bool _asciiNames;
         private readonly Dictionary<string, PropertyPlan> _byName;
 
+        // The properties by the UTF-8 length of their names (declaration order kept within a length, so the first match
+        // is the one a scan of every property finds): a name is compared only with the few of its own length.
+        private readonly PropertyPlan[][] _byLength;
+
         public ObjectPlan(PropertyPlan[] properties, bool ignoreCase)
         {
             _properties = properties;
             _ignoreCase = ignoreCase;
-            _asciiNames = properties.All(p => Ascii.IsValid(p.Name));
+            _asciiNames = properties.All(p => Ascii.IsValid(p.Name) && !p.Name.Contains('\\', StringComparison.Ordinal));
             _byName = new Dictionary<string, PropertyPlan>(ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
             foreach (var p in properties) _byName.TryAdd(p.Name, p);
+            _byLength = new PropertyPlan[properties.Length == 0 ? 0 : properties.Max(p => p.Utf8Name.Length) + 1][];
+            for (var length = 0; length < _byLength.Length; length++)
+                _byLength[length] = [.. properties.Where(p => p.Utf8Name.Length == length)];
         }
 
         public override object? Read(JsonElement element)
@@ -164,13 +191,18 @@ internal abstract class ElementBindingPlan
         private PropertyPlan? Find(JsonProperty property)
         {
             var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+            // Names the record declares are ASCII without '\\': raw bytes equal to one of them (ASCII case folded) are that
+            // name, unescaped and unfolded alike, so they are matched first, without scanning the bytes for escapes.
+            if (_asciiNames && raw.Length < _byLength.Length)
+            {
+                foreach (var candidate in _byLength[raw.Length])
+                {
+                    var name = candidate.Utf8Name;
+                    if (_ignoreCase ? Ascii.EqualsIgnoreCase(raw, name) : raw.SequenceEqual(name)) return candidate;
+                }
+            }
             // Escaped or non-ASCII names are matched the serializer's way (unescaped, OrdinalIgnoreCase: 'ſ' is 'S').
             if (!_asciiNames || raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(raw)) return _byName.GetValueOrDefault(property.Name);
-            foreach (var candidate in _properties)
-            {
-                var name = candidate.Utf8Name;
-                if (name.Length == raw.Length && (_ignoreCase ? Ascii.EqualsIgnoreCase(raw, name) : raw.SequenceEqual(name))) return candidate;
-            }
             return null;
         }
     }

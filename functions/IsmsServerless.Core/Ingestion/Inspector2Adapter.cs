@@ -40,7 +40,7 @@ public sealed class Inspector2Adapter : IEventAdapter
         if (vulnerabilityId is not null && !DetailReader.IsUsableResourceId(vulnerabilityId))
             throw new EventRejectedException($"Inspector vulnerabilityId is not usable ('{DetailReader.Shorten(vulnerabilityId)}')");
 
-        var resources = (detail.Resources ?? []).Where(r => r is not null && !string.IsNullOrWhiteSpace(r.Id)).Select(r => r!).ToList();
+        var resources = UsableResources(detail.Resources);
         if (resources.Count == 0 && inbound.Root.TryGetProperty("resources", out var envelopeResources)
             && envelopeResources.ValueKind == System.Text.Json.JsonValueKind.Array && envelopeResources.GetArrayLength() > 0
             && envelopeResources[0].ValueKind == System.Text.Json.JsonValueKind.String)
@@ -59,9 +59,7 @@ public sealed class Inspector2Adapter : IEventAdapter
         if (!string.IsNullOrEmpty(vulnerability?.VendorCreatedAt) && !vendorCreatedOk)
             Log.Warn("inspector.unreadable-date", ("field", "vendorCreatedAt"), ("value", DetailReader.Shorten(vulnerability?.VendorCreatedAt)));
 
-        var packages = (vulnerability?.VulnerablePackages ?? []).Where(p => p is not null).Select(p => Describe(p!)).ToList();
-        if (packages.Count > MaxPackagesListed)
-            packages = [.. packages.Take(MaxPackagesListed), $"… and {packages.Count - MaxPackagesListed} more"];
+        var packages = PackageLines(vulnerability?.VulnerablePackages);
 
         var account = DetailReader.FirstNonEmpty(detail.AwsAccountId, inbound.Account) ?? "unknown";
         var inputs = new List<RuleInput>(resources.Count);
@@ -100,6 +98,44 @@ public sealed class Inspector2Adapter : IEventAdapter
             });
         }
         return inputs;
+    }
+
+    /// <summary>The resources that name an id (a loop, not LINQ's Where/Select/ToList iterators).</summary>
+    internal static List<InspectorResource> UsableResources(IReadOnlyList<InspectorResource?>? listed)
+    {
+        var resources = new List<InspectorResource>(listed?.Count ?? 1);
+        if (listed is null) return resources;
+        foreach (var resource in listed)
+        {
+            if (resource is not null && !string.IsNullOrWhiteSpace(resource.Id)) resources.Add(resource);
+        }
+        return resources;
+    }
+
+    /// <summary>
+    /// One line per vulnerable package, the first <see cref="MaxPackagesListed"/> described and the rest counted; only the
+    /// lines kept are formatted (LINQ formatted every package, then copied the first twenty).
+    /// </summary>
+    internal static List<string> PackageLines(IReadOnlyList<InspectorVulnerablePackage?>? listed)
+    {
+        if (listed is null || listed.Count == 0) return [];
+        var count = 0;
+        foreach (var package in listed)
+        {
+            if (package is not null) count++;
+        }
+        var lines = new List<string>(Math.Min(count, MaxPackagesListed + 1));
+        foreach (var package in listed)
+        {
+            if (package is null) continue;
+            if (lines.Count == MaxPackagesListed && count > MaxPackagesListed)
+            {
+                lines.Add($"… and {count - MaxPackagesListed} more");
+                break;
+            }
+            lines.Add(Describe(package));
+        }
+        return lines;
     }
 
     private static string Describe(InspectorVulnerablePackage package)

@@ -34,13 +34,8 @@ public sealed class SsmComplianceAdapter : IEventAdapter
             throw new EventRejectedException($"SSM patch compliance event names no managed instance id ('{DetailReader.Shorten(detail.ResourceId)}')");
 
         // "compliant" / "non_compliant" in the docs; the API spells them COMPLIANT / NON_COMPLIANT.
-        var status = (detail.ComplianceStatus ?? "").Trim().ToUpperInvariant().Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
-        bool compliant = status switch
-        {
-            "COMPLIANT" => true,
-            "NONCOMPLIANT" => false,
-            _ => throw new EventRejectedException($"SSM patch compliance event has an unknown compliance-status '{DetailReader.Shorten(detail.ComplianceStatus)}'"),
-        };
+        bool compliant = ComplianceStatus(detail.ComplianceStatus)
+            ?? throw new EventRejectedException($"SSM patch compliance event has an unknown compliance-status '{DetailReader.Shorten(detail.ComplianceStatus)}'");
         return
         [
             new InstancePatchComplianceInput
@@ -57,5 +52,30 @@ public sealed class SsmComplianceAdapter : IEventAdapter
                 NonCompliantSince = compliant ? null : inbound.Time,
             },
         ];
+    }
+
+    /// <summary>
+    /// True for COMPLIANT, false for NONCOMPLIANT, null for anything else, after trimming, upper-casing (invariant) and
+    /// dropping <c>_</c> and <c>-</c>: the test <c>status.Trim().ToUpperInvariant().Replace("_", "").Replace("-", "")</c>
+    /// made, compared character by character instead of building three strings per event.
+    /// </summary>
+    internal static bool? ComplianceStatus(string? text)
+    {
+        var status = (text ?? "").AsSpan().Trim();
+        if (Matches(status, "COMPLIANT")) return true;
+        if (Matches(status, "NONCOMPLIANT")) return false;
+        return null;
+
+        static bool Matches(ReadOnlySpan<char> status, string expected)
+        {
+            var at = 0;
+            foreach (var c in status)
+            {
+                if (c is '_' or '-') continue;
+                if (at == expected.Length || char.ToUpperInvariant(c) != expected[at]) return false;
+                at++;
+            }
+            return at == expected.Length;
+        }
     }
 }

@@ -42,6 +42,13 @@ public sealed record CloudTrailInput : RuleInput
         return id is { Length: > 0 } ? $"{id}~{digest}" : "synthetic-" + digest;
     }
 
+    // The change classification of this input under one settings object, computed once for the change rules, the
+    // implementer rule and the change register (ChangeClassifier). Not part of the record's value: MemoSlot compares equal
+    // to any other, and a `with` copy, which copies the slot, recomputes (the memo names the input it was computed for).
+    private MemoSlot _changeMemo;
+
+    internal ref MemoSlot ChangeMemo => ref _changeMemo;
+
     public string EventName => Record.EventName ?? "";
     public string EventSource => Record.EventSource ?? "";
 
@@ -130,21 +137,30 @@ public sealed record CloudTrailInput : RuleInput
     public override IEnumerable<Evaluation> Dispatch(RuleRegistry registry, EvaluationContext context) =>
         registry.Evaluate(this, context);
 
-    /// <summary>Common evidence for an evaluation raised from this record.</summary>
-    public Dictionary<string, string> Evidence()
+    /// <summary>Common evidence for an evaluation raised from this record, with room for eight lines a rule adds.</summary>
+    public Dictionary<string, string> Evidence() => Evidence(extra: 8);
+
+    /// <summary>
+    /// Common evidence for an evaluation raised from this record, sized for these lines and the <paramref name="extra"/>
+    /// lines the rule adds, so it is never regrown and holds no unused slots (order, hence output, is insertion order).
+    /// </summary>
+    public Dictionary<string, string> Evidence(int extra)
     {
-        // Sized for these lines and those a rule adds (a change adds eight), so it is never regrown; order is kept.
-        var evidence = new Dictionary<string, string>(16, StringComparer.Ordinal)
+        var record = Record;
+        var role = RoleName;
+        var count = 3 + (record.EventId is null ? 0 : 1) + (record.EventTime is null ? 0 : 1) + (record.SourceIpAddress is null ? 0 : 1)
+            + (record.ErrorCode is null ? 0 : 1) + (role is null ? 0 : 1);
+        var evidence = new Dictionary<string, string>(count + Math.Max(0, extra), StringComparer.Ordinal)
         {
             ["eventName"] = EventName,
             ["eventSource"] = EventSource,
             ["actor"] = Actor,
         };
-        if (Record.EventId is { } eventId) evidence["eventId"] = eventId;
-        if (Record.EventTime is { } time) evidence["eventTime"] = time;
-        if (Record.SourceIpAddress is { } ip) evidence["sourceIp"] = ip;
-        if (Record.ErrorCode is { } error) evidence["errorCode"] = error;
-        if (RoleName is { } role) evidence["role"] = role;
+        if (record.EventId is { } eventId) evidence["eventId"] = eventId;
+        if (record.EventTime is { } time) evidence["eventTime"] = time;
+        if (record.SourceIpAddress is { } ip) evidence["sourceIp"] = ip;
+        if (record.ErrorCode is { } error) evidence["errorCode"] = error;
+        if (role is not null) evidence["role"] = role;
         return evidence;
     }
 
@@ -166,3 +182,16 @@ public sealed record CloudTrailInput : RuleInput
 
 /// <summary>Failed console sign-ins within the burst window, by the failing user and by the source IP.</summary>
 public sealed record SignInFailureCounts(int ByUser, int ByIp, int WindowMinutes);
+
+/// <summary>
+/// A per-input cache slot outside the record's value: every slot equals every other and hashes to 0, so record equality,
+/// hashing and printing of the input are what they were without it.
+/// </summary>
+internal struct MemoSlot : IEquatable<MemoSlot>
+{
+    public object? Value;
+
+    public readonly bool Equals(MemoSlot other) => true;
+    public override readonly bool Equals(object? obj) => obj is MemoSlot;
+    public override readonly int GetHashCode() => 0;
+}

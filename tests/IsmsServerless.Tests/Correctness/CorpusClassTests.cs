@@ -230,6 +230,72 @@ public sealed class CorpusClassTests
         Assert.Contains(judged.Evaluations, e => e.Rule.Id == "drift.security-group-baseline" && e.Severity == Severity.Critical);
     }
 
+    /// <summary>
+    /// What an Insights record is, pinned on variants (escaped, duplicated, padded, other-case, non-string and unbindable
+    /// records, in the three delivery forms): the last <c>eventType</c> member, case-sensitive, is the string
+    /// <c>AwsCloudTrailInsight</c>. (Issue 20 tried reading it from the bound record instead, whose names are matched
+    /// case-insensitively; this test showed <c>"EventType"</c> would then skip a record that is rejected today.)
+    /// </summary>
+    [Fact]
+    public void Insights_are_recognised_exactly_as_the_element_check_recognised_them()
+    {
+        var insight = JsonNode.Parse(Fixtures.Local(Insights))!["Records"]![0]!.AsObject();
+        var call = Record("drift/raw-ec2-authorize-sg-ingress-simple-slash0-stratus.json");
+        var variants = new List<string>();
+        foreach (var template in new[] { insight, call })
+        {
+            var raw = template.ToJsonString();
+            variants.Add(raw);
+            variants.Add(Replace(raw, "eventType", "\"eventType\":\"AwsCloudTrail\\u0049nsight\""));
+            variants.Add(Replace(raw, "eventType", "\"eventType\":\"AwsCloudTrailInsight \""));
+            variants.Add(Replace(raw, "eventType", "\"eventType\":\"awscloudtrailinsight\""));
+            variants.Add(Replace(raw, "eventType", "\"eventType\":7"));
+            variants.Add(Replace(raw, "eventType", "\"eventType\":null"));
+            variants.Add(Replace(raw, "eventType", "\"eventType\":\"AwsApiCall\",\"eventType\":\"AwsCloudTrailInsight\""));
+            variants.Add(Replace(raw, "eventType", "\"eventType\":\"AwsCloudTrailInsight\",\"eventType\":\"AwsApiCall\""));
+            variants.Add(Replace(raw, "eventType", "\"\\u0065ventType\":\"AwsCloudTrailInsight\""));
+            variants.Add(Replace(raw, "eventType", "\"EventType\":\"AwsCloudTrailInsight\""));
+            // Records that do not bind (a nested record as a string, resources as an object).
+            foreach (var field in new[] { "\"userIdentity\":\"nobody\"", "\"resources\":{}" })
+            {
+                var broken = JsonNode.Parse(raw)!.AsObject();
+                broken.Remove(field.Split(':')[0].Trim('"'));
+                var text = broken.ToJsonString();
+                variants.Add(text[..^1] + "," + field + "}");
+                variants.Add(Replace(text[..^1] + "," + field + "}", "eventType", "\"eventType\":\"AwsCloudTrailInsight\""));
+            }
+        }
+        var compared = 0;
+        foreach (var record in variants)
+        {
+            var element = JsonDocument.Parse(record).RootElement;
+            var wasInsight = element.TryGetProperty("eventType", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("AwsCloudTrailInsight");
+            var wrapped = new JsonObject
+            {
+                ["version"] = "0", ["id"] = "0b4c2d6e-1111-2222-3333-444455556666", ["detail-type"] = "AWS API Call via CloudTrail",
+                ["source"] = "aws.ec2", ["account"] = "123456789012", ["time"] = "2019-10-17T10:05:00Z", ["region"] = "us-east-1",
+                ["resources"] = new JsonArray(), ["detail"] = JsonNode.Parse(record),
+            }.ToJsonString();
+            foreach (var payload in new[] { record, wrapped, "{\"Records\":[" + record + "]}" })
+            {
+                var adapted = Engine.Adapt(System.Text.Encoding.UTF8.GetBytes(payload), Context);
+                var skipped = !adapted.Rejected && adapted.Inputs.Count == 0;
+                Assert.True(wasInsight == skipped, $"insight {wasInsight}, skipped {skipped} ({adapted.Error}): {payload}");
+                compared++;
+            }
+        }
+        Assert.True(compared >= 60, $"only {compared} compared");
+    }
+
+    /// <summary>The record text with its eventType member replaced by <paramref name="members"/> (added when absent).</summary>
+    private static string Replace(string record, string name, string members)
+    {
+        var node = JsonNode.Parse(record)!.AsObject();
+        node.Remove(name);
+        var text = node.ToJsonString();
+        return text[..^1] + (node.Count > 0 ? "," : "") + members + "}";
+    }
+
     // ---- class: data events (managementEvent false, eventCategory Data) were registered as changes to review ----
 
     [Fact]

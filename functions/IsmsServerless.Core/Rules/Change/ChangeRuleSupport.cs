@@ -14,9 +14,10 @@ internal static class ChangeRuleSupport
     /// </summary>
     public static IEnumerable<Evaluation> Evaluate(RuleMetadata metadata, ChangeKind kind, CloudTrailInput input, EvaluationContext context)
     {
-        if (ChangeClassifier.Classify(input, context.Settings) != kind) yield break;
-        var call = ChangeCall.From(input, kind);
-        var evidence = input.Evidence();
+        // Asked by three rules for every CloudTrail record: the common answer (not this kind) allocates nothing, and the
+        // classification and call are built once per input (ChangeClassifier's memo).
+        if (ChangeClassifier.Classify(input, context.Settings) != kind || ChangeClassifier.ToCall(input, context.Settings) is not { } call) return [];
+        var evidence = input.Evidence(extra: 8);
         evidence["changeId"] = call.ChangeId;
         evidence["principal"] = call.Principal;
         evidence["changeKind"] = kind.ToWire();
@@ -24,25 +25,33 @@ internal static class ChangeRuleSupport
         if (call.SessionCreatedAt is { } created) evidence["sessionCreatedAt"] = Timestamps.ToWire(created);
         if (call.CallerAccountId is { } caller) evidence["callerAccountId"] = caller;
         if (call.Resources.Count > 0) evidence["resources"] = string.Join(", ", call.Resources);
-        evidence["call"] = $"{call.Principal} called {call.ApiName}" + (call.Resources.Count > 0 ? $" on {call.Resources[0]}" + (call.Resources.Count > 1 ? $" (+{call.Resources.Count - 1})" : "") : "");
-        yield return new Evaluation
+        evidence["call"] = call.Resources.Count switch
         {
-            Rule = metadata,
-            Outcome = Outcome.Change,
-            ResourceId = call.ChangeId,
-            ResourceType = metadata.ResourceType,
-            AccountId = input.AccountId,
-            Region = input.Region,
-            // One finding per change session, so the message names the session, not this call: every call of the
-            // session says the same, and the finding (its "new" alert and history included) does not depend on which
-            // call arrived first. The call itself is in the evidence and in the change record's call list.
-            Message = $"{KindText(kind)} by {call.Principal}"
-                + (call.RoleName is { } role ? $" as role {role}" : "")
-                + $" (change {call.ChangeId}); review due within " + context.Settings.ChangeReviewHours + "h of the session's first call",
-            ClockStart = call.EventTime,
-            ObservedAt = call.EventTime,
-            Evidence = evidence,
+            0 => $"{call.Principal} called {call.ApiName}",
+            1 => $"{call.Principal} called {call.ApiName} on {call.Resources[0]}",
+            var n => $"{call.Principal} called {call.ApiName} on {call.Resources[0]} (+{n - 1})",
         };
+        return
+        [
+            new Evaluation
+            {
+                Rule = metadata,
+                Outcome = Outcome.Change,
+                ResourceId = call.ChangeId,
+                ResourceType = metadata.ResourceType,
+                AccountId = input.AccountId,
+                Region = input.Region,
+                // One finding per change session, so the message names the session, not this call: every call of the
+                // session says the same, and the finding (its "new" alert and history included) does not depend on which
+                // call arrived first. The call itself is in the evidence and in the change record's call list.
+                Message = call.RoleName is { } role
+                    ? $"{KindText(kind)} by {call.Principal} as role {role} (change {call.ChangeId}); review due within {context.Settings.ChangeReviewHours}h of the session's first call"
+                    : $"{KindText(kind)} by {call.Principal} (change {call.ChangeId}); review due within {context.Settings.ChangeReviewHours}h of the session's first call",
+                ClockStart = call.EventTime,
+                ObservedAt = call.EventTime,
+                Evidence = evidence,
+            },
+        ];
     }
 
     public static string KindText(ChangeKind kind) => kind switch

@@ -17,15 +17,29 @@ internal static class PatchPolicy
     /// (<c>Medium</c>). Null when the vendor did not say (<c>Unspecified</c>, empty, unknown words): the caller picks
     /// its documented default rather than guess low.
     /// </summary>
-    public static Severity? FromVendor(string? text) => text?.Trim().ToUpperInvariant() switch
+    public static Severity? FromVendor(string? text)
     {
-        "CRITICAL" => Severity.Critical,
-        "HIGH" or "IMPORTANT" => Severity.High,
-        "MEDIUM" or "MODERATE" => Severity.Medium,
-        "LOW" => Severity.Low,
-        "INFORMATIONAL" or "INFO" or "NONE" or "UNTRIAGED" => Severity.Informational,
-        _ => null,
-    };
+        // The words compared as text.Trim().ToUpperInvariant() would be, character by character: SSM sends lower case
+        // ("critical"), and upper-casing built a string on every patch event.
+        if (text is null) return null;
+        var word = text.AsSpan().Trim();
+        return Is(word, "CRITICAL") ? Severity.Critical
+            : Is(word, "HIGH") || Is(word, "IMPORTANT") ? Severity.High
+            : Is(word, "MEDIUM") || Is(word, "MODERATE") ? Severity.Medium
+            : Is(word, "LOW") ? Severity.Low
+            : Is(word, "INFORMATIONAL") || Is(word, "INFO") || Is(word, "NONE") || Is(word, "UNTRIAGED") ? Severity.Informational
+            : null;
+
+        static bool Is(ReadOnlySpan<char> word, string upper)
+        {
+            if (word.Length != upper.Length) return false;
+            for (var i = 0; i < word.Length; i++)
+            {
+                if (char.ToUpperInvariant(word[i]) != upper[i]) return false;
+            }
+            return true;
+        }
+    }
 
     /// <summary>The CloudFormation type of a managed node: EC2 instances <c>i-…</c>, hybrid nodes <c>mi-…</c>.</summary>
     public static string ManagedNodeType(string instanceId) =>

@@ -28,7 +28,11 @@ public sealed class LeaverActivityRule : IRule<CloudTrailInput>
         Sla = TimeSpan.FromDays(1),
     };
 
-    public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
+    public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context) =>
+        // Asked for every CloudTrail record: the common answer (nothing) is returned without allocating an iterator.
+        (input.IsAwsService || input.IdentityType is "Root" or "AWSService" or "AWSAccount") ? [] : Judge(input, context);
+
+    private IEnumerable<Evaluation> Judge(CloudTrailInput input, EvaluationContext context)
     {
         if (input.IsAwsService || input.IdentityType is "Root" or "AWSService" or "AWSAccount") yield break;
         if (Leavers.ForIdentity(context.Settings, input.Record.UserIdentity, input.AccountId) is not { LeftAt: { } leftAt } person) yield break;

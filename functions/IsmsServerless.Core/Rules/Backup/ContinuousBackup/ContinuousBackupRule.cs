@@ -12,7 +12,7 @@ namespace IsmsServerless.Rules.Backup;
 /// automated backups (retention of at least one day gives PITR to the last five minutes); an Aurora/RDS cluster always
 /// has it. Resources out of scope, and other types, are not judged. Off when <c>backup.rpoHours</c> is 24 or more.
 /// </summary>
-public sealed class ContinuousBackupRule : IRule<ConfigItemInput>
+public sealed class ContinuousBackupRule : IRule<ConfigItemInput>, IKeyedRule<ConfigItemInput>
 {
     public RuleMetadata Metadata { get; } = new(
         Id: "backup.continuous-backup",
@@ -27,6 +27,9 @@ public sealed class ContinuousBackupRule : IRule<ConfigItemInput>
     {
         Sla = TimeSpan.FromDays(7),
     };
+
+    /// <summary>Only these types reach a verdict (every other type falls to the switch's default): the registry skips the rest (<c>KeyedRuleTests</c>).</summary>
+    public IReadOnlyList<string> DispatchKeys { get; } = ["AWS::DynamoDB::Table", "AWS::RDS::DBInstance"];
 
     public IEnumerable<Evaluation> Evaluate(ConfigItemInput input, EvaluationContext context)
     {

@@ -14,7 +14,7 @@ namespace IsmsServerless.Rules.Backup;
 /// pattern as evidence. Whether each critical resource is in some plan is judged per resource by the managed
 /// <c>*-resources-protected-by-backup-plan</c> rules (tag-based selections resolve only inside AWS Backup).
 /// </summary>
-public sealed class SelectionScopeRule : IRule<ConfigItemInput>
+public sealed class SelectionScopeRule : IRule<ConfigItemInput>, IKeyedRule<ConfigItemInput>
 {
     public const string ResourceTypeName = "AWS::Backup::BackupSelection";
 
@@ -44,6 +44,9 @@ public sealed class SelectionScopeRule : IRule<ConfigItemInput>
     {
         Sla = TimeSpan.FromDays(3),
     };
+
+    /// <summary>The first check is the type: the registry skips items of any other type (<c>KeyedRuleTests</c>).</summary>
+    public IReadOnlyList<string> DispatchKeys { get; } = [ResourceTypeName];
 
     public IEnumerable<Evaluation> Evaluate(ConfigItemInput input, EvaluationContext context)
     {

@@ -40,17 +40,22 @@ public sealed class ImplementerNotAuthorisedRule : IRule<CloudTrailInput>
         Sla = TimeSpan.FromDays(7),
     };
 
-    public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
+    public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context) =>
+        // Asked for every CloudTrail record: the common answer (nothing) is returned without allocating an iterator.
+        context.Settings.People.Count == 0 ? [] : Judge(input, context);
+
+    private IEnumerable<Evaluation> Judge(CloudTrailInput input, EvaluationContext context)
     {
         var settings = context.Settings;
         if (settings.People.Count == 0) yield break;
-        if (ChangeClassifier.Classify(input, settings) is not { } kind) yield break;
-        var call = ChangeCall.From(input, kind);
+        // The same call (and change id) the change rules and the register use for this input: built once (ChangeClassifier).
+        if (ChangeClassifier.ToCall(input, settings) is not { } call) yield break;
+        var kind = call.Kind;
         var resolver = Resolvers.GetValue(settings, IdentityResolver.For);
         var verdict = ImplementerCheck.Judge(kind, resolver.ResolveName(call.Principal), resolver, settings);
         var refuse = settings.UnmappedAuthorReview == UnmappedAuthorReview.Refuse;
         var finding = verdict.State == ImplementerCheck.NotAuthorised || (verdict.State == ImplementerCheck.AuthorUnmapped && refuse);
-        var evidence = input.Evidence();
+        var evidence = input.Evidence(extra: 7);
         evidence["changeId"] = call.ChangeId;
         evidence["changeKind"] = kind.ToWire();
         evidence["principal"] = call.Principal;

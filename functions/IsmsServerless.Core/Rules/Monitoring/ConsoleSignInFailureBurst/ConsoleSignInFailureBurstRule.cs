@@ -28,7 +28,11 @@ public sealed class ConsoleSignInFailureBurstRule : IRule<CloudTrailInput>
         Sla = TimeSpan.FromDays(1),
     };
 
-    public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context)
+    public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context) =>
+        // Asked for every CloudTrail record: the common answer (nothing) is returned without allocating an iterator.
+        !SignInFailureCounter.IsFailedConsoleLogin(input) ? [] : Judge(input, context);
+
+    private IEnumerable<Evaluation> Judge(CloudTrailInput input, EvaluationContext context)
     {
         if (!SignInFailureCounter.IsFailedConsoleLogin(input)) yield break;
         var user = SignInFailureCounter.UserOf(input);

@@ -63,7 +63,7 @@ public sealed class EventBridgeRuleDisabledRule : IRule<CloudTrailInput>, IKeyed
                 : $"IsmsServerless rule {name} is enabled again ({input.EventName} by {input.Actor})",
             ClockStart = input.ObservedAt,
             ObservedAt = input.ObservedAt,
-            Evidence = input.Evidence(),
+            Evidence = input.Evidence(extra: 0),
         };
     }
 

@@ -56,7 +56,7 @@ public sealed class TrailTamperingRule : IRule<CloudTrailInput>, IKeyedRule<Clou
             Message = $"{input.Actor} {what} trail {trail}" + (input.IsAwsService ? " (through an AWS service)" : ""),
             ClockStart = input.ObservedAt,
             ObservedAt = input.ObservedAt,
-            Evidence = input.Evidence(),
+            Evidence = input.Evidence(extra: 0),
         };
     }
 

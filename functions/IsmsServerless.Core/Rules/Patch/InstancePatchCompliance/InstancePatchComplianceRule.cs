@@ -31,30 +31,39 @@ public sealed class InstancePatchComplianceRule : IRule<InstancePatchComplianceI
     public IEnumerable<Evaluation> Evaluate(InstancePatchComplianceInput input, EvaluationContext context)
     {
         var severity = PatchPolicy.FromVendor(input.SeverityText) ?? Severity.Medium;
-        var baseline = string.IsNullOrEmpty(input.BaselineId) ? "its baseline" : $"baseline {input.BaselineId}";
-        var evidence = new Dictionary<string, string>(StringComparer.Ordinal)
+        // "its baseline" or "baseline <id>", written straight into the message (no intermediate string).
+        var (baseline, baselineId) = string.IsNullOrEmpty(input.BaselineId) ? ("its baseline", "") : ("baseline ", input.BaselineId);
+        // Sized for every line below, so it is never regrown (insertion order, hence output, unchanged).
+        var evidence = new Dictionary<string, string>(4 + input.Counts.Count, StringComparer.Ordinal)
         {
             ["origin"] = input.Origin,
             ["ssmSeverity"] = input.SeverityText ?? "",
         };
         if (input.BaselineId is { } id) evidence["baselineId"] = id;
-        foreach (var (name, value) in input.Counts) evidence[name] = value;
-        if (input.SourceEventId is { } eventId) evidence["eventId"] = eventId;
-        yield return new Evaluation
+        if (input.Counts.Count > 0)
         {
-            Rule = Metadata,
-            Outcome = input.Compliant ? Outcome.Compliant : Outcome.Finding,
-            ResourceId = input.InstanceId,
-            ResourceType = PatchPolicy.ManagedNodeType(input.InstanceId),
-            AccountId = input.AccountId,
-            Region = input.Region,
-            Message = input.Compliant
-                ? $"Systems Manager reports {input.InstanceId} patch-compliant with {baseline}"
-                : $"Systems Manager reports {input.InstanceId} NON_COMPLIANT with {baseline} ({severity.ToWire()} patches missing)",
-            SeverityOverride = severity,
-            ClockStart = input.NonCompliantSince,
-            ObservedAt = input.ObservedAt,
-            Evidence = evidence,
-        };
+            foreach (var (name, value) in input.Counts) evidence[name] = value;
+        }
+        if (input.SourceEventId is { } eventId) evidence["eventId"] = eventId;
+        // One verdict, returned as a one-element array rather than through an iterator's state machine.
+        return
+        [
+            new Evaluation
+            {
+                Rule = Metadata,
+                Outcome = input.Compliant ? Outcome.Compliant : Outcome.Finding,
+                ResourceId = input.InstanceId,
+                ResourceType = PatchPolicy.ManagedNodeType(input.InstanceId),
+                AccountId = input.AccountId,
+                Region = input.Region,
+                Message = input.Compliant
+                    ? $"Systems Manager reports {input.InstanceId} patch-compliant with {baseline}{baselineId}"
+                    : $"Systems Manager reports {input.InstanceId} NON_COMPLIANT with {baseline}{baselineId} ({severity.ToWire()} patches missing)",
+                SeverityOverride = severity,
+                ClockStart = input.NonCompliantSince,
+                ObservedAt = input.ObservedAt,
+                Evidence = evidence,
+            },
+        ];
     }
 }
