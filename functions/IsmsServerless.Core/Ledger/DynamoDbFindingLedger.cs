@@ -582,6 +582,8 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             // race, the retry finds it stored and, its verdict being its predecessor's, it changes no line.
             if (step?.Cheap is { } cheapObservation)
                 await dynamo.PutItemAsync(new PutItemRequest { TableName = TableName, Item = cheapObservation }, cancellationToken).ConfigureAwait(false);
+            // Not PutFindingAsync: a failed condition here is a conflict to decide again (even on an identical stored item,
+            // which a concurrent writer of the same observation made: it reported the update, this one reports nothing).
             await dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = TableName,
@@ -806,27 +808,9 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     /// </summary>
     private async Task PutFindingAsync(Put put, CancellationToken cancellationToken)
     {
-        try
-        {
-            await dynamo.PutItemAsync(new PutItemRequest
-            {
-                TableName = TableName,
-                Item = put.Item,
-                ConditionExpression = put.ConditionExpression,
-                ExpressionAttributeNames = put.ExpressionAttributeNames,
-                ExpressionAttributeValues = put.ExpressionAttributeValues,
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ConditionalCheckFailedException)
-        {
-            var stored = await dynamo.GetItemAsync(new GetItemRequest
-            {
-                TableName = TableName,
-                Key = new() { [LedgerSchema.PartitionKey] = put.Item[LedgerSchema.PartitionKey], [LedgerSchema.SortKey] = put.Item[LedgerSchema.SortKey] },
-                ConsistentRead = true,
-            }, cancellationToken).ConfigureAwait(false);
-            if (stored.Item is not { Count: > 0 } found || !ConditionalPut.Same(found, put.Item)) throw;
-        }
+        if (await ConditionalPut.PutAsync(dynamo, TableName, put.Item, put.ConditionExpression, put.ExpressionAttributeValues, cancellationToken,
+                put.ExpressionAttributeNames).ConfigureAwait(false) == PutOutcome.ConditionFailed)
+            throw new ConditionalCheckFailedException($"finding {put.Item[LedgerSchema.PartitionKey].S}: the version moved");
     }
 
     private static string AlertIdOf(string key) => OutboxMarker.AlertIdOf(key);

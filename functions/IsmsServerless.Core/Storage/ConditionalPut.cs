@@ -22,8 +22,9 @@ public static class ConditionalPut
     /// condition on an item that is exactly the one sent (<see cref="PutOutcome.AlreadyStored"/>: this request's own
     /// first attempt, or a concurrent writer that computed the same item).
     /// </summary>
+    /// <param name="names">Expression attribute names the condition uses (e.g. <c>#v</c> for <c>version</c>), if any.</param>
     public static async Task<PutOutcome> PutAsync(IAmazonDynamoDB dynamo, string tableName, Dictionary<string, AttributeValue> item, string condition,
-        Dictionary<string, AttributeValue>? values, CancellationToken cancellationToken)
+        Dictionary<string, AttributeValue>? values, CancellationToken cancellationToken, Dictionary<string, string>? names = null)
     {
         ArgumentNullException.ThrowIfNull(dynamo);
         ArgumentNullException.ThrowIfNull(item);
@@ -35,6 +36,7 @@ public static class ConditionalPut
                 Item = item,
                 ConditionExpression = condition,
                 ExpressionAttributeValues = values is { Count: > 0 } ? values : null,
+                ExpressionAttributeNames = names is { Count: > 0 } ? names : null,
             }, cancellationToken).ConfigureAwait(false);
             return PutOutcome.Written;
         }

@@ -203,28 +203,7 @@ public sealed class ChangePathReimplementationTests
     }
 
     /// <summary>Every CloudTrail record object in the corpus (log files split into their records).</summary>
-    private static IEnumerable<JsonObject> CorpusRecords()
-    {
-        foreach (var seed in FuzzCorpus.All)
-        {
-            JsonNode? root;
-            try
-            {
-                root = JsonNode.Parse(seed.Bytes);
-            }
-            catch (JsonException)
-            {
-                continue;
-            }
-            if (root is not JsonObject obj) continue;
-            if (obj["Records"] is JsonArray records)
-            {
-                foreach (var r in records.OfType<JsonObject>()) if (r["eventSource"] is not null) yield return (JsonObject)r.DeepClone();
-            }
-            else if (obj["detail"] is JsonObject detail && detail["eventSource"] is not null) yield return (JsonObject)detail.DeepClone();
-            else if (obj["eventSource"] is not null && obj["eventName"] is not null) yield return (JsonObject)obj.DeepClone();
-        }
-    }
+    private static IEnumerable<JsonObject> CorpusRecords() => FuzzCorpus.CloudTrailRecords();
 
     private static IEnumerable<(string Account, string Key)> ChangeIdInputs(Random random)
     {

@@ -106,26 +106,5 @@ public sealed class KeyedRuleTests : IDisposable
         [.. result.Evaluations.Select(e => $"{e.Rule.Id}|{e.Outcome}|{e.FindingId}|{e.Message}|{string.Join(",", e.Evidence.OrderBy(p => p.Key).Select(p => p.Key + "=" + p.Value))}")];
 
     /// <summary>Every CloudTrail record in the corpus, one object each (log files split into their records).</summary>
-    private static IEnumerable<JsonObject> CloudTrailRecords()
-    {
-        foreach (var seed in FuzzCorpus.All.Where(s => !s.Name.Contains('#', StringComparison.Ordinal)))
-        {
-            JsonNode? root;
-            try
-            {
-                root = JsonNode.Parse(seed.Bytes);
-            }
-            catch (System.Text.Json.JsonException)
-            {
-                continue;
-            }
-            if (root is not JsonObject obj) continue;
-            if (obj["Records"] is JsonArray records)
-            {
-                foreach (var r in records.OfType<JsonObject>()) if (r["eventSource"] is not null) yield return (JsonObject)r.DeepClone();
-            }
-            else if (obj["detail"] is JsonObject detail && detail["eventSource"] is not null) yield return (JsonObject)detail.DeepClone();
-            else if (obj["eventSource"] is not null && obj["eventName"] is not null) yield return (JsonObject)obj.DeepClone();
-        }
-    }
+    private static IEnumerable<JsonObject> CloudTrailRecords() => FuzzCorpus.CloudTrailRecords(s => !s.Name.Contains('#', StringComparison.Ordinal));
 }

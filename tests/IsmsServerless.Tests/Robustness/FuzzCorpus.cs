@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using IsmsServerless.Ingestion;
 using IsmsServerless.Tests.Support;
 
@@ -21,6 +22,33 @@ public static class FuzzCorpus
     }
 
     public static IReadOnlyList<Seed> All => LazyAll.Value;
+
+    /// <summary>
+    /// Every CloudTrail record object in the corpus, one each (log files and arrays split into their records, EventBridge
+    /// events unwrapped), as fresh copies a test may mutate. <paramref name="seeds"/> narrows the seeds read (default: all).
+    /// </summary>
+    public static IEnumerable<JsonObject> CloudTrailRecords(Func<Seed, bool>? seeds = null)
+    {
+        foreach (var seed in All.Where(seeds ?? (_ => true)))
+        {
+            JsonNode? root;
+            try
+            {
+                root = JsonNode.Parse(seed.Bytes);
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+            if (root is not JsonObject obj) continue;
+            if (obj["Records"] is JsonArray records)
+            {
+                foreach (var r in records.OfType<JsonObject>()) if (r["eventSource"] is not null) yield return (JsonObject)r.DeepClone();
+            }
+            else if (obj["detail"] is JsonObject detail && detail["eventSource"] is not null) yield return (JsonObject)detail.DeepClone();
+            else if (obj["eventSource"] is not null && obj["eventName"] is not null) yield return (JsonObject)obj.DeepClone();
+        }
+    }
 
     /// <summary>The seeds the router classifies and <paramref name="adapter"/> claims.</summary>
     public static IReadOnlyList<Seed> AcceptedBy(IEventAdapter adapter) => All.Where(seed =>
