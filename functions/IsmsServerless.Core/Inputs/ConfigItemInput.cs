@@ -70,6 +70,29 @@ public sealed record ConfigItemInput : RuleInput
     public override IEnumerable<Evaluation> Dispatch(RuleRegistry registry, EvaluationContext context) =>
         registry.Evaluate(this, context);
 
+    /// <summary>
+    /// The evaluation a rule reports when this item's configuration lacks the shape it reads: a clear, logged rejection
+    /// (outcome <see cref="Outcome.Rejected"/>, <see cref="RuleRegistry.InputRejectedEvidence"/> in its evidence), never a
+    /// verdict. <paramref name="reason"/> says what was missing and what was expected.
+    /// </summary>
+    public Evaluation Rejected(RuleMetadata rule, string resourceType, string reason)
+    {
+        var evidence = Evidence();
+        evidence[RuleRegistry.InputRejectedEvidence] = "true";
+        return new Evaluation
+        {
+            Rule = rule,
+            Outcome = Outcome.Rejected,
+            ResourceId = Present.OrNull(ResourceKey) ?? RuleRegistry.UnknownResource,
+            ResourceType = resourceType,
+            AccountId = AccountId,
+            Region = Region,
+            Message = $"{resourceType} item {BaselineVerdict.Clip(ResourceId, 128)} rejected: {reason}",
+            ObservedAt = CaptureTime,
+            Evidence = evidence,
+        };
+    }
+
     /// <summary>Evidence every drift evaluation from this item carries.</summary>
     internal const int EvidenceCapacity = 12;
 

@@ -141,16 +141,6 @@ public sealed class PlanBaselineRule : IRule<ConfigItemInput>
         _ => null,
     };
 
-    private Evaluation Rejected(ConfigItemInput input, string reason) => new()
-    {
-        Rule = Metadata,
-        Outcome = Outcome.Rejected,
-        ResourceId = Present.OrNull(input.ResourceKey) ?? RuleRegistry.UnknownResource,
-        ResourceType = ResourceTypeName,
-        AccountId = input.AccountId,
-        Region = input.Region,
-        Message = $"{ResourceTypeName} item {BaselineVerdict.Clip(input.ResourceId, 128)} rejected: {reason} (the CloudFormation shape BackupPlan.BackupPlanRule[] or the API shape BackupPlan.Rules[] is expected)",
-        ObservedAt = input.CaptureTime,
-        Evidence = new Dictionary<string, string>(input.Evidence(), StringComparer.Ordinal) { [RuleRegistry.InputRejectedEvidence] = "true" },
-    };
+    private Evaluation Rejected(ConfigItemInput input, string reason) => input.Rejected(Metadata, ResourceTypeName,
+        $"{reason} (the CloudFormation shape BackupPlan.BackupPlanRule[] or the API shape BackupPlan.Rules[] is expected)");
 }

@@ -54,18 +54,7 @@ public sealed class SelectionScopeRule : IRule<ConfigItemInput>, IKeyedRule<Conf
         var selection = Json.Get(input.Configuration, "BackupSelection");
         if (selection.ValueKind != JsonValueKind.Object)
         {
-            yield return new Evaluation
-            {
-                Rule = Metadata,
-                Outcome = Outcome.Rejected,
-                ResourceId = Present.OrNull(input.ResourceKey) ?? RuleRegistry.UnknownResource,
-                ResourceType = ResourceTypeName,
-                AccountId = input.AccountId,
-                Region = input.Region,
-                Message = $"{ResourceTypeName} item {BaselineVerdict.Clip(input.ResourceId, 128)} rejected: configuration has no BackupSelection object",
-                ObservedAt = input.CaptureTime,
-                Evidence = new Dictionary<string, string>(input.Evidence(), StringComparer.Ordinal) { [RuleRegistry.InputRejectedEvidence] = "true" },
-            };
+            yield return input.Rejected(Metadata, ResourceTypeName, "configuration has no BackupSelection object");
             yield break;
         }
         var resources = Json.Items(Json.Get(selection, "Resources")).Select(Json.Text).OfType<string>().ToList();
