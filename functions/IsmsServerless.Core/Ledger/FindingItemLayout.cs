@@ -15,7 +15,7 @@ namespace IsmsServerless.Ledger;
 /// attributes), <see cref="Compact"/> turns the logical item <see cref="LedgerItems.FindingItem"/> builds into the
 /// stored one:
 /// <list type="bullet">
-/// <item>what the violation said (<c>message</c>, <c>evidence</c>, <c>diff</c>, <c>resourceId</c>) and the order-free
+/// <item>what the violation said (<c>message</c>, <c>evidence</c>, <c>diff</c>, <c>resourceId</c>, <c>subKey</c>) and the order-free
 /// timeline's bookkeeping (<c>lastObservedAt</c>, <c>lastViolationAt</c>, <c>firstViolationAt</c>, <c>lastCompliantAt</c>,
 /// <c>timelineHead</c>, <c>clockStartedAt</c>, <c>violationRuns</c>) move into one Binary attribute <c>detail</c>:
 /// the UTF-8 JSON object of those attributes, Brotli-compressed (quality 5, deterministic: the same finding gives the
@@ -47,7 +47,7 @@ internal static class FindingItemLayout
     /// <summary>The attributes kept in <c>detail</c>, in the order they are written.</summary>
     internal static readonly IReadOnlyList<string> DetailAttributes =
     [
-        "resourceId", "message", "evidence", "diff",
+        "resourceId", "subKey", "message", "evidence", "diff",
         "lastObservedAt", "lastViolationAt", "firstViolationAt", "lastCompliantAt", "timelineHead", "clockStartedAt", "violationRuns",
     ];
 
@@ -56,6 +56,7 @@ internal static class FindingItemLayout
     /// <summary>Turns the logical finding item into the stored one, in place. Throws <see cref="FindingItemTooLargeException"/> over <see cref="MaxDetailBytes"/>.</summary>
     public static void Compact(Dictionary<string, AttributeValue> item)
     {
+        if (item.GetValueOrDefault("subKey")?.S is { Length: 0 }) item.Remove("subKey");
         var json = DetailJson(item);
         if (json.Length > MaxDetailBytes)
         {
@@ -68,7 +69,6 @@ internal static class FindingItemLayout
         if (item.GetValueOrDefault("id")?.S is { } id && item.GetValueOrDefault(LedgerSchema.PartitionKey)?.S == LedgerKeys.Finding(id)) item.Remove("id");
         if (item.GetValueOrDefault("ruleId")?.S is { } ruleId && item.GetValueOrDefault(LedgerSchema.Gsi2PartitionKey)?.S == RulePrefix + ruleId) item.Remove("ruleId");
         if (item.GetValueOrDefault("lastSeenAt")?.S is { } lastSeen && lastSeen == item.GetValueOrDefault("firstSeenAt")?.S) item.Remove("lastSeenAt");
-        if (item.GetValueOrDefault("subKey")?.S is { Length: 0 }) item.Remove("subKey");
         if (item.GetValueOrDefault("nextTimerAt")?.S is { } timer && item.GetValueOrDefault(LedgerSchema.Gsi4PartitionKey)?.S == LedgerKeys.TimerPartition
             && item.GetValueOrDefault(LedgerSchema.Gsi4SortKey)?.S is { } timerSort && timerSort.StartsWith(timer + "#", StringComparison.Ordinal))
             item.Remove("nextTimerAt");

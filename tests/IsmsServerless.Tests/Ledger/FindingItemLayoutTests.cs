@@ -207,9 +207,11 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
             ["emoji"] = "🔥 ünïcödé",
             ["surrogate"] = "bad\uD800end",
         };
-        var record = Record(hostile) with { Message = "Message with \u0000 and \uDC00 and </script>" };
+        var record = Record(hostile) with { Message = "Message with \u0000 and \uDC00 and </script>", SubKey = "call#7\nspoof" };
         var item = LedgerItems.FindingItem(record, null);
+        Assert.False(item.ContainsKey("subKey"));
         Assert.True(LedgerItems.TryReadFinding(item, out var read, out var problem), problem);
+        Assert.Equal("call#7\nspoof", read.SubKey);
         Assert.Equal("bad\uFFFDend", read.Evidence["surrogate"]);
         Assert.Equal("Message with \u0000 and \uFFFD and </script>", read.Message);
         foreach (var (key, value) in hostile.Where(p => p.Key != "surrogate")) Assert.Equal(value, read.Evidence[key]);
