@@ -247,9 +247,10 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     {
         var key = PageCursor.Decode(cursor);
         if (key is null) return null;
-        if (key.GetValueOrDefault(LedgerSchema.Gsi2SortKey)?.S is { } sort) return sort;
-        if (status is { } s && key.GetValueOrDefault(LedgerSchema.Gsi1SortKey)?.S is { } old) return $"{LedgerKeys.StatusRank(s)}#{old}";
-        return null;
+        if (key.GetValueOrDefault(LedgerSchema.Gsi2SortKey)?.S is { Length: > 0 } sort) return sort;
+        if (status is { } s && key.GetValueOrDefault(LedgerSchema.Gsi1SortKey)?.S is { Length: > 0 } old) return $"{LedgerKeys.StatusRank(s)}#{old}";
+        // Decodes, names ledger keys, but no position in this view (forged, or from another view): refused, not restarted.
+        throw new ArgumentException("page cursor names no position in this view", nameof(cursor));
     }
 
     public Task<Page<FindingRecord>> QueryByControlAsync(string control, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>

@@ -152,6 +152,11 @@ public sealed class LedgerStatusViewTests(DynamoDbLocalFixture dynamo)
         var rest = await kit.Ledger.QueryByStatusAsync(FindingStatus.Open, 2, page.NextCursor);
         Assert.Equal([all[4].Id], rest.Items.Select(f => f.Id));
         Assert.Null(rest.NextCursor);
+
+        // A cursor that decodes and names ledger keys but no position in the view is refused, not read as "first page".
+        var nowhere = PageCursor.Encode(new() { ["PK"] = S("FINDING#" + second.Id), ["SK"] = S("META") });
+        await Assert.ThrowsAsync<ArgumentException>(() => kit.Ledger.QueryByStatusAsync(FindingStatus.Open, 2, nowhere));
+        await Assert.ThrowsAsync<ArgumentException>(() => kit.Ledger.QueryByControlAsync(Controls.IsoVulnerabilities, 2, nowhere));
     }
 
     [Fact]
