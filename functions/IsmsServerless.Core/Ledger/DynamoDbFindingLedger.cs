@@ -1135,9 +1135,10 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     /// date, id): a k-way merge of the GSI2 partitions of the rules that claim the view (from the counter items: every rule
     /// with a finding has one; with <paramref name="counted"/>, only rules whose counters hold findings in that status and
     /// severity) and of the <paramref name="legacy"/> partitions (findings not rewritten since an older layout: MEMBER
-    /// items, GSI1 status keys), de-duplicated by finding id, then one BatchGetItem of the page. Each partition is read at
-    /// most one page deep, so the cost is (rules + legacy partitions) small key-only Queries, the counter items and one page
-    /// of items, whatever the number of findings. <paramref name="after"/> (the cursor) is the last sort key returned. A
+    /// items, GSI1 status keys), de-duplicated by finding id, then one BatchGetItem of the page. Each partition is read in
+    /// growing windows, and only as deep as the page needs, so the cost is about one small key-only Query per source (more
+    /// only for the sources the page's entries come from), the counter items and one page of items, whatever the number of
+    /// findings. <paramref name="after"/> (the cursor) is the last sort key returned. A
     /// finding that no longer belongs to the view (a policy change moved a control; index entries not yet updated) is
     /// filtered out after reading, so such a page can be shorter than the limit.
     /// </summary>
@@ -1149,74 +1150,33 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         if (after is not null && upper is not null && string.CompareOrdinal(after, upper) >= 0) return new Page<FindingRecord>([], null);
         var sources = (await ClaimingRulesAsync(operation, claims, counted, cancellationToken).ConfigureAwait(false))
             .Select(rule => MergedSource.Gsi2(LedgerKeys.RulePartition(rule))).Concat(legacy).DistinctBy(p => (p.Index, p.Partition)).ToList();
-        var pages = await Task.WhenAll(sources.Select(async source =>
+        // Each source is read in windows: a first one of about twice its share of the page, then, only for sources whose
+        // window ends before the page's last entry (their unread entries could still belong to the page), the next one,
+        // twice as large (at most page + 1). A page then reads about page + 2 × sources keys, not page × sources.
+        var window = Math.Min(limit + 1, Math.Max(8, 2 * (limit + 1) / Math.Max(1, sources.Count)));
+        var reads = new List<SourceRead>(sources.Count);
+        foreach (var source in sources)
         {
-            // The view's bounds in the source's own sort keys (its prefix stripped); a source wholly before the cursor is skipped.
-            var prefix = sortPrefix;
-            var from = after;
-            if (source.SortPrefix.Length > 0)
-            {
-                if (prefix is not null && !prefix.StartsWith(source.SortPrefix, StringComparison.Ordinal)) return (source, (QueryResponse?)null);
-                prefix = prefix?[source.SortPrefix.Length..];
-                if (from is not null)
-                {
-                    if (from.StartsWith(source.SortPrefix, StringComparison.Ordinal)) from = from[source.SortPrefix.Length..];
-                    else if (string.CompareOrdinal(from, source.SortPrefix) < 0) from = null;
-                    else return (source, null);
-                }
-                if (prefix is { Length: 0 }) prefix = null;
-            }
-            var top = prefix is null ? null : prefix + "~";
-            var request = new QueryRequest
-            {
-                TableName = TableName,
-                IndexName = source.Index,
-                KeyConditionExpression = "#pk = :pk",
-                ExpressionAttributeNames = new() { ["#pk"] = source.PartitionAttribute },
-                ExpressionAttributeValues = new() { [":pk"] = S(source.Partition) },
-                Limit = limit + 1,
-            };
-            if (from is not null || prefix is not null)
-            {
-                request.ExpressionAttributeNames["#sk"] = source.SortAttribute;
-                if (from is null)
-                {
-                    request.KeyConditionExpression += " AND begins_with(#sk, :prefix)";
-                    request.ExpressionAttributeValues[":prefix"] = S(prefix!);
-                }
-                else if (top is null)
-                {
-                    request.KeyConditionExpression += " AND #sk > :after";
-                    request.ExpressionAttributeValues[":after"] = S(from);
-                }
-                else
-                {
-                    // BETWEEN is inclusive: the cursor's own entry comes back and is dropped below.
-                    request.KeyConditionExpression += " AND #sk BETWEEN :after AND :upper";
-                    request.ExpressionAttributeValues[":after"] = S(from);
-                    request.ExpressionAttributeValues[":upper"] = S(top);
-                }
-            }
-            return (source, (QueryResponse?)await QueryAsync(operation, request, cancellationToken, hydrate: false).ConfigureAwait(false));
-        })).ConfigureAwait(false);
-        var entries = new List<(string Sort, string Id)>();
-        var more = false;
-        foreach (var (source, response) in pages)
-        {
-            if (response is null) continue;
-            more |= response.LastEvaluatedKey is { Count: > 0 };
-            foreach (var item in response.Items)
-            {
-                // Keys only: a finding's (or a legacy membership's) partition key is FINDING#<id>.
-                if (FindingIdOf(item) is not { } id || item.GetValueOrDefault(source.SortAttribute)?.S is not { } indexSort) continue;
-                var sort = source.SortPrefix + indexSort;
-                if (after is not null && string.CompareOrdinal(sort, after) <= 0) continue;
-                entries.Add((sort, id));
-            }
+            if (SourceRequest(source, sortPrefix, after, window) is { } request) reads.Add(new SourceRead(source, request));
         }
-        // A finding written by the last version is in its rule partition and the GSI1 one with the same sort key: once.
-        var merged = entries.OrderBy(e => e.Sort, StringComparer.Ordinal).DistinctBy(e => e.Id, StringComparer.Ordinal).ToList();
-        more |= merged.Count > limit;
+        List<(string Sort, string Id)> merged;
+        while (true)
+        {
+            var pending = reads.Where(r => r.Pending).ToList();
+            await Task.WhenAll(pending.Select(r => r.ReadAsync(this, operation, limit + 1, cancellationToken))).ConfigureAwait(false);
+            var entries = new List<(string Sort, string Id)>();
+            foreach (var read in reads)
+                foreach (var entry in read.Entries)
+                    if (after is null || string.CompareOrdinal(entry.Sort, after) > 0) entries.Add(entry);
+            // A finding written by the last version is in its rule partition and the GSI1 one with the same sort key: once.
+            merged = entries.OrderBy(e => e.Sort, StringComparer.Ordinal).DistinctBy(e => e.Id, StringComparer.Ordinal).ToList();
+            var bound = merged.Count >= limit ? merged[limit - 1].Sort : null;
+            // A source whose unread entries all sort after the page's last entry cannot change the page.
+            var behind = reads.Where(r => r.More && (bound is null || r.WindowEnd is null || string.CompareOrdinal(r.WindowEnd, bound) < 0)).ToList();
+            if (behind.Count == 0) break;
+            foreach (var read in behind) read.Pending = true;
+        }
+        var more = merged.Count > limit || reads.Any(r => r.More);
         var page = merged.Take(limit).ToList();
         var byId = await BatchGetFindingsAsync(operation, page.Select(e => e.Id).ToList(), cancellationToken).ConfigureAwait(false);
         var findings = page.Select(e => byId.GetValueOrDefault(e.Id)).OfType<FindingRecord>().Where(belongs).ToList();
@@ -1224,6 +1184,90 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             ? PageCursor.Encode(new Dictionary<string, AttributeValue> { [LedgerSchema.Gsi2SortKey] = S(page[^1].Sort) })
             : null;
         return new Page<FindingRecord>(findings, next);
+    }
+
+    /// <summary>
+    /// The first Query of a merged source: the view's bounds (sort prefix, cursor) in the source's own sort keys (its
+    /// prefix stripped). Null when the source holds nothing in the view (wholly before the cursor, or another prefix).
+    /// </summary>
+    private QueryRequest? SourceRequest(MergedSource source, string? sortPrefix, string? after, int window)
+    {
+        var prefix = sortPrefix;
+        var from = after;
+        if (source.SortPrefix.Length > 0)
+        {
+            if (prefix is not null && !prefix.StartsWith(source.SortPrefix, StringComparison.Ordinal)) return null;
+            prefix = prefix?[source.SortPrefix.Length..];
+            if (from is not null)
+            {
+                if (from.StartsWith(source.SortPrefix, StringComparison.Ordinal)) from = from[source.SortPrefix.Length..];
+                else if (string.CompareOrdinal(from, source.SortPrefix) < 0) from = null;
+                else return null;
+            }
+            if (prefix is { Length: 0 }) prefix = null;
+        }
+        var top = prefix is null ? null : prefix + "~";
+        var request = new QueryRequest
+        {
+            TableName = TableName,
+            IndexName = source.Index,
+            KeyConditionExpression = "#pk = :pk",
+            ExpressionAttributeNames = new() { ["#pk"] = source.PartitionAttribute },
+            ExpressionAttributeValues = new() { [":pk"] = S(source.Partition) },
+            Limit = window,
+        };
+        if (from is null && prefix is null) return request;
+        request.ExpressionAttributeNames["#sk"] = source.SortAttribute;
+        if (from is null)
+        {
+            request.KeyConditionExpression += " AND begins_with(#sk, :prefix)";
+            request.ExpressionAttributeValues[":prefix"] = S(prefix!);
+        }
+        else if (top is null)
+        {
+            request.KeyConditionExpression += " AND #sk > :after";
+            request.ExpressionAttributeValues[":after"] = S(from);
+        }
+        else
+        {
+            // BETWEEN is inclusive: the cursor's own entry comes back and is dropped by the merge.
+            request.KeyConditionExpression += " AND #sk BETWEEN :after AND :upper";
+            request.ExpressionAttributeValues[":after"] = S(from);
+            request.ExpressionAttributeValues[":upper"] = S(top);
+        }
+        return request;
+    }
+
+    /// <summary>One merged source's reading state: the entries read so far, in index order, and where to go on.</summary>
+    private sealed class SourceRead(MergedSource source, QueryRequest request)
+    {
+        public List<(string Sort, string Id)> Entries { get; } = [];
+
+        /// <summary>The merged-space sort key of the last entry read (null before any).</summary>
+        public string? WindowEnd { get; private set; }
+
+        /// <summary>The index has entries after the window (its last LastEvaluatedKey).</summary>
+        public bool More => request.ExclusiveStartKey is { Count: > 0 } || !_read;
+
+        public bool Pending { get; set; } = true;
+
+        private bool _read;
+
+        public async Task ReadAsync(DynamoDbFindingLedger ledger, string operation, int maxWindow, CancellationToken cancellationToken)
+        {
+            Pending = false;
+            if (_read) request.Limit = Math.Min(maxWindow, (request.Limit ?? maxWindow) * 2);
+            var response = await ledger.QueryAsync(operation, request, cancellationToken, hydrate: false).ConfigureAwait(false);
+            _read = true;
+            foreach (var item in response.Items)
+            {
+                // Keys only: a finding's (or a legacy membership's) partition key is FINDING#<id>.
+                if (item.GetValueOrDefault(source.SortAttribute)?.S is not { } indexSort) continue;
+                WindowEnd = source.SortPrefix + indexSort;
+                if (FindingIdOf(item) is { } id) Entries.Add((WindowEnd, id));
+            }
+            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
     }
 
     /// <summary>

@@ -178,6 +178,39 @@ public sealed class LedgerStatusViewTests(DynamoDbLocalFixture dynamo)
         Assert.Equal((1, 4), await PartitionQueriesAsync(kit, FindingStatus.Resolved, null));
     }
 
+    [Fact]
+    public async Task Pages_read_the_sources_in_windows_and_stay_exact_when_one_rule_holds_most_of_the_status()
+    {
+        var kit = await CreateAsync(dynamo);
+        // 40 patch findings (one partition far larger than its window), 3 drift, 2 monitoring, 1 still keyed in GSI1.
+        var evaluations = Enumerable.Range(0, 40).Select(i => Finding(PatchRule, $"i-{i:D2}", T0.AddMinutes(-37 * i % 500)))
+            .Concat(Enumerable.Range(0, 3).Select(i => Finding(HighDrift, $"sg-{i}", T0.AddHours(-i))))
+            .Concat(Enumerable.Range(0, 2).Select(i => Finding(MonitoringRule, $"arn:aws:iam::12345678901{i}:root", T0))).ToList();
+        await kit.Ledger.RecordAsync(evaluations, kit.Context);
+        await PutRawAsync(kit, WithStatusKeys(await kit.RawFindingAsync(evaluations[7].FindingId)));
+        var expected = await ExpectedOrderAsync(kit, evaluations.Select(e => e.FindingId));
+        await AssertPagesAsync(kit, FindingStatus.Open, expected);
+        foreach (var size in new[] { 7, 25 })
+        {
+            var seen = new List<string>();
+            string? cursor = null;
+            do
+            {
+                var page = await kit.Ledger.QueryByStatusAsync(FindingStatus.Open, size, cursor);
+                seen.AddRange(page.Items.Select(f => f.Id));
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null);
+            Assert.Equal(expected, seen);
+        }
+
+        // The first page of 50: four sources (three rules, GSI1) read in windows of 25; the patch partition needs a second.
+        Assert.Equal((45, 5), await PartitionQueriesAsync(kit, FindingStatus.Open, null));
+        // The patch area alone: one rule partition and the legacy CATEGORY# one.
+        var patch = await kit.Ledger.QueryFindingsAsync(new FindingQuery { Category = Category.Patch, Limit = 10 });
+        Assert.Equal(expected.Where(id => evaluations.First(e => e.FindingId == id).Rule == PatchRule).Take(10), patch.Items.Select(f => f.Id));
+    }
+
     /// <summary>(findings listed, index Queries made) for one first page of a status view.</summary>
     private static async Task<(int Listed, int Queries)> PartitionQueriesAsync(LedgerTestKit kit, FindingStatus status, Severity? severity)
     {
