@@ -74,12 +74,15 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
             ["region"] = S(item.Region),
             ["captureTime"] = S(Timestamps.ToWire(captured)),
             ["status"] = S(item.Status),
-            ["configuration"] = S(configuration),
-            ["supplementaryConfiguration"] = S(supplementary),
-            ["tags"] = S(JsonSerializer.Serialize(item.Tags, DriftJsonContext.Default.IReadOnlyDictionaryStringString)),
             ["updatedAt"] = S(Timestamps.ToWire(now)),
         };
-        if (!string.IsNullOrEmpty(item.Arn)) attributes["arn"] = S(item.Arn);
+        // Issue 20: the three JSON texts are stored as one compressed binary attribute (AWS's "Best practices for storing
+        // large items and attributes": compress large attribute values and store them as Binary), with a digest of the
+        // uncompressed text as the tie-break of equal capture times.
+        var packed = PackedConfiguration.Pack(configuration, supplementary, JsonSerializer.Serialize(item.Tags, DriftJsonContext.Default.IReadOnlyDictionaryStringString),
+            item.Arn, item.ResourceKey);
+        attributes[PackedConfiguration.Attribute] = new AttributeValue { B = new MemoryStream(packed.Compressed) };
+        attributes[PackedConfiguration.DigestAttribute] = S(packed.Digest);
         if (!string.IsNullOrEmpty(item.ResourceName)) attributes["resourceName"] = S(item.ResourceName);
         try
         {
@@ -87,12 +90,13 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
             {
                 TableName = TableName,
                 Item = attributes,
-                // Timestamps.ToWire is fixed-width UTC, so text order is time order. Equal capture times: the
-                // ordinally smaller configuration wins, and a deletion marker at the same time loses (the resource's
-                // configuration is kept on a tie), so what is stored never depends on arrival order.
-                ConditionExpression = "attribute_not_exists(#pk) OR #capture < :capture OR (#capture = :capture AND (attribute_not_exists(#configuration) OR #configuration >= :configuration))",
-                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.PartitionKey, ["#capture"] = "captureTime", ["#configuration"] = "configuration" },
-                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":capture"] = S(Timestamps.ToWire(captured)), [":configuration"] = S(configuration) },
+                // Timestamps.ToWire is fixed-width UTC, so text order is time order. Equal capture times: the ordinally
+                // smaller digest of the configuration texts wins, and a deletion marker at the same time loses (the
+                // resource's configuration is kept on a tie), so what is stored never depends on arrival order. An item
+                // written before the digest (plain `configuration` text) loses a tie to any new write.
+                ConditionExpression = "attribute_not_exists(#pk) OR #capture < :capture OR (#capture = :capture AND (attribute_not_exists(#digest) OR #digest >= :digest))",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.PartitionKey, ["#capture"] = "captureTime", ["#digest"] = PackedConfiguration.DigestAttribute },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":capture"] = S(Timestamps.ToWire(captured)), [":digest"] = S(packed.Digest) },
             }, cancellationToken).ConfigureAwait(false);
             return true;
         }
@@ -302,23 +306,42 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
     private static StoredConfiguration? ReadConfiguration(Dictionary<string, AttributeValue> item)
     {
         if (Text(item, "resourceKey") is not { } key || Text(item, "resourceType") is not { } type || Text(item, "resourceId") is not { } id) return null;
+        if (item.TryGetValue(PackedConfiguration.Attribute, out var packedValue) && packedValue.B is { } packedBytes)
+        {
+            // The compressed layout (issue 20); a blob that does not unpack is a malformed item, as unparsable text was.
+            if (PackedConfiguration.Unpack(packedBytes.ToArray()) is not { } unpacked) return null;
+            using (unpacked)
+            {
+                var root = unpacked.RootElement;
+                if (!root.TryGetProperty(PackedConfiguration.ConfigurationKey, out var c) || c.ValueKind != JsonValueKind.Object) return null;
+                return Stored(item, key, type, id, PackedConfiguration.Arn(root, key), c.Clone(),
+                    root.TryGetProperty(PackedConfiguration.SupplementaryKey, out var sc) && sc.ValueKind == JsonValueKind.Object ? sc.Clone() : default,
+                    root.TryGetProperty(PackedConfiguration.TagsKey, out var t) && t.ValueKind == JsonValueKind.Object ? JsonSerializer.Deserialize(t, DriftJsonContext.Default.IReadOnlyDictionaryStringString) : null);
+            }
+        }
+        // Items written before issue 20's compression: the three texts as plain string attributes.
         if (ParseJson(Text(item, "configuration")) is not { } configuration) return null;
-        return new StoredConfiguration
+        return Stored(item, key, type, id, Text(item, "arn"), configuration, ParseJson(Text(item, "supplementaryConfiguration")) ?? default,
+            Text(item, "tags") is { } tags ? JsonSerializer.Deserialize(tags, DriftJsonContext.Default.IReadOnlyDictionaryStringString) : null);
+    }
+
+    private static StoredConfiguration Stored(Dictionary<string, AttributeValue> item, string key, string type, string id, string? arn, JsonElement configuration,
+        JsonElement supplementary, IReadOnlyDictionary<string, string>? tags) =>
+        new()
         {
             ResourceKey = key,
             ResourceType = type,
             ResourceId = id,
-            Arn = Text(item, "arn"),
+            Arn = arn,
             ResourceName = Text(item, "resourceName"),
             AccountId = Text(item, "accountId") ?? "unknown",
             Region = Text(item, "region") ?? "unknown",
             CaptureTime = Timestamps.ParseOrNull(Text(item, "captureTime")),
             Status = Text(item, "status") ?? "",
             Configuration = configuration,
-            SupplementaryConfiguration = ParseJson(Text(item, "supplementaryConfiguration")) ?? default,
-            Tags = Text(item, "tags") is { } tags ? JsonSerializer.Deserialize(tags, DriftJsonContext.Default.IReadOnlyDictionaryStringString) ?? new Dictionary<string, string>() : new Dictionary<string, string>(),
+            SupplementaryConfiguration = supplementary,
+            Tags = tags ?? new Dictionary<string, string>(),
         };
-    }
 
     private static ApprovedBaseline? ReadBaseline(Dictionary<string, AttributeValue> item)
     {

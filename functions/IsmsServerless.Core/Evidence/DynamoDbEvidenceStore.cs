@@ -46,6 +46,17 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
 
     private long _retries;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Rule, string Decision), long> _decisions = new();
+
+    /// <summary>
+    /// Diagnostics (the scale replay prints them): how many results took each decision, per rule: <c>new</c> (first
+    /// result of a rule on a resource), <c>changed</c> (its result flipped), <c>refreshed</c> (same result, older than
+    /// <see cref="RefreshAfter"/>), <c>unchanged</c> (same result, fresh: nothing written), <c>older</c> (dropped).
+    /// </summary>
+    public IReadOnlyDictionary<(string Rule, string Decision), long> Decisions => _decisions;
+
+    private void Count(string ruleId, string decision) => _decisions.AddOrUpdate((ruleId, decision), 1, (_, n) => n + 1);
+
     /// <summary>How old a stored same-result evaluation may get before it is refreshed (at most one write a day).</summary>
     public static readonly TimeSpan RefreshAfter = TimeSpan.FromDays(1);
 
@@ -103,13 +114,21 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
             // "Delivery order"), so the stored result does not depend on which arrived last.
             if (stored is not null && storedObserved is { } prior
-                && (observed < prior || (observed == prior && (storedResult == Gone || (storedResult == Fail && result == Pass))))) return Written.Skipped;
+                && (observed < prior || (observed == prior && (storedResult == Gone || (storedResult == Fail && result == Pass)))))
+            {
+                Count(e.Rule.Id, "older");
+                return Written.Skipped;
+            }
             try
             {
                 if (stored is not null && storedResult == result)
                 {
                     // Same result: at most one write a day, and evaluatedAt only moves forward.
-                    if (storedEvaluated is { } last && evaluated - last < RefreshAfter) return Written.Skipped;
+                    if (storedEvaluated is { } last && evaluated - last < RefreshAfter)
+                    {
+                        Count(e.Rule.Id, "unchanged");
+                        return Written.Skipped;
+                    }
                     var update = await dynamo.UpdateItemAsync(new UpdateItemRequest
                     {
                         TableName = tableName,
@@ -122,6 +141,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                     }, cancellationToken).ConfigureAwait(false);
                     Observer?.Invoke("evidence-refresh", update.ConsumedCapacity);
                     await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, evaluated, cancellationToken).ConfigureAwait(false);
+                    Count(e.Rule.Id, "refreshed");
                     return Written.Refreshed;
                 }
                 // A change never moves evaluatedAt back (a re-check may have judged the older state later than this event).
@@ -160,6 +180,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                 }, cancellationToken).ConfigureAwait(false);
                 if (transaction.ConsumedCapacity is { } used) foreach (var c in used) Observer?.Invoke("evidence-change", c);
                 if (touch) Remember(counterKey, evaluatedAt);
+                Count(e.Rule.Id, stored is null || storedResult == Gone ? "new " + result : "changed to " + result);
                 return Written.Changed;
             }
             catch (TransactionCanceledException ex) when (attempt < MaxAttempts && OnlyTheTouchFailed(ex) is { } later)
