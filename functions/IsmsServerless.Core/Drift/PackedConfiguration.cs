@@ -10,7 +10,7 @@ namespace IsmsServerless.Drift;
 /// The stored configuration's compressed layout (issue 20; docs/data-model.md, "Drift"): a resource's configuration,
 /// supplementary configuration and tags, three JSON texts of one to tens of KB, kept as ONE binary attribute
 /// (<see cref="Attribute"/>) holding a format byte and the Brotli-compressed UTF-8 of
-/// <c>{"c":configuration,"s":supplementaryConfiguration,"t":tags,"a":arn}</c>, plus <see cref="DigestAttribute"/>, a digest of that
+/// <c>{"c":configuration,"s":supplementaryConfiguration,"t":tags,"a":arn,"n":name,"acct":account,"r":region,"st":status}</c>, plus <see cref="DigestAttribute"/>, a digest of that
 /// uncompressed text, which decides ties of equal capture times (order-free, as the plain text's ordinal order did).
 /// AWS documents this for large attribute values ("Best practices for storing large items and attributes": compress
 /// them and store them as Binary); DynamoDB bills a write per started KB of the whole item, so a 1.7 KB configuration
@@ -31,6 +31,17 @@ public static class PackedConfiguration
     public const string SupplementaryKey = "s";
     public const string TagsKey = "t";
     public const string ArnKey = "a";
+    public const string NameKey = "n";
+    public const string AccountKey = "acct";
+    public const string RegionKey = "r";
+    public const string StatusKey = "st";
+
+    /// <summary>The stored configuration's descriptive facts kept in the blob (issue 20: off the item's plain attributes).</summary>
+    public sealed record Facts(string? ResourceName, string AccountId, string Region, string Status);
+
+    /// <summary>A string fact of an unpacked document, or null.</summary>
+    public static string? Text(JsonElement root, string key) =>
+        root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     /// <summary>
     /// Largest uncompressed size read back: the store refuses configurations over <see cref="DriftStore.MaxConfigurationChars"/>
@@ -45,7 +56,8 @@ public static class PackedConfiguration
     /// the blob: <c>"a":true</c> when it is the resource key itself, the usual case, which the item already holds four
     /// times in its keys; its text otherwise; absent when the item has none).
     /// </summary>
-    public static (byte[] Compressed, string Digest) Pack(string configuration, string supplementaryConfiguration, string tags, string? arn = null, string? resourceKey = null)
+    public static (byte[] Compressed, string Digest) Pack(string configuration, string supplementaryConfiguration, string tags, string? arn = null, string? resourceKey = null,
+        Facts? facts = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(supplementaryConfiguration);
@@ -64,6 +76,15 @@ public static class PackedConfiguration
             {
                 if (arn == resourceKey) writer.WriteBoolean(ArnKey, true);
                 else writer.WriteString(ArnKey, arn);
+            }
+            if (facts is { } f)
+            {
+                // The item's descriptive facts (read, never indexed or compared): in the blob, where the name and ids
+                // the configuration already spells compress to a few bytes.
+                if (!string.IsNullOrEmpty(f.ResourceName)) writer.WriteString(NameKey, f.ResourceName);
+                writer.WriteString(AccountKey, f.AccountId);
+                writer.WriteString(RegionKey, f.Region);
+                writer.WriteString(StatusKey, f.Status);
             }
             writer.WriteEndObject();
         }

@@ -111,6 +111,8 @@ public sealed class StoredConfigurationLayoutTests(DynamoDbLocalFixture dynamo)
         Assert.False(raw.ContainsKey("supplementaryConfiguration"));
         Assert.False(raw.ContainsKey("tags"));
         Assert.False(raw.ContainsKey("arn"));
+        // The key is read back from the partition; the descriptive facts are in the blob.
+        foreach (var moved in new[] { "resourceKey", "resourceName", "accountId", "region", "status" }) Assert.False(raw.ContainsKey(moved), moved);
         Assert.Equal(PackedConfiguration.Format, raw[PackedConfiguration.Attribute].B.ToArray()[0]);
         Assert.Matches("^[0-9a-f]{16}$", raw[PackedConfiguration.DigestAttribute].S);
         // The old layout of the same configuration, against the new one: the texts no longer decide the item's units.
@@ -149,6 +151,23 @@ public sealed class StoredConfigurationLayoutTests(DynamoDbLocalFixture dynamo)
             Assert.True(await store.PutLatestAsync(input, Context.Now));
             AssertSameConfiguration(input, await store.GetLatestAsync(input.ResourceKey));
         }
+    }
+
+    [Fact]
+    public async Task A_key_too_long_for_the_partition_is_kept_on_the_item_and_found_by_its_resource_id()
+    {
+        var table = await dynamo.NewTableAsync("cfgz");
+        var store = new DriftStore(dynamo.Client, table);
+        // The adapters bound what they accept; the store still hashes a key over 1 KB (a direct caller, a future source).
+        var input = Input("ci-security-group-configservice-docs.json", "2026-11-23T08:00:00Z") with
+        {
+            Arn = "arn:aws:ec2:us-east-2:012345678912:security-group/" + new string('g', 1100),
+        };
+        Assert.StartsWith(DriftStore.PartitionPrefix + "sha256:", DriftStore.Partition(input.ResourceKey), StringComparison.Ordinal);
+        Assert.True(await store.PutLatestAsync(input, Context.Now));
+        Assert.Equal(input.ResourceKey, (await RawAsync(table, input.ResourceKey))["resourceKey"].S);
+        AssertSameConfiguration(input, await store.GetLatestAsync(input.ResourceKey));
+        Assert.Equal([input.ResourceKey], await store.FindKeysByResourceIdAsync(input.ResourceId));
     }
 
     [Fact]
