@@ -251,6 +251,35 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             List<(string Name, long Delta)> deltas = storedResult is Pass or Fail
                 ? [("evaluated", -1), (storedResult == Pass ? "passing" : "failing", -1)]
                 : [];
+            if (deltas.Count == 0)
+            {
+                // Nothing counted (no result, or an earlier tombstone): the counter update is ADD 0, idempotent, so no
+                // transaction is needed (issue 20: 4 billed units → 1, or 2 the first time this process sees the
+                // counter). The counter first: a crash after it leaves no tombstone, and the redelivery does both again;
+                // the reverse order would let the redelivery stop at the tombstone without the counter item a clean
+                // run has.
+                try
+                {
+                    await EnsureCounterAsync(CounterKey(r.RuleId, r.FindingId), r.RuleId, cancellationToken).ConfigureAwait(false);
+                    var single = await dynamo.PutItemAsync(new PutItemRequest
+                    {
+                        TableName = tableName,
+                        Item = tombstone,
+                        ConditionExpression = put.ConditionExpression,
+                        ExpressionAttributeNames = put.ExpressionAttributeNames is { Count: > 0 } n ? n : null,
+                        ExpressionAttributeValues = put.ExpressionAttributeValues is { Count: > 0 } v ? v : null,
+                        ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+                    }, cancellationToken).ConfigureAwait(false);
+                    Observer?.Invoke("evidence-gone-put", single.ConsumedCapacity);
+                    return false;
+                }
+                catch (ConditionalCheckFailedException) when (attempt < MaxAttempts)
+                {
+                    // Written meanwhile (another writer, or this put's own retry after a lost answer): read and decide again.
+                    Interlocked.Increment(ref _retries);
+                    continue;
+                }
+            }
             try
             {
                 var transaction = await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
@@ -295,6 +324,28 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         var reasons = ex.CancellationReasons ?? [];
         if (reasons.Count != 2 || reasons[0].Code is not (null or "None") || reasons[1].Code != "ConditionalCheckFailed") return null;
         return ReadTime(reasons[1].Item, "lastEvaluatedAt") ?? DateTimeOffset.MinValue;
+    }
+
+    /// <summary>Counter items this process has seen exist (they are never deleted).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _counters = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the counter item if missing (ADD 0: idempotent), unless this process already knows it exists.</summary>
+    private async Task EnsureCounterAsync(Dictionary<string, AttributeValue> counterKey, string ruleId, CancellationToken cancellationToken)
+    {
+        var counter = counterKey[LedgerSchema.SortKey].S;
+        if (_counters.ContainsKey(counter) || _touched.ContainsKey(counter)) return;
+        var ensure = SummaryUpdate(counterKey, ruleId, []);
+        var response = await dynamo.UpdateItemAsync(new UpdateItemRequest
+        {
+            TableName = tableName,
+            Key = counterKey,
+            UpdateExpression = ensure.UpdateExpression,
+            ExpressionAttributeNames = ensure.ExpressionAttributeNames,
+            ExpressionAttributeValues = ensure.ExpressionAttributeValues,
+            ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+        }, cancellationToken).ConfigureAwait(false);
+        Observer?.Invoke("evidence-counter-ensure", response.ConsumedCapacity);
+        _counters.TryAdd(counter, 0);
     }
 
     /// <summary>Moves the rule's lastEvaluatedAt forward (never back: the condition keeps the latest).</summary>
