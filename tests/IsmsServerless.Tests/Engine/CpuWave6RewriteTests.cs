@@ -1,0 +1,232 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using IsmsServerless.Drift;
+using IsmsServerless.Tests.Support;
+
+namespace IsmsServerless.Tests.Engine;
+
+/// <summary>
+/// Issue 20 (wave 6), per-event CPU and allocations: each piece re-written is compared with what it replaced (kept here,
+/// verbatim, as the reference) on every fixture and on generated and hostile inputs.
+/// </summary>
+public sealed class CpuWave6RewriteTests
+{
+    // ---- Json.TryUnescape: compaction by byte shuffle vs the escape-at-a-time loop (23f52d8) ---------------------------
+
+    private static bool OldTryUnescape(ReadOnlySpan<byte> source, Span<byte> destination, out int written)
+    {
+        written = 0;
+        while (true)
+        {
+            var next = OldNextBackslash(source, destination[written..]);
+            if (next < 0)
+            {
+                written += source.Length;
+                return true;
+            }
+            written += next;
+            if (next + 1 >= source.Length) return false;
+            var escaped = source[next + 1];
+            var consumed = 2;
+            switch (escaped)
+            {
+                case (byte)'"': destination[written++] = (byte)'"'; break;
+                case (byte)'\\': destination[written++] = (byte)'\\'; break;
+                case (byte)'/': destination[written++] = (byte)'/'; break;
+                case (byte)'b': destination[written++] = (byte)'\b'; break;
+                case (byte)'f': destination[written++] = (byte)'\f'; break;
+                case (byte)'n': destination[written++] = (byte)'\n'; break;
+                case (byte)'r': destination[written++] = (byte)'\r'; break;
+                case (byte)'t': destination[written++] = (byte)'\t'; break;
+                case (byte)'u':
+                    if (next + 6 > source.Length
+                        || !System.Buffers.Text.Utf8Parser.TryParse(source.Slice(next + 2, 4), out ushort unit, out var digits, 'X') || digits != 4
+                        || char.IsSurrogate((char)unit))
+                        return false;
+                    written += new Rune(unit).EncodeToUtf8(destination[written..]);
+                    consumed = 6;
+                    break;
+                default:
+                    return false;
+            }
+            source = source[(next + consumed)..];
+        }
+    }
+
+    private static int OldNextBackslash(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        var at = 0;
+        if (Vector128.IsHardwareAccelerated && destination.Length >= source.Length)
+        {
+            ref var from = ref MemoryMarshal.GetReference(source);
+            ref var to = ref MemoryMarshal.GetReference(destination);
+            var backslash = Vector128.Create((byte)'\\');
+            for (; at + Vector128<byte>.Count <= source.Length; at += Vector128<byte>.Count)
+            {
+                var block = Vector128.LoadUnsafe(ref from, (nuint)at);
+                block.StoreUnsafe(ref to, (nuint)at);
+                var found = Vector128.Equals(block, backslash).ExtractMostSignificantBits();
+                if (found != 0) return at + BitOperations.TrailingZeroCount(found);
+            }
+        }
+        var rest = source[at..];
+        var next = rest.IndexOf((byte)'\\');
+        var plain = next < 0 ? rest.Length : next;
+        rest[..plain].CopyTo(destination[at..]);
+        return next < 0 ? -1 : at + next;
+    }
+
+    private static void AssertUnescapesLikeBefore(ReadOnlySpan<byte> body)
+    {
+        // Destinations exactly as long as the source: the shuffle path's wide stores must stay inside them.
+        var expected = new byte[body.Length];
+        var expectedOk = OldTryUnescape(body, expected, out var expectedLength);
+        var actual = new byte[body.Length];
+        var actualOk = Json.TryUnescape(body, actual, out var actualLength);
+        Assert.Equal(expectedOk, actualOk);
+        if (!expectedOk) return;
+        Assert.Equal(expectedLength, actualLength);
+        Assert.Equal(expected.AsSpan(0, expectedLength).ToArray(), actual.AsSpan(0, actualLength).ToArray());
+    }
+
+    private static IEnumerable<JsonElement> Strings(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                yield return element;
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    foreach (var s in Strings(property.Value)) yield return s;
+                }
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    foreach (var s in Strings(item)) yield return s;
+                }
+                break;
+        }
+    }
+
+    private static ReadOnlySpan<byte> Body(JsonElement value)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        return raw[1..^1];
+    }
+
+    [Fact]
+    public void Unescape_matches_the_previous_loop_on_every_string_of_every_fixture_at_every_offset()
+    {
+        var checkedStrings = 0;
+        foreach (var file in Directory.EnumerateFiles(Fixtures.SharedRoot, "*.json", SearchOption.AllDirectories))
+        {
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(File.ReadAllBytes(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            }
+            catch (JsonException)
+            {
+                continue; // the corpus holds deliberately broken payloads
+            }
+            using (document)
+            {
+                foreach (var value in Strings(document.RootElement))
+                {
+                    var body = Body(value);
+                    AssertUnescapesLikeBefore(body);
+                    // Every alignment of the escapes against the 16-byte blocks (cut only between whole escapes).
+                    if (body.IndexOf((byte)'\\') >= 0)
+                    {
+                        for (var cut = 1; cut < Math.Min(body.Length, 40); cut++)
+                        {
+                            if (StartsInsideEscape(body, cut)) continue;
+                            AssertUnescapesLikeBefore(body[cut..]);
+                        }
+                    }
+                    checkedStrings++;
+                }
+            }
+        }
+        Assert.True(checkedStrings > 1000, $"only {checkedStrings} strings checked");
+    }
+
+    /// <summary>True when <paramref name="at"/> falls inside an escape (a cut there would not be a JSON string body).</summary>
+    private static bool StartsInsideEscape(ReadOnlySpan<byte> body, int at)
+    {
+        var i = 0;
+        while (i < at)
+        {
+            if (body[i] != (byte)'\\') { i++; continue; }
+            var length = body[i + 1] == (byte)'u' ? 6 : 2;
+            if (i + length > at) return true;
+            i += length;
+        }
+        return false;
+    }
+
+    [Fact]
+    public void Unescape_matches_the_previous_loop_on_embedded_json_in_both_encoders()
+    {
+        // What Config sends: a whole JSON document carried in a string, so every quote inside is escaped; here with
+        // escaped backslashes, control characters, non-ASCII and surrogate pairs inside its values as well.
+        var random = new Random(206);
+        var alphabet = "ab \"\\/\b\f\n\r\t\u0000\u001f<>&'é€\u2028\uD83D\uDE00日".ToCharArray();
+        JsonSerializerOptions[] encoders = [new() { Encoder = JavaScriptEncoder.Default }, new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }];
+        for (var i = 0; i < 1500; i++)
+        {
+            var inner = new Dictionary<string, object>();
+            var fields = random.Next(0, 12);
+            for (var f = 0; f < fields; f++)
+            {
+                var text = new StringBuilder();
+                var length = random.Next(0, 30);
+                for (var j = 0; j < length; j++) text.Append(random.Next(4) == 0 ? alphabet[random.Next(alphabet.Length)] : (char)('a' + random.Next(26)));
+                inner["k" + f + new string('x', random.Next(0, 9))] = random.Next(3) == 0 ? new Dictionary<string, string> { ["n"] = text.ToString() } : text.ToString();
+            }
+            foreach (var encoder in encoders)
+            {
+                var embedded = JsonSerializer.Serialize(inner, encoder);
+                var json = JsonSerializer.Serialize(new Dictionary<string, string> { ["s"] = embedded }, encoder);
+                using var document = JsonDocument.Parse(json);
+                var body = Body(document.RootElement.GetProperty("s"));
+                AssertUnescapesLikeBefore(body);
+                for (var cut = 1; cut < Math.Min(body.Length, 20); cut++)
+                {
+                    if (!StartsInsideEscape(body, cut)) AssertUnescapesLikeBefore(body[cut..]);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Unescape_matches_the_previous_loop_on_hostile_escape_runs()
+    {
+        // Runs of backslashes and quotes placed across every lane of a block, the block's last lane included, lone and
+        // paired surrogate escapes, and bodies that end in a (malformed) lone backslash.
+        string[] pieces = ["\\\"", "\\\\", "\\/", "\\n", "\\u0041", "\\u00e9", "\\ud83d\\ude00", "\\ud800", "\\udc00", "\\u005C", "\\u005c\\u0022", "\"", "a", "é", "\\\\\\\"", "\\a", "\\u12"];
+        var random = new Random(2060);
+        for (var i = 0; i < 20000; i++)
+        {
+            var text = new StringBuilder();
+            var count = random.Next(0, 40);
+            for (var j = 0; j < count; j++) text.Append(pieces[random.Next(pieces.Length)]);
+            if (random.Next(10) == 0) text.Append('\\');
+            var body = Encoding.UTF8.GetBytes(text.ToString());
+            AssertUnescapesLikeBefore(body);
+        }
+        for (var padding = 0; padding < 40; padding++)
+        {
+            AssertUnescapesLikeBefore(Encoding.UTF8.GetBytes(new string('a', padding) + "\\\"" + new string('b', 20)));
+            AssertUnescapesLikeBefore(Encoding.UTF8.GetBytes(new string('a', padding) + "\\\\\\\"" + new string('b', 20)));
+            AssertUnescapesLikeBefore(Encoding.UTF8.GetBytes(new string('a', padding) + "\\n\\\"" + new string('b', 20)));
+        }
+    }
+}
