@@ -5,6 +5,13 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using IsmsServerless.Drift;
+using IsmsServerless.Engine;
+using IsmsServerless.Events;
+using IsmsServerless.Ingestion;
+using IsmsServerless.Inputs;
+using IsmsServerless.Settings;
+using IsmsServerless.Tests.Engine.Reference;
+using Microsoft.Extensions.Time.Testing;
 using IsmsServerless.Tests.Support;
 
 namespace IsmsServerless.Tests.Engine;
@@ -228,5 +235,203 @@ public sealed class CpuWave6RewriteTests
             AssertUnescapesLikeBefore(Encoding.UTF8.GetBytes(new string('a', padding) + "\\\\\\\"" + new string('b', 20)));
             AssertUnescapesLikeBefore(Encoding.UTF8.GetBytes(new string('a', padding) + "\\n\\\"" + new string('b', 20)));
         }
+    }
+
+    // ---- ConfigAdapter.FromItem: one pass over the item's properties vs one Json.Get per field (23f52d8) --------------
+
+    private static readonly EvaluationContext Context = new(IsmsSettings.Default, new FakeTimeProvider(DateTimeOffset.Parse("2026-01-15T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>Everything an adapter returned (every public property of every input, in order) or the rejection it threw.</summary>
+    private static string Describe(Func<IReadOnlyList<RuleInput>> adapt)
+    {
+        IReadOnlyList<RuleInput> inputs;
+        try
+        {
+            inputs = adapt();
+        }
+        catch (Exception ex)
+        {
+            return $"threw {ex.GetType().Name}: {ex.Message}";
+        }
+        var text = new StringBuilder();
+        foreach (var input in inputs)
+        {
+            text.Append(input.GetType().Name).Append('{');
+            foreach (var property in input.GetType().GetProperties().OrderBy(p => p.Name, StringComparer.Ordinal))
+            {
+                var value = property.GetValue(input);
+                text.Append(property.Name).Append('=').Append(value switch
+                {
+                    null => "null",
+                    JsonElement element => element.ValueKind == JsonValueKind.Undefined ? "undefined" : element.ValueKind + ":" + element.GetRawText(),
+                    IReadOnlyDictionary<string, string> map => string.Join(";", map.Select(pair => pair.Key + "=" + pair.Value)),
+                    DateTimeOffset at => at.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                    _ => value.ToString(),
+                }).Append(", ");
+            }
+            text.Append("} ");
+        }
+        return text.ToString();
+    }
+
+    private static readonly ConfigAdapter Adapter = new();
+    private static readonly ConfigAdapter23f52d8 Reference = new();
+
+    /// <summary>Routes <paramref name="payload"/> and compares the two adapters' outputs; false when it is not Config's.</summary>
+    private static bool AssertAdaptsLikeBefore(byte[] payload)
+    {
+        InboundEvent inbound;
+        JsonDocument document;
+        try
+        {
+            inbound = EventRouter.Classify(payload, out document);
+        }
+        catch (EventRejectedException)
+        {
+            return false;
+        }
+        using (document)
+        {
+            if (!Adapter.CanAdapt(inbound)) return false;
+            Assert.True(Reference.CanAdapt(inbound));
+            var expected = Describe(() => Reference.Adapt(inbound, Context));
+            var actual = Describe(() => Adapter.Adapt(inbound, Context));
+            Assert.Equal(expected, actual);
+            return true;
+        }
+    }
+
+    [Fact]
+    public void Config_adapter_matches_the_previous_one_on_every_fixture()
+    {
+        var compared = 0;
+        foreach (var file in Directory.EnumerateFiles(Fixtures.SharedRoot, "*.json", SearchOption.AllDirectories))
+        {
+            if (AssertAdaptsLikeBefore(File.ReadAllBytes(file))) compared++;
+        }
+        Assert.True(compared >= 10, $"only {compared} Config payloads compared");
+    }
+
+    /// <summary>Every configuration item in the corpus (as objects, and inside invokingEvent strings).</summary>
+    private static List<string> CorpusItems()
+    {
+        var items = new List<string>();
+        void Walk(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    if (element.TryGetProperty("resourceType", out _) && element.TryGetProperty("configurationItemCaptureTime", out _)) items.Add(element.GetRawText());
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        if (property.Name == "invokingEvent" && property.Value.ValueKind == JsonValueKind.String)
+                        {
+                            try
+                            {
+                                using var inner = JsonDocument.Parse(property.Value.GetString()!);
+                                Walk(inner.RootElement);
+                            }
+                            catch (JsonException)
+                            {
+                            }
+                        }
+                        else
+                        {
+                            Walk(property.Value);
+                        }
+                    }
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray()) Walk(item);
+                    break;
+            }
+        }
+        foreach (var file in Directory.EnumerateFiles(Fixtures.SharedRoot, "*.json", SearchOption.AllDirectories))
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(File.ReadAllBytes(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+                Walk(document.RootElement);
+            }
+            catch (JsonException)
+            {
+            }
+        }
+        return items;
+    }
+
+    /// <summary>The item's properties as raw name and value texts, in order.</summary>
+    private static List<(string Name, string Value)> Properties(string item)
+    {
+        using var document = JsonDocument.Parse(item);
+        return [.. document.RootElement.EnumerateObject().Select(p => (JsonSerializer.Serialize(p.Name), p.Value.GetRawText()))];
+    }
+
+    private static string Object(IEnumerable<(string Name, string Value)> properties) => "{" + string.Join(",", properties.Select(p => p.Name + ":" + p.Value)) + "}";
+
+    /// <summary>The ways one property of an item is changed: case, escapes, duplicates, removal, other kinds of value.</summary>
+    private static IEnumerable<string> Mutations(List<(string Name, string Value)> properties, int at)
+    {
+        var (name, value) = properties[at];
+        var bare = JsonSerializer.Deserialize<string>(name)!;
+        IEnumerable<(string, string)> With(params (string, string)[] replacement) => [.. properties.Take(at), .. replacement, .. properties.Skip(at + 1)];
+        yield return Object(With());                                                   // removed
+        yield return Object(With((JsonSerializer.Serialize(bare.ToUpperInvariant()), value))); // other case
+        yield return Object(With((JsonSerializer.Serialize(bare.ToLowerInvariant()), value)));
+        yield return Object(With(("\"" + string.Concat(bare.Select((c, i) => i == 1 ? $"\\u{(int)c:X4}" : c.ToString())) + "\"", value))); // escaped name
+        yield return Object(With((name, value), (name, "\"later-duplicate\"")));       // a later duplicate
+        yield return Object(With((name, "\"earlier-duplicate\""), (name, value)));     // an earlier duplicate
+        yield return Object(With((name, value), (JsonSerializer.Serialize(bare.ToUpperInvariant()), "\"other-case-duplicate\"")));
+        foreach (var odd in (string[])["null", "42", "true", "\"\"", "\"  \"", "{}", "[]", "[{\"key\":\"k\",\"value\":\"v\"}]", "\"{\\\"a\\\":1}\"", "\"[1]\"", "{\"a\":\"{\\\"b\\\":2}\"}"])
+            yield return Object(With((name, odd)));
+        yield return "{\"ſ" + bare[1..] + "\":1," + Object(properties)[1..];            // a non-ASCII near-name first
+    }
+
+    private static IEnumerable<byte[]> Deliveries(string item)
+    {
+        var notification = "{\"messageType\":\"ConfigurationItemChangeNotification\",\"notificationCreationTime\":\"2026-01-02T03:04:05.678Z\",\"configurationItemDiff\":{\"changeType\":\"UPDATE\"},\"configurationItem\":" + item + "}";
+        yield return Encoding.UTF8.GetBytes("{\"version\":\"0\",\"id\":\"e-1\",\"detail-type\":\"Config Configuration Item Change\",\"source\":\"aws.config\",\"account\":\"111122223333\",\"time\":\"2026-01-02T03:04:05Z\",\"region\":\"eu-west-1\",\"resources\":[],\"detail\":" + notification + "}");
+        yield return Encoding.UTF8.GetBytes("{\"version\":\"1.0\",\"invokingEvent\":" + JsonSerializer.Serialize(notification) + ",\"ruleParameters\":\"{}\",\"resultToken\":\"t\",\"eventLeftScope\":false,\"configRuleArn\":\"arn:aws:config:eu-west-2:111122223333:config-rule/config-rule-1\",\"configRuleName\":\"r\",\"accountId\":\"111122223333\"}");
+        yield return Encoding.UTF8.GetBytes(item);
+    }
+
+    [Fact]
+    public void Config_adapter_matches_the_previous_one_on_mutated_items_in_every_delivery()
+    {
+        var compared = 0;
+        foreach (var item in CorpusItems())
+        {
+            var properties = Properties(item);
+            foreach (var payload in Deliveries(item)) compared += AssertAdaptsLikeBefore(payload) ? 1 : 0;
+            for (var at = 0; at < properties.Count; at++)
+            {
+                foreach (var mutated in Mutations(properties, at))
+                {
+                    foreach (var payload in Deliveries(mutated)) compared += AssertAdaptsLikeBefore(payload) ? 1 : 0;
+                }
+            }
+        }
+        Assert.True(compared > 2000, $"only {compared} payloads compared");
+    }
+
+    [Fact]
+    public void Config_adapter_matches_the_previous_one_on_snapshot_items()
+    {
+        var compared = 0;
+        foreach (var item in CorpusItems())
+        {
+            var properties = Properties(item);
+            var variants = new List<string> { item };
+            for (var at = 0; at < properties.Count; at++) variants.AddRange(Mutations(properties, at));
+            foreach (var variant in variants)
+            {
+                using var document = JsonDocument.Parse(variant);
+                var expected = Describe(() => ConfigAdapter23f52d8.FromSnapshotItem(document.RootElement, "snap-1", DateTimeOffset.UnixEpoch));
+                var actual = Describe(() => ConfigAdapter.FromSnapshotItem(document.RootElement, "snap-1", DateTimeOffset.UnixEpoch));
+                Assert.Equal(expected, actual);
+                compared++;
+            }
+        }
+        Assert.True(compared > 500, $"only {compared} items compared");
     }
 }
