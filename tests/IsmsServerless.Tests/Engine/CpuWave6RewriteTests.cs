@@ -434,4 +434,154 @@ public sealed class CpuWave6RewriteTests
         }
         Assert.True(compared > 500, $"only {compared} items compared");
     }
+
+    // ---- EventStrings: strings read once per event vs JsonElement.GetString ---------------------------------------------
+
+    [Fact]
+    public void Event_strings_equal_GetString_on_every_string_of_every_fixture()
+    {
+        var checkedStrings = 0;
+        foreach (var file in Directory.EnumerateFiles(Fixtures.SharedRoot, "*.json", SearchOption.AllDirectories))
+        {
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(File.ReadAllBytes(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+            using (document)
+            {
+                EventStrings.BeginEvent();
+                foreach (var value in Strings(document.RootElement))
+                {
+                    string? expected;
+                    try
+                    {
+                        expected = value.GetString();
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        Assert.ThrowsAny<InvalidOperationException>(() => EventStrings.GetString(value));
+                        continue;
+                    }
+                    Assert.Equal(expected, EventStrings.GetString(value));
+                    Assert.Equal(expected, EventStrings.GetString(value)); // the second read, from the event's slots
+                    checkedStrings++;
+                }
+            }
+        }
+        Assert.True(checkedStrings > 1000, $"only {checkedStrings} strings checked");
+    }
+
+    [Fact]
+    public void Event_strings_equal_GetString_on_generated_and_colliding_text()
+    {
+        // Lengths around the 8-byte hash windows and the 64-byte limit, escapes, non-ASCII, blanks, and many values that
+        // differ only in the middle (same first and last eight bytes: the same slot), read in interleaved order.
+        var random = new Random(2061);
+        var alphabet = "abcXYZ019 -:/_.\"\\\t\né€\u0000".ToCharArray();
+        var values = new List<string>();
+        for (var i = 0; i < 4000; i++)
+        {
+            var length = random.Next(0, 90);
+            var text = new StringBuilder();
+            for (var j = 0; j < length; j++) text.Append(random.Next(6) == 0 ? alphabet[random.Next(alphabet.Length)] : (char)('a' + random.Next(3)));
+            values.Add(text.ToString());
+        }
+        for (var i = 0; i < 300; i++) values.Add($"arn:aws:iam::111111111111:role/{i:D6}/someRole");
+        values.AddRange(EventStrings.Known.Values);
+        values.AddRange(EventStrings.Known.Values.Select(v => v.ToUpperInvariant()));
+        values.AddRange(EventStrings.Known.Values.Select(v => v + " "));
+        var json = JsonSerializer.Serialize(values);
+        using var document = JsonDocument.Parse(json);
+        var elements = document.RootElement.EnumerateArray().ToArray();
+        for (var pass = 0; pass < 3; pass++)
+        {
+            EventStrings.BeginEvent();
+            foreach (var index in Enumerable.Range(0, elements.Length).OrderBy(_ => random.Next()))
+                Assert.Equal(values[index], EventStrings.GetString(elements[index]));
+        }
+    }
+
+    [Fact]
+    public void Event_strings_are_shared_within_an_event_and_not_across_events()
+    {
+        using var document = JsonDocument.Parse("""["111122223333","111122223333","eu-central-1","eu-central-1","a\u0062c","abc"]""");
+        var e = document.RootElement.EnumerateArray().ToArray();
+        EventStrings.BeginEvent();
+        var first = EventStrings.GetString(e[0]);
+        Assert.Same(first, EventStrings.GetString(e[1]));                       // read again in the same event: the same string
+        Assert.Same(EventStrings.GetString(e[2]), EventStrings.GetString(e[3])); // a well-known value: the table's string
+        Assert.Same(EventStrings.Known.Values.Single(v => v == "eu-central-1"), EventStrings.GetString(e[2]));
+        Assert.Equal("abc", EventStrings.GetString(e[4]));                       // escaped: decoded as before
+        EventStrings.BeginEvent();
+        Assert.NotSame(first, EventStrings.GetString(e[0]));                    // a new event shares nothing with the last
+    }
+
+    // ---- drift.ebs-volume-baseline on CloudTrail: owned evidence, loops (23f52d8's rule as the reference) ----------------
+
+    private static string Describe(IEnumerable<IsmsServerless.Model.Evaluation> evaluations)
+    {
+        var text = new StringBuilder();
+        foreach (var e in evaluations)
+        {
+            text.Append($"{e.Rule.Id}|{e.Outcome}|{e.ResourceId}|{e.ResourceType}|{e.AccountId}|{e.Region}|{e.SubKey}|{e.Message}|{e.SeverityOverride}|{e.ClockStart:O}|{e.SlaDeferred}|{e.ObservedAt:O}|");
+            text.Append(string.Join(";", e.Diff.Select(d => d.ToString()))).Append('|');
+            text.Append(string.Join(";", e.Evidence.Select(pair => pair.Key + "=" + pair.Value))).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private static IEnumerable<CloudTrailInput> CloudTrailInputs(byte[] payload)
+    {
+        var result = RuleEngine.CreateDefault().Adapt(payload, Context);
+        return result.Inputs.OfType<CloudTrailInput>();
+    }
+
+    [Fact]
+    public void Ebs_rule_matches_the_previous_one_on_every_record_and_mutated_launches()
+    {
+        var rule = new IsmsServerless.Rules.Drift.EbsVolumeBaselineRule();
+        var reference = new EbsVolumeBaselineRule23f52d8();
+        var inputs = new List<CloudTrailInput>();
+        foreach (var file in Directory.EnumerateFiles(Fixtures.SharedRoot, "*.json", SearchOption.AllDirectories))
+            inputs.AddRange(CloudTrailInputs(File.ReadAllBytes(file)));
+        // Launches and volume creations with every mix of mappings and instances (encrypted true/false/absent/"false",
+        // missing device names, implausible and missing instance ids, the {"items": [...]} and bare-list forms).
+        var random = new Random(2062);
+        string[] mappings = ["""{"deviceName":"/dev/sdb","ebs":{"encrypted":false}}""", """{"deviceName":"/dev/sdc","ebs":{"encrypted":true}}""",
+            """{"ebs":{"encrypted":false}}""", """{"deviceName":"/dev/sdd","ebs":{"encrypted":"false"}}""", """{"deviceName":"/dev/sde","noDevice":{}}""",
+            """{"deviceName":"/dev/sdf","ebs":{}}"""];
+        string[] instances = ["""{"instanceId":"i-0123456789abcdef0"}""", """{"instanceId":"i-0fedcba9876543210"}""", """{"instanceId":""}""", """{}""", """{"instanceId":"x y"}"""];
+        string List(string[] from)
+        {
+            var picked = Enumerable.Range(0, random.Next(0, 4)).Select(_ => from[random.Next(from.Length)]);
+            var bare = "[" + string.Join(",", picked) + "]";
+            return random.Next(2) == 0 ? bare : "{\"items\":" + bare + "}";
+        }
+        for (var i = 0; i < 400; i++)
+        {
+            var name = random.Next(5) == 0 ? "CreateVolume" : "RunInstances";
+            var error = random.Next(8) == 0 ? "\"errorCode\":\"Client.UnauthorizedOperation\"," : "";
+            var encrypted = random.Next(3) == 0 ? "true" : "false";
+            var payload = "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"AssumedRole\",\"arn\":\"arn:aws:sts::111122223333:assumed-role/Admin/alice\",\"accountId\":\"111122223333\","
+                + "\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\",\"userName\":\"Admin\",\"arn\":\"arn:aws:iam::111122223333:role/Admin\"}}},"
+                + "\"eventTime\":\"2026-01-02T03:04:05Z\",\"eventSource\":\"ec2.amazonaws.com\",\"eventName\":\"" + name + "\"," + error
+                + "\"awsRegion\":\"eu-west-1\",\"sourceIPAddress\":\"203.0.113.9\",\"requestParameters\":{\"blockDeviceMapping\":" + List(mappings) + "},"
+                + "\"responseElements\":{\"instancesSet\":" + List(instances) + ",\"volumeId\":\"vol-0123456789abcdef0\",\"encrypted\":" + encrypted + "},"
+                + "\"eventID\":\"e-" + i + "\",\"recipientAccountId\":\"111122223333\"}";
+            inputs.AddRange(CloudTrailInputs(Encoding.UTF8.GetBytes(payload)));
+        }
+        var findings = 0;
+        foreach (var input in inputs)
+        {
+            var expected = Describe(reference.Evaluate(input, Context));
+            Assert.Equal(expected, Describe(rule.Evaluate(input, Context)));
+            findings += expected.Length > 0 ? 1 : 0;
+        }
+        Assert.True(findings > 100, $"only {findings} inputs with a verdict");
+    }
 }
