@@ -25,6 +25,10 @@ internal static class EventStrings
 
     private const int SlotCount = 64;
 
+    /// <summary>Bytes that end the plain-ASCII fast path: a backslash (an escape follows) and anything not ASCII.</summary>
+    private static readonly System.Buffers.SearchValues<byte> NotPlain = System.Buffers.SearchValues.Create(
+        [(byte)'\\', .. Enumerable.Range(0x80, 0x80).Select(b => (byte)b)]);
+
     [ThreadStatic] private static Slot[]? t_slots;
     [ThreadStatic] private static int t_event;
 
@@ -43,13 +47,14 @@ internal static class EventStrings
         var raw = JsonMarshal.GetRawUtf8Value(value);
         if (raw.Length < 2 || raw.Length > MaxLength + 2) return value.GetString()!;
         var body = raw[1..^1];
-        if (body.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(body)) return value.GetString()!;
+        if (body.IndexOfAny(NotPlain) >= 0) return value.GetString()!;
         var hash = Hash(body);
         if (Known.Find(body, hash) is { } known) return known;
         var slots = t_slots ??= new Slot[SlotCount];
         ref var slot = ref slots[hash & (SlotCount - 1)];
         if (slot.Event == t_event && slot.Value is { } seen && seen.Length == body.Length && Ascii.Equals(body, seen)) return seen;
-        var text = value.GetString()!;
+        // Plain ASCII without escapes: the text is the bytes widened (what GetString returns, without its escape scan).
+        var text = Encoding.ASCII.GetString(body);
         slot.Event = t_event;
         slot.Value = text;
         return text;
