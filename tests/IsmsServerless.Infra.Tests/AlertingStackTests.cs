@@ -74,12 +74,13 @@ public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<Stac
 
         var alert = new Dictionary<string, string>
         {
-            ["alertId"] = "alert-42", ["kind"] = "new", ["findingId"] = "f-1", ["ruleId"] = "monitoring.root-user-activity",
+            // The outbox item as the ledger writes it: the id in the partition key, the creation time as the GSI4 sort key.
+            ["PK"] = "ALERT#alert-42", ["kind"] = "new", ["findingId"] = "f-1", ["ruleId"] = "monitoring.root-user-activity",
             ["title"] = "Root user activity", ["severity"] = "CRITICAL", ["category"] = "monitoring", ["resourceId"] = "arn:aws:iam::111122223333:root",
             ["resourceType"] = "AWS::IAM::User", ["accountId"] = "111122223333", ["region"] = "eu-west-1",
             ["policyClause"] = "PROC-002 4.3: the root account is not used for daily operations", ["controls"] = "[\"ISO27001:2022 A.8.2\",\"SOC2 CC6.1\"]",
             ["dueAt"] = "2026-11-30T10:00:00Z", ["slaState"] = "open", ["remediation"] = "Rotate the root credentials and review CloudTrail.",
-            ["message"] = "Root signed in from 198.51.100.7", ["statusUrl"] = "https://isms.example.com/findings/f-1", ["createdAt"] = "2026-11-23T10:00:00Z",
+            ["message"] = "Root signed in from 198.51.100.7", ["statusUrl"] = "https://isms.example.com/findings/f-1", ["GSI4SK"] = "2026-11-23T10:00:00Z",
         };
         var record = StreamRecord("INSERT", "ALERT", alert);
         // What Pipes does: replace each <$.path> with the value at that path.
@@ -98,8 +99,10 @@ public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<Stac
                      "Status page: https://isms.example.com/findings/f-1", "Policy clause: PROC-002 4.3: the root account is not used for daily operations" })
             Assert.Contains(expected, lines);
 
+        Assert.Contains("Raised at: 2026-11-23T10:00:00Z", lines);
         Assert.True(AlertMessageFormat.TryParse(rendered, out var parsed));
         Assert.Equal("alert-42", parsed.AlertId);
+        Assert.Equal("2026-11-23T10:00:00Z", parsed.CreatedAt);
         Assert.Equal("arn:aws:iam::111122223333:root", parsed.ResourceId);
         Assert.Equal(alert["controls"], parsed.Controls);
         Assert.Equal(alert["policyClause"], parsed.PolicyClause);

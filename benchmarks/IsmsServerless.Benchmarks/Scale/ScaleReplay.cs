@@ -444,9 +444,19 @@ public sealed class ItemSizes
 
     public void Clear() => _kinds.Clear();
 
+    // ISMS_SCALE_DUMP_ITEMS=<file>: every FINDING and ALERT item put, one JSON line each (DynamoDB JSON: S, N, B as base64,
+    // M, L), to measure encodings offline on the replay's real mix. Diagnostics only.
+    private static readonly string? DumpPath = Environment.GetEnvironmentVariable("ISMS_SCALE_DUMP_ITEMS");
+    private static readonly object DumpLock = new();
+
     public void Observe(Dictionary<string, AttributeValue> item, int size)
     {
         var entity = item.GetValueOrDefault("entityType")?.S ?? "(none)";
+        if (DumpPath is not null && entity is "FINDING" or "ALERT")
+        {
+            var line = Dump(item);
+            lock (DumpLock) File.AppendAllText(DumpPath, line + "\n");
+        }
         var kind = _kinds.GetOrAdd(entity, _ => new Kind());
         lock (kind)
         {
@@ -464,6 +474,47 @@ public sealed class ItemSizes
                     kind.Attributes[entry] = (eb + 1 + System.Text.Encoding.UTF8.GetByteCount(key) + BillEstimate.Value(inner), ec + 1);
                 }
             }
+        }
+    }
+
+    private static string Dump(Dictionary<string, AttributeValue> item)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            foreach (var (name, value) in item)
+            {
+                json.WritePropertyName(name);
+                Write(json, value);
+            }
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+
+        static void Write(System.Text.Json.Utf8JsonWriter json, AttributeValue v)
+        {
+            json.WriteStartObject();
+            if (v.S is not null) json.WriteString("S", v.S);
+            else if (v.N is not null) json.WriteString("N", v.N);
+            else if (v.B is not null) json.WriteString("B", Convert.ToBase64String(v.B.ToArray()));
+            else if (v.M is not null)
+            {
+                json.WriteStartObject("M");
+                foreach (var (k, inner) in v.M)
+                {
+                    json.WritePropertyName(k);
+                    Write(json, inner);
+                }
+                json.WriteEndObject();
+            }
+            else if (v.L is not null)
+            {
+                json.WriteStartArray("L");
+                foreach (var inner in v.L) Write(json, inner);
+                json.WriteEndArray();
+            }
+            json.WriteEndObject();
         }
     }
 

@@ -15,14 +15,23 @@ public static class AlertMessageFormat
     /// <summary>First word of the subject line; the parser uses it to tell our alerts from other topic traffic (alarms).</summary>
     public const string Marker = "[ISMS]";
 
+    // The outbox item's keys that hold the alert id (after the ALERT# prefix) and the creation time.
+    private const string PartitionKey = Ledger.LedgerSchema.PartitionKey;
+    private const string RaisedAtKey = Ledger.LedgerSchema.Gsi4SortKey;
+
     /// <summary>
     /// Labelled lines in order. Each line reads "Label: value"; the parser expects them in this order, so a hostile
     /// value that contains a newline and a fake label can only spoof labels that come after it, never the alert id,
     /// severity or title, which come first and are written by the rule engine, not by attackers.
     /// </summary>
+    /// <remarks>
+    /// The alert id and the time it was raised are read from the outbox item's keys (<c>PK</c> = <c>ALERT#&lt;id&gt;</c>,
+    /// <c>GSI4SK</c> = the creation time; issue 20: the item does not repeat them as attributes), so the text shows the id
+    /// with its <c>ALERT#</c> prefix; <see cref="TryParse"/> removes it, and reads text rendered before (bare id) too.
+    /// </remarks>
     internal static IReadOnlyList<(string Label, string Attribute)> Lines { get; } =
     [
-        ("Alert", "alertId"),
+        ("Alert", PartitionKey),
         ("Kind", "kind"),
         ("Severity", "severity"),
         ("Title", "title"),
@@ -35,7 +44,7 @@ public static class AlertMessageFormat
         ("Due", "dueAt"),
         ("SLA state", "slaState"),
         ("Controls", "controls"),
-        ("Raised at", "createdAt"),
+        ("Raised at", RaisedAtKey),
         ("Status page", "statusUrl"),
         ("Policy clause", "policyClause"),
         ("What to do", "remediation"),
@@ -92,8 +101,12 @@ public static class AlertMessageFormat
             current?.Append('\n').Append(rawLine);
         }
         string Get(string attribute) => values.TryGetValue(attribute, out var v) ? v.ToString().TrimEnd('\n', ' ') : "";
-        var alertId = Get("alertId");
+        var alertId = Get(PartitionKey);
+        if (alertId.StartsWith(Ledger.LedgerKeys.AlertPrefix, StringComparison.Ordinal)) alertId = alertId[Ledger.LedgerKeys.AlertPrefix.Length..];
         if (alertId.Length == 0) return false;
+        // Text rendered from an item of the earlier layout during a deployment: its sort key was "<createdAt>#<alertId>".
+        var createdAt = Get(RaisedAtKey);
+        if (createdAt.IndexOf('#', StringComparison.Ordinal) is > 0 and var hash) createdAt = createdAt[..hash];
         alert = new AlertRecord
         {
             AlertId = alertId,
@@ -114,7 +127,7 @@ public static class AlertMessageFormat
             Remediation = Get("remediation"),
             Message = Get("message"),
             StatusUrl = Get("statusUrl"),
-            CreatedAt = Get("createdAt"),
+            CreatedAt = createdAt,
         };
         return true;
     }
@@ -127,6 +140,8 @@ public static class AlertMessageFormat
 
     internal static string ValueOf(AlertRecord alert, string attribute) => attribute switch
     {
+        PartitionKey => Ledger.LedgerKeys.Alert(alert.AlertId),
+        RaisedAtKey => alert.CreatedAt,
         "alertId" => alert.AlertId,
         "kind" => alert.Kind,
         "findingId" => alert.FindingId,

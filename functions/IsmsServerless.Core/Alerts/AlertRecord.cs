@@ -4,7 +4,8 @@ namespace IsmsServerless.Alerts;
 /// One alert, as the ledger writes it into the outbox (item <c>entityType = ALERT</c>, in the same transaction as the
 /// transition that caused it) and as SNS and Slack delivery read it. Attribute names on the item are the camelCase
 /// property names, all strings (lists as JSON arrays in <see cref="Controls"/>), so the EventBridge Pipe's filter and
-/// input template can address <c>$.dynamodb.NewImage.&lt;name&gt;.S</c>.
+/// input template can address <c>$.dynamodb.NewImage.&lt;name&gt;.S</c>; <see cref="AlertId"/> and <see cref="CreatedAt"/>
+/// are held by the keys instead (<c>PK</c> <c>ALERT#&lt;id&gt;</c>, <c>GSI4SK</c>; issue 20), which the template reads.
 /// </summary>
 public sealed record AlertRecord
 {

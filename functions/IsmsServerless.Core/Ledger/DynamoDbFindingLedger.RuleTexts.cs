@@ -45,7 +45,7 @@ public sealed partial class DynamoDbFindingLedger
         List<(Dictionary<string, AttributeValue> Item, string RuleId, string Fingerprint)>? missing = null;
         foreach (var item in items)
         {
-            if (item.GetValueOrDefault(RuleTexts.Attribute)?.S is not { } fingerprint || item.GetValueOrDefault("ruleId")?.S is not { } ruleId) continue;
+            if (item.GetValueOrDefault(RuleTexts.Attribute)?.S is not { } fingerprint || FindingItemLayout.RuleIdOf(item) is not { } ruleId) continue;
             if (RuleTexts.ForRule(ruleId) is { } registry && registry.Fingerprint == fingerprint) RuleTexts.Fill(item, registry);
             else if (_ruleTexts.TryGet(ruleId, fingerprint, out var known)) RuleTexts.Fill(item, known);
             else (missing ??= []).Add((item, ruleId, fingerprint));

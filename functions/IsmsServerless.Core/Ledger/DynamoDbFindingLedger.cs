@@ -401,6 +401,8 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }
         while (start is not null);
+        // The index orders by creation time; alerts raised in the same millisecond share it (the sort key no longer carries the id).
+        alerts.Sort((a, b) => string.CompareOrdinal(a.CreatedAt, b.CreatedAt) is var byTime and not 0 ? byTime : string.CompareOrdinal(a.AlertId, b.AlertId));
         return alerts;
     }
 

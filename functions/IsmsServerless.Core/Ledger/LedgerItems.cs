@@ -26,7 +26,10 @@ internal static class LedgerItems
 
     public static AttributeValue Time(DateTimeOffset value) => S(LedgerKeys.Instant(value));
 
-    /// <summary>The full finding item (META), including the GSI2/GSI3/GSI4 keys that its state implies (no GSI1 since issue 20).</summary>
+    /// <summary>
+    /// The finding item (META) as stored, including the GSI2/GSI3/GSI4 keys that its state implies (no GSI1 since issue 20),
+    /// in the layout of <see cref="FindingItemLayout"/> (compressed <c>detail</c>).
+    /// </summary>
     public static Dictionary<string, AttributeValue> FindingItem(FindingRecord f, long? expiresAtEpoch)
     {
         var item = new Dictionary<string, AttributeValue>
@@ -110,6 +113,9 @@ internal static class LedgerItems
             item["nextTimerAt"] = Time(timer);
         }
         if (expiresAtEpoch is { } ttl) item[LedgerSchema.TimeToLive] = N(ttl);
+        // Stored layout (issue 20, item sizes): message, evidence, diff and the timeline's bookkeeping in one compressed
+        // `detail`, nothing a key already holds; TryReadFinding expands it back.
+        FindingItemLayout.Compact(item);
         return item;
     }
 
@@ -223,7 +229,12 @@ internal static class LedgerItems
         return new TimelineObservation(ObservationPoint.Of(at, verdict.Value), item.GetValueOrDefault("actor")?.S ?? "", item.GetValueOrDefault("reason")?.S ?? "");
     }
 
-    /// <summary>An outbox item: the alert's camelCase properties as string attributes, indexed by day in GSI4.</summary>
+    /// <summary>
+    /// An outbox item: the alert's camelCase properties as string attributes, indexed by day in GSI4. The alert id is the
+    /// partition key's suffix (<c>ALERT#&lt;id&gt;</c>) and the creation time the GSI4 sort key (issue 20: neither is
+    /// repeated as an attribute; the Pipe's template reads the keys, <see cref="AlertMessageFormat"/>). Items written
+    /// before also carry <c>alertId</c> and <c>createdAt</c> (and a sort key <c>&lt;createdAt&gt;#&lt;id&gt;</c>); both read.
+    /// </summary>
     public static Dictionary<string, AttributeValue> AlertItem(AlertRecord a, long expiresAtEpoch)
     {
         var item = new Dictionary<string, AttributeValue>
@@ -231,7 +242,6 @@ internal static class LedgerItems
             [LedgerSchema.PartitionKey] = S(LedgerKeys.Alert(a.AlertId)),
             [LedgerSchema.SortKey] = S(LedgerKeys.AlertSort),
             [LedgerSchema.EntityType] = S(AlertEntity),
-            ["alertId"] = S(a.AlertId),
             ["kind"] = S(a.Kind),
             ["findingId"] = S(a.FindingId),
             ["ruleId"] = S(a.RuleId),
@@ -247,7 +257,6 @@ internal static class LedgerItems
             ["remediation"] = S(a.Remediation),
             ["message"] = S(a.Message),
             ["statusUrl"] = S(a.StatusUrl),
-            ["createdAt"] = S(a.CreatedAt),
             [LedgerSchema.TimeToLive] = N(expiresAtEpoch),
         };
         // Always present (empty when no SLA applies): the alert Pipe's input template addresses every attribute.
@@ -255,13 +264,15 @@ internal static class LedgerItems
         item["slaState"] = S(a.SlaState ?? "");
         var created = Timestamps.ParseOrNull(a.CreatedAt) ?? DateTimeOffset.UnixEpoch;
         item[LedgerSchema.Gsi4PartitionKey] = S(LedgerKeys.OutboxDay(created));
-        item[LedgerSchema.Gsi4SortKey] = S($"{a.CreatedAt}#{a.AlertId}");
+        item[LedgerSchema.Gsi4SortKey] = S(a.CreatedAt);
         return item;
     }
 
     public static bool TryReadFinding(Dictionary<string, AttributeValue> item, out FindingRecord record, out string problem)
     {
         record = null!;
+        // Either layout: an item with a compressed `detail` (FindingItemLayout) or one written by an older version.
+        if (!FindingItemLayout.TryExpand(item, out item, out problem)) return false;
         var r = new Reader(item);
         var id = r.Str("id");
         var ruleId = r.Str("ruleId");
@@ -389,11 +400,12 @@ internal static class LedgerItems
         alert = null!;
         var r = new Reader(item);
         string? Req(string name) => r.Str(name);
-        var alertId = Req("alertId");
+        // Either layout: alertId and createdAt as attributes (before issue 20's item sizes) or only in the keys.
+        var alertId = Req("alertId") ?? AlertIdOfKey(item);
         var kind = Req("kind");
         var findingId = Req("findingId");
         var ruleId = Req("ruleId");
-        var createdAt = Req("createdAt");
+        var createdAt = Req("createdAt") ?? CreatedAtOfKey(item);
         if (r.Problem is not null || alertId is null || kind is null || findingId is null || ruleId is null || createdAt is null)
         {
             problem = r.Problem ?? "missing one of alertId, kind, findingId, ruleId, createdAt";
@@ -424,6 +436,14 @@ internal static class LedgerItems
         problem = r.Problem ?? "";
         return r.Problem is null;
     }
+
+    private static string? AlertIdOfKey(Dictionary<string, AttributeValue> item) =>
+        item.GetValueOrDefault(LedgerSchema.PartitionKey)?.S is { } pk && pk.StartsWith(LedgerKeys.AlertPrefix, StringComparison.Ordinal) && pk.Length > LedgerKeys.AlertPrefix.Length
+            ? pk[LedgerKeys.AlertPrefix.Length..]
+            : null;
+
+    private static string? CreatedAtOfKey(Dictionary<string, AttributeValue> item) =>
+        item.GetValueOrDefault(LedgerSchema.Gsi4SortKey)?.S is { Length: > 0 } sk ? (sk.IndexOf('#', StringComparison.Ordinal) is > 0 and var hash ? sk[..hash] : sk) : null;
 
     public static string Describe(Dictionary<string, AttributeValue> item) =>
         $"{(item.TryGetValue(LedgerSchema.PartitionKey, out var pk) ? pk.S : "?")}/{(item.TryGetValue(LedgerSchema.SortKey, out var sk) ? sk.S : "?")}";

@@ -56,7 +56,7 @@ public static class ConditionalPut
         }
     }
 
-    /// <summary>Whether two items hold the same attributes with the same values (S, N, BOOL, NULL, L, M, SS, NS).</summary>
+    /// <summary>Whether two items hold the same attributes with the same values (S, N, B, BOOL, NULL, L, M, SS, NS).</summary>
     public static bool Same(Dictionary<string, AttributeValue> a, Dictionary<string, AttributeValue> b)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -74,6 +74,8 @@ public static class ConditionalPut
         if (a.S is not null || b.S is not null) return string.Equals(a.S, b.S, StringComparison.Ordinal);
         if (a.N is not null || b.N is not null) return a.N is not null && b.N is not null && decimal.TryParse(a.N, System.Globalization.CultureInfo.InvariantCulture, out var x)
             && decimal.TryParse(b.N, System.Globalization.CultureInfo.InvariantCulture, out var y) && x == y;
+        // Binary (a finding's compressed detail): the same bytes.
+        if (a.B is not null || b.B is not null) return a.B is not null && b.B is not null && a.B.ToArray().AsSpan().SequenceEqual(b.B.ToArray());
         if (a.BOOL is not null || b.BOOL is not null) return a.BOOL == b.BOOL;
         if (a.NULL is not null || b.NULL is not null) return a.NULL == b.NULL;
         if (a.L is not null || b.L is not null)

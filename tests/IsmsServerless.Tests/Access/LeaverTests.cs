@@ -194,6 +194,7 @@ public sealed class LeaverTests(DynamoDbLocalFixture dynamo)
     private async Task<List<Dictionary<string, AttributeValue>>> Metas(string table)
     {
         var scan = await dynamo.Client.ScanAsync(new ScanRequest { TableName = table });
-        return scan.Items.Where(i => i.TryGetValue("SK", out var sk) && sk.S == "META" && i.ContainsKey("ruleId") && i["ruleId"].S.StartsWith("access.", StringComparison.Ordinal)).ToList();
+        // Finding items as readers see them (issue 20: the stored item keeps ruleId in its GSI2 key, message and evidence compressed).
+        return scan.Items.Select(i => IsmsServerless.Ledger.FindingItemLayout.TryExpand(i, out var full, out _) ? full : i).Where(i => i.TryGetValue("SK", out var sk) && sk.S == "META" && i.ContainsKey("ruleId") && i["ruleId"].S.StartsWith("access.", StringComparison.Ordinal)).ToList();
     }
 }

@@ -260,8 +260,10 @@ public sealed class LedgerStatusViewTests(DynamoDbLocalFixture dynamo)
     }
 
     /// <summary>The GSI1 keys the finding item carried before issue 20's gsi6 change, added to a raw item.</summary>
-    private static Dictionary<string, AttributeValue> WithStatusKeys(Dictionary<string, AttributeValue> item)
+    private static Dictionary<string, AttributeValue> WithStatusKeys(Dictionary<string, AttributeValue> stored)
     {
+        // Items with status keys were written before issue 20's item sizes too: every attribute plain (the logical item).
+        Assert.True(FindingItemLayout.TryExpand(stored, out var item, out var problem), problem);
         var severityRank = item["severity"].S switch { "CRITICAL" => 0, "HIGH" => 1, "MEDIUM" => 2, "LOW" => 3, _ => 4 };
         var due = item.GetValueOrDefault("dueAt")?.S ?? "9999-12-31T23:59:59.999Z";
         item["GSI1PK"] = S("STATUS#" + item["status"].S);

@@ -279,7 +279,7 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
             {
                 items.Add(TableSnapshot.Canonical(item.Where(a => !NonSemantic.Contains(a.Key) && !IsEvidenceThrottleTime(item, a.Key)).ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)));
                 if (item.ContainsKey("owedAlerts") && LedgerItems.TryReadFinding(item, out var finding, out _)) owed.AddRange(finding.OwedAlerts!.Select(o => o.AlertId));
-                if (item.GetValueOrDefault("alertId")?.S is { } alertId && item.GetValueOrDefault("entityType")?.S == LedgerItems.AlertEntity) stored.Add(alertId);
+                if (item.GetValueOrDefault("entityType")?.S == LedgerItems.AlertEntity && LedgerItems.TryReadAlert(item, out var alert, out _)) stored.Add(alert.AlertId);
             }
             start = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }

@@ -90,7 +90,7 @@ public sealed class SlackFaultTests(DynamoDbLocalFixture dynamo, ITestOutputHelp
                 ExclusiveStartKey = start,
                 ConsistentRead = true,
             });
-            ids.AddRange((page.Items ?? []).Select(i => i["alertId"].S));
+            ids.AddRange((page.Items ?? []).Select(i => LedgerItems.TryReadAlert(i, out var alert, out var problem) ? alert.AlertId : throw new InvalidDataException(problem)));
             start = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }
         while (start is not null);

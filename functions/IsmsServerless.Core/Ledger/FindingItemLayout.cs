@@ -1,0 +1,241 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Amazon.DynamoDBv2.Model;
+using IsmsServerless.Observability;
+
+namespace IsmsServerless.Ledger;
+
+/// <summary>
+/// The finding item's stored layout (issue 20, item sizes; docs/data-model.md "Finding item layout"). DynamoDB bills a
+/// write by the item's size in 1 KB steps, twice inside a transaction; the finding item was 1.2–3 KB. Following AWS's
+/// "compressing large attribute values" (DynamoDB developer guide, best practices for storing large items and
+/// attributes), <see cref="Compact"/> turns the logical item <see cref="LedgerItems.FindingItem"/> builds into the
+/// stored one:
+/// <list type="bullet">
+/// <item>what the violation said (<c>message</c>, <c>evidence</c>, <c>diff</c>, <c>resourceId</c>, <c>subKey</c>) and the order-free
+/// timeline's bookkeeping (<c>lastObservedAt</c>, <c>lastViolationAt</c>, <c>firstViolationAt</c>, <c>lastCompliantAt</c>,
+/// <c>timelineHead</c>, <c>clockStartedAt</c>, <c>violationRuns</c>) move into one Binary attribute <c>detail</c>:
+/// the UTF-8 JSON object of those attributes, Brotli-compressed (quality 5, deterministic: the same finding gives the
+/// same bytes, so a retried or concurrent identical write is recognised as already stored);</item>
+/// <item>attributes a key already holds are not repeated: <c>id</c> (in <c>PK</c> <c>FINDING#&lt;id&gt;</c>),
+/// <c>ruleId</c> (in <c>GSI2PK</c> <c>RULE#&lt;ruleId&gt;</c>, when not hashed), <c>nextTimerAt</c> (the prefix of
+/// <c>GSI4SK</c> <c>&lt;nextTimerAt&gt;#&lt;id&gt;</c>);</item>
+/// <item>defaults are not stored: <c>lastSeenAt</c> equal to <c>firstSeenAt</c>, an empty <c>subKey</c>.</item>
+/// </list>
+/// Everything a person scans in the table stays a plain attribute (keys, status, severity, category, resource type,
+/// account, region, first and last seen, due, at risk, SLA state, resolved, waiver, version, history length).
+/// <see cref="TryExpand"/> gives every reader the logical item back, so an item of this layout and an item written by
+/// an older version (every attribute plain, no <c>detail</c>) read the same way through one reader.
+/// </summary>
+internal static class FindingItemLayout
+{
+    public const string DetailAttribute = "detail";
+
+    /// <summary>
+    /// Largest <c>detail</c> JSON, compressed or not: DynamoDB's item limit (400 KB). Nothing larger could be stored before
+    /// compression, so the writer refuses it (a clear error instead of a store that only compression made possible), and
+    /// a reader stops decompressing there (a hostile or corrupted <c>detail</c> cannot make it allocate more).
+    /// </summary>
+    public const int MaxDetailBytes = 400 * 1024;
+
+    private const int BrotliQuality = 5;
+    private const int BrotliWindow = 18;
+
+    /// <summary>The attributes kept in <c>detail</c>, in the order they are written.</summary>
+    internal static readonly IReadOnlyList<string> DetailAttributes =
+    [
+        "resourceId", "subKey", "message", "evidence", "diff",
+        "lastObservedAt", "lastViolationAt", "firstViolationAt", "lastCompliantAt", "timelineHead", "clockStartedAt", "violationRuns",
+    ];
+
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = false };
+
+    /// <summary>Turns the logical finding item into the stored one, in place. Throws <see cref="FindingItemTooLargeException"/> over <see cref="MaxDetailBytes"/>.</summary>
+    public static void Compact(Dictionary<string, AttributeValue> item)
+    {
+        if (item.GetValueOrDefault("subKey")?.S is { Length: 0 }) item.Remove("subKey");
+        var json = DetailJson(item);
+        if (json.Length > MaxDetailBytes)
+        {
+            var key = item.GetValueOrDefault(LedgerSchema.PartitionKey)?.S;
+            Log.Error("ledger.finding-too-large", null, ("item", key), ("detailBytes", json.Length), ("limit", MaxDetailBytes));
+            throw new FindingItemTooLargeException($"{key}: message, evidence and diff take {json.Length} bytes, over the {MaxDetailBytes} an item can hold");
+        }
+        foreach (var name in DetailAttributes) item.Remove(name);
+        item[DetailAttribute] = new AttributeValue { B = new MemoryStream(Compress(json)) };
+        if (item.GetValueOrDefault("id")?.S is { } id && item.GetValueOrDefault(LedgerSchema.PartitionKey)?.S == LedgerKeys.Finding(id)) item.Remove("id");
+        if (item.GetValueOrDefault("ruleId")?.S is { } ruleId && item.GetValueOrDefault(LedgerSchema.Gsi2PartitionKey)?.S == RulePrefix + ruleId) item.Remove("ruleId");
+        if (item.GetValueOrDefault("lastSeenAt")?.S is { } lastSeen && lastSeen == item.GetValueOrDefault("firstSeenAt")?.S) item.Remove("lastSeenAt");
+        if (item.GetValueOrDefault("nextTimerAt")?.S is { } timer && item.GetValueOrDefault(LedgerSchema.Gsi4PartitionKey)?.S == LedgerKeys.TimerPartition
+            && item.GetValueOrDefault(LedgerSchema.Gsi4SortKey)?.S is { } timerSort && timerSort.StartsWith(timer + "#", StringComparison.Ordinal))
+            item.Remove("nextTimerAt");
+    }
+
+    /// <summary>
+    /// The logical item of a stored finding item: the item itself when it has no <c>detail</c> (every older layout), else
+    /// a copy with <c>detail</c>'s attributes and the ones its keys hold put back. False, with a problem, for a
+    /// <c>detail</c> that is not Brotli-compressed JSON of the expected shape or decompresses beyond <see cref="MaxDetailBytes"/>.
+    /// </summary>
+    public static bool TryExpand(Dictionary<string, AttributeValue> item, out Dictionary<string, AttributeValue> full, out string problem)
+    {
+        problem = "";
+        full = item;
+        if (!item.TryGetValue(DetailAttribute, out var detail)) return true;
+        if (detail.B is not { } stream) { problem = "detail is not binary"; return false; }
+        full = new Dictionary<string, AttributeValue>(item, StringComparer.Ordinal);
+        full.Remove(DetailAttribute);
+        if (!TryReadDetail(stream, full, out problem)) return false;
+        if (!full.ContainsKey("id") && item.GetValueOrDefault(LedgerSchema.PartitionKey)?.S is { } pk && pk.StartsWith(LedgerKeys.FindingPrefix, StringComparison.Ordinal))
+            full["id"] = new AttributeValue { S = pk[LedgerKeys.FindingPrefix.Length..] };
+        if (!full.ContainsKey("ruleId") && item.GetValueOrDefault(LedgerSchema.Gsi2PartitionKey)?.S is { } rule && rule.StartsWith(RulePrefix, StringComparison.Ordinal))
+            full["ruleId"] = new AttributeValue { S = rule[RulePrefix.Length..] };
+        if (!full.ContainsKey("lastSeenAt") && full.GetValueOrDefault("firstSeenAt") is { S: not null } firstSeen) full["lastSeenAt"] = new AttributeValue { S = firstSeen.S };
+        if (!full.ContainsKey("subKey")) full["subKey"] = new AttributeValue { S = "" };
+        if (!full.ContainsKey("nextTimerAt") && item.GetValueOrDefault(LedgerSchema.Gsi4PartitionKey)?.S == LedgerKeys.TimerPartition
+            && item.GetValueOrDefault(LedgerSchema.Gsi4SortKey)?.S is { } timerSort && timerSort.IndexOf('#', StringComparison.Ordinal) is > 0 and var hash)
+            full["nextTimerAt"] = new AttributeValue { S = timerSort[..hash] };
+        return true;
+    }
+
+    /// <summary>The finding's rule id, whichever layout stored it (the rule-text fill reads it before the item is expanded).</summary>
+    public static string? RuleIdOf(Dictionary<string, AttributeValue> item) =>
+        item.GetValueOrDefault("ruleId")?.S
+        ?? (item.GetValueOrDefault(LedgerSchema.Gsi2PartitionKey)?.S is { } rule && rule.StartsWith(RulePrefix, StringComparison.Ordinal) ? rule[RulePrefix.Length..] : null);
+
+    private const string RulePrefix = "RULE#"; // LedgerKeys.RulePartition without the (bounded) rule id
+
+    // ------------------------------------------------------------------ encoding
+
+    private static byte[] DetailJson(Dictionary<string, AttributeValue> item)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            json.WriteStartObject();
+            foreach (var name in DetailAttributes)
+            {
+                if (!item.TryGetValue(name, out var value)) continue;
+                json.WritePropertyName(name);
+                if (value.S is not null && name == "diff") json.WriteRawValue(value.S);
+                else if (value.S is not null) json.WriteStringValue(Clean(value.S));
+                else if (value.N is not null) json.WriteRawValue(value.N);
+                else if (value.M is not null)
+                {
+                    json.WriteStartObject();
+                    foreach (var (key, entry) in value.M.OrderBy(e => e.Key, StringComparer.Ordinal))
+                        json.WriteString(Clean(key), Clean(entry.S ?? throw new ArgumentException($"{name}.{key} is not a string")));
+                    json.WriteEndObject();
+                }
+                else throw new ArgumentException($"{name}: unsupported attribute type for detail");
+            }
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    // DynamoDB stores strings as UTF-8, so text with a lone surrogate was stored with U+FFFD in its place; the JSON
+    // writer refuses lone surrogates, so they are replaced the same way here.
+    private static string Clean(string text) =>
+        text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') ? Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text)) : text;
+
+    private static byte[] Compress(byte[] json)
+    {
+        var output = new byte[BrotliEncoder.GetMaxCompressedLength(json.Length)];
+        if (!BrotliEncoder.TryCompress(json, output, out var written, BrotliQuality, BrotliWindow))
+            throw new InvalidOperationException("Brotli compression of a finding's detail failed");
+        return output.AsSpan(0, written).ToArray();
+    }
+
+    // ------------------------------------------------------------------ decoding
+
+    private static bool TryReadDetail(MemoryStream stream, Dictionary<string, AttributeValue> into, out string problem)
+    {
+        var source = stream.TryGetBuffer(out var segment) ? segment.AsSpan() : stream.ToArray();
+        var rented = ArrayPool<byte>.Shared.Rent(Math.Clamp(source.Length * 4, 1024, MaxDetailBytes + 1));
+        try
+        {
+            using var decoder = new BrotliDecoder();
+            int read = 0, written = 0;
+            while (true)
+            {
+                var status = decoder.Decompress(source[read..], rented.AsSpan(written), out var consumed, out var produced);
+                read += consumed;
+                written += produced;
+                if (status == OperationStatus.Done) break;
+                if (status == OperationStatus.DestinationTooSmall)
+                {
+                    if (rented.Length > MaxDetailBytes) { problem = $"detail decompresses beyond {MaxDetailBytes} bytes"; return false; }
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(rented.Length * 4, MaxDetailBytes + 1));
+                    rented.AsSpan(0, written).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(rented);
+                    rented = larger;
+                    continue;
+                }
+                problem = status == OperationStatus.NeedMoreData ? "detail is truncated" : "detail is not Brotli data";
+                return false;
+            }
+            if (written > MaxDetailBytes) { problem = $"detail decompresses beyond {MaxDetailBytes} bytes"; return false; }
+            return TryParse(rented.AsSpan(0, written), into, out problem);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static bool TryParse(ReadOnlySpan<byte> json, Dictionary<string, AttributeValue> into, out string problem)
+    {
+        problem = "";
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 4 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) { problem = "detail is not a JSON object"; return false; }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString()!;
+                if (!DetailAttributes.Contains(name)) { problem = $"detail holds an unknown attribute '{name}'"; return false; }
+                reader.Read();
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.String:
+                        into[name] = new AttributeValue { S = reader.GetString() };
+                        break;
+                    case JsonTokenType.Number:
+                        into[name] = new AttributeValue { N = Encoding.UTF8.GetString(reader.ValueSpan) };
+                        break;
+                    case JsonTokenType.StartArray when name == "diff":
+                        var start = (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        into[name] = new AttributeValue { S = Encoding.UTF8.GetString(json[start..(int)(reader.TokenStartIndex + 1)]) };
+                        break;
+                    case JsonTokenType.StartObject:
+                        var map = new Dictionary<string, AttributeValue>(StringComparer.Ordinal);
+                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                        {
+                            var key = reader.GetString()!;
+                            if (!reader.Read() || reader.TokenType != JsonTokenType.String) { problem = $"detail.{name}.{key} is not a string"; return false; }
+                            map[key] = new AttributeValue { S = reader.GetString() };
+                        }
+                        into[name] = new AttributeValue { M = map };
+                        break;
+                    default:
+                        problem = $"detail.{name} has an unexpected JSON type";
+                        return false;
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject) { problem = "detail is not a JSON object"; return false; }
+            return true;
+        }
+        catch (JsonException ex)
+        {
+            problem = "detail is not valid JSON: " + ex.Message;
+            return false;
+        }
+    }
+}
+
+/// <summary>A finding whose message, evidence and diff exceed what one DynamoDB item can hold.</summary>
+public sealed class FindingItemTooLargeException(string message) : Exception(message);

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Amazon.DynamoDBv2.Model;
+using IsmsServerless.Alerts;
+using IsmsServerless.Ledger;
+using IsmsServerless.Tests.Support;
+using static IsmsServerless.Tests.Ledger.LedgerTestKit;
+
+namespace IsmsServerless.Tests.Alerts;
+
+/// <summary>
+/// Issue 20 (item sizes): the alert outbox item no longer repeats what its keys hold (the id is <c>PK</c>'s suffix, the
+/// creation time is <c>GSI4SK</c>); the Pipe's template reads the keys, so the email, the Slack notifier's parse and every
+/// reader see the same alert, and outbox items and texts of the earlier layout still read.
+/// </summary>
+[Collection(DynamoDbCollection.Name)]
+public sealed class AlertItemLayoutTests(DynamoDbLocalFixture dynamo)
+{
+    [Fact]
+    public void The_item_keeps_the_id_and_time_in_its_keys_and_the_pipe_template_renders_exactly_what_Render_gives()
+    {
+        var alert = AlertSamples.RootActivity("a-0123456789abcdef0123456789abcdef");
+        var item = LedgerItems.AlertItem(alert, 1_800_000_000);
+        Assert.False(item.ContainsKey("alertId"));
+        Assert.False(item.ContainsKey("createdAt"));
+        Assert.Equal("ALERT#" + alert.AlertId, item["PK"].S);
+        Assert.Equal(alert.CreatedAt, item["GSI4SK"].S);
+        Assert.True(LedgerItems.TryReadAlert(item, out var read, out var problem), problem);
+        Assert.Equal(alert, read);
+
+        // What the Pipe does with the INSERT's NewImage: replace each <$.dynamodb.NewImage.<name>.S>. Every placeholder resolves.
+        var rendered = Regex.Replace(AlertMessageFormat.PipeInputTemplate(), @"<\$\.dynamodb\.NewImage\.([A-Za-z0-9]+)\.S>", m =>
+        {
+            Assert.True(item.TryGetValue(m.Groups[1].Value, out var value), m.Groups[1].Value + " is not on the outbox item");
+            return value.S!;
+        });
+        Assert.Equal(AlertMessageFormat.Render(alert), rendered);
+        Assert.Contains("Raised at: 2026-11-23T10:00:00Z", rendered.Split('\n'));
+        Assert.True(AlertMessageFormat.TryParse(rendered, out var parsed));
+        Assert.Equal(alert, parsed);
+    }
+
+    [Fact]
+    public void Texts_rendered_from_the_earlier_layout_or_by_the_earlier_template_parse_to_the_same_alert()
+    {
+        var alert = AlertSamples.RootActivity("a-77");
+        var current = AlertMessageFormat.Render(alert);
+        // The earlier template read the attributes: "Alert: a-77", "Raised at: <createdAt>".
+        var earlier = current.Replace("Alert: ALERT#a-77", "Alert: a-77", StringComparison.Ordinal);
+        Assert.NotEqual(current, earlier);
+        Assert.True(AlertMessageFormat.TryParse(earlier, out var fromEarlier));
+        Assert.Equal(alert, fromEarlier);
+        // The new template over an item the earlier version wrote during a deployment: GSI4SK was "<createdAt>#<id>".
+        var mixed = current.Replace("Raised at: 2026-11-23T10:00:00Z", "Raised at: 2026-11-23T10:00:00Z#a-77", StringComparison.Ordinal);
+        Assert.NotEqual(current, mixed);
+        Assert.True(AlertMessageFormat.TryParse(mixed, out var fromMixed));
+        Assert.Equal(alert, fromMixed);
+    }
+
+    [Fact]
+    public void An_alert_shaped_like_the_replays_most_common_one_is_one_write_unit()
+    {
+        // monitoring.root-user-activity in the scale replay: 1,015–1,059 bytes in the earlier layout (2 units).
+        var alert = AlertSamples.RootActivity("a-9839494ac23109b25adcb7a960bd6a08") with
+        {
+            FindingId = "f-ab262a68471a4d9bff056f7fc56fd346",
+            Title = "Root user activity (sign-in or API call)",
+            PolicyClause = "Qwestly Operations Security Policy, Access Control: \"Root account credentials are locked away and used only in emergencies\"",
+            Remediation = "Confirm who used the root user and why; rotate its credentials, enable MFA and use an IAM role instead.",
+            Message = "Root user activity: ConsoleLogin by arn:aws:iam::644160558196:root from 203.0.113.7 (eventId 3cda2b5f-a6c7-4c68-4444-93b0f6e1963c)",
+            StatusUrl = "http://127.0.0.1:8080/findings/f-ab262a68471a4d9bff056f7fc56fd346",
+            CreatedAt = "2026-01-15T12:00:00.000Z",
+            DueAt = null,
+            SlaState = null,
+        };
+        var item = LedgerItems.AlertItem(alert, 1_803_038_400);
+        var earlier = new Dictionary<string, AttributeValue>(item)
+        {
+            ["alertId"] = new() { S = alert.AlertId },
+            ["createdAt"] = new() { S = alert.CreatedAt },
+            ["GSI4SK"] = new() { S = alert.CreatedAt + "#" + alert.AlertId },
+        };
+        Assert.True(Bytes(earlier) > 1024, $"earlier layout {Bytes(earlier)} bytes");
+        Assert.True(Bytes(item) <= 1024, $"{Bytes(item)} bytes");
+    }
+
+    [Fact]
+    public async Task Outbox_items_of_the_earlier_layout_read_beside_new_ones_in_a_stable_order()
+    {
+        var kit = await CreateAsync(dynamo);
+        var day = DateOnly.FromDateTime(kit.Now.UtcDateTime);
+        var at = kit.Now.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        var old = AlertSamples.RootActivity("a-old") with { CreatedAt = at };
+        var oldItem = LedgerItems.AlertItem(old, kit.Now.AddDays(400).ToUnixTimeSeconds());
+        oldItem["alertId"] = new() { S = old.AlertId };
+        oldItem["createdAt"] = new() { S = old.CreatedAt };
+        oldItem["GSI4SK"] = new() { S = old.CreatedAt + "#" + old.AlertId };
+        await kit.Dynamo.Client.PutItemAsync(new PutItemRequest { TableName = kit.Table, Item = oldItem });
+        // Two new-layout alerts raised in the same millisecond (their sort keys are equal), written in reverse order.
+        foreach (var id in new[] { "a-new-2", "a-new-1" })
+        {
+            var item = LedgerItems.AlertItem(AlertSamples.RootActivity(id) with { CreatedAt = at }, kit.Now.AddDays(400).ToUnixTimeSeconds());
+            await kit.Dynamo.Client.PutItemAsync(new PutItemRequest { TableName = kit.Table, Item = item });
+        }
+
+        var alerts = await kit.Ledger.QueryAlertsAsync(day);
+        Assert.Equal(["a-new-1", "a-new-2", "a-old"], alerts.Select(a => a.AlertId));
+        Assert.All(alerts, a => Assert.Equal(at, a.CreatedAt));
+        Assert.Equal(old, alerts[2]);
+        var byId = await AlertOutbox.GetAsync(kit.Dynamo.Client, kit.Table, ["a-old", "a-new-1"], CancellationToken.None);
+        Assert.Equal(["a-old", "a-new-1"], byId.Select(a => a.AlertId));
+        Assert.Equal(old, byId[0]);
+    }
+
+    private static int Bytes(Dictionary<string, AttributeValue> item) =>
+        item.Sum(a => System.Text.Encoding.UTF8.GetByteCount(a.Key)
+            + (a.Value.S is not null ? System.Text.Encoding.UTF8.GetByteCount(a.Value.S) : (a.Value.N!.Length + 1) / 2 + 1));
+}

@@ -1,0 +1,307 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using Amazon.DynamoDBv2.Model;
+using IsmsServerless.Ledger;
+using IsmsServerless.Model;
+using IsmsServerless.Storage;
+using IsmsServerless.Tests.Support;
+using static IsmsServerless.Tests.Ledger.LedgerTestKit;
+
+namespace IsmsServerless.Tests.Ledger;
+
+/// <summary>
+/// Issue 20 (item sizes): the finding item stores message, evidence, diff, resource id and the timeline's bookkeeping in
+/// one Brotli-compressed <c>detail</c> and nothing its keys already hold, so a typical finding is one 1 KB write unit;
+/// every reader gets the same record back, items of every older layout read unchanged, hostile detail is refused.
+/// </summary>
+[Collection(DynamoDbCollection.Name)]
+public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.Parse("2026-02-28T00:00:00Z", CultureInfo.InvariantCulture);
+
+    private static readonly RuleMetadata Registered = new IsmsServerless.Rules.Drift.SecurityGroupBaselineRule().Metadata;
+
+    private static readonly string[] InDetail = ["message", "evidence", "diff", "resourceId", "lastObservedAt", "lastViolationAt", "firstViolationAt", "timelineHead", "violationRuns"];
+
+    // A violation shaped like the replay's CloudTrail findings: an ARN actor, an event id, a source IP, a diff.
+    private static Evaluation Rich(string resourceId, DateTimeOffset at, string message = "") => Finding(Registered, resourceId, at) with
+    {
+        Message = message.Length > 0 ? message : $"Security group {resourceId} allows 0.0.0.0/0 on port 22 (changed by arn:aws:sts::123456789012:assumed-role/Admin/alice)",
+        Evidence = new Dictionary<string, string>
+        {
+            ["eventId"] = "3cda2b5f-a6c7-4c68-4444-93b0f6e1963c",
+            ["eventName"] = "AuthorizeSecurityGroupIngress",
+            ["eventSource"] = "ec2.amazonaws.com",
+            ["eventTime"] = "2026-02-27T23:59:58Z",
+            ["actor"] = "arn:aws:sts::123456789012:assumed-role/Admin/alice",
+            ["sourceIp"] = "203.0.113.7",
+        },
+        Diff = [new FieldDiff("configuration.ipPermissions[0].ipRanges", "[]", "[\"0.0.0.0/0\"]")],
+    };
+
+    [Fact]
+    public async Task A_new_finding_is_stored_compact_and_every_reader_gets_the_full_record_back()
+    {
+        var kit = await CreateAsync(dynamo);
+        var e = Rich("sg-layout", T0);
+        await kit.Ledger.RecordAsync([e], kit.Context);
+
+        var raw = await kit.RawFindingAsync(e.FindingId);
+        Assert.NotNull(raw[FindingItemLayout.DetailAttribute].B);
+        Assert.All(InDetail, a => Assert.False(raw.ContainsKey(a), a + " stored as a plain attribute"));
+        Assert.All(["id", "ruleId", "lastSeenAt", "subKey"], a => Assert.False(raw.ContainsKey(a), a + " stored though a key or default holds it"));
+        // What a person scans stays plain.
+        Assert.Equal("open", raw["status"].S);
+        Assert.Equal(Registered.Severity.ToWire(), raw["severity"].S);
+        Assert.Equal("RULE#" + Registered.Id, raw["GSI2PK"].S);
+        // The same finding in the earlier layout (every attribute plain) is over a third larger (the stored one over a quarter smaller).
+        Assert.True(LedgerItems.TryReadFinding(raw, out var logical, out _));
+        Assert.True(FindingItemLayout.TryExpand(raw, out var expanded, out _));
+        Assert.True(ItemBytes(raw) * 4 < ItemBytes(expanded) * 3, $"stored {ItemBytes(raw)} bytes, earlier layout {ItemBytes(expanded)}");
+        Assert.Equal(logical.NextTimerAt, (await kit.Ledger.GetAsync(e.FindingId))!.NextTimerAt);
+        Assert.NotNull(logical.NextTimerAt);
+        Assert.False(raw.ContainsKey("nextTimerAt"), "the timer is the GSI4 sort key's prefix");
+
+        void Complete(FindingRecord f)
+        {
+            Assert.Equal(e.FindingId, f.Id);
+            Assert.Equal(Registered.Id, f.RuleId);
+            Assert.Equal("sg-layout", f.ResourceId);
+            Assert.Equal("", f.SubKey);
+            Assert.Equal(e.Message, f.Message);
+            Assert.Equal(e.Evidence.Append(new("policyVersion", kit.Ledger.PolicyVersion)).OrderBy(p => p.Key, StringComparer.Ordinal),
+                f.Evidence.OrderBy(p => p.Key, StringComparer.Ordinal));
+            Assert.Equal(e.Diff, f.Diff);
+            Assert.Equal(T0, f.LastObservedAt);
+            Assert.Equal(T0, f.LastViolationAt);
+            Assert.Equal(T0, f.FirstViolationAt);
+            Assert.Equal(1, f.ViolationRuns);
+            Assert.NotNull(f.TimelineHead);
+            Assert.Equal(f.FirstSeenAt, f.LastSeenAt);
+            Assert.Equal(Registered.PolicyClause, f.PolicyClause);
+        }
+        Complete((await kit.Ledger.GetAsync(e.FindingId))!);
+        Complete(Assert.Single((await kit.Ledger.QueryByStatusAsync(FindingStatus.Open, 10)).Items));
+        Complete(Assert.Single((await kit.Ledger.QueryByResourceAsync("sg-layout", 10)).Items));
+        Complete(Assert.Single((await kit.Ledger.QueryByControlAsync(Registered.Controls[0], 10)).Items));
+        Complete(Assert.Single(await kit.Ledger.QueryDueBeforeAsync(T0.AddYears(1), 10)));
+
+        // A re-detection an hour later: lastSeenAt now differs from firstSeenAt and is stored; everything reads back.
+        kit.Clock.Advance(TimeSpan.FromHours(1));
+        var later = Rich("sg-layout", T0.AddHours(1), "Security group sg-layout still allows 0.0.0.0/0 on port 22");
+        await kit.Ledger.RecordAsync([later], kit.Context);
+        raw = await kit.RawFindingAsync(e.FindingId);
+        Assert.True(raw.ContainsKey("lastSeenAt"));
+        Assert.False(raw.ContainsKey("message"));
+        var read = (await kit.Ledger.GetAsync(e.FindingId))!;
+        Assert.Equal(later.Message, read.Message);
+        Assert.Equal(T0.AddHours(1), read.LastViolationAt);
+        Assert.Equal(T0, read.FirstViolationAt);
+        Assert.Equal(kit.Now, read.LastSeenAt);
+    }
+
+    [Fact]
+    public async Task A_finding_shaped_like_the_replays_most_common_one_is_one_write_unit()
+    {
+        // monitoring.root-user-activity in the scale replay: no SLA timer, CloudTrail evidence; 1,361 bytes before.
+        var kit = await CreateAsync(dynamo);
+        var e = Rich("arn:aws:iam::123456789012:root", T0) with
+        {
+            Rule = MonitoringRule,
+            ResourceType = MonitoringRule.ResourceType,
+            Message = "Root user activity: ConsoleLogin by arn:aws:iam::123456789012:root from 203.0.113.7",
+            Diff = [],
+        };
+        await kit.Ledger.RecordAsync([e], kit.Context);
+        var raw = await kit.RawFindingAsync(e.FindingId);
+        Assert.True(FindingItemLayout.TryExpand(raw, out var expanded, out _));
+        Assert.True(ItemBytes(raw) <= 1024, $"stored {ItemBytes(raw)} bytes (earlier layout {ItemBytes(expanded)})");
+        Assert.True(ItemBytes(expanded) > 1024, $"earlier layout {ItemBytes(expanded)} bytes");
+        Assert.Equal(e.Message, (await kit.Ledger.GetAsync(e.FindingId))!.Message);
+    }
+
+    [Fact]
+    public async Task Items_of_the_earlier_layout_read_unchanged_and_their_next_write_stores_the_compact_layout()
+    {
+        var kit = await CreateAsync(dynamo);
+        var e = Finding(Registered, "sg-old-layout", T0);
+        var id = e.FindingId;
+        // The item as every version before this one wrote it (main 23f52d8): every attribute plain, no detail.
+        var old = new Dictionary<string, AttributeValue>
+        {
+            ["PK"] = S("FINDING#" + id), ["SK"] = S("META"), ["entityType"] = S("FINDING"),
+            ["id"] = S(id), ["ruleId"] = S(Registered.Id), ["ruleTexts"] = S(RuleTexts.ForRule(Registered.Id)!.Fingerprint),
+            ["category"] = S(Registered.Category.ToWire()), ["severity"] = S(Registered.Severity.ToWire()), ["status"] = S("open"),
+            ["resourceId"] = S("sg-old-layout"), ["resourceType"] = S(Registered.ResourceType), ["accountId"] = S("123456789012"),
+            ["region"] = S("eu-west-1"), ["subKey"] = S(""),
+            ["message"] = S("Old message: port 22 open to the world"),
+            ["firstSeenAt"] = S("2026-02-28T00:00:00.000Z"), ["lastSeenAt"] = S("2026-02-28T06:00:00.000Z"),
+            ["diff"] = S("""[{"path":"configuration.ipPermissions","before":"[]","after":"[22]"}]"""),
+            ["evidence"] = new AttributeValue { M = new() { ["eventId"] = S("old-event"), ["policyVersion"] = S("2026.1") } },
+            ["historyLength"] = N(1), ["version"] = N(3),
+            ["lastObservedAt"] = S("2026-02-28T00:00:00.000Z"), ["lastViolationAt"] = S("2026-02-28T00:00:00.000Z"),
+            ["firstViolationAt"] = S("2026-02-28T00:00:00.000Z"), ["violationRuns"] = N(1), ["timelineHead"] = S("2026-02-28T00:00:00.000Z#1"),
+            ["GSI1PK"] = S("STATUS#open"), ["GSI1SK"] = S(LedgerKeys.StatusSort(Registered.Severity, null, id)),
+            ["GSI2PK"] = S(LedgerKeys.RulePartition(Registered.Id)), ["GSI2SK"] = S(LedgerKeys.MemberSort(FindingStatus.Open, Registered.Severity, null, id)),
+            ["GSI3PK"] = S(LedgerKeys.ResourcePartition("sg-old-layout")), ["GSI3SK"] = S(LedgerKeys.ResourceSort(FindingStatus.Open, id)),
+        };
+        await kit.Dynamo.Client.PutItemAsync(new PutItemRequest { TableName = kit.Table, Item = old });
+        // One written before the order-free timeline: no timeline attributes at all, and they read as absent (null).
+        var older = new Dictionary<string, AttributeValue>(old)
+        {
+            ["PK"] = S("FINDING#f-pre-timeline"), ["id"] = S("f-pre-timeline"),
+            ["GSI1SK"] = S(LedgerKeys.StatusSort(Registered.Severity, null, "f-pre-timeline")),
+            ["GSI2SK"] = S(LedgerKeys.MemberSort(FindingStatus.Open, Registered.Severity, null, "f-pre-timeline")),
+            ["GSI3SK"] = S(LedgerKeys.ResourceSort(FindingStatus.Open, "f-pre-timeline")),
+        };
+        foreach (var a in new[] { "lastObservedAt", "lastViolationAt", "firstViolationAt", "violationRuns", "timelineHead" }) older.Remove(a);
+        await kit.Dynamo.Client.PutItemAsync(new PutItemRequest { TableName = kit.Table, Item = older });
+
+        var read = (await kit.Ledger.GetAsync(id))!;
+        Assert.Equal(("Old message: port 22 open to the world", "old-event", "sg-old-layout", 3L), (read.Message, read.Evidence["eventId"], read.ResourceId, read.Version));
+        Assert.Equal(T0.AddHours(6), read.LastSeenAt);
+        Assert.Equal("configuration.ipPermissions", Assert.Single(read.Diff).Path);
+        var pre = (await kit.Ledger.GetAsync("f-pre-timeline"))!;
+        Assert.Null(pre.LastViolationAt);
+        Assert.Null(pre.FirstViolationAt);
+        Assert.Null(pre.TimelineHead);
+        Assert.Equal(2, (await kit.Ledger.QueryByResourceAsync("sg-old-layout", 10)).Items.Count);
+
+        // The next write of the old item stores the compact layout, keeping what it carried.
+        kit.Clock.Advance(TimeSpan.FromHours(7));
+        await kit.Ledger.RecordAsync([Rich("sg-old-layout", T0.AddHours(7))], kit.Context);
+        var raw = await kit.RawFindingAsync(id);
+        Assert.True(raw.ContainsKey(FindingItemLayout.DetailAttribute));
+        Assert.False(raw.ContainsKey("message"));
+        var rewritten = (await kit.Ledger.GetAsync(id))!;
+        Assert.Equal(4, rewritten.Version);
+        Assert.Equal(T0, rewritten.FirstSeenAt);
+        Assert.Equal(T0, rewritten.FirstViolationAt);
+        Assert.Equal("3cda2b5f-a6c7-4c68-4444-93b0f6e1963c", rewritten.Evidence["eventId"]);
+    }
+
+    [Fact]
+    public void The_same_finding_always_gives_the_same_item_bytes_whatever_the_evidence_order()
+    {
+        var evidence = new Dictionary<string, string> { ["b"] = "2", ["a"] = "1", ["c"] = "é \u2028 \"quoted\" <tag>" };
+        var reversed = new Dictionary<string, string>(evidence.Reverse());
+        var one = LedgerItems.FindingItem(Record(evidence), null);
+        var two = LedgerItems.FindingItem(Record(reversed), null);
+        Assert.True(ConditionalPut.Same(one, two));
+        Assert.Equal(one[FindingItemLayout.DetailAttribute].B.ToArray(), two[FindingItemLayout.DetailAttribute].B.ToArray());
+        // A different detail is a different item (the lost-answer check compares binary values by their bytes).
+        var other = LedgerItems.FindingItem(Record(new Dictionary<string, string>(evidence) { ["c"] = "changed" }), null);
+        Assert.False(ConditionalPut.Same(one, other));
+    }
+
+    [Fact]
+    public void Hostile_text_round_trips_exactly_and_a_lone_surrogate_reads_as_the_replacement_character_DynamoDB_stores()
+    {
+        var hostile = new Dictionary<string, string>
+        {
+            ["newline\nkey"] = "line1\nDetails: spoofed\r\n",
+            ["json"] = "\"},{\"evidence\":{\"x\":\"y\"}}",
+            ["nul"] = "a\u0000b",
+            ["bidi"] = "\u202Egnp.exe",
+            ["emoji"] = "🔥 ünïcödé",
+            ["surrogate"] = "bad\uD800end",
+        };
+        var record = Record(hostile) with { Message = "Message with \u0000 and \uDC00 and </script>", SubKey = "call#7\nspoof" };
+        var item = LedgerItems.FindingItem(record, null);
+        Assert.False(item.ContainsKey("subKey"));
+        Assert.True(LedgerItems.TryReadFinding(item, out var read, out var problem), problem);
+        Assert.Equal("call#7\nspoof", read.SubKey);
+        Assert.Equal("bad\uFFFDend", read.Evidence["surrogate"]);
+        Assert.Equal("Message with \u0000 and \uFFFD and </script>", read.Message);
+        foreach (var (key, value) in hostile.Where(p => p.Key != "surrogate")) Assert.Equal(value, read.Evidence[key]);
+    }
+
+    [Fact]
+    public void Evidence_too_large_for_one_item_is_refused_before_any_write_and_a_bomb_or_garbage_detail_reads_as_malformed()
+    {
+        // Highly compressible evidence would fit compressed but could not have been stored before: refused.
+        var huge = Record(new Dictionary<string, string> { ["blob"] = new string('A', FindingItemLayout.MaxDetailBytes) });
+        Assert.Throws<FindingItemTooLargeException>(() => LedgerItems.FindingItem(huge, null));
+
+        var item = LedgerItems.FindingItem(Record(new Dictionary<string, string> { ["k"] = "v" }), null);
+        // A decompression bomb: 50 MB of zeros in a few KB (hand-made: the writer could not produce it).
+        var bomb = Brotli(Encoding.UTF8.GetBytes("{\"message\":\"" + new string('0', 50 * 1024 * 1024) + "\"}"));
+        Assert.True(bomb.Length < 64 * 1024);
+        Assert.False(LedgerItems.TryReadFinding(With(item, new AttributeValue { B = new MemoryStream(bomb) }), out _, out var problem));
+        Assert.Contains("beyond", problem, StringComparison.Ordinal);
+        Assert.False(LedgerItems.TryReadFinding(With(item, new AttributeValue { B = new MemoryStream([1, 2, 3, 4, 5, 6, 7, 8]) }), out _, out problem));
+        Assert.Contains("detail", problem, StringComparison.Ordinal);
+        Assert.False(LedgerItems.TryReadFinding(With(item, new AttributeValue { B = new MemoryStream(Brotli("{\"version\":\"99\"}"u8.ToArray())) }), out _, out problem));
+        Assert.Contains("unknown attribute", problem, StringComparison.Ordinal);
+        Assert.False(LedgerItems.TryReadFinding(With(item, new AttributeValue { B = new MemoryStream(Brotli("[1,2]"u8.ToArray())) }), out _, out problem));
+        Assert.False(LedgerItems.TryReadFinding(With(item, new AttributeValue { B = new MemoryStream(Brotli("{\"evidence\":{\"k\":7}}"u8.ToArray())) }), out _, out problem));
+        Assert.False(LedgerItems.TryReadFinding(With(item, new AttributeValue { S = "not binary" }), out _, out problem));
+    }
+
+    [Fact]
+    public async Task A_stored_bomb_is_logged_and_skipped_by_every_reader_and_refused_by_writers()
+    {
+        var kit = await CreateAsync(dynamo);
+        var good = Rich("sg-good", T0);
+        var victim = Rich("sg-bomb", T0);
+        await kit.Ledger.RecordAsync([good, victim], kit.Context);
+        var raw = await kit.RawFindingAsync(victim.FindingId);
+        raw[FindingItemLayout.DetailAttribute] = new AttributeValue { B = new MemoryStream(Brotli(Encoding.UTF8.GetBytes("{\"message\":\"" + new string('x', 8 * 1024 * 1024) + "\"}"))) };
+        await kit.Dynamo.Client.PutItemAsync(new PutItemRequest { TableName = kit.Table, Item = raw });
+
+        Assert.Null(await kit.Ledger.GetAsync(victim.FindingId));
+        Assert.Equal([good.FindingId], (await kit.Ledger.QueryByStatusAsync(FindingStatus.Open, 10)).Items.Select(f => f.Id));
+        var write = await kit.Ledger.RecordAsync([Compliant(Registered, "sg-bomb", T0.AddHours(1))], kit.Context);
+        Assert.Equal(1, write.Malformed);
+    }
+
+    private static FindingRecord Record(IReadOnlyDictionary<string, string> evidence) => new()
+    {
+        Id = "f-0123456789abcdef0123456789abcdef",
+        RuleId = Registered.Id,
+        Title = Registered.Title,
+        Category = Registered.Category,
+        Severity = Registered.Severity,
+        Status = FindingStatus.Open,
+        ResourceId = "sg-1",
+        Controls = Registered.Controls,
+        PolicyClause = Registered.PolicyClause,
+        Remediation = Registered.Remediation,
+        Message = "m",
+        FirstSeenAt = T0,
+        LastSeenAt = T0,
+        Evidence = evidence,
+        Version = 1,
+        LastObservedAt = T0,
+        LastViolationAt = T0,
+        FirstViolationAt = T0,
+        ViolationRuns = 1,
+        TimelineHead = LedgerKeys.Instant(T0) + "#1",
+    };
+
+    private static Dictionary<string, AttributeValue> With(Dictionary<string, AttributeValue> item, AttributeValue detail) =>
+        new(item) { [FindingItemLayout.DetailAttribute] = detail };
+
+    private static byte[] Brotli(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var brotli = new BrotliStream(output, CompressionLevel.Optimal, leaveOpen: true)) brotli.Write(data);
+        return output.ToArray();
+    }
+
+    private static AttributeValue S(string value) => new() { S = value };
+
+    private static AttributeValue N(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
+
+    // DynamoDB's item size rules (docs: "DynamoDB item sizes and formats"), as the scale replay's bill estimate counts them.
+    private static int ItemBytes(Dictionary<string, AttributeValue> item) => item.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + Value(a.Value));
+
+    private static int Value(AttributeValue v) =>
+        v.S is not null ? Encoding.UTF8.GetByteCount(v.S)
+        : v.N is not null ? (v.N.TrimStart('-').Replace(".", "", StringComparison.Ordinal).Length + 1) / 2 + 1
+        : v.B is not null ? (int)v.B.Length
+        : v.L is not null ? 3 + v.L.Sum(e => 1 + Value(e))
+        : v.M is not null ? 3 + v.M.Sum(e => 1 + Encoding.UTF8.GetByteCount(e.Key) + Value(e.Value))
+        : 1;
+}
