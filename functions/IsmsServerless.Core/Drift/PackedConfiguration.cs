@@ -1,8 +1,8 @@
 using System.Buffers;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using IsmsServerless.Storage;
 
 namespace IsmsServerless.Drift;
 
@@ -96,23 +96,12 @@ public static class PackedConfiguration
             writer.WriteEndObject();
         }
         var digest = Convert.ToHexStringLower(SHA256.HashData(text.WrittenSpan).AsSpan(0, 8));
-        var buffer = ArrayPool<byte>.Shared.Rent(BrotliEncoder.GetMaxCompressedLength(text.WrittenCount) + 1);
-        try
-        {
-            buffer[0] = Format;
-            // The usual configuration (up to 4 KB of text) at Brotli's best quality, 11: ~8 % smaller than 9 on these
-            // texts, which keeps most items under the 1 KB step, for ~1.5 ms of CPU at 1.5 KB (a write unit costs ~50×
-            // that CPU time's price). Larger texts at 9 (0.05–0.2 ms up to 16 KB, where 11 costs ~12 ms). Measured in
-            // docs/benchmarks.md, issue 20 wave 6.
-            var quality = text.WrittenCount <= SmallText ? 11 : 9;
-            if (!BrotliEncoder.TryCompress(text.WrittenSpan, buffer.AsSpan(1), out var written, quality, Window))
-                throw new InvalidOperationException("Brotli compression of a stored configuration failed");
-            return (buffer.AsSpan(0, written + 1).ToArray(), digest);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        // The usual configuration (up to 4 KB of text) at Brotli's best quality, 11: ~8 % smaller than 9 on these
+        // texts, which keeps most items under the 1 KB step, for ~1.5 ms of CPU at 1.5 KB (a write unit costs ~50×
+        // that CPU time's price). Larger texts at 9 (0.05–0.2 ms up to 16 KB, where 11 costs ~12 ms). Measured in
+        // docs/benchmarks.md, issue 20 wave 6.
+        var quality = text.WrittenCount <= SmallText ? 11 : 9;
+        return (CompressedAttribute.Compress(text.WrittenSpan, quality, Window, [Format]), digest);
     }
 
     /// <summary>The ARN kept in an unpacked document: the resource key, the stored text, or null.</summary>
@@ -130,26 +119,10 @@ public static class PackedConfiguration
     {
         ArgumentNullException.ThrowIfNull(packed);
         if (packed.Length < 2 || packed[0] != Format) return null;
-        using var output = new MemoryStream();
+        if (!CompressedAttribute.TryDecompress(packed.AsSpan(1), MaxUnpackedBytes, out var rented, out var length, out _)) return null;
         try
         {
-            using var input = new MemoryStream(packed, 1, packed.Length - 1, writable: false);
-            using var brotli = new BrotliStream(input, CompressionMode.Decompress);
-            var chunk = new byte[16 * 1024];
-            int read;
-            while ((read = brotli.Read(chunk, 0, chunk.Length)) > 0)
-            {
-                if (output.Length + read > MaxUnpackedBytes) return null;
-                output.Write(chunk, 0, read);
-            }
-        }
-        catch (InvalidDataException)
-        {
-            return null;
-        }
-        try
-        {
-            var document = JsonDocument.Parse(output.GetBuffer().AsMemory(0, (int)output.Length));
+            var document = JsonDocument.Parse(rented.AsMemory(0, length).ToArray());
             if (document.RootElement.ValueKind == JsonValueKind.Object) return document;
             document.Dispose();
             return null;
@@ -157,6 +130,10 @@ public static class PackedConfiguration
         catch (JsonException)
         {
             return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 }

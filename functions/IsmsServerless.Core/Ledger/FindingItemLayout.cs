@@ -1,10 +1,10 @@
 using System.Buffers;
-using System.IO.Compression;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Amazon.DynamoDBv2.Model;
 using IsmsServerless.Observability;
+using IsmsServerless.Storage;
 
 namespace IsmsServerless.Ledger;
 
@@ -141,43 +141,20 @@ internal static class FindingItemLayout
     private static string Clean(string text) =>
         text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') ? Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text)) : text;
 
-    private static byte[] Compress(byte[] json)
-    {
-        var output = new byte[BrotliEncoder.GetMaxCompressedLength(json.Length)];
-        if (!BrotliEncoder.TryCompress(json, output, out var written, BrotliQuality, BrotliWindow))
-            throw new InvalidOperationException("Brotli compression of a finding's detail failed");
-        return output.AsSpan(0, written).ToArray();
-    }
+    private static byte[] Compress(byte[] json) => CompressedAttribute.Compress(json, BrotliQuality, BrotliWindow);
 
     // ------------------------------------------------------------------ decoding
 
     private static bool TryReadDetail(MemoryStream stream, Dictionary<string, AttributeValue> into, out string problem)
     {
         var source = stream.TryGetBuffer(out var segment) ? segment.AsSpan() : stream.ToArray();
-        var rented = ArrayPool<byte>.Shared.Rent(Math.Clamp(source.Length * 4, 1024, MaxDetailBytes + 1));
+        if (!CompressedAttribute.TryDecompress(source, MaxDetailBytes, out var rented, out var written, out problem))
+        {
+            problem = "detail: " + problem;
+            return false;
+        }
         try
         {
-            using var decoder = new BrotliDecoder();
-            int read = 0, written = 0;
-            while (true)
-            {
-                var status = decoder.Decompress(source[read..], rented.AsSpan(written), out var consumed, out var produced);
-                read += consumed;
-                written += produced;
-                if (status == OperationStatus.Done) break;
-                if (status == OperationStatus.DestinationTooSmall)
-                {
-                    if (rented.Length > MaxDetailBytes) { problem = $"detail decompresses beyond {MaxDetailBytes} bytes"; return false; }
-                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(rented.Length * 4, MaxDetailBytes + 1));
-                    rented.AsSpan(0, written).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(rented);
-                    rented = larger;
-                    continue;
-                }
-                problem = status == OperationStatus.NeedMoreData ? "detail is truncated" : "detail is not Brotli data";
-                return false;
-            }
-            if (written > MaxDetailBytes) { problem = $"detail decompresses beyond {MaxDetailBytes} bytes"; return false; }
             return TryParse(rented.AsSpan(0, written), into, out problem);
         }
         finally
