@@ -581,6 +581,16 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             TableName = TableName,
             Item = FindingItem(after, FindingTransitions.ExpiryFor(after, settings)),
         };
+        if (owedLine is not null && !(TryReadFinding(findingPut.Item, out var stored, out _)
+                && OutboxMarker.LineItem(stored, settings.ResolvedRetentionDays) is { } repaired && SameItem(repaired, owedLine)))
+        {
+            // What a repair would rebuild from the item as stored differs from the line (an item encoding that does not give
+            // back the fields the line is made of): the line stays in the transaction.
+            timeline.Add(new TransactWriteItem { Put = new Put { TableName = TableName, Item = owedLine } });
+            owedLine = null;
+            after = after with { OwedLine = null };
+            findingPut.Item = FindingItem(after, FindingTransitions.ExpiryFor(after, settings));
+        }
         if (before is null)
         {
             findingPut.ConditionExpression = "attribute_not_exists(#pk)";
