@@ -154,6 +154,37 @@ public sealed class StaleReadTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(["Query"], requests);
     }
 
+    [Fact]
+    public async Task The_duplicate_of_an_earlier_observation_costs_two_eventually_consistent_reads_and_changes_nothing()
+    {
+        // Not the head: the finding read, then the observation's own timeline item by key (both eventually consistent).
+        var kit = await LedgerTestKit.CreateAsync(dynamo);
+        var t0 = kit.Now.AddHours(-3);
+        var first = LedgerTestKit.Finding(LedgerTestKit.PatchRule, Resource, t0);
+        await kit.Ledger.RecordAsync([first], kit.Context);
+        await kit.Ledger.RecordAsync([LedgerTestKit.Compliant(LedgerTestKit.PatchRule, Resource, t0.AddMinutes(30))], kit.Context);
+        await kit.Ledger.RecordAsync([LedgerTestKit.Finding(LedgerTestKit.PatchRule, Resource, t0.AddHours(1)) with { Message = "back" }], kit.Context);
+        await kit.Ledger.RecordAsync([LedgerTestKit.Finding(LedgerTestKit.PatchRule, Resource, t0.AddHours(2)) with { Message = "still" }], kit.Context);
+        var expected = await TableSnapshot.TakeAsync(dynamo.Client, kit.Table);
+
+        foreach (var duplicate in new[] { first, LedgerTestKit.Compliant(LedgerTestKit.PatchRule, Resource, t0.AddMinutes(30)),
+                     LedgerTestKit.Finding(LedgerTestKit.PatchRule, Resource, t0.AddHours(1)) with { Message = "back" } })
+        {
+            var requests = new List<string>();
+            await using var proxy = new FaultProxy(new Uri(dynamo.Endpoint), (_, operation, body) =>
+            {
+                lock (requests) requests.Add(operation[(operation.IndexOf('.', StringComparison.Ordinal) + 1)..] + (IsConsistent(body) ? " consistent" : ""));
+                return Fault.None;
+            });
+            using var client = Client(proxy);
+            var result = await new DynamoDbFindingLedger(client, kit.Table, kit.Settings).RecordAsync([duplicate], kit.Context);
+            Assert.Equal(1, result.Unchanged);
+            Assert.Equal(["Query", "GetItem"], requests);
+        }
+        var actual = await TableSnapshot.TakeAsync(dynamo.Client, kit.Table);
+        Assert.True(expected.SetEquals(actual), TableSnapshot.Difference(expected, actual));
+    }
+
     private static async Task ApplyAsync(Later later, LedgerTestKit kit, Evaluation violation, DateTimeOffset t0)
     {
         var id = violation.FindingId;
