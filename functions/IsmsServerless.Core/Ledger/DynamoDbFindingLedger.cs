@@ -925,7 +925,8 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     /// The finding read shows <paramref name="input"/>'s observation already held: it is the finding's timeline head and
     /// the head item holds it with a text the timeline keeps (ordinally not greater), so splicing it again changes
     /// nothing (<see cref="FindingTimeline.Splice"/>). Both only grow: a timeline item is never removed but by the TTL of a
-    /// plain observation (an observation that old is not trusted here), and its text is only ever replaced by a smaller one.
+    /// plain observation (set from the observation alone, so a rewrite would carry the same one), and its text is only ever
+    /// replaced by a smaller one.
     /// </summary>
     private static bool Holds(FindingRecord f, Dictionary<string, AttributeValue>? headItem, TimelineInput input) =>
         f.ViolationRuns is not null && f.TimelineHead == TimelineKey(input.Observation.Point) && IsHeadItem(f, headItem) && HoldsItem(headItem, input);
@@ -947,14 +948,15 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         return HoldsItem(response.Item is { Count: > 0 } item ? item : null, input);
     }
 
-    /// <summary>The timeline item holds the observation with a text the timeline keeps, and is not near its TTL.</summary>
+    /// <summary>
+    /// The timeline item holds the observation with a text the timeline keeps. A plain observation's TTL does not matter:
+    /// it is a function of the observation alone (its source time + retention), so what a consistent read would have the
+    /// duplicate write again (the same item, the same TTL) is exactly what is there, and TTL removes either the same way.
+    /// </summary>
     private static bool HoldsItem(Dictionary<string, AttributeValue>? item, TimelineInput input)
     {
         var o = input.Observation;
         if (item is null || ReadObservation(item) is not { } same || same.Point != o.Point) return false;
-        if (item.TryGetValue(LedgerSchema.TimeToLive, out var ttl) && (!long.TryParse(ttl.N, System.Globalization.NumberStyles.Integer, CultureInfo.InvariantCulture, out var expires)
-            || expires <= input.Now.ToUnixTimeSeconds() + 86_400))
-            return false;
         return string.CompareOrdinal(o.Actor + "\u001f" + o.Reason, same.Actor + "\u001f" + same.Reason) >= 0;
     }
 
