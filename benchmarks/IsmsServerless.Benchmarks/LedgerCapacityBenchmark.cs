@@ -21,7 +21,7 @@ internal static class LedgerCapacityBenchmark
 {
     private static readonly DateTimeOffset Now = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static readonly RuleMetadata[] Rules =
+    private static readonly RuleMetadata[] Templates =
     [
         new("patch.bench-critical-patch", "Critical patch missing", Category.Patch, Severity.Critical, "AWS::EC2::Instance", "PROC-002", [Controls.IsoVulnerabilities, "SOC2 CC7.1"], "r", "m"),
         new("drift.bench-open-ingress", "World-open ingress", Category.Drift, Severity.High, "AWS::EC2::SecurityGroup", "PROC-002", [Controls.IsoNetworkSecurity, Controls.IsoConfiguration, "SOC2 CC6.6"], "r", "m"),
@@ -29,11 +29,26 @@ internal static class LedgerCapacityBenchmark
         new("monitoring.bench-root", "Root activity", Category.Monitoring, Severity.Low, "AWS::::Account", "Qwestly OSP", [Controls.IsoMonitoring, "SOC2 CC7.2"], "r", "m"),
     ];
 
+    private static RuleMetadata[] Rules = Templates;
+
+    /// <summary>
+    /// The rules findings are spread over (<c>--rules N</c>): the four templates, or N rules cycling through them (ids
+    /// <c>&lt;template&gt;-NNN</c>), to measure how the views that merge rule partitions grow with the number of rules.
+    /// </summary>
+    internal static int UseRules(string[] args)
+    {
+        var count = int.Parse(Option(args, "--rules") ?? Templates.Length.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        Rules = count == Templates.Length ? Templates
+            : Enumerable.Range(0, count).Select(k => Templates[k % Templates.Length] with { Id = $"{Templates[k % Templates.Length].Id}-{k:D3}" }).ToArray();
+        return count;
+    }
+
     public static async Task<int> RunAsync(string[] args)
     {
         var sizes = Option(args, "--sizes")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [1_000, 100_000];
         var writeSample = int.Parse(Option(args, "--write-sample") ?? "2000", CultureInfo.InvariantCulture);
         var endpoint = Option(args, "--dynamodb-endpoint");
+        var rules = UseRules(args);
         Log.MinimumLevel = LogLevel.Warn;
 
         await using var local = endpoint is null ? await DynamoDbLocal.StartAsync() : null;
@@ -44,7 +59,7 @@ internal static class LedgerCapacityBenchmark
         var ledger = new DynamoDbFindingLedger(client, table, settings);
         var context = new EvaluationContext(settings, new FixedTimeProvider(Now));
 
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; store: DynamoDB Local {(endpoint ?? local!.Endpoint)}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; store: DynamoDB Local {(endpoint ?? local!.Endpoint)}; rules: {rules}");
 
         // Write throughput through the real write path, sequential (one Lambda) and 8-way (eight Lambdas).
         var sequential = await WriteAsync(ledger, context, 0, writeSample, 1);
@@ -114,12 +129,17 @@ internal static class LedgerCapacityBenchmark
             var ttl = FindingTransitions.ExpiryFor(f, settings);
             return new[] { LedgerItems.FindingItem(f, ttl) };
         });
-        // The control and category views find a rule's findings through its counter item (every rule with a finding
-        // has one): one per rule set here (their counts do not matter to the reads measured).
-        var sla0 = new IsmsServerless.Sla.SlaClock(settings);
-        foreach (var first in Enumerable.Range(offset, Math.Min(count, 16)).Select(i => FindingTransitions.OnFinding(null, EvaluationFor(i), sla0, Now)!.After).DistinctBy(f => f.RuleId))
+        // The views find a rule's findings through its counter items (every rule with a finding has one), and the status
+        // view reads only the rules whose counters hold findings in the status: the counters are added exactly, as the
+        // ledger's transactions would, one ADD per (counter item, status, SLA state).
+        var shapes = Enumerable.Range(offset, count).Select(i =>
         {
-            var update = LedgerCounters.Update(table, null, first)!;
+            var f = FindingTransitions.OnFinding(null, EvaluationFor(i), sla, Now)!.After;
+            return i % 10 < 7 ? f with { Status = FindingStatus.Resolved, ResolvedAt = Now, NextTimerAt = null } : f;
+        }).GroupBy(f => (LedgerKeys.StatsRule(f.RuleId, f.Category.ToWire(), f.Controls, f.Id, LedgerCounters.RuleShards), f.Status, f.Severity, f.SlaState));
+        foreach (var shape in shapes)
+        {
+            var update = LedgerCounters.Update(table, null, shape.First(), shape.LongCount())!;
             await client.UpdateItemAsync(new UpdateItemRequest
             {
                 TableName = table, Key = update.Key, UpdateExpression = update.UpdateExpression,

@@ -47,8 +47,8 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: IsmsServerless.Benchmarks <mode> [options]
-          ledger-capacity [--sizes 1000,100000] [--write-sample 2000] [--dynamodb-endpoint URL]
-          status-page [--sizes 1000,100000]  DynamoDB requests and RCU per status page view
+          ledger-capacity [--sizes 1000,100000] [--write-sample 2000] [--rules 4] [--dynamodb-endpoint URL]
+          status-page [--sizes 1000,100000] [--rules 4]  DynamoDB requests and RCU per status page view
           per-event [BenchmarkDotNet args]   RuleEngine.Evaluate per real event vs the JsonDocument.Parse floor
           fixtures                           what the engine makes of each benchmarked fixture (adapter, evaluations)
           profile [iterations]               quick floor / adapt / evaluate breakdown per fixture (no BenchmarkDotNet)

@@ -36,6 +36,7 @@ internal static class StatusPageBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var sizes = Option(args, "--sizes")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [1_000, 100_000];
+        var rules = LedgerCapacityBenchmark.UseRules(args);
         Log.MinimumLevel = LogLevel.Warn;
         await using var local = await DynamoDbLocal.StartAsync();
         using var client = (AmazonDynamoDBClient)local.CreateClient();
@@ -53,7 +54,7 @@ internal static class StatusPageBenchmark
         using var http = new HttpClient { BaseAddress = server.Url };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.Issuer.Issue("bench", []));
 
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; store: DynamoDB Local");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; store: DynamoDB Local; rules: {rules}");
         var stored = 0;
         foreach (var size in sizes.Order())
         {

@@ -8,7 +8,7 @@ using IsmsServerless.Model;
 namespace IsmsServerless.Cli;
 
 /// <summary>
-/// <c>./isms findings</c>: prints stored findings as JSON Lines (status index queries, never a Scan), active statuses
+/// <c>./isms findings</c>: prints stored findings as JSON Lines (status views: merged rule-partition queries, never a Scan), active statuses
 /// first, each most severe then earliest due. Fields: id, ruleId, resourceId, status, severity, dueAt, state,
 /// historyLength, and the rest of the record.
 /// </summary>

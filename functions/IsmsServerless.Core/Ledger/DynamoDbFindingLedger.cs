@@ -248,35 +248,42 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     {
         ArgumentNullException.ThrowIfNull(query);
         var limit = Math.Clamp(query.Limit, 1, 500);
+        var status = query.Status;
+        var severity = query.Severity;
+        var prefix = $"{LedgerKeys.StatusRank(status)}#" + (severity is { } sev ? $"{LedgerKeys.SeverityRank(sev)}#" : "");
+        bool InView(FindingRecord f) => f.Status == status && (severity is null || f.Severity == severity);
         if (query.Category is { } category)
         {
-            var prefix = $"{LedgerKeys.StatusRank(query.Status)}#" + (query.Severity is { } sev ? $"{LedgerKeys.SeverityRank(sev)}#" : "");
-            return await QueryClaimedAsync("findings-by-category", rule => rule.Category == category.ToWire(), LedgerKeys.CategoryPartition(category),
-                f => f.Category == category, prefix, limit, query.Cursor, cancellationToken).ConfigureAwait(false);
+            return await QueryClaimedAsync("findings-by-category", rule => rule.Category == category.ToWire(), (status, severity),
+                [MergedSource.Gsi2(LedgerKeys.CategoryPartition(category))], f => f.Category == category && InView(f), prefix, limit, ViewCursor(query.Cursor, null),
+                cancellationToken).ConfigureAwait(false);
         }
-        var request = new QueryRequest
-        {
-            TableName = TableName,
-            IndexName = LedgerSchema.Gsi1,
-            KeyConditionExpression = "#pk = :pk",
-            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi1PartitionKey },
-            ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.StatusPartition(query.Status)) },
-            Limit = limit,
-            ExclusiveStartKey = PageCursor.Decode(query.Cursor),
-        };
-        if (query.Severity is { } severity)
-        {
-            request.KeyConditionExpression += " AND begins_with(#sk, :sev)";
-            request.ExpressionAttributeNames["#sk"] = LedgerSchema.Gsi1SortKey;
-            request.ExpressionAttributeValues[":sev"] = S($"{LedgerKeys.SeverityRank(severity)}#");
-        }
-        var response = await QueryAsync("findings-by-status", request, cancellationToken).ConfigureAwait(false);
-        return new Page<FindingRecord>(await ReadFindingsAsync(response.Items, cancellationToken).ConfigureAwait(false), PageCursor.Encode(response.LastEvaluatedKey));
+        // Every rule's partition (GSI2 sort keys within a status are the old GSI1's) with findings in the status, and the
+        // legacy GSI1 STATUS# partition: items written before issue 20's gsi6 change carry its keys until their next write.
+        var legacy = new MergedSource(LedgerSchema.Gsi1, LedgerSchema.Gsi1PartitionKey, LedgerKeys.StatusPartition(status), LedgerSchema.Gsi1SortKey,
+            $"{LedgerKeys.StatusRank(status)}#");
+        return await QueryClaimedAsync("findings-by-status", _ => true, (status, severity), [legacy], InView, prefix, limit, ViewCursor(query.Cursor, status),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The position a view's cursor names: the last GSI2 sort key returned. A cursor handed out by the GSI1 status query
+    /// (before issue 20's gsi6 change: its LastEvaluatedKey, GSI1 sort key without the status rank) still continues.
+    /// </summary>
+    private static string? ViewCursor(string? cursor, FindingStatus? status)
+    {
+        var key = PageCursor.Decode(cursor);
+        if (key is null) return null;
+        if (key.GetValueOrDefault(LedgerSchema.Gsi2SortKey)?.S is { Length: > 0 } sort) return sort;
+        if (status is { } s && key.GetValueOrDefault(LedgerSchema.Gsi1SortKey)?.S is { Length: > 0 } old) return $"{LedgerKeys.StatusRank(s)}#{old}";
+        // Decodes, names ledger keys, but no position in this view (forged, or from another view): refused, not restarted.
+        throw new ArgumentException("page cursor names no position in this view", nameof(cursor));
     }
 
     public Task<Page<FindingRecord>> QueryByControlAsync(string control, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
-        QueryClaimedAsync("findings-by-control", rule => rule.Controls.Contains(control, StringComparer.Ordinal), LedgerKeys.ControlPartition(control),
-            f => f.Controls.Contains(control, StringComparer.Ordinal), null, Math.Clamp(limit, 1, 500), cursor, cancellationToken);
+        QueryClaimedAsync("findings-by-control", rule => rule.Controls.Contains(control, StringComparer.Ordinal), null,
+            [MergedSource.Gsi2(LedgerKeys.ControlPartition(control))], f => f.Controls.Contains(control, StringComparer.Ordinal), null, Math.Clamp(limit, 1, 500),
+            ViewCursor(cursor, null), cancellationToken);
 
     public async Task<Page<FindingRecord>> QueryByResourceAsync(string resourceId, int limit, string? cursor = null, CancellationToken cancellationToken = default)
     {
@@ -475,7 +482,7 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         {
             // The finding and its newest timeline item in one read (one Query billed as the one item would be: both fit the
             // same 4 KB): the head item settles an owed line without a read of its own, and shows a redelivery held.
-            var (before, malformed, legacyMembers, headItem) = await ReadFindingAndHeadAsync(findingId, consistent, cancellationToken).ConfigureAwait(false);
+            var (before, malformed, legacyShape, headItem) = await ReadFindingAndHeadAsync(findingId, consistent, cancellationToken).ConfigureAwait(false);
             if (malformed)
             {
                 // Never overwrite what we cannot read: the item is evidence. It is logged for a human.
@@ -531,7 +538,7 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             try
             {
                 await EnsureRuleTextsAsync(plan.After, cancellationToken).ConfigureAwait(false);
-                return await WriteAsync(before, plan, legacyMembers, cancellationToken, step, timelined).ConfigureAwait(false);
+                return await WriteAsync(before, plan, legacyShape, cancellationToken, step, timelined).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsConflict(ex) && attempt < MaxAttempts)
             {
@@ -545,10 +552,11 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         }
     }
 
-    /// <param name="legacyMembers">The stored item predates the GSI2 rule key: its MEMBER items are deleted in this write.</param>
+    /// <param name="legacyShape">What the stored item carries of older layouts: MEMBER items (before the GSI2 rule key) are
+    /// deleted in this write; GSI1 status keys (before issue 20's gsi6 change) are dropped by it, with its rule claimed.</param>
     /// <param name="timelined">The change comes from an observation of a finding with an order-free timeline: its
     /// detection line and alert are the timeline's (<paramref name="step"/>, null when the observation is already in it).</param>
-    private async Task<Mutation> WriteAsync(FindingRecord? before, TransitionPlan plan, bool legacyMembers, CancellationToken cancellationToken, TimelineStep? step = null,
+    private async Task<Mutation> WriteAsync(FindingRecord? before, TransitionPlan plan, LegacyShape legacyShape, CancellationToken cancellationToken, TimelineStep? step = null,
         bool timelined = false)
     {
         // A detection transition (created, resolved, reopened by an observation) of a timeline finding writes its line and
@@ -605,9 +613,14 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         }
 
         var counters = before is null ? null : LedgerCounters.Update(TableName, before, after);
+        // The views list a finding through its rule's counter item (the status view even skips rules whose counters show
+        // none in the status, so the counters stay in the finding's transaction). An item that still carries GSI1 keys
+        // leaves the GSI1 partition with this write: its rule's counter item is made to exist (ADD 0) in the same
+        // transaction, so it cannot drop out of the views even if it was counted in the SHARD# layout only.
+        if (before is not null && counters is null && legacyShape.HasFlag(LegacyShape.StatusKey)) counters = LedgerCounters.Claim(TableName, after);
         // A finding written before the GSI2 rule key has MEMBER items; they go in the same write that gives it the key,
         // so a view never sees it twice (docs/data-model.md, "Legacy memberships").
-        var legacy = before is not null && legacyMembers
+        var legacy = before is not null && legacyShape.HasFlag(LegacyShape.Members)
             ? LegacyMemberKeys(before).Select(k => new TransactWriteItem { Delete = new Delete { TableName = TableName, Key = k } }).ToList()
             : [];
         if (plan.Action is null && before is not null && (counters is not null || legacy.Count > 0 || timeline.Count > 0))
@@ -1229,8 +1242,19 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
 
     // ---------------------------------------------------------------- reading
 
-    /// <returns>The finding (null: none or malformed), whether it is malformed, and whether it predates the GSI2 rule key.</returns>
-    private async Task<(FindingRecord? Record, bool Malformed, bool LegacyMembers)> ReadFindingAsync(string findingId, bool consistent, CancellationToken cancellationToken)
+    /// <summary>What a stored finding item carries of older layouts (docs/data-model.md, "Legacy memberships", "Legacy status keys").</summary>
+    [Flags]
+    internal enum LegacyShape
+    {
+        None = 0,
+        /// <summary>No GSI2 rule key: the item has MEMBER items (one per control and category).</summary>
+        Members = 1,
+        /// <summary>GSI1 <c>STATUS#</c> keys (written before issue 20's gsi6 change).</summary>
+        StatusKey = 2,
+    }
+
+    /// <returns>The finding (null: none or malformed), whether it is malformed, and what it carries of older layouts.</returns>
+    private async Task<(FindingRecord? Record, bool Malformed, LegacyShape Legacy)> ReadFindingAsync(string findingId, bool consistent, CancellationToken cancellationToken)
     {
         var response = await dynamo.GetItemAsync(new GetItemRequest
         {
@@ -1238,11 +1262,13 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             Key = new() { [LedgerSchema.PartitionKey] = S(LedgerKeys.Finding(findingId)), [LedgerSchema.SortKey] = S(LedgerKeys.Meta) },
             ConsistentRead = consistent,
         }, cancellationToken).ConfigureAwait(false);
-        if (response.Item is not { Count: > 0 } item) return (null, false, false);
+        if (response.Item is not { Count: > 0 } item) return (null, false, LegacyShape.None);
         await FillRuleTextsAsync([item], cancellationToken).ConfigureAwait(false);
-        if (TryReadFinding(item, out var record, out var problem)) return (record, false, !item.ContainsKey(LedgerSchema.Gsi2PartitionKey));
+        if (TryReadFinding(item, out var record, out var problem))
+            return (record, false, (item.ContainsKey(LedgerSchema.Gsi2PartitionKey) ? LegacyShape.None : LegacyShape.Members)
+                | (item.ContainsKey(LedgerSchema.Gsi1PartitionKey) ? LegacyShape.StatusKey : LegacyShape.None));
         Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
-        return (null, true, false);
+        return (null, true, LegacyShape.None);
     }
 
     /// <summary>
@@ -1251,7 +1277,7 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     /// bills a Query by the total size of what it returns, so this costs what the GetItem of the finding alone costs while
     /// the two stay under 4 KB (0.5 RCU eventually consistent).
     /// </summary>
-    private async Task<(FindingRecord? Record, bool Malformed, bool LegacyMembers, Dictionary<string, AttributeValue>? Head)> ReadFindingAndHeadAsync(string findingId,
+    private async Task<(FindingRecord? Record, bool Malformed, LegacyShape Legacy, Dictionary<string, AttributeValue>? Head)> ReadFindingAndHeadAsync(string findingId,
         bool consistent, CancellationToken cancellationToken)
     {
         var response = await QueryAsync("finding-read", new QueryRequest
@@ -1264,12 +1290,14 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             Limit = 2,
             ConsistentRead = consistent,
         }, cancellationToken, hydrate: false).ConfigureAwait(false);
-        if (response.Items is not [var item, ..] || item.GetValueOrDefault(LedgerSchema.SortKey)?.S != LedgerKeys.Meta) return (null, false, false, null);
+        if (response.Items is not [var item, ..] || item.GetValueOrDefault(LedgerSchema.SortKey)?.S != LedgerKeys.Meta) return (null, false, LegacyShape.None, null);
         var head = response.Items.Count > 1 ? response.Items[1] : null;
         await FillRuleTextsAsync([item], cancellationToken).ConfigureAwait(false);
-        if (TryReadFinding(item, out var record, out var problem)) return (record, false, !item.ContainsKey(LedgerSchema.Gsi2PartitionKey), head);
+        if (TryReadFinding(item, out var record, out var problem))
+            return (record, false, (item.ContainsKey(LedgerSchema.Gsi2PartitionKey) ? LegacyShape.None : LegacyShape.Members)
+                | (item.ContainsKey(LedgerSchema.Gsi1PartitionKey) ? LegacyShape.StatusKey : LegacyShape.None), head);
         Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
-        return (null, true, false, null);
+        return (null, true, LegacyShape.None, null);
     }
 
     private async Task<List<FindingRecord>> ReadFindingsAsync(List<Dictionary<string, AttributeValue>> items, CancellationToken cancellationToken)
@@ -1296,72 +1324,61 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     };
 
     /// <summary>
-    /// The findings a control or category claims, one page in the status page's order (status, severity, due date, id):
-    /// a k-way merge of the GSI2 partitions of the rules that claim it (from the counter items: every rule with a finding
-    /// has one) and of the legacy membership partition (findings not rewritten since the MEMBER layout), then one
-    /// BatchGetItem of the page. Each partition is read at most one page deep, so the cost is (claiming rules + 1) small
-    /// key-only Queries and one page of items, whatever the number of findings. The cursor is the last sort key returned.
-    /// A rule's findings whose category or controls differ from the view's (a policy change moved a control) are
+    /// A key-only index partition merged into a view. Its entries' sort keys, with <see cref="SortPrefix"/> put in front,
+    /// are in the view's order (GSI2's: status rank, severity, due date, id).
+    /// </summary>
+    private sealed record MergedSource(string Index, string PartitionAttribute, string Partition, string SortAttribute, string SortPrefix = "")
+    {
+        public static MergedSource Gsi2(string partition) => new(LedgerSchema.Gsi2, LedgerSchema.Gsi2PartitionKey, partition, LedgerSchema.Gsi2SortKey);
+    }
+
+    /// <summary>
+    /// The findings a status, control or category view shows, one page in the status page's order (status, severity, due
+    /// date, id): a k-way merge of the GSI2 partitions of the rules that claim the view (from the counter items: every rule
+    /// with a finding has one; with <paramref name="counted"/>, only rules whose counters hold findings in that status and
+    /// severity) and of the <paramref name="legacy"/> partitions (findings not rewritten since an older layout: MEMBER
+    /// items, GSI1 status keys), de-duplicated by finding id, then one BatchGetItem of the page. Each partition is read in
+    /// growing windows, and only as deep as the page needs, so the cost is about one small key-only Query per source (more
+    /// only for the sources the page's entries come from), the counter items and one page of items, whatever the number of
+    /// findings. <paramref name="after"/> (the cursor) is the last sort key returned. A
+    /// finding that no longer belongs to the view (a policy change moved a control; index entries not yet updated) is
     /// filtered out after reading, so such a page can be shorter than the limit.
     /// </summary>
-    private async Task<Page<FindingRecord>> QueryClaimedAsync(string operation, Func<LedgerCounters.RuleSet, bool> claims, string legacyPartition,
-        Func<FindingRecord, bool> belongs, string? sortPrefix, int limit, string? cursor, CancellationToken cancellationToken)
+    private async Task<Page<FindingRecord>> QueryClaimedAsync(string operation, Func<LedgerCounters.RuleSet, bool> claims, (FindingStatus Status, Severity? Severity)? counted,
+        IReadOnlyList<MergedSource> legacy, Func<FindingRecord, bool> belongs, string? sortPrefix, int limit, string? after, CancellationToken cancellationToken)
     {
-        var after = PageCursor.Decode(cursor)?.GetValueOrDefault(LedgerSchema.Gsi2SortKey)?.S;
         var upper = sortPrefix is null ? null : sortPrefix + "~";
         if (after is not null && sortPrefix is not null && string.CompareOrdinal(after, sortPrefix) < 0) after = null;
         if (after is not null && upper is not null && string.CompareOrdinal(after, upper) >= 0) return new Page<FindingRecord>([], null);
-        var partitions = (await ClaimingRulesAsync(operation, claims, cancellationToken).ConfigureAwait(false))
-            .Select(LedgerKeys.RulePartition).Append(legacyPartition).Distinct(StringComparer.Ordinal).ToList();
-        var pages = await Task.WhenAll(partitions.Select(partition =>
+        var sources = (await ClaimingRulesAsync(operation, claims, counted, cancellationToken).ConfigureAwait(false))
+            .Select(rule => MergedSource.Gsi2(LedgerKeys.RulePartition(rule))).Concat(legacy).DistinctBy(p => (p.Index, p.Partition)).ToList();
+        // Each source is read in windows: a first one of about twice its share of the page, then, only for sources whose
+        // window ends before the page's last entry (their unread entries could still belong to the page), the next one,
+        // twice as large (at most page + 1). A page then reads about page + 2 × sources keys, not page × sources.
+        var window = Math.Min(limit + 1, Math.Max(8, 2 * (limit + 1) / Math.Max(1, sources.Count)));
+        var reads = new List<SourceRead>(sources.Count);
+        foreach (var source in sources)
         {
-            var request = new QueryRequest
-            {
-                TableName = TableName,
-                IndexName = LedgerSchema.Gsi2,
-                KeyConditionExpression = "#pk = :pk",
-                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi2PartitionKey },
-                ExpressionAttributeValues = new() { [":pk"] = S(partition) },
-                Limit = limit + 1,
-            };
-            if (after is not null || sortPrefix is not null)
-            {
-                request.ExpressionAttributeNames["#sk"] = LedgerSchema.Gsi2SortKey;
-                if (after is null)
-                {
-                    request.KeyConditionExpression += " AND begins_with(#sk, :prefix)";
-                    request.ExpressionAttributeValues[":prefix"] = S(sortPrefix!);
-                }
-                else if (upper is null)
-                {
-                    request.KeyConditionExpression += " AND #sk > :after";
-                    request.ExpressionAttributeValues[":after"] = S(after);
-                }
-                else
-                {
-                    // BETWEEN is inclusive: the cursor's own entry comes back and is dropped below.
-                    request.KeyConditionExpression += " AND #sk BETWEEN :after AND :upper";
-                    request.ExpressionAttributeValues[":after"] = S(after);
-                    request.ExpressionAttributeValues[":upper"] = S(upper);
-                }
-            }
-            return QueryAsync(operation, request, cancellationToken, hydrate: false);
-        })).ConfigureAwait(false);
-        var entries = new List<(string Sort, string Id)>();
-        var more = false;
-        foreach (var response in pages)
-        {
-            more |= response.LastEvaluatedKey is { Count: > 0 };
-            foreach (var item in response.Items)
-            {
-                // Keys only: a finding's (or a legacy membership's) partition key is FINDING#<id>.
-                if (FindingIdOf(item) is not { } id || item.GetValueOrDefault(LedgerSchema.Gsi2SortKey)?.S is not { } sort) continue;
-                if (after is not null && string.CompareOrdinal(sort, after) <= 0) continue;
-                entries.Add((sort, id));
-            }
+            if (SourceRequest(source, sortPrefix, after, window) is { } request) reads.Add(new SourceRead(source, request));
         }
-        var merged = entries.OrderBy(e => e.Sort, StringComparer.Ordinal).DistinctBy(e => e.Id, StringComparer.Ordinal).ToList();
-        more |= merged.Count > limit;
+        List<(string Sort, string Id)> merged;
+        while (true)
+        {
+            var pending = reads.Where(r => r.Pending).ToList();
+            await Task.WhenAll(pending.Select(r => r.ReadAsync(this, operation, limit + 1, cancellationToken))).ConfigureAwait(false);
+            var entries = new List<(string Sort, string Id)>();
+            foreach (var read in reads)
+                foreach (var entry in read.Entries)
+                    if (after is null || string.CompareOrdinal(entry.Sort, after) > 0) entries.Add(entry);
+            // A finding written by the last version is in its rule partition and the GSI1 one with the same sort key: once.
+            merged = entries.OrderBy(e => e.Sort, StringComparer.Ordinal).DistinctBy(e => e.Id, StringComparer.Ordinal).ToList();
+            var bound = merged.Count >= limit ? merged[limit - 1].Sort : null;
+            // A source whose unread entries all sort after the page's last entry cannot change the page.
+            var behind = reads.Where(r => r.More && (bound is null || r.WindowEnd is null || string.CompareOrdinal(r.WindowEnd, bound) < 0)).ToList();
+            if (behind.Count == 0) break;
+            foreach (var read in behind) read.Pending = true;
+        }
+        var more = merged.Count > limit || reads.Any(r => r.More);
         var page = merged.Take(limit).ToList();
         var byId = await BatchGetFindingsAsync(operation, page.Select(e => e.Id).ToList(), cancellationToken).ConfigureAwait(false);
         var findings = page.Select(e => byId.GetValueOrDefault(e.Id)).OfType<FindingRecord>().Where(belongs).ToList();
@@ -1371,26 +1388,127 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         return new Page<FindingRecord>(findings, next);
     }
 
-    /// <summary>The rules whose counter items (one Query of the <c>STATS</c> partition) satisfy <paramref name="claims"/>.</summary>
-    private async Task<IReadOnlyList<string>> ClaimingRulesAsync(string operation, Func<LedgerCounters.RuleSet, bool> claims, CancellationToken cancellationToken)
+    /// <summary>
+    /// The first Query of a merged source: the view's bounds (sort prefix, cursor) in the source's own sort keys (its
+    /// prefix stripped). Null when the source holds nothing in the view (wholly before the cursor, or another prefix).
+    /// </summary>
+    private QueryRequest? SourceRequest(MergedSource source, string? sortPrefix, string? after, int window)
+    {
+        var prefix = sortPrefix;
+        var from = after;
+        if (source.SortPrefix.Length > 0)
+        {
+            if (prefix is not null && !prefix.StartsWith(source.SortPrefix, StringComparison.Ordinal)) return null;
+            prefix = prefix?[source.SortPrefix.Length..];
+            if (from is not null)
+            {
+                if (from.StartsWith(source.SortPrefix, StringComparison.Ordinal)) from = from[source.SortPrefix.Length..];
+                else if (string.CompareOrdinal(from, source.SortPrefix) < 0) from = null;
+                else return null;
+            }
+            if (prefix is { Length: 0 }) prefix = null;
+        }
+        var top = prefix is null ? null : prefix + "~";
+        var request = new QueryRequest
+        {
+            TableName = TableName,
+            IndexName = source.Index,
+            KeyConditionExpression = "#pk = :pk",
+            ExpressionAttributeNames = new() { ["#pk"] = source.PartitionAttribute },
+            ExpressionAttributeValues = new() { [":pk"] = S(source.Partition) },
+            Limit = window,
+        };
+        if (from is null && prefix is null) return request;
+        request.ExpressionAttributeNames["#sk"] = source.SortAttribute;
+        if (from is null)
+        {
+            request.KeyConditionExpression += " AND begins_with(#sk, :prefix)";
+            request.ExpressionAttributeValues[":prefix"] = S(prefix!);
+        }
+        else if (top is null)
+        {
+            request.KeyConditionExpression += " AND #sk > :after";
+            request.ExpressionAttributeValues[":after"] = S(from);
+        }
+        else
+        {
+            // BETWEEN is inclusive: the cursor's own entry comes back and is dropped by the merge.
+            request.KeyConditionExpression += " AND #sk BETWEEN :after AND :upper";
+            request.ExpressionAttributeValues[":after"] = S(from);
+            request.ExpressionAttributeValues[":upper"] = S(top);
+        }
+        return request;
+    }
+
+    /// <summary>One merged source's reading state: the entries read so far, in index order, and where to go on.</summary>
+    private sealed class SourceRead(MergedSource source, QueryRequest request)
+    {
+        public List<(string Sort, string Id)> Entries { get; } = [];
+
+        /// <summary>The merged-space sort key of the last entry read (null before any).</summary>
+        public string? WindowEnd { get; private set; }
+
+        /// <summary>The index has entries after the window (its last LastEvaluatedKey).</summary>
+        public bool More => request.ExclusiveStartKey is { Count: > 0 } || !_read;
+
+        public bool Pending { get; set; } = true;
+
+        private bool _read;
+
+        public async Task ReadAsync(DynamoDbFindingLedger ledger, string operation, int maxWindow, CancellationToken cancellationToken)
+        {
+            Pending = false;
+            if (_read) request.Limit = Math.Min(maxWindow, (request.Limit ?? maxWindow) * 2);
+            var response = await ledger.QueryAsync(operation, request, cancellationToken, hydrate: false).ConfigureAwait(false);
+            _read = true;
+            foreach (var item in response.Items)
+            {
+                // Keys only: a finding's (or a legacy membership's) partition key is FINDING#<id>.
+                if (item.GetValueOrDefault(source.SortAttribute)?.S is not { } indexSort) continue;
+                WindowEnd = source.SortPrefix + indexSort;
+                if (FindingIdOf(item) is { } id) Entries.Add((WindowEnd, id));
+            }
+            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+    }
+
+    /// <summary>
+    /// The rules whose counter items (one Query of the <c>STATS</c> partition) satisfy <paramref name="claims"/>; with
+    /// <paramref name="counted"/>, only those whose claiming items count a finding in that status (and severity). The
+    /// counts are exact (every transition ADDs to its rule's item in its own transaction) unless the table still holds
+    /// counter items of the <c>SHARD#</c> layout, whose findings no rule item counts: then every claiming rule is read.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> ClaimingRulesAsync(string operation, Func<LedgerCounters.RuleSet, bool> claims,
+        (FindingStatus Status, Severity? Severity)? counted, CancellationToken cancellationToken)
     {
         var rules = new SortedSet<string>(StringComparer.Ordinal);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var shardLayout = false;
         Dictionary<string, AttributeValue>? start = null;
         do
         {
             var response = await QueryAsync(operation + ".rules", new QueryRequest
             {
                 TableName = TableName,
-                KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :rule)",
-                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#sk"] = LedgerSchema.SortKey },
-                ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.StatsPartition), [":rule"] = S(LedgerKeys.StatsRulePrefix) },
+                KeyConditionExpression = "#pk = :pk",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
+                ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.StatsPartition) },
                 ExclusiveStartKey = start,
             }, cancellationToken).ConfigureAwait(false);
-            foreach (var set in LedgerCounters.RuleSets(response.Items)) if (claims(set)) rules.Add(set.RuleId);
+            foreach (var item in response.Items)
+            {
+                shardLayout |= LedgerCounters.IsLegacyShard(item);
+                foreach (var set in LedgerCounters.RuleSets([item]))
+                {
+                    if (!claims(set)) continue;
+                    rules.Add(set.RuleId);
+                    if (counted is { } c) counts[set.RuleId] = counts.GetValueOrDefault(set.RuleId) + LedgerCounters.StatusCount(item, c.Status, c.Severity);
+                }
+            }
             start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }
         while (start is not null);
-        return rules.ToList();
+        return counted is null || shardLayout ? rules.ToList() : rules.Where(r => counts.GetValueOrDefault(r) != 0).ToList();
     }
 
     private async Task<Dictionary<string, FindingRecord>> BatchGetFindingsAsync(string operation, IReadOnlyList<string> ids, CancellationToken cancellationToken)

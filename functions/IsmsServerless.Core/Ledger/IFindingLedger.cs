@@ -48,10 +48,13 @@ public interface IFindingLedger
 
     Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync(string findingId, CancellationToken cancellationToken = default);
 
-    /// <summary>Findings in a status, most severe first, then earliest due. One Query.</summary>
+    /// <summary>
+    /// Findings in a status, most severe first, then earliest due: the rule partitions with findings in the status merged
+    /// (one small Query each, the counter items, one BatchGetItem of the page; docs/data-model.md).
+    /// </summary>
     Task<Page<FindingRecord>> QueryByStatusAsync(FindingStatus status, int limit, string? cursor = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Findings mapped to a control (e.g. <c>ISO27001:2022 A.8.8</c>). One Query.</summary>
+    /// <summary>Findings mapped to a control (e.g. <c>ISO27001:2022 A.8.8</c>): the claiming rules' partitions merged.</summary>
     Task<Page<FindingRecord>> QueryByControlAsync(string control, int limit, string? cursor = null, CancellationToken cancellationToken = default);
 
     /// <summary>Findings on one resource. One Query.</summary>
@@ -74,7 +77,7 @@ public interface IFindingLedger
 
     /// <summary>
     /// A page for the status page: findings in one status, optionally of one category and/or severity, most severe
-    /// first then earliest due. One Query (plus one BatchGetItem for the page when filtering by category).
+    /// first then earliest due. The rule partitions of the view merged, then one BatchGetItem of the page.
     /// </summary>
     Task<Page<FindingRecord>> QueryFindingsAsync(FindingQuery query, CancellationToken cancellationToken = default);
 

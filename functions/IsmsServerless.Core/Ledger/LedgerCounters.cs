@@ -44,12 +44,24 @@ internal static class LedgerCounters
     public const int RuleShards = 4;
 
     /// <summary>The ADD update for a transition, or null when the counts do not change.</summary>
-    public static Update? Update(string tableName, FindingRecord? before, FindingRecord after)
+    /// <param name="times">How many findings make this transition (1; bulk loads in benchmarks add many at once).</param>
+    public static Update? Update(string tableName, FindingRecord? before, FindingRecord after, long times = 1)
     {
         var deltas = new long[SeverityCodes.Length * MetricCodes.Length];
-        if (before is not null) foreach (var i in Contribution(before)) deltas[i]--;
-        foreach (var i in Contribution(after)) deltas[i]++;
-        if (deltas.All(d => d == 0)) return null;
+        if (before is not null) foreach (var i in Contribution(before)) deltas[i] -= times;
+        foreach (var i in Contribution(after)) deltas[i] += times;
+        return deltas.All(d => d == 0) ? null : Build(tableName, after, deltas);
+    }
+
+    /// <summary>
+    /// An ADD of 0 to every counter of the finding's counter item: creates the item if it is missing, so the finding's
+    /// rule is listed by the views that merge rule partitions (a finding counted only in the <c>SHARD#</c> layout and
+    /// rewritten without a transition would otherwise be in no listed rule; issue 20, the status view from GSI2).
+    /// </summary>
+    public static Update Claim(string tableName, FindingRecord f) => Build(tableName, f, new long[SeverityCodes.Length * MetricCodes.Length]);
+
+    private static Update Build(string tableName, FindingRecord after, long[] deltas)
+    {
         var controls = after.Controls.Distinct(StringComparer.Ordinal).ToList();
         var names = new Dictionary<string, string> { ["#et"] = LedgerSchema.EntityType, ["#cat"] = "category", ["#ctl"] = "controls", ["#rule"] = "ruleId" };
         var values = new Dictionary<string, AttributeValue>
@@ -119,6 +131,28 @@ internal static class LedgerCounters
 
     /// <summary>A rule's category and controls as its counter items record them (one per distinct set).</summary>
     public sealed record RuleSet(string RuleId, string Category, IReadOnlyList<string> Controls);
+
+    /// <summary>Whether a <c>STATS</c> item is of the earlier layout (<c>SHARD#n</c>): findings it counts are in no rule's counters.</summary>
+    public static bool IsLegacyShard(Dictionary<string, AttributeValue> item) =>
+        item.GetValueOrDefault(LedgerSchema.SortKey)?.S is { } sk && sk.StartsWith(LedgerKeys.StatsShardPrefix, StringComparison.Ordinal);
+
+    /// <summary>
+    /// A rule counter item's count of findings in <paramref name="status"/> (of one severity, or of all). Exact while
+    /// the table has no <see cref="IsLegacyShard"/> items: every transition ADDs to its rule's item in its transaction.
+    /// </summary>
+    public static long StatusCount(Dictionary<string, AttributeValue> item, FindingStatus status, Severity? severity)
+    {
+        var metric = MetricCodes[(int)status];
+        long sum = 0;
+        for (var sev = 0; sev < SeverityCodes.Length; sev++)
+        {
+            if (severity is { } only && (int)only != sev) continue;
+            if (item.GetValueOrDefault(string.Concat(SeverityCodes[sev], metric))?.N is { } n
+                && long.TryParse(n, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+                sum += value;
+        }
+        return sum;
+    }
 
     /// <summary>The (rule, category, controls) sets named by counter items of the rule layout (others are skipped).</summary>
     public static IEnumerable<RuleSet> RuleSets(IEnumerable<Dictionary<string, AttributeValue>> items)

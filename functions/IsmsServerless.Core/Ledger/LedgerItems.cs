@@ -26,7 +26,7 @@ internal static class LedgerItems
 
     public static AttributeValue Time(DateTimeOffset value) => S(LedgerKeys.Instant(value));
 
-    /// <summary>The full finding item (META), including the GSI1/GSI2/GSI3/GSI4 keys that its state implies.</summary>
+    /// <summary>The full finding item (META), including the GSI2/GSI3/GSI4 keys that its state implies (no GSI1 since issue 20).</summary>
     public static Dictionary<string, AttributeValue> FindingItem(FindingRecord f, long? expiresAtEpoch)
     {
         var item = new Dictionary<string, AttributeValue>
@@ -55,9 +55,9 @@ internal static class LedgerItems
             ["evidence"] = new AttributeValue { M = f.Evidence.ToDictionary(kv => kv.Key, kv => S(kv.Value)) },
             ["historyLength"] = N(f.HistoryLength),
             ["version"] = N(f.Version),
-            [LedgerSchema.Gsi1PartitionKey] = S(LedgerKeys.StatusPartition(f.Status)),
-            [LedgerSchema.Gsi1SortKey] = S(LedgerKeys.StatusSort(f.Severity, f.DueAt, f.Id)),
-            // GSI2: the finding's rule, sorted like the status page (status, severity, due date): the control and
+            // No GSI1 key (issue 20): the by-status view merges the GSI2 rule partitions too. Items written before carry
+            // GSI1 STATUS#<status> keys, read as a legacy source until their next write drops them (docs/data-model.md).
+            // GSI2: the finding's rule, sorted like the status page (status, severity, due date): the status, control and
             // category views merge the rule partitions that claim them (replaces one MEMBER item per control and category).
             [LedgerSchema.Gsi2PartitionKey] = S(LedgerKeys.RulePartition(f.RuleId)),
             [LedgerSchema.Gsi2SortKey] = S(LedgerKeys.MemberSort(f.Status, f.Severity, f.DueAt, f.Id)),

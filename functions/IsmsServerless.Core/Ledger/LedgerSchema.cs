@@ -10,6 +10,10 @@ public static class LedgerSchema
     public const string PartitionKey = "PK";
     public const string SortKey = "SK";
 
+    /// <summary>
+    /// Obligations by kind, drift's resource inventory, access reviews and access activity. Finding items no longer carry
+    /// GSI1 keys (issue 20: the status view merges GSI2 rule partitions); those written before keep theirs until rewritten.
+    /// </summary>
     public const string Gsi1 = "GSI1";
     public const string Gsi1PartitionKey = "GSI1PK";
     public const string Gsi1SortKey = "GSI1SK";

@@ -243,8 +243,8 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
         var control = request.QueryValue("control");
         if (control is { Length: > 100 } || cursor is { Length: > 2048 }) return StatusResponse.Error(400, "bad-filter", "filter too long");
 
-        // One Query per page: the ledger's status (or category) index ordered by severity then due date, or the
-        // control index when a control is chosen (then status, category and severity are filtered within the page).
+        // One page: the ledger's rule partitions holding the status (and area) merged by severity then due date, or those
+        // claiming the control when a control is chosen (then status, category and severity are filtered within the page).
         Page<FindingRecord> page;
         try
         {
@@ -254,6 +254,7 @@ public sealed partial class StatusRouter(StatusPageServices services, StatusPage
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException)
         {
+            Log.Warn("statuspage.bad-cursor", ("path", request.Path), ("reason", ex.Message));
             return StatusResponse.Error(400, "bad-cursor", "the paging cursor is not valid");
         }
         var now = clock.GetUtcNow();
