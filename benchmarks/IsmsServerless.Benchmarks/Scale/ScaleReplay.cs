@@ -63,15 +63,32 @@ public static class ScaleReplay
     {
         var table = "scale-" + Guid.NewGuid().ToString("N")[..8];
         await LedgerTable.CreateIfMissingAsync(client, table);
-        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(client, table), new DynamoDbFindingLedger(client, table, settings),
-            withEvidence ? new IsmsServerless.Evidence.DynamoDbEvidenceStore(client, table, IsmsServerless.Policy.PolicyDocument.Embedded.Version) : null);
+        var evidence = withEvidence ? new IsmsServerless.Evidence.DynamoDbEvidenceStore(client, table, IsmsServerless.Policy.PolicyDocument.Embedded.Version) : null;
+        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(client, table), new DynamoDbFindingLedger(client, table, settings), evidence);
         var exit = 0;
         for (var pass = 1; pass <= passes; pass++)
         {
             if (passes > 1) Console.WriteLine($"### pass {pass} of {passes}" + (pass > 1 ? " (the same events again: every resource already evaluated)" : ""));
+            var before = evidence?.Decisions.ToDictionary(d => d.Key, d => d.Value) ?? [];
             exit |= await PassAsync(pipeline, meter, context, seeds, events, workers, resources, endpoint).ConfigureAwait(false);
+            if (evidence is not null) PrintEvidenceDecisions(evidence.Decisions, before);
         }
         return exit;
+    }
+
+    /// <summary>
+    /// Diagnostics only: the passing-evidence store's decision per result in this pass (what was written and why), by rule.
+    /// </summary>
+    private static void PrintEvidenceDecisions(IReadOnlyDictionary<(string Rule, string Decision), long> after, Dictionary<(string Rule, string Decision), long> before)
+    {
+        var pass = after.Select(d => (d.Key.Rule, d.Key.Decision, Count: d.Value - before.GetValueOrDefault(d.Key))).Where(d => d.Count > 0).ToList();
+        var decisions = pass.Select(d => d.Decision).Distinct().Order(StringComparer.Ordinal).ToList();
+        Console.WriteLine();
+        Console.WriteLine("| Evidence decisions by rule | " + string.Join(" | ", decisions) + " |");
+        Console.WriteLine("|---|" + string.Concat(decisions.Select(_ => "---:|")));
+        foreach (var rule in pass.GroupBy(d => d.Rule).OrderByDescending(g => g.Sum(d => d.Count)).ThenBy(g => g.Key, StringComparer.Ordinal))
+            Console.WriteLine($"| {rule.Key} | " + string.Join(" | ", decisions.Select(d => rule.Where(x => x.Decision == d).Sum(x => x.Count).ToString(CultureInfo.InvariantCulture))) + " |");
+        Console.WriteLine("| **all** | " + string.Join(" | ", decisions.Select(d => pass.Where(x => x.Decision == d).Sum(x => x.Count).ToString(CultureInfo.InvariantCulture))) + " |");
     }
 
     private static async Task<int> PassAsync(IngestPipeline pipeline, CapacityMeter meter, EvaluationContext context,
@@ -478,7 +495,7 @@ public sealed class ItemSizes
         }
         foreach (var (entity, kind) in _kinds.OrderByDescending(k => k.Value.Sizes.Count))
         {
-            if (entity is not ("FINDING" or "ALERT" or "HISTORY" or "OBSERVATION" or "STATS")) continue;
+            if (entity is not ("FINDING" or "ALERT" or "HISTORY" or "OBSERVATION" or "STATS" or "DRIFT_CONFIG" or "EVIDENCE")) continue;
             output.WriteLine();
             output.WriteLine($"| {entity} attribute | present in | mean bytes (name + value) |");
             output.WriteLine("|---|---:|---:|");

@@ -23,6 +23,7 @@ namespace IsmsServerless.Drift;
 public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
 {
     public const string ConfigSort = "CONFIG";
+    public const string PartitionPrefix = "RESOURCE#";
     public const string BaselinePrefix = "BASELINE#v";
     public const string ResourcesIndexPartition = "DRIFT#RESOURCES";
     public const string ResourceIdPrefix = "DRIFT#RESOURCEID#";
@@ -38,7 +39,7 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
 
     /// <summary>The partition of a resource; keys longer than DynamoDB allows are hashed (the full key stays in <c>resourceKey</c>).</summary>
     public static string Partition(string resourceKey) =>
-        "RESOURCE#" + (Encoding.UTF8.GetByteCount(resourceKey) <= MaxKeyBytes ? resourceKey
+        PartitionPrefix + (Encoding.UTF8.GetByteCount(resourceKey) <= MaxKeyBytes ? resourceKey
             : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(resourceKey))));
 
     public static string BaselineSort(int version) => BaselinePrefix + version.ToString("D10", CultureInfo.InvariantCulture);
@@ -67,32 +68,33 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
             [LedgerSchema.Gsi1SortKey] = S(Bounded($"{item.ResourceType}#{item.ResourceKey}")),
             [LedgerSchema.Gsi2PartitionKey] = S(Bounded(ResourceIdPrefix + item.ResourceId)),
             [LedgerSchema.Gsi2SortKey] = S(Bounded(item.ResourceKey)),
-            ["resourceKey"] = S(item.ResourceKey),
             ["resourceType"] = S(item.ResourceType),
             ["resourceId"] = S(item.ResourceId),
-            ["accountId"] = S(item.AccountId),
-            ["region"] = S(item.Region),
             ["captureTime"] = S(Timestamps.ToWire(captured)),
-            ["status"] = S(item.Status),
-            ["configuration"] = S(configuration),
-            ["supplementaryConfiguration"] = S(supplementary),
-            ["tags"] = S(JsonSerializer.Serialize(item.Tags, DriftJsonContext.Default.IReadOnlyDictionaryStringString)),
             ["updatedAt"] = S(Timestamps.ToWire(now)),
         };
-        if (!string.IsNullOrEmpty(item.Arn)) attributes["arn"] = S(item.Arn);
-        if (!string.IsNullOrEmpty(item.ResourceName)) attributes["resourceName"] = S(item.ResourceName);
+        // The key is the partition's text after RESOURCE# (read back from it) unless it had to be hashed there.
+        if (Partition(item.ResourceKey) != PartitionPrefix + item.ResourceKey) attributes["resourceKey"] = S(item.ResourceKey);
+        // Issue 20: the three JSON texts are stored as one compressed binary attribute (AWS's "Best practices for storing
+        // large items and attributes": compress large attribute values and store them as Binary), with a digest of the
+        // uncompressed text as the tie-break of equal capture times.
+        var packed = PackedConfiguration.Pack(configuration, supplementary, JsonSerializer.Serialize(item.Tags, DriftJsonContext.Default.IReadOnlyDictionaryStringString),
+            item.Arn, item.ResourceKey, new PackedConfiguration.Facts(item.ResourceName, item.AccountId, item.Region, item.Status));
+        attributes[PackedConfiguration.Attribute] = new AttributeValue { B = new MemoryStream(packed.Compressed) };
+        attributes[PackedConfiguration.DigestAttribute] = S(packed.Digest);
         try
         {
             await dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = TableName,
                 Item = attributes,
-                // Timestamps.ToWire is fixed-width UTC, so text order is time order. Equal capture times: the
-                // ordinally smaller configuration wins, and a deletion marker at the same time loses (the resource's
-                // configuration is kept on a tie), so what is stored never depends on arrival order.
-                ConditionExpression = "attribute_not_exists(#pk) OR #capture < :capture OR (#capture = :capture AND (attribute_not_exists(#configuration) OR #configuration >= :configuration))",
-                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.PartitionKey, ["#capture"] = "captureTime", ["#configuration"] = "configuration" },
-                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":capture"] = S(Timestamps.ToWire(captured)), [":configuration"] = S(configuration) },
+                // Timestamps.ToWire is fixed-width UTC, so text order is time order. Equal capture times: the ordinally
+                // smaller digest of the configuration texts wins, and a deletion marker at the same time loses (the
+                // resource's configuration is kept on a tie), so what is stored never depends on arrival order. An item
+                // written before the digest (plain `configuration` text) loses a tie to any new write.
+                ConditionExpression = "attribute_not_exists(#pk) OR #capture < :capture OR (#capture = :capture AND (attribute_not_exists(#digest) OR #digest >= :digest))",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.PartitionKey, ["#capture"] = "captureTime", ["#digest"] = PackedConfiguration.DigestAttribute },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":capture"] = S(Timestamps.ToWire(captured)), [":digest"] = S(packed.Digest) },
             }, cancellationToken).ConfigureAwait(false);
             return true;
         }
@@ -162,7 +164,7 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
             ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = S(Bounded(ResourceIdPrefix + resourceId)) },
             Limit = 10,
         }, cancellationToken).ConfigureAwait(false);
-        return (response.Items ?? []).Select(i => Text(i, "resourceKey")).OfType<string>().ToList();
+        return (response.Items ?? []).Select(ResourceKeyOf).OfType<string>().ToList();
     }
 
     /// <summary>One page of every known resource's latest configuration (Query on GSI1, never Scan).</summary>
@@ -301,24 +303,58 @@ public sealed class DriftStore(IAmazonDynamoDB dynamo, string tableName)
 
     private static StoredConfiguration? ReadConfiguration(Dictionary<string, AttributeValue> item)
     {
-        if (Text(item, "resourceKey") is not { } key || Text(item, "resourceType") is not { } type || Text(item, "resourceId") is not { } id) return null;
+        if (ResourceKeyOf(item) is not { } key || Text(item, "resourceType") is not { } type || Text(item, "resourceId") is not { } id) return null;
+        if (item.TryGetValue(PackedConfiguration.Attribute, out var packedValue) && packedValue.B is { } packedBytes)
+        {
+            // The compressed layout (issue 20); a blob that does not unpack is a malformed item, as unparsable text was.
+            if (PackedConfiguration.Unpack(packedBytes.ToArray()) is not { } unpacked) return null;
+            using (unpacked)
+            {
+                var root = unpacked.RootElement;
+                if (!root.TryGetProperty(PackedConfiguration.ConfigurationKey, out var c) || c.ValueKind != JsonValueKind.Object) return null;
+                return Stored(item, key, type, id, PackedConfiguration.Arn(root, key), c.Clone(),
+                    root.TryGetProperty(PackedConfiguration.SupplementaryKey, out var sc) && sc.ValueKind == JsonValueKind.Object ? sc.Clone() : default,
+                    root.TryGetProperty(PackedConfiguration.TagsKey, out var t) && t.ValueKind == JsonValueKind.Object ? JsonSerializer.Deserialize(t, DriftJsonContext.Default.IReadOnlyDictionaryStringString) : null)
+                    with
+                    {
+                        ResourceName = PackedConfiguration.Text(root, PackedConfiguration.NameKey) ?? Text(item, "resourceName"),
+                        AccountId = PackedConfiguration.Text(root, PackedConfiguration.AccountKey) ?? Text(item, "accountId") ?? "unknown",
+                        Region = PackedConfiguration.Text(root, PackedConfiguration.RegionKey) ?? Text(item, "region") ?? "unknown",
+                        Status = PackedConfiguration.Text(root, PackedConfiguration.StatusKey) ?? Text(item, "status") ?? "",
+                    };
+            }
+        }
+        // Items written before issue 20's compression: the three texts as plain string attributes.
         if (ParseJson(Text(item, "configuration")) is not { } configuration) return null;
-        return new StoredConfiguration
+        return Stored(item, key, type, id, Text(item, "arn"), configuration, ParseJson(Text(item, "supplementaryConfiguration")) ?? default,
+            Text(item, "tags") is { } tags ? JsonSerializer.Deserialize(tags, DriftJsonContext.Default.IReadOnlyDictionaryStringString) : null);
+    }
+
+    /// <summary>
+    /// The resource key of a configuration item: its <c>resourceKey</c> attribute (every item before issue 20's layout,
+    /// and a key too long for the partition), else the partition's text after <see cref="PartitionPrefix"/>.
+    /// </summary>
+    private static string? ResourceKeyOf(Dictionary<string, AttributeValue> item) =>
+        Text(item, "resourceKey") ?? (Text(item, LedgerSchema.PartitionKey) is { } pk && pk.StartsWith(PartitionPrefix, StringComparison.Ordinal)
+            && !pk.StartsWith(PartitionPrefix + "sha256:", StringComparison.Ordinal) && pk.Length > PartitionPrefix.Length ? pk[PartitionPrefix.Length..] : null);
+
+    private static StoredConfiguration Stored(Dictionary<string, AttributeValue> item, string key, string type, string id, string? arn, JsonElement configuration,
+        JsonElement supplementary, IReadOnlyDictionary<string, string>? tags) =>
+        new()
         {
             ResourceKey = key,
             ResourceType = type,
             ResourceId = id,
-            Arn = Text(item, "arn"),
+            Arn = arn,
             ResourceName = Text(item, "resourceName"),
             AccountId = Text(item, "accountId") ?? "unknown",
             Region = Text(item, "region") ?? "unknown",
             CaptureTime = Timestamps.ParseOrNull(Text(item, "captureTime")),
             Status = Text(item, "status") ?? "",
             Configuration = configuration,
-            SupplementaryConfiguration = ParseJson(Text(item, "supplementaryConfiguration")) ?? default,
-            Tags = Text(item, "tags") is { } tags ? JsonSerializer.Deserialize(tags, DriftJsonContext.Default.IReadOnlyDictionaryStringString) ?? new Dictionary<string, string>() : new Dictionary<string, string>(),
+            SupplementaryConfiguration = supplementary,
+            Tags = tags ?? new Dictionary<string, string>(),
         };
-    }
 
     private static ApprovedBaseline? ReadBaseline(Dictionary<string, AttributeValue> item)
     {

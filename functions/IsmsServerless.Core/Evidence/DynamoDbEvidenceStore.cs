@@ -46,6 +46,17 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
 
     private long _retries;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Rule, string Decision), long> _decisions = new();
+
+    /// <summary>
+    /// Diagnostics (the scale replay prints them): how many results took each decision, per rule: <c>new</c> (first
+    /// result of a rule on a resource), <c>changed</c> (its result flipped), <c>refreshed</c> (same result, older than
+    /// <see cref="RefreshAfter"/>), <c>unchanged</c> (same result, fresh: nothing written), <c>older</c> (dropped).
+    /// </summary>
+    public IReadOnlyDictionary<(string Rule, string Decision), long> Decisions => _decisions;
+
+    private void Count(string ruleId, string decision) => _decisions.AddOrUpdate((ruleId, decision), 1, (_, n) => n + 1);
+
     /// <summary>How old a stored same-result evaluation may get before it is refreshed (at most one write a day).</summary>
     public static readonly TimeSpan RefreshAfter = TimeSpan.FromDays(1);
 
@@ -103,13 +114,21 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
             // "Delivery order"), so the stored result does not depend on which arrived last.
             if (stored is not null && storedObserved is { } prior
-                && (observed < prior || (observed == prior && (storedResult == Gone || (storedResult == Fail && result == Pass))))) return Written.Skipped;
+                && (observed < prior || (observed == prior && (storedResult == Gone || (storedResult == Fail && result == Pass)))))
+            {
+                Count(e.Rule.Id, "older");
+                return Written.Skipped;
+            }
             try
             {
                 if (stored is not null && storedResult == result)
                 {
                     // Same result: at most one write a day, and evaluatedAt only moves forward.
-                    if (storedEvaluated is { } last && evaluated - last < RefreshAfter) return Written.Skipped;
+                    if (storedEvaluated is { } last && evaluated - last < RefreshAfter)
+                    {
+                        Count(e.Rule.Id, "unchanged");
+                        return Written.Skipped;
+                    }
                     var update = await dynamo.UpdateItemAsync(new UpdateItemRequest
                     {
                         TableName = tableName,
@@ -122,6 +141,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                     }, cancellationToken).ConfigureAwait(false);
                     Observer?.Invoke("evidence-refresh", update.ConsumedCapacity);
                     await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, evaluated, cancellationToken).ConfigureAwait(false);
+                    Count(e.Rule.Id, "refreshed");
                     return Written.Refreshed;
                 }
                 // A change never moves evaluatedAt back (a re-check may have judged the older state later than this event).
@@ -160,6 +180,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                 }, cancellationToken).ConfigureAwait(false);
                 if (transaction.ConsumedCapacity is { } used) foreach (var c in used) Observer?.Invoke("evidence-change", c);
                 if (touch) Remember(counterKey, evaluatedAt);
+                Count(e.Rule.Id, stored is null || storedResult == Gone ? "new " + result : "changed to " + result);
                 return Written.Changed;
             }
             catch (TransactionCanceledException ex) when (attempt < MaxAttempts && OnlyTheTouchFailed(ex) is { } later)
@@ -230,6 +251,35 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             List<(string Name, long Delta)> deltas = storedResult is Pass or Fail
                 ? [("evaluated", -1), (storedResult == Pass ? "passing" : "failing", -1)]
                 : [];
+            if (deltas.Count == 0)
+            {
+                // Nothing counted (no result, or an earlier tombstone): the counter update is ADD 0, idempotent, so no
+                // transaction is needed (issue 20: 4 billed units → 1, or 2 the first time this process sees the
+                // counter). The counter first: a crash after it leaves no tombstone, and the redelivery does both again;
+                // the reverse order would let the redelivery stop at the tombstone without the counter item a clean
+                // run has.
+                try
+                {
+                    await EnsureCounterAsync(CounterKey(r.RuleId, r.FindingId), r.RuleId, cancellationToken).ConfigureAwait(false);
+                    var single = await dynamo.PutItemAsync(new PutItemRequest
+                    {
+                        TableName = tableName,
+                        Item = tombstone,
+                        ConditionExpression = put.ConditionExpression,
+                        ExpressionAttributeNames = put.ExpressionAttributeNames is { Count: > 0 } n ? n : null,
+                        ExpressionAttributeValues = put.ExpressionAttributeValues is { Count: > 0 } v ? v : null,
+                        ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+                    }, cancellationToken).ConfigureAwait(false);
+                    Observer?.Invoke("evidence-gone-put", single.ConsumedCapacity);
+                    return false;
+                }
+                catch (ConditionalCheckFailedException) when (attempt < MaxAttempts)
+                {
+                    // Written meanwhile (another writer, or this put's own retry after a lost answer): read and decide again.
+                    Interlocked.Increment(ref _retries);
+                    continue;
+                }
+            }
             try
             {
                 var transaction = await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
@@ -274,6 +324,28 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         var reasons = ex.CancellationReasons ?? [];
         if (reasons.Count != 2 || reasons[0].Code is not (null or "None") || reasons[1].Code != "ConditionalCheckFailed") return null;
         return ReadTime(reasons[1].Item, "lastEvaluatedAt") ?? DateTimeOffset.MinValue;
+    }
+
+    /// <summary>Counter items this process has seen exist (they are never deleted).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _counters = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the counter item if missing (ADD 0: idempotent), unless this process already knows it exists.</summary>
+    private async Task EnsureCounterAsync(Dictionary<string, AttributeValue> counterKey, string ruleId, CancellationToken cancellationToken)
+    {
+        var counter = counterKey[LedgerSchema.SortKey].S;
+        if (_counters.ContainsKey(counter) || _touched.ContainsKey(counter)) return;
+        var ensure = SummaryUpdate(counterKey, ruleId, []);
+        var response = await dynamo.UpdateItemAsync(new UpdateItemRequest
+        {
+            TableName = tableName,
+            Key = counterKey,
+            UpdateExpression = ensure.UpdateExpression,
+            ExpressionAttributeNames = ensure.ExpressionAttributeNames,
+            ExpressionAttributeValues = ensure.ExpressionAttributeValues,
+            ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+        }, cancellationToken).ConfigureAwait(false);
+        Observer?.Invoke("evidence-counter-ensure", response.ConsumedCapacity);
+        _counters.TryAdd(counter, 0);
     }
 
     /// <summary>Moves the rule's lastEvaluatedAt forward (never back: the condition keeps the latest).</summary>
