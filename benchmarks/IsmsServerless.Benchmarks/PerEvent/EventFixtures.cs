@@ -9,7 +9,11 @@ namespace IsmsServerless.Benchmarks.PerEvent;
 /// </summary>
 public static class EventFixtures
 {
-    public static IReadOnlyList<string> PerEvent { get; } =
+    /// <summary>
+    /// The measured fixtures; <c>BENCH_FIXTURES</c> (comma-separated parts of names) narrows them for a quick look at a
+    /// few (scripts/bench.sh leaves it unset: the reported runs measure all nine).
+    /// </summary>
+    public static IReadOnlyList<string> PerEvent { get; } = Narrowed(
     [
         "cloudtrail/eb-console-signin-root-success-nomfa.json",
         "cloudtrail/eb-api-call-s3-createbucket-assumedrole.json",
@@ -20,7 +24,13 @@ public static class EventFixtures
         "patch/eb-inspector2-finding-ec2-package-vuln.json",
         "patch/eb-inspector2-finding-ec2-network-reachability.json",
         "patch/eb-ssm-compliance-patch-noncompliant.json",
-    ];
+    ]);
+
+    private static IReadOnlyList<string> Narrowed(IReadOnlyList<string> fixtures)
+    {
+        var parts = Environment.GetEnvironmentVariable("BENCH_FIXTURES")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return parts is not { Length: > 0 } ? fixtures : [.. fixtures.Where(f => parts.Any(p => f.Contains(p, StringComparison.Ordinal)))];
+    }
 
     /// <summary>The repository's own payload copies (fixtures/events, sources and licences in its SOURCES.md).</summary>
     public static string Root => Path.Combine(RepositoryRoot.Find(), "fixtures", "events");

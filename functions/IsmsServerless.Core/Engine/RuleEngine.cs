@@ -66,6 +66,8 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     /// </summary>
     public EngineResult Adapt(ReadOnlyMemory<byte> payload, EvaluationContext context)
     {
+        // Strings repeated within this event are read once (EventStrings); nothing is shared with earlier events.
+        Events.EventStrings.BeginEvent();
         InboundEvent inbound;
         JsonDocument? document = null;
         try

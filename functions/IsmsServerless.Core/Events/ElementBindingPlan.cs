@@ -94,7 +94,7 @@ internal abstract class ElementBindingPlan
 
     private static string? PlainString(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => value.GetString(),
+        JsonValueKind.String => EventStrings.GetString(value),
         JsonValueKind.Null => null,
         _ => throw new JsonException($"the JSON value could not be converted to System.String ({value.ValueKind})"),
     };
@@ -102,7 +102,7 @@ internal abstract class ElementBindingPlan
     /// <summary>Exactly <see cref="LenientStringConverter.Read"/>, from an element.</summary>
     private static string? LenientString(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => Model.Present.OrNull(value.GetString()),
+        JsonValueKind.String => Model.Present.OrNull(EventStrings.GetString(value)),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
         JsonValueKind.Number => value.TryGetInt64(out var l) ? l.ToString(CultureInfo.InvariantCulture) : value.GetDouble().ToString("R", CultureInfo.InvariantCulture),

@@ -139,14 +139,16 @@ public sealed class ConfigAdapter : IEventAdapter
 
     private static IReadOnlyList<RuleInput> FromItem(JsonElement item, JsonElement notification, Envelope envelope, string trigger, bool eventLeftScope, bool oversized)
     {
-        var resourceType = RequiredText(item, "resourceType");
-        var resourceId = RequiredText(item, "resourceId");
-        var arn = Json.Text(item, "ARN", "arn");
-        var account = FirstNonEmpty(Json.Text(item, "awsAccountId", "accountId"), envelope.Account) ?? "unknown";
-        var region = FirstNonEmpty(Json.Text(item, "awsRegion"), envelope.Region) ?? "unknown";
-        var status = Json.Text(item, "configurationItemStatus") ?? "";
-        var changeType = Json.Text(Json.Get(notification, "configurationItemDiff"), "changeType") ?? Json.Text(item, "changeType");
-        var captured = Timestamps.TryParse(Json.Get(item, "configurationItemCaptureTime"), out var at) ? at
+        // The item's fields in one pass over its properties (each value exactly what Json.Get returns for its names).
+        var fields = ItemFields.Read(item);
+        var resourceType = Json.Text(fields.Get(ItemField.ResourceType)) is { Length: > 0 } type ? type : throw new EventRejectedException("configuration item has no resourceType");
+        var resourceId = Json.Text(fields.Get(ItemField.ResourceId)) is { Length: > 0 } id ? id : throw new EventRejectedException("configuration item has no resourceId");
+        var arn = Json.Text(fields.Get(ItemField.Arn, ItemField.ArnLower));
+        var account = FirstNonEmpty(Json.Text(fields.Get(ItemField.AwsAccountId, ItemField.AccountId)), envelope.Account) ?? "unknown";
+        var region = FirstNonEmpty(Json.Text(fields.Get(ItemField.AwsRegion)), envelope.Region) ?? "unknown";
+        var status = Json.Text(fields.Get(ItemField.Status)) ?? "";
+        var changeType = Json.Text(Json.Get(notification, "configurationItemDiff"), "changeType") ?? Json.Text(fields.Get(ItemField.ChangeType));
+        var captured = Timestamps.TryParse(fields.Get(ItemField.CaptureTime), out var at) ? at
             : Timestamps.TryParse(Json.Get(notification, "notificationCreationTime"), out var created) ? created
             : envelope.Time;
         var key = ResourceKeys.For(arn, resourceType, resourceId);
@@ -179,13 +181,13 @@ public sealed class ConfigAdapter : IEventAdapter
             ];
         }
 
-        var configuration = oversized ? default : Json.Unwrap(Json.Get(item, "configuration"));
+        var configuration = oversized ? default : Json.Unwrap(fields.Get(ItemField.Configuration));
         RequireObjectOrAbsent(configuration, "configuration", resourceType, resourceId);
         // The API and aggregator forms of an item (BatchGetResourceConfig, SelectResourceConfig, tools that store them)
         // carry supplementaryConfiguration and tags as JSON in a string ("{}"), like configuration itself.
-        var supplementary = oversized ? default : Json.Unwrap(Json.Get(item, "supplementaryConfiguration"));
+        var supplementary = oversized ? default : Json.Unwrap(fields.Get(ItemField.Supplementary));
         RequireObjectOrAbsent(supplementary, "supplementaryConfiguration", resourceType, resourceId);
-        var tags = Json.Unwrap(Json.Get(item, "tags"));
+        var tags = Json.Unwrap(fields.Get(ItemField.Tags));
         if (tags.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Object or JsonValueKind.Array))
             throw new EventRejectedException($"configuration item {resourceType} {Shorten(resourceId)}: 'tags' is {Kind(tags)}, not an object or a list");
 
@@ -203,7 +205,7 @@ public sealed class ConfigAdapter : IEventAdapter
                 ResourceType = resourceType,
                 ResourceId = resourceId,
                 Arn = arn,
-                ResourceName = Json.Text(item, "resourceName"),
+                ResourceName = Json.Text(fields.Get(ItemField.ResourceName)),
                 AccountId = account,
                 Region = region,
                 CaptureTime = captured,
@@ -323,8 +325,86 @@ public sealed class ConfigAdapter : IEventAdapter
 
     private static JsonElement Detach(JsonElement element) => element.ValueKind == JsonValueKind.Undefined ? default : element.Clone();
 
-    private static string RequiredText(JsonElement item, string name) =>
-        Json.Text(item, name) is { Length: > 0 } text ? text : throw new EventRejectedException($"configuration item has no {name}");
+    /// <summary>The configuration item fields <see cref="FromItem"/> reads, in the order of <see cref="ItemFields.Names"/>.</summary>
+    internal enum ItemField
+    {
+        ResourceType, ResourceId, Arn, ArnLower, AwsAccountId, AccountId, AwsRegion, Status, ChangeType, CaptureTime,
+        Configuration, Supplementary, Tags, ResourceName,
+    }
+
+    /// <summary>
+    /// A configuration item's fields found in one pass over its properties, instead of one <see cref="Json.Get"/> per field
+    /// (each transcoded its name and scanned the item from the end). Every read returns what <see cref="Json.Get"/> returns
+    /// for the same names: exact names match the raw UTF-8 and a later duplicate wins (as <c>TryGetProperty</c>); a field
+    /// absent in exact case, any name with an escape, or an item that is not an object is read by <see cref="Json.Get"/>
+    /// itself (its case-insensitive fallback included).
+    /// </summary>
+    internal struct ItemFields
+    {
+        internal static readonly byte[][] Names =
+        [
+            "resourceType"u8.ToArray(), "resourceId"u8.ToArray(), "ARN"u8.ToArray(), "arn"u8.ToArray(), "awsAccountId"u8.ToArray(),
+            "accountId"u8.ToArray(), "awsRegion"u8.ToArray(), "configurationItemStatus"u8.ToArray(), "changeType"u8.ToArray(),
+            "configurationItemCaptureTime"u8.ToArray(), "configuration"u8.ToArray(), "supplementaryConfiguration"u8.ToArray(),
+            "tags"u8.ToArray(), "resourceName"u8.ToArray(),
+        ];
+
+        private static readonly string[] Strings = [.. Names.Select(System.Text.Encoding.UTF8.GetString)];
+
+        private JsonElement _item;
+        private bool _byGet;
+        private Values _values;
+
+        [System.Runtime.CompilerServices.InlineArray(14)]
+        private struct Values
+        {
+            private JsonElement _first;
+        }
+
+        public static ItemFields Read(JsonElement item)
+        {
+            var fields = new ItemFields { _item = item };
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                fields._byGet = true;
+                return fields;
+            }
+            foreach (var property in item.EnumerateObject())
+            {
+                var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
+                if (raw.IndexOf((byte)'\\') >= 0)
+                {
+                    fields._byGet = true;
+                    return fields;
+                }
+                for (var i = 0; i < Names.Length; i++)
+                {
+                    if (raw.Length == Names[i].Length && raw.SequenceEqual(Names[i]))
+                    {
+                        fields._values[i] = property.Value;
+                        break;
+                    }
+                }
+            }
+            return fields;
+        }
+
+        public readonly JsonElement Get(ItemField field)
+        {
+            if (!_byGet && _values[(int)field].ValueKind != JsonValueKind.Undefined) return _values[(int)field];
+            return Json.Get(_item, Strings[(int)field]);
+        }
+
+        public readonly JsonElement Get(ItemField first, ItemField second)
+        {
+            if (!_byGet)
+            {
+                if (_values[(int)first].ValueKind != JsonValueKind.Undefined) return _values[(int)first];
+                if (_values[(int)second].ValueKind != JsonValueKind.Undefined) return _values[(int)second];
+            }
+            return Json.Get(_item, Strings[(int)first], Strings[(int)second]);
+        }
+    }
 
     /// <summary>The ARN's fourth <c>:</c>-separated field (its region), or null when it has none or it is empty.</summary>
     internal static string? RegionFromArn(string? arn)

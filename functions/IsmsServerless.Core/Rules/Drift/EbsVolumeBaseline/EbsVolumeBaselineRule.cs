@@ -58,25 +58,33 @@ public sealed class EbsVolumeBaselineRule : IRule<ConfigItemInput>, IRule<CloudT
             var volumeId = Json.Text(response, "volumeId");
             var encrypted = Json.Get(response, "encrypted");
             if (!ResourceKeys.Plausible(volumeId) || Json.Bool(encrypted) != false) yield break;
-            yield return BaselineVerdict.Judge(Metadata, Baseline, ResourceKeys.Volume(input.Region, input.AccountId, volumeId), ResourceTypeName,
+            // The input's evidence is built for this verdict alone (sized for the verdict's two lines), so it becomes the
+            // evaluation's evidence as is (JudgeOwned) instead of being copied: same lines, same order.
+            yield return BaselineVerdict.JudgeOwned(Metadata, Baseline, ResourceKeys.Volume(input.Region, input.AccountId, volumeId), ResourceTypeName,
                 input.AccountId, input.Region, BaselineVerdict.Subject(ResourceTypeName, volumeId),
-                [new BaselineViolation(Baseline["ebs.encrypted"], "false")], input.ObservedAt, input.Evidence(), source: $"CreateVolume by {input.Actor}");
+                [new BaselineViolation(Baseline["ebs.encrypted"], "false")], input.ObservedAt, input.Evidence(extra: 2), source: $"CreateVolume by {input.Actor}");
         }
         else if (input.EventName == "RunInstances")
         {
-            var unencrypted = Json.Items(Json.Get(input.Record.RequestParameters, "blockDeviceMapping"))
-                .Where(m => Json.Bool(Json.Path(m, "ebs.encrypted")) == false)
-                .Select(m => new BaselineViolation(Baseline["ebs.encrypted"], "false",
+            // A loop, not Where/Select/ToList: the same violations, in mapping order.
+            List<BaselineViolation>? unencrypted = null;
+            foreach (var m in Json.Items(Json.Get(input.Record.RequestParameters, "blockDeviceMapping")))
+            {
+                if (Json.Bool(Json.Path(m, "ebs.encrypted")) != false) continue;
+                unencrypted ??= [];
+                unencrypted.Add(new BaselineViolation(Baseline["ebs.encrypted"], "false",
                     $"blockDeviceMapping[{BaselineVerdict.Clip(Json.Text(m, "deviceName")) ?? "?"}].ebs.encrypted",
-                    $"volume {BaselineVerdict.Clip(Json.Text(m, "deviceName")) ?? "?"} requested with encrypted=false (encrypted anyway if EBS encryption by default is on; the volume's Config item confirms)"))
-                .ToList();
-            if (unencrypted.Count == 0) yield break;
+                    $"volume {BaselineVerdict.Clip(Json.Text(m, "deviceName")) ?? "?"} requested with encrypted=false (encrypted anyway if EBS encryption by default is on; the volume's Config item confirms)"));
+            }
+            if (unencrypted is null) yield break;
+            string? source = null;
             foreach (var instance in Json.Items(Json.Get(input.Record.ResponseElements, "instancesSet")))
             {
                 if (Json.Text(instance, "instanceId") is not { } instanceId || !ResourceKeys.Plausible(instanceId)) continue;
-                yield return BaselineVerdict.Judge(Metadata, Baseline, $"arn:aws:ec2:{input.Region}:{input.AccountId}:instance/{instanceId}", "AWS::EC2::Instance",
-                    input.AccountId, input.Region, BaselineVerdict.Subject("AWS::EC2::Instance", instanceId), unencrypted, input.ObservedAt, input.Evidence(),
-                    source: $"RunInstances by {input.Actor}");
+                source ??= $"RunInstances by {input.Actor}";
+                yield return BaselineVerdict.JudgeOwned(Metadata, Baseline, $"arn:aws:ec2:{input.Region}:{input.AccountId}:instance/{instanceId}", "AWS::EC2::Instance",
+                    input.AccountId, input.Region, BaselineVerdict.Subject("AWS::EC2::Instance", instanceId), unencrypted, input.ObservedAt, input.Evidence(extra: 2),
+                    source: source);
             }
         }
     }

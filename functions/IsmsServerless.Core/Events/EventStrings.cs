@@ -1,0 +1,140 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
+namespace IsmsServerless.Events;
+
+/// <summary>
+/// The text of a JSON string read from an event, without a new string where the same text was already read:
+/// <list type="bullet">
+/// <item>values AWS sends in event after event (regions, CloudTrail event types and versions, identity types, service
+/// hosts, Config statuses) come from a fixed table, the same string object each time;</item>
+/// <item>within one event (<see cref="BeginEvent"/>, called by <c>RuleEngine.Adapt</c>), a value read again (a CloudTrail
+/// record names its account four times, a role ARN twice) is the string read the first time.</item>
+/// </list>
+/// Only plain ASCII values of up to <see cref="MaxLength"/> bytes without escapes are looked up (every other value is
+/// decoded as before), and a hit is always confirmed by comparing the whole text, so the result equals
+/// <see cref="JsonElement.GetString"/>'s in every case. Bounded: a fixed table and a fixed number of slots per thread;
+/// an attacker-chosen value can take a slot from another value, never grow anything. Scoped per event so a benchmark that
+/// evaluates one payload again and again shares nothing between its evaluations that production would not.
+/// </summary>
+internal static class EventStrings
+{
+    /// <summary>The longest value looked up (an ARN or a user agent longer than this is decoded as before).</summary>
+    public const int MaxLength = 64;
+
+    private const int SlotCount = 64;
+
+    /// <summary>Bytes that end the plain-ASCII fast path: a backslash (an escape follows) and anything not ASCII.</summary>
+    private static readonly System.Buffers.SearchValues<byte> NotPlain = System.Buffers.SearchValues.Create(
+        [(byte)'\\', .. Enumerable.Range(0x80, 0x80).Select(b => (byte)b)]);
+
+    [ThreadStatic] private static Slot[]? t_slots;
+    [ThreadStatic] private static int t_event;
+
+    private struct Slot
+    {
+        public int Event;
+        public string? Value;
+    }
+
+    /// <summary>Starts a new event on this thread: values read for earlier events are no longer shared.</summary>
+    public static void BeginEvent() => t_event++;
+
+    /// <summary><see cref="JsonElement.GetString"/> of a <see cref="JsonValueKind.String"/> element.</summary>
+    public static string GetString(JsonElement value)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        if (raw.Length < 2 || raw.Length > MaxLength + 2) return value.GetString()!;
+        var body = raw[1..^1];
+        if (body.IndexOfAny(NotPlain) >= 0) return value.GetString()!;
+        var hash = Hash(body);
+        if (Known.Find(body, hash) is { } known) return known;
+        var slots = t_slots ??= new Slot[SlotCount];
+        ref var slot = ref slots[hash & (SlotCount - 1)];
+        if (slot.Event == t_event && slot.Value is { } seen && seen.Length == body.Length && Ascii.Equals(body, seen)) return seen;
+        // Plain ASCII without escapes: the text is the bytes widened (what GetString returns, without its escape scan).
+        var text = Encoding.ASCII.GetString(body);
+        slot.Event = t_event;
+        slot.Value = text;
+        return text;
+    }
+
+    /// <summary>A slot index for ASCII text: its length, first and last eight bytes mixed (collisions only cost a miss).</summary>
+    internal static int Hash(ReadOnlySpan<byte> text)
+    {
+        ulong head, tail;
+        if (text.Length >= 8)
+        {
+            head = MemoryMarshal.Read<ulong>(text);
+            tail = MemoryMarshal.Read<ulong>(text[^8..]);
+        }
+        else
+        {
+            head = 0;
+            for (var i = 0; i < text.Length; i++) head |= (ulong)text[i] << (8 * i);
+            tail = 0;
+        }
+        var mixed = (head * 0x9E3779B97F4A7C15UL) ^ (tail * 0xC2B2AE3D27D4EB4FUL) ^ (ulong)text.Length;
+        return (int)((mixed ^ (mixed >> 29)) * 0x165667B19E3779F9UL >> 40);
+    }
+
+    /// <summary>Values that recur in every account's events: one string object each, found by open addressing.</summary>
+    internal static class Known
+    {
+        private const int TableSize = 1024;
+
+        internal static readonly string[] Values =
+        [
+            "true", "false",
+            "1.0", "1.01", "1.02", "1.03", "1.04", "1.05", "1.06", "1.07", "1.08", "1.09", "1.10", "1.11",
+            "AwsApiCall", "AwsServiceEvent", "AwsConsoleAction", "AwsConsoleSignIn", "AwsVpceEvent",
+            "Management", "Data", "NetworkActivity",
+            "Root", "IAMUser", "AssumedRole", "FederatedUser", "AWSAccount", "AWSService", "Role", "IdentityCenterUser",
+            "SAMLUser", "WebIdentityUser", "Directory", "Unknown",
+            "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2", "ap-south-1", "ap-south-2",
+            "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7",
+            "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
+            "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1", "me-south-1",
+            "me-central-1", "mx-central-1", "sa-east-1", "us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1",
+            "AWS Internal", "console.amazonaws.com", "signin.amazonaws.com", "cloudtrail.amazonaws.com", "config.amazonaws.com",
+            "dynamodb.amazonaws.com", "ec2.amazonaws.com", "events.amazonaws.com", "iam.amazonaws.com", "rds.amazonaws.com",
+            "s3.amazonaws.com", "sts.amazonaws.com", "sso.amazonaws.com", "kms.amazonaws.com", "lambda.amazonaws.com",
+            "logs.amazonaws.com", "monitoring.amazonaws.com", "sns.amazonaws.com", "sqs.amazonaws.com", "ssm.amazonaws.com",
+            "secretsmanager.amazonaws.com", "guardduty.amazonaws.com", "securityhub.amazonaws.com", "organizations.amazonaws.com",
+            "autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com", "cloudformation.amazonaws.com",
+            "backup.amazonaws.com", "inspector2.amazonaws.com", "access-analyzer.amazonaws.com", "ecr.amazonaws.com",
+            "ecs.amazonaws.com", "eks.amazonaws.com", "route53.amazonaws.com", "elasticfilesystem.amazonaws.com",
+            "OK", "ResourceDiscovered", "ResourceDeleted", "ResourceNotRecorded", "ResourceDeletedNotRecorded",
+            "CREATE", "UPDATE", "DELETE", "COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA",
+        ];
+
+        private static readonly string?[] Table = Build();
+
+        private static string?[] Build()
+        {
+            var table = new string?[TableSize];
+            foreach (var value in Values)
+            {
+                var at = Hash(Encoding.ASCII.GetBytes(value)) & (TableSize - 1);
+                while (table[at] is { } taken)
+                {
+                    if (taken == value) break;
+                    at = (at + 1) & (TableSize - 1);
+                }
+                table[at] = value;
+            }
+            return table;
+        }
+
+        /// <summary>The table's string equal to <paramref name="text"/> (ASCII), or null.</summary>
+        public static string? Find(ReadOnlySpan<byte> text, int hash)
+        {
+            for (var at = hash & (TableSize - 1); Table[at] is { } candidate; at = (at + 1) & (TableSize - 1))
+            {
+                if (candidate.Length == text.Length && Ascii.Equals(text, candidate)) return candidate;
+            }
+            return null;
+        }
+    }
+}
