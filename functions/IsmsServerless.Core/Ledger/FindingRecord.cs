@@ -121,6 +121,13 @@ public sealed record FindingRecord
     /// alert items are put after the finding's write, and whoever reads the finding next puts any that is missing.
     /// </summary>
     internal IReadOnlyList<OwedAlert>? OwedAlerts { get; init; }
+
+    /// <summary>
+    /// The detection line the write that stored this version owes the table (issue 20; only <c>created</c>, a new
+    /// finding's): put after the finding's write, outside its transaction, by the same outbox as <see cref="OwedAlerts"/>,
+    /// and rebuilt from this version (<see cref="OutboxMarker.LineItem"/>). Null: none owed.
+    /// </summary>
+    internal string? OwedLine { get; init; }
 }
 
 /// <summary>One immutable line of a finding's history.</summary>

@@ -91,6 +91,7 @@ internal static class LedgerItems
         if (f.ViolationRuns is { } runs) item["violationRuns"] = N(runs);
         if (f.TimelineHead is { } head) item["timelineHead"] = S(head);
         if (f.OwedAlerts is { Count: > 0 }) item[OutboxMarker.Attribute] = OutboxMarker.ToAttribute(f);
+        if (f.OwedLine is { } owedLine) item[OutboxMarker.LineAttribute] = S(owedLine);
         if (f.Waiver is { } w)
         {
             item["waiver"] = new AttributeValue
@@ -371,6 +372,9 @@ internal static class LedgerItems
         var owedAlerts = OutboxMarker.Read(item, id, firstSeen.Value, out var owedProblem);
         if (owedProblem is not null) { problem = owedProblem; return false; }
         if (owedAlerts is not null) record = record with { OwedAlerts = owedAlerts };
+        var owedLine = OutboxMarker.ReadLine(item, out var lineProblem);
+        if (lineProblem is not null) { problem = lineProblem; return false; }
+        if (owedLine is not null) record = record with { OwedLine = owedLine };
         // Optional attributes of the wrong type are just as malformed as missing required ones.
         if (r.Problem is not null) { problem = r.Problem; return false; }
         problem = "";

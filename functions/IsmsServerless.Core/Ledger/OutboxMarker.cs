@@ -49,6 +49,53 @@ internal static class OutboxMarker
         };
     }
 
+    /// <summary>
+    /// The finding item's <c>owedLine</c> attribute: the detection line its write owes the table (issue 20). Only a new
+    /// finding's <c>created</c> line is ever owed (docs/data-model.md, "The alert outbox"): it is rebuilt whole from the
+    /// finding (<see cref="LineItem"/>), so the attribute is just the line's action.
+    /// </summary>
+    public const string LineAttribute = "owedLine";
+
+    /// <summary>The only line action that is ever owed.</summary>
+    public const string OwedCreated = TimelineLine.Created;
+
+    /// <summary>
+    /// The <c>created</c> line a new finding's write owes, rebuilt from the finding exactly as the timeline writes it in the
+    /// transaction (<see cref="LedgerItems.TimelineItem"/>): keyed by the finding's timeline head (its only observation),
+    /// said by its rule with its message, written at its <c>firstSeenAt</c>. Null when the finding cannot name it (no
+    /// head, or a head that is not a violation).
+    /// </summary>
+    public static Dictionary<string, AttributeValue>? LineItem(FindingRecord f, int retentionDays)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        if (HeadPoint(f) is not { Verdict: Verdict.Violation } point) return null;
+        var observation = new TimelineObservation(point, "rule:" + f.RuleId, f.Message);
+        return LedgerItems.TimelineItem(f.Id, observation, new TimelineLine(observation, TimelineLine.Created), retentionDays, f.FirstSeenAt);
+    }
+
+    /// <summary>The point of a finding's newest stored observation (its <c>timelineHead</c>), or null.</summary>
+    public static ObservationPoint? HeadPoint(FindingRecord f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        if (f.TimelineHead is not { Length: > 2 } head || head[^2] != '#' || !Timestamps.TryParse(head[..^2], out var at)) return null;
+        return head[^1] switch
+        {
+            '0' => ObservationPoint.Of(at, Verdict.Compliant),
+            '1' => ObservationPoint.Of(at, Verdict.Violation),
+            _ => null,
+        };
+    }
+
+    /// <summary>The owed line of a finding item (null: none); <paramref name="problem"/> set when the attribute is malformed.</summary>
+    public static string? ReadLine(Dictionary<string, AttributeValue> item, out string? problem)
+    {
+        problem = null;
+        if (!item.TryGetValue(LineAttribute, out var value) || value.NULL == true) return null;
+        if (value.S == OwedCreated) return OwedCreated;
+        problem = $"{LineAttribute} is not \"{OwedCreated}\"";
+        return null;
+    }
+
     /// <summary>The owed alerts of a finding item (null: none); <paramref name="problem"/> set when the attribute is malformed.</summary>
     public static IReadOnlyList<OwedAlert>? Read(Dictionary<string, AttributeValue> item, string findingId, DateTimeOffset firstSeenAt, out string? problem)
     {

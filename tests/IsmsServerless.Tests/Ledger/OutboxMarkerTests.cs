@@ -57,6 +57,35 @@ public sealed class OutboxMarkerTests
     }
 
     [Fact]
+    public void An_owed_line_reads_back_and_rebuilds_the_created_line_from_the_finding()
+    {
+        var head = LedgerKeys.HistoryAt(ObservationPoint.Of(FirstSeen.AddMinutes(-7), Verdict.Violation))[LedgerKeys.HistoryPrefix.Length..];
+        var finding = Finding(null) with { TimelineHead = head, OwedLine = OutboxMarker.OwedCreated, FirstViolationAt = FirstSeen.AddMinutes(-7), ViolationRuns = 1 };
+        var item = LedgerItems.FindingItem(finding, null);
+        Assert.Equal("created", item[OutboxMarker.LineAttribute].S);
+        Assert.True(LedgerItems.TryReadFinding(item, out var read, out var problem), problem);
+        Assert.Equal("created", read.OwedLine);
+        var line = OutboxMarker.LineItem(read, 1095)!;
+        Assert.Equal(LedgerKeys.HistoryPrefix + head, line[LedgerSchema.SortKey].S);
+        Assert.True(LedgerItems.TryReadHistory(line, out var entry, out problem), problem);
+        Assert.Equal(new HistoryEntry(0, FirstSeen, "rule:patch.test", "created", null, "open", null, null, "the finding's message"), entry);
+        // A compliant head, or none (a finding written before the timeline), names no line.
+        Assert.Null(OutboxMarker.LineItem(read with { TimelineHead = head[..^1] + "0" }, 1095));
+        Assert.Null(OutboxMarker.LineItem(read with { TimelineHead = null }, 1095));
+    }
+
+    [Fact]
+    public void An_owed_line_other_than_created_makes_the_finding_malformed_and_older_items_owe_none()
+    {
+        var item = LedgerItems.FindingItem(Finding(null), null);
+        Assert.True(LedgerItems.TryReadFinding(item, out var old, out _));
+        Assert.Null(old.OwedLine);
+        item[OutboxMarker.LineAttribute] = new AttributeValue { S = "reopened" };
+        Assert.False(LedgerItems.TryReadFinding(item, out _, out var problem));
+        Assert.Contains(OutboxMarker.LineAttribute, problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void No_alert_owed_writes_no_attribute()
     {
         var item = LedgerItems.FindingItem(Finding(null), null);

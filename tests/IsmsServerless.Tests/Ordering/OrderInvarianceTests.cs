@@ -27,7 +27,8 @@ namespace IsmsServerless.Tests.Ordering;
 /// when it moves nothing but the timer) rather than describing the finding; and <c>owedAlerts</c>, the alerts a finding's
 /// last write raised and names until its next write (docs/data-model.md, "The alert outbox"), which records which write
 /// came last rather than the finding: instead, every alert it names must be stored (the alert items themselves and the
-/// alerts raised are compared in full). Processing-time attributes (firstSeenAt,
+/// alerts raised are compared in full); likewise <c>owedLine</c>, a new finding's detection line named until its next write:
+/// every line it names must be stored (the history items are compared in full). Processing-time attributes (firstSeenAt,
 /// lastSeenAt, resolvedAt for compliant resolutions, TTLs, updatedAt) are compared: the replay runs at one fixed
 /// instant, so they must match too.
 /// </remarks>
@@ -36,7 +37,7 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
 {
     private static readonly EvaluationContext Context = TestContexts.At("2026-01-15T12:00:00Z");
 
-    private static readonly HashSet<string> NonSemantic = new(StringComparer.Ordinal) { "version", "owedAlerts" };
+    private static readonly HashSet<string> NonSemantic = new(StringComparer.Ordinal) { "version", "owedAlerts", "owedLine" };
 
     /// <summary>
     /// Passing evidence's timestamps are throttled (at most one refresh a day for an unchanged result, README "Delivery
@@ -271,6 +272,8 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
         var items = new SortedSet<string>(StringComparer.Ordinal);
         var owed = new List<string>();
         var stored = new HashSet<string>(StringComparer.Ordinal);
+        var owedLines = new List<string>();
+        var lines = new HashSet<string>(StringComparer.Ordinal);
         Dictionary<string, AttributeValue>? start = null;
         do
         {
@@ -279,6 +282,10 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
             {
                 items.Add(TableSnapshot.Canonical(item.Where(a => !NonSemantic.Contains(a.Key) && !IsEvidenceThrottleTime(item, a.Key)).ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal)));
                 if (item.ContainsKey("owedAlerts") && LedgerItems.TryReadFinding(item, out var finding, out _)) owed.AddRange(finding.OwedAlerts!.Select(o => o.AlertId));
+                if (item.ContainsKey("owedLine") && LedgerItems.TryReadFinding(item, out var owing, out _))
+                    owedLines.Add(item["PK"].S + "|" + LedgerKeys.HistoryPrefix + owing.TimelineHead);
+                if (item.GetValueOrDefault("SK")?.S is { } sk && sk.StartsWith(LedgerKeys.HistoryPrefix, StringComparison.Ordinal))
+                    lines.Add(item["PK"].S + "|" + sk);
                 if (item.GetValueOrDefault("entityType")?.S == LedgerItems.AlertEntity && LedgerItems.TryReadAlert(item, out var alert, out _)) stored.Add(alert.AlertId);
             }
             start = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
@@ -286,6 +293,8 @@ public sealed class OrderInvarianceTests(DynamoDbLocalFixture dynamo)
         while (start is not null);
         // The outbox is settled: every alert a finding still names is stored.
         Assert.All(owed, id => Assert.Contains(id, stored));
+        // And every detection line a finding still names.
+        Assert.All(owedLines, key => Assert.Contains(key, lines));
         return items;
     }
 }

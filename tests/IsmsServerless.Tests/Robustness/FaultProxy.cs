@@ -77,6 +77,16 @@ public sealed class FaultProxy : IAsyncDisposable
 
     public string Summary => string.Join(", ", Enum.GetValues<Fault>().Select(f => $"{f}={Injected(f)}"));
 
+    /// <summary>
+    /// An answer given instead of forwarding (operation, request body → response body, or null to forward): a test serves a
+    /// stale read this way, the answer the store really gave earlier (<see cref="Observe"/>), as an eventually consistent
+    /// read may.
+    /// </summary>
+    public Func<string, byte[], byte[]?>? Answer { get; set; }
+
+    /// <summary>Sees every forwarded request and its answer (operation, request body, response body).</summary>
+    public Action<string, byte[], byte[]>? Observe { get; set; }
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -134,8 +144,14 @@ public sealed class FaultProxy : IAsyncDisposable
                         Reset(socket);
                         return;
                 }
+                if (fault == Fault.None && Answer?.Invoke(operation, request.Body) is { } answer)
+                {
+                    await WriteAsync(stream, 200, "application/x-amz-json-1.0", answer).ConfigureAwait(false);
+                    continue;
+                }
                 using var forwarded = await ForwardAsync(request).ConfigureAwait(false);
                 var body = await forwarded.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                if (forwarded.IsSuccessStatusCode) Observe?.Invoke(operation, request.Body, body);
                 if (fault == Fault.DropAfterForward)
                 {
                     Reset(socket);

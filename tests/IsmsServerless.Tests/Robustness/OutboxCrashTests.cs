@@ -137,6 +137,127 @@ public sealed class OutboxCrashTests(DynamoDbLocalFixture dynamo, ITestOutputHel
         Assert.Single(TableSnapshot.OfType(await TableSnapshot.TakeAsync(dynamo.Client, kit.Table), LedgerItems.AlertEntity));
     }
 
+    [Theory]
+    // The process dies before the detection line's put reaches the store.
+    [InlineData(Fault.DropBeforeForward)]
+    // The store applies the line's put, the answer is lost, and the process dies.
+    [InlineData(Fault.DropAfterForward)]
+    public async Task A_process_killed_between_the_finding_write_and_its_detection_line_put_is_repaired_by_the_redelivery(Fault fault)
+    {
+        // Issue 20: a new finding's created line is put after the transaction (after its alerts), named by the finding.
+        var events = RobustnessEvents.Load(variants: 2);
+        var cleanTable = await NewStreamedTableAsync("line-clean");
+        var (cleanAlerts, cleanRetries) = await ReplayAsync(dynamo.Client, cleanTable, events);
+        var clean = await TableSnapshot.TakeAsync(dynamo.Client, cleanTable);
+        Assert.Equal(0, cleanRetries);
+        // Every new finding's created line is owed and put after the transaction (none of these findings had a history).
+        var owing = TableSnapshot.OfType(clean, LedgerItems.HistoryEntity).Count(i => i.Contains("action=S:created;", StringComparison.Ordinal));
+        Assert.True(owing > 0, "no finding was created");
+
+        var crashTable = await NewStreamedTableAsync("line-crash");
+        var killed = new HashSet<string>(StringComparer.Ordinal);
+        string? dying = null;
+        await using var proxy = new FaultProxy(new Uri(dynamo.Endpoint), (_, operation, body) =>
+        {
+            lock (killed)
+            {
+                if (!operation.EndsWith(".PutItem", StringComparison.Ordinal) || OwedLineKeyOf(body) is not { } key) return Fault.None;
+                if (key == dying) return fault;
+                if (!killed.Add(key)) return Fault.None;
+                dying = key;
+                return fault;
+            }
+        });
+        using var client = new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"),
+            new AmazonDynamoDBConfig { ServiceURL = proxy.Endpoint, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 });
+        var (crashAlerts, retries) = await ReplayAsync(client, crashTable, events, onFailure: () => { lock (killed) dying = null; });
+        output.WriteLine($"{events.Count} events, {owing} created lines in the clean run; {killed.Count} line puts killed ({fault} injected {proxy.Injected(fault)} times); redeliveries: {retries}");
+
+        // Every new finding's line put was killed once (each a failed invocation), and the redelivery settled it. (More kills
+        // than created lines: a late earlier violation turns a created line into a reopened one.)
+        Assert.True(killed.Count >= owing, $"{killed.Count} line puts killed, {owing} created lines");
+        Assert.Equal(killed.Count, retries);
+        var crashed = await TableSnapshot.TakeAsync(dynamo.Client, crashTable);
+        Assert.True(clean.SetEquals(crashed), TableSnapshot.Difference(clean, crashed));
+        Assert.True(crashAlerts.IsSubsetOf(cleanAlerts));
+        Assert.Equal(await AlertInsertsAsync(cleanTable), await AlertInsertsAsync(crashTable));
+    }
+
+    [Fact]
+    public async Task While_a_line_is_owed_the_history_shows_it_from_the_finding_and_a_later_observation_puts_it_exactly()
+    {
+        var at = DateTimeOffset.Parse("2026-02-27T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var first = LedgerTestKit.Finding(LedgerTestKit.PatchRule, "i-0owedline", at);
+        var later = LedgerTestKit.Finding(LedgerTestKit.PatchRule, "i-0owedline", at.AddMinutes(5));
+
+        var clean = await LedgerTestKit.CreateAsync(dynamo);
+        await clean.Ledger.RecordAsync([first], clean.Context);
+        var cleanHistory = await clean.Ledger.GetHistoryAsync(first.FindingId);
+        var created = Assert.Single(cleanHistory);
+        Assert.Equal("created", created.Action);
+        await clean.Ledger.RecordAsync([later], clean.Context);
+
+        var kit = await LedgerTestKit.CreateAsync(dynamo);
+        await using var proxy = new FaultProxy(new Uri(dynamo.Endpoint), (_, operation, body) =>
+            operation.EndsWith(".PutItem", StringComparison.Ordinal) && OwedLineKeyOf(body) is not null ? Fault.DropBeforeForward : Fault.None);
+        using (var client = new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"),
+            new AmazonDynamoDBConfig { ServiceURL = proxy.Endpoint, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 }))
+        {
+            var dying = new DynamoDbFindingLedger(client, kit.Table, kit.Settings);
+            await Assert.ThrowsAnyAsync<Exception>(() => dying.RecordAsync([first], kit.Context));
+        }
+        Assert.True(proxy.Injected(Fault.DropBeforeForward) > 0);
+        // The finding is stored and names its line; no history item is stored; the alert went out (put before the line).
+        var stored = await kit.Ledger.GetAsync(first.FindingId);
+        Assert.Equal("created", stored!.OwedLine);
+        var table = await TableSnapshot.TakeAsync(dynamo.Client, kit.Table);
+        Assert.Empty(TableSnapshot.OfType(table, LedgerItems.HistoryEntity));
+        Assert.Single(TableSnapshot.OfType(table, LedgerItems.AlertEntity));
+        // A reader meanwhile (status page timeline, exports: all through GetHistoryAsync) sees the line the finding owes,
+        // exactly as it will be stored: never a history that contradicts the finding.
+        Assert.Equal(cleanHistory, await kit.Ledger.GetHistoryAsync(first.FindingId));
+
+        // The next observation puts the line before its own write, which drops the name; the table equals a clean run's.
+        await kit.Ledger.RecordAsync([later], kit.Context);
+        Assert.Null((await kit.Ledger.GetAsync(first.FindingId))!.OwedLine);
+        var expected = await TableSnapshot.TakeAsync(dynamo.Client, clean.Table);
+        var actual = await TableSnapshot.TakeAsync(dynamo.Client, kit.Table);
+        Assert.True(expected.SetEquals(actual), TableSnapshot.Difference(expected, actual));
+        Assert.Equal(await clean.Ledger.GetHistoryAsync(first.FindingId), await kit.Ledger.GetHistoryAsync(first.FindingId));
+    }
+
+    [Fact]
+    public async Task A_recurrence_over_a_kept_history_keeps_its_line_in_the_transaction()
+    {
+        // A finding whose item expired (TTL) while its history stayed: the new finding's line key may already hold an item
+        // a put-if-absent would not replace, so that line is written in the transaction, as before.
+        var kit = await LedgerTestKit.CreateAsync(dynamo);
+        var violation = LedgerTestKit.Finding(LedgerTestKit.PatchRule, "i-0recur", kit.Now.AddMinutes(-10));
+        await kit.Ledger.RecordAsync([violation], kit.Context);
+        Assert.Equal("created", (await kit.Ledger.GetAsync(violation.FindingId))!.OwedLine);
+        await kit.Dynamo.Client.DeleteItemAsync(kit.Table, new Dictionary<string, AttributeValue>
+        {
+            ["PK"] = new() { S = LedgerKeys.Finding(violation.FindingId) },
+            ["SK"] = new() { S = LedgerKeys.Meta },
+        });
+        await kit.Ledger.RecordAsync([violation with { ObservedAt = kit.Now.AddMinutes(-5), Message = "back" }], kit.Context);
+        Assert.Null((await kit.Ledger.GetAsync(violation.FindingId))!.OwedLine);
+        Assert.Equal(2, (await kit.Ledger.GetHistoryAsync(violation.FindingId)).Count);
+    }
+
+    /// <summary>The key of a PutItem body when it is an owed detection line (a conditional put of a history item).</summary>
+    private static string? OwedLineKeyOf(byte[] body)
+    {
+        if (body.Length == 0) return null;
+        using var json = JsonDocument.Parse(body);
+        var root = json.RootElement;
+        return root.TryGetProperty("ConditionExpression", out _) && root.TryGetProperty("Item", out var item)
+            && item.TryGetProperty("SK", out var sk) && sk.TryGetProperty("S", out var s) && s.GetString() is { } key
+            && key.StartsWith(LedgerKeys.HistoryPrefix, StringComparison.Ordinal)
+            ? item.GetProperty("PK").GetProperty("S").GetString() + "|" + key
+            : null;
+    }
+
     /// <summary>The partition key of a PutItem body when it is an alert outbox item.</summary>
     private static string? AlertKeyOf(byte[] body)
     {
