@@ -66,6 +66,9 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             // the record's list above was stored before its merge, so skipping the put there loses nothing.
             var fresh = attempt == 1 && await PutCallIfAbsentAsync(call, cancellationToken).ConfigureAwait(false);
             var merged = existing is null ? ChangeRecordMerger.Start(call) : ChangeRecordMerger.Merge(existing, call);
+            // This call already merged (its merge changes nothing of the record): a redelivery, even when the write below
+            // only catches the count up with calls of the session that other writers stored meanwhile.
+            var alreadyMerged = !fresh && existing is not null && SameRecord(existing, merged with { CallCount = existing.CallCount });
             if (!fresh)
             {
                 // Not provably uncounted: the count is the number of stored calls (at least what the record says).
@@ -92,8 +95,9 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             {
                 await OpenReviewObligationAsync(merged, cancellationToken).ConfigureAwait(false);
                 // Written: news, even for a call stored earlier and merged only now (its first delivery died between the
-                // two puts). Already stored: a concurrent delivery of the same call wrote this very record first.
-                var status = outcome == Storage.PutOutcome.AlreadyStored ? ChangeRecordStatus.Duplicate
+                // two puts). Already stored: a concurrent delivery of the same call wrote this very record first. Already
+                // merged: a concurrent delivery of the same call merged it first, and this write only moved the count.
+                var status = outcome == Storage.PutOutcome.AlreadyStored || alreadyMerged ? ChangeRecordStatus.Duplicate
                     : existing is null ? ChangeRecordStatus.Created : ChangeRecordStatus.Merged;
                 return new ChangeRecordResult(status, merged);
             }

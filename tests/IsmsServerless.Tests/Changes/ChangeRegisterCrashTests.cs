@@ -41,6 +41,33 @@ public sealed class ChangeRegisterCrashTests(DynamoDbLocalFixture dynamo)
     }
 
     [Fact]
+    public async Task A_redelivery_whose_write_only_catches_the_count_up_is_reported_as_a_duplicate()
+    {
+        // The race behind concurrent redeliveries: a call outside the record's bounded list is delivered again while
+        // another call of the session is stored but not yet counted. The redelivery's write moves only the count (to the
+        // stored calls); its own call was merged long before, so it is no news.
+        var table = await dynamo.NewTableAsync("chg-crash-catchup");
+        var register = new DynamoChangeRegister(dynamo.Client, table, IsmsSettings.Default);
+        var first = ChangeTestData.ThienCalls()[0];
+        var calls = Enumerable.Range(0, ChangeRecord.MaxCalls + 5)
+            .Select(i => first with { EventId = $"{first.EventId}-{i:D3}", EventTime = first.EventTime.AddSeconds(i) })
+            .ToList();
+        foreach (var call in calls.Take(calls.Count - 1)) await register.RecordAsync(call);
+        var last = calls[^1];
+        await CrashedRecordAsync(table, last, failRequest: 3);
+        Assert.Equal(calls.Count - 1, (await register.GetAsync(first.ChangeId))!.CallCount);
+
+        var redelivery = await register.RecordAsync(calls[^3]);
+        Assert.Equal(ChangeRecordStatus.Duplicate, redelivery.Status);
+        Assert.Equal(calls.Count, (await register.GetAsync(first.ChangeId))!.CallCount); // the stored call is counted
+
+        // The crashed call's own redelivery still merges what it brings (its time), counted once.
+        var repaired = await register.RecordAsync(last);
+        Assert.Equal(ChangeRecordStatus.Merged, repaired.Status);
+        Assert.Equal((calls.Count, last.EventTime), (repaired.Record.CallCount, repaired.Record.LastCallAt));
+    }
+
+    [Fact]
     public async Task A_crashed_call_beyond_the_records_bounded_list_is_counted_once_from_the_stored_calls()
     {
         var table = await dynamo.NewTableAsync("chg-crash-long");
