@@ -650,26 +650,11 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             // race, the retry finds it stored and, its verdict being its predecessor's, it changes no line.
             if (step?.Cheap is { } cheapObservation)
             {
-                var cheap = CheapPut(cheapObservation);
-                await dynamo.PutItemAsync(new PutItemRequest
-                {
-                    TableName = TableName,
-                    Item = cheap.Item,
-                    ConditionExpression = cheap.ConditionExpression,
-                    ExpressionAttributeNames = cheap.ExpressionAttributeNames,
-                    ExpressionAttributeValues = cheap.ExpressionAttributeValues,
-                }, cancellationToken).ConfigureAwait(false);
+                await dynamo.PutItemAsync(SinglePut(CheapPut(cheapObservation)), cancellationToken).ConfigureAwait(false);
             }
             // Not PutFindingAsync: a failed condition here is a conflict to decide again (even on an identical stored item,
             // which a concurrent writer of the same observation made: it reported the update, this one reports nothing).
-            await dynamo.PutItemAsync(new PutItemRequest
-            {
-                TableName = TableName,
-                Item = findingPut.Item,
-                ConditionExpression = findingPut.ConditionExpression,
-                ExpressionAttributeNames = findingPut.ExpressionAttributeNames,
-                ExpressionAttributeValues = findingPut.ExpressionAttributeValues,
-            }, cancellationToken).ConfigureAwait(false);
+            await dynamo.PutItemAsync(SinglePut(findingPut), cancellationToken).ConfigureAwait(false);
             if (before is not null && before.DueAt != after.DueAt) await MoveNewAlertDeadlineAsync(after, cancellationToken).ConfigureAwait(false);
             return new Mutation(MutationKind.Updated, plan with { After = after }, null);
         }
@@ -722,6 +707,16 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     /// reason text wins, so the stored marker does not depend on arrival order). One small conditional Put; the TTL
     /// keeps markers for <see cref="IsmsSettings.ResolvedRetentionDays"/> after the later of the observation and now.
     /// </summary>
+    /// <summary>A transaction's <see cref="Put"/> made on its own (same table, item and condition).</summary>
+    private static PutItemRequest SinglePut(Put put) => new()
+    {
+        TableName = put.TableName,
+        Item = put.Item,
+        ConditionExpression = put.ConditionExpression,
+        ExpressionAttributeNames = put.ExpressionAttributeNames,
+        ExpressionAttributeValues = put.ExpressionAttributeValues,
+    };
+
     private async Task PutMarkerAsync(string partition, string sort, DateTimeOffset observedAt, string actor, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var observed = LedgerKeys.Instant(observedAt);
