@@ -40,21 +40,30 @@ public sealed class ChangeRegisterCrashTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(ChangeTestData.ThienLastCall, record.LastCallAt);
     }
 
-    [Fact]
-    public async Task A_redelivery_whose_write_only_catches_the_count_up_is_reported_as_a_duplicate()
+    /// <summary>
+    /// A long session (more calls than the record lists, so a late call's presence cannot be read off the record), every
+    /// call recorded but the last, whose delivery crashed after its CALL item and before the record write.
+    /// </summary>
+    private async Task<(DynamoChangeRegister Register, ChangeCall First, List<ChangeCall> Calls, ChangeCall Last)> LongSessionWithCrashedLastCallAsync(string prefix)
     {
-        // The race behind concurrent redeliveries: a call outside the record's bounded list is delivered again while
-        // another call of the session is stored but not yet counted. The redelivery's write moves only the count (to the
-        // stored calls); its own call was merged long before, so it is no news.
-        var table = await dynamo.NewTableAsync("chg-crash-catchup");
+        var table = await dynamo.NewTableAsync(prefix);
         var register = new DynamoChangeRegister(dynamo.Client, table, IsmsSettings.Default);
         var first = ChangeTestData.ThienCalls()[0];
         var calls = Enumerable.Range(0, ChangeRecord.MaxCalls + 5)
             .Select(i => first with { EventId = $"{first.EventId}-{i:D3}", EventTime = first.EventTime.AddSeconds(i) })
             .ToList();
         foreach (var call in calls.Take(calls.Count - 1)) await register.RecordAsync(call);
-        var last = calls[^1];
-        await CrashedRecordAsync(table, last, failRequest: 3);
+        await CrashedRecordAsync(table, calls[^1], failRequest: 3);
+        return (register, first, calls, calls[^1]);
+    }
+
+    [Fact]
+    public async Task A_redelivery_whose_write_only_catches_the_count_up_is_reported_as_a_duplicate()
+    {
+        // The race behind concurrent redeliveries: a call outside the record's bounded list is delivered again while
+        // another call of the session is stored but not yet counted. The redelivery's write moves only the count (to the
+        // stored calls); its own call was merged long before, so it is no news.
+        var (register, first, calls, last) = await LongSessionWithCrashedLastCallAsync("chg-crash-catchup");
         Assert.Equal(calls.Count - 1, (await register.GetAsync(first.ChangeId))!.CallCount);
 
         var redelivery = await register.RecordAsync(calls[^3]);
@@ -70,16 +79,7 @@ public sealed class ChangeRegisterCrashTests(DynamoDbLocalFixture dynamo)
     [Fact]
     public async Task A_crashed_call_beyond_the_records_bounded_list_is_counted_once_from_the_stored_calls()
     {
-        var table = await dynamo.NewTableAsync("chg-crash-long");
-        var register = new DynamoChangeRegister(dynamo.Client, table, IsmsSettings.Default);
-        var first = ChangeTestData.ThienCalls()[0];
-        // A long session: more calls than the record lists, so a late call's presence cannot be read off the record.
-        var calls = Enumerable.Range(0, ChangeRecord.MaxCalls + 5)
-            .Select(i => first with { EventId = $"{first.EventId}-{i:D3}", EventTime = first.EventTime.AddSeconds(i) })
-            .ToList();
-        foreach (var call in calls.Take(calls.Count - 1)) await register.RecordAsync(call);
-        var last = calls[^1];
-        await CrashedRecordAsync(table, last, failRequest: 3);
+        var (register, first, calls, last) = await LongSessionWithCrashedLastCallAsync("chg-crash-long");
         Assert.Equal(calls.Count - 1, (await register.GetAsync(first.ChangeId))!.CallCount);
 
         var repaired = await register.RecordAsync(last);
