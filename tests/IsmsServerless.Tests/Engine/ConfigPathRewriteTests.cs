@@ -10,6 +10,7 @@ using IsmsServerless.Model;
 using IsmsServerless.Rules.Drift;
 using IsmsServerless.Rules.Patch;
 using IsmsServerless.Tests.Support;
+using IsmsServerless.Tests.Robustness;
 
 namespace IsmsServerless.Tests.Engine;
 
@@ -21,27 +22,6 @@ public sealed class ConfigPathRewriteTests
 {
     // ---- Json.UnescapedUtf8: direct unescape vs the reader's CopyString -------------------------------------------------
 
-    private static IEnumerable<JsonElement> Strings(JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.String:
-                yield return element;
-                break;
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                {
-                    foreach (var s in Strings(property.Value)) yield return s;
-                }
-                break;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    foreach (var s in Strings(item)) yield return s;
-                }
-                break;
-        }
-    }
 
     private static void AssertUnescapesLikeTheReader(JsonElement value)
     {
@@ -85,7 +65,7 @@ public sealed class ConfigPathRewriteTests
             }
             using (document)
             {
-                foreach (var value in Strings(document.RootElement))
+                foreach (var value in FuzzCorpus.Strings(document.RootElement))
                 {
                     AssertUnescapesLikeTheReader(value);
                     checkedStrings++;

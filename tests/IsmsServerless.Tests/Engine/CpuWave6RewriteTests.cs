@@ -13,6 +13,7 @@ using IsmsServerless.Settings;
 using IsmsServerless.Tests.Engine.Reference;
 using Microsoft.Extensions.Time.Testing;
 using IsmsServerless.Tests.Support;
+using IsmsServerless.Tests.Robustness;
 
 namespace IsmsServerless.Tests.Engine;
 
@@ -100,27 +101,6 @@ public sealed class CpuWave6RewriteTests
         Assert.Equal(expected.AsSpan(0, expectedLength).ToArray(), actual.AsSpan(0, actualLength).ToArray());
     }
 
-    private static IEnumerable<JsonElement> Strings(JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.String:
-                yield return element;
-                break;
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                {
-                    foreach (var s in Strings(property.Value)) yield return s;
-                }
-                break;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    foreach (var s in Strings(item)) yield return s;
-                }
-                break;
-        }
-    }
 
     private static ReadOnlySpan<byte> Body(JsonElement value)
     {
@@ -145,7 +125,7 @@ public sealed class CpuWave6RewriteTests
             }
             using (document)
             {
-                foreach (var value in Strings(document.RootElement))
+                foreach (var value in FuzzCorpus.Strings(document.RootElement))
                 {
                     var body = Body(value);
                     AssertUnescapesLikeBefore(body);
@@ -455,7 +435,7 @@ public sealed class CpuWave6RewriteTests
             using (document)
             {
                 EventStrings.BeginEvent();
-                foreach (var value in Strings(document.RootElement))
+                foreach (var value in FuzzCorpus.Strings(document.RootElement))
                 {
                     string? expected;
                     try

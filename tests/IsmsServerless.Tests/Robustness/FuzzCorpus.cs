@@ -14,6 +14,29 @@ namespace IsmsServerless.Tests.Robustness;
 /// </summary>
 public static class FuzzCorpus
 {
+    /// <summary>Every string value in a JSON tree, depth first (the rewrite tests compare string readers on each).</summary>
+    public static IEnumerable<JsonElement> Strings(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                yield return element;
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    foreach (var s in Strings(property.Value)) yield return s;
+                }
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    foreach (var s in Strings(item)) yield return s;
+                }
+                break;
+        }
+    }
+
     private static readonly Lazy<IReadOnlyList<Seed>> LazyAll = new(Load);
 
     public sealed record Seed(string Name, byte[] Bytes)
