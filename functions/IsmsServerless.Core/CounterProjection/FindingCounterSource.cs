@@ -17,6 +17,17 @@ namespace IsmsServerless.CounterProjection;
 /// </summary>
 public sealed class FindingCounterSource : ICounterSource
 {
+    /// <summary>Partition prefix of the rule texts items the reader may need (IAM: the projector's GetItem scope).</summary>
+    public const string RuleTextsPartitionPrefix = RuleTexts.PartitionPrefix;
+
+    /// <summary>The keys of the records counted (the event source mapping's filter): finding items <c>FINDING#…</c> / <c>META</c>.</summary>
+    public const string FindingPartitionPrefix = LedgerKeys.FindingPrefix;
+
+    public const string FindingSortKey = LedgerKeys.Meta;
+
+    /// <summary>Partition of the counter items written (IAM: the projector's UpdateItem scope).</summary>
+    public const string CounterPartition = LedgerKeys.StatsPartition;
+
     private readonly DynamoDbFindingLedger _reader;
 
     public FindingCounterSource(IAmazonDynamoDB dynamo, string tableName)

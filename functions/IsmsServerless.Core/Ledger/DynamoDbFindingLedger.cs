@@ -683,7 +683,15 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         if (step?.Cheap is { } storedObservation) items.Add(new TransactWriteItem { Put = CheapPut(storedObservation) });
         string? alertId = step is { AlertIds.Count: > 0 } raising ? raising.AlertIds[^1] : null;
         if (!detection && plan.AlertKind is not null) alertId = alerts[^1].AlertId;
-        if (items.Count == 1)
+        if (items.Count == 1 && (before is null || countersMove))
+        {
+            // A new finding, or a transition that was a transaction only for its counter (issue 20): one conditional
+            // PutItem, the counter from its stream record. A failed condition is a concurrent writer of the same change
+            // (or this put's own retry after a lost answer): read again and decide again, so one writer reports it, as the
+            // transaction's cancellation made it before.
+            await dynamo.PutItemAsync(SinglePut(findingPut), cancellationToken).ConfigureAwait(false);
+        }
+        else if (items.Count == 1)
         {
             // Only the finding is left: a transaction of one item would cost twice its units for nothing.
             await PutFindingAsync(findingPut, cancellationToken).ConfigureAwait(false);
