@@ -2,7 +2,6 @@ using Amazon.CDK;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.KMS;
 using Amazon.CDK.AWS.Lambda;
-using Amazon.CDK.AWS.Lambda.EventSources;
 using Amazon.CDK.AWS.SQS;
 using Constructs;
 using IsmsServerless.CounterProjection;
@@ -29,7 +28,8 @@ public sealed class CounterProjectionConsumerProps
 /// (one batch per shard at a time, in order); partial batch responses (a store error names the sub-range to retry
 /// from); no bisection (a bisected half would start inside a range the projector already applied: its markers are keyed
 /// by a range's first record); retried until the records expire (24 h), then their description goes to an encrypted SQS
-/// queue, whose depth raises an alarm, as does the iterator age.</item>
+/// queue (SQS-managed encryption: it holds batch descriptions, no item), whose depth raises an alarm, as does the
+/// iterator age. Repair after a lost record: <c>./isms counters rebuild</c>.</item>
 /// <item>Least privilege: stream read (the event source's grant), and on the table only UpdateItem/PutItem of items whose
 /// partition is <c>STATS</c> or <c>PROJECTION#…</c> and GetItem of <c>PROJECTION#…</c> and <c>RULETEXT#…</c> items
 /// (<c>dynamodb:LeadingKeys</c>), with the table key through DynamoDB only.</item>
@@ -46,6 +46,8 @@ public sealed class CounterProjectionConsumer : Construct
 
     public Queue FailedRecords { get; }
 
+    public CfnEventSourceMapping Mapping { get; }
+
     public CounterProjectionConsumer(Construct scope, string id, CounterProjectionConsumerProps props) : base(scope, id)
     {
         ArgumentNullException.ThrowIfNull(props);
@@ -55,6 +57,8 @@ public sealed class CounterProjectionConsumer : Construct
             Timeout = Duration.Minutes(1),
             Environment = { ["TABLE_NAME"] = props.Ledger.Table.TableName },
         });
+        // What Lambda sends here describes a failed batch (shard, first and last sequence number, stream ARN, the error),
+        // never an item. Encrypted with the stack key; the function may only send to it (below).
         FailedRecords = new Queue(this, "FailedRecords", new QueueProps
         {
             Encryption = QueueEncryption.KMS,
@@ -62,33 +66,53 @@ public sealed class CounterProjectionConsumer : Construct
             EnforceSSL = true,
             RetentionPeriod = Duration.Days(14),
         });
-        Function.AddEventSource(new DynamoEventSource(props.Ledger.Table, new DynamoEventSourceProps
+        Security.CdkNag.Suppress(FailedRecords, "AwsSolutions-SQS3",
+            "This queue is the failure destination of the counter projector's event source mapping (DestinationConfig.OnFailure); "
+            + "cdk-nag recognises only SQS redrive policies as dead-letter use. Its depth has an alarm (OperationalAlarms).");
+        // The mapping as an L1 resource: CDK's SqsDlq grants kms:GenerateDataKey* and kms:ReEncrypt* (wildcard actions this
+        // stack never grants) and its RetryAttempts refuses -1 (retry until the record expires); the grants are written
+        // below, each on its one resource.
+        props.Ledger.Table.GrantStreamRead(Function);
+        Function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {
-            StartingPosition = StartingPosition.TRIM_HORIZON,
-            BatchSize = BatchSize,
-            MaxBatchingWindow = Duration.Seconds(BatchingWindowSeconds),
-            ParallelizationFactor = 1,
-            BisectBatchOnError = false,
-            ReportBatchItemFailures = true,
-            // CDK 2.160 accepts at most 10000 (Lambda: -1 = until the record expires); with the default record age (the
-            // stream's 24 h) a failing batch is retried for a day either way.
-            RetryAttempts = 10000,
-            OnFailure = new SqsDlq(FailedRecords),
-            Filters =
-            [
-                FilterCriteria.Filter(new Dictionary<string, object>
-                {
-                    ["dynamodb"] = new Dictionary<string, object>
-                    {
-                        ["Keys"] = new Dictionary<string, object>
-                        {
-                            [LedgerSchema.PartitionKey] = new Dictionary<string, object> { ["S"] = new object[] { new Dictionary<string, object> { ["prefix"] = FindingCounterSource.FindingPartitionPrefix } } },
-                            [LedgerSchema.SortKey] = new Dictionary<string, object> { ["S"] = new object[] { FindingCounterSource.FindingSortKey } },
-                        },
-                    },
-                }),
-            ],
+            Sid = "SendFailedBatchDescriptions",
+            Actions = ["sqs:SendMessage"],
+            Resources = [FailedRecords.QueueArn],
         }));
+        Function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "EncryptFailedBatchDescriptionsThroughSqs",
+            Actions = ["kms:GenerateDataKey", "kms:Decrypt"],
+            Resources = [props.EncryptionKey.KeyArn],
+            Conditions = new Dictionary<string, object>
+            {
+                ["StringEquals"] = new Dictionary<string, object> { ["kms:ViaService"] = $"sqs.{Stack.Of(this).Region}.amazonaws.com" },
+            },
+        }));
+        var filter = "{\"dynamodb\":{\"Keys\":{\"" + LedgerSchema.PartitionKey + "\":{\"S\":[{\"prefix\":\"" + FindingCounterSource.FindingPartitionPrefix
+            + "\"}]},\"" + LedgerSchema.SortKey + "\":{\"S\":[\"" + FindingCounterSource.FindingSortKey + "\"]}}}}";
+        Mapping = new CfnEventSourceMapping(this, "StreamMapping", new CfnEventSourceMappingProps
+        {
+            FunctionName = Function.FunctionName,
+            EventSourceArn = props.Ledger.Table.TableStreamArn!,
+            StartingPosition = "TRIM_HORIZON",
+            BatchSize = BatchSize,
+            MaximumBatchingWindowInSeconds = BatchingWindowSeconds,
+            ParallelizationFactor = 1,
+            BisectBatchOnFunctionError = false,
+            FunctionResponseTypes = ["ReportBatchItemFailures"],
+            MaximumRetryAttempts = -1,
+            DestinationConfig = new CfnEventSourceMapping.DestinationConfigProperty
+            {
+                OnFailure = new CfnEventSourceMapping.OnFailureProperty { Destination = FailedRecords.QueueArn },
+            },
+            FilterCriteria = new CfnEventSourceMapping.FilterCriteriaProperty
+            {
+                Filters = new object[] { new CfnEventSourceMapping.FilterProperty { Pattern = filter } },
+            },
+        });
+        // The mapping is validated against the role's permissions when it is created: after the policy.
+        if (Function.Role?.Node.TryFindChild("DefaultPolicy") is IConstruct policy) Mapping.Node.AddDependency(policy);
         var table = props.Ledger.Table;
         Function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {
