@@ -15,8 +15,11 @@ namespace IsmsServerless.Functions;
 /// </summary>
 public sealed class CounterProjectorFunction
 {
-    private static readonly Lazy<CounterProjector> Projector = new(() =>
-        new CounterProjector(FunctionHost.Dynamo, FunctionHost.TableName, [new FindingCounterSource(FunctionHost.Dynamo, FunctionHost.TableName)], FunctionHost.Clock));
+    // One per handler instance (Lambda keeps one per sandbox): its reader caches rule texts across invocations.
+    private CounterProjector? _projector;
+
+    private CounterProjector Projector => _projector ??=
+        new CounterProjector(FunctionHost.Dynamo, FunctionHost.TableName, [new FindingCounterSource(FunctionHost.Dynamo, FunctionHost.TableName)], FunctionHost.Clock);
 
     public async Task<Stream> HandleAsync(Stream input)
     {
@@ -34,7 +37,7 @@ public sealed class CounterProjectorFunction
             Log.Error("projector.malformed-event", ex, ("bytes", bytes.Length));
             return Answer(null);
         }
-        var result = await Projector.Value.ApplyAsync(records).ConfigureAwait(false);
+        var result = await Projector.ApplyAsync(records).ConfigureAwait(false);
         Log.Info("projector.batch", ("records", result.Records), ("applied", result.Applied), ("alreadyApplied", result.AlreadyApplied),
             ("skipped", result.Skipped), ("writes", result.Writes), ("failedAt", result.FailedAt));
         return Answer(result.FailedAt);

@@ -74,6 +74,18 @@ public sealed class LocalStreamProjection : ICounterCatchUp, IDisposable
         return all;
     }
 
+    /// <summary>
+    /// The stream's counted records from its trim horizon as the Lambda event that would carry them
+    /// (<c>{"Records":[…]}</c>: each GetRecords record as DynamoDB Local returns it, with <c>eventSourceARN</c> added as Lambda
+    /// adds it): for tests of the handler on real records.
+    /// </summary>
+    public async Task<string> ReadAllAsLambdaEventAsync(CancellationToken cancellationToken = default)
+    {
+        var raw = new List<string>();
+        await WalkAsync(_ => Task.CompletedTask, advance: false, cancellationToken, raw).ConfigureAwait(false);
+        return "{\"Records\":[" + string.Join(",", raw) + "]}";
+    }
+
     private async Task ApplyAsync(List<StreamChange> batch)
     {
         var result = await Projector.ApplyAsync(batch).ConfigureAwait(false);
@@ -82,7 +94,7 @@ public sealed class LocalStreamProjection : ICounterCatchUp, IDisposable
             throw new InvalidOperationException($"counter projection of {_tableName}: the write from sequence number {failed} failed; the next catch-up retries it");
     }
 
-    private async Task WalkAsync(Func<List<StreamChange>, Task> onBatch, bool advance, CancellationToken cancellationToken)
+    private async Task WalkAsync(Func<List<StreamChange>, Task> onBatch, bool advance, CancellationToken cancellationToken, List<string>? lambdaRecords = null)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         var positions = advance ? _positions : new Dictionary<string, string>(StringComparer.Ordinal);
@@ -133,6 +145,15 @@ public sealed class LocalStreamProjection : ICounterCatchUp, IDisposable
                     {
                         if (next is null) finished.Add(shard.ShardId);
                         break;
+                    }
+                    if (lambdaRecords is not null)
+                    {
+                        foreach (var record in page.RootElement.GetProperty("Records").EnumerateArray())
+                        {
+                            if (!StreamRecordJson.TryReadRecord(record, _streamArn, out var change, out _) || !Counted(change)) continue;
+                            var text = record.GetRawText();
+                            lambdaRecords.Add(text[..text.LastIndexOf('}')] + ",\"eventSourceARN\":" + JsonSerializer.Serialize(_streamArn, ProjectionJsonContext.Default.String) + "}");
+                        }
                     }
                     var batch = records.Where(Counted).ToList();
                     if (batch.Count > 0) await onBatch(batch).ConfigureAwait(false);
