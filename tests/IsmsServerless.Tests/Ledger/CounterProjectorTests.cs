@@ -236,4 +236,23 @@ public sealed class CounterProjectorTests(DynamoDbLocalFixture dynamo)
         Assert.Equal([e.FindingId], (await ledger.QueryByStatusAsync(FindingStatus.Open, 10)).Items.Select(f => f.Id));
         Assert.Equal(1, (await ledger.GetOverviewAsync()).Total.Open);
     }
+
+    [Fact]
+    public async Task The_repair_rebuilds_counters_that_lost_a_record_equal_to_the_projected_ones()
+    {
+        var clean = await WriteAsync();
+        await Projector(clean.Table).ApplyAsync(clean.Records);
+
+        var damaged = await WriteAsync();
+        // A record lost for good (the batch kept failing past the stream's retention): every record but one applied.
+        var lost = damaged.Records.FindIndex(r => r.EventName == "INSERT");
+        await Projector(damaged.Table).ApplyAsync([.. damaged.Records[..lost], .. damaged.Records[(lost + 1)..]]);
+        Assert.NotEqual(await CountersAsync(clean.Table), await CountersAsync(damaged.Table));
+
+        var result = await CounterRebuild.RebuildAsync(dynamo.Client, damaged.Table);
+
+        Assert.Equal(damaged.FindingIds.Distinct().Count(), result.Findings);
+        Assert.Equal(await CountersAsync(clean.Table), await CountersAsync(damaged.Table));
+        await AssertCountsMatchFindingsAsync(damaged);
+    }
 }
