@@ -128,12 +128,12 @@ public sealed class CounterProjectorTests(DynamoDbLocalFixture dynamo)
     public async Task A_store_error_reports_the_sub_range_to_retry_from_and_the_retry_from_there_and_a_shorter_redelivery_are_exact()
     {
         var clean = await WriteAsync();
-        await Projector(clean.Table, perWrite: 3).ApplyAsync(clean.Records);
+        await Projector(clean.Table, perWrite: 1).ApplyAsync(clean.Records);
 
         var faulty = await WriteAsync();
-        var failing = Projector(faulty.Table, perWrite: 3);
+        var failing = Projector(faulty.Table, perWrite: 1);
         var calls = 0;
-        failing.BeforeWrite = () => ++calls == 3 ? throw new AmazonDynamoDBException("injected: the table did not answer") : Task.CompletedTask;
+        failing.BeforeWrite = () => ++calls == 2 ? throw new AmazonDynamoDBException("injected: the table did not answer") : Task.CompletedTask;
         var result = await failing.ApplyAsync(faulty.Records);
         Assert.NotNull(result.FailedAt);
         Assert.True(result.Applied > 0);
@@ -141,12 +141,12 @@ public sealed class CounterProjectorTests(DynamoDbLocalFixture dynamo)
         // Lambda (ReportBatchItemFailures) redelivers from the reported record, with the records after it.
         var from = faulty.Records.FindIndex(r => r.SequenceNumber == result.FailedAt);
         Assert.True(from > 0);
-        var retry = await Projector(faulty.Table, perWrite: 3).ApplyAsync(faulty.Records[from..]);
+        var retry = await Projector(faulty.Table, perWrite: 1).ApplyAsync(faulty.Records[from..]);
         Assert.Null(retry.FailedAt);
         Assert.Equal(await CountersAsync(clean.Table), await CountersAsync(faulty.Table));
 
         // A redelivery that is only the first half of the batch (a shorter batch from the same first record) is covered.
-        var half = await Projector(faulty.Table, perWrite: 3).ApplyAsync(faulty.Records[..(faulty.Records.Count / 2)]);
+        var half = await Projector(faulty.Table, perWrite: 1).ApplyAsync(faulty.Records[..(faulty.Records.Count / 2)]);
         Assert.Equal(0, half.Applied);
         Assert.Equal(await CountersAsync(clean.Table), await CountersAsync(faulty.Table));
         await AssertCountsMatchFindingsAsync(faulty);
