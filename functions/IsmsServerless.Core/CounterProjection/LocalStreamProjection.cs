@@ -22,7 +22,7 @@ public sealed class LocalStreamProjection : ICounterCatchUp, IDisposable
 
     private static readonly ConcurrentDictionary<string, LocalStreamProjection> Shared = new(StringComparer.Ordinal);
 
-    private readonly IAmazonDynamoDB _dynamo;
+    private IAmazonDynamoDB _dynamo;
     private readonly string _tableName;
     private readonly string _endpoint;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -55,11 +55,29 @@ public sealed class LocalStreamProjection : ICounterCatchUp, IDisposable
         ArgumentNullException.ThrowIfNull(dynamo);
         var endpoint = dynamo.Config?.ServiceURL;
         if (string.IsNullOrEmpty(endpoint) || string.IsNullOrEmpty(tableName)) return null;
-        return Shared.GetOrAdd(endpoint + "\u001f" + tableName, _ => new LocalStreamProjection(dynamo, tableName, endpoint));
+        var shared = Shared.GetOrAdd(endpoint + "\u001f" + tableName, _ => new LocalStreamProjection(dynamo, tableName, endpoint));
+        // The latest client for this endpoint and table is used (a command may have disposed the one before it).
+        shared.Use(dynamo);
+        return shared;
     }
 
-    /// <summary>The projector this drain feeds (tests hook it to crash between sub-ranges).</summary>
+    /// <summary>The projector this drain feeds.</summary>
     internal CounterProjector Projector => _projector ??= new CounterProjector(_dynamo, _tableName, [new FindingCounterSource(_dynamo, _tableName)], TimeProvider.System);
+
+    private void Use(IAmazonDynamoDB dynamo)
+    {
+        if (ReferenceEquals(dynamo, _dynamo)) return;
+        _gate.Wait();
+        try
+        {
+            _dynamo = dynamo;
+            _projector = null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 
     /// <summary>Whether a record is one the projector's event source mapping lets through (finding items).</summary>
     public static bool Counted(StreamChange change) => FindingCounterSource.IsFinding(change);
