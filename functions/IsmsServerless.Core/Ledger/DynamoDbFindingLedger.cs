@@ -405,34 +405,6 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         return points;
     }
 
-    public async Task<IReadOnlyList<AlertRecord>> QueryAlertsAsync(DateOnly day, CancellationToken cancellationToken = default)
-    {
-        var alerts = new List<AlertRecord>();
-        Dictionary<string, AttributeValue>? start = null;
-        do
-        {
-            var response = await QueryAsync("alerts-by-day", new QueryRequest
-            {
-                TableName = TableName,
-                IndexName = LedgerSchema.Gsi4,
-                KeyConditionExpression = "#pk = :pk",
-                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi4PartitionKey },
-                ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.OutboxDayPrefix + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) },
-                ExclusiveStartKey = start,
-            }, cancellationToken).ConfigureAwait(false);
-            foreach (var item in response.Items)
-            {
-                if (TryReadAlert(item, out var alert, out var problem)) alerts.Add(alert);
-                else Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
-            }
-            start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-        }
-        while (start is not null);
-        // The index orders by creation time; alerts raised in the same millisecond share it (the sort key no longer carries the id).
-        alerts.Sort((a, b) => string.CompareOrdinal(a.CreatedAt, b.CreatedAt) is var byTime and not 0 ? byTime : string.CompareOrdinal(a.AlertId, b.AlertId));
-        return alerts;
-    }
-
     // ---------------------------------------------------------------- writing
 
     internal enum MutationKind
