@@ -89,6 +89,22 @@ public sealed class LazyCreatedLineTests(DynamoDbLocalFixture dynamo)
         Assert.Equal("escalated", after[^1].Action);
     }
 
+    [Fact]
+    public async Task The_audit_export_of_a_finding_that_owes_its_line_carries_the_created_line()
+    {
+        var kit = await LedgerTestKit.CreateAsync(dynamo);
+        var violation = LedgerTestKit.Finding(LedgerTestKit.PatchRule, Resource, kit.Now.AddMinutes(-5));
+        await kit.Ledger.RecordAsync([violation], kit.Context);
+        Assert.Equal("created", (await kit.Ledger.GetAsync(violation.FindingId))!.OwedLine);
+        Assert.Empty(TableSnapshot.OfType(await TableSnapshot.TakeAsync(dynamo.Client, kit.Table), LedgerItems.HistoryEntity));
+
+        // The CSV is the auditor's package: one row per history line. The owed line is there, said by the rule, at creation.
+        var csv = await IsmsServerless.Cli.ExportCommand.RunAsync(dynamo.Client, kit.Table, kit.Now.AddDays(-1), kit.Now.AddDays(1), "csv", kit.Now);
+        var row = Assert.Single(csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries), r => r.StartsWith("finding," + violation.FindingId + ",", StringComparison.Ordinal));
+        Assert.Contains(",created,", row, StringComparison.Ordinal);
+        Assert.Contains("rule:" + LedgerTestKit.PatchRule.Id, row, StringComparison.Ordinal);
+    }
+
     private async Task<SortedSet<string>> WithoutVersionAsync(string table)
     {
         var items = new SortedSet<string>(StringComparer.Ordinal);
