@@ -48,8 +48,11 @@ public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableNam
     private async Task<int> CountAsync(string partition, DateTimeOffset at, string eventId, TimeSpan window, CancellationToken cancellationToken)
     {
         var sortKey = Timestamps.ToWire(at) + "#" + eventId;
-        await dynamo.PutItemAsync(new PutItemRequest
+        var put = await dynamo.PutItemAsync(new PutItemRequest
         {
+            // The item as it was: present means this failure was stored before (a redelivery, or the SDK's retry of this
+            // very put after a lost answer). Costs nothing more than the put.
+            ReturnValues = ReturnValue.ALL_OLD,
             TableName = tableName,
             Item = new Dictionary<string, AttributeValue>
             {
@@ -63,6 +66,11 @@ public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableNam
         // The failures around this one, [at - window, at + window], by event time: a burst is any window-long stretch
         // holding this failure. Looking both ways makes the count a function of the set of failures, not of arrival
         // order: delivered newest-first, the last one to arrive still sees the whole burst (it saw only itself before).
+        // The read is strongly consistent when this put stored the failure, so that of two failures stored at once each
+        // sees the other. A failure stored before (a redelivery; issue 20: 1.13 read units per event of a duplicate burst)
+        // needs no such guarantee: every failure stored after its first put read consistently and saw it, so every window
+        // holding it was counted by the last of that window's failures to arrive; half a unit, eventually consistent.
+        var storedBefore = put.Attributes is { Count: > 0 };
         var times = new List<DateTimeOffset>();
         Dictionary<string, AttributeValue>? start = null;
         do
@@ -78,7 +86,7 @@ public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableNam
                     [":to"] = new() { S = Timestamps.ToWire(at + window) + "#~" },
                 },
                 ProjectionExpression = "SK",
-                ConsistentRead = true,
+                ConsistentRead = !storedBefore,
                 ExclusiveStartKey = start,
             }, cancellationToken).ConfigureAwait(false);
             foreach (var item in response.Items)
