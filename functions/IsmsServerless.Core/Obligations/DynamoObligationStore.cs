@@ -164,6 +164,15 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
     public Task<Page<Obligation>> QueryDoneAsync(int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
         QueryIndexAsync(LedgerSchema.Gsi3, "GSI3PK", ObligationKeys.DonePartition, forward: false, limit, cursor, cancellationToken);
 
+    public async Task<IReadOnlyList<Obligation>> GetManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var keys = ids.Where(Obligation.IsObligationId).Distinct(StringComparer.Ordinal).Select(Key).ToList();
+        if (keys.Count == 0) return [];
+        var items = await LedgerIndex.GetItemsAsync(dynamo, tableName, keys, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return [.. items.Select(item => ObligationItems.FromItem(item, settings.StatusPageUrl)).OfType<Obligation>()];
+    }
+
     public Task<Page<Obligation>> QueryKindAsync(string kind, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
         QueryIndexAsync(LedgerSchema.Gsi1, "GSI1PK", ObligationKeys.KindPartition(kind), forward: true, limit, cursor, cancellationToken, o => o.Kind == kind);
 
