@@ -2,8 +2,14 @@ using System.Text;
 using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
+using IsmsServerless.Changes;
 using IsmsServerless.Drift;
+using IsmsServerless.Engine;
+using IsmsServerless.Events;
+using IsmsServerless.Inputs;
 using IsmsServerless.Model;
+using IsmsServerless.Settings;
+using Microsoft.Extensions.Time.Testing;
 using IsmsServerless.Tests.Engine.Reference;
 using IsmsServerless.Tests.Support;
 
@@ -240,5 +246,107 @@ public sealed class CpuWave7RewriteTests
             foreach (var path in paths)
                 Assert.Equal(Show(BaselineVerdict02fcf04.Path(document.RootElement, path)), Show(Json.Path(document.RootElement, path)));
         }
+    }
+
+    // ---- The sign-in and root rules answer with an array, not an iterator ----------------------------------------------
+
+    private static readonly EvaluationContext Context = new(IsmsSettings.Default,
+        new FakeTimeProvider(DateTimeOffset.Parse("2026-01-15T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static IEnumerable<CloudTrailInput> CloudTrailInputs(byte[] payload) =>
+        RuleEngine.CreateDefault().Adapt(payload, Context).Inputs.OfType<CloudTrailInput>();
+
+    /// <summary>Every CloudTrail record of the corpus (and the external one when present) and generated sign-ins and root calls.</summary>
+    private static List<CloudTrailInput> SignInAndRootInputs()
+    {
+        var inputs = new List<CloudTrailInput>();
+        var roots = new List<string> { Fixtures.SharedRoot };
+        if (Fixtures.ExternalPresent) roots.Add(Fixtures.ExternalRoot);
+        foreach (var root in roots)
+            foreach (var file in Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories))
+                inputs.AddRange(CloudTrailInputs(File.ReadAllBytes(file)));
+        var random = new Random(2077);
+        string Pick(params string[] options) => options[random.Next(options.Length)];
+        for (var i = 0; i < 3000; i++)
+        {
+            var type = Pick("\"type\":\"IAMUser\",", "\"type\":\"Root\",", "\"type\":\"AssumedRole\",", "\"type\":\"\",", "");
+            var user = Pick("\"userName\":\"alice\",", "\"userName\":\"\",", "");
+            var arn = Pick("\"arn\":\"arn:aws:iam::111122223333:user/alice\",", "\"arn\":\"\",", "\"arn\":\" \",", "");
+            var name = Pick("ConsoleLogin", "ConsoleLogin", "CreateBucket", "GetObject");
+            var login = Pick("{\"ConsoleLogin\":\"Success\"}", "{\"ConsoleLogin\":\"Success\"}", "{\"ConsoleLogin\":\"Success\"}", "{\"ConsoleLogin\":\"Failure\"}", "{\"ConsoleLogin\":1}", "{}", "null", "\"Success\"");
+            var mfa = Pick("{\"MFAUsed\":\"Yes\"}", "{\"MFAUsed\":\"No\"}", "{\"MFAUsed\":true}", "{}", "null");
+            var ip = Pick("\"sourceIPAddress\":\"203.0.113.9\",", "");
+            var error = Pick("", "", "\"errorCode\":\"AccessDenied\",", "\"errorMessage\":\"Failed authentication\",", "\"errorCode\":\"\",");
+            var id = Pick("\"eventID\":\"3a1b2c3d-0000-4000-8000-00000000000" + (i % 10) + "\",", "\"eventID\":\"1\",", "");
+            var payload = "{\"eventVersion\":\"1.08\",\"userIdentity\":{" + type + user + arn + "\"accountId\":\"111122223333\",\"principalId\":\"AIDA" + i + "\"},"
+                + "\"eventTime\":\"2026-01-02T03:04:05Z\",\"eventSource\":\"signin.amazonaws.com\",\"eventName\":\"" + name + "\"," + ip + error + id
+                + "\"awsRegion\":\"us-east-1\",\"responseElements\":" + login + ",\"additionalEventData\":" + mfa + ",\"recipientAccountId\":\"111122223333\"}";
+            inputs.AddRange(CloudTrailInputs(Encoding.UTF8.GetBytes(payload)));
+        }
+        return inputs;
+    }
+
+    [Fact]
+    public void Sign_in_and_root_rules_match_the_previous_ones_on_every_record_and_generated_calls()
+    {
+        var pairs = new (IRule<CloudTrailInput> Current, IRule<CloudTrailInput> Reference)[]
+        {
+            (new IsmsServerless.Rules.Monitoring.ConsoleLoginWithoutMfaRule(), new ConsoleLoginWithoutMfaRule02fcf04()),
+            (new IsmsServerless.Rules.Monitoring.RootUserActivityRule(), new RootUserActivityRule02fcf04()),
+        };
+        var answered = new int[pairs.Length];
+        foreach (var input in SignInAndRootInputs())
+        {
+            for (var i = 0; i < pairs.Length; i++)
+            {
+                var expected = pairs[i].Reference.Evaluate(input, Context).Select(Describe).ToList();
+                Assert.Equal(expected, pairs[i].Current.Evaluate(input, Context).Select(Describe).ToList());
+                answered[i] += expected.Count;
+            }
+        }
+        Assert.All(answered, count => Assert.True(count > 200, $"only {count} evaluations compared"));
+    }
+
+    // ---- ChangeCall: the service name replaced once per event source ----------------------------------------------------
+
+    [Fact]
+    public void Service_names_equal_Replace_for_any_source_in_any_order()
+    {
+        string[] sources = ["s3.amazonaws.com", "ec2.amazonaws.com", "amazonaws.com", ".amazonaws.com", "a.amazonaws.comb.amazonaws.com", "",
+            "S3.AMAZONAWS.COM", "s3.amazonaws.com.evil", "x.amazonaws.com.amazonaws.com", "s3\u002eamazonaws.com", "é.amazonaws.com"];
+        var random = new Random(7);
+        for (var i = 0; i < 5000; i++)
+        {
+            // The same text as another instance, the same instance again, or a new one: the answer depends on the text only.
+            var source = random.Next(3) switch
+            {
+                0 => sources[random.Next(sources.Length)],
+                1 => new string(sources[random.Next(sources.Length)].AsSpan()),
+                _ => new string('a', random.Next(0, 5)) + sources[random.Next(sources.Length)] + new string('b', random.Next(0, 3)),
+            };
+            Assert.Equal(source.Replace(".amazonaws.com", "", StringComparison.Ordinal), ChangeCall.ServiceOf(source));
+        }
+    }
+
+    // ---- Record binding: one shared detached null for null bodies ------------------------------------------------------
+
+    [Fact]
+    public void Null_bodies_bind_to_one_detached_null_with_the_same_kind_and_text()
+    {
+        var first = CloudTrailInputs(Encoding.UTF8.GetBytes(
+            """{"eventVersion":"1.08","userIdentity":{"type":"Root","accountId":"111122223333"},"eventTime":"2026-01-02T03:04:05Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","requestParameters":null,"responseElements":null,"additionalEventData":{"x":null}}""")).Single();
+        var second = CloudTrailInputs(Encoding.UTF8.GetBytes(
+            """{"eventVersion":"1.08","userIdentity":{"type":"Root","accountId":"111122223333"},"eventTime":"2026-01-02T03:04:05Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","requestParameters":  null  ,"responseElements":{"a":null}}""")).Single();
+        foreach (var body in new[] { first.Record.RequestParameters, first.Record.ResponseElements, second.Record.RequestParameters })
+        {
+            Assert.Equal(JsonValueKind.Null, body.ValueKind);
+            Assert.Equal("null", body.GetRawText());
+        }
+        Assert.Equal("""{"x":null}""", first.Record.AdditionalEventData.GetRawText());
+        Assert.Equal("""{"a":null}""", second.Record.ResponseElements.GetRawText());
+        Assert.Equal(JsonValueKind.Undefined, second.Record.AdditionalEventData.ValueKind);
+        // Read from several threads at once (the shared element's document is read-only).
+        Parallel.For(0, 64, _ => Assert.Equal("null", CloudTrailInputs(Encoding.UTF8.GetBytes(
+            """{"eventVersion":"1.08","userIdentity":{"type":"Root","accountId":"111122223333"},"eventTime":"2026-01-02T03:04:05Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","requestParameters":null}""")).Single().Record.RequestParameters.GetRawText()));
     }
 }
