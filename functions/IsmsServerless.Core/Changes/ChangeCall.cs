@@ -40,7 +40,26 @@ public sealed record ChangeCall
     public string? SourceIp { get; init; }
     public IReadOnlyList<string> Resources { get; init; } = [];
 
-    public string ApiName => $"{EventSource.Replace(".amazonaws.com", "", StringComparison.Ordinal)}:{EventName}";
+    public string ApiName => $"{ServiceOf(EventSource)}:{EventName}";
+
+    // The last eventSource whose service name was asked on this thread, and that name. Within an event the resource list
+    // and the API name ask for the same source; across events the source is one shared string (EventStrings' table), so
+    // the replacement is made once, not twice per change evaluation. Strings are immutable: same instance, same answer.
+    [ThreadStatic] private static string? t_source;
+    [ThreadStatic] private static string? t_service;
+
+    /// <summary><c>eventSource.Replace(".amazonaws.com", "", Ordinal)</c>: "s3.amazonaws.com" → "s3".</summary>
+    internal static string ServiceOf(string eventSource)
+    {
+        if (ReferenceEquals(eventSource, t_source) && t_service is { } service) return service;
+        service = eventSource.Replace(".amazonaws.com", "", StringComparison.Ordinal);
+        t_source = eventSource;
+        t_service = service;
+        return service;
+    }
+
+    // One SHA-256 state per thread, reset after each id: OpenSSL's one-shot builds and frees a digest context per call.
+    [ThreadStatic] private static IncrementalHash? t_sha256;
 
     internal static ChangeCall From(CloudTrailInput input, ChangeKind kind)
     {
@@ -109,7 +128,9 @@ public sealed record ChangeCall
             buffer[written++] = 0x1F;
             written += Encoding.UTF8.GetBytes(sessionKey, buffer[written..]);
             Span<byte> hash = stackalloc byte[32];
-            SHA256.HashData(buffer[..written], hash);
+            var sha = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            sha.AppendData(buffer[..written]);
+            sha.GetHashAndReset(hash);
             return string.Create(4 + 24, hash[..12], static (text, digest) =>
             {
                 "chg-".CopyTo(text);
@@ -146,7 +167,7 @@ public sealed record ChangeCall
                 var name = property.Name;
                 var value = property.Value.GetString();
                 if (string.IsNullOrWhiteSpace(value)) continue;
-                service ??= input.EventSource.Replace(".amazonaws.com", "", StringComparison.Ordinal);
+                service ??= ServiceOf(input.EventSource);
                 AddSorted(ref found, value.StartsWith("arn:", StringComparison.Ordinal) ? Cap(value) : Cap($"{service}:{name}/{value}"));
                 if (found!.Count >= MaxResourcesPerCall) break;
             }

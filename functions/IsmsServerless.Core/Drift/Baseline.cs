@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using IsmsServerless.Inputs;
 using IsmsServerless.Model;
 
@@ -22,7 +23,19 @@ public sealed record BaselineRequirement(
 /// <summary>A resource type's baseline: its requirements and the version they were last changed in.</summary>
 public sealed record Baseline(string ResourceType, string Version, IReadOnlyList<BaselineRequirement> Requirements)
 {
-    public BaselineRequirement this[string id] => Requirements.First(r => r.Id == id);
+    /// <summary>The requirement with this id (the first, if two share it); <see cref="InvalidOperationException"/> if none.</summary>
+    public BaselineRequirement this[string id]
+    {
+        get
+        {
+            // A loop, not First(predicate): no closure, delegate and enumerator on every violation a rule raises.
+            for (var i = 0; i < Requirements.Count; i++)
+            {
+                if (Requirements[i].Id == id) return Requirements[i];
+            }
+            throw new InvalidOperationException("Sequence contains no matching element");
+        }
+    }
 }
 
 /// <summary>One unmet requirement on one resource, with what the resource actually has.</summary>
@@ -79,7 +92,7 @@ public static class BaselineVerdict
         string subKey = "",
         string? source = null)
     {
-        evidence["baseline"] = $"{baseline.ResourceType}@{baseline.Version}";
+        evidence["baseline"] = Label(baseline);
         if (violations.Count == 0)
         {
             return new Evaluation
@@ -104,17 +117,12 @@ public static class BaselineVerdict
         {
             if (violations[i].Requirement.Severity > worst) worst = violations[i].Requirement.Severity;
         }
-        var details = new string[Math.Min(10, violations.Count)];
-        for (var i = 0; i < details.Length; i++)
+        // The first MaxDiffs violations' diffs, in order, in an array of exactly that many (no list around it).
+        var diff = new FieldDiff[Math.Min(ConfigurationDiff.MaxDiffs, violations.Count)];
+        for (var i = 0; i < diff.Length; i++)
         {
             var v = violations[i];
-            details[i] = Clip(v.Detail ?? $"{v.Requirement.Id}: {(v.Path ?? v.Requirement.Path)} is {Clip(v.Actual) ?? "not set"}, expected {v.Requirement.Expected}", MaxDetailLength)!;
-        }
-        var diff = new List<FieldDiff>(Math.Min(ConfigurationDiff.MaxDiffs, violations.Count));
-        for (var i = 0; i < violations.Count && diff.Count < ConfigurationDiff.MaxDiffs; i++)
-        {
-            var v = violations[i];
-            diff.Add(new FieldDiff(Clip(v.Path ?? v.Requirement.Path)!, v.Requirement.Expected, Clip(v.Actual)));
+            diff[i] = new FieldDiff(Clip(v.Path ?? v.Requirement.Path)!, v.Requirement.Expected, Clip(v.Actual));
         }
         return new Evaluation
         {
@@ -126,13 +134,86 @@ public static class BaselineVerdict
             Region = region,
             SubKey = subKey,
             SeverityOverride = worst,
-            Message = $"{Clip(subject)} drifts from the {baseline.ResourceType} baseline {baseline.Version}{(source is null ? "" : " (" + source + ")")}: "
-                + string.Join("; ", details) + (violations.Count > 10 ? $"; and {violations.Count - 10} more" : ""),
+            Message = FindingMessage(baseline, subject, violations, source),
             ClockStart = observedAt,
             ObservedAt = observedAt,
             Diff = diff,
             Evidence = evidence,
         };
+    }
+
+    /// <summary>
+    /// "&lt;subject&gt; drifts from the &lt;type&gt; baseline &lt;version&gt; (&lt;source&gt;): &lt;detail&gt;; …; and N more": written
+    /// into one buffer (one string), not as a head, a source part, a joined detail list and their concatenation. The text is
+    /// what <c>$"{Clip(subject)} drifts from … {(source is null ? "" : " (" + source + ")")}: " + string.Join("; ", details) +
+    /// …</c> gave (<c>CpuWave7RewriteTests</c> compares it with that code).
+    /// </summary>
+    private static string FindingMessage(Baseline baseline, string subject, IReadOnlyList<BaselineViolation> violations, string? source)
+    {
+        var text = new DefaultInterpolatedStringHandler(0, 0);
+        text.AppendFormatted(Clip(subject));
+        text.AppendLiteral(" drifts from the ");
+        text.AppendFormatted(baseline.ResourceType);
+        text.AppendLiteral(" baseline ");
+        text.AppendFormatted(baseline.Version);
+        if (source is not null)
+        {
+            text.AppendLiteral(" (");
+            text.AppendFormatted(source);
+            text.AppendLiteral(")");
+        }
+        text.AppendLiteral(": ");
+        var shown = Math.Min(10, violations.Count);
+        for (var i = 0; i < shown; i++)
+        {
+            if (i > 0) text.AppendLiteral("; ");
+            var v = violations[i];
+            if (v.Detail is { } detail)
+            {
+                text.AppendFormatted(Clip(detail, MaxDetailLength));
+                continue;
+            }
+            var path = v.Path ?? v.Requirement.Path;
+            var actual = Clip(v.Actual) ?? "not set";
+            if ((v.Requirement.Id?.Length ?? 0) + (path?.Length ?? 0) + actual.Length + (v.Requirement.Expected?.Length ?? 0) + SentenceGlue > MaxDetailLength)
+            {
+                // Too long for the message: the sentence as one string, cut as before.
+                text.AppendFormatted(Clip($"{v.Requirement.Id}: {path} is {actual}, expected {v.Requirement.Expected}", MaxDetailLength));
+                continue;
+            }
+            text.AppendFormatted(v.Requirement.Id);
+            text.AppendLiteral(": ");
+            text.AppendFormatted(path);
+            text.AppendLiteral(" is ");
+            text.AppendFormatted(actual);
+            text.AppendLiteral(", expected ");
+            text.AppendFormatted(v.Requirement.Expected);
+        }
+        if (violations.Count > 10)
+        {
+            text.AppendLiteral("; and ");
+            text.AppendFormatted(violations.Count - 10);
+            text.AppendLiteral(" more");
+        }
+        return text.ToStringAndClear();
+    }
+
+    /// <summary>The fixed text of a violation sentence: ": ", " is ", ", expected ".</summary>
+    private const int SentenceGlue = 2 + 4 + 11;
+
+    // The last baseline labelled on this thread and its label: a rule judges with one static baseline, so its
+    // "type@version" line is one string, not a new one per verdict. Keyed on the instance (its values are init-only).
+    [ThreadStatic] private static Baseline? t_labelled;
+    [ThreadStatic] private static string? t_label;
+
+    /// <summary><c>$"{baseline.ResourceType}@{baseline.Version}"</c>, the evidence's <c>baseline</c> line.</summary>
+    internal static string Label(Baseline baseline)
+    {
+        if (ReferenceEquals(t_labelled, baseline) && t_label is { } label) return label;
+        label = $"{baseline.ResourceType}@{baseline.Version}";
+        t_labelled = baseline;
+        t_label = label;
+        return label;
     }
 
     /// <summary>The violated requirement ids, each once, in first-seen order, comma-separated.</summary>

@@ -51,13 +51,32 @@ public static class Json
     /// <summary>Follows a dotted path (each segment case-insensitive).</summary>
     public static JsonElement Path(JsonElement element, string dottedPath)
     {
+        // The segments of dottedPath.Split('.') (empty ones included), read in place: no array and no string per segment.
         var current = element;
-        foreach (var segment in dottedPath.Split('.'))
+        var rest = dottedPath.AsSpan();
+        while (true)
         {
-            current = Get(current, segment);
-            if (current.ValueKind == JsonValueKind.Undefined) return default;
+            var dot = rest.IndexOf('.');
+            current = GetOne(current, dot < 0 ? rest : rest[..dot]);
+            if (current.ValueKind == JsonValueKind.Undefined || dot < 0) return current;
+            rest = rest[(dot + 1)..];
         }
-        return current;
+    }
+
+    /// <summary><see cref="Get"/> of one name given as a span (exact case first, then any case).</summary>
+    private static JsonElement GetOne(JsonElement element, ReadOnlySpan<char> name)
+    {
+        if (element.ValueKind != JsonValueKind.Object) return default;
+        if (element.TryGetProperty(name, out var exact)) return exact;
+        foreach (var property in element.EnumerateObject())
+        {
+            var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
+            var equal = raw.Contains((byte)'\\') ? property.Name.AsSpan().Equals(name, StringComparison.OrdinalIgnoreCase)
+                : !System.Text.Ascii.IsValid(raw) ? !System.Text.Ascii.IsValid(name) && property.Name.AsSpan().Equals(name, StringComparison.OrdinalIgnoreCase)
+                : System.Text.Ascii.EqualsIgnoreCase(raw, name);
+            if (equal) return property.Value;
+        }
+        return default;
     }
 
     /// <summary>A string, number or boolean as text; null for anything else and for a blank string (<see cref="Model.Present"/>).</summary>

@@ -109,8 +109,21 @@ internal abstract class ElementBindingPlan
         _ => null,
     };
 
-    /// <summary>A body outlives the router's pooled document: a byte copy of the element, not a parse.</summary>
-    private static JsonElement CloneBody(JsonElement value) => value.Clone();
+    /// <summary>
+    /// A body outlives the router's pooled document: a byte copy of the element, not a parse. A JSON <c>null</c> body
+    /// (<c>requestParameters</c> and <c>responseElements</c> of most sign-ins, reads and log-file records) is one shared,
+    /// immutable null element rather than a new document per record: same kind, same raw text.
+    /// </summary>
+    private static JsonElement CloneBody(JsonElement value) => value.ValueKind == JsonValueKind.Null ? NullBody : value.Clone();
+
+    /// <summary>A detached JSON <c>null</c> (its document is GC-owned and read-only: safe to share between threads).</summary>
+    internal static readonly JsonElement NullBody = NewNull();
+
+    private static JsonElement NewNull()
+    {
+        using var document = JsonDocument.Parse("null"u8.ToArray());
+        return document.RootElement.Clone();
+    }
 
     private sealed class ListReader<T>(ElementBindingPlan item) where T : class
     {

@@ -62,8 +62,9 @@ public sealed class CloudTrailAdapter : IEventAdapter
     /// </summary>
     private static bool IsInsight(JsonElement element, string where)
     {
-        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("eventType", out var type)
-            || type.ValueKind != JsonValueKind.String || !type.ValueEquals("AwsCloudTrailInsight"))
+        // UTF-8 literals: the same lookups without transcoding the two names for every record.
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("eventType"u8, out var type)
+            || type.ValueKind != JsonValueKind.String || !type.ValueEquals("AwsCloudTrailInsight"u8))
             return false;
         Observability.Log.Info("cloudtrail.insight-skipped", ("where", where));
         return true;

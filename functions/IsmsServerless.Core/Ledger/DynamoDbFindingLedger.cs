@@ -407,34 +407,6 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         return points;
     }
 
-    public async Task<IReadOnlyList<AlertRecord>> QueryAlertsAsync(DateOnly day, CancellationToken cancellationToken = default)
-    {
-        var alerts = new List<AlertRecord>();
-        Dictionary<string, AttributeValue>? start = null;
-        do
-        {
-            var response = await QueryAsync("alerts-by-day", new QueryRequest
-            {
-                TableName = TableName,
-                IndexName = LedgerSchema.Gsi4,
-                KeyConditionExpression = "#pk = :pk",
-                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi4PartitionKey },
-                ExpressionAttributeValues = new() { [":pk"] = S(LedgerKeys.OutboxDayPrefix + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) },
-                ExclusiveStartKey = start,
-            }, cancellationToken).ConfigureAwait(false);
-            foreach (var item in response.Items)
-            {
-                if (TryReadAlert(item, out var alert, out var problem)) alerts.Add(alert);
-                else Log.Warn("ledger.malformed-item", ("item", Describe(item)), ("problem", problem));
-            }
-            start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-        }
-        while (start is not null);
-        // The index orders by creation time; alerts raised in the same millisecond share it (the sort key no longer carries the id).
-        alerts.Sort((a, b) => string.CompareOrdinal(a.CreatedAt, b.CreatedAt) is var byTime and not 0 ? byTime : string.CompareOrdinal(a.AlertId, b.AlertId));
-        return alerts;
-    }
-
     // ---------------------------------------------------------------- writing
 
     internal enum MutationKind
@@ -486,18 +458,20 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         {
             // The finding and its newest timeline item in one read (one Query billed as the one item would be: both fit the
             // same 4 KB): the head item settles an owed line without a read of its own, and shows a redelivery held.
-            var (before, malformed, legacyShape, headItem) = await ReadFindingAndHeadAsync(findingId, consistent, cancellationToken).ConfigureAwait(false);
+            var (before, malformed, legacyShape, storedHead) = await ReadFindingAndHeadAsync(findingId, consistent, cancellationToken).ConfigureAwait(false);
             if (malformed)
             {
                 // Never overwrite what we cannot read: the item is evidence. It is logged for a human.
                 return new Mutation(MutationKind.Malformed, null, null);
             }
-            // The writes the stored version's write owes (its alerts, a new finding's detection line) are settled before
-            // anything else (docs/data-model.md, "The alert outbox"): a redelivery that changes nothing repairs a process
-            // that died after the finding's write, and a write that replaces the version (and with it the names) never
-            // drops one.
-            if (before is { OwedAlerts.Count: > 0 } or { OwedLine: not null })
-                repaired.AddRange(await SettleOwedAsync(before, headItem, now, settled, cancellationToken).ConfigureAwait(false));
+            // The alerts the stored version's write owes are settled before anything else (docs/data-model.md, "The alert
+            // outbox"): a redelivery that changes nothing repairs a process that died after the finding's write, and a write
+            // that replaces the version (and with it the names) never drops one.
+            if (before is { OwedAlerts.Count: > 0 })
+                repaired.AddRange(await SettleOwedAsync(before, storedHead, now, settled, cancellationToken).ConfigureAwait(false));
+            // A new finding's created line is paid lazily (issue 20, wave 7): owed by the finding until its next write. Until
+            // then it is the finding's head item as every reader sees it (OwedLineAsHead).
+            var headItem = OwedLineAsHead(before, storedHead);
             TransitionPlan? plan;
             try
             {
@@ -524,8 +498,12 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             }
             // Only evaluations create findings; every other caller's decision on a missing finding is "nothing".
             if (before is null && (plan is null || !allowCreate)) return new Mutation(MutationKind.Unchanged, null, null);
-            TimelineStep? step = null;
             var timelined = observation is not null && (before is null || before.ViolationRuns is not null);
+            // This mutation writes (a plan, or an observation the timeline does not hold yet): the line the finding owes is put
+            // first, built from the version read, so the timeline step reads it as a neighbour and the write can drop the name.
+            if (before is { OwedLine: not null } && (plan is not null || (timelined && !Holds(before, headItem, observation!))))
+                await SettleOwedLineAsync(before, settled, cancellationToken).ConfigureAwait(false);
+            TimelineStep? step = null;
             if (timelined && observation is not null)
             {
                 step = before is not null && Holds(before, headItem, observation) ? null
@@ -702,8 +680,8 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
         }
         await PutAlertsAsync(alerts, cancellationToken).ConfigureAwait(false);
-        // After the alerts: a stored owed line shows its write's alerts stored too (SettleOwedAsync reads it so).
-        if (owedLine is not null) await PutOwedLineAsync(owedLine, after.Id, cancellationToken).ConfigureAwait(false);
+        // The owed line is not put now (issue 20, wave 7): the finding's next write puts it (SettleOwedLineAsync), so a finding
+        // that never changes never pays for it; readers show it from the finding meanwhile.
         Log.Info("ledger.transition", ("findingId", after.Id), ("ruleId", after.RuleId), ("action", plan.Action ?? "timeline"),
             ("from", before?.Status.ToWire()), ("to", after.Status.ToWire()), ("slaState", after.SlaState?.ToWire()), ("alertId", alertId));
         return new Mutation(before is null ? MutationKind.Created : plan.Action is null ? MutationKind.Updated : MutationKind.Transition, plan with { After = after }, alertId,
@@ -887,20 +865,16 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     }
 
     /// <summary>
-    /// Settles what <paramref name="before"/>'s write owes: its alerts (<see cref="SettleOwedAlertsAsync"/>), then its
-    /// detection line. The line is put after the alerts, by the writer and by this repair alike, so a stored owed line
-    /// (the head item read with the finding: no read of its own) shows every owed alert settled, and the duplicate of a new
-    /// finding's event costs no outbox read at all. A missing line (or a stale read that missed it) is put only if absent.
+    /// Settles the alerts <paramref name="before"/>'s write owes (<see cref="SettleOwedAlertsAsync"/>). An owed line is put
+    /// only by a mutation that writes, after this ran (<see cref="SettleOwedLineAsync"/>), so a stored owed line (the head
+    /// item read with the finding: no read of its own) shows every owed alert settled and no alert read is made.
     /// </summary>
     private async Task<IReadOnlyList<string>> SettleOwedAsync(FindingRecord before, Dictionary<string, AttributeValue>? headItem, DateTimeOffset now,
         HashSet<string> settled, CancellationToken cancellationToken)
     {
+        // A stored owed line was put by a mutation that settled these alerts first (SettleOwedLineAsync runs after this).
         if (before.OwedLine is not null && IsHeadItem(before, headItem)) return [];
-        var put = await SettleOwedAlertsAsync(before, now, settled, cancellationToken).ConfigureAwait(false);
-        if (before.OwedLine is not null && settled.Add("\u001fline") && OutboxMarker.LineItem(before, settings.ResolvedRetentionDays) is { } line
-            && await PutOwedLineAsync(line, before.Id, cancellationToken).ConfigureAwait(false) == PutOutcome.Written)
-            Log.Warn("ledger.line-repaired", ("findingId", before.Id), ("line", OutboxMarker.OwedCreated));
-        return put;
+        return await SettleOwedAlertsAsync(before, now, settled, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

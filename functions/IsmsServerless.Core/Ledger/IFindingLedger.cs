@@ -1,4 +1,3 @@
-using IsmsServerless.Alerts;
 using IsmsServerless.Engine;
 using IsmsServerless.Model;
 
@@ -89,7 +88,4 @@ public interface IFindingLedger
 
     /// <summary>Daily snapshots between two days, inclusive, oldest first. One Query.</summary>
     Task<IReadOnlyList<TrendPoint>> GetTrendAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default);
-
-    /// <summary>Alert outbox records created on one (UTC) day, oldest first. One Query per page.</summary>
-    Task<IReadOnlyList<AlertRecord>> QueryAlertsAsync(DateOnly day, CancellationToken cancellationToken = default);
 }

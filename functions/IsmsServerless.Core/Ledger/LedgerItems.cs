@@ -231,10 +231,14 @@ internal static class LedgerItems
     }
 
     /// <summary>
-    /// An outbox item: the alert's camelCase properties as string attributes, indexed by day in GSI4. The alert id is the
-    /// partition key's suffix (<c>ALERT#&lt;id&gt;</c>) and the creation time the GSI4 sort key (issue 20: neither is
-    /// repeated as an attribute; the Pipe's template reads the keys, <see cref="AlertMessageFormat"/>). Items written
-    /// before also carry <c>alertId</c> and <c>createdAt</c> (and a sort key <c>&lt;createdAt&gt;#&lt;id&gt;</c>); both read.
+    /// An outbox item: the alert's camelCase properties as string attributes. The alert id is the partition key's suffix
+    /// (<c>ALERT#&lt;id&gt;</c>) and the creation time is held by <c>GSI4SK</c> (issue 20: neither is repeated as an
+    /// attribute; the Pipe's template reads both, <see cref="AlertMessageFormat"/>). The item has no <c>GSI4PK</c>, so it is
+    /// in no index (a GSI holds only items that carry both its keys): nothing in production lists alerts by day (delivery
+    /// reads the stream, the CLI reads by id), and the <c>OUTBOX#&lt;day&gt;</c> entry cost one more write unit per alert.
+    /// <c>GSI4SK</c> keeps its name so the template reads items of every layout. Items written before carry
+    /// <c>GSI4PK</c> <c>OUTBOX#&lt;day&gt;</c>, and earlier still <c>alertId</c> and <c>createdAt</c> (and a sort key
+    /// <c>&lt;createdAt&gt;#&lt;id&gt;</c>); all read.
     /// </summary>
     public static Dictionary<string, AttributeValue> AlertItem(AlertRecord a, long expiresAtEpoch)
     {
@@ -263,8 +267,7 @@ internal static class LedgerItems
         // Always present (empty when no SLA applies): the alert Pipe's input template addresses every attribute.
         item["dueAt"] = S(a.DueAt ?? "");
         item["slaState"] = S(a.SlaState ?? "");
-        var created = Timestamps.ParseOrNull(a.CreatedAt) ?? DateTimeOffset.UnixEpoch;
-        item[LedgerSchema.Gsi4PartitionKey] = S(LedgerKeys.OutboxDay(created));
+        // The raised-at time, where the Pipe's template reads it; without GSI4PK it is not an index key.
         item[LedgerSchema.Gsi4SortKey] = S(a.CreatedAt);
         return item;
     }

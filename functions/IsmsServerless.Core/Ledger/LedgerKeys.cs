@@ -23,6 +23,7 @@ internal static class LedgerKeys
     public const string TrendPartition = "TREND";
     public const string TrendDayPrefix = "DAY#";
     public const string TimerPartition = "TIMER";
+    /// <summary>GSI4 partition of alert items written before issue 20's wave 7 (<c>OUTBOX#&lt;yyyy-MM-dd&gt;</c>); no longer written or read.</summary>
     public const string OutboxDayPrefix = "OUTBOX#";
 
     /// <summary>Sort key of a finding's last-observed marker (a compliant verdict seen before any violation).</summary>
@@ -78,8 +79,6 @@ internal static class LedgerKeys
     public static string GonePartition(string resourceId) => "GONE#" + Bounded(resourceId);
 
     public static string Alert(string alertId) => AlertPrefix + alertId;
-
-    public static string OutboxDay(DateTimeOffset at) => OutboxDayPrefix + at.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     public static string TrendDay(DateOnly day) => TrendDayPrefix + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 

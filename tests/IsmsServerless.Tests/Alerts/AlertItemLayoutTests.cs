@@ -25,6 +25,8 @@ public sealed class AlertItemLayoutTests(DynamoDbLocalFixture dynamo)
         Assert.False(item.ContainsKey("createdAt"));
         Assert.Equal("ALERT#" + alert.AlertId, item["PK"].S);
         Assert.Equal(alert.CreatedAt, item["GSI4SK"].S);
+        // Issue 20 wave 7: no GSI4PK, so no OUTBOX#<day> index entry.
+        Assert.False(item.ContainsKey("GSI4PK"));
         Assert.True(LedgerItems.TryReadAlert(item, out var read, out var problem), problem);
         Assert.Equal(alert, read);
 
@@ -79,6 +81,7 @@ public sealed class AlertItemLayoutTests(DynamoDbLocalFixture dynamo)
             ["alertId"] = new() { S = alert.AlertId },
             ["createdAt"] = new() { S = alert.CreatedAt },
             ["GSI4SK"] = new() { S = alert.CreatedAt + "#" + alert.AlertId },
+            ["GSI4PK"] = new() { S = "OUTBOX#2026-01-15" },
         };
         Assert.True(Bytes(earlier) > 1024, $"earlier layout {Bytes(earlier)} bytes");
         Assert.True(Bytes(item) <= 1024, $"{Bytes(item)} bytes");
@@ -95,6 +98,7 @@ public sealed class AlertItemLayoutTests(DynamoDbLocalFixture dynamo)
         oldItem["alertId"] = new() { S = old.AlertId };
         oldItem["createdAt"] = new() { S = old.CreatedAt };
         oldItem["GSI4SK"] = new() { S = old.CreatedAt + "#" + old.AlertId };
+        oldItem["GSI4PK"] = new() { S = "OUTBOX#" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) };
         await kit.Dynamo.Client.PutItemAsync(new PutItemRequest { TableName = kit.Table, Item = oldItem });
         // Two new-layout alerts raised in the same millisecond (their sort keys are equal), written in reverse order.
         foreach (var id in new[] { "a-new-2", "a-new-1" })
@@ -110,6 +114,62 @@ public sealed class AlertItemLayoutTests(DynamoDbLocalFixture dynamo)
         var byId = await AlertOutbox.GetAsync(kit.Dynamo.Client, kit.Table, ["a-old", "a-new-1"], CancellationToken.None);
         Assert.Equal(["a-old", "a-new-1"], byId.Select(a => a.AlertId));
         Assert.Equal(old, byId[0]);
+    }
+
+    [Fact]
+    public async Task A_new_alert_is_in_no_index_while_items_of_the_earlier_layouts_keep_their_entry_and_every_layout_reads_by_id()
+    {
+        var kit = await CreateAsync(dynamo);
+        var day = DateOnly.FromDateTime(kit.Now.UtcDateTime);
+        var at = kit.Now.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        var outboxDay = "OUTBOX#" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        // Wave 6 layout: the time only in GSI4SK, indexed under OUTBOX#<day>.
+        var wave6 = LedgerItems.AlertItem(AlertSamples.RootActivity("a-wave6") with { CreatedAt = at }, kit.Now.AddDays(400).ToUnixTimeSeconds());
+        wave6["GSI4PK"] = new() { S = outboxDay };
+        // Before issue 20's item sizes: alertId and createdAt as attributes, the id in the sort key.
+        var first = LedgerItems.AlertItem(AlertSamples.RootActivity("a-first") with { CreatedAt = at }, kit.Now.AddDays(400).ToUnixTimeSeconds());
+        first["GSI4PK"] = new() { S = outboxDay };
+        first["GSI4SK"] = new() { S = at + "#a-first" };
+        first["alertId"] = new() { S = "a-first" };
+        first["createdAt"] = new() { S = at };
+        var current = LedgerItems.AlertItem(AlertSamples.RootActivity("a-now") with { CreatedAt = at }, kit.Now.AddDays(400).ToUnixTimeSeconds());
+        foreach (var item in new[] { wave6, first, current })
+            await kit.Dynamo.Client.PutItemAsync(new PutItemRequest { TableName = kit.Table, Item = item });
+
+        // DynamoDB Local indexes only the items that carry both GSI4 keys: the new one is not in the day's partition.
+        var indexed = await kit.Dynamo.Client.QueryAsync(new QueryRequest
+        {
+            TableName = kit.Table,
+            IndexName = "GSI4",
+            KeyConditionExpression = "GSI4PK = :day",
+            ExpressionAttributeValues = new() { [":day"] = new() { S = outboxDay } },
+        });
+        Assert.Equal(["ALERT#a-first", "ALERT#a-wave6"], indexed.Items.Select(i => i["PK"].S).Order(StringComparer.Ordinal));
+
+        // Every layout reads the same by id (delivery, the CLI) and in the test listing.
+        var byId = await AlertOutbox.GetAsync(kit.Dynamo.Client, kit.Table, ["a-first", "a-wave6", "a-now"], CancellationToken.None);
+        Assert.Equal(["a-first", "a-wave6", "a-now"], byId.Select(a => a.AlertId));
+        Assert.All(byId, a => Assert.Equal(AlertSamples.RootActivity(a.AlertId) with { CreatedAt = at }, a));
+        Assert.Equal(["a-first", "a-now", "a-wave6"], (await kit.Ledger.QueryAlertsAsync(day)).Select(a => a.AlertId));
+    }
+
+    [Fact]
+    public async Task A_new_findings_write_puts_its_alert_without_an_index_entry()
+    {
+        var kit = await CreateAsync(dynamo);
+        var result = await kit.Ledger.RecordAsync([Finding(PatchRule, "i-0abc", kit.Now)], kit.Context);
+        var alertId = Assert.Single(result.AlertIds);
+        var stored = await kit.Dynamo.Client.GetItemAsync(new GetItemRequest
+        {
+            TableName = kit.Table,
+            Key = new() { ["PK"] = new() { S = "ALERT#" + alertId }, ["SK"] = new() { S = "ALERT" } },
+            ConsistentRead = true,
+        });
+        Assert.False(stored.Item.ContainsKey("GSI4PK"));
+        Assert.Equal(LedgerKeys.Instant(kit.Now), stored.Item["GSI4SK"].S);
+        // The whole index holds no alert item (the finding's timer entry is all a new finding puts there).
+        var scan = await kit.Dynamo.Client.ScanAsync(new ScanRequest { TableName = kit.Table, IndexName = "GSI4" });
+        Assert.DoesNotContain(scan.Items, i => i["PK"].S.StartsWith("ALERT#", StringComparison.Ordinal));
     }
 
     private static int Bytes(Dictionary<string, AttributeValue> item) =>

@@ -146,17 +146,18 @@ public sealed class OutboxCrashTests(DynamoDbLocalFixture dynamo, ITestOutputHel
     [InlineData(Fault.DropBeforeForward)]
     // The store applies the line's put, the answer is lost, and the process dies.
     [InlineData(Fault.DropAfterForward)]
-    public async Task A_process_killed_between_the_finding_write_and_its_detection_line_put_is_repaired_by_the_redelivery(Fault fault)
+    public async Task A_process_killed_at_its_owed_line_put_is_repaired_by_the_redelivery(Fault fault)
     {
-        // Issue 20: a new finding's created line is put after the transaction (after its alerts), named by the finding.
+        // Issue 20: a new finding's created line is named by the finding and put by the finding's next write, before that
+        // write (wave 7; wave 6 put it right after the creating transaction). A kill there is a failed invocation.
         var events = RobustnessEvents.Load(variants: 2);
         var cleanTable = await NewStreamedTableAsync("line-clean");
         var (cleanAlerts, cleanRetries) = await ReplayAsync(dynamo.Client, cleanTable, events);
         var clean = await TableSnapshot.TakeAsync(dynamo.Client, cleanTable);
         Assert.Equal(0, cleanRetries);
-        // Every new finding's created line is owed and put after the transaction (none of these findings had a history).
+        // The created lines a later write paid (the others are still owed by their findings, and shown from them).
         var owing = TableSnapshot.OfType(clean, LedgerItems.HistoryEntity).Count(i => i.Contains("action=S:created;", StringComparison.Ordinal));
-        Assert.True(owing > 0, "no finding was created");
+        Assert.True(owing > 0, "no finding was written after its creation");
 
         var crashTable = await NewStreamedTableAsync("line-crash");
         var killed = new HashSet<string>(StringComparer.Ordinal);
@@ -177,8 +178,8 @@ public sealed class OutboxCrashTests(DynamoDbLocalFixture dynamo, ITestOutputHel
         var (crashAlerts, retries) = await ReplayAsync(client, crashTable, events, onFailure: () => { lock (killed) dying = null; });
         output.WriteLine($"{events.Count} events, {owing} created lines in the clean run; {killed.Count} line puts killed ({fault} injected {proxy.Injected(fault)} times); redeliveries: {retries}");
 
-        // Every new finding's line put was killed once (each a failed invocation), and the redelivery settled it. (More kills
-        // than created lines: a late earlier violation turns a created line into a reopened one.)
+        // Every paid line's put was killed once (each a failed invocation), and the redelivery settled it. (More kills than
+        // created lines: a late earlier violation turns a created line into a reopened one.)
         Assert.True(killed.Count >= owing, $"{killed.Count} line puts killed, {owing} created lines");
         Assert.Equal(killed.Count, retries);
         var crashed = await TableSnapshot.TakeAsync(dynamo.Client, crashTable);
@@ -188,46 +189,47 @@ public sealed class OutboxCrashTests(DynamoDbLocalFixture dynamo, ITestOutputHel
     }
 
     [Fact]
-    public async Task While_a_line_is_owed_the_history_shows_it_from_the_finding_and_a_later_observation_puts_it_exactly()
+    public async Task A_new_findings_line_is_owed_until_its_next_write_which_puts_it_from_the_version_it_read()
     {
+        // Issue 20, wave 7: the created line is paid lazily. A finding that never changes never pays for it; a redelivery
+        // does not pay for it; the next write puts it, built from the creating version, so a later message does not leak in.
         var at = DateTimeOffset.Parse("2026-02-27T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
         var first = LedgerTestKit.Finding(LedgerTestKit.PatchRule, "i-0owedline", at);
-        var later = LedgerTestKit.Finding(LedgerTestKit.PatchRule, "i-0owedline", at.AddMinutes(5));
-
-        var clean = await LedgerTestKit.CreateAsync(dynamo);
-        await clean.Ledger.RecordAsync([first], clean.Context);
-        var cleanHistory = await clean.Ledger.GetHistoryAsync(first.FindingId);
-        var created = Assert.Single(cleanHistory);
-        Assert.Equal("created", created.Action);
-        await clean.Ledger.RecordAsync([later], clean.Context);
-
+        var later = LedgerTestKit.Finding(LedgerTestKit.PatchRule, "i-0owedline", at.AddMinutes(5)) with { Message = "still missing, rescanned" };
         var kit = await LedgerTestKit.CreateAsync(dynamo);
-        await using var proxy = new FaultProxy(new Uri(dynamo.Endpoint), (_, operation, body) =>
-            operation.EndsWith(".PutItem", StringComparison.Ordinal) && OwedLineKeyOf(body) is not null ? Fault.DropBeforeForward : Fault.None);
-        using (var client = new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"),
-            new AmazonDynamoDBConfig { ServiceURL = proxy.Endpoint, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 }))
-        {
-            var dying = new DynamoDbFindingLedger(client, kit.Table, kit.Settings);
-            await Assert.ThrowsAnyAsync<Exception>(() => dying.RecordAsync([first], kit.Context));
-        }
-        Assert.True(proxy.Injected(Fault.DropBeforeForward) > 0);
-        // The finding is stored and names its line; no history item is stored; the alert went out (put before the line).
-        var stored = await kit.Ledger.GetAsync(first.FindingId);
-        Assert.Equal("created", stored!.OwedLine);
+
+        var created = await kit.Ledger.RecordAsync([first], kit.Context);
+        Assert.Single(created.AlertIds);
+        var owing = await kit.Ledger.GetAsync(first.FindingId);
+        Assert.Equal("created", owing!.OwedLine);
         var table = await TableSnapshot.TakeAsync(dynamo.Client, kit.Table);
         Assert.Empty(TableSnapshot.OfType(table, LedgerItems.HistoryEntity));
         Assert.Single(TableSnapshot.OfType(table, LedgerItems.AlertEntity));
-        // A reader meanwhile (status page timeline, exports: all through GetHistoryAsync) sees the line the finding owes,
-        // exactly as it will be stored: never a history that contradicts the finding.
-        Assert.Equal(cleanHistory, await kit.Ledger.GetHistoryAsync(first.FindingId));
+        // Every reader (status page timeline, audit package, exports: all through GetHistoryAsync) sees the line the finding owes.
+        var history = await kit.Ledger.GetHistoryAsync(first.FindingId);
+        var line = Assert.Single(history);
+        Assert.Equal(("created", "rule:" + LedgerTestKit.PatchRule.Id, first.Message, kit.Now), (line.Action, line.Actor, line.Reason, line.At));
 
-        // The next observation puts the line before its own write, which drops the name; the table equals a clean run's.
+        // A redelivery changes nothing and pays nothing: the table is exactly as it was.
+        var duplicate = await kit.Ledger.RecordAsync([first], kit.Context);
+        Assert.Equal(1, duplicate.Unchanged);
+        var afterDuplicate = await TableSnapshot.TakeAsync(dynamo.Client, kit.Table);
+        Assert.True(table.SetEquals(afterDuplicate), TableSnapshot.Difference(table, afterDuplicate));
+
+        // The next observation (a re-detection with another message) puts the line as the creating version owed it.
+        kit.Clock.Advance(TimeSpan.FromMinutes(10));
         await kit.Ledger.RecordAsync([later], kit.Context);
-        Assert.Null((await kit.Ledger.GetAsync(first.FindingId))!.OwedLine);
-        var expected = await TableSnapshot.TakeAsync(dynamo.Client, clean.Table);
-        var actual = await TableSnapshot.TakeAsync(dynamo.Client, kit.Table);
-        Assert.True(expected.SetEquals(actual), TableSnapshot.Difference(expected, actual));
-        Assert.Equal(await clean.Ledger.GetHistoryAsync(first.FindingId), await kit.Ledger.GetHistoryAsync(first.FindingId));
+        var updated = await kit.Ledger.GetAsync(first.FindingId);
+        Assert.Null(updated!.OwedLine);
+        Assert.Equal(later.Message, updated.Message);
+        var stored = await kit.Dynamo.Client.GetItemAsync(new GetItemRequest
+        {
+            TableName = kit.Table,
+            Key = new() { ["PK"] = new() { S = LedgerKeys.Finding(first.FindingId) }, ["SK"] = new() { S = LedgerKeys.HistoryPrefix + owing.TimelineHead } },
+            ConsistentRead = true,
+        });
+        Assert.Equal(TableSnapshot.Canonical(OutboxMarker.LineItem(owing, kit.Settings.ResolvedRetentionDays)!), TableSnapshot.Canonical(stored.Item));
+        Assert.Equal(history, await kit.Ledger.GetHistoryAsync(first.FindingId));
     }
 
     [Fact]
@@ -239,6 +241,9 @@ public sealed class OutboxCrashTests(DynamoDbLocalFixture dynamo, ITestOutputHel
         var violation = LedgerTestKit.Finding(LedgerTestKit.PatchRule, "i-0recur", kit.Now.AddMinutes(-10));
         await kit.Ledger.RecordAsync([violation], kit.Context);
         Assert.Equal("created", (await kit.Ledger.GetAsync(violation.FindingId))!.OwedLine);
+        // The next observation pays the line (issue 20, wave 7: the created line is put by the finding's next write).
+        await kit.Ledger.RecordAsync([violation with { ObservedAt = kit.Now.AddMinutes(-8) }], kit.Context);
+        Assert.Null((await kit.Ledger.GetAsync(violation.FindingId))!.OwedLine);
         await kit.Dynamo.Client.DeleteItemAsync(kit.Table, new Dictionary<string, AttributeValue>
         {
             ["PK"] = new() { S = LedgerKeys.Finding(violation.FindingId) },

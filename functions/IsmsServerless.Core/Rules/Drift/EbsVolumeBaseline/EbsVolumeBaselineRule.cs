@@ -1,3 +1,4 @@
+using System.Text.Json;
 using IsmsServerless.Drift;
 using IsmsServerless.Engine;
 using IsmsServerless.Inputs;
@@ -68,17 +69,24 @@ public sealed class EbsVolumeBaselineRule : IRule<ConfigItemInput>, IRule<CloudT
         {
             // A loop, not Where/Select/ToList: the same violations, in mapping order.
             List<BaselineViolation>? unencrypted = null;
-            foreach (var m in Json.Items(Json.Get(input.Record.RequestParameters, "blockDeviceMapping")))
+            // Json.Items' elements through the array's own (struct) enumerator: no iterator object per list read.
+            var mappings = ItemArray(Json.Get(input.Record.RequestParameters, "blockDeviceMapping"));
+            if (mappings.ValueKind != JsonValueKind.Array) yield break;
+            foreach (var m in mappings.EnumerateArray())
             {
                 if (Json.Bool(Json.Path(m, "ebs.encrypted")) != false) continue;
                 unencrypted ??= [];
+                // The device name read once for the path and the sentence (the same text in both).
+                var device = BaselineVerdict.Clip(Json.Text(m, "deviceName")) ?? "?";
                 unencrypted.Add(new BaselineViolation(Baseline["ebs.encrypted"], "false",
-                    $"blockDeviceMapping[{BaselineVerdict.Clip(Json.Text(m, "deviceName")) ?? "?"}].ebs.encrypted",
-                    $"volume {BaselineVerdict.Clip(Json.Text(m, "deviceName")) ?? "?"} requested with encrypted=false (encrypted anyway if EBS encryption by default is on; the volume's Config item confirms)"));
+                    $"blockDeviceMapping[{device}].ebs.encrypted",
+                    $"volume {device} requested with encrypted=false (encrypted anyway if EBS encryption by default is on; the volume's Config item confirms)"));
             }
             if (unencrypted is null) yield break;
             string? source = null;
-            foreach (var instance in Json.Items(Json.Get(input.Record.ResponseElements, "instancesSet")))
+            var instances = ItemArray(Json.Get(input.Record.ResponseElements, "instancesSet"));
+            if (instances.ValueKind != JsonValueKind.Array) yield break;
+            foreach (var instance in instances.EnumerateArray())
             {
                 if (Json.Text(instance, "instanceId") is not { } instanceId || !ResourceKeys.Plausible(instanceId)) continue;
                 source ??= $"RunInstances by {input.Actor}";
@@ -87,5 +95,12 @@ public sealed class EbsVolumeBaselineRule : IRule<ConfigItemInput>, IRule<CloudT
                     source: source);
             }
         }
+    }
+
+    /// <summary>The array <see cref="Json.Items"/> enumerates (bare, or wrapped as <c>{"items": [...]}</c>), or an undefined element.</summary>
+    private static JsonElement ItemArray(JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Object) element = Json.Get(element, "items");
+        return element.ValueKind == JsonValueKind.Array ? element : default;
     }
 }

@@ -30,13 +30,15 @@ public sealed class ConsoleLoginWithoutMfaRule : IRule<CloudTrailInput>
         // Asked for every CloudTrail record: the common answer (nothing) is returned without allocating an iterator.
         (input.EventName != "ConsoleLogin" || input.IdentityType is not ("IAMUser" or "Root")) ? [] : Judge(input, context);
 
-    private IEnumerable<Evaluation> Judge(CloudTrailInput input, EvaluationContext context)
+    // An array of at most one evaluation, not an iterator: the judgement and its answer are the same, without the state
+    // machine and its enumeration on every sign-in.
+    private Evaluation[] Judge(CloudTrailInput input, EvaluationContext context)
     {
-        if (input.EventName != "ConsoleLogin" || input.IdentityType is not ("IAMUser" or "Root")) yield break;
+        if (input.EventName != "ConsoleLogin" || input.IdentityType is not ("IAMUser" or "Root")) return [];
         var response = input.Record.ResponseElements;
         var outcome = response.ValueKind == JsonValueKind.Object && response.TryGetProperty("ConsoleLogin", out var login)
             && login.ValueKind == JsonValueKind.String ? login.GetString() : null;
-        if (outcome != "Success") yield break;
+        if (outcome != "Success") return [];
 
         var extra = input.Record.AdditionalEventData;
         var mfaUsed = extra.ValueKind == JsonValueKind.Object && extra.TryGetProperty("MFAUsed", out var mfa)
@@ -45,20 +47,23 @@ public sealed class ConsoleLoginWithoutMfaRule : IRule<CloudTrailInput>
         // An empty arn ("arn": "", seen in failed sign-ins and hostile input) must not become an empty resource id.
         var arn = input.Record.UserIdentity?.Arn;
         var resource = string.IsNullOrWhiteSpace(arn) ? $"arn:aws:iam::{input.AccountId}:user/{user}" : arn;
-        yield return new Evaluation
-        {
-            Rule = Metadata,
-            Outcome = mfaUsed == "Yes" ? Outcome.Compliant : Outcome.Finding,
-            ResourceId = resource,
-            ResourceType = input.IdentityType == "Root" ? "AWS::::Account" : Metadata.ResourceType,
-            AccountId = input.AccountId,
-            Region = input.Region,
-            Message = mfaUsed == "Yes"
-                ? $"{user} signed in to the console with MFA"
-                : $"{user} signed in to the console without MFA (MFAUsed={mfaUsed ?? "absent"}) from {input.Record.SourceIpAddress ?? "unknown IP"}",
-            ClockStart = input.ObservedAt,
-            ObservedAt = input.ObservedAt,
-            Evidence = input.Evidence(extra: 0),
-        };
+        return
+        [
+            new Evaluation
+            {
+                Rule = Metadata,
+                Outcome = mfaUsed == "Yes" ? Outcome.Compliant : Outcome.Finding,
+                ResourceId = resource,
+                ResourceType = input.IdentityType == "Root" ? "AWS::::Account" : Metadata.ResourceType,
+                AccountId = input.AccountId,
+                Region = input.Region,
+                Message = mfaUsed == "Yes"
+                    ? $"{user} signed in to the console with MFA"
+                    : $"{user} signed in to the console without MFA (MFAUsed={mfaUsed ?? "absent"}) from {input.Record.SourceIpAddress ?? "unknown IP"}",
+                ClockStart = input.ObservedAt,
+                ObservedAt = input.ObservedAt,
+                Evidence = input.Evidence(extra: 0),
+            },
+        ];
     }
 }

@@ -28,26 +28,30 @@ public sealed class RootUserActivityRule : IRule<CloudTrailInput>
         // Asked for every CloudTrail record: the common answer (nothing) is returned without allocating an iterator.
         input.IdentityType != "Root" ? [] : Judge(input, context);
 
-    private IEnumerable<Evaluation> Judge(CloudTrailInput input, EvaluationContext context)
+    // An array of one evaluation, not an iterator: the same answer without the state machine and its enumeration.
+    private Evaluation[] Judge(CloudTrailInput input, EvaluationContext context)
     {
-        if (input.IdentityType != "Root") yield break;
+        if (input.IdentityType != "Root") return [];
         // Calls AWS services make on root's behalf (invokedBy autoscaling, ...) still count: root credentials were used.
         var what = input.Failed ? $"attempted {input.EventName} (failed: {input.Record.ErrorCode ?? input.Record.ErrorMessage})" : input.EventName;
-        yield return new Evaluation
-        {
-            Rule = Metadata,
-            Outcome = Outcome.Finding,
-            ResourceId = $"arn:aws:iam::{input.AccountId}:root",
-            ResourceType = Metadata.ResourceType,
-            AccountId = input.AccountId,
-            Region = input.Region,
-            // One finding per root session-day would hide repeats; one per event would flood. Key by event so each
-            // root action is evidence, and the ledger groups them by resource.
-            SubKey = input.CallId,
-            Message = $"Root user {what} from {input.Record.SourceIpAddress ?? "unknown IP"}",
-            ClockStart = input.ObservedAt,
-            ObservedAt = input.ObservedAt,
-            Evidence = input.Evidence(extra: 0),
-        };
+        return
+        [
+            new Evaluation
+            {
+                Rule = Metadata,
+                Outcome = Outcome.Finding,
+                ResourceId = $"arn:aws:iam::{input.AccountId}:root",
+                ResourceType = Metadata.ResourceType,
+                AccountId = input.AccountId,
+                Region = input.Region,
+                // One finding per root session-day would hide repeats; one per event would flood. Key by event so each
+                // root action is evidence, and the ledger groups them by resource.
+                SubKey = input.CallId,
+                Message = $"Root user {what} from {input.Record.SourceIpAddress ?? "unknown IP"}",
+                ClockStart = input.ObservedAt,
+                ObservedAt = input.ObservedAt,
+                Evidence = input.Evidence(extra: 0),
+            },
+        ];
     }
 }

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using IsmsServerless.Engine;
+using IsmsServerless.Inputs;
+using IsmsServerless.Model;
+
+namespace IsmsServerless.Tests.Engine.Reference;
+
+/// <summary>
+/// A successful console sign-in without MFA. The Qwestly policy requires MFA "for all AWS console access".
+/// Federated (SAML/Identity Center) sign-ins report MFAUsed "No" because MFA happened at the identity provider,
+/// so only IAM users and root are judged.
+/// </summary>
+/// <remarks>Main 02fcf04's rule, verbatim but for its name and namespace: the reference for <see cref="CpuWave7RewriteTests"/>.</remarks>
+public sealed class ConsoleLoginWithoutMfaRule02fcf04 : IRule<CloudTrailInput>
+{
+    public RuleMetadata Metadata { get; } = new(
+        Id: "monitoring.console-login-without-mfa",
+        Title: "Console sign-in without MFA",
+        Category: Category.Monitoring,
+        Severity: Severity.High,
+        ResourceType: "AWS::IAM::User",
+        PolicyClause: "Qwestly Operations Security Policy, AWS Security Basics: \"Multi-factor authentication required for all AWS console access\"",
+        Controls: [Controls.IsoSecureAuthentication, Controls.IsoAccessControl, Controls.Soc2LogicalAccess],
+        Risk: "A console password alone can be phished or guessed; MFA is the policy's control against account takeover.",
+        Remediation: "Enable a virtual or hardware MFA device for the user and attach a policy that denies actions without aws:MultiFactorAuthPresent.")
+    {
+        Sla = TimeSpan.FromDays(7),
+    };
+
+    public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context) =>
+        // Asked for every CloudTrail record: the common answer (nothing) is returned without allocating an iterator.
+        (input.EventName != "ConsoleLogin" || input.IdentityType is not ("IAMUser" or "Root")) ? [] : Judge(input, context);
+
+    private IEnumerable<Evaluation> Judge(CloudTrailInput input, EvaluationContext context)
+    {
+        if (input.EventName != "ConsoleLogin" || input.IdentityType is not ("IAMUser" or "Root")) yield break;
+        var response = input.Record.ResponseElements;
+        var outcome = response.ValueKind == JsonValueKind.Object && response.TryGetProperty("ConsoleLogin", out var login)
+            && login.ValueKind == JsonValueKind.String ? login.GetString() : null;
+        if (outcome != "Success") yield break;
+
+        var extra = input.Record.AdditionalEventData;
+        var mfaUsed = extra.ValueKind == JsonValueKind.Object && extra.TryGetProperty("MFAUsed", out var mfa)
+            && mfa.ValueKind == JsonValueKind.String ? mfa.GetString() : null;
+        var user = input.Record.UserIdentity?.UserName ?? (input.IdentityType == "Root" ? "root" : "unknown");
+        // An empty arn ("arn": "", seen in failed sign-ins and hostile input) must not become an empty resource id.
+        var arn = input.Record.UserIdentity?.Arn;
+        var resource = string.IsNullOrWhiteSpace(arn) ? $"arn:aws:iam::{input.AccountId}:user/{user}" : arn;
+        yield return new Evaluation
+        {
+            Rule = Metadata,
+            Outcome = mfaUsed == "Yes" ? Outcome.Compliant : Outcome.Finding,
+            ResourceId = resource,
+            ResourceType = input.IdentityType == "Root" ? "AWS::::Account" : Metadata.ResourceType,
+            AccountId = input.AccountId,
+            Region = input.Region,
+            Message = mfaUsed == "Yes"
+                ? $"{user} signed in to the console with MFA"
+                : $"{user} signed in to the console without MFA (MFAUsed={mfaUsed ?? "absent"}) from {input.Record.SourceIpAddress ?? "unknown IP"}",
+            ClockStart = input.ObservedAt,
+            ObservedAt = input.ObservedAt,
+            Evidence = input.Evidence(extra: 0),
+        };
+    }
+}
