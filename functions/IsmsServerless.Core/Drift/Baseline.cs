@@ -22,7 +22,31 @@ public sealed record BaselineRequirement(
 /// <summary>A resource type's baseline: its requirements and the version they were last changed in.</summary>
 public sealed record Baseline(string ResourceType, string Version, IReadOnlyList<BaselineRequirement> Requirements)
 {
-    public BaselineRequirement this[string id] => Requirements.First(r => r.Id == id);
+    /// <summary>The requirement with this id (rules look theirs up per event: a loop, not LINQ's closure and enumerator).</summary>
+    public BaselineRequirement this[string id]
+    {
+        get
+        {
+            var requirements = Requirements;
+            for (var i = 0; i < requirements.Count; i++)
+            {
+                if (requirements[i].Id == id) return requirements[i];
+            }
+            // What Requirements.First(r => r.Id == id) threw for an unknown id.
+            throw new InvalidOperationException("Sequence contains no matching element");
+        }
+    }
+
+    // Set once from the constructor's values, so two baselines equal before are equal still (records compare fields).
+    private readonly string _tag = $"{ResourceType}@{Version}";
+    private readonly string _tagType = ResourceType;
+    private readonly string _tagVersion = Version;
+
+    /// <summary>
+    /// <c>ResourceType@Version</c>, the evidence line every verdict of this baseline carries: built once, not per
+    /// verdict (built afresh for a <c>with</c> copy that changed either part).
+    /// </summary>
+    internal string Tag => ReferenceEquals(_tagType, ResourceType) && ReferenceEquals(_tagVersion, Version) ? _tag : $"{ResourceType}@{Version}";
 }
 
 /// <summary>One unmet requirement on one resource, with what the resource actually has.</summary>
@@ -79,7 +103,7 @@ public static class BaselineVerdict
         string subKey = "",
         string? source = null)
     {
-        evidence["baseline"] = $"{baseline.ResourceType}@{baseline.Version}";
+        evidence["baseline"] = baseline.Tag;
         if (violations.Count == 0)
         {
             return new Evaluation

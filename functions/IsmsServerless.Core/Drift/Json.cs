@@ -27,6 +27,17 @@ public static class Json
         }
         foreach (var property in element.EnumerateObject())
         {
+            // A plain ASCII name (every real one) is checked once and compared by length first; any other name is compared
+            // by NameEqualsIgnoreCase as before. The same matches: an ASCII name never equals a name of another length.
+            var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
+            if (!raw.Contains((byte)'\\') && System.Text.Ascii.IsValid(raw))
+            {
+                foreach (var name in names)
+                {
+                    if (raw.Length == name.Length && System.Text.Ascii.EqualsIgnoreCase(raw, name)) return property.Value;
+                }
+                continue;
+            }
             foreach (var name in names)
             {
                 if (NameEqualsIgnoreCase(property, name)) return property.Value;
