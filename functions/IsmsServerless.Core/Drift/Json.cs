@@ -21,6 +21,7 @@ public static class Json
     public static JsonElement Get(JsonElement element, params ReadOnlySpan<string> names)
     {
         if (element.ValueKind != JsonValueKind.Object) return default;
+        if (names.Length is 1 or 2 && TryGetInOnePass(element, names, out var found)) return found;
         foreach (var name in names)
         {
             if (element.TryGetProperty(name, out var exact)) return exact;
@@ -44,6 +45,40 @@ public static class Json
             }
         }
         return default;
+    }
+
+    /// <summary>
+    /// <see cref="Get"/> for one or two ASCII names in one forward pass over the properties, instead of a
+    /// <c>TryGetProperty</c> per name (each transcodes the name and walks the object) and then the case-insensitive walk:
+    /// the same element is found, the last exact match of the first name that has one (as <c>TryGetProperty</c> finds it),
+    /// else the first property equal to either name ignoring case. A property name with an escape makes it return false
+    /// (the lookup above then decides); a non-ASCII name never equals an ASCII one, exactly or ignoring case, as before.
+    /// </summary>
+    private static bool TryGetInOnePass(JsonElement element, ReadOnlySpan<string> names, out JsonElement found)
+    {
+        found = default;
+        var first = names[0];
+        var second = names.Length == 2 ? names[1] : null;
+        if (!Ascii.IsValid(first) || (second is not null && !Ascii.IsValid(second))) return false;
+        JsonElement exactFirst = default, exactSecond = default, folded = default;
+        bool hasFirst = false, hasSecond = false, hasFolded = false;
+        foreach (var property in element.EnumerateObject())
+        {
+            var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+            if (raw.Contains((byte)'\\')) return false;
+            if (raw.Length == first.Length && Ascii.EqualsIgnoreCase(raw, first))
+            {
+                if (!hasFolded) { folded = property.Value; hasFolded = true; }
+                if (Ascii.Equals(raw, first)) { exactFirst = property.Value; hasFirst = true; }
+            }
+            if (second is not null && raw.Length == second.Length && Ascii.EqualsIgnoreCase(raw, second))
+            {
+                if (!hasFolded) { folded = property.Value; hasFolded = true; }
+                if (Ascii.Equals(raw, second)) { exactSecond = property.Value; hasSecond = true; }
+            }
+        }
+        found = hasFirst ? exactFirst : hasSecond ? exactSecond : folded;
+        return true;
     }
 
     /// <summary>
