@@ -21,7 +21,13 @@ public static class Json
     public static JsonElement Get(JsonElement element, params ReadOnlySpan<string> names)
     {
         if (element.ValueKind != JsonValueKind.Object) return default;
-        if (names.Length is 1 or 2 && TryGetInOnePass(element, names, out var found)) return found;
+        if (names.Length == 2)
+        {
+            // The first name exactly (a hit is what TryGetProperty does fastest); then, for the second, one pass that finds its
+            // exact match and the case-insensitive one together, instead of a second TryGetProperty miss and a second walk.
+            if (element.TryGetProperty(names[0], out var first)) return first;
+            if (TrySecondInOnePass(element, names[0], names[1], out var found)) return found;
+        }
         foreach (var name in names)
         {
             if (element.TryGetProperty(name, out var exact)) return exact;
@@ -48,36 +54,29 @@ public static class Json
     }
 
     /// <summary>
-    /// <see cref="Get"/> for one or two ASCII names in one forward pass over the properties, instead of a
-    /// <c>TryGetProperty</c> per name (each transcodes the name and walks the object) and then the case-insensitive walk:
-    /// the same element is found, the last exact match of the first name that has one (as <c>TryGetProperty</c> finds it),
-    /// else the first property equal to either name ignoring case. A property name with an escape makes it return false
-    /// (the lookup above then decides); a non-ASCII name never equals an ASCII one, exactly or ignoring case, as before.
+    /// The rest of <see cref="Get"/> for two ASCII names when the first has no exact match: the last property named
+    /// exactly <paramref name="second"/> (as <c>TryGetProperty</c> finds it), else the first property equal to either name
+    /// ignoring case (as the walk in <see cref="Get"/> finds it). False when a property name has an escape or a name is not
+    /// ASCII (the lookup in <see cref="Get"/> then decides); a non-ASCII property name never equals an ASCII name, as before.
     /// </summary>
-    private static bool TryGetInOnePass(JsonElement element, ReadOnlySpan<string> names, out JsonElement found)
+    private static bool TrySecondInOnePass(JsonElement element, string first, string second, out JsonElement found)
     {
         found = default;
-        var first = names[0];
-        var second = names.Length == 2 ? names[1] : null;
-        if (!Ascii.IsValid(first) || (second is not null && !Ascii.IsValid(second))) return false;
-        JsonElement exactFirst = default, exactSecond = default, folded = default;
-        bool hasFirst = false, hasSecond = false, hasFolded = false;
+        if (!Ascii.IsValid(first) || !Ascii.IsValid(second)) return false;
+        JsonElement exact = default, folded = default;
+        bool hasExact = false, hasFolded = false;
         foreach (var property in element.EnumerateObject())
         {
             var raw = JsonMarshal.GetRawUtf8PropertyName(property);
             if (raw.Contains((byte)'\\')) return false;
-            if (raw.Length == first.Length && Ascii.EqualsIgnoreCase(raw, first))
+            if (!hasFolded && raw.Length == first.Length && Ascii.EqualsIgnoreCase(raw, first)) { folded = property.Value; hasFolded = true; }
+            if (raw.Length == second.Length && Ascii.EqualsIgnoreCase(raw, second))
             {
                 if (!hasFolded) { folded = property.Value; hasFolded = true; }
-                if (Ascii.Equals(raw, first)) { exactFirst = property.Value; hasFirst = true; }
-            }
-            if (second is not null && raw.Length == second.Length && Ascii.EqualsIgnoreCase(raw, second))
-            {
-                if (!hasFolded) { folded = property.Value; hasFolded = true; }
-                if (Ascii.Equals(raw, second)) { exactSecond = property.Value; hasSecond = true; }
+                if (Ascii.Equals(raw, second)) { exact = property.Value; hasExact = true; }
             }
         }
-        found = hasFirst ? exactFirst : hasSecond ? exactSecond : folded;
+        found = hasExact ? exact : folded;
         return true;
     }
 
