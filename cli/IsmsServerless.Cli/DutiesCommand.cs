@@ -47,7 +47,8 @@ internal static class DutiesCommand
     internal static async Task<int> RunAsync(IAmazonDynamoDB dynamo, string tableName, IsmsSettings settings, TimeProvider clock, bool json, TextWriter output,
         CancellationToken cancellationToken = default)
     {
-        var service = new AttestationService(new DynamoObligationStore(dynamo, tableName, settings), settings, clock, HomeAccount(), HomeRegion());
+        var service = new AttestationService(new DynamoObligationStore(dynamo, tableName, settings), settings, clock, HomeAccount(), HomeRegion(),
+            new Changes.ChangeReviewListing(new Changes.DynamoChangeRegister(dynamo, tableName, settings)));
         await service.Scheduler.EnsureOpenAsync(clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         var lines = await service.ListAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!json)

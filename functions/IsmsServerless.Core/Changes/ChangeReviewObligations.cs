@@ -55,9 +55,12 @@ public static class ChangeReviewObligations
             Region = record.Region,
             Link = ObligationTemplates.ChangeReview.LinkFor(settings.StatusPageUrl, record.ChangeId),
             // Found by id (kind, change id, round), never by subject or kind listing: no GSI2 or GSI1 entry (issue 20);
-            // the change register lists changes, the open/done index (GSI3) the calendar's obligations.
+            // the change register lists changes.
             SubjectIndexed = false,
             KindIndexed = false,
+            // Nor an open/done (GSI3) entry (issue 20 wave 7): the record's CHANGE#PENDING/CHANGE#REVIEWED entry lists the
+            // change by the same due and review times; the calendar reads change reviews through ChangeReviewListing.
+            StateIndexed = false,
         };
     }
 

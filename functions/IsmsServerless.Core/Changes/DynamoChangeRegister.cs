@@ -56,10 +56,13 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var existing = await GetAsync(call.ChangeId, cancellationToken).ConfigureAwait(false);
-            if (existing is not null && existing.Calls.Any(c => c.EventId == call.EventId))
+            if (existing is not null && (existing.FirstCallId == call.EventId || existing.Calls.Any(c => c.EventId == call.EventId)))
             {
-                // A redelivery (or a crash after the merge, before the obligation): open it now (idempotent).
-                await OpenReviewObligationAsync(existing, cancellationToken).ConfigureAwait(false);
+                // A redelivery (or a crash after the merge, before the obligation): open it now (idempotent). The record
+                // names the call (its earliest, or one of an older record's listed calls) only once a merge of the call
+                // was stored, and a stored merge counted it: no CALL put, no recount (issue 20: a session's first call
+                // is most redeliveries, and every call of a one-call session).
+                await OpenReviewObligationAsync(existing, cancellationToken, redelivery: true).ConfigureAwait(false);
                 return new ChangeRecordResult(ChangeRecordStatus.Duplicate, existing);
             }
             // The CALL item first (once): stored by this request means no writer has ever counted this call. A call in
@@ -87,13 +90,14 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             if (existing is not null && roundAlert is null && SameRecord(existing, merged))
             {
                 // Already merged (a redelivery of a call outside the record's bounded list): nothing changes.
-                await OpenReviewObligationAsync(existing, cancellationToken).ConfigureAwait(false);
+                await OpenReviewObligationAsync(existing, cancellationToken, redelivery: true).ConfigureAwait(false);
                 return new ChangeRecordResult(ChangeRecordStatus.Duplicate, existing);
             }
             var outcome = await TryPutMergedAsync(merged, roundAlert, cancellationToken).ConfigureAwait(false);
             if (outcome != Storage.PutOutcome.ConditionFailed)
             {
-                await OpenReviewObligationAsync(merged, cancellationToken).ConfigureAwait(false);
+                // A record this request created: its obligation is new too (created without a read; a concurrent open reads).
+                await OpenReviewObligationAsync(merged, cancellationToken, created: existing is null && outcome == Storage.PutOutcome.Written).ConfigureAwait(false);
                 // Written: news, even for a call stored earlier and merged only now (its first delivery died between the
                 // two puts). Already stored: a concurrent delivery of the same call wrote this very record first. Already
                 // merged: a concurrent delivery of the same call merged it first, and this write only moved the count.
@@ -248,8 +252,13 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         return records;
     }
 
-    /// <summary>Opens (or moves earlier) the change's review obligation. Idempotent; the earliest due time wins.</summary>
-    internal async Task OpenReviewObligationAsync(ChangeRecord record, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens (or moves earlier) the change's review obligation. Idempotent; the earliest due time wins. <paramref name="created"/>:
+    /// the record was just created by this request, so the obligation is tried as new without a read;
+    /// <paramref name="redelivery"/>: the call was merged before, so the obligation was most likely opened: an eventually
+    /// consistent read that shows it held is trusted (<see cref="Obligations.DynamoObligationStore.OpenUnlessHeldAsync"/>).
+    /// </summary>
+    internal async Task OpenReviewObligationAsync(ChangeRecord record, CancellationToken cancellationToken, bool created = false, bool redelivery = false)
     {
         if (record.Review is { } review)
         {
@@ -257,7 +266,10 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             return;
         }
         // Opened as of the session's first call seen (the minimum over its calls): the same obligation in any delivery order.
-        await _obligations.OpenAsync(ChangeReviewObligations.Spec(record, settings), record.FirstCallAt, cancellationToken).ConfigureAwait(false);
+        var spec = ChangeReviewObligations.Spec(record, settings);
+        if (created) await _obligations.OpenNewAsync(spec, record.FirstCallAt, cancellationToken).ConfigureAwait(false);
+        else if (redelivery) await _obligations.OpenUnlessHeldAsync(spec, record.FirstCallAt, cancellationToken).ConfigureAwait(false);
+        else await _obligations.OpenAsync(spec, record.FirstCallAt, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Closes the change's review obligation with the review as its attestation (once; a repeat changes nothing).</summary>

@@ -40,16 +40,20 @@ public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableNam
         var eventId = trail.CallId;
         var userKey = $"SIGNINFAIL#USER#{trail.AccountId}#{UserOf(trail)}";
         var ipKey = trail.Record.SourceIpAddress is { Length: > 0 } ip ? $"SIGNINFAIL#IP#{ip}" : null;
-        var byUser = await CountAsync(userKey, at, eventId, window, cancellationToken).ConfigureAwait(false);
-        var byIp = ipKey is null ? 0 : await CountAsync(ipKey, at, eventId, window, cancellationToken).ConfigureAwait(false);
+        var threshold = context.Settings.FailedLoginThreshold;
+        var byUser = await CountAsync(userKey, at, eventId, window, threshold, cancellationToken).ConfigureAwait(false);
+        var byIp = ipKey is null ? 0 : await CountAsync(ipKey, at, eventId, window, threshold, cancellationToken).ConfigureAwait(false);
         return trail with { RecentSignInFailures = new SignInFailureCounts(byUser, byIp, context.Settings.FailedLoginWindowMinutes) };
     }
 
-    private async Task<int> CountAsync(string partition, DateTimeOffset at, string eventId, TimeSpan window, CancellationToken cancellationToken)
+    private async Task<int> CountAsync(string partition, DateTimeOffset at, string eventId, TimeSpan window, int threshold, CancellationToken cancellationToken)
     {
         var sortKey = Timestamps.ToWire(at) + "#" + eventId;
-        await dynamo.PutItemAsync(new PutItemRequest
+        var put = await dynamo.PutItemAsync(new PutItemRequest
         {
+            // The item as it was: present means this failure was stored before (a redelivery, or the SDK's retry of this
+            // very put after a lost answer). Costs nothing more than the put.
+            ReturnValues = ReturnValue.ALL_OLD,
             TableName = tableName,
             Item = new Dictionary<string, AttributeValue>
             {
@@ -63,6 +67,19 @@ public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableNam
         // The failures around this one, [at - window, at + window], by event time: a burst is any window-long stretch
         // holding this failure. Looking both ways makes the count a function of the set of failures, not of arrival
         // order: delivered newest-first, the last one to arrive still sees the whole burst (it saw only itself before).
+        // The read is strongly consistent when this put stored the failure, so that of two failures stored at once each
+        // sees the other. A failure stored before (a redelivery; issue 20: 1.13 read units per event of a duplicate burst)
+        // reads eventually consistently first (half a unit): a stale read only misses failures, so a count that already
+        // reaches the threshold decides the same finding as the consistent read would (the burst), and only the number
+        // reported can be lower. A count below it is read again strongly consistently, so a burst is never missed, even
+        // when "stored before" was this request's own put (the SDK's retry after a lost answer) racing another failure.
+        if (put.Attributes is { Count: > 0 } && await ReadWindowAsync(partition, at, window, consistent: false, cancellationToken).ConfigureAwait(false) is var seen && seen >= threshold)
+            return seen;
+        return await ReadWindowAsync(partition, at, window, consistent: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<int> ReadWindowAsync(string partition, DateTimeOffset at, TimeSpan window, bool consistent, CancellationToken cancellationToken)
+    {
         var times = new List<DateTimeOffset>();
         Dictionary<string, AttributeValue>? start = null;
         do
@@ -78,7 +95,7 @@ public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableNam
                     [":to"] = new() { S = Timestamps.ToWire(at + window) + "#~" },
                 },
                 ProjectionExpression = "SK",
-                ConsistentRead = true,
+                ConsistentRead = consistent,
                 ExclusiveStartKey = start,
             }, cancellationToken).ConfigureAwait(false);
             foreach (var item in response.Items)

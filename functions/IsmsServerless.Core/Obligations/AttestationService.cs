@@ -21,7 +21,10 @@ public sealed record DutyLine(Obligation Obligation, ObligationState State)
 /// attestation once, then opens the duty's next period and resolves the overdue finding through the sweep's timer.
 /// A duty id (<c>access-review</c>) names its earliest open period; an obligation id (<c>obl-…</c>) names itself.
 /// </summary>
-public sealed class AttestationService(IObligationStore store, IsmsSettings settings, TimeProvider clock, string accountId = "unknown", string region = "unknown")
+/// <param name="listedElsewhere">Where the obligations without an open/done entry are listed (change reviews: the change
+/// register, <see cref="Changes.ChangeReviewListing"/>); null: the calendar shows only the open/done index.</param>
+public sealed class AttestationService(IObligationStore store, IsmsSettings settings, TimeProvider clock, string accountId = "unknown", string region = "unknown",
+    IObligationListing? listedElsewhere = null)
 {
     /// <summary>Kinds attested elsewhere (with a verdict): refused here with where to go.</summary>
     private static readonly Dictionary<string, string> AttestedElsewhere = new(StringComparer.Ordinal)
@@ -112,9 +115,21 @@ public sealed class AttestationService(IObligationStore store, IsmsSettings sett
     public async Task<IReadOnlyList<DutyLine>> ListAsync(int limit = 200, int doneLimit = 50, CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
-        var open = await store.QueryOpenAsync(Math.Clamp(limit, 1, 1000), null, cancellationToken).ConfigureAwait(false);
-        var done = await store.QueryDoneAsync(Math.Clamp(doneLimit, 1, 1000), null, cancellationToken).ConfigureAwait(false);
-        return [.. open.Items.Concat(done.Items).Select(o => new DutyLine(o, ObligationSchedule.StateAt(o, now)))];
+        var open = (await store.QueryOpenAsync(Math.Clamp(limit, 1, 1000), null, cancellationToken).ConfigureAwait(false)).Items;
+        var done = (await store.QueryDoneAsync(Math.Clamp(doneLimit, 1, 1000), null, cancellationToken).ConfigureAwait(false)).Items;
+        if (listedElsewhere is not null)
+        {
+            // Change reviews (no open/done entry since issue 20 wave 7): their ids from the change register, the obligations
+            // by id (one BatchGetItem per 100), merged in the index's orders. An item of an older layout can be in both: once.
+            var ids = (await listedElsewhere.OpenIdsAsync(Math.Clamp(limit, 1, 1000), cancellationToken).ConfigureAwait(false))
+                .Concat(await listedElsewhere.DoneIdsAsync(Math.Clamp(doneLimit, 1, 1000), cancellationToken).ConfigureAwait(false)).ToList();
+            var listed = await store.GetManyAsync(ids, cancellationToken).ConfigureAwait(false);
+            var seen = new HashSet<string>(open.Concat(done).Select(o => o.Id), StringComparer.Ordinal);
+            var more = listed.Where(o => seen.Add(o.Id)).ToList();
+            open = [.. open.Concat(more.Where(o => !o.Done)).OrderBy(o => o.DueAt).ThenBy(o => o.Id, StringComparer.Ordinal).Take(Math.Clamp(limit, 1, 1000))];
+            done = [.. done.Concat(more.Where(o => o.Done)).OrderByDescending(o => o.Attestation!.At).ThenByDescending(o => o.Id, StringComparer.Ordinal).Take(Math.Clamp(doneLimit, 1, 1000))];
+        }
+        return [.. open.Concat(done).Select(o => new DutyLine(o, ObligationSchedule.StateAt(o, now)))];
     }
 
     private async Task<IReadOnlyList<Obligation>> ListKindAsync(string kind, CancellationToken cancellationToken)

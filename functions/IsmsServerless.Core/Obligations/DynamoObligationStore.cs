@@ -20,7 +20,35 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
 {
     private const int MaxAttempts = 12;
 
-    public async Task<OpenResult> OpenAsync(ObligationSpec spec, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public Task<OpenResult> OpenAsync(ObligationSpec spec, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        OpenCoreAsync(spec, now, assumeNew: false, cancellationToken);
+
+    /// <summary>
+    /// <see cref="OpenAsync"/> for an obligation the caller has just made the reason for (the change record it belongs
+    /// to was created by this request): the creation is tried first without reading (issue 20: the read of a missing
+    /// item was a read unit per new change), and a failed condition (it exists after all: a concurrent call of the
+    /// session, a redelivery) falls back to the read-and-decide of <see cref="OpenAsync"/>. The same end state either way.
+    /// </summary>
+    public Task<OpenResult> OpenNewAsync(ObligationSpec spec, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        OpenCoreAsync(spec, now, assumeNew: true, cancellationToken);
+
+    /// <summary>
+    /// <see cref="OpenAsync"/> for a redelivery, whose first delivery most likely opened the obligation already: one
+    /// eventually consistent read first, trusted only when it shows the obligation done or due no later than
+    /// <paramref name="spec"/> (both only ever move that way, so what a stale read shows of them still holds: the open
+    /// would change nothing). Anything else (missing, due later) goes through <see cref="OpenAsync"/>. Issue 20: half
+    /// a read unit for a duplicate instead of a strongly consistent one.
+    /// </summary>
+    public async Task<OpenResult> OpenUnlessHeldAsync(ObligationSpec spec, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var id = Obligation.IdFor(spec.Kind, spec.Subject, spec.Period);
+        if (await GetAsync(id, consistent: false, cancellationToken).ConfigureAwait(false) is { } seen && (seen.Done || seen.Spec.DueAt <= spec.DueAt))
+            return new OpenResult(OpenStatus.Existing, seen);
+        return await OpenAsync(spec, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<OpenResult> OpenCoreAsync(ObligationSpec spec, DateTimeOffset now, bool assumeNew, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ObligationSpecRules.Validate(spec);
@@ -33,7 +61,7 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
         };
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var existing = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+            var existing = assumeNew && attempt == 1 ? null : await GetAsync(id, cancellationToken).ConfigureAwait(false);
             Obligation candidate;
             OpenStatus status;
             if (existing is null)
@@ -64,19 +92,24 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
                 if (status == OpenStatus.Created) Log.Info("obligation.opened", ("id", id), ("kind", spec.Kind), ("subject", spec.Subject), ("dueAt", Timestamps.ToWire(spec.DueAt)));
                 return new OpenResult(status, candidate);
             }
-            await Backoff(attempt, cancellationToken).ConfigureAwait(false);
+            // Assumed new and found existing: decide again from a read, at once.
+            if (!(assumeNew && attempt == 1)) await Backoff(attempt, cancellationToken).ConfigureAwait(false);
         }
         throw new ObligationException(ObligationError.Conflict, $"obligation {id} kept changing while it was being opened");
     }
 
-    public async Task<Obligation?> GetAsync(string obligationId, CancellationToken cancellationToken = default)
+    public Task<Obligation?> GetAsync(string obligationId, CancellationToken cancellationToken = default) =>
+        GetAsync(obligationId, consistent: true, cancellationToken);
+
+    /// <summary>The obligation, read strongly or eventually consistently (a stale copy: callers trust only what cannot move back).</summary>
+    internal async Task<Obligation?> GetAsync(string obligationId, bool consistent, CancellationToken cancellationToken)
     {
         if (!Obligation.IsObligationId(obligationId)) return null;
         var response = await dynamo.GetItemAsync(new GetItemRequest
         {
             TableName = tableName,
             Key = Key(obligationId),
-            ConsistentRead = true,
+            ConsistentRead = consistent,
         }, cancellationToken).ConfigureAwait(false);
         return response.Item is { Count: > 0 } item ? ObligationItems.FromItem(item, settings.StatusPageUrl) : null;
     }
@@ -130,6 +163,15 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
 
     public Task<Page<Obligation>> QueryDoneAsync(int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
         QueryIndexAsync(LedgerSchema.Gsi3, "GSI3PK", ObligationKeys.DonePartition, forward: false, limit, cursor, cancellationToken);
+
+    public async Task<IReadOnlyList<Obligation>> GetManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var keys = ids.Where(Obligation.IsObligationId).Distinct(StringComparer.Ordinal).Select(Key).ToList();
+        if (keys.Count == 0) return [];
+        var items = await LedgerIndex.GetItemsAsync(dynamo, tableName, keys, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return [.. items.Select(item => ObligationItems.FromItem(item, settings.StatusPageUrl)).OfType<Obligation>()];
+    }
 
     public Task<Page<Obligation>> QueryKindAsync(string kind, int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
         QueryIndexAsync(LedgerSchema.Gsi1, "GSI1PK", ObligationKeys.KindPartition(kind), forward: true, limit, cursor, cancellationToken, o => o.Kind == kind);

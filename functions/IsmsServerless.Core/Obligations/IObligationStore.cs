@@ -43,6 +43,9 @@ public interface IObligationStore
     /// <summary>Attested, most recently attested first.</summary>
     Task<Page<Obligation>> QueryDoneAsync(int limit, string? cursor = null, CancellationToken cancellationToken = default);
 
+    /// <summary>The obligations of <paramref name="ids"/> that exist, in the ids' order (eventually consistent: for listings).</summary>
+    Task<IReadOnlyList<Obligation>> GetManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
+
     /// <summary>Every obligation of one kind, earliest due first. Kinds opened with <see cref="ObligationSpec.KindIndexed"/> false are not listed.</summary>
     Task<Page<Obligation>> QueryKindAsync(string kind, int limit, string? cursor = null, CancellationToken cancellationToken = default);
 

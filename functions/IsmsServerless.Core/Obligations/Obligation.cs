@@ -139,6 +139,20 @@ public sealed record ObligationSpec
     public bool KindIndexed { get; init; } = true;
 
     /// <summary>
+    /// Whether the obligation gets an entry in the open/done index (GSI3, <see cref="IObligationStore.QueryOpenAsync"/>,
+    /// <see cref="IObligationStore.QueryDoneAsync"/>). Change reviews set false (issue 20 wave 7): the change register's
+    /// own index (<c>CHANGE#PENDING</c>/<c>CHANGE#REVIEWED</c>) already lists them, by the same due time and review time,
+    /// and the calendar reads them from there (<see cref="IObligationListing"/>); every other reader of the open/done index
+    /// skipped them (duty states, backup clocks, attestations in a period), where they crowded the bounded scans. Saves
+    /// an index write at opening and two at the attestation (the entry moving from open to done). Stored on the item
+    /// only when it differs from <see cref="StateIndexedByDefault"/>, which is what an item without it reads as.
+    /// </summary>
+    public bool StateIndexed { get; init; } = true;
+
+    /// <summary>The <see cref="StateIndexed"/> of an item that does not say (every change review, and items written before).</summary>
+    public static bool StateIndexedByDefault(string kind) => kind != "change.review";
+
+    /// <summary>
     /// A template id this version does not know, read from an item a newer version wrote (<see cref="ObligationTemplates"/>):
     /// written back as it was, so rewriting such an item (an attestation after a rollback) never drops its texts.
     /// </summary>

@@ -91,14 +91,19 @@ internal static class ObligationItems
             item["attestedAt"] = S(Timestamps.ToWire(a.At));
             Optional(item, "attestationNote", a.Note);
             item["evidence"] = new() { L = a.Evidence.Select(S).ToList() };
-            item[LedgerSchema.Gsi3PartitionKey] = S(ObligationKeys.DonePartition);
-            item[LedgerSchema.Gsi3SortKey] = S(ObligationKeys.DueSort(a.At, o.Id));
+            if (s.StateIndexed)
+            {
+                item[LedgerSchema.Gsi3PartitionKey] = S(ObligationKeys.DonePartition);
+                item[LedgerSchema.Gsi3SortKey] = S(ObligationKeys.DueSort(a.At, o.Id));
+            }
         }
-        else
+        else if (s.StateIndexed)
         {
             item[LedgerSchema.Gsi3PartitionKey] = S(ObligationKeys.OpenPartition);
             item[LedgerSchema.Gsi3SortKey] = S(ObligationKeys.DueSort(s.DueAt, o.Id));
         }
+        // Listed elsewhere (change reviews: the change register) or not: said only when not the kind's default.
+        if (s.StateIndexed != ObligationSpec.StateIndexedByDefault(s.Kind)) item["stateIndexed"] = new() { BOOL = s.StateIndexed };
         if (ObligationSchedule.NextTimer(o) is { } timer)
         {
             item[LedgerSchema.Gsi4PartitionKey] = S(ObligationKeys.TimerPartition);
@@ -158,6 +163,9 @@ internal static class ObligationItems
             Link = Str(item, "link") ?? (item.TryGetValue("linkDerived", out var derived) && derived.BOOL == true ? template?.LinkFor(statusPageUrl, subject) : null),
             SubjectIndexed = !(item.TryGetValue("subjectIndexed", out var si) && si.BOOL == false),
             KindIndexed = !(item.TryGetValue("kindIndexed", out var ki) && ki.BOOL == false),
+            // Change reviews written before issue 20 wave 7 had an open/done entry: read as the kind's default, so their
+            // next write (the attestation) drops it.
+            StateIndexed = item.TryGetValue("stateIndexed", out var sx) && sx.BOOL is { } stateIndexed ? stateIndexed : ObligationSpec.StateIndexedByDefault(kind),
             UnresolvedTexts = unresolved,
             UnresolvedLinkDerived = unresolved is not null && item.TryGetValue("linkDerived", out var unresolvedLink) && unresolvedLink.BOOL == true,
         };

@@ -13,7 +13,8 @@ public static class StatusPageComposition
     {
         var ledger = new DynamoDbFindingLedger(dynamo, tableName, settings);
         var evidence = new Evidence.DynamoDbEvidenceStore(dynamo, tableName, Policy.PolicyDocument.Embedded.Version);
-        var changes = new ChangeReviewService(new DynamoChangeRegister(dynamo, tableName, settings), ledger, RuleRegistry.CreateDefault(), settings, clock, evidence);
+        var register = new DynamoChangeRegister(dynamo, tableName, settings);
+        var changes = new ChangeReviewService(register, ledger, RuleRegistry.CreateDefault(), settings, clock, evidence);
         var obligations = new Obligations.DynamoObligationStore(dynamo, tableName, settings);
         var dutySources = new Obligations.ObligationControlSources(obligations, settings.Duties);
         return new StatusPageServices
@@ -32,7 +33,8 @@ public static class StatusPageComposition
                 Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } accessRegion ? accessRegion : "unknown"),
             Duties = new ObligationDutyCalendar(new Obligations.AttestationService(obligations, settings, clock,
                 Environment.GetEnvironmentVariable("ISMS_ACCOUNT_ID") is { Length: > 0 } account ? account : "unknown",
-                Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } region ? region : "unknown")),
+                Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } region ? region : "unknown",
+                new ChangeReviewListing(register))),
         };
     }
 }

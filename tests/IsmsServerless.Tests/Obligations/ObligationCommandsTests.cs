@@ -80,10 +80,13 @@ public sealed class ObligationCommandsTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(("change.review", calls[0].ChangeId, ChangeTestData.ThienFirstCall.AddHours(24)), (obligation.Kind, obligation.Subject, obligation.DueAt));
         Assert.True(obligation.Spec.FourEyes);
         Assert.Equal((await register.GetAsync(calls[0].ChangeId))!.Principal, obligation.Spec.Author);
-        // One obligation for the change whatever the order and redeliveries. Change reviews have no by-kind (GSI1) or
-        // by-subject (GSI2) entry (issue 20): the open index lists them.
-        Assert.Single((await store.QueryOpenAsync(50)).Items, o => o.Kind == "change.review");
+        // One obligation for the change whatever the order and redeliveries. Change reviews have no by-kind (GSI1),
+        // by-subject (GSI2) or open/done (GSI3) entry (issue 20): the change register lists them, and the calendar with it.
+        Assert.DoesNotContain((await store.QueryOpenAsync(50)).Items, o => o.Kind == "change.review");
         Assert.Empty((await store.QueryKindAsync("change.review", 10)).Items);
+        var calendar = new StringWriter();
+        await DutiesCommand.RunAsync(dynamo.Client, table, settings, new FakeTimeProvider(ChangeTestData.ThienFirstCall.AddHours(2)), json: true, calendar);
+        Assert.Single(JsonLines(calendar), l => l.GetProperty("id").GetString() == obligation.Id && l.GetProperty("state").GetString() == "open");
 
         var clock = new FakeTimeProvider(ChangeTestData.ThienFirstCall.AddHours(2));
         var errors = new StringWriter();
@@ -97,6 +100,11 @@ public sealed class ObligationCommandsTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(("alice", "system:change-review"), (done.Attestation!.By, done.Attestation.Subject));
         Assert.Equal(["https://jira.example/browse/OPS-1"], done.Attestation.Evidence.ToArray());
         Assert.Equal("approved: expected", done.Attestation.Note);
+        // Done, in the calendar from the register's reviewed index (no open/done entry of its own).
+        Assert.DoesNotContain((await store.QueryDoneAsync(50)).Items, o => o.Kind == "change.review");
+        calendar = new StringWriter();
+        await DutiesCommand.RunAsync(dynamo.Client, table, settings, clock, json: true, calendar);
+        Assert.Single(JsonLines(calendar), l => l.GetProperty("id").GetString() == obligation.Id && l.GetProperty("state").GetString() == "done");
         // The review's obligation is done; a console change must still reach code (issue 19): only that one stays due.
         var due = await store.QueryTimersDueAsync(ChangeTestData.ThienFirstCall.AddDays(30), 10);
         Assert.Equal([ChangeCodeUpdateObligations.Kind], due.Select(o => o.Kind).ToArray());

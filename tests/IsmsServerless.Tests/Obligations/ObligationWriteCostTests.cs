@@ -21,7 +21,7 @@ public sealed class ObligationWriteCostTests(DynamoDbLocalFixture dynamo)
     private static readonly DateTimeOffset T0 = DateTimeOffset.Parse("2026-11-26T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
-    public async Task A_change_review_is_indexed_open_and_by_timer_only_and_keeps_it_through_its_attestation()
+    public async Task A_change_review_is_indexed_by_timer_only_and_keeps_no_other_entry_through_its_attestation()
     {
         var table = await dynamo.NewTableAsync("obl-idx");
         var settings = IsmsSettings.Default;
@@ -31,7 +31,8 @@ public sealed class ObligationWriteCostTests(DynamoDbLocalFixture dynamo)
         var id = ChangeReviewObligations.IdOf(calls[0].ChangeId);
 
         var item = await RawAsync(table, id);
-        Assert.Equal(["GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK"], IndexKeys(item));
+        // Issue 20 wave 7: no open/done (GSI3) entry either; the change record's CHANGE#PENDING entry lists it.
+        Assert.Equal(["GSI4PK", "GSI4SK"], IndexKeys(item));
         // A duty (listed by kind and by subject) keeps all four.
         var store = new DynamoObligationStore(dynamo.Client, table, settings);
         var duty = await store.OpenAsync(ObligationStoreTests.Spec("restore-test", kind: "duty.restore-test"), T0);
@@ -39,8 +40,8 @@ public sealed class ObligationWriteCostTests(DynamoDbLocalFixture dynamo)
 
         // Read back and rewritten (attested): still no by-kind or by-subject entry.
         var attested = await store.AttestAsync(id, new Attestation("alice", "system:change-review", T0, "approved", ["https://jira.example/browse/OPS-1"]));
-        Assert.False(attested.Spec.KindIndexed || attested.Spec.SubjectIndexed);
-        Assert.Equal(["GSI3PK", "GSI3SK"], IndexKeys(await RawAsync(table, id)));
+        Assert.False(attested.Spec.KindIndexed || attested.Spec.SubjectIndexed || attested.Spec.StateIndexed);
+        Assert.Empty(IndexKeys(await RawAsync(table, id)));
     }
 
     [Fact]
