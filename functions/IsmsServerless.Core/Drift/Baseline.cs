@@ -23,19 +23,31 @@ public sealed record BaselineRequirement(
 /// <summary>A resource type's baseline: its requirements and the version they were last changed in.</summary>
 public sealed record Baseline(string ResourceType, string Version, IReadOnlyList<BaselineRequirement> Requirements)
 {
-    /// <summary>The requirement with this id (the first, if two share it); <see cref="InvalidOperationException"/> if none.</summary>
+    /// <summary>The requirement with this id (rules look theirs up per event: a loop, not LINQ's closure and enumerator).</summary>
     public BaselineRequirement this[string id]
     {
         get
         {
-            // A loop, not First(predicate): no closure, delegate and enumerator on every violation a rule raises.
-            for (var i = 0; i < Requirements.Count; i++)
+            var requirements = Requirements;
+            for (var i = 0; i < requirements.Count; i++)
             {
-                if (Requirements[i].Id == id) return Requirements[i];
+                if (requirements[i].Id == id) return requirements[i];
             }
+            // What Requirements.First(r => r.Id == id) threw for an unknown id.
             throw new InvalidOperationException("Sequence contains no matching element");
         }
     }
+
+    // Set once from the constructor's values, so two baselines equal before are equal still (records compare fields).
+    private readonly string _tag = $"{ResourceType}@{Version}";
+    private readonly string _tagType = ResourceType;
+    private readonly string _tagVersion = Version;
+
+    /// <summary>
+    /// <c>ResourceType@Version</c>, the evidence line every verdict of this baseline carries: built once, not per
+    /// verdict (built afresh for a <c>with</c> copy that changed either part).
+    /// </summary>
+    internal string Tag => ReferenceEquals(_tagType, ResourceType) && ReferenceEquals(_tagVersion, Version) ? _tag : $"{ResourceType}@{Version}";
 }
 
 /// <summary>One unmet requirement on one resource, with what the resource actually has.</summary>
@@ -92,7 +104,7 @@ public static class BaselineVerdict
         string subKey = "",
         string? source = null)
     {
-        evidence["baseline"] = Label(baseline);
+        evidence["baseline"] = baseline.Tag;
         if (violations.Count == 0)
         {
             return new Evaluation
@@ -200,21 +212,6 @@ public static class BaselineVerdict
 
     /// <summary>The fixed text of a violation sentence: ": ", " is ", ", expected ".</summary>
     private const int SentenceGlue = 2 + 4 + 11;
-
-    // The last baseline labelled on this thread and its label: a rule judges with one static baseline, so its
-    // "type@version" line is one string, not a new one per verdict. Keyed on the instance (its values are init-only).
-    [ThreadStatic] private static Baseline? t_labelled;
-    [ThreadStatic] private static string? t_label;
-
-    /// <summary><c>$"{baseline.ResourceType}@{baseline.Version}"</c>, the evidence's <c>baseline</c> line.</summary>
-    internal static string Label(Baseline baseline)
-    {
-        if (ReferenceEquals(t_labelled, baseline) && t_label is { } label) return label;
-        label = $"{baseline.ResourceType}@{baseline.Version}";
-        t_labelled = baseline;
-        t_label = label;
-        return label;
-    }
 
     /// <summary>The violated requirement ids, each once, in first-seen order, comma-separated.</summary>
     private static string UnmetIds(IReadOnlyList<BaselineViolation> violations)

@@ -21,18 +21,63 @@ public static class Json
     public static JsonElement Get(JsonElement element, params ReadOnlySpan<string> names)
     {
         if (element.ValueKind != JsonValueKind.Object) return default;
+        if (names.Length == 2)
+        {
+            // The first name exactly (a hit is what TryGetProperty does fastest); then, for the second, one pass that finds its
+            // exact match and the case-insensitive one together, instead of a second TryGetProperty miss and a second walk.
+            if (element.TryGetProperty(names[0], out var first)) return first;
+            if (TrySecondInOnePass(element, names[0], names[1], out var found)) return found;
+        }
         foreach (var name in names)
         {
             if (element.TryGetProperty(name, out var exact)) return exact;
         }
         foreach (var property in element.EnumerateObject())
         {
+            // A plain ASCII name (every real one) is checked once and compared by length first; any other name is compared
+            // by NameEqualsIgnoreCase as before. The same matches: an ASCII name never equals a name of another length.
+            var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
+            if (!raw.Contains((byte)'\\') && System.Text.Ascii.IsValid(raw))
+            {
+                foreach (var name in names)
+                {
+                    if (raw.Length == name.Length && System.Text.Ascii.EqualsIgnoreCase(raw, name)) return property.Value;
+                }
+                continue;
+            }
             foreach (var name in names)
             {
                 if (NameEqualsIgnoreCase(property, name)) return property.Value;
             }
         }
         return default;
+    }
+
+    /// <summary>
+    /// The rest of <see cref="Get"/> for two ASCII names when the first has no exact match: the last property named
+    /// exactly <paramref name="second"/> (as <c>TryGetProperty</c> finds it), else the first property equal to either name
+    /// ignoring case (as the walk in <see cref="Get"/> finds it). False when a property name has an escape or a name is not
+    /// ASCII (the lookup in <see cref="Get"/> then decides); a non-ASCII property name never equals an ASCII name, as before.
+    /// </summary>
+    private static bool TrySecondInOnePass(JsonElement element, string first, string second, out JsonElement found)
+    {
+        found = default;
+        if (!Ascii.IsValid(first) || !Ascii.IsValid(second)) return false;
+        JsonElement exact = default, folded = default;
+        bool hasExact = false, hasFolded = false;
+        foreach (var property in element.EnumerateObject())
+        {
+            var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+            if (raw.Contains((byte)'\\')) return false;
+            if (!hasFolded && raw.Length == first.Length && Ascii.EqualsIgnoreCase(raw, first)) { folded = property.Value; hasFolded = true; }
+            if (raw.Length == second.Length && Ascii.EqualsIgnoreCase(raw, second))
+            {
+                if (!hasFolded) { folded = property.Value; hasFolded = true; }
+                if (Ascii.Equals(raw, second)) { exact = property.Value; hasExact = true; }
+            }
+        }
+        found = hasExact ? exact : folded;
+        return true;
     }
 
     /// <summary>

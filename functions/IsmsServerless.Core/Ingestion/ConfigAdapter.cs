@@ -259,6 +259,8 @@ public sealed class ConfigAdapter : IEventAdapter
     private static JsonElement Supplementary(JsonElement element)
     {
         if (element.ValueKind != JsonValueKind.Object) return default;
+        // "{}" (most items): one shared empty object, not a clone (a document of its own) per item.
+        if (IsEmptyObject(element)) return EmptyObject;
         // Only string values can hold JSON text to unwrap; without one the object is already normalized.
         var hasString = false;
         foreach (var property in element.EnumerateObject())
@@ -281,9 +283,24 @@ public sealed class ConfigAdapter : IEventAdapter
         return document.RootElement.Clone();
     }
 
-    /// <summary>Tags as Config spells them: an object map, or a list of <c>{key,value}</c> / <c>{tagName,tagValue}</c>.</summary>
-    private static Dictionary<string, string> Tags(JsonElement element)
+    /// <summary>An empty JSON object that outlives every event (its document is never disposed; elements only read it).</summary>
+    private static readonly JsonElement EmptyObject = JsonElement.Parse("{}"u8);
+
+    /// <summary>No tags (most items): one shared empty map; inputs only read their tags.</summary>
+    private static readonly IReadOnlyDictionary<string, string> NoTags = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
+
+    private static bool IsEmptyObject(JsonElement element)
     {
+        using var properties = element.EnumerateObject();
+        return !properties.MoveNext();
+    }
+
+    /// <summary>Tags as Config spells them: an object map, or a list of <c>{key,value}</c> / <c>{tagName,tagValue}</c>.</summary>
+    private static IReadOnlyDictionary<string, string> Tags(JsonElement element)
+    {
+        // No tags at all ({} or []), as most items have: the shared empty map rather than a new dictionary per item.
+        if (element.ValueKind == JsonValueKind.Object ? IsEmptyObject(element) : element.ValueKind != JsonValueKind.Array || element.GetArrayLength() == 0)
+            return NoTags;
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         if (element.ValueKind == JsonValueKind.Object)
         {
@@ -351,6 +368,10 @@ public sealed class ConfigAdapter : IEventAdapter
 
         private static readonly string[] Strings = [.. Names.Select(System.Text.Encoding.UTF8.GetString)];
 
+        /// <summary>The indices of <see cref="Names"/> by name length (in order), so a property is compared only with those of its length.</summary>
+        private static readonly int[][] ByLength = [.. Enumerable.Range(0, Names.Max(n => n.Length) + 1)
+            .Select(length => Enumerable.Range(0, Names.Length).Where(i => Names[i].Length == length).ToArray())];
+
         private JsonElement _item;
         private bool _byGet;
         private Values _values;
@@ -377,9 +398,10 @@ public sealed class ConfigAdapter : IEventAdapter
                     fields._byGet = true;
                     return fields;
                 }
-                for (var i = 0; i < Names.Length; i++)
+                if (raw.Length >= ByLength.Length) continue;
+                foreach (var i in ByLength[raw.Length])
                 {
-                    if (raw.Length == Names[i].Length && raw.SequenceEqual(Names[i]))
+                    if (raw.SequenceEqual(Names[i]))
                     {
                         fields._values[i] = property.Value;
                         break;

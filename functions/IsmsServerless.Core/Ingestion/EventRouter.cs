@@ -145,8 +145,9 @@ public static class EventRouter
         if (envelope.DetailType.ValueKind != JsonValueKind.Undefined && envelope.Source.ValueKind != JsonValueKind.Undefined)
         {
             // Same leniency as LenientStringConverter: strings, numbers and booleans as text; objects and arrays as null.
-            return new InboundEvent(InboundKind.EventBridge, LenientString(envelope.Id), LenientString(envelope.Source), LenientString(envelope.DetailType),
-                LenientString(envelope.Account), LenientString(envelope.Region), Timestamps.ParseOrNull(LenientString(envelope.Time)), root, envelope.Detail);
+            // Source, detail type and region as the constants AWS sends, and the time from its bytes (EnvelopeText: same values).
+            return new InboundEvent(InboundKind.EventBridge, LenientString(envelope.Id), EnvelopeText.Read(envelope.Source), EnvelopeText.Read(envelope.DetailType),
+                LenientString(envelope.Account), EnvelopeText.Read(envelope.Region), EnvelopeText.Time(envelope.Time), root, envelope.Detail);
         }
 
         if (root.TryGetProperty("invokingEvent", out _) && (root.TryGetProperty("configRuleName", out _) || root.TryGetProperty("resultToken", out _)))

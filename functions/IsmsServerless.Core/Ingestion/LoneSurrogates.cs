@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace IsmsServerless.Ingestion;
 
 /// <summary>
@@ -17,8 +20,8 @@ internal static class LoneSurrogates
     {
         repaired = 0;
         var span = payload.Span;
-        // Almost every payload has no "\u" escape at all: one vectorized search decides.
-        if (span.IndexOf("\\u"u8) < 0) return payload;
+        // Almost every payload has no surrogate escape at all: one vectorized pass decides (see MayHoldSurrogateEscape).
+        if (!MayHoldSurrogateEscape(span)) return payload;
         byte[]? copy = null;
         var i = 0;
         while (i <= span.Length - EscapeLength)
@@ -44,6 +47,39 @@ internal static class LoneSurrogates
             i += EscapeLength;
         }
         return copy ?? payload;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="span"/> holds <c>\u</c> followed by <c>d</c> or <c>D</c>: every escape this class repairs
+    /// (a unit in D800–DFFF) starts so, and without one <see cref="Repair"/> changes nothing. Replaces a search for
+    /// <c>\u</c> alone, which on JSON carried in a string (a backslash every few bytes: a Config rule's invokingEvent)
+    /// cost a tenth of the payload's parse: the three bytes are compared 16 positions at a time.
+    /// </summary>
+    internal static bool MayHoldSurrogateEscape(ReadOnlySpan<byte> span)
+    {
+        var i = 0;
+        if (Vector128.IsHardwareAccelerated && span.Length >= Vector128<byte>.Count + 2)
+        {
+            ref var start = ref MemoryMarshal.GetReference(span);
+            var backslash = Vector128.Create((byte)'\\');
+            var u = Vector128.Create((byte)'u');
+            var d = Vector128.Create((byte)'d');
+            var lower = Vector128.Create((byte)0x20);
+            // 'd' | 0x20 and 'D' | 0x20 are both 'd', and no other byte ORs to it.
+            for (; i + Vector128<byte>.Count + 2 <= span.Length; i += Vector128<byte>.Count)
+            {
+                var first = Vector128.LoadUnsafe(ref start, (nuint)i);
+                var second = Vector128.LoadUnsafe(ref start, (nuint)i + 1);
+                var third = Vector128.LoadUnsafe(ref start, (nuint)i + 2) | lower;
+                var hit = Vector128.Equals(first, backslash) & Vector128.Equals(second, u) & Vector128.Equals(third, d);
+                if (hit != Vector128<byte>.Zero) return true;
+            }
+        }
+        for (; i + 2 < span.Length; i++)
+        {
+            if (span[i] == '\\' && span[i + 1] == 'u' && (span[i + 2] | 0x20) == 'd') return true;
+        }
+        return false;
     }
 
     /// <summary>The backslash at <paramref name="at"/> starts an escape (an even number of backslashes precede it).</summary>

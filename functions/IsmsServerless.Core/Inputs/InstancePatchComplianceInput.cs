@@ -27,7 +27,7 @@ public sealed record InstancePatchComplianceInput : RuleInput
     public DateTimeOffset? NonCompliantSince { get; init; }
 
     /// <summary>Counts the sweep knows (missing, failed, …); empty for the event path.</summary>
-    public IReadOnlyDictionary<string, string> Counts { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Counts { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
 
     public override IEnumerable<Evaluation> Dispatch(RuleRegistry registry, EvaluationContext context) =>
         registry.Evaluate(this, context);

@@ -107,6 +107,9 @@ public static class Timestamps
 
     public static DateTimeOffset? ParseOrNull(string? text) => TryParse(text, out var v) ? v : null;
 
+    /// <summary>Whether <see cref="TryParse(string?, out DateTimeOffset)"/> accepts this instant as a real event time.</summary>
+    internal static bool InAcceptedRange(DateTimeOffset value) => value >= Earliest && value < Latest;
+
     /// <summary>ISO 8601 in UTC with milliseconds, sortable as text: the one format the ledger writes.</summary>
     /// (Written digit by digit: the same text as the custom format string "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", which
     /// <c>TimestampsTests</c> compares it with, without parsing that format on every evidence line.)
