@@ -16,6 +16,7 @@ var root = new RootCommand("IsmsServerless: ISMS operations-security policy enfo
     ChangesCommand.Create(),
     ReviewCommand.Create(),
     ReconcileCommand.Create(),
+    CountersCommand.Create(),
     FindingActionCommands.Ack(),
     FindingActionCommands.Waive(),
     DutiesCommand.Create(),

@@ -49,6 +49,11 @@ public sealed class IsmsStack : Stack
         Alarms.AddDeadLetterQueue(alerting.PipeDeadLetterQueue);
         // Ref of a pipe is its name, the PipeName dimension of the Pipes metrics.
         Alarms.AddPipe(alerting.Pipe.Ref, "AlertPipe");
+        // The stream's second consumer: the rule counters from finding records (issue 20).
+        var counters = new CounterProjectionConsumer(this, "CounterProjection", new CounterProjectionConsumerProps { Functions = functions, Ledger = ledger, EncryptionKey = key });
+        Alarms.AddFunction(counters.Function);
+        Alarms.AddDeadLetterQueue(counters.FailedRecords);
+        Alarms.AddStreamConsumer(counters.Function, Duration.Minutes(5));
         var ingestion = new EventIngestion(this, "Ingestion", new EventIngestionProps
         {
             Functions = functions,

@@ -34,6 +34,8 @@ public static class ScaleReplay
         // per pass, so what re-evaluating known resources costs shows apart from first sight.
         var passes = int.Parse(Option(args, "--passes") ?? "1", CultureInfo.InvariantCulture);
         var endpoint = Option(args, "--dynamodb-endpoint");
+        // The counter projector's batch (records per GetRecords page = per Lambda batch): its requests are metered in the run.
+        ProjectorBatch = int.Parse(Option(args, "--projector-batch") ?? "1000", CultureInfo.InvariantCulture);
         Log.Target = TextWriter.Null;
         Log.MinimumLevel = LogLevel.Error;
 
@@ -58,6 +60,8 @@ public static class ScaleReplay
         return exit;
     }
 
+    private static int ProjectorBatch { get; set; } = 1000;
+
     private static async Task<int> RunOnceAsync(IAmazonDynamoDB client, CapacityMeter meter, IsmsSettings settings, EvaluationContext context,
         List<EventFixtures.Fixture> seeds, int events, int workers, int resources, string? endpoint, bool withEvidence, int passes = 1)
     {
@@ -70,7 +74,9 @@ public static class ScaleReplay
         {
             if (passes > 1) Console.WriteLine($"### pass {pass} of {passes}" + (pass > 1 ? " (the same events again: every resource already evaluated)" : ""));
             var before = evidence?.Decisions.ToDictionary(d => d.Key, d => d.Value) ?? [];
-            exit |= await PassAsync(pipeline, meter, context, seeds, events, workers, resources, endpoint).ConfigureAwait(false);
+            var projection = IsmsServerless.CounterProjection.LocalStreamProjection.ForEndpoint(client, table)!;
+            projection.BatchSize = ProjectorBatch;
+            exit |= await PassAsync(pipeline, meter, context, seeds, events, workers, resources, endpoint, projection).ConfigureAwait(false);
             if (evidence is not null) PrintEvidenceDecisions(evidence.Decisions, before);
         }
         return exit;
@@ -92,9 +98,10 @@ public static class ScaleReplay
     }
 
     private static async Task<int> PassAsync(IngestPipeline pipeline, CapacityMeter meter, EvaluationContext context,
-        List<EventFixtures.Fixture> seeds, int events, int workers, int resources, string? endpoint)
+        List<EventFixtures.Fixture> seeds, int events, int workers, int resources, string? endpoint, IsmsServerless.CounterProjection.LocalStreamProjection projection)
     {
         meter.Reset();
+        var batchesBefore = projection.Batches;
 
         long next = -1, evaluations = 0, rejected = 0, created = 0, updated = 0, unchanged = 0, resolved = 0, alerts = 0, failed = 0;
         var clock = Stopwatch.StartNew();
@@ -123,7 +130,11 @@ public static class ScaleReplay
                 if ((i + 1) % 10_000 == 0) Console.Error.WriteLine($"scale: {i + 1} events, {clock.Elapsed.TotalSeconds:F0} s");
             }
         }))).ConfigureAwait(false);
+        // The counter projector over this pass's stream records, metered like every other request (in Lambda it runs on
+        // the stream beside the writers; its requests are the same: one transaction per batch of at most 99 counter items).
+        await projection.CatchUpAsync().ConfigureAwait(false);
         clock.Stop();
+        Console.WriteLine(FormattableString.Invariant($"counter projector: {projection.Batches - batchesBefore} batches of at most {projection.BatchSize} stream records (metered below as the STATS and PROJECTION_MARKER requests)"));
 
         var seconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine(FormattableString.Invariant($"store: DynamoDB Local ({(endpoint ?? "started in memory")}), on-demand table, {workers} concurrent workers; {seeds.Count} real fixtures varied over {resources} resources"));

@@ -17,7 +17,8 @@ namespace IsmsServerless.Ledger;
 /// <summary>
 /// The findings ledger on one DynamoDB table (layout: <c>docs/data-model.md</c>). Every change is
 /// read → decide (<see cref="FindingTransitions"/>, pure) → one conditional write on the finding's <c>version</c>; a
-/// transition writes the finding, its history line and the counters in one TransactWriteItems, so concurrent or
+/// transition writes the finding and its history line in one TransactWriteItems (a new finding: one conditional PutItem;
+/// the rule counters follow from its stream record, CounterProjection/CounterProjector), so concurrent or
 /// redelivered evaluations of the same event yield one finding and one history line. Its alerts are put after it,
 /// each on its own (deterministic id, put only if absent), and the finding item names them (<see cref="OutboxMarker"/>)
 /// until its next write, which first puts any that is missing: one alert per transition, even when a process dies
@@ -357,6 +358,7 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
 
     public async Task<LedgerOverview> GetOverviewAsync(CancellationToken cancellationToken = default)
     {
+        await CatchUpCountersAsync(cancellationToken).ConfigureAwait(false);
         var response = await QueryAsync("overview", new QueryRequest
         {
             TableName = TableName,
@@ -568,7 +570,7 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         var findingPut = new Put
         {
             TableName = TableName,
-            Item = FindingItem(after, FindingTransitions.ExpiryFor(after, settings)),
+            Item = CountedFindingItem(after, FindingTransitions.ExpiryFor(after, settings)),
         };
         if (owedLine is not null && !(TryReadFinding(findingPut.Item, out var stored, out _)
                 && OutboxMarker.LineItem(stored, settings.ResolvedRetentionDays) is { } repaired && SameItem(repaired, owedLine)))
@@ -578,7 +580,7 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             timeline.Add(new TransactWriteItem { Put = new Put { TableName = TableName, Item = owedLine } });
             owedLine = null;
             after = after with { OwedLine = null };
-            findingPut.Item = FindingItem(after, FindingTransitions.ExpiryFor(after, settings));
+            findingPut.Item = CountedFindingItem(after, FindingTransitions.ExpiryFor(after, settings));
         }
         if (before is null)
         {
@@ -592,18 +594,17 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             findingPut.ExpressionAttributeValues = new() { [":v"] = N(before.Version) };
         }
 
-        var counters = before is null ? null : LedgerCounters.Update(TableName, before, after);
-        // The views list a finding through its rule's counter item (the status view even skips rules whose counters show
-        // none in the status, so the counters stay in the finding's transaction). An item that still carries GSI1 keys
-        // leaves the GSI1 partition with this write: its rule's counter item is made to exist (ADD 0) in the same
-        // transaction, so it cannot drop out of the views even if it was counted in the SHARD# layout only.
-        if (before is not null && counters is null && legacyShape.HasFlag(LegacyShape.StatusKey)) counters = LedgerCounters.Claim(TableName, after);
+        // The rule counters are not in this write (issue 20): the counter projector applies the finding item's stream
+        // record (CounterProjection/CounterProjector: old image out, new image in, exactly once), and claims the rule's counter
+        // item when the previous image was an older version's (one that still carried GSI1 keys may have been counted in
+        // the SHARD# layout only). Whether they would move still picks the write below.
+        var countersMove = before is not null && LedgerCounters.Update(TableName, before, after) is not null;
         // A finding written before the GSI2 rule key has MEMBER items; they go in the same write that gives it the key,
         // so a view never sees it twice (docs/data-model.md, "Legacy memberships").
         var legacy = before is not null && legacyShape.HasFlag(LegacyShape.Members)
             ? LegacyMemberKeys(before).Select(k => new TransactWriteItem { Delete = new Delete { TableName = TableName, Key = k } }).ToList()
             : [];
-        if (plan.Action is null && before is not null && (counters is not null || legacy.Count > 0 || timeline.Count > 0))
+        if (plan.Action is null && before is not null && (countersMove || legacy.Count > 0 || timeline.Count > 0))
         {
             // No status change and no history, but the counters moved: a late-arriving earlier violation moved the
             // deadline (and with it the SLA state), or a late violation newer than the one the finding shows changed its
@@ -612,10 +613,11 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             // severity and due date are the finding item's own.)
             var moved = new List<TransactWriteItem> { new() { Put = findingPut } };
             moved.AddRange(legacy);
-            if (counters is not null) moved.Add(new TransactWriteItem { Update = counters });
             moved.AddRange(timeline);
             if (step?.Cheap is { } cheapObservation) moved.Add(new TransactWriteItem { Put = CheapPut(cheapObservation) });
-            await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = moved }, cancellationToken).ConfigureAwait(false);
+            // Only the finding (the counters follow from its stream record): one conditional Put, a conflict decided again.
+            if (moved.Count == 1) await dynamo.PutItemAsync(SinglePut(findingPut), cancellationToken).ConfigureAwait(false);
+            else await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = moved }, cancellationToken).ConfigureAwait(false);
             await PutAlertsAsync(alerts, cancellationToken).ConfigureAwait(false);
             if (before.DueAt != after.DueAt) await MoveNewAlertDeadlineAsync(after, cancellationToken).ConfigureAwait(false);
             return new Mutation(MutationKind.Updated, plan with { After = after }, step is { AlertIds.Count: > 0 } moving ? moving.AlertIds[^1] : null, step?.AlertIds);
@@ -657,18 +659,24 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         items.AddRange(legacy);
         items.AddRange(timeline);
         if (step?.Cheap is { } storedObservation) items.Add(new TransactWriteItem { Put = CheapPut(storedObservation) });
-        if ((before is null ? LedgerCounters.Update(TableName, null, after) : counters) is { } counted) items.Add(new TransactWriteItem { Update = counted });
         string? alertId = step is { AlertIds.Count: > 0 } raising ? raising.AlertIds[^1] : null;
         if (!detection && plan.AlertKind is not null) alertId = alerts[^1].AlertId;
-        if (items.Count == 1)
+        if (items.Count == 1 && (before is null || countersMove))
+        {
+            // A new finding, or a transition that was a transaction only for its counter (issue 20): one conditional
+            // PutItem, the counter from its stream record. A failed condition is a concurrent writer of the same change
+            // (or this put's own retry after a lost answer): read again and decide again, so one writer reports it, as the
+            // transaction's cancellation made it before.
+            await dynamo.PutItemAsync(SinglePut(findingPut), cancellationToken).ConfigureAwait(false);
+        }
+        else if (items.Count == 1)
         {
             // Only the finding is left: a transaction of one item would cost twice its units for nothing.
             await PutFindingAsync(findingPut, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            // The transaction's ClientRequestToken (set by the SDK) makes its retry after a lost answer idempotent,
-            // which the counter ADD needs.
+            // The transaction's ClientRequestToken (set by the SDK) makes its retry after a lost answer idempotent.
             await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest { TransactItems = items }, cancellationToken).ConfigureAwait(false);
         }
         await PutAlertsAsync(alerts, cancellationToken).ConfigureAwait(false);
@@ -1452,6 +1460,7 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     private async Task<IReadOnlyList<string>> ClaimingRulesAsync(string operation, Func<LedgerCounters.RuleSet, bool> claims,
         (FindingStatus Status, Severity? Severity)? counted, CancellationToken cancellationToken)
     {
+        await CatchUpCountersAsync(cancellationToken).ConfigureAwait(false);
         var rules = new SortedSet<string>(StringComparer.Ordinal);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         var shardLayout = false;

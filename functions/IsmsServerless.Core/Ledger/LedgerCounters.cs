@@ -60,7 +60,43 @@ internal static class LedgerCounters
     /// </summary>
     public static Update Claim(string tableName, FindingRecord f) => Build(tableName, f, new long[SeverityCodes.Length * MetricCodes.Length]);
 
-    private static Update Build(string tableName, FindingRecord after, long[] deltas)
+    /// <summary>The counter deltas (severity × metric) of a finding moving from <paramref name="before"/> to <paramref name="after"/>.</summary>
+    internal static long[] Deltas(FindingRecord? before, FindingRecord? after)
+    {
+        var deltas = new long[SeverityCodes.Length * MetricCodes.Length];
+        if (before is not null) foreach (var i in Contribution(before)) deltas[i]--;
+        if (after is not null) foreach (var i in Contribution(after)) deltas[i]++;
+        return deltas;
+    }
+
+    /// <summary>The deltas by counter attribute name (all 35, zeros included, as every ADD writes them).</summary>
+    internal static IReadOnlyDictionary<string, long> Named(long[] deltas)
+    {
+        var named = new Dictionary<string, long>(deltas.Length, StringComparer.Ordinal);
+        for (var i = 0; i < deltas.Length; i++) named[CounterName(i)] = deltas[i];
+        return named;
+    }
+
+    /// <summary>The attributes every counter update SETs: what the counter item describes (the views list rules from them).</summary>
+    internal static Dictionary<string, AttributeValue> Description(FindingRecord f) => new(StringComparer.Ordinal)
+    {
+        [LedgerSchema.EntityType] = S(StatsEntity),
+        ["category"] = S(f.Category.ToWire()),
+        ["controls"] = new AttributeValue { L = f.Controls.Distinct(StringComparer.Ordinal).Select(S).ToList() },
+        ["ruleId"] = S(f.RuleId),
+    };
+
+    /// <summary>
+    /// The sort key of the counter item the projector writes a finding's deltas to: its rule, category and controls, shard
+    /// 0. The projector is the counters' only writer (one batch per stream shard at a time), so the four shards that kept
+    /// concurrent transactions apart are not needed: one item per rule and control set, so a batch touches up to 4× fewer
+    /// items. Items of shards 1–3 written before keep counting (deltas are additive; readers sum a rule's items).
+    /// </summary>
+    internal static string SortKey(FindingRecord f) =>
+        LedgerKeys.StatsRule(f.RuleId, f.Category.ToWire(), f.Controls.Distinct(StringComparer.Ordinal).ToList(), f.Id, 1);
+
+    /// <summary>The ADD update of <paramref name="deltas"/> (from <see cref="Deltas"/>, summed) to <paramref name="after"/>'s counter item.</summary>
+    internal static Update Build(string tableName, FindingRecord after, long[] deltas)
     {
         var controls = after.Controls.Distinct(StringComparer.Ordinal).ToList();
         var names = new Dictionary<string, string> { ["#et"] = LedgerSchema.EntityType, ["#cat"] = "category", ["#ctl"] = "controls", ["#rule"] = "ruleId" };

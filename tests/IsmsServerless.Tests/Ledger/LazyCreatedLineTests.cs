@@ -107,6 +107,8 @@ public sealed class LazyCreatedLineTests(DynamoDbLocalFixture dynamo)
 
     private async Task<SortedSet<string>> WithoutVersionAsync(string table)
     {
+        // The counters complete (the stream drained), the projector's markers left out (bookkeeping; TableSnapshot says why).
+        await StreamDrain.DrainAsync(dynamo.Client, table);
         var items = new SortedSet<string>(StringComparer.Ordinal);
         Dictionary<string, AttributeValue>? start = null;
         do
@@ -114,7 +116,7 @@ public sealed class LazyCreatedLineTests(DynamoDbLocalFixture dynamo)
             var page = await dynamo.Client.ScanAsync(new ScanRequest { TableName = table, ExclusiveStartKey = start, ConsistentRead = true });
             foreach (var item in page.Items)
             {
-                if (item.GetValueOrDefault("entityType")?.S == LedgerItems.AlertEntity) continue;
+                if (item.GetValueOrDefault("entityType")?.S is LedgerItems.AlertEntity or IsmsServerless.CounterProjection.CounterProjector.MarkerEntity) continue;
                 items.Add(TableSnapshot.Canonical(item.Where(a => a.Key != "version").ToDictionary(a => a.Key, a => a.Value)));
             }
             start = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;

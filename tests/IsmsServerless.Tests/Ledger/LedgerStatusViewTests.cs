@@ -74,6 +74,7 @@ public sealed class LedgerStatusViewTests(DynamoDbLocalFixture dynamo)
         shard.Remove("GSI2SK");
         await PutRawAsync(kit, shard);
         foreach (var member in LedgerItems.MemberItems((await kit.Ledger.GetAsync(shardEra.FindingId))!, null)) await PutRawAsync(kit, member);
+        await kit.DrainAsync();
         await DeleteRuleCountersAsync(kit, ShardEraRule.Id);
         await PutRawAsync(kit, new()
         {
@@ -100,6 +101,7 @@ public sealed class LedgerStatusViewTests(DynamoDbLocalFixture dynamo)
             Assert.False(raw.ContainsKey("GSI1PK"), id);
             Assert.StartsWith("RULE#", raw["GSI2PK"].S, StringComparison.Ordinal);
         }
+        await kit.DrainAsync();
         var counters = await StatsItemsAsync(kit);
         Assert.Contains(counters, i => i.GetValueOrDefault("ruleId")?.S == ShardEraRule.Id);
         Assert.Equal(15, (await kit.Ledger.GetOverviewAsync()).Total.Open);
@@ -264,6 +266,8 @@ public sealed class LedgerStatusViewTests(DynamoDbLocalFixture dynamo)
     {
         // Items with status keys were written before issue 20's item sizes too: every attribute plain (the logical item).
         Assert.True(FindingItemLayout.TryExpand(stored, out var item, out var problem), problem);
+        // ...and before the counters came from the stream: their write ADDed its own counter delta (no counted mark).
+        item.Remove("cs");
         var severityRank = item["severity"].S switch { "CRITICAL" => 0, "HIGH" => 1, "MEDIUM" => 2, "LOW" => 3, _ => 4 };
         var due = item.GetValueOrDefault("dueAt")?.S ?? "9999-12-31T23:59:59.999Z";
         item["GSI1PK"] = S("STATUS#" + item["status"].S);

@@ -79,6 +79,9 @@ internal sealed class LedgerTestKit
         return all;
     }
 
+    /// <summary>Applies every stream record written so far to the counters (the local projector; no sleeps).</summary>
+    public Task DrainAsync() => StreamDrain.DrainAsync(Dynamo.Client, Table);
+
     public async Task<Dictionary<string, AttributeValue>> RawFindingAsync(string id) =>
         (await Dynamo.Client.GetItemAsync(new GetItemRequest
         {

@@ -46,7 +46,9 @@ public sealed class OutboxCrashTests(DynamoDbLocalFixture dynamo, ITestOutputHel
             lock (killed)
             {
                 var follows = afterTransaction;
-                afterTransaction = operation.EndsWith(".TransactWriteItems", StringComparison.Ordinal);
+                // The finding's write: a transaction, or (a new finding, issue 20's counters from the stream) its conditional put.
+                afterTransaction = operation.EndsWith(".TransactWriteItems", StringComparison.Ordinal)
+                    || (operation.EndsWith(".PutItem", StringComparison.Ordinal) && IsFindingPut(body));
                 if (!operation.EndsWith(".PutItem", StringComparison.Ordinal) || AlertKeyOf(body) is not { } key) return Fault.None;
                 if (key == dying) return fault;
                 if (!follows || !killed.Add(key)) return Fault.None;
@@ -120,8 +122,10 @@ public sealed class OutboxCrashTests(DynamoDbLocalFixture dynamo, ITestOutputHel
     {
         var kit = await LedgerTestKit.CreateAsync(dynamo);
         var violation = LedgerTestKit.Finding(LedgerTestKit.PatchRule, "i-0nofire", kit.Now.AddMinutes(-1));
-        await using var proxy = new FaultProxy(new Uri(dynamo.Endpoint), (_, operation, _) =>
-            operation.EndsWith(".TransactWriteItems", StringComparison.Ordinal) ? Fault.DropBeforeForward : Fault.None);
+        // The finding's write fails: a transaction, or a new finding's conditional put (issue 20).
+        await using var proxy = new FaultProxy(new Uri(dynamo.Endpoint), (_, operation, body) =>
+            operation.EndsWith(".TransactWriteItems", StringComparison.Ordinal) || (operation.EndsWith(".PutItem", StringComparison.Ordinal) && IsFindingPut(body))
+                ? Fault.DropBeforeForward : Fault.None);
         using (var client = new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"),
             new AmazonDynamoDBConfig { ServiceURL = proxy.Endpoint, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 }))
         {
@@ -264,6 +268,16 @@ public sealed class OutboxCrashTests(DynamoDbLocalFixture dynamo, ITestOutputHel
     }
 
     /// <summary>The partition key of a PutItem body when it is an alert outbox item.</summary>
+    /// <summary>Whether a PutItem body puts a finding item (<c>FINDING#…</c> / <c>META</c>).</summary>
+    private static bool IsFindingPut(byte[] body)
+    {
+        if (body.Length == 0) return false;
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.TryGetProperty("Item", out var item)
+            && item.TryGetProperty("PK", out var pk) && pk.TryGetProperty("S", out var p) && (p.GetString() ?? "").StartsWith(LedgerKeys.FindingPrefix, StringComparison.Ordinal)
+            && item.TryGetProperty("SK", out var sk) && sk.TryGetProperty("S", out var k) && k.GetString() == LedgerKeys.Meta;
+    }
+
     private static string? AlertKeyOf(byte[] body)
     {
         if (body.Length == 0) return null;
