@@ -101,31 +101,16 @@ internal static class EnvelopeText
         return Timestamps.ParseOrNull(Lenient(value));
     }
 
-    /// <summary><c>Timestamps.TryParseCanonicalUtc</c> over UTF-8 bytes (an escaped value never matches: <c>\</c> is no digit).</summary>
+    /// <summary>
+    /// <c>Timestamps.TryParseCanonicalUtc</c> over UTF-8 bytes: the bytes widened to chars on the stack (a byte above 0x7F
+    /// becomes a Latin-1 char, which is no digit or separator either; an escaped value never matches: <c>\</c> is no digit).
+    /// </summary>
     internal static bool TryCanonicalUtc(ReadOnlySpan<byte> text, out DateTimeOffset value)
     {
         value = default;
-        if (text.Length is not (20 or 24) || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':'
-            || text[^1] != 'Z' || (text.Length == 24 && text[19] != '.'))
-            return false;
-        var millisecond = 0;
-        if (!Number(text, 0, 4, out var year) || !Number(text, 5, 2, out var month) || !Number(text, 8, 2, out var day)
-            || !Number(text, 11, 2, out var hour) || !Number(text, 14, 2, out var minute) || !Number(text, 17, 2, out var second)
-            || (text.Length == 24 && !Number(text, 20, 3, out millisecond)))
-            return false;
-        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return false;
-        value = new DateTimeOffset(year, month, day, hour, minute, second, millisecond, TimeSpan.Zero);
-        return true;
-    }
-
-    private static bool Number(ReadOnlySpan<byte> text, int start, int length, out int value)
-    {
-        value = 0;
-        for (var i = start; i < start + length; i++)
-        {
-            if (!char.IsAsciiDigit((char)text[i])) return false;
-            value = value * 10 + (text[i] - '0');
-        }
-        return true;
+        if (text.Length is not (20 or 24)) return false;
+        Span<char> chars = stackalloc char[24];
+        for (var i = 0; i < text.Length; i++) chars[i] = (char)text[i];
+        return Timestamps.TryParseCanonicalUtc(chars[..text.Length], out value);
     }
 }

@@ -232,16 +232,5 @@ public static class EventRouter
         root.TryGetProperty(name, out var value) ? LenientString(value) : null;
 
     /// <summary>A top-level envelope field as text, read the way <see cref="LenientStringConverter"/> reads it.</summary>
-    private static string? LenientString(JsonElement value)
-    {
-        return value.ValueKind switch
-        {
-            JsonValueKind.String => Present.OrNull(value.GetString()),
-            JsonValueKind.True => "true",
-            JsonValueKind.False => "false",
-            JsonValueKind.Number => value.TryGetInt64(out var l) ? l.ToString(System.Globalization.CultureInfo.InvariantCulture)
-                : value.TryGetDouble(out var d) ? d.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : value.GetRawText(),
-            _ => null,
-        };
-    }
+    private static string? LenientString(JsonElement value) => EnvelopeText.Lenient(value);
 }

@@ -66,7 +66,7 @@ public static class Timestamps
     /// Exactly <c>yyyy-MM-ddTHH:mm:ssZ</c> or <c>yyyy-MM-ddTHH:mm:ss.fffZ</c> with every field in its ordinary range;
     /// anything else (other fraction lengths, offsets, a leap second, lower-case z) is left to the general parser.
     /// </summary>
-    internal static bool TryParseCanonicalUtc(string text, out DateTimeOffset value)
+    internal static bool TryParseCanonicalUtc(ReadOnlySpan<char> text, out DateTimeOffset value)
     {
         value = default;
         if (text.Length is not (20 or 24) || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':'
@@ -82,7 +82,7 @@ public static class Timestamps
         return true;
     }
 
-    private static bool Number(string text, int start, int length, out int value)
+    private static bool Number(ReadOnlySpan<char> text, int start, int length, out int value)
     {
         value = 0;
         for (var i = start; i < start + length; i++)

@@ -20,7 +20,7 @@ public sealed class SignInBurstOrderTests(DynamoDbLocalFixture dynamo)
     private static readonly DateTimeOffset Start = DateTimeOffset.Parse("2022-11-10T16:00:00Z", CultureInfo.InvariantCulture);
 
     /// <summary>The AWS docs' failed IAM-user sign-in (fixtures/events), eventID and eventTime varied per attempt in memory.</summary>
-    private static byte[] Failure(int attempt, DateTimeOffset at)
+    internal static byte[] Failure(int attempt, DateTimeOffset at)
     {
         var raw = System.Text.Encoding.UTF8.GetString(Fixtures.Shared("cloudtrail/raw-consolelogin-iamuser-failure.json"))
             .Replace("d38ce1b3-4575-4cb8-a632-611b8243bfc3", $"d38ce1b3-4575-4cb8-a632-{attempt:D12}", StringComparison.Ordinal)

@@ -23,14 +23,8 @@ public sealed class SignInRedeliveryTests(DynamoDbLocalFixture dynamo)
 {
     private static readonly DateTimeOffset Start = DateTimeOffset.Parse("2022-11-10T16:00:00Z", CultureInfo.InvariantCulture);
 
-    /// <summary>The AWS docs' failed IAM-user sign-in (fixtures/events), eventID and eventTime varied per attempt in memory.</summary>
-    private static byte[] Failure(int attempt, DateTimeOffset at)
-    {
-        var raw = System.Text.Encoding.UTF8.GetString(Fixtures.Shared("cloudtrail/raw-consolelogin-iamuser-failure.json"))
-            .Replace("d38ce1b3-4575-4cb8-a632-611b8243bfc3", $"d38ce1b3-4575-4cb8-a632-{attempt:D12}", StringComparison.Ordinal)
-            .Replace("2022-11-10T16:24:34Z", Timestamps.ToWire(at), StringComparison.Ordinal);
-        return EventBridgeEnvelope.Wrap(raw);
-    }
+    /// <summary>The AWS docs' failed IAM-user sign-in, eventID and eventTime varied per attempt (the burst-order tests' event).</summary>
+    private static byte[] Failure(int attempt, DateTimeOffset at) => SignInBurstOrderTests.Failure(attempt, at);
 
     /// <summary>A pipeline through a proxy recording, for each window Query of a SIGNINFAIL partition, whether it was strongly consistent.</summary>
     private sealed class Recorded : IAsyncDisposable
