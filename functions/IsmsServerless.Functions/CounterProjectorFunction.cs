@@ -19,7 +19,7 @@ public sealed class CounterProjectorFunction
     private CounterProjector? _projector;
 
     private CounterProjector Projector => _projector ??=
-        new CounterProjector(FunctionHost.Dynamo, FunctionHost.TableName, [new FindingCounterSource(FunctionHost.Dynamo, FunctionHost.TableName)], FunctionHost.Clock);
+        new CounterProjector(FunctionHost.Dynamo, FunctionHost.TableName, [new FindingCounterSource(FunctionHost.Dynamo, FunctionHost.TableName), new EvidenceCounterSource()], FunctionHost.Clock);
 
     public async Task<Stream> HandleAsync(Stream input)
     {

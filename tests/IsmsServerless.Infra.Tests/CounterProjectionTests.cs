@@ -38,13 +38,18 @@ public sealed class CounterProjectionTests(StackTemplate stack) : IClassFixture<
     }
 
     [Fact]
-    public void Only_finding_item_records_invoke_it()
+    public void Only_finding_and_evidence_result_records_invoke_it()
     {
-        var pattern = Mapping().GetProperty("FilterCriteria").GetProperty("Filters")[0].GetProperty("Pattern").GetString()!;
-        using var parsed = JsonDocument.Parse(pattern);
-        var keys = parsed.RootElement.GetProperty("dynamodb").GetProperty("Keys");
+        var filters = Mapping().GetProperty("FilterCriteria").GetProperty("Filters").EnumerateArray().ToList();
+        Assert.Equal(2, filters.Count);
+        using var finding = JsonDocument.Parse(filters[0].GetProperty("Pattern").GetString()!);
+        var keys = finding.RootElement.GetProperty("dynamodb").GetProperty("Keys");
         Assert.Equal("FINDING#", keys.GetProperty("PK").GetProperty("S")[0].GetProperty("prefix").GetString());
         Assert.Equal("META", keys.GetProperty("SK").GetProperty("S")[0].GetString());
+        using var evidence = JsonDocument.Parse(filters[1].GetProperty("Pattern").GetString()!);
+        var evidenceKeys = evidence.RootElement.GetProperty("dynamodb").GetProperty("Keys");
+        Assert.Equal("EVIDENCE#", evidenceKeys.GetProperty("PK").GetProperty("S")[0].GetProperty("prefix").GetString());
+        Assert.Equal("RES#", evidenceKeys.GetProperty("SK").GetProperty("S")[0].GetProperty("prefix").GetString());
     }
 
     [Fact]
@@ -77,7 +82,7 @@ public sealed class CounterProjectionTests(StackTemplate stack) : IClassFixture<
             Assert.DoesNotContain(leading, k => k!.StartsWith("FINDING", StringComparison.Ordinal) || k == "*");
         }
         var writes = Assert.Single(statements, s => s.TryGetProperty("Sid", out var sid) && sid.GetString() == "WriteCountersAndMarkersOnly");
-        Assert.Equal(["STATS", "PROJECTION#*"], writes.GetProperty("Condition").GetProperty("ForAllValues:StringLike").GetProperty("dynamodb:LeadingKeys")
+        Assert.Equal(["STATS", "EVIDENCE", "PROJECTION#*"], writes.GetProperty("Condition").GetProperty("ForAllValues:StringLike").GetProperty("dynamodb:LeadingKeys")
             .EnumerateArray().Select(k => k.GetString()));
         Assert.Contains("dynamodb:GetRecords", actions);
         Assert.Contains("sqs:SendMessage", actions);

@@ -62,7 +62,7 @@ public sealed class LocalStreamProjection : ICounterCatchUp, IDisposable
     }
 
     /// <summary>The projector this drain feeds.</summary>
-    internal CounterProjector Projector => _projector ??= new CounterProjector(_dynamo, _tableName, [new FindingCounterSource(_dynamo, _tableName)], TimeProvider.System);
+    internal CounterProjector Projector => _projector ??= new CounterProjector(_dynamo, _tableName, [new FindingCounterSource(_dynamo, _tableName), new EvidenceCounterSource()], TimeProvider.System);
 
     private void Use(IAmazonDynamoDB dynamo)
     {
@@ -79,8 +79,8 @@ public sealed class LocalStreamProjection : ICounterCatchUp, IDisposable
         }
     }
 
-    /// <summary>Whether a record is one the projector's event source mapping lets through (finding items).</summary>
-    public static bool Counted(StreamChange change) => FindingCounterSource.IsFinding(change);
+    /// <summary>Whether a record is one the projector's event source mapping lets through (finding and evidence result items).</summary>
+    public static bool Counted(StreamChange change) => FindingCounterSource.IsFinding(change) || EvidenceCounterSource.IsEvidence(change);
 
     public Task CatchUpAsync(CancellationToken cancellationToken = default) => WalkAsync(ApplyAsync, advance: true, cancellationToken);
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using IsmsServerless.CounterProjection;
 using IsmsServerless.Engine;
 using IsmsServerless.Ledger;
 using IsmsServerless.Model;
@@ -19,9 +20,10 @@ namespace IsmsServerless.Evidence;
 /// </list>
 /// Decide by reading the result item (eventually consistent, 0.5 RCU). A state observed before the stored one is dropped.
 /// Same result, evaluated less than a day ago:
-/// nothing is written. Same result, older: one conditional update of evaluatedAt. New or changed: one transaction puts
-/// the item on the condition that it is still what was read, and ADDs the counter deltas, so counters stay exact under
-/// concurrency and redelivery; a lost race re-reads and decides again. An evaluation older than the stored one is
+/// nothing is written. Same result, older: one conditional update of evaluatedAt. New or changed: one conditional PutItem
+/// (on the condition that the item is still what was read; a lost race re-reads and decides again) flagged <c>cs</c> (the shard count),
+/// and the counter projector moves the rule's counters from the table's stream (<c>EvidenceCounterSource</c>), exactly
+/// once per stream record whatever the redelivery. An evaluation older than the stored one is
 /// dropped (the end state does not depend on delivery order).
 /// </summary>
 public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableName, string policyVersion) : IEvidenceStore
@@ -32,7 +34,23 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     /// <summary>The resource no longer exists (deleted, or out of the rule's scope): counted neither as passing nor failing.</summary>
     public const string Gone = "gone";
     private const string Entity = "EVIDENCE";
-    private const string SummaryPartition = "EVIDENCE";
+    public const string SummaryPartition = "EVIDENCE";
+
+    /// <summary>Partition prefix of the result items (<c>EVIDENCE#&lt;ruleId&gt;</c>).</summary>
+    public const string ResultPartitionPrefix = "EVIDENCE#";
+
+    /// <summary>Sort key prefix of the result items (<c>RES#&lt;findingId&gt;</c>).</summary>
+    public const string ResultSortPrefix = "RES#";
+
+    /// <summary>
+    /// On a result item: the counter projector counts it (docs/data-model.md, "Counters from the stream"); its value is the
+    /// number of counter shards the writer used, so the projector ADDs to the shard this writer would have. Absent on items
+    /// of older versions (their writer ADDed the counters in its own transaction).
+    /// </summary>
+    public const string CountedAttribute = "cs";
+
+    /// <summary>Brings the counters up to the stream before they are read (DynamoDB Local only; null in Lambda).</summary>
+    public ICounterCatchUp? CounterCatchUp { get; init; } = LocalStreamProjection.ForEndpoint(dynamo, tableName);
     private const int MaxAttempts = 12;
 
     /// <summary>Counter items per rule. The controls view still reads them all in one Query (rules × shards small items).</summary>
@@ -109,7 +127,6 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         var key = Key(e.Rule.Id, e.FindingId);
         for (var attempt = 1; ; attempt++)
         {
-            var touchedAt = DateTimeOffset.MinValue;
             var (stored, storedResult, storedEvaluated, storedObserved) = await ReadStoredAsync(key, cancellationToken).ConfigureAwait(false);
             // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
             // "Delivery order"), so the stored result does not depend on which arrived last.
@@ -157,38 +174,25 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                     put.ExpressionAttributeNames = new() { ["#r"] = "result" };
                     put.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue) };
                 }
-                var deltas = new List<(string Name, long Delta)>();
-                // New, or back after it was gone (re-created): it counts again.
-                if (stored is null || storedResult == Gone) deltas.Add(("evaluated", 1));
-                else deltas.Add((storedResult == Pass ? "passing" : "failing", -1));
-                deltas.Add((result == Pass ? "passing" : "failing", 1));
-                var counterKey = CounterKey(e.Rule.Id, e.FindingId);
-                // The rule's lastEvaluatedAt moves in the counter update itself (issue 20: it was a second UpdateItem after
-                // the transaction), on the condition that it only moves forward. Sent only when this process does not
-                // already know a later or equal value; when the stored one is later, the transaction is cancelled on that
-                // condition alone and sent again without the touch (see the catch below).
-                var touch = !KnownAtLeast(counterKey, evaluatedAt);
-                if (touch) touchedAt = evaluatedAt;
-                var transaction = await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+                // One conditional PutItem: the rule's counters follow from the table's stream (EvidenceCounterSource moves
+                // them by the old and new image's contributions; issue 20: the transaction with the counter shard cost
+                // twice the units of both items). The item carries the projector's "count me" flag.
+                put.Item[CountedAttribute] = new AttributeValue { N = Shards.ToString(CultureInfo.InvariantCulture) };
+                var single = await dynamo.PutItemAsync(new PutItemRequest
                 {
-                    TransactItems =
-                    [
-                        new TransactWriteItem { Put = put },
-                        new TransactWriteItem { Update = SummaryUpdate(counterKey, e.Rule.Id, deltas, touch ? evaluatedAt : null) },
-                    ],
+                    TableName = tableName,
+                    Item = put.Item,
+                    ConditionExpression = put.ConditionExpression,
+                    ExpressionAttributeNames = put.ExpressionAttributeNames is { Count: > 0 } n ? n : null,
+                    ExpressionAttributeValues = put.ExpressionAttributeValues is { Count: > 0 } v ? v : null,
                     ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                 }, cancellationToken).ConfigureAwait(false);
-                if (transaction.ConsumedCapacity is { } used) foreach (var c in used) Observer?.Invoke("evidence-change", c);
-                if (touch) Remember(counterKey, evaluatedAt);
+                Observer?.Invoke("evidence-change", single.ConsumedCapacity);
+                // The rule's lastEvaluatedAt only moves forward (a conditional update, sent only when this process does
+                // not already know a later or equal value): a maximum the projector's unconditional ADDs cannot keep.
+                await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, evaluatedAt, cancellationToken).ConfigureAwait(false);
                 Count(e.Rule.Id, stored is null || storedResult == Gone ? "new " + result : "changed to " + result);
                 return Written.Changed;
-            }
-            catch (TransactionCanceledException ex) when (attempt < MaxAttempts && OnlyTheTouchFailed(ex) is { } later)
-            {
-                // The counter's lastEvaluatedAt is already this late or later (another writer moved it): nothing was
-                // written. Remember it, so the same decision is sent again at once without the touch.
-                Remember(CounterKey(e.Rule.Id, e.FindingId), later > touchedAt ? later : touchedAt);
-                Interlocked.Increment(ref _retries);
             }
             catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException && attempt < MaxAttempts)
             {
@@ -213,7 +217,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     /// <summary>
     /// Writes the result <see cref="Gone"/> as of <paramref name="goneAt"/>, whether or not a result was stored (a
     /// tombstone: an evaluation observed before the deletion and delivered after it is then dropped, so the end state
-    /// does not depend on which arrived first), and takes a stored pass or fail out of the counters, in one transaction.
+    /// does not depend on which arrived first); the counter projector takes a stored pass or fail out of the counters.
     /// Every attribute comes from the identity and the deletion, never from the item it replaces (order-free).
     /// </summary>
     private async Task<bool> ForgetOneAsync(GoneResult r, DateTimeOffset goneAt, string source, CancellationToken cancellationToken)
@@ -246,52 +250,25 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                 put.ExpressionAttributeNames = new() { ["#r"] = "result" };
                 put.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue) };
             }
-            // A counted result leaves the counters; otherwise the counter item is only ensured (ADD 0), as a counted
-            // result that came and went would have left it.
-            List<(string Name, long Delta)> deltas = storedResult is Pass or Fail
-                ? [("evaluated", -1), (storedResult == Pass ? "passing" : "failing", -1)]
-                : [];
-            if (deltas.Count == 0)
-            {
-                // Nothing counted (no result, or an earlier tombstone): the counter update is ADD 0, idempotent, so no
-                // transaction is needed (issue 20: 4 billed units → 1, or 2 the first time this process sees the
-                // counter). The counter first: a crash after it leaves no tombstone, and the redelivery does both again;
-                // the reverse order would let the redelivery stop at the tombstone without the counter item a clean
-                // run has.
-                try
-                {
-                    await EnsureCounterAsync(CounterKey(r.RuleId, r.FindingId), r.RuleId, cancellationToken).ConfigureAwait(false);
-                    var single = await dynamo.PutItemAsync(new PutItemRequest
-                    {
-                        TableName = tableName,
-                        Item = tombstone,
-                        ConditionExpression = put.ConditionExpression,
-                        ExpressionAttributeNames = put.ExpressionAttributeNames is { Count: > 0 } n ? n : null,
-                        ExpressionAttributeValues = put.ExpressionAttributeValues is { Count: > 0 } v ? v : null,
-                        ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
-                    }, cancellationToken).ConfigureAwait(false);
-                    Observer?.Invoke("evidence-gone-put", single.ConsumedCapacity);
-                    return false;
-                }
-                catch (ConditionalCheckFailedException) when (attempt < MaxAttempts)
-                {
-                    // Written meanwhile (another writer, or this put's own retry after a lost answer): read and decide again.
-                    Interlocked.Increment(ref _retries);
-                    continue;
-                }
-            }
+            // One conditional PutItem flagged for the projector, which takes a counted result out of the counters from
+            // the stream (issue 20 wave 7: it was a transaction with the counter's ADD -1). The writer's counter shard is
+            // ensured first (ADD 0, idempotent; once per counter item and process), as a change's lastEvaluatedAt leaves
+            // it, so the items a run leaves do not depend on delivery order. The counter first: a crash after it leaves no
+            // tombstone, and the redelivery does both again.
+            tombstone[CountedAttribute] = new AttributeValue { N = Shards.ToString(CultureInfo.InvariantCulture) };
+            await EnsureCounterAsync(CounterKey(r.RuleId, r.FindingId), r.RuleId, cancellationToken).ConfigureAwait(false);
             try
             {
-                var transaction = await dynamo.TransactWriteItemsAsync(new TransactWriteItemsRequest
+                var single = await dynamo.PutItemAsync(new PutItemRequest
                 {
-                    TransactItems =
-                    [
-                        new TransactWriteItem { Put = put },
-                        new TransactWriteItem { Update = SummaryUpdate(CounterKey(r.RuleId, r.FindingId), r.RuleId, deltas) },
-                    ],
+                    TableName = tableName,
+                    Item = tombstone,
+                    ConditionExpression = put.ConditionExpression,
+                    ExpressionAttributeNames = put.ExpressionAttributeNames is { Count: > 0 } n ? n : null,
+                    ExpressionAttributeValues = put.ExpressionAttributeValues is { Count: > 0 } v ? v : null,
                     ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                 }, cancellationToken).ConfigureAwait(false);
-                if (transaction.ConsumedCapacity is { } used) foreach (var c in used) Observer?.Invoke("evidence-gone", c);
+                Observer?.Invoke(storedResult is Pass or Fail ? "evidence-gone" : "evidence-gone-put", single.ConsumedCapacity);
                 return storedResult is Pass or Fail;
             }
             catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException && attempt < MaxAttempts)
@@ -307,24 +284,6 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     /// is at least this): a touch to an earlier or equal time would fail its condition, and is not sent.
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _touched = new(StringComparer.Ordinal);
-
-    private bool KnownAtLeast(Dictionary<string, AttributeValue> counterKey, DateTimeOffset at) =>
-        _touched.TryGetValue(counterKey[LedgerSchema.SortKey].S, out var known) && known >= at;
-
-    private void Remember(Dictionary<string, AttributeValue> counterKey, DateTimeOffset at) =>
-        _touched.AddOrUpdate(counterKey[LedgerSchema.SortKey].S, at, (_, old) => old > at ? old : at);
-
-    /// <summary>
-    /// When a change's transaction was cancelled only because the counter's lastEvaluatedAt is already later than or
-    /// equal to the touch (the result put's own condition held): that stored time (or the minimum time when the item
-    /// was not returned). Null for any other cancellation (a lost race on the result, a conflict): re-read and decide again.
-    /// </summary>
-    private static DateTimeOffset? OnlyTheTouchFailed(TransactionCanceledException ex)
-    {
-        var reasons = ex.CancellationReasons ?? [];
-        if (reasons.Count != 2 || reasons[0].Code is not (null or "None") || reasons[1].Code != "ConditionalCheckFailed") return null;
-        return ReadTime(reasons[1].Item, "lastEvaluatedAt") ?? DateTimeOffset.MinValue;
-    }
 
     /// <summary>Counter items this process has seen exist (they are never deleted).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _counters = new(StringComparer.Ordinal);
@@ -359,10 +318,11 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             {
                 TableName = tableName,
                 Key = counterKey,
-                UpdateExpression = "SET lastEvaluatedAt = :at, ruleId = :id, #et = :et",
+                // ADD 0: the item has the counters' attributes as an ensured one does (the projector writes shard 00).
+                UpdateExpression = "SET lastEvaluatedAt = :at, ruleId = :id, #et = :et ADD evaluated :z, passing :z, failing :z",
                 ConditionExpression = "attribute_not_exists(lastEvaluatedAt) OR lastEvaluatedAt < :at",
                 ExpressionAttributeNames = new() { ["#et"] = LedgerSchema.EntityType },
-                ExpressionAttributeValues = new() { [":at"] = Time(at), [":id"] = S(ruleId), [":et"] = S("EVIDENCE_RULE") },
+                ExpressionAttributeValues = new() { [":at"] = Time(at), [":id"] = S(ruleId), [":et"] = S("EVIDENCE_RULE"), [":z"] = new AttributeValue { N = "0" } },
                 ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
             }, cancellationToken).ConfigureAwait(false);
             Observer?.Invoke("evidence-touch", response.ConsumedCapacity);
@@ -374,12 +334,35 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         _touched.AddOrUpdate(counter, at, (_, old) => old > at ? old : at);
     }
 
-    private static readonly string[] CounterNames = ["evaluated", "passing", "failing"];
+    /// <summary>The counters of a rule's counter item, in the order of <see cref="Contribution"/>.</summary>
+    public static readonly string[] CounterNames = ["evaluated", "passing", "failing"];
+
+    /// <summary>
+    /// What one stored result adds to its rule's counters (evaluated, passing, failing): a pass or a fail counts as
+    /// evaluated and as itself; gone, or no result, counts nothing. A change moves the counters by the new result's
+    /// contribution minus the old one's (the projector's rule; the transactions below write the same deltas).
+    /// </summary>
+    public static long[] Contribution(string? result) => result switch
+    {
+        Pass => [1, 1, 0],
+        Fail => [1, 0, 1],
+        _ => [0, 0, 0],
+    };
+
+    /// <summary>The attributes that describe a rule's counter item (SET by every write to it).</summary>
+    public static Dictionary<string, AttributeValue> CounterDescription(string ruleId) => new(StringComparer.Ordinal)
+    {
+        ["ruleId"] = S(ruleId),
+        [LedgerSchema.EntityType] = S("EVIDENCE_RULE"),
+    };
 
     /// <summary>The counter item a resource's result counts in: its finding id's stable hash picks the shard.</summary>
-    private Dictionary<string, AttributeValue> CounterKey(string ruleId, string findingId)
+    private Dictionary<string, AttributeValue> CounterKey(string ruleId, string findingId) => CounterKey(ruleId, findingId, Shards);
+
+    /// <summary>The counter item of a result when the writer used <paramref name="shards"/> counter shards.</summary>
+    public static Dictionary<string, AttributeValue> CounterKey(string ruleId, string findingId, int shards)
     {
-        var shard = Shards <= 1 ? 0 : (int)(Fnv1a(findingId) % (uint)Shards);
+        var shard = shards <= 1 ? 0 : (int)(Fnv1a(findingId) % (uint)shards);
         return new() { [LedgerSchema.PartitionKey] = S(SummaryPartition), [LedgerSchema.SortKey] = S($"RULE#{ruleId}#{shard:D2}") };
     }
 
@@ -437,6 +420,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
 
     public async Task<IReadOnlyDictionary<string, RuleEvidenceSummary>> GetRuleSummariesAsync(CancellationToken cancellationToken = default)
     {
+        if (CounterCatchUp is { } catchUp) await catchUp.CatchUpAsync(cancellationToken).ConfigureAwait(false);
         var summaries = new Dictionary<string, RuleEvidenceSummary>(StringComparer.Ordinal);
         Dictionary<string, AttributeValue>? start = null;
         do
@@ -535,8 +519,8 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
 
     private static Dictionary<string, AttributeValue> Key(string ruleId, string findingId) => new()
     {
-        [LedgerSchema.PartitionKey] = S("EVIDENCE#" + ruleId),
-        [LedgerSchema.SortKey] = S("RES#" + findingId),
+        [LedgerSchema.PartitionKey] = S(ResultPartitionPrefix + ruleId),
+        [LedgerSchema.SortKey] = S(ResultSortPrefix + findingId),
     };
 
     private static AttributeValue S(string value) => new() { S = value };

@@ -91,6 +91,9 @@ public sealed class CounterProjectionConsumer : Construct
         }));
         var filter = "{\"dynamodb\":{\"Keys\":{\"" + LedgerSchema.PartitionKey + "\":{\"S\":[{\"prefix\":\"" + FindingCounterSource.FindingPartitionPrefix
             + "\"}]},\"" + LedgerSchema.SortKey + "\":{\"S\":[\"" + FindingCounterSource.FindingSortKey + "\"]}}}}";
+        // Evidence result items (EVIDENCE#<rule> / RES#<finding>): the passing-evidence counters (EvidenceCounterSource).
+        var evidenceFilter = "{\"dynamodb\":{\"Keys\":{\"" + LedgerSchema.PartitionKey + "\":{\"S\":[{\"prefix\":\"" + EvidenceCounterSource.ResultPartitionPrefix
+            + "\"}]},\"" + LedgerSchema.SortKey + "\":{\"S\":[{\"prefix\":\"" + EvidenceCounterSource.ResultSortPrefix + "\"}]}}}}";
         Mapping = new CfnEventSourceMapping(this, "StreamMapping", new CfnEventSourceMappingProps
         {
             FunctionName = Function.FunctionName,
@@ -108,7 +111,7 @@ public sealed class CounterProjectionConsumer : Construct
             },
             FilterCriteria = new CfnEventSourceMapping.FilterCriteriaProperty
             {
-                Filters = new object[] { new CfnEventSourceMapping.FilterProperty { Pattern = filter } },
+                Filters = new object[] { new CfnEventSourceMapping.FilterProperty { Pattern = filter }, new CfnEventSourceMapping.FilterProperty { Pattern = evidenceFilter } },
             },
         });
         // The mapping is validated against the role's permissions when it is created: after the policy.
@@ -121,7 +124,7 @@ public sealed class CounterProjectionConsumer : Construct
             Resources = [table.TableArn],
             Conditions = new Dictionary<string, object>
             {
-                ["ForAllValues:StringLike"] = new Dictionary<string, object> { ["dynamodb:LeadingKeys"] = new[] { FindingCounterSource.CounterPartition, CounterProjector.MarkerPrefix + "*" } },
+                ["ForAllValues:StringLike"] = new Dictionary<string, object> { ["dynamodb:LeadingKeys"] = new[] { FindingCounterSource.CounterPartition, EvidenceCounterSource.CounterPartition, CounterProjector.MarkerPrefix + "*" } },
             },
         }));
         Function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps

@@ -118,19 +118,19 @@ public sealed class SweepEvidenceTests(DynamoDbLocalFixture dynamo)
     {
         var kit = await IsmsServerless.Tests.Ledger.LedgerTestKit.CreateAsync(dynamo);
         var writes = 0;
-        // One counter item (one shard), ten new resources evaluated at the same instant: ten result transactions, the
-        // first of which also sets lastEvaluatedAt (issue 20: no separate update), the other nine leave it.
+        // One counter item (one shard), ten new resources evaluated at the same instant: ten result PutItems (the
+        // projector moves the counters from the stream) and one update of lastEvaluatedAt: the other nine know it is set.
         var store = new DynamoDbEvidenceStore(dynamo.Client, kit.Table, "test") { Shards = 1 };
         store.Observer = (operation, _) => { if (operation is "evidence-touch" or "evidence-change") Interlocked.Increment(ref writes); };
         var rule = IsmsServerless.Tests.Ledger.LedgerTestKit.PatchRule;
         for (var i = 0; i < 10; i++)
             await store.RecordAsync([IsmsServerless.Tests.Ledger.LedgerTestKit.Compliant(rule, $"i-{i}", kit.Now)], "aws.ssm", kit.Context);
-        Assert.Equal(10, writes);
+        Assert.Equal(11, writes);
         // A later evaluation still moves it (and an earlier one never moves it back).
         kit.Clock.Advance(TimeSpan.FromMinutes(5));
         await store.RecordAsync([IsmsServerless.Tests.Ledger.LedgerTestKit.Compliant(rule, "i-late", kit.Now)], "aws.ssm", kit.Context);
         await store.RecordAsync([IsmsServerless.Tests.Ledger.LedgerTestKit.Compliant(rule, "i-early", kit.Now.AddMinutes(-10))], "aws.ssm", kit.Context);
-        Assert.Equal(10 + 1 + 1, writes); // each one transaction: the late one moves lastEvaluatedAt in it, the early one does not
+        Assert.Equal(11 + 2 + 1, writes); // the late one's put and its lastEvaluatedAt; the early one's put only
         var summary = (await store.GetRuleSummariesAsync())[rule.Id];
         Assert.Equal((12L, 12L, kit.Now), (summary.Evaluated, summary.Passing, summary.LastEvaluatedAt!.Value));
         // Another process (a fresh store) reads the same counters.
