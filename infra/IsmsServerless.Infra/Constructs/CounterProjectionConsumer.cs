@@ -22,7 +22,8 @@ public sealed class CounterProjectionConsumerProps
 /// that maintains the rule counter items from finding item records, so a new finding is one conditional PutItem. The
 /// stream's second and last consumer (the alert Pipe is the first; AWS advises at most two per stream).
 /// <list type="bullet">
-/// <item>Event source mapping: a filter lets only finding items (<c>FINDING#…</c> / <c>META</c>) through (the projector's own
+/// <item>Event source mapping: two filters let only finding items (<c>FINDING#…</c> / <c>META</c>) and passing-evidence results
+/// (<c>EVIDENCE#…</c> / <c>RES#…</c>) through (the projector's own
 /// counter and marker writes, alerts, history lines never invoke it); batches of up to 1000 records gathered for up to
 /// <see cref="BatchingWindowSeconds"/> s (one counter transaction per batch, docs/benchmarks.md); parallelization factor 1
 /// (one batch per shard at a time, in order); partial batch responses (a store error names the sub-range to retry
@@ -31,7 +32,7 @@ public sealed class CounterProjectionConsumerProps
 /// queue (SQS-managed encryption: it holds batch descriptions, no item), whose depth raises an alarm, as does the
 /// iterator age. Repair after a lost record: <c>./isms counters rebuild</c>.</item>
 /// <item>Least privilege: stream read (the event source's grant), and on the table only UpdateItem/PutItem of items whose
-/// partition is <c>STATS</c> or <c>PROJECTION#…</c> and GetItem of <c>PROJECTION#…</c> and <c>RULETEXT#…</c> items
+/// partition is <c>STATS</c>, the evidence counters' partition or <c>PROJECTION#…</c> and GetItem of <c>PROJECTION#…</c> and <c>RULETEXT#…</c> items
 /// (<c>dynamodb:LeadingKeys</c>), with the table key through DynamoDB only.</item>
 /// </list>
 /// </summary>
