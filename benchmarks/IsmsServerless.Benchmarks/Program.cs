@@ -15,6 +15,7 @@ return command switch
     "fixtures" => PerEventMode.DescribeFixtures(),
     "profile" => PerEventMode.Profile(rest),
     "loop" => PerEventMode.Loop(rest),
+    "calls" => PerEventMode.Calls(rest),
     "icu-cold" => IcuColdMode.Run(rest),
     "scale" => await ScaleReplay.RunAsync(rest),
     "snapshot" => await IsmsServerless.Benchmarks.Snapshot.SnapshotBackfillBenchmark.RunAsync(rest),
@@ -53,6 +54,7 @@ static int Usage()
           fixtures                           what the engine makes of each benchmarked fixture (adapter, evaluations)
           profile [iterations]               quick floor / adapt / evaluate breakdown per fixture (no BenchmarkDotNet)
           loop <fixture|all> [seconds]       RuleEngine.Evaluate in a loop, for a sampling profiler (dotnet-trace collect --profile cpu-sampling)
+          calls <fixture> <calls> [engine|floor]  exactly that many evaluations (or parses), for an instruction counter (callgrind)
           controls-view [--sizes 1000,100000]  DynamoDB requests of one controls view at N resources with passing evidence
           create-table --dynamodb-endpoint URL --table NAME
           scale [--events 100000] [--workers 4] [--resources 2000] [--evidence both|on|off] [--passes 1] [--dynamodb-endpoint URL]

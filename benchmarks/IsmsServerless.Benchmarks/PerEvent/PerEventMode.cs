@@ -100,6 +100,27 @@ public static class PerEventMode
     }
 
     /// <summary>
+    /// Exactly <c>calls</c> evaluations of one fixture (or, with <c>floor</c>, bare parses of it) and nothing else, for an
+    /// instruction counter: <c>valgrind --tool=callgrind dotnet IsmsServerless.Benchmarks.dll calls &lt;fixture&gt; 2000</c>
+    /// minus the same with 1000 calls is the instructions of 1000 calls, startup and JIT cancelled (run it with
+    /// <c>DOTNET_TieredCompilation=0</c> so both runs compile the same code). Deterministic, unlike times on a shared machine.
+    /// Usage: <c>calls &lt;fixture&gt; &lt;calls&gt; [engine|floor]</c>.
+    /// </summary>
+    public static int Calls(string[] args)
+    {
+        Log.Target = TextWriter.Null;
+        var payload = EventFixtures.Read(args[0]);
+        var calls = int.Parse(args[1], CultureInfo.InvariantCulture);
+        var floor = args.Length > 2 && args[2] == "floor";
+        var bench = new PerEventBenchmarks { Fixture = args[0] };
+        bench.Setup();
+        long sum = 0;
+        for (var i = 0; i < calls; i++) sum += floor ? bench.Floor() : bench.Engine();
+        Console.WriteLine(FormattableString.Invariant($"{calls} {(floor ? "parses" : "evaluations")} ({sum})"));
+        return 0;
+    }
+
+    /// <summary>
     /// Prints what each benchmarked fixture exercises, so a fast number cannot hide a payload the engine merely
     /// ignored (e.g. before an adapter for its source existed).
     /// </summary>

@@ -57,7 +57,7 @@ internal abstract class ElementBindingPlan
             properties.Add(plan);
         }
         return (ElementBindingPlan)Activator.CreateInstance(typeof(ObjectPlan<>).MakeGenericType(typeInfo.Type),
-            properties.ToArray(), typeInfo.Options.PropertyNameCaseInsensitive)!;
+            properties.ToArray(), typeInfo.Options.PropertyNameCaseInsensitive, typeInfo.CreateObject)!;
     }
 
     /// <summary>A reader for one property's value, or null when its shape is not one this plan reads.</summary>
@@ -172,12 +172,17 @@ internal abstract class ElementBindingPlan
         private readonly bool _asciiNames;
         private readonly Dictionary<string, PropertyPlan> _byName;
 
+        // The type's own constructor as its serializer metadata holds it (the source generator's `() => new T()`): a
+        // direct call, where `new T()` in this shared generic code goes through Activator's reflection cache.
+        private readonly Func<object> _create;
+
         // The properties by the UTF-8 length of their names (declaration order kept within a length, so the first match
         // is the one a scan of every property finds): a name is compared only with the few of its own length.
         private readonly PropertyPlan[][] _byLength;
 
-        public ObjectPlan(PropertyPlan[] properties, bool ignoreCase)
+        public ObjectPlan(PropertyPlan[] properties, bool ignoreCase, Func<object>? create)
         {
+            _create = create ?? (static () => new T());
             _properties = properties;
             _ignoreCase = ignoreCase;
             _asciiNames = properties.All(p => Ascii.IsValid(p.Name) && !p.Name.Contains('\\', StringComparison.Ordinal));
@@ -192,7 +197,7 @@ internal abstract class ElementBindingPlan
         {
             if (element.ValueKind == JsonValueKind.Null) return null;
             if (element.ValueKind != JsonValueKind.Object) throw new JsonException($"the JSON value could not be converted to {typeof(T).Name} ({element.ValueKind})");
-            var target = new T();
+            var target = (T)_create();
             foreach (var property in element.EnumerateObject())
             {
                 // Later duplicates overwrite earlier ones, as the serializer does.
@@ -208,10 +213,20 @@ internal abstract class ElementBindingPlan
             // name, unescaped and unfolded alike, so they are matched first, without scanning the bytes for escapes.
             if (_asciiNames && raw.Length < _byLength.Length)
             {
-                foreach (var candidate in _byLength[raw.Length])
+                var candidates = _byLength[raw.Length];
+                // AWS spells the names exactly as declared: an exact match first. Two declared names never differ only in
+                // case (the serializer rejects such a type when names are case-insensitive), so the exact match is the
+                // same property the case-insensitive scan below finds first.
+                foreach (var candidate in candidates)
                 {
-                    var name = candidate.Utf8Name;
-                    if (_ignoreCase ? Ascii.EqualsIgnoreCase(raw, name) : raw.SequenceEqual(name)) return candidate;
+                    if (raw.SequenceEqual(candidate.Utf8Name)) return candidate;
+                }
+                if (_ignoreCase)
+                {
+                    foreach (var candidate in candidates)
+                    {
+                        if (Ascii.EqualsIgnoreCase(raw, candidate.Utf8Name)) return candidate;
+                    }
                 }
             }
             // Escaped or non-ASCII names are matched the serializer's way (unescaped, OrdinalIgnoreCase: 'ſ' is 'S').

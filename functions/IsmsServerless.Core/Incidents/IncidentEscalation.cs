@@ -15,13 +15,15 @@ public static class IncidentEscalation
     public static IReadOnlyList<Evaluation> Escalate(IReadOnlyList<Evaluation> evaluations, RuleRegistry registry, EvaluationContext context)
     {
         var settings = context.Settings.Incidents;
-        if (settings.OwnRuleIds.Count == 0 || registry.Find(IncidentRuleId) is not { } incidentRule) return evaluations;
+        if (settings.OwnRuleIds.Count == 0) return evaluations;
+        IRule? incidentRule = null;
         List<Evaluation>? added = null;
         foreach (var e in evaluations)
         {
             // Own findings open an incident at or above the same threshold as any other signal (default CRITICAL).
-            if (e.Outcome != Outcome.Finding || !settings.OwnRuleIds.Contains(e.Rule.Id, StringComparer.Ordinal)
-                || e.Severity < settings.MinSeverityLevel) continue;
+            if (e.Outcome != Outcome.Finding || !IsOwnRule(settings.OwnRuleIds, e.Rule.Id) || e.Severity < settings.MinSeverityLevel) continue;
+            // The incident rule is looked up only when an evaluation escalates (most events have none to escalate).
+            if ((incidentRule ??= registry.Find(IncidentRuleId)) is not { } rule) return evaluations;
             var at = e.ClockStart ?? e.ObservedAt ?? context.Now;
             var signal = new IncidentSignal(e.AccountId, e.ResourceId, at, e.FindingId);
             var evidence = new Dictionary<string, string>(e.Evidence, StringComparer.Ordinal)
@@ -29,9 +31,19 @@ public static class IncidentEscalation
                 ["escalatedFromRule"] = e.Rule.Id,
                 ["escalatedFromFinding"] = e.FindingId,
             };
-            (added ??= []).Add(IncidentPolicy.Incident(incidentRule.Metadata, signal, settings, e.Severity, e.ResourceType, e.Region,
+            (added ??= []).Add(IncidentPolicy.Incident(rule.Metadata, signal, settings, e.Severity, e.ResourceType, e.Region,
                 $"{e.Rule.Title}: {e.Message}", e.ObservedAt, evidence));
         }
         return added is null ? evaluations : [.. evaluations, .. added];
+    }
+
+    /// <summary><c>ownRuleIds.Contains(ruleId, StringComparer.Ordinal)</c> as a loop (no enumerator per evaluation).</summary>
+    private static bool IsOwnRule(IReadOnlyList<string> ownRuleIds, string ruleId)
+    {
+        for (var i = 0; i < ownRuleIds.Count; i++)
+        {
+            if (string.Equals(ownRuleIds[i], ruleId, StringComparison.Ordinal)) return true;
+        }
+        return false;
     }
 }

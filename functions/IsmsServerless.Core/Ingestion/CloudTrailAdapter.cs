@@ -32,7 +32,7 @@ public sealed class CloudTrailAdapter : IEventAdapter
             {
                 // A log file's Records, or a bare array of records (EventRouter accepts both).
                 var bare = inbound.Root.ValueKind == JsonValueKind.Array;
-                var records = bare ? inbound.Root : inbound.Root.GetProperty("Records");
+                var records = bare ? inbound.Root : inbound.Root.GetProperty("Records"u8);
                 if (records.GetArrayLength() > MaxRecordsPerFile)
                     throw new EventRejectedException($"log file holds {records.GetArrayLength()} records, more than {MaxRecordsPerFile}");
                 var inputs = new List<RuleInput>(records.GetArrayLength());

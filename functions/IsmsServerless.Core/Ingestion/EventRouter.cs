@@ -70,12 +70,12 @@ public static class EventRouter
     private readonly record struct Sns(string? MessageId, DateTimeOffset? Timestamp);
 
     private static bool IsSnsNotification(JsonElement root) =>
-        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("Type", out var type) && type.ValueKind == JsonValueKind.String
-        && type.ValueEquals("Notification") && root.TryGetProperty("Message", out _) && root.TryGetProperty("TopicArn", out _);
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("Type"u8, out var type) && type.ValueKind == JsonValueKind.String
+        && type.ValueEquals("Notification"u8) && root.TryGetProperty("Message"u8, out _) && root.TryGetProperty("TopicArn"u8, out _);
 
     private static string? SnsMessageText(JsonElement root)
     {
-        if (!IsSnsNotification(root) || root.GetProperty("Message") is not { ValueKind: JsonValueKind.String } message) return null;
+        if (!IsSnsNotification(root) || root.GetProperty("Message"u8) is not { ValueKind: JsonValueKind.String } message) return null;
         var text = message.GetString();
         var trimmed = text.AsSpan().TrimStart();
         if (trimmed.IsEmpty || (trimmed[0] != '{' && trimmed[0] != '['))
@@ -109,10 +109,10 @@ public static class EventRouter
     /// </summary>
     private static InboundEvent? ConfigNotification(JsonElement root)
     {
-        if (!root.TryGetProperty("messageType", out var type) || type.ValueKind != JsonValueKind.String) return null;
+        if (!root.TryGetProperty("messageType"u8, out var type) || type.ValueKind != JsonValueKind.String) return null;
         var messageType = type.GetString();
         var time = Timestamps.ParseOrNull(LenientString(root, "notificationCreationTime"));
-        if (messageType == "ComplianceChangeNotification" && root.TryGetProperty("newEvaluationResult", out _))
+        if (messageType == "ComplianceChangeNotification" && root.TryGetProperty("newEvaluationResult"u8, out _))
             return new InboundEvent(InboundKind.EventBridge, null, "aws.config", ConfigAdapter.ComplianceChangeDetailType,
                 LenientString(root, "awsAccountId"), LenientString(root, "awsRegion"), time, root, root);
         if (messageType is "ConfigurationItemChangeNotification" or "OversizedConfigurationItemChangeNotification"
@@ -150,31 +150,31 @@ public static class EventRouter
                 LenientString(envelope.Account), EnvelopeText.Read(envelope.Region), EnvelopeText.Time(envelope.Time), root, envelope.Detail);
         }
 
-        if (root.TryGetProperty("invokingEvent", out _) && (root.TryGetProperty("configRuleName", out _) || root.TryGetProperty("resultToken", out _)))
+        if (root.TryGetProperty("invokingEvent"u8, out _) && (root.TryGetProperty("configRuleName"u8, out _) || root.TryGetProperty("resultToken"u8, out _)))
         {
-            root.TryGetProperty("accountId", out var account);
+            root.TryGetProperty("accountId"u8, out var account);
             return new InboundEvent(InboundKind.ConfigRuleInvocation, null, "aws.config", "Config Rule Invocation",
                 account.ValueKind == JsonValueKind.String ? Present.OrNull(account.GetString()) : null, null, null, root, default);
         }
 
-        if (root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array)
+        if (root.TryGetProperty("Records"u8, out var records) && records.ValueKind == JsonValueKind.Array)
         {
             // An S3 CloudTrail log file. (An SQS or SNS batch also has Records, but with eventSource aws:sqs / aws:sns.)
             var first = records.GetArrayLength() > 0 ? records[0] : default;
-            var isCloudTrail = first.ValueKind == JsonValueKind.Object && first.TryGetProperty("eventVersion", out _)
-                && (first.TryGetProperty("eventName", out _) || IsInsightRecord(first));
+            var isCloudTrail = first.ValueKind == JsonValueKind.Object && first.TryGetProperty("eventVersion"u8, out _)
+                && (first.TryGetProperty("eventName"u8, out _) || IsInsightRecord(first));
             if (records.GetArrayLength() == 0 || isCloudTrail)
                 return new InboundEvent(InboundKind.CloudTrailLogFile, null, "cloudtrail", null, null, null, null, root, default);
             throw new EventRejectedException("payload has Records but they are not CloudTrail records (an SQS or SNS batch goes to its own handler)");
         }
 
-        if (root.TryGetProperty("eventVersion", out _) && ((root.TryGetProperty("eventName", out _) && root.TryGetProperty("eventSource", out _)) || IsInsightRecord(root)))
+        if (root.TryGetProperty("eventVersion"u8, out _) && ((root.TryGetProperty("eventName"u8, out _) && root.TryGetProperty("eventSource"u8, out _)) || IsInsightRecord(root)))
             return new InboundEvent(InboundKind.CloudTrailRecord, null, "cloudtrail", null, null, null, null, root, default);
 
         if (IsSnsNotification(root))
         {
             // The Message is an object here (AWS's own documentation examples print it unescaped).
-            var message = root.GetProperty("Message");
+            var message = root.GetProperty("Message"u8);
             var inner = message.ValueKind == JsonValueKind.Object ? ConfigNotification(message) : null;
             if (inner is null)
                 throw new EventRejectedException("payload is an SNS notification whose Message is not an AWS Config notification or another supported event");
@@ -183,7 +183,7 @@ public static class EventRouter
 
         if (ConfigNotification(root) is { } notification) return notification;
 
-        if (root.TryGetProperty("resourceType", out _) && root.TryGetProperty("configurationItemCaptureTime", out _))
+        if (root.TryGetProperty("resourceType"u8, out _) && root.TryGetProperty("configurationItemCaptureTime"u8, out _))
             return new InboundEvent(InboundKind.ConfigurationItem, null, "aws.config", "Config Configuration Item", null, null, null, root, default);
 
         throw new EventRejectedException("payload is not an EventBridge event, a Config rule invocation, a Config configuration item or a CloudTrail record");
@@ -219,13 +219,13 @@ public static class EventRouter
     }
 
     private static bool IsCloudTrailRecord(JsonElement element) =>
-        element.TryGetProperty("eventVersion", out _)
-        && ((element.TryGetProperty("eventName", out _) && element.TryGetProperty("eventSource", out _)) || IsInsightRecord(element));
+        element.TryGetProperty("eventVersion"u8, out _)
+        && ((element.TryGetProperty("eventName"u8, out _) && element.TryGetProperty("eventSource"u8, out _)) || IsInsightRecord(element));
 
     /// <summary>A CloudTrail Insights record: its eventName and eventSource are inside <c>insightDetails</c>.</summary>
     private static bool IsInsightRecord(JsonElement element) =>
-        element.TryGetProperty("eventType", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("AwsCloudTrailInsight")
-        && element.TryGetProperty("insightDetails", out _);
+        element.TryGetProperty("eventType"u8, out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("AwsCloudTrailInsight"u8)
+        && element.TryGetProperty("insightDetails"u8, out _);
 
     /// <summary>A top-level field by name as text, read the way <see cref="LenientStringConverter"/> reads it.</summary>
     private static string? LenientString(JsonElement root, string name) =>

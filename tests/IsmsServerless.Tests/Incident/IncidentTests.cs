@@ -125,6 +125,33 @@ public sealed class IncidentTests
     }
 
     [Fact]
+    public void Escalation_matches_own_rule_ids_exactly_and_without_the_incident_rule_changes_nothing()
+    {
+        var high = new IsmsSettings { Incidents = new IncidentSettings { MinSeverity = "HIGH" } };
+        var context = TestContexts.At("2030-01-01T00:00:00Z", high);
+        var evaluations = Engine.Evaluate(Fixtures.Shared("cloudtrail/eb-console-signin-root-success-nomfa.json"), context).Evaluations
+            .Where(e => e.Rule.Id != IncidentEscalation.IncidentRuleId).ToList();
+        var root = Assert.Single(evaluations, e => e.Rule.Id == "monitoring.root-user-activity" && e.Outcome == Outcome.Finding);
+
+        // The default registry escalates the root finding: one incident after the evaluations, which keep their order.
+        var escalated = IncidentEscalation.Escalate(evaluations, Engine.Registry, context);
+        Assert.Equal(evaluations.Count + 1, escalated.Count);
+        Assert.Equal(evaluations, escalated.Take(evaluations.Count));
+        Assert.Equal(root.FindingId, escalated[^1].Evidence["escalatedFromFinding"]);
+
+        // A registry without the incident rule: the same list back, nothing added.
+        var withoutIncident = new RuleRegistry(Engine.Registry.Rules.Where(r => r.Metadata.Id != IncidentEscalation.IncidentRuleId));
+        Assert.Same(evaluations, IncidentEscalation.Escalate(evaluations, withoutIncident, context));
+
+        // Own rule ids compare ordinally: the same id in other case, or with a space, escalates nothing.
+        foreach (var near in new[] { "Monitoring.Root-User-Activity", "monitoring.root-user-activity ", "monitoring.root-user" })
+        {
+            var other = TestContexts.At("2030-01-01T00:00:00Z", new IsmsSettings { Incidents = new IncidentSettings { MinSeverity = "HIGH", OwnRuleIds = [near] } });
+            Assert.Same(evaluations, IncidentEscalation.Escalate(evaluations, Engine.Registry, other));
+        }
+    }
+
+    [Fact]
     public void The_Slack_alert_shows_the_three_clocks()
     {
         var e = Assert.Single(Run("eb-guardduty-sshbruteforce-sev8-derived.json").Evaluations);
