@@ -240,6 +240,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
     public async Task<IReadOnlyList<ChangeCallSummary>> GetCallsAsync(string changeId, int limit, CancellationToken cancellationToken = default)
     {
         var calls = new Dictionary<string, ChangeCallSummary>(StringComparer.Ordinal);
+        var recordRead = false;
         Dictionary<string, AttributeValue>? start = null;
         do
         {
@@ -262,6 +263,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
                 var sk = Str(item, LedgerSchema.SortKey) ?? "";
                 if (sk == RecordSortKey)
                 {
+                    recordRead = true;
                     if (FromItem(item).FirstCall is { } first) calls.TryAdd(first.EventId, first.Summary);
                 }
                 else if (sk.StartsWith(CallSortPrefix, StringComparison.Ordinal) && Timestamps.TryParse(Str(item, "eventTime"), out var time))
@@ -275,6 +277,9 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             }
             start = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         } while (start is not null && calls.Count < limit);
+        // More calls than asked for: the record (after every CALL item) was not reached; its earliest call still leads.
+        if (!recordRead && start is not null && limit > 0 && await GetAsync(changeId, cancellationToken).ConfigureAwait(false) is { FirstCall: { } earliest })
+            calls.TryAdd(earliest.EventId, earliest.Summary);
         return calls.Values.OrderBy(c => c.EventTime).ThenBy(c => c.EventId, StringComparer.Ordinal).Take(Math.Max(limit, 0)).ToList();
     }
 

@@ -188,6 +188,10 @@ public sealed class ChangeFirstCallTests(DynamoDbLocalFixture dynamo)
         Assert.Empty(record.FirstCall!.Resources);
         var listed = await register.GetCallsAsync(record.ChangeId, 100);
         Assert.Equal(calls.OrderBy(c => c.EventTime).Select(c => new ChangeCallSummary(c.EventId, c.EventName, c.EventSource, c.EventTime) { Resources = c.Resources, SourceIp = c.SourceIp }), listed);
+        // Fewer asked for than stored: the Query stops before the record, whose earliest call is still listed first.
+        var two = await register.GetCallsAsync(record.ChangeId, 2);
+        Assert.Equal(2, two.Count);
+        Assert.Equal(earliest.EventId, two[0].EventId);
     }
 
     private async Task<(SortedSet<string> Items, DynamoChangeRegister Register)> ReplayAsync(string prefix, IReadOnlyList<ChangeCall> order, int writers = 1)
