@@ -17,6 +17,46 @@ public sealed record ChangeCallSummary(string EventId, string EventName, string 
     public override int GetHashCode() => HashCode.Combine(EventId, EventName, EventSource, EventTime, SourceIp);
 }
 
+/// <summary>
+/// One call with everything its <c>CALL</c> item holds: the register keeps the session's earliest call this way on the
+/// record (<see cref="ChangeRecord.FirstCall"/>) instead of as an item of its own (issue 20 wave 8), and writes it out as
+/// that item, unchanged, when an earlier call of the session takes its place.
+/// </summary>
+public sealed record ChangeCallDetail
+{
+    public required string EventId { get; init; }
+    public required string EventName { get; init; }
+    public required string EventSource { get; init; }
+    public required DateTimeOffset EventTime { get; init; }
+    public required ChangeKind Kind { get; init; }
+    public required string Region { get; init; }
+    public required string Actor { get; init; }
+    public IReadOnlyList<string> Resources { get; init; } = [];
+
+    /// <summary>The call's source IP address; null when CloudTrail gave none (an empty one reads as none, as on a CALL item).</summary>
+    public string? SourceIp { get; init; }
+
+    public static ChangeCallDetail Of(ChangeCall call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        return new()
+        {
+            EventId = call.EventId,
+            EventName = call.EventName,
+            EventSource = call.EventSource,
+            EventTime = call.EventTime,
+            Kind = call.Kind,
+            Region = call.Region,
+            Actor = call.Actor,
+            Resources = call.Resources,
+            SourceIp = string.IsNullOrEmpty(call.SourceIp) ? null : call.SourceIp,
+        };
+    }
+
+    /// <summary>The call as the change view lists it.</summary>
+    public ChangeCallSummary Summary => new(EventId, EventName, EventSource, EventTime) { Resources = Resources, SourceIp = SourceIp };
+}
+
 /// <summary>A completed review.</summary>
 /// <param name="Reviewer">Who reviewed: the person's e-mail when they map to a person, else the name as given.</param>
 /// <param name="ReviewerPrincipal">The reviewer's comparison key (normalised, skeleton, emergency prefix stripped).</param>
@@ -101,6 +141,13 @@ public sealed record ChangeRecord
     /// from their stored <see cref="Calls"/> list.
     /// </summary>
     public string? FirstCallId { get; init; }
+
+    /// <summary>
+    /// The earliest call's own details (<see cref="FirstCallId"/> at <see cref="FirstCallAt"/>), stored on the record
+    /// instead of as a <c>CALL</c> item (issue 20 wave 8: a one-call session writes no CALL item). Null on records stored
+    /// before, whose earliest call has its CALL item like every other call.
+    /// </summary>
+    public ChangeCallDetail? FirstCall { get; init; }
 
     /// <summary>
     /// The earliest <see cref="MaxCalls"/> calls merged into this object, by time then event id. <b>Not stored</b> (issue

@@ -25,6 +25,7 @@ public static class ChangeRecordMerger
         LastCallAt = call.EventTime,
         CallCount = 1,
         FirstCallId = call.EventId,
+        FirstCall = ChangeCallDetail.Of(call),
         Calls = [Summary(call)],
         ApiNames = [call.ApiName],
         Resources = call.Resources.Order(StringComparer.Ordinal).Take(ChangeRecord.MaxResources).ToArray(),
@@ -44,7 +45,9 @@ public static class ChangeRecordMerger
         var earliest = EarliestCall(record);
         var callIsEarliest = earliest is not { } first || call.EventTime < first.Time
             || (call.EventTime == first.Time && string.CompareOrdinal(call.EventId, first.Id) < 0);
-        if (callIsEarliest) record = record with { AccessKeyId = call.AccessKeyId, SessionCreatedAt = call.SessionCreatedAt, FirstCallId = call.EventId };
+        // The earliest call is kept on the record (FirstCall); the register stores the one it replaces as a CALL item.
+        if (callIsEarliest)
+            record = record with { AccessKeyId = call.AccessKeyId, SessionCreatedAt = call.SessionCreatedAt, FirstCallId = call.EventId, FirstCall = ChangeCallDetail.Of(call) };
         else if (record.FirstCallId is null) record = record with { FirstCallId = earliest!.Value.Id };
         return record with
         {

@@ -28,6 +28,7 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
     public const string ReviewedPartition = "CHANGE#REVIEWED";
     public const string TimerPartition = "CHANGE#TIMER";
     private const string RecordSortKey = "CHANGE";
+    private const string CallSortPrefix = "CALL#";
     private const int MaxAttempts = 12;
 
     private readonly ChangeDeadline _deadline = new(settings);
@@ -39,20 +40,27 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
     /// <summary>
     /// Merges one call without a transaction (issue 20: a 40-call session was 40 two-item transactions):
     /// <list type="number">
-    /// <item>read the record; a call already in its list is a redelivery (nothing written);</item>
-    /// <item>put the CALL item if absent (the deduplication by eventID);</item>
+    /// <item>read the record; a call it names (its earliest) or lists (an older layout) is a redelivery: nothing written;</item>
+    /// <item>the session's earliest call (the first of a new session, or one earlier than the record's) is kept on the
+    /// record itself (<see cref="ChangeRecord.FirstCall"/>, issue 20 wave 8): no CALL item; the earlier earliest call it
+    /// replaces is put as the CALL item it would have had (if absent). Any other call: put its CALL item if absent (the
+    /// deduplication by eventID);</item>
     /// <item>put the merged record on the condition that its version is still the one read in step 1.</item>
     /// </list>
     /// Every merged field but the call count is idempotent (min/max, set unions, bounded smallest lists). The count adds
-    /// one only when this attempt stored the CALL item itself and the record did not move since it was read before that
-    /// put, so no other writer can have counted the call. Any other case (the CALL item was already there: a redelivery,
-    /// or a crash between the two puts; or the record moved: a concurrent call) counts the session's stored CALL items
-    /// instead (one consistent <c>Select=COUNT</c> Query), which is exact whatever was merged before. A crash between the
-    /// two puts therefore leaves a stored call that its redelivery merges; see ChangeRegisterCrashTests.
+    /// one when the call is provably uncounted: the earliest call (the record's earliest only moves earlier, and a merged
+    /// call is never earlier than it, so a call earlier than the record's was never merged into it), or a call whose CALL
+    /// item this attempt stored itself after reading the record, which did not move since (no other writer can have counted
+    /// it); the conditional put proves "did not move". Any other case (the CALL item was already there: a redelivery, or a
+    /// crash between the two puts; or the record moved: a concurrent call) counts the session's stored calls instead: the
+    /// CALL items' eventIDs and the record's earliest call (one consistent Query of keys), exact whatever was merged before.
+    /// A crash between the two puts therefore leaves a stored call that its redelivery merges; see ChangeRegisterCrashTests.
     /// </summary>
     public async Task<ChangeRecordResult> RecordAsync(ChangeCall call, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(call);
+        // The call's CALL item was put (successfully or not) by an earlier attempt: put once per request.
+        var callPut = false;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var existing = await GetAsync(call.ChangeId, cancellationToken).ConfigureAwait(false);
@@ -65,17 +73,31 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
                 await OpenReviewObligationAsync(existing, cancellationToken, redelivery: true).ConfigureAwait(false);
                 return new ChangeRecordResult(ChangeRecordStatus.Duplicate, existing);
             }
-            // The CALL item first (once): stored by this request means no writer has ever counted this call. A call in
-            // the record's list above was stored before its merge, so skipping the put there loses nothing.
-            var fresh = attempt == 1 && await PutCallIfAbsentAsync(call, cancellationToken).ConfigureAwait(false);
             var merged = existing is null ? ChangeRecordMerger.Start(call) : ChangeRecordMerger.Merge(existing, call);
+            // The session's earliest call: kept on the record, never merged before (see above), so counted by this write.
+            var earliest = merged.FirstCallId == call.EventId;
+            var fresh = earliest;
+            if (earliest)
+            {
+                // The call it replaces as the earliest leaves the record: stored as its CALL item first (a crash after this
+                // put leaves the call in both places until the redelivery; readers and the recount see it once).
+                if (existing?.FirstCall is { } replaced && replaced.EventId != call.EventId)
+                    await PutCallIfAbsentAsync(call.ChangeId, replaced, cancellationToken).ConfigureAwait(false);
+            }
+            else if (!callPut)
+            {
+                // The CALL item (once): stored by this request after the read above means no writer has ever counted this
+                // call. A call the record names was stored before its merge, so skipping the put there loses nothing.
+                callPut = true;
+                fresh = await PutCallIfAbsentAsync(call.ChangeId, ChangeCallDetail.Of(call), cancellationToken).ConfigureAwait(false);
+            }
             // This call already merged (its merge changes nothing of the record): a redelivery, even when the write below
             // only catches the count up with calls of the session that other writers stored meanwhile.
             var alreadyMerged = !fresh && existing is not null && SameRecord(existing, merged with { CallCount = existing.CallCount });
             if (!fresh)
             {
                 // Not provably uncounted: the count is the number of stored calls (at least what the record says).
-                var stored = await CountCallsAsync(call.ChangeId, cancellationToken).ConfigureAwait(false);
+                var stored = await CountCallsAsync(call.ChangeId, ChangeRecordMerger.EarliestCall(merged)?.Id, cancellationToken).ConfigureAwait(false);
                 merged = merged with { CallCount = Math.Max(existing?.CallCount ?? 0, stored) };
             }
             merged = merged with { Version = (existing?.Version ?? 0) + 1 };
@@ -114,14 +136,14 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
     }
 
     /// <summary>Stores the CALL item unless one with its eventID exists. True only when this request stored it.</summary>
-    private async Task<bool> PutCallIfAbsentAsync(ChangeCall call, CancellationToken cancellationToken)
+    private async Task<bool> PutCallIfAbsentAsync(string changeId, ChangeCallDetail call, CancellationToken cancellationToken)
     {
         try
         {
             await dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = tableName,
-                Item = CallItem(call),
+                Item = CallItem(changeId, call),
                 ConditionExpression = "attribute_not_exists(PK)",
             }, cancellationToken).ConfigureAwait(false);
             return true;
@@ -133,10 +155,15 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         }
     }
 
-    /// <summary>The number of distinct calls stored for the change (consistent; one Query page per 1 MB of CALL items).</summary>
-    private async Task<int> CountCallsAsync(string changeId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The number of distinct calls stored for the change: its CALL items' eventIDs and <paramref name="earliestId"/> (the
+    /// record's earliest call, kept on the record; on records of older layouts it has a CALL item too). Consistent; one
+    /// Query page per 1 MB of CALL items, keys only returned.
+    /// </summary>
+    private async Task<int> CountCallsAsync(string changeId, string? earliestId, CancellationToken cancellationToken)
     {
-        var count = 0;
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        if (earliestId is not null) ids.Add(earliestId);
         Dictionary<string, AttributeValue>? start = null;
         do
         {
@@ -147,17 +174,20 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
                 ExpressionAttributeValues = new Dictionary<string, AttributeValue>
                 {
                     [":pk"] = S("CHANGE#" + changeId),
-                    [":call"] = S("CALL#"),
+                    [":call"] = S(CallSortPrefix),
                 },
-                Select = Select.COUNT,
+                ProjectionExpression = "SK",
                 ConsistentRead = true,
                 ExclusiveStartKey = start,
             }, cancellationToken).ConfigureAwait(false);
-            count += response.Count ?? 0;
+            foreach (var item in response.Items ?? [])
+            {
+                if (Str(item, LedgerSchema.SortKey) is { } sk) ids.Add(sk[CallSortPrefix.Length..]);
+            }
             start = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         }
         while (start is not null);
-        return count;
+        return ids.Count;
     }
 
     /// <summary>The merged record, conditional on the version read; with a new round's alert, both or neither.</summary>
@@ -202,36 +232,55 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         return response.Item is { Count: > 0 } item ? FromItem(item) : null;
     }
 
+    /// <summary>
+    /// Every stored call: the CALL items and the earliest call the record keeps (issue 20 wave 8), from one Query of the
+    /// change's partition (<c>SK BETWEEN "CALL#" AND "CHANGE"</c>: the CALL items, then the record). A call found in both
+    /// places (a crash after an earlier call replaced it on the record, before the record's write) is listed once.
+    /// </summary>
     public async Task<IReadOnlyList<ChangeCallSummary>> GetCallsAsync(string changeId, int limit, CancellationToken cancellationToken = default)
     {
-        var calls = new List<ChangeCallSummary>();
+        var calls = new Dictionary<string, ChangeCallSummary>(StringComparer.Ordinal);
+        var recordRead = false;
         Dictionary<string, AttributeValue>? start = null;
         do
         {
             var response = await dynamo.QueryItemsAsync(new QueryRequest
             {
                 TableName = tableName,
-                KeyConditionExpression = "PK = :pk AND begins_with(SK, :call)",
+                KeyConditionExpression = "PK = :pk AND SK BETWEEN :call AND :record",
                 ExpressionAttributeValues = new Dictionary<string, AttributeValue>
                 {
                     [":pk"] = S("CHANGE#" + changeId),
-                    [":call"] = S("CALL#"),
+                    [":call"] = S(CallSortPrefix),
+                    [":record"] = S(RecordSortKey),
                 },
                 ExclusiveStartKey = start,
-                Limit = Math.Clamp(limit - calls.Count, 1, 1000),
+                // One more than the calls still wanted: the record may be among them.
+                Limit = Math.Clamp(limit - calls.Count + 1, 1, 1000),
             }, cancellationToken).ConfigureAwait(false);
             foreach (var item in response.Items ?? [])
             {
-                if (Timestamps.TryParse(Str(item, "eventTime"), out var time))
-                    calls.Add(new ChangeCallSummary(Str(item, "eventId") ?? "", Str(item, "eventName") ?? "", Str(item, "eventSource") ?? "", time)
+                var sk = Str(item, LedgerSchema.SortKey) ?? "";
+                if (sk == RecordSortKey)
+                {
+                    recordRead = true;
+                    if (FromItem(item).FirstCall is { } first) calls.TryAdd(first.EventId, first.Summary);
+                }
+                else if (sk.StartsWith(CallSortPrefix, StringComparison.Ordinal) && Timestamps.TryParse(Str(item, "eventTime"), out var time))
+                {
+                    calls.TryAdd(Str(item, "eventId") ?? "", new ChangeCallSummary(Str(item, "eventId") ?? "", Str(item, "eventName") ?? "", Str(item, "eventSource") ?? "", time)
                     {
                         Resources = List(item, "resources"),
                         SourceIp = Str(item, "sourceIp"),
                     });
+                }
             }
             start = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         } while (start is not null && calls.Count < limit);
-        return calls.OrderBy(c => c.EventTime).ThenBy(c => c.EventId, StringComparer.Ordinal).ToList();
+        // More calls than asked for: the record (after every CALL item) was not reached; its earliest call still leads.
+        if (!recordRead && start is not null && limit > 0 && await GetAsync(changeId, cancellationToken).ConfigureAwait(false) is { FirstCall: { } earliest })
+            calls.TryAdd(earliest.EventId, earliest.Summary);
+        return calls.Values.OrderBy(c => c.EventTime).ThenBy(c => c.EventId, StringComparer.Ordinal).Take(Math.Max(limit, 0)).ToList();
     }
 
     public Task<Page<ChangeRecord>> QueryPendingAsync(int limit, string? cursor = null, CancellationToken cancellationToken = default) =>
@@ -558,7 +607,6 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             ["region"] = S(r.Region),
             ["actor"] = S(r.Actor),
             ["principal"] = S(r.Principal),
-            ["sessionKey"] = S(r.SessionKey),
             ["firstCallAt"] = S(Timestamps.ToWire(r.FirstCallAt)),
             ["lastCallAt"] = S(Timestamps.ToWire(r.LastCallAt)),
             ["dueAt"] = S(Timestamps.ToWire(_deadline.DueAt(r))),
@@ -576,7 +624,15 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         if (r.FindingResolved) item["findingResolved"] = new AttributeValue { BOOL = true };
         // The calls are the CALL items only (issue 20: the record's calls list made it over 1 KB from its first call); the
         // record keeps the earliest call's eventID, which orders the per-call identity details.
-        Optional(item, "firstCallId", r.FirstCallId ?? ChangeRecordMerger.EarliestCall(r)?.Id);
+        var firstCallId = r.FirstCallId ?? ChangeRecordMerger.EarliestCall(r)?.Id;
+        Optional(item, "firstCallId", firstCallId);
+        // ... and, since issue 20 wave 8, that call itself (no CALL item of its own): what is not already the record's.
+        if (r.FirstCall is { } first)
+        {
+            if (first.EventId != firstCallId || first.EventTime != r.FirstCallAt)
+                throw new InvalidOperationException($"change {r.ChangeId}: the call kept on the record ({first.EventId}) is not its earliest ({firstCallId})");
+            item["firstCall"] = FirstCallAttribute(first, r);
+        }
         Optional(item, "roleName", r.RoleName);
         Optional(item, "sessionIssuerArn", r.SessionIssuerArn);
         Optional(item, "accessKeyId", r.AccessKeyId);
@@ -613,6 +669,9 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             item[LedgerSchema.Gsi3PartitionKey] = S(PendingPartition);
             item[LedgerSchema.Gsi3SortKey] = S(Timestamps.ToWire(_deadline.DueAt(r)) + "#" + r.ChangeId);
         }
+        // The session key only when it is not the one the reader derives from the attributes stored beside it (issue 20
+        // wave 8: ~100 bytes, the principal ARN a second time).
+        if (DerivedSessionKey(item) != r.SessionKey) item["sessionKey"] = S(r.SessionKey);
         // No GSI4 timer here any more: the review deadline is the change.review obligation's (Obligations/).
         return item;
     }
@@ -640,9 +699,10 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             : [];
         if (review is not null)
             review = review with { Approvals = approvalList, Risk = Str(item, "reviewRisk"), RequiredRoles = List(item, "requiredRoles") };
+        var firstCallAt = Timestamps.ParseOrNull(Str(item, "firstCallAt")) ?? DateTimeOffset.MinValue;
         var callsJson = Str(item, "calls");
         var calls = string.IsNullOrEmpty(callsJson) ? [] : JsonSerializer.Deserialize(callsJson, ChangeJsonContext.Default.ListChangeCallSummary) ?? [];
-        return new ChangeRecord
+        var record = new ChangeRecord
         {
             ChangeId = Str(item, "changeId") ?? "",
             Kind = kind,
@@ -654,9 +714,9 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             SessionIssuerArn = Str(item, "sessionIssuerArn"),
             AccessKeyId = Str(item, "accessKeyId"),
             SessionCreatedAt = Timestamps.ParseOrNull(Str(item, "sessionCreatedAt")),
-            SessionKey = Str(item, "sessionKey") ?? "",
+            SessionKey = Str(item, "sessionKey") ?? DerivedSessionKey(item) ?? "",
             CallerAccountId = Str(item, "callerAccountId"),
-            FirstCallAt = Timestamps.ParseOrNull(Str(item, "firstCallAt")) ?? DateTimeOffset.MinValue,
+            FirstCallAt = firstCallAt,
             LastCallAt = Timestamps.ParseOrNull(Str(item, "lastCallAt")) ?? DateTimeOffset.MinValue,
             CallCount = (int)Num(item, "callCount"),
             // Records stored before issue 20 wave 5 listed their earliest calls; the earliest one's id comes from there.
@@ -682,16 +742,98 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
             JiraIssueKey = Str(item, "jiraIssueKey"),
             Version = Num(item, "version"),
         };
+        // The earliest call kept on the record (issue 20 wave 8); what it does not store is the record's.
+        return item.TryGetValue("firstCall", out var firstCall) && firstCall.M is { } stored && record.FirstCallId is { } firstId
+            ? record with { FirstCall = FirstCallOf(stored, firstId, firstCallAt, record) }
+            : record;
     }
 
-    private Dictionary<string, AttributeValue> CallItem(ChangeCall call)
+    /// <summary>
+    /// The earliest call as the record stores it: its name and source, and its kind, region, actor, resources and source IP
+    /// only where they differ from the record's (kind, region, actor, resources, the single source IP; resources that are
+    /// among the record's as their positions there). Its eventID and time are the record's <c>firstCallId</c> and
+    /// <c>firstCallAt</c>. A one-call session's is two short strings. Every write derives it again from the record it writes.
+    /// </summary>
+    private static AttributeValue FirstCallAttribute(ChangeCallDetail call, ChangeRecord r)
+    {
+        var map = new Dictionary<string, AttributeValue>
+        {
+            ["name"] = S(call.EventName),
+            ["source"] = S(call.EventSource),
+        };
+        if (call.Kind != r.Kind) map["kind"] = S(call.Kind.ToWire());
+        if (call.Region != r.Region) map["region"] = S(call.Region);
+        if (call.Actor != r.Actor) map["actor"] = S(call.Actor);
+        if (!call.Resources.SequenceEqual(r.Resources, StringComparer.Ordinal))
+        {
+            // Usually a subset of the record's (the union of the calls'): their positions there, else the values.
+            var at = call.Resources.Select(resource => PositionOf(r.Resources, resource)).ToList();
+            if (at.All(i => i >= 0)) map["resourceAt"] = new AttributeValue { L = at.Select(i => N(i)).ToList() };
+            else map["resources"] = L(call.Resources);
+        }
+        if (call.SourceIp != SingleSourceIp(r.SourceIps)) map["sourceIp"] = call.SourceIp is { } ip ? S(ip) : new AttributeValue { NULL = true };
+        return new AttributeValue { M = map };
+    }
+
+    /// <summary>
+    /// The record's earliest call from its <c>firstCall</c> map (<see cref="FirstCallAttribute"/>). A position outside the
+    /// record's resources (only a hand-edited item has one) is dropped, not guessed.
+    /// </summary>
+    private static ChangeCallDetail FirstCallOf(Dictionary<string, AttributeValue> map, string eventId, DateTimeOffset eventTime, ChangeRecord r)
+    {
+        var kind = r.Kind;
+        if (Str(map, "kind") is { } kindText && !ChangeKindNames.TryParse(kindText, out kind))
+            Log.Warn("change.unknown-kind", ("changeId", r.ChangeId), ("kind", kindText));
+        return new ChangeCallDetail
+        {
+            EventId = eventId,
+            EventName = Str(map, "name") ?? "",
+            EventSource = Str(map, "source") ?? "",
+            EventTime = eventTime,
+            Kind = kind,
+            Region = Str(map, "region") ?? r.Region,
+            Actor = Str(map, "actor") ?? r.Actor,
+            Resources = map.ContainsKey("resources") ? List(map, "resources")
+                : map.TryGetValue("resourceAt", out var at) && at.L is { } positions
+                    ? [.. positions.Select(p => int.TryParse(p.N, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= 0 && i < r.Resources.Count ? r.Resources[i] : null).OfType<string>()]
+                    : r.Resources,
+            SourceIp = map.TryGetValue("sourceIp", out var ip) ? (string.IsNullOrEmpty(ip.S) ? null : ip.S) : SingleSourceIp(r.SourceIps),
+        };
+    }
+
+    private static int PositionOf(IReadOnlyList<string> values, string value)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (string.Equals(values[i], value, StringComparison.Ordinal)) return i;
+        }
+        return -1;
+    }
+
+    private static string? SingleSourceIp(IReadOnlyList<string> sourceIps) => sourceIps.Count == 1 ? sourceIps[0] : null;
+
+    /// <summary>
+    /// The session key as <see cref="ChangeCall"/> forms it, from the record's stored attributes: <c>session|actor|created</c>
+    /// with a session creation time, else <c>day|actor|access key|UTC day of the first call</c>. Exact when the principal
+    /// the key names is the actor (the principal ARN); the writer stores <c>sessionKey</c> whenever it is not.
+    /// </summary>
+    private static string? DerivedSessionKey(Dictionary<string, AttributeValue> item)
+    {
+        if (Str(item, "actor") is not { } actor) return null;
+        if (Str(item, "sessionCreatedAt") is { Length: > 0 } created) return $"session|{actor}|{created}";
+        if (!Timestamps.TryParse(Str(item, "firstCallAt"), out var first)) return null;
+        return $"day|{actor}|{Str(item, "accessKeyId") ?? ""}|{first.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>The CALL item of a call: the same item whether written from the delivered call or from the record it left.</summary>
+    private static Dictionary<string, AttributeValue> CallItem(string changeId, ChangeCallDetail call)
     {
         var item = new Dictionary<string, AttributeValue>
         {
-            [LedgerSchema.PartitionKey] = S("CHANGE#" + call.ChangeId),
-            [LedgerSchema.SortKey] = S("CALL#" + call.EventId),
+            [LedgerSchema.PartitionKey] = S("CHANGE#" + changeId),
+            [LedgerSchema.SortKey] = S(CallSortPrefix + call.EventId),
             [LedgerSchema.EntityType] = S(EntityCall),
-            ["changeId"] = S(call.ChangeId),
+            ["changeId"] = S(changeId),
             ["eventId"] = S(call.EventId),
             ["eventName"] = S(call.EventName),
             ["eventSource"] = S(call.EventSource),
