@@ -314,16 +314,29 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         var counter = counterKey[LedgerSchema.SortKey].S;
         if (_counters.ContainsKey(counter) || _touched.ContainsKey(counter)) return;
         var ensure = SummaryUpdate(counterKey, ruleId, []);
-        var response = await dynamo.UpdateItemAsync(new UpdateItemRequest
+        for (var attempt = 1; ; attempt++)
         {
-            TableName = tableName,
-            Key = counterKey,
-            UpdateExpression = ensure.UpdateExpression,
-            ExpressionAttributeNames = ensure.ExpressionAttributeNames,
-            ExpressionAttributeValues = ensure.ExpressionAttributeValues,
-            ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
-        }, cancellationToken).ConfigureAwait(false);
-        Observer?.Invoke("evidence-counter-ensure", response.ConsumedCapacity);
+            try
+            {
+                var response = await dynamo.UpdateItemAsync(new UpdateItemRequest
+                {
+                    TableName = tableName,
+                    Key = counterKey,
+                    UpdateExpression = ensure.UpdateExpression,
+                    ExpressionAttributeNames = ensure.ExpressionAttributeNames,
+                    ExpressionAttributeValues = ensure.ExpressionAttributeValues,
+                    ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+                }, cancellationToken).ConfigureAwait(false);
+                Observer?.Invoke("evidence-counter-ensure", response.ConsumedCapacity);
+                break;
+            }
+            catch (TransactionConflictException) when (attempt < MaxAttempts)
+            {
+                // The projector's transaction holds the rule's one counter item: wait and try again (idempotent: ADD 0).
+                Interlocked.Increment(ref _retries);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
+            }
+        }
         _counters.TryAdd(counter, 0);
     }
 

@@ -173,5 +173,31 @@ public sealed class EvidenceCounterLayoutTests(DynamoDbLocalFixture dynamo)
         Assert.All(items, i => Assert.Equal(items[0], i));
     }
 
+    [Fact]
+    public async Task A_write_to_the_one_counter_item_that_meets_the_projectors_transaction_is_retried()
+    {
+        // The one counter item per rule is also what the projector's transaction holds: the writer's lastEvaluatedAt update
+        // and a tombstone's ensure (UpdateItem) are answered TransactionConflictException twice each, with the SDK's own
+        // retries off, and the writes still complete.
+        var kit = await LedgerTestKit.CreateAsync(dynamo);
+        var rule = LedgerTestKit.PatchRule;
+        var conflicts = 0;
+        await using var proxy = new FaultProxy(new Uri(dynamo.Endpoint), (_, operation, _) =>
+            operation.EndsWith(".UpdateItem", StringComparison.Ordinal) && Interlocked.Increment(ref conflicts) % 3 != 0 ? Fault.TransactionConflict : Fault.None);
+        using var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"),
+            new AmazonDynamoDBConfig { ServiceURL = proxy.Endpoint, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 });
+        var store = new DynamoDbEvidenceStore(client, kit.Table, "test-1") { CounterCatchUp = null };
+
+        await store.RecordAsync([LedgerTestKit.Compliant(rule, "i-1", kit.Now)], "aws.ssm", kit.Context);
+        var gone = LedgerTestKit.Compliant(LedgerTestKit.MonitoringRule, "arn:aws:iam::123456789012:role/r", kit.Now);
+        Assert.Equal(0, await store.ForgetAsync([new GoneResult(gone.Rule.Id, gone.FindingId, gone.ResourceId, gone.ResourceType, gone.SubKey)], kit.Now, "aws.config"));
+
+        Assert.Equal(4, proxy.Injected(Fault.TransactionConflict));
+        Assert.Equal(4, store.Retries);
+        var summaries = await new DynamoDbEvidenceStore(dynamo.Client, kit.Table, "test-1").GetRuleSummariesAsync();
+        Assert.Equal((1L, 1L, 0L, kit.Now), (summaries[rule.Id].Evaluated, summaries[rule.Id].Passing, summaries[rule.Id].Failing, summaries[rule.Id].LastEvaluatedAt));
+        Assert.Equal((0L, 0L, 0L), Triple(summaries[LedgerTestKit.MonitoringRule.Id]));
+    }
+
     private static (long, long, long) Triple(RuleEvidenceSummary s) => (s.Evaluated, s.Passing, s.Failing);
 }
