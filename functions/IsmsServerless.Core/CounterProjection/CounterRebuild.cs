@@ -1,6 +1,7 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using IsmsServerless.Engine;
+using IsmsServerless.Evidence;
 using IsmsServerless.Ledger;
 using IsmsServerless.Model;
 using IsmsServerless.Observability;
@@ -17,10 +18,18 @@ namespace IsmsServerless.CounterProjection;
 /// one key-only Query page per 1 MB of index entries and one GetItem per finding, plus one write per counter item: run it
 /// with the projector caught up (IteratorAge 0) and ingestion quiet, since a write between this read and its put would be
 /// counted by the projector as well. <c>./isms counters rebuild</c>.
+/// The passing-evidence counters (<c>EVIDENCE</c> / <c>RULE#&lt;ruleId&gt;#…</c>) are rebuilt as well, from the result items
+/// (<see cref="RebuildEvidenceAsync"/>).
 /// </summary>
 public static class CounterRebuild
 {
-    public sealed record Result(int Findings, int CounterItems, int Removed);
+    /// <param name="Findings">Findings counted.</param>
+    /// <param name="CounterItems">Finding counter items put.</param>
+    /// <param name="Removed">Finding counter items deleted.</param>
+    /// <param name="EvidenceResults">Passing-evidence result items read (every result, gone ones included).</param>
+    /// <param name="EvidenceCounterItems">Evidence counter items put (one per rule).</param>
+    /// <param name="EvidenceRemoved">Evidence counter items deleted (the other shards of the earlier layout).</param>
+    public sealed record Result(int Findings, int CounterItems, int Removed, int EvidenceResults = 0, int EvidenceCounterItems = 0, int EvidenceRemoved = 0);
 
     public static async Task<Result> RebuildAsync(IAmazonDynamoDB dynamo, string tableName, CancellationToken cancellationToken = default)
     {
@@ -82,9 +91,97 @@ public static class CounterRebuild
             }, cancellationToken).ConfigureAwait(false);
             removed++;
         }
-        Log.Info("counters.rebuilt", ("table", tableName), ("findings", findings), ("counterItems", counters.Count), ("removed", removed));
-        return new Result(findings, counters.Count, removed);
+        var evidence = await RebuildEvidenceAsync(dynamo, tableName, cancellationToken).ConfigureAwait(false);
+        Log.Info("counters.rebuilt", ("table", tableName), ("findings", findings), ("counterItems", counters.Count), ("removed", removed),
+            ("evidenceResults", evidence.Results), ("evidenceCounterItems", evidence.CounterItems), ("evidenceRemoved", evidence.Removed));
+        return new Result(findings, counters.Count, removed, evidence.Results, evidence.CounterItems, evidence.Removed);
     }
+
+    /// <summary>
+    /// Rebuilds every rule's passing-evidence counter item from its result items (<c>EVIDENCE#&lt;ruleId&gt;</c> /
+    /// <c>RES#…</c>, read with one Query per rule of the registry or named by a counter item), never the counters: the
+    /// rule's one counter item (<c>RULE#&lt;ruleId&gt;#00</c>, the layout since issue 20 wave 8) is put whole with the sum of
+    /// the results' contributions (<see cref="DynamoDbEvidenceStore.Contribution"/>: pass and fail count, gone does not)
+    /// and a <c>lastEvaluatedAt</c> that never moves back (the latest of the rule's counter items and the hour of its latest
+    /// pass or fail result); the rule's other counter items (shards of the earlier layout, an unsharded item) are deleted.
+    /// The same conditions as the finding counters' rebuild apply (projector caught up, ingestion quiet).
+    /// </summary>
+    public static async Task<(int Results, int CounterItems, int Removed)> RebuildEvidenceAsync(IAmazonDynamoDB dynamo, string tableName, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dynamo);
+        var existing = await QueryAllAsync(dynamo, new QueryRequest
+        {
+            TableName = tableName,
+            KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :rule)",
+            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#sk"] = LedgerSchema.SortKey },
+            ExpressionAttributeValues = new()
+            {
+                [":pk"] = new AttributeValue { S = DynamoDbEvidenceStore.SummaryPartition },
+                [":rule"] = new AttributeValue { S = "RULE#" },
+            },
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        var rules = new SortedSet<string>(RuleRegistry.DefaultRules().Select(r => r.Metadata.Id), StringComparer.Ordinal);
+        foreach (var item in existing) if (item.GetValueOrDefault("ruleId")?.S is { Length: > 0 } rule) rules.Add(rule);
+
+        int results = 0, written = 0, removed = 0;
+        foreach (var rule in rules)
+        {
+            var stored = await QueryAllAsync(dynamo, new QueryRequest
+            {
+                TableName = tableName,
+                KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :res)",
+                ProjectionExpression = "#r, evaluatedAt",
+                ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#sk"] = LedgerSchema.SortKey, ["#r"] = "result" },
+                ExpressionAttributeValues = new()
+                {
+                    [":pk"] = new AttributeValue { S = DynamoDbEvidenceStore.ResultPartitionPrefix + rule },
+                    [":res"] = new AttributeValue { S = DynamoDbEvidenceStore.ResultSortPrefix },
+                },
+                ConsistentRead = true,
+            }, cancellationToken).ConfigureAwait(false);
+            var items = existing.Where(i => i.GetValueOrDefault("ruleId")?.S == rule).ToList();
+            if (stored.Count == 0 && items.Count == 0) continue;
+            results += stored.Count;
+            var counts = new long[DynamoDbEvidenceStore.CounterNames.Length];
+            DateTimeOffset? last = null;
+            foreach (var result in stored)
+            {
+                var outcome = result.GetValueOrDefault("result")?.S;
+                var contribution = DynamoDbEvidenceStore.Contribution(outcome);
+                for (var i = 0; i < counts.Length; i++) counts[i] += contribution[i];
+                if (outcome is DynamoDbEvidenceStore.Pass or DynamoDbEvidenceStore.Fail && ReadTime(result, "evaluatedAt") is { } at)
+                    last = Later(last, DynamoDbEvidenceStore.LastEvaluatedBucket(at));
+            }
+            foreach (var item in items) last = Later(last, ReadTime(item, "lastEvaluatedAt"));
+
+            var key = DynamoDbEvidenceStore.CounterKey(rule, "", DynamoDbEvidenceStore.CounterShards);
+            var counter = DynamoDbEvidenceStore.CounterDescription(rule);
+            foreach (var (name, value) in key) counter[name] = value;
+            for (var i = 0; i < counts.Length; i++)
+                counter[DynamoDbEvidenceStore.CounterNames[i]] = new AttributeValue { N = counts[i].ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            if (last is { } l) counter["lastEvaluatedAt"] = new AttributeValue { S = Timestamps.ToWire(l) };
+            await dynamo.PutItemAsync(new PutItemRequest { TableName = tableName, Item = counter }, cancellationToken).ConfigureAwait(false);
+            written++;
+            foreach (var item in items)
+            {
+                if (item.GetValueOrDefault(LedgerSchema.SortKey)?.S is not { } sortKey || sortKey == key[LedgerSchema.SortKey].S) continue;
+                await dynamo.DeleteItemAsync(new DeleteItemRequest
+                {
+                    TableName = tableName,
+                    Key = new() { [LedgerSchema.PartitionKey] = item[LedgerSchema.PartitionKey], [LedgerSchema.SortKey] = item[LedgerSchema.SortKey] },
+                }, cancellationToken).ConfigureAwait(false);
+                removed++;
+            }
+        }
+        return (results, written, removed);
+    }
+
+    private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a >= b ? a : b;
+
+    private static DateTimeOffset? ReadTime(Dictionary<string, AttributeValue> item, string name) =>
+        item.GetValueOrDefault(name)?.S is { } text && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : null;
 
     private static QueryRequest IndexQuery(string tableName, string index, string partitionAttribute, string partition) => new()
     {

@@ -13,10 +13,12 @@ namespace IsmsServerless.Evidence;
 /// <list type="bullet">
 /// <item><c>PK=EVIDENCE#&lt;ruleId&gt;</c>, <c>SK=RES#&lt;findingId&gt;</c>: the latest result (~250 bytes, no GSI keys, so a
 /// write costs 1 WCU and touches no index);</item>
-/// <item><c>PK=EVIDENCE</c>, <c>SK=RULE#&lt;ruleId&gt;#&lt;shard&gt;</c>: one of <see cref="CounterShards"/> counter items of the
-/// rule (evaluated, passing, failing, lastEvaluatedAt). A resource always counts in the shard its finding id hashes to;
-/// the summary sums the shards. One counter item per rule made every concurrent worker's transaction conflict on it
-/// (TransactionConflict, retried with backoff: measured in docs/benchmarks.md); shards spread the writers.</item>
+/// <item><c>PK=EVIDENCE</c>, <c>SK=RULE#&lt;ruleId&gt;#00</c>: the rule's counter item (evaluated, passing, failing,
+/// lastEvaluatedAt). Since issue 20 wave 8 there is one per rule (<see cref="CounterShards"/>): the counter projector is
+/// the only writer of the counts (one batch per stream shard at a time), so the 16 shards that spread the concurrent
+/// writers' transactions of earlier versions only multiplied the projector's transaction items. A table written before
+/// holds up to <see cref="EarlierCounterShards"/> items per rule (<c>RULE#&lt;ruleId&gt;#00..15</c>, and an unsharded
+/// <c>RULE#&lt;ruleId&gt;</c>): the summary sums every item of a rule.</item>
 /// </list>
 /// Decide by reading the result item (eventually consistent, 0.5 RCU). A state observed before the stored one is dropped.
 /// Same result, evaluated less than a day ago:
@@ -53,11 +55,28 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     public ICounterCatchUp? CounterCatchUp { get; init; } = LocalStreamProjection.ForEndpoint(dynamo, tableName);
     private const int MaxAttempts = 12;
 
-    /// <summary>Counter items per rule. The controls view still reads them all in one Query (rules × shards small items).</summary>
-    public const int CounterShards = 16;
+    /// <summary>Counter items per rule a result written now counts in (flagged <c>cs</c>=1: shard <c>00</c>).</summary>
+    public const int CounterShards = 1;
 
-    /// <summary>Shards in use (tests and the benchmark set 1 to measure the unsharded layout).</summary>
+    /// <summary>Counter items per rule of the layout before issue 20 wave 8 (results flagged <c>cs</c>=16 keep counting there).</summary>
+    public const int EarlierCounterShards = 16;
+
+    /// <summary>Shards in use (tests set more to write the earlier, sharded layout).</summary>
     internal int Shards { get; init; } = CounterShards;
+
+    /// <summary>
+    /// The precision of a rule's <c>lastEvaluatedAt</c> (docs/data-model.md, "Passing evidence"): it holds the start of the
+    /// UTC hour of the latest evaluation recorded, so the writer updates it at most once per rule and hour (per process),
+    /// and the value is the same whatever order the evaluations arrived in. The exact time of each result is on its item.
+    /// </summary>
+    public static readonly TimeSpan LastEvaluatedResolution = TimeSpan.FromHours(1);
+
+    /// <summary>The <c>lastEvaluatedAt</c> an evaluation at <paramref name="at"/> moves its rule to (its UTC hour's start).</summary>
+    public static DateTimeOffset LastEvaluatedBucket(DateTimeOffset at)
+    {
+        var utc = at.ToUniversalTime();
+        return new DateTimeOffset(utc.Ticks - utc.Ticks % LastEvaluatedResolution.Ticks, TimeSpan.Zero);
+    }
 
     /// <summary>Lost races retried (conditional check or transaction conflict); the benchmark reports it.</summary>
     public long Retries => Interlocked.Read(ref _retries);
@@ -188,8 +207,9 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                     ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                 }, cancellationToken).ConfigureAwait(false);
                 Observer?.Invoke("evidence-change", single.ConsumedCapacity);
-                // The rule's lastEvaluatedAt only moves forward (a conditional update, sent only when this process does
-                // not already know a later or equal value): a maximum the projector's unconditional ADDs cannot keep.
+                // The rule's lastEvaluatedAt only moves forward (a conditional update to the evaluation's hour, sent only
+                // when this process does not already know that hour or a later one): a maximum the projector's
+                // unconditional ADDs in its transaction cannot keep (a failed condition would cancel the whole batch).
                 await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, evaluatedAt, cancellationToken).ConfigureAwait(false);
                 Count(e.Rule.Id, stored is null || storedResult == Gone ? "new " + result : "changed to " + result);
                 return Written.Changed;
@@ -294,44 +314,77 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         var counter = counterKey[LedgerSchema.SortKey].S;
         if (_counters.ContainsKey(counter) || _touched.ContainsKey(counter)) return;
         var ensure = SummaryUpdate(counterKey, ruleId, []);
-        var response = await dynamo.UpdateItemAsync(new UpdateItemRequest
+        for (var attempt = 1; ; attempt++)
         {
-            TableName = tableName,
-            Key = counterKey,
-            UpdateExpression = ensure.UpdateExpression,
-            ExpressionAttributeNames = ensure.ExpressionAttributeNames,
-            ExpressionAttributeValues = ensure.ExpressionAttributeValues,
-            ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
-        }, cancellationToken).ConfigureAwait(false);
-        Observer?.Invoke("evidence-counter-ensure", response.ConsumedCapacity);
+            try
+            {
+                var response = await dynamo.UpdateItemAsync(new UpdateItemRequest
+                {
+                    TableName = tableName,
+                    Key = counterKey,
+                    UpdateExpression = ensure.UpdateExpression,
+                    ExpressionAttributeNames = ensure.ExpressionAttributeNames,
+                    ExpressionAttributeValues = ensure.ExpressionAttributeValues,
+                    ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+                }, cancellationToken).ConfigureAwait(false);
+                Observer?.Invoke("evidence-counter-ensure", response.ConsumedCapacity);
+                break;
+            }
+            catch (TransactionConflictException) when (attempt < MaxAttempts)
+            {
+                // The projector's transaction holds the rule's one counter item: wait and try again (idempotent: ADD 0).
+                Interlocked.Increment(ref _retries);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
+            }
+        }
         _counters.TryAdd(counter, 0);
     }
 
-    /// <summary>Moves the rule's lastEvaluatedAt forward (never back: the condition keeps the latest).</summary>
-    private async Task TouchSummaryAsync(Dictionary<string, AttributeValue> counterKey, string ruleId, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves the rule's lastEvaluatedAt forward to the hour of <paramref name="evaluatedAt"/> (never back: the condition keeps
+    /// the latest). Sent only when this process does not already know the item holds that hour or later; a condition that
+    /// fails returns the stored value, which this process then knows (issue 20 wave 8: one write per rule and hour, it was
+    /// one per change).
+    /// </summary>
+    private async Task TouchSummaryAsync(Dictionary<string, AttributeValue> counterKey, string ruleId, DateTimeOffset evaluatedAt, CancellationToken cancellationToken)
     {
         var counter = counterKey[LedgerSchema.SortKey].S;
+        var at = LastEvaluatedBucket(evaluatedAt);
         if (_touched.TryGetValue(counter, out var known) && known >= at) return;
-        try
+        var learned = at;
+        for (var attempt = 1; ; attempt++)
         {
-            var response = await dynamo.UpdateItemAsync(new UpdateItemRequest
+            try
             {
-                TableName = tableName,
-                Key = counterKey,
-                // ADD 0: the item has the counters' attributes as an ensured one does (the projector writes shard 00).
-                UpdateExpression = "SET lastEvaluatedAt = :at, ruleId = :id, #et = :et ADD evaluated :z, passing :z, failing :z",
-                ConditionExpression = "attribute_not_exists(lastEvaluatedAt) OR lastEvaluatedAt < :at",
-                ExpressionAttributeNames = new() { ["#et"] = LedgerSchema.EntityType },
-                ExpressionAttributeValues = new() { [":at"] = Time(at), [":id"] = S(ruleId), [":et"] = S("EVIDENCE_RULE"), [":z"] = new AttributeValue { N = "0" } },
-                ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
-            }, cancellationToken).ConfigureAwait(false);
-            Observer?.Invoke("evidence-touch", response.ConsumedCapacity);
+                var response = await dynamo.UpdateItemAsync(new UpdateItemRequest
+                {
+                    TableName = tableName,
+                    Key = counterKey,
+                    // ADD 0: the item has the counters' attributes as an ensured one does (the projector writes shard 00).
+                    UpdateExpression = "SET lastEvaluatedAt = :at, ruleId = :id, #et = :et ADD evaluated :z, passing :z, failing :z",
+                    ConditionExpression = "attribute_not_exists(lastEvaluatedAt) OR lastEvaluatedAt < :at",
+                    ExpressionAttributeNames = new() { ["#et"] = LedgerSchema.EntityType },
+                    ExpressionAttributeValues = new() { [":at"] = Time(at), [":id"] = S(ruleId), [":et"] = S("EVIDENCE_RULE"), [":z"] = new AttributeValue { N = "0" } },
+                    ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+                    ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+                }, cancellationToken).ConfigureAwait(false);
+                Observer?.Invoke("evidence-touch", response.ConsumedCapacity);
+                break;
+            }
+            catch (ConditionalCheckFailedException ex)
+            {
+                // The same hour or a later one is already recorded (an item of an earlier version may hold an exact time).
+                if (ReadTime(ex.Item, "lastEvaluatedAt") is { } stored && stored > learned) learned = stored;
+                break;
+            }
+            catch (TransactionConflictException) when (attempt < MaxAttempts)
+            {
+                // The projector's transaction holds the rule's counter item (one per rule since wave 8): wait and try again.
+                Interlocked.Increment(ref _retries);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
+            }
         }
-        catch (ConditionalCheckFailedException)
-        {
-            // A later evaluation is already recorded.
-        }
-        _touched.AddOrUpdate(counter, at, (_, old) => old > at ? old : at);
+        _touched.AddOrUpdate(counter, learned, (_, old) => old > learned ? old : learned);
     }
 
     /// <summary>The counters of a rule's counter item, in the order of <see cref="Contribution"/>.</summary>

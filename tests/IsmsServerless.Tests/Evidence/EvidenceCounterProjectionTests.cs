@@ -24,10 +24,10 @@ public sealed class EvidenceCounterProjectionTests(DynamoDbLocalFixture dynamo)
     private CounterProjector Projector(string table) => new(dynamo.Client, table, [new EvidenceCounterSource()], TimeProvider.System);
 
     /// <summary>Passes, fails, flips, an older delivery, a deletion and a re-creation over two rules, with the projector off.</summary>
-    private async Task<(LedgerTestKit Kit, DynamoDbEvidenceStore Store)> WriteAsync()
+    private async Task<(LedgerTestKit Kit, DynamoDbEvidenceStore Store)> WriteAsync(int shards = Shards)
     {
         var kit = await LedgerTestKit.CreateAsync(dynamo);
-        var store = new DynamoDbEvidenceStore(dynamo.Client, kit.Table, "test-1") { Shards = Shards, CounterCatchUp = null };
+        var store = new DynamoDbEvidenceStore(dynamo.Client, kit.Table, "test-1") { Shards = shards, CounterCatchUp = null };
         var at = kit.Now;
         var evaluations = new List<Evaluation>();
         for (var i = 0; i < 12; i++)
@@ -119,7 +119,9 @@ public sealed class EvidenceCounterProjectionTests(DynamoDbLocalFixture dynamo)
         // PatchRule: 12 written; i-2 gone; i-4 gone then back failing: 11 evaluated; fails: i-1, i-3, i-4, i-6, i-9; i-0 passes now.
         Assert.Equal((11L, 6L, 5L), (summaries[LedgerTestKit.PatchRule.Id].Evaluated, summaries[LedgerTestKit.PatchRule.Id].Passing, summaries[LedgerTestKit.PatchRule.Id].Failing));
         Assert.Equal((12L, 12L, 0L), (summaries[LedgerTestKit.MonitoringRule.Id].Evaluated, summaries[LedgerTestKit.MonitoringRule.Id].Passing, summaries[LedgerTestKit.MonitoringRule.Id].Failing));
-        Assert.Equal(kit.Now, summaries[LedgerTestKit.PatchRule.Id].LastEvaluatedAt);
+        // The hour of the latest evaluation (kit.Now is ten minutes past it).
+        Assert.Equal(DynamoDbEvidenceStore.LastEvaluatedBucket(kit.Now), summaries[LedgerTestKit.PatchRule.Id].LastEvaluatedAt);
+        Assert.NotEqual(kit.Now, summaries[LedgerTestKit.PatchRule.Id].LastEvaluatedAt);
     }
 
     [Fact]
@@ -157,12 +159,56 @@ public sealed class EvidenceCounterProjectionTests(DynamoDbLocalFixture dynamo)
         var summary = (await store.GetRuleSummariesAsync())[rule.Id]; // drains the stream first: the legacy image counts nothing
         Assert.Equal((1L, 1L, 0L), (summary.Evaluated, summary.Passing, summary.Failing));
 
-        kit.Clock.Advance(TimeSpan.FromMinutes(1));
+        kit.Clock.Advance(TimeSpan.FromHours(1));
         await store.RecordAsync([LedgerTestKit.Finding(rule, "i-legacy", kit.Now), LedgerTestKit.Compliant(rule, "i-new", kit.Now)], "aws.config", kit.Context);
         summary = (await store.GetRuleSummariesAsync())[rule.Id];
         Assert.Equal((2L, 1L, 1L, kit.Now), (summary.Evaluated, summary.Passing, summary.Failing, summary.LastEvaluatedAt));
         // A second catch-up (a new process starting at the trim horizon) changes nothing.
         Assert.Equal(await CountersAsync(kit.Table, perItem: true), await ReprojectAsync(kit.Table));
+    }
+
+    /// <summary>Every evidence counter item, whole (every attribute), keyed by sort key.</summary>
+    private async Task<SortedDictionary<string, string>> CounterItemsAsync(string table)
+    {
+        var response = await dynamo.Client.QueryAsync(new QueryRequest
+        {
+            TableName = table,
+            KeyConditionExpression = "PK = :pk",
+            ExpressionAttributeValues = new() { [":pk"] = new AttributeValue { S = "EVIDENCE" } },
+            ConsistentRead = true,
+        });
+        return new SortedDictionary<string, string>(response.Items.ToDictionary(i => i["SK"].S,
+            i => string.Join(";", i.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value.S ?? a.Value.N}"))), StringComparer.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_repair_rebuilds_evidence_counters_from_the_results_into_the_items_a_clean_run_leaves()
+    {
+        // A clean run of the current writer: one counter item per rule, every stream record projected.
+        var (clean, _) = await WriteAsync(DynamoDbEvidenceStore.CounterShards);
+        await Projector(clean.Table).ApplyAsync(await LocalStreamProjection.ForEndpoint(dynamo.Client, clean.Table)!.ReadAllAsync());
+        var expected = await CounterItemsAsync(clean.Table);
+        Assert.Equal(2, expected.Count);
+
+        // The same results written in the earlier 16-shard layout, and one counting stream record lost for good.
+        var (damaged, _) = await WriteAsync(DynamoDbEvidenceStore.EarlierCounterShards);
+        var records = await LocalStreamProjection.ForEndpoint(dynamo.Client, damaged.Table)!.ReadAllAsync();
+        var lost = records.FindIndex(r => r.EventName == "INSERT" && EvidenceCounterSource.IsEvidence(r));
+        await Projector(damaged.Table).ApplyAsync([.. records[..lost], .. records[(lost + 1)..]]);
+        var before = await CountersAsync(damaged.Table);
+        Assert.NotEqual(await ExpectedAsync(damaged.Table), before);
+        Assert.True((await CounterItemsAsync(damaged.Table)).Count > 2);
+
+        var result = await CounterRebuild.RebuildAsync(dynamo.Client, damaged.Table);
+
+        Assert.Equal((24, 2), (result.EvidenceResults, result.EvidenceCounterItems)); // 12 results of each rule (a gone one included)
+        Assert.True(result.EvidenceRemoved > 0);
+        Assert.Equal(await ExpectedAsync(damaged.Table), await CountersAsync(damaged.Table));
+        // Item for item what the clean run left (counters, description and lastEvaluatedAt), in one item per rule.
+        Assert.Equal(expected, await CounterItemsAsync(damaged.Table));
+        // Run again: nothing changes.
+        await CounterRebuild.RebuildAsync(dynamo.Client, damaged.Table);
+        Assert.Equal(expected, await CounterItemsAsync(damaged.Table));
     }
 
     private async Task<SortedDictionary<string, (long, long, long)>> ReprojectAsync(string table)

@@ -125,7 +125,8 @@ public sealed class EvidenceStoreTests(DynamoDbLocalFixture dynamo)
             for (var i = 0; i < 25; i++)
                 await store.RecordAsync([LedgerTestKit.Compliant(rule, $"i-{w}-{i}", at)], "aws.config", kit.Context);
         })));
-        kit.Clock.Advance(TimeSpan.FromMinutes(1));
+        // The next hour: lastEvaluatedAt holds the hour of the latest evaluation (LastEvaluatedResolution).
+        kit.Clock.Advance(TimeSpan.FromHours(1));
         var later = kit.Now;
         // ...then every worker flips its first 10 to failing while another worker redelivers its passes (older: dropped).
         await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
@@ -153,20 +154,20 @@ public sealed class EvidenceStoreTests(DynamoDbLocalFixture dynamo)
         var second = new DynamoDbEvidenceStore(dynamo.Client, kit.Table, "test-1") { Shards = 1, Observer = b.Observe };
         var rule = LedgerTestKit.PatchRule;
         var early = kit.Now;
-        kit.Clock.Advance(TimeSpan.FromMinutes(10));
+        kit.Clock.Advance(TimeSpan.FromHours(1));
         var late = kit.Now;
 
         await first.RecordAsync([LedgerTestKit.Compliant(rule, "i-1", late)], "aws.ssm", kit.Context);
         Assert.Equal(2, a.Writes); // the result's PutItem and the rule's lastEvaluatedAt (the projector moves the counters)
-        // The other writer does not know the counter is later: its touch fails its condition (not a write), the result
-        // stands. Nothing is counted twice, nothing moves back.
+        // The other writer does not know the counter is later: its touch fails its condition (not a write; it learns the
+        // stored hour from the failure), the result stands. Nothing is counted twice, nothing moves back.
         await second.RecordAsync([LedgerTestKit.Finding(rule, "i-2", early)], "aws.ssm", kit.Context);
         Assert.Equal((1, 0L), (b.Writes, second.Retries));
         var summary = (await first.GetRuleSummariesAsync())[rule.Id];
         Assert.Equal((2L, 1L, 1L, late), (summary.Evaluated, summary.Passing, summary.Failing, summary.LastEvaluatedAt));
 
-        // A later change of its own moves it forward.
-        kit.Clock.Advance(TimeSpan.FromMinutes(1));
+        // A later change of its own, in a later hour, moves it forward.
+        kit.Clock.Advance(TimeSpan.FromHours(1));
         var later = kit.Now;
         await second.RecordAsync([LedgerTestKit.Compliant(rule, "i-2", later)], "aws.ssm", kit.Context);
         Assert.Equal((3, 0L), (b.Writes, second.Retries));
@@ -190,7 +191,7 @@ public sealed class EvidenceStoreTests(DynamoDbLocalFixture dynamo)
             new Amazon.DynamoDBv2.AmazonDynamoDBConfig { ServiceURL = proxy.Endpoint, AuthenticationRegion = "us-east-1", MaxErrorRetry = 3 });
         var faulty = new DynamoDbEvidenceStore(client, kit.Table, "test-1") { Shards = 2 };
         var at = kit.Now;
-        kit.Clock.Advance(TimeSpan.FromMinutes(5));
+        kit.Clock.Advance(TimeSpan.FromHours(3));
         async Task RecordWithRetriesAsync(Evaluation e)
         {
             for (var attempt = 1; ; attempt++)
@@ -207,13 +208,13 @@ public sealed class EvidenceStoreTests(DynamoDbLocalFixture dynamo)
             }
         }
         for (var i = 0; i < 30; i++) await RecordWithRetriesAsync(LedgerTestKit.Compliant(rule, $"i-{i}", at));
-        for (var i = 0; i < 12; i++) await RecordWithRetriesAsync(LedgerTestKit.Finding(rule, $"i-{i}", at.AddMinutes(1)));
-        for (var i = 0; i < 5; i++) await RecordWithRetriesAsync(LedgerTestKit.Compliant(rule, $"i-{i}", at.AddMinutes(2)));
+        for (var i = 0; i < 12; i++) await RecordWithRetriesAsync(LedgerTestKit.Finding(rule, $"i-{i}", at.AddHours(1)));
+        for (var i = 0; i < 5; i++) await RecordWithRetriesAsync(LedgerTestKit.Compliant(rule, $"i-{i}", at.AddHours(2)));
 
         Assert.True(proxy.Injected(IsmsServerless.Tests.Robustness.Fault.DropAfterForward) > 0, proxy.Summary);
         var summary = (await new DynamoDbEvidenceStore(dynamo.Client, kit.Table, "test-1").GetRuleSummariesAsync())[rule.Id];
         Assert.Equal((30L, 23L, 7L), (summary.Evaluated, summary.Passing, summary.Failing));
-        Assert.Equal(at.AddMinutes(2), summary.LastEvaluatedAt);
+        Assert.Equal(at.AddHours(2), summary.LastEvaluatedAt);
     }
 
     [Fact]

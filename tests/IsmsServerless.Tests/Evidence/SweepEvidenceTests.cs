@@ -126,8 +126,8 @@ public sealed class SweepEvidenceTests(DynamoDbLocalFixture dynamo)
         for (var i = 0; i < 10; i++)
             await store.RecordAsync([IsmsServerless.Tests.Ledger.LedgerTestKit.Compliant(rule, $"i-{i}", kit.Now)], "aws.ssm", kit.Context);
         Assert.Equal(11, writes);
-        // A later evaluation still moves it (and an earlier one never moves it back).
-        kit.Clock.Advance(TimeSpan.FromMinutes(5));
+        // A later evaluation, in a later hour (LastEvaluatedResolution), still moves it (and an earlier one never moves it back).
+        kit.Clock.Advance(TimeSpan.FromHours(1));
         await store.RecordAsync([IsmsServerless.Tests.Ledger.LedgerTestKit.Compliant(rule, "i-late", kit.Now)], "aws.ssm", kit.Context);
         await store.RecordAsync([IsmsServerless.Tests.Ledger.LedgerTestKit.Compliant(rule, "i-early", kit.Now.AddMinutes(-10))], "aws.ssm", kit.Context);
         Assert.Equal(11 + 2 + 1, writes); // the late one's put and its lastEvaluatedAt; the early one's put only

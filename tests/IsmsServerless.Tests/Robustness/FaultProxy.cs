@@ -29,6 +29,8 @@ public enum Fault
     ErrorAfterForward,
     /// <summary>429 Too Many Requests with <c>Retry-After: 1</c> and an empty body, as Slack's webhooks rate-limit.</summary>
     RateLimited,
+    /// <summary>400 TransactionConflictException, without forwarding (a write to an item a transaction holds).</summary>
+    TransactionConflict,
 }
 
 /// <summary>
@@ -136,6 +138,10 @@ public sealed class FaultProxy : IAsyncDisposable
                         continue;
                     case Fault.Unavailable:
                         await WriteAsync(stream, 503, "application/x-amz-json-1.0", AwsError("ServiceUnavailableException", "Service unavailable")).ConfigureAwait(false);
+                        continue;
+                    case Fault.TransactionConflict:
+                        await WriteAsync(stream, 400, "application/x-amz-json-1.0", AwsError("TransactionConflictException",
+                            "Transaction is ongoing for the item")).ConfigureAwait(false);
                         continue;
                     case Fault.RateLimited:
                         await WriteAsync(stream, 429, "text/plain;charset=utf-8", [], ("Retry-After", "1")).ConfigureAwait(false);
