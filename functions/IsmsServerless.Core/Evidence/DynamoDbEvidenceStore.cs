@@ -152,6 +152,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
             if (stored is not null && storedObserved is { } prior
                 && (observed < prior || (observed == prior && (storedResult == Gone || (storedResult == Fail && result == Pass)))))
             {
+                await RestoreSummaryAsync(e.Rule.Id, e.FindingId, storedResult, storedEvaluated, cancellationToken).ConfigureAwait(false);
                 Count(e.Rule.Id, "older");
                 return Written.Skipped;
             }
@@ -162,6 +163,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                     // Same result: at most one write a day, and evaluatedAt only moves forward.
                     if (storedEvaluated is { } last && evaluated - last < RefreshAfter)
                     {
+                        await RestoreSummaryAsync(e.Rule.Id, e.FindingId, storedResult, storedEvaluated, cancellationToken).ConfigureAwait(false);
                         Count(e.Rule.Id, "unchanged");
                         return Written.Skipped;
                     }
@@ -339,6 +341,17 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         }
         _counters.TryAdd(counter, 0);
     }
+
+    /// <summary>
+    /// A skipped evaluation still makes sure the rule's lastEvaluatedAt holds the hour of the stored pass or fail: the
+    /// process that wrote that result may have died between its PutItem and its lastEvaluatedAt update, and its redelivery
+    /// is then "unchanged" here, so without this the hour would never be recorded (the killed replay would not equal a
+    /// clean one). Free when this process already knows that hour or a later one; a tombstone moves nothing, as its write does not.
+    /// </summary>
+    private Task RestoreSummaryAsync(string ruleId, string findingId, string? storedResult, DateTimeOffset? storedEvaluated, CancellationToken cancellationToken) =>
+        storedResult is Pass or Fail && storedEvaluated is { } at
+            ? TouchSummaryAsync(CounterKey(ruleId, findingId), ruleId, at, cancellationToken)
+            : Task.CompletedTask;
 
     /// <summary>
     /// Moves the rule's lastEvaluatedAt forward to the hour of <paramref name="evaluatedAt"/> (never back: the condition keeps

@@ -199,5 +199,41 @@ public sealed class EvidenceCounterLayoutTests(DynamoDbLocalFixture dynamo)
         Assert.Equal((0L, 0L, 0L), Triple(summaries[LedgerTestKit.MonitoringRule.Id]));
     }
 
+    [Fact]
+    public async Task A_process_killed_between_the_result_and_the_rules_hour_is_made_whole_by_the_redelivery()
+    {
+        // The first process writes the result, then dies before its lastEvaluatedAt update reaches the table (every such
+        // request fails, no SDK retries: the exception ends the write, as a SIGKILL would). The redelivered evaluation finds
+        // the result already stored ("unchanged"), and the rule's hour must still be recorded, as a clean run records it
+        // (KillMidBatchTests saw the item without it). A refused touch by a third process costs no further state.
+        var kit = await LedgerTestKit.CreateAsync(dynamo, "2026-03-01T10:05:00Z");
+        var rule = LedgerTestKit.PatchRule;
+        await using var proxy = new FaultProxy(new Uri(dynamo.Endpoint), (_, operation, request) =>
+            operation.EndsWith(".UpdateItem", StringComparison.Ordinal) && Encoding.UTF8.GetString(request).Contains("lastEvaluatedAt", StringComparison.Ordinal)
+                ? Fault.InternalError : Fault.None);
+        using var dying = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"),
+            new AmazonDynamoDBConfig { ServiceURL = proxy.Endpoint, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 });
+        var evaluation = LedgerTestKit.Finding(rule, "i-1", kit.Now);
+        await Assert.ThrowsAnyAsync<AmazonDynamoDBException>(() =>
+            new DynamoDbEvidenceStore(dying, kit.Table, "test-1") { CounterCatchUp = null }.RecordAsync([evaluation], "aws.ssm", kit.Context));
+        Assert.Equal("fail", (await ResultAsync(kit.Table, evaluation))["result"].S);
+        Assert.DoesNotContain(await CounterItemsAsync(kit.Table), item => item.ContainsKey("lastEvaluatedAt"));
+
+        var redelivery = new DynamoDbEvidenceStore(dynamo.Client, kit.Table, "test-1");
+        await redelivery.RecordAsync([evaluation], "aws.ssm", kit.Context);
+        var summary = (await redelivery.GetRuleSummariesAsync())[rule.Id];
+        Assert.Equal((1L, 0L, 1L), Triple(summary));
+        Assert.Equal(DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture), summary.LastEvaluatedAt);
+
+        // The same end state as one clean write of the same evaluation, counter item for counter item.
+        var clean = await LedgerTestKit.CreateAsync(dynamo, "2026-03-01T10:05:00Z");
+        var cleanStore = new DynamoDbEvidenceStore(dynamo.Client, clean.Table, "test-1");
+        await cleanStore.RecordAsync([LedgerTestKit.Finding(rule, "i-1", clean.Now)], "aws.ssm", clean.Context);
+        await cleanStore.GetRuleSummariesAsync();
+        static string Render(List<Dictionary<string, AttributeValue>> items) => string.Join("\n", items.Select(i =>
+            string.Join(";", i.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => a.Key + "=" + (a.Value.S ?? a.Value.N)))));
+        Assert.Equal(Render(await CounterItemsAsync(clean.Table)), Render(await CounterItemsAsync(kit.Table)));
+    }
+
     private static (long, long, long) Triple(RuleEvidenceSummary s) => (s.Evaluated, s.Passing, s.Failing);
 }
