@@ -24,9 +24,15 @@ namespace IsmsServerless.Ledger;
 /// <c>ruleId</c> (in <c>GSI2PK</c> <c>RULE#&lt;ruleId&gt;</c>, when not hashed), <c>nextTimerAt</c> (the prefix of
 /// <c>GSI4SK</c> <c>&lt;nextTimerAt&gt;#&lt;id&gt;</c>);</item>
 /// <item>defaults are not stored: <c>lastSeenAt</c> equal to <c>firstSeenAt</c>, an empty <c>subKey</c>.</item>
+/// <item>since wave 8 (a quarter of the replay's finding items were 2 units): <c>firstSeenAt</c> and <c>atRiskAt</c> move
+/// into <c>detail</c>; the seven timeline attributes are packed in one <c>tl</c> string there (<see cref="TimelineAttribute"/>);
+/// an empty <c>diff</c> and a <c>resourceId</c> that <c>GSI3PK</c> <c>RESOURCE#&lt;resourceId&gt;</c> holds verbatim are not
+/// stored; an item that quality 5 leaves over 1 KB is compressed at quality 11 (deterministic: decided by the finding,
+/// not by the write bookkeeping that depends on arrival order).
+/// Details of every earlier layout (each attribute its own JSON member) read unchanged.</item>
 /// </list>
 /// Everything a person scans in the table stays a plain attribute (keys, status, severity, category, resource type,
-/// account, region, first and last seen, due, at risk, SLA state, resolved, waiver, version, history length).
+/// account, region, last seen, due, SLA state, resolved, waiver, version, history length).
 /// <see cref="TryExpand"/> gives every reader the logical item back, so an item of this layout and an item written by
 /// an older version (every attribute plain, no <c>detail</c>) read the same way through one reader.
 /// </summary>
@@ -49,7 +55,28 @@ internal static class FindingItemLayout
     [
         "resourceId", "subKey", "message", "evidence", "diff",
         "lastObservedAt", "lastViolationAt", "firstViolationAt", "lastCompliantAt", "timelineHead", "clockStartedAt", "violationRuns",
+        // Since issue 20 wave 8: the first-seen and at-risk times, and the timeline's bookkeeping packed in one string.
+        "firstSeenAt", "atRiskAt", TimelineAttribute,
     ];
+
+    /// <summary>
+    /// The timeline's bookkeeping packed in one string (issue 20, wave 8), the 7 attributes of <see cref="TimelineAttributes"/>
+    /// in that order, separated by <c>|</c>: empty when absent, <c>=</c> when equal to <c>lastObservedAt</c> (the first field;
+    /// for <c>timelineHead</c>, <c>=</c> followed by what follows <c>lastObservedAt</c>, e.g. <c>=#1</c>). A new finding's
+    /// <c>lastObservedAt|=|=||=#1|=|1</c> replaces five names and five copies of one time.
+    /// </summary>
+    public const string TimelineAttribute = "tl";
+
+    /// <summary>The attributes <see cref="TimelineAttribute"/> packs, in its order.</summary>
+    internal static readonly IReadOnlyList<string> TimelineAttributes =
+        ["lastObservedAt", "lastViolationAt", "firstViolationAt", "lastCompliantAt", "timelineHead", "clockStartedAt", "violationRuns"];
+
+    /// <summary>One DynamoDB write unit: a stored item up to this size is billed one unit per write (twice in a transaction).</summary>
+    public const int OneUnitBytes = 1024;
+
+    // Brotli's densest setting: about 8 % smaller than quality 5 on the replay's details, but ~50x the CPU (milliseconds per
+    // item), so it is used only for an item quality 5 leaves over one write unit (decided by the finding alone: deterministic).
+    private const int DenseQuality = 11;
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = false };
 
@@ -57,6 +84,12 @@ internal static class FindingItemLayout
     public static void Compact(Dictionary<string, AttributeValue> item)
     {
         if (item.GetValueOrDefault("subKey")?.S is { Length: 0 }) item.Remove("subKey");
+        if (item.GetValueOrDefault("lastSeenAt")?.S is { } lastSeen && lastSeen == item.GetValueOrDefault("firstSeenAt")?.S) item.Remove("lastSeenAt");
+        // Defaults and what a key holds are not stored (wave 8): an empty diff, a resource id GSI3PK holds verbatim.
+        if (item.GetValueOrDefault("diff")?.S is "[]") item.Remove("diff");
+        if (item.GetValueOrDefault("resourceId")?.S is { } resourceId && item.GetValueOrDefault(LedgerSchema.Gsi3PartitionKey)?.S == ResourcePrefix + resourceId)
+            item.Remove("resourceId");
+        PackTimeline(item);
         var json = DetailJson(item);
         if (json.Length > MaxDetailBytes)
         {
@@ -65,14 +98,101 @@ internal static class FindingItemLayout
             throw new FindingItemTooLargeException($"{key}: message, evidence and diff take {json.Length} bytes, over the {MaxDetailBytes} an item can hold");
         }
         foreach (var name in DetailAttributes) item.Remove(name);
-        item[DetailAttribute] = new AttributeValue { B = new MemoryStream(Compress(json)) };
         if (item.GetValueOrDefault("id")?.S is { } id && item.GetValueOrDefault(LedgerSchema.PartitionKey)?.S == LedgerKeys.Finding(id)) item.Remove("id");
         if (item.GetValueOrDefault("ruleId")?.S is { } ruleId && item.GetValueOrDefault(LedgerSchema.Gsi2PartitionKey)?.S == RulePrefix + ruleId) item.Remove("ruleId");
-        if (item.GetValueOrDefault("lastSeenAt")?.S is { } lastSeen && lastSeen == item.GetValueOrDefault("firstSeenAt")?.S) item.Remove("lastSeenAt");
         if (item.GetValueOrDefault("nextTimerAt")?.S is { } timer && item.GetValueOrDefault(LedgerSchema.Gsi4PartitionKey)?.S == LedgerKeys.TimerPartition
             && item.GetValueOrDefault(LedgerSchema.Gsi4SortKey)?.S is { } timerSort && timerSort.StartsWith(timer + "#", StringComparison.Ordinal))
             item.Remove("nextTimerAt");
+        var detail = Compress(json, BrotliQuality);
+        item[DetailAttribute] = new AttributeValue { B = new MemoryStream(detail) };
+        if (DecisionBytes(item) > OneUnitBytes && json.Length <= DenseLimitBytes)
+        {
+            // Over one unit at quality 5: the densest setting may bring it under (the same finding always decides the same way).
+            var dense = Compress(json, DenseQuality);
+            if (dense.Length < detail.Length) item[DetailAttribute] = new AttributeValue { B = new MemoryStream(dense) };
+        }
     }
+
+    // The dense retry is for items near one unit; a detail this large stays two or more units whatever the setting.
+    private const int DenseLimitBytes = 16 * 1024;
+
+    // What records which write came last rather than the finding (the owed alert and line, the version counter): the dense
+    // retry must not depend on them, or one finding would be stored with different bytes in different arrival orders
+    // (OrderInvarianceTests). The decision counts a fixed allowance for them instead (a new finding's are ~50 bytes).
+    private static readonly string[] WriteBookkeeping = [OutboxMarker.Attribute, OutboxMarker.LineAttribute, "version"];
+    private const int WriteBookkeepingAllowance = 64;
+
+    private static int DecisionBytes(Dictionary<string, AttributeValue> item) =>
+        item.Where(a => Array.IndexOf(WriteBookkeeping, a.Key) < 0).Sum(a => Encoding.UTF8.GetByteCount(a.Key) + ValueBytes(a.Value)) + WriteBookkeepingAllowance;
+
+    /// <summary>
+    /// Replaces the timeline attributes by <see cref="TimelineAttribute"/>. Left as they are (each its own detail attribute,
+    /// as before) when a value could be misread packed: one holding <c>|</c>, or starting with <c>=</c>.
+    /// </summary>
+    private static void PackTimeline(Dictionary<string, AttributeValue> item)
+    {
+        var values = new string?[TimelineAttributes.Count];
+        var any = false;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!item.TryGetValue(TimelineAttributes[i], out var value)) continue;
+            values[i] = value.S ?? value.N;
+            if (values[i] is not { } text || text.Contains('|', StringComparison.Ordinal) || text.StartsWith('=')) return;
+            any = true;
+        }
+        if (!any) return;
+        var observed = values[0];
+        var fields = new string[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var v = values[i];
+            fields[i] = v is null ? ""
+                : i == 0 || observed is null ? v
+                : v == observed ? "="
+                : i == 4 && v.Length > observed.Length && v.StartsWith(observed, StringComparison.Ordinal) && v[observed.Length] == '#' ? "=" + v[observed.Length..]
+                : v;
+        }
+        foreach (var name in TimelineAttributes) item.Remove(name);
+        item[TimelineAttribute] = new AttributeValue { S = string.Join('|', fields) };
+    }
+
+    /// <summary>Puts back the attributes a <see cref="TimelineAttribute"/> packs. False, with a problem, when it is malformed.</summary>
+    private static bool TryUnpackTimeline(Dictionary<string, AttributeValue> item, out string problem)
+    {
+        problem = "";
+        if (!item.Remove(TimelineAttribute, out var packed)) return true;
+        var fields = packed.S?.Split('|');
+        if (fields is null || fields.Length != TimelineAttributes.Count) { problem = $"detail.{TimelineAttribute} is not {TimelineAttributes.Count} fields"; return false; }
+        var observed = fields[0];
+        for (var i = 0; i < fields.Length; i++)
+        {
+            var f = fields[i];
+            if (f.Length == 0) continue;
+            if (f[0] == '=')
+            {
+                if (i == 0 || observed.Length == 0 || (f.Length > 1 && (i != 4 || f[1] != '#'))) { problem = $"detail.{TimelineAttribute} field {i} is malformed"; return false; }
+                f = observed + f[1..];
+            }
+            if (i == TimelineAttributes.Count - 1)
+            {
+                if (!long.TryParse(f, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)) { problem = $"detail.{TimelineAttribute}: violationRuns is not a number"; return false; }
+                item[TimelineAttributes[i]] = new AttributeValue { N = f };
+            }
+            else item[TimelineAttributes[i]] = new AttributeValue { S = f };
+        }
+        return true;
+    }
+
+    /// <summary>An item's size as DynamoDB bills it (attribute names and values; docs "Item sizes and formats").</summary>
+    internal static int ItemBytes(Dictionary<string, AttributeValue> item) => item.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + ValueBytes(a.Value));
+
+    private static int ValueBytes(AttributeValue v) =>
+        v.S is not null ? Encoding.UTF8.GetByteCount(v.S)
+        : v.N is not null ? (v.N.TrimStart('-').Replace(".", "", StringComparison.Ordinal).Length + 1) / 2 + 1
+        : v.B is not null ? (int)v.B.Length
+        : v.L is not null ? 3 + v.L.Sum(e => 1 + ValueBytes(e))
+        : v.M is not null ? 3 + v.M.Sum(e => 1 + Encoding.UTF8.GetByteCount(e.Key) + ValueBytes(e.Value))
+        : 1;
 
     /// <summary>
     /// The logical item of a stored finding item: the item itself when it has no <c>detail</c> (every older layout), else
@@ -88,6 +208,9 @@ internal static class FindingItemLayout
         full = new Dictionary<string, AttributeValue>(item, StringComparer.Ordinal);
         full.Remove(DetailAttribute);
         if (!TryReadDetail(stream, full, out problem)) return false;
+        if (!TryUnpackTimeline(full, out problem)) return false;
+        if (!full.ContainsKey("resourceId") && item.GetValueOrDefault(LedgerSchema.Gsi3PartitionKey)?.S is { } resource && resource.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            full["resourceId"] = new AttributeValue { S = resource[ResourcePrefix.Length..] };
         if (!full.ContainsKey("id") && item.GetValueOrDefault(LedgerSchema.PartitionKey)?.S is { } pk && pk.StartsWith(LedgerKeys.FindingPrefix, StringComparison.Ordinal))
             full["id"] = new AttributeValue { S = pk[LedgerKeys.FindingPrefix.Length..] };
         if (!full.ContainsKey("ruleId") && item.GetValueOrDefault(LedgerSchema.Gsi2PartitionKey)?.S is { } rule && rule.StartsWith(RulePrefix, StringComparison.Ordinal))
@@ -106,6 +229,8 @@ internal static class FindingItemLayout
         ?? (item.GetValueOrDefault(LedgerSchema.Gsi2PartitionKey)?.S is { } rule && rule.StartsWith(RulePrefix, StringComparison.Ordinal) ? rule[RulePrefix.Length..] : null);
 
     private const string RulePrefix = "RULE#"; // LedgerKeys.RulePartition without the (bounded) rule id
+
+    private const string ResourcePrefix = "RESOURCE#"; // LedgerKeys.ResourcePartition without the (bounded) resource id
 
     // ------------------------------------------------------------------ encoding
 
@@ -141,7 +266,7 @@ internal static class FindingItemLayout
     private static string Clean(string text) =>
         text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') ? Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text)) : text;
 
-    private static byte[] Compress(byte[] json) => CompressedAttribute.Compress(json, BrotliQuality, BrotliWindow);
+    private static byte[] Compress(byte[] json, int quality) => CompressedAttribute.Compress(json, quality, BrotliWindow);
 
     // ------------------------------------------------------------------ decoding
 

@@ -22,7 +22,7 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
 
     private static readonly RuleMetadata Registered = new IsmsServerless.Rules.Drift.SecurityGroupBaselineRule().Metadata;
 
-    private static readonly string[] InDetail = ["message", "evidence", "diff", "resourceId", "lastObservedAt", "lastViolationAt", "firstViolationAt", "timelineHead", "violationRuns"];
+    private static readonly string[] InDetail = ["message", "evidence", "diff", "resourceId", "lastObservedAt", "lastViolationAt", "firstViolationAt", "timelineHead", "violationRuns", "firstSeenAt", "atRiskAt"];
 
     // A violation shaped like the replay's CloudTrail findings: an ARN actor, an event id, a source IP, a diff.
     private static Evaluation Rich(string resourceId, DateTimeOffset at, string message = "") => Finding(Registered, resourceId, at) with
@@ -179,6 +179,136 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(T0, rewritten.FirstSeenAt);
         Assert.Equal(T0, rewritten.FirstViolationAt);
         Assert.Equal("3cda2b5f-a6c7-4c68-4444-93b0f6e1963c", rewritten.Evidence["eventId"]);
+    }
+
+    [Fact]
+    public async Task A_drift_finding_shaped_like_the_replays_two_unit_ones_is_one_write_unit_and_reads_back_whole()
+    {
+        // drift.ebs-volume-baseline in the scale replay (wave 7: 1,105-1,115 bytes, 2 units): a long message naming the
+        // resource, CloudTrail evidence, one diff line, an SLA with due and at-risk times, the new finding's owed alert and line.
+        // Observed long before it was processed (the replay's CloudTrail times), so its SLA is breached and it has no timer.
+        var At = DateTimeOffset.Parse("2016-05-21T16:11:22Z", CultureInfo.InvariantCulture);
+        var kit = await CreateAsync(dynamo);
+        const string resource = "arn:aws:ec2:us-west-1:619193117841:instance/i-784cdacd-r8";
+        var e = Rich(resource, At, "AWS::EC2::Instance i-784cdacd-r8 drifts from the AWS::EC2::Volume baseline 2026.11.1 (RunInstances by "
+            + "arn:aws:iam::619193117841:root-r8): volume /dev/sdb requested with encrypted=false (encrypted anyway if EBS encryption by default "
+            + "is on; the volume's Config item confirms)") with
+        {
+            Evidence = new Dictionary<string, string>
+            {
+                ["actor"] = "arn:aws:iam::619193117841:root-r8",
+                ["baseline"] = "AWS::EC2::Volume@2026.11.1",
+                ["eventId"] = "6da8b953-741f-4273-be3f-289b92b4d1fc-v8",
+                ["eventName"] = "RunInstances",
+                ["eventSource"] = "ec2.amazonaws.com",
+                ["eventTime"] = "2016-05-21T16:11:22Z",
+                ["sourceIp"] = "autoscaling.amazonaws.com",
+                ["unmetRequirements"] = "ebs.encrypted",
+            },
+            Diff = [new FieldDiff("blockDeviceMapping[/dev/sdb].ebs.encrypted", "true", "false")],
+            AccountId = "619193117841",
+            Region = "us-west-1",
+        };
+        await kit.Ledger.RecordAsync([e], kit.Context);
+        var raw = await kit.RawFindingAsync(e.FindingId);
+        Assert.True(ItemBytes(raw) <= 1024, $"stored {ItemBytes(raw)} bytes: " + string.Join(", ", raw.Select(a => a.Key + "=" + (Encoding.UTF8.GetByteCount(a.Key) + Value(a.Value)))) + " " + DetailJson(raw));
+        var detail = DetailJson(raw);
+        // The timeline's seven attributes are one packed string; the resource id is GSI3PK's; an empty diff is not stored.
+        Assert.Contains("\"tl\":\"2016-05-21T16:11:22.000Z|=|=||=#1|=|1\"", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("lastViolationAt", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"resourceId\"", detail, StringComparison.Ordinal);
+        Assert.Contains("\"firstSeenAt\"", detail, StringComparison.Ordinal);
+        Assert.Contains("\"atRiskAt\"", detail, StringComparison.Ordinal);
+        var read = (await kit.Ledger.GetAsync(e.FindingId))!;
+        Assert.Equal((resource, e.Message, At, At, At, At, 1), (read.ResourceId, read.Message, read.LastObservedAt!.Value, read.LastViolationAt!.Value, read.FirstViolationAt!.Value, read.ClockStartedAt!.Value, read.ViolationRuns!.Value));
+        Assert.Equal(LedgerKeys.Instant(At) + "#1", read.TimelineHead);
+        Assert.Null(read.LastCompliantAt);
+        Assert.Equal(kit.Now, read.FirstSeenAt);
+        Assert.NotNull(read.AtRiskAt);
+        Assert.Equal(e.Diff, read.Diff);
+        Assert.Equal(OutboxMarker.OwedCreated, read.OwedLine);
+
+        // Resolved, then reopened: every timeline field differs from lastObservedAt or is absent, and all read back.
+        kit.Clock.Advance(TimeSpan.FromHours(1));
+        await kit.Ledger.RecordAsync([Compliant(Registered, resource, At.AddHours(1)) with { AccountId = e.AccountId, Region = e.Region }], kit.Context);
+        kit.Clock.Advance(TimeSpan.FromHours(1));
+        await kit.Ledger.RecordAsync([e with { ObservedAt = At.AddHours(2) }], kit.Context);
+        var reopened = (await kit.Ledger.GetAsync(e.FindingId))!;
+        Assert.Equal((At.AddHours(2), At.AddHours(2), At, At.AddHours(1), 2), (reopened.LastObservedAt!.Value, reopened.LastViolationAt!.Value, reopened.FirstViolationAt!.Value, reopened.LastCompliantAt!.Value, reopened.ViolationRuns!.Value));
+        Assert.Equal(FindingStatus.Open, reopened.Status);
+        Assert.Contains("|2016-05-21T16:11:22.000Z|2016-05-21T17:11:22.000Z|=#1|", DetailJson(await kit.RawFindingAsync(e.FindingId)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_detail_of_the_wave_7_layout_written_raw_reads_unchanged_and_is_rewritten_in_the_packed_layout()
+    {
+        var kit = await CreateAsync(dynamo);
+        var e = Finding(Registered, "sg-wave7", T0);
+        var id = e.FindingId;
+        // The item as main 0c035ff wrote it: firstSeenAt and atRiskAt plain, each timeline attribute its own detail member.
+        var wave7 = """{"resourceId":"sg-wave7","message":"Port 22 open","evidence":{"eventId":"w7-event","policyVersion":"2026.1"},"diff":[],"lastObservedAt":"2026-02-28T00:00:00.000Z","lastViolationAt":"2026-02-28T00:00:00.000Z","firstViolationAt":"2026-02-28T00:00:00.000Z","timelineHead":"2026-02-28T00:00:00.000Z#1","clockStartedAt":"2026-02-28T00:00:00.000Z","violationRuns":1}""";
+        var old = new Dictionary<string, AttributeValue>
+        {
+            ["PK"] = S("FINDING#" + id), ["SK"] = S("META"), ["entityType"] = S("FINDING"),
+            ["ruleTexts"] = S(RuleTexts.ForRule(Registered.Id)!.Fingerprint),
+            ["category"] = S(Registered.Category.ToWire()), ["severity"] = S(Registered.Severity.ToWire()), ["status"] = S("open"),
+            ["resourceType"] = S(Registered.ResourceType), ["accountId"] = S("123456789012"), ["region"] = S("eu-west-1"),
+            ["firstSeenAt"] = S("2026-02-28T00:00:05.000Z"), ["atRiskAt"] = S("2026-03-01T00:00:00.000Z"), ["dueAt"] = S("2026-03-02T00:00:00.000Z"),
+            ["historyLength"] = N(1), ["version"] = N(1), ["cs"] = N(1),
+            [FindingItemLayout.DetailAttribute] = new AttributeValue { B = new MemoryStream(Brotli(Encoding.UTF8.GetBytes(wave7))) },
+            ["GSI2PK"] = S(LedgerKeys.RulePartition(Registered.Id)), ["GSI2SK"] = S(LedgerKeys.MemberSort(FindingStatus.Open, Registered.Severity, T0.AddDays(2), id)),
+            ["GSI3PK"] = S(LedgerKeys.ResourcePartition("sg-wave7")), ["GSI3SK"] = S(LedgerKeys.ResourceSort(FindingStatus.Open, id)),
+        };
+        await kit.Dynamo.Client.PutItemAsync(new PutItemRequest { TableName = kit.Table, Item = old });
+
+        var read = (await kit.Ledger.GetAsync(id))!;
+        Assert.Equal(("Port 22 open", "w7-event", "sg-wave7", 1L, ""), (read.Message, read.Evidence["eventId"], read.ResourceId, read.Version, read.SubKey));
+        Assert.Equal((T0.AddSeconds(5), T0.AddSeconds(5), T0.AddDays(1), T0.AddDays(2)), (read.FirstSeenAt, read.LastSeenAt, read.AtRiskAt!.Value, read.DueAt!.Value));
+        Assert.Equal((T0, T0, T0, T0, 1), (read.LastObservedAt!.Value, read.LastViolationAt!.Value, read.FirstViolationAt!.Value, read.ClockStartedAt!.Value, read.ViolationRuns!.Value));
+        Assert.Equal("2026-02-28T00:00:00.000Z#1", read.TimelineHead);
+        Assert.Empty(read.Diff);
+        Assert.Single((await kit.Ledger.QueryByResourceAsync("sg-wave7", 10)).Items);
+
+        // Its next write stores the packed layout and keeps what it carried.
+        kit.Clock.Advance(TimeSpan.FromHours(7));
+        await kit.Ledger.RecordAsync([Rich("sg-wave7", T0.AddHours(7))], kit.Context);
+        var raw = await kit.RawFindingAsync(id);
+        Assert.False(raw.ContainsKey("firstSeenAt"));
+        Assert.Contains("\"tl\":\"2026-02-28T07:00:00.000Z|=|2026-02-28T00:00:00.000Z||=#1|2026-02-28T00:00:00.000Z|1\"", DetailJson(raw), StringComparison.Ordinal);
+        var rewritten = (await kit.Ledger.GetAsync(id))!;
+        Assert.Equal((2L, T0.AddSeconds(5), T0, T0.AddHours(7)), (rewritten.Version, rewritten.FirstSeenAt, rewritten.FirstViolationAt!.Value, rewritten.LastViolationAt!.Value));
+    }
+
+    [Fact]
+    public void Timeline_values_that_could_be_misread_packed_stay_explicit_and_a_malformed_packed_timeline_reads_as_malformed()
+    {
+        // Written only by the ledger, so never seen in practice: a '|' or a leading '=' keeps the attributes explicit.
+        var odd = Record(new Dictionary<string, string>()) with { TimelineHead = "=odd|head" };
+        var item = LedgerItems.FindingItem(odd, null);
+        Assert.DoesNotContain("\"tl\"", DetailJson(item), StringComparison.Ordinal);
+        Assert.True(LedgerItems.TryReadFinding(item, out var read, out var problem), problem);
+        Assert.Equal(("=odd|head", T0, 1), (read.TimelineHead, read.LastViolationAt!.Value, read.ViolationRuns!.Value));
+
+        var normal = LedgerItems.FindingItem(Record(new Dictionary<string, string>()), null);
+        Assert.Contains("\"tl\":\"2026-02-28T00:00:00.000Z|=|=||=#1||1\"", DetailJson(normal), StringComparison.Ordinal);
+        foreach (var bad in new[] { "a|b", "|=|||||", "2026-02-28T00:00:00.000Z|=x|||||", "2026-02-28T00:00:00.000Z||||||one", "2026-02-28T00:00:00.000Z|||||=#1|" })
+        {
+            var json = "{\"message\":\"m\",\"tl\":\"" + bad + "\"}";
+            Assert.False(LedgerItems.TryReadFinding(With(normal, new AttributeValue { B = new MemoryStream(Brotli(Encoding.UTF8.GetBytes(json))) }), out _, out problem), bad);
+            Assert.Contains("tl", problem, StringComparison.Ordinal);
+        }
+        // A resource id too long for a key (GSI3PK holds its hash) stays in the detail.
+        var longId = "arn:aws:ecr:us-east-2:123456789012:repository/" + new string('r', 1100);
+        Assert.True(LedgerItems.TryReadFinding(LedgerItems.FindingItem(Record(new Dictionary<string, string>()) with { ResourceId = longId }, null), out read, out problem), problem);
+        Assert.Equal(longId, read.ResourceId);
+    }
+
+    private static string DetailJson(Dictionary<string, AttributeValue> item)
+    {
+        using var input = new MemoryStream(item[FindingItemLayout.DetailAttribute].B.ToArray());
+        using var brotli = new BrotliStream(input, CompressionMode.Decompress);
+        using var reader = new StreamReader(brotli, Encoding.UTF8);
+        return reader.ReadToEnd();
     }
 
     [Fact]
