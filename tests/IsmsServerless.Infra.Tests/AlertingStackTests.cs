@@ -72,25 +72,28 @@ public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<Stac
         Assert.Equal(AlertMessageFormat.PipeInputTemplate(), template);
         Assert.False(template.TrimStart().StartsWith('{'), "a text template, so email and SMS read sentences, not JSON");
 
-        var alert = new Dictionary<string, string>
+        // Issue 20 wave 8: the enrichment renders the alert; the template puts the marker before its event's text.
+        var alert = new AlertRecord
         {
-            // The outbox item as the ledger writes it: the id in the partition key, the creation time as the GSI4 sort key.
-            ["PK"] = "ALERT#alert-42", ["kind"] = "new", ["findingId"] = "f-1", ["ruleId"] = "monitoring.root-user-activity",
-            ["title"] = "Root user activity", ["severity"] = "CRITICAL", ["category"] = "monitoring", ["resourceId"] = "arn:aws:iam::111122223333:root",
-            ["resourceType"] = "AWS::IAM::User", ["accountId"] = "111122223333", ["region"] = "eu-west-1",
-            ["policyClause"] = "PROC-002 4.3: the root account is not used for daily operations", ["controls"] = "[\"ISO27001:2022 A.8.2\",\"SOC2 CC6.1\"]",
-            ["dueAt"] = "2026-11-30T10:00:00Z", ["slaState"] = "open", ["remediation"] = "Rotate the root credentials and review CloudTrail.",
-            ["message"] = "Root signed in from 198.51.100.7", ["statusUrl"] = "https://isms.example.com/findings/f-1", ["GSI4SK"] = "2026-11-23T10:00:00Z",
+            AlertId = "alert-42", Kind = "new", FindingId = "f-1", RuleId = "monitoring.root-user-activity",
+            Title = "Root user activity", Severity = "CRITICAL", Category = "monitoring", ResourceId = "arn:aws:iam::111122223333:root",
+            ResourceType = "AWS::IAM::User", AccountId = "111122223333", Region = "eu-west-1",
+            PolicyClause = "PROC-002 4.3: the root account is not used for daily operations", Controls = "[\"ISO27001:2022 A.8.2\",\"SOC2 CC6.1\"]",
+            DueAt = "2026-11-30T10:00:00Z", SlaState = "open", Remediation = "Rotate the root credentials and review CloudTrail.",
+            Message = "Root signed in from 198.51.100.7", StatusUrl = "https://isms.example.com/findings/f-1", CreatedAt = "2026-11-23T10:00:00Z",
         };
-        var record = StreamRecord("INSERT", "ALERT", alert);
-        // What Pipes does: replace each <$.path> with the value at that path.
+        var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer)) AlertMessageFormat.WriteEnrichedEvent(writer, alert);
+        var enriched = JsonNode.Parse(buffer.ToArray());
+        // What Pipes does with the enrichment's event: replace each <$.path> with the value at that path.
         var rendered = Regex.Replace(template, @"<\$\.([A-Za-z0-9_.]+)>", m =>
         {
-            JsonNode? node = record;
+            JsonNode? node = enriched;
             foreach (var part in m.Groups[1].Value.Split('.')) node = node?[part];
             Assert.NotNull(node);
             return node!.GetValue<string>();
         });
+        Assert.Equal(AlertMessageFormat.Render(alert), rendered);
 
         var lines = rendered.Split('\n');
         Assert.Equal("[ISMS] CRITICAL new: Root user activity", lines[0]);
@@ -104,8 +107,41 @@ public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<Stac
         Assert.Equal("alert-42", parsed.AlertId);
         Assert.Equal("2026-11-23T10:00:00Z", parsed.CreatedAt);
         Assert.Equal("arn:aws:iam::111122223333:root", parsed.ResourceId);
-        Assert.Equal(alert["controls"], parsed.Controls);
-        Assert.Equal(alert["policyClause"], parsed.PolicyClause);
+        Assert.Equal(alert, parsed);
+    }
+
+    [Fact]
+    public void Pipe_enrichment_is_the_renderer_which_may_read_only_rule_texts_from_the_table()
+    {
+        var pipe = Pipe();
+        var rendererRef = pipe.GetProperty("Enrichment").GetProperty("Fn::GetAtt")[0].GetString()!;
+        var function = Resources("AWS::Lambda::Function")[rendererRef].GetProperty("Properties");
+        Assert.Equal("IsmsServerless.Functions::IsmsServerless.Functions.AlertRenderFunction::HandleAsync", function.GetProperty("Handler").GetString());
+        Assert.Equal("Active", function.GetProperty("TracingConfig").GetProperty("Mode").GetString());
+        var roleRef = function.GetProperty("Role").GetProperty("Fn::GetAtt")[0].GetString()!;
+        var statements = Resources("AWS::IAM::Policy").Values
+            .Where(p => p.GetProperty("Properties").GetProperty("Roles").EnumerateArray().Any(r => r.GetProperty("Ref").GetString() == roleRef))
+            .SelectMany(p => p.GetProperty("Properties").GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray())
+            .ToList();
+        static IEnumerable<string> Actions(JsonElement s) => s.GetProperty("Action").ValueKind == JsonValueKind.Array
+            ? s.GetProperty("Action").EnumerateArray().Select(a => a.GetString()!)
+            : [s.GetProperty("Action").GetString()!];
+        var dynamo = statements.Where(s => Actions(s).Any(a => a.StartsWith("dynamodb:", StringComparison.Ordinal))).ToList();
+        // One statement: GetItem, on the table (no index), on RULETEXT# partitions only. No write, no Query, no Scan.
+        var read = Assert.Single(dynamo);
+        Assert.Equal(["dynamodb:GetItem"], Actions(read));
+        Assert.Equal(JsonValueKind.Object, read.GetProperty("Resource").ValueKind);
+        Assert.Equal(Alerting.RuleTextsKeyPattern, read.GetProperty("Condition").GetProperty("ForAllValues:StringLike").GetProperty("dynamodb:LeadingKeys")[0].GetString());
+        Assert.Equal("RULETEXT#*", Alerting.RuleTextsKeyPattern);
+        var kms = Assert.Single(statements, s => Actions(s).Any(a => a.StartsWith("kms:", StringComparison.Ordinal)));
+        Assert.Equal(["kms:Decrypt"], Actions(kms));
+        Assert.DoesNotContain(statements, s => Actions(s).Any(a => a.StartsWith("sns:", StringComparison.Ordinal) || a.StartsWith("sqs:", StringComparison.Ordinal)));
+        // It has the same error and throttle alarms as every function (OperationalAlarms.AlarmEveryFunction).
+        var alarmed = Resources("AWS::CloudWatch::Alarm").Values
+            .Where(a => a.GetProperty("Properties").TryGetProperty("Dimensions", out var d)
+                && d.EnumerateArray().Any(x => x.GetProperty("Name").GetString() == "FunctionName" && x.GetProperty("Value").ToString().Contains(rendererRef, StringComparison.Ordinal)))
+            .ToList();
+        Assert.NotEmpty(alarmed);
     }
 
     [Fact]
@@ -120,7 +156,10 @@ public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<Stac
             ? s.GetProperty("Action").EnumerateArray().Select(a => a.GetString()!)
             : [s.GetProperty("Action").GetString()!]).ToHashSet();
         Assert.Equal(new HashSet<string> { "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
-            "sns:Publish", "sqs:SendMessage", "kms:Decrypt", "kms:GenerateDataKey" }, actions);
+            "sns:Publish", "sqs:SendMessage", "kms:Decrypt", "kms:GenerateDataKey", "lambda:InvokeFunction" }, actions);
+        // It may invoke the renderer (the enrichment) and no other function.
+        var invoke = Assert.Single(policies, s => s.GetProperty("Action").ToString() == "lambda:InvokeFunction");
+        Assert.Equal(Pipe().GetProperty("Enrichment").ToString(), invoke.GetProperty("Resource").ToString());
         // Only ListStreams, which has no resource-level permission, may name "*".
         Assert.All(policies.Where(s => s.GetProperty("Resource").ToString() == "*"), s => Assert.Equal("dynamodb:ListStreams", s.GetProperty("Action").GetString()));
     }

@@ -5,10 +5,11 @@ namespace IsmsServerless.Alerts;
 
 /// <summary>
 /// The one plain-text shape of an alert as email, SMS and pager subscribers read it. The same field list produces
-/// (a) the EventBridge Pipe's input template (placeholders <c>&lt;$.dynamodb.NewImage.&lt;attr&gt;.S&gt;</c> over the
-/// outbox item), (b) <see cref="Render"/> for local delivery and tests, and (c) <see cref="TryParse"/> in the Slack
-/// notifier, which reads the message back out of the SNS envelope. Keeping all three on one list means the
-/// template, the renderer and the parser cannot drift apart.
+/// (a) <see cref="Render"/>, which the EventBridge Pipe's enrichment Lambda runs on each outbox item (the Pipe's input
+/// template only puts the marker before its output: <see cref="PipeInputTemplate"/>) and the CLI and tests run too, and
+/// (b) <see cref="TryParse"/> in the Slack notifier, which reads the message back out of the SNS envelope. Keeping both on
+/// one list means the renderer and the parser cannot drift apart. (Before issue 20 wave 8 the template rendered the text
+/// itself from the item's attributes, <c>&lt;$.dynamodb.NewImage.&lt;attr&gt;.S&gt;</c>; texts it rendered still parse.)
 /// </summary>
 public static class AlertMessageFormat
 {
@@ -53,24 +54,50 @@ public static class AlertMessageFormat
     ];
 
     /// <summary>
-    /// The Pipe's input template. A string template (not JSON), so SNS delivers readable text to email and SMS.
-    /// Attribute names are <see cref="AlertRecord"/>'s camelCase properties, as the ledger writes the outbox item.
+    /// The field of the Pipe's enrichment output (<see cref="EnrichedEvent"/>) that holds the rendered text after the marker.
     /// </summary>
-    public static string PipeInputTemplate()
+    public const string EnrichedField = "text";
+
+    /// <summary>
+    /// The Pipe's target input template. Issue 20 wave 8: the outbox item no longer carries every text (the rule's texts
+    /// are named by fingerprint, <see cref="AlertReader"/>), so the Pipe's enrichment Lambda renders each alert with
+    /// <see cref="Render"/> and returns <see cref="EnrichedEvent"/>; this template puts the marker before the rendered
+    /// text. A string template (not JSON, it starts with text), so SNS delivers readable text to email and SMS, exactly
+    /// <see cref="Render"/>'s output.
+    /// </summary>
+    public static string PipeInputTemplate() => Marker + " <$." + EnrichedField + ">";
+
+    /// <summary>Renders an alert: the text email, SMS and the Slack notifier's parse see, and the CLI and demo print.</summary>
+    public static string Render(AlertRecord alert) => Marker + " " + RenderAfterMarker(alert);
+
+    /// <summary>The enrichment's output for one alert: one event whose <see cref="EnrichedField"/> the template reads.</summary>
+    public static void WriteEnrichedEvent(System.Text.Json.Utf8JsonWriter writer, AlertRecord alert)
     {
-        var text = new StringBuilder();
-        text.Append(Marker).Append(" <$.dynamodb.NewImage.severity.S> <$.dynamodb.NewImage.kind.S>: <$.dynamodb.NewImage.title.S>\n\n");
-        foreach (var (label, attribute) in Lines)
-            text.Append(label).Append(": <$.dynamodb.NewImage.").Append(attribute).Append(".S>\n");
-        return text.ToString();
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString(EnrichedField, RenderAfterMarker(alert));
+        writer.WriteEndObject();
     }
 
-    /// <summary>Renders an alert exactly as the Pipe's template does for the same outbox item.</summary>
-    public static string Render(AlertRecord alert)
+    /// <summary>
+    /// The enrichment's output for an outbox item no alert can be read from: a one-line text with no labelled lines, so
+    /// <see cref="TryParse"/> does not take it for an alert and the Slack notifier posts it as plain text (never lost).
+    /// </summary>
+    public static void WriteUnreadableEvent(System.Text.Json.Utf8JsonWriter writer, string key, string problem)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString(EnrichedField, OneLine($"unreadable alert outbox item {key}: {problem}"));
+        writer.WriteEndObject();
+    }
+
+    private static string OneLine(string text) => text.Replace('\r', ' ').Replace('\n', ' ');
+
+    private static string RenderAfterMarker(AlertRecord alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
         var text = new StringBuilder();
-        text.Append(Marker).Append(' ').Append(alert.Severity).Append(' ').Append(alert.Kind).Append(": ").Append(alert.Title).Append("\n\n");
+        text.Append(alert.Severity).Append(' ').Append(alert.Kind).Append(": ").Append(alert.Title).Append("\n\n");
         foreach (var (label, attribute) in Lines)
             text.Append(label).Append(": ").Append(ValueOf(alert, attribute)).Append('\n');
         return text.ToString();

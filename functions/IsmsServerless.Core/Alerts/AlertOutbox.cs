@@ -12,6 +12,7 @@ public static class AlertOutbox
     {
         ArgumentNullException.ThrowIfNull(dynamo);
         ArgumentNullException.ThrowIfNull(alertIds);
+        var reader = new AlertReader(dynamo, tableName);
         var alerts = new List<AlertRecord>();
         foreach (var id in alertIds.Distinct(StringComparer.Ordinal))
         {
@@ -30,7 +31,9 @@ public static class AlertOutbox
                 Log.Warn("alerts.outbox_missing", ("alertId", id));
                 continue;
             }
-            if (LedgerItems.TryReadAlert(item, out var alert, out var problem)) alerts.Add(alert);
+            // Every layout: the whole texts, or the rule texts named by fingerprint (issue 20 wave 8).
+            var (ok, alert, problem) = await reader.ReadAsync(item, cancellationToken).ConfigureAwait(false);
+            if (ok) alerts.Add(alert);
             else Log.Warn("alerts.outbox_malformed", ("alertId", id), ("problem", problem));
         }
         return alerts;

@@ -95,12 +95,15 @@ public sealed class LocalStreamProjection : ICounterCatchUp, IDisposable
     /// <summary>
     /// The stream's counted records from its trim horizon as the Lambda event that would carry them
     /// (<c>{"Records":[…]}</c>: each GetRecords record as DynamoDB Local returns it, with <c>eventSourceARN</c> added as Lambda
-    /// adds it): for tests of the handler on real records.
+    /// adds it): for tests of the handler on real records. <paramref name="keep"/> chooses other records (the alert Pipe's tests).
     /// </summary>
-    public async Task<string> ReadAllAsLambdaEventAsync(CancellationToken cancellationToken = default)
+    public Task<string> ReadAllAsLambdaEventAsync(CancellationToken cancellationToken = default) => ReadAllAsLambdaEventAsync(null, cancellationToken);
+
+    /// <summary>The same, of the records <paramref name="keep"/> chooses (null: the counted ones).</summary>
+    public async Task<string> ReadAllAsLambdaEventAsync(Func<StreamChange, bool>? keep, CancellationToken cancellationToken = default)
     {
         var raw = new List<string>();
-        await WalkAsync(_ => Task.CompletedTask, advance: false, cancellationToken, raw).ConfigureAwait(false);
+        await WalkAsync(_ => Task.CompletedTask, advance: false, cancellationToken, raw, keep).ConfigureAwait(false);
         return "{\"Records\":[" + string.Join(",", raw) + "]}";
     }
 
@@ -112,7 +115,8 @@ public sealed class LocalStreamProjection : ICounterCatchUp, IDisposable
             throw new InvalidOperationException($"counter projection of {_tableName}: the write from sequence number {failed} failed; the next catch-up retries it");
     }
 
-    private async Task WalkAsync(Func<List<StreamChange>, Task> onBatch, bool advance, CancellationToken cancellationToken, List<string>? lambdaRecords = null)
+    private async Task WalkAsync(Func<List<StreamChange>, Task> onBatch, bool advance, CancellationToken cancellationToken, List<string>? lambdaRecords = null,
+        Func<StreamChange, bool>? keep = null)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         var positions = advance ? _positions : new Dictionary<string, string>(StringComparer.Ordinal);
@@ -168,7 +172,7 @@ public sealed class LocalStreamProjection : ICounterCatchUp, IDisposable
                     {
                         foreach (var record in page.RootElement.GetProperty("Records").EnumerateArray())
                         {
-                            if (!StreamRecordJson.TryReadRecord(record, _streamArn, out var change, out _) || !Counted(change)) continue;
+                            if (!StreamRecordJson.TryReadRecord(record, _streamArn, out var change, out _) || !(keep ?? Counted)(change)) continue;
                             var text = record.GetRawText();
                             lambdaRecords.Add(text[..text.LastIndexOf('}')] + ",\"eventSourceARN\":" + JsonSerializer.Serialize(_streamArn, ProjectionJsonContext.Default.String) + "}");
                         }

@@ -16,13 +16,29 @@ public sealed partial class DynamoDbFindingLedger
     /// </summary>
     private async Task EnsureRuleTextsAsync(FindingRecord after, CancellationToken cancellationToken)
     {
-        if (RuleTexts.Shared(after) is not { } texts || _ruleTexts.TryGet(after.RuleId, texts.Fingerprint, out _)) return;
+        if (RuleTexts.Shared(after) is { } texts) await EnsureRuleTextsAsync(after.RuleId, texts, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The same for an alert item that names its rule texts (issue 20 wave 8): it is put after its finding's write, which
+    /// ensured the same texts, so this is a lookup in the process's cache, except for a process that never wrote that
+    /// finding (an outbox repair, the sweep's escalation after a restart): then one conditional put.
+    /// </summary>
+    private async Task<Dictionary<string, AttributeValue>> AlertItemAsync(Alerts.AlertRecord alert, CancellationToken cancellationToken)
+    {
+        if (AlertItemLayout.SharedTexts(alert) is { } texts) await EnsureRuleTextsAsync(alert.RuleId, texts, cancellationToken).ConfigureAwait(false);
+        return LedgerItems.AlertItem(alert, AlertExpiry(alert.CreatedAt), shareRuleTexts: true);
+    }
+
+    private async Task EnsureRuleTextsAsync(string ruleId, RuleTexts texts, CancellationToken cancellationToken)
+    {
+        if (_ruleTexts.TryGet(ruleId, texts.Fingerprint, out _)) return;
         try
         {
             await dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = TableName,
-                Item = texts.Item(after.RuleId),
+                Item = texts.Item(ruleId),
                 ConditionExpression = "attribute_not_exists(#pk)",
                 ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey },
             }, cancellationToken).ConfigureAwait(false);
@@ -31,7 +47,7 @@ public sealed partial class DynamoDbFindingLedger
         {
             // Stored already (another writer, or this put's own first attempt whose answer was lost).
         }
-        _ruleTexts.Add(after.RuleId, texts);
+        _ruleTexts.Add(ruleId, texts);
     }
 
     /// <summary>

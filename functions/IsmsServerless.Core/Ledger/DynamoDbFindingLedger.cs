@@ -819,7 +819,7 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     {
         foreach (var alert in alerts)
         {
-            var outcome = await ConditionalPut.PutAsync(dynamo, TableName, AlertItem(alert, AlertExpiry(alert.CreatedAt)), AlertAbsent, null, cancellationToken).ConfigureAwait(false);
+            var outcome = await ConditionalPut.PutAsync(dynamo, TableName, await AlertItemAsync(alert, cancellationToken).ConfigureAwait(false), AlertAbsent, null, cancellationToken).ConfigureAwait(false);
             if (outcome == PutOutcome.ConditionFailed)
                 Log.Info("ledger.alert-already-stored", ("alertId", alert.AlertId), ("findingId", alert.FindingId));
         }
@@ -855,7 +855,7 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             }, cancellationToken).ConfigureAwait(false);
             if (stored.Item is { Count: > 0 }) continue;
             var alert = AlertFor(before, owed.Kind, TransitionPlan.Update(before, createdAt), owed.AlertId, owed.Message ?? before.Message);
-            if (await ConditionalPut.PutAsync(dynamo, TableName, AlertItem(alert, AlertExpiry(alert.CreatedAt)), AlertAbsent, null, cancellationToken).ConfigureAwait(false) == PutOutcome.Written)
+            if (await ConditionalPut.PutAsync(dynamo, TableName, await AlertItemAsync(alert, cancellationToken).ConfigureAwait(false), AlertAbsent, null, cancellationToken).ConfigureAwait(false) == PutOutcome.Written)
             {
                 Log.Warn("ledger.alert-repaired", ("alertId", owed.AlertId), ("findingId", before.Id), ("kind", owed.Kind));
                 (put ??= []).Add(owed.AlertId);

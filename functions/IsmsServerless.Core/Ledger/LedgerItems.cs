@@ -233,14 +233,17 @@ internal static class LedgerItems
     /// <summary>
     /// An outbox item: the alert's camelCase properties as string attributes. The alert id is the partition key's suffix
     /// (<c>ALERT#&lt;id&gt;</c>) and the creation time is held by <c>GSI4SK</c> (issue 20: neither is repeated as an
-    /// attribute; the Pipe's template reads both, <see cref="AlertMessageFormat"/>). The item has no <c>GSI4PK</c>, so it is
-    /// in no index (a GSI holds only items that carry both its keys): nothing in production lists alerts by day (delivery
-    /// reads the stream, the CLI reads by id), and the <c>OUTBOX#&lt;day&gt;</c> entry cost one more write unit per alert.
-    /// <c>GSI4SK</c> keeps its name so the template reads items of every layout. Items written before carry
-    /// <c>GSI4PK</c> <c>OUTBOX#&lt;day&gt;</c>, and earlier still <c>alertId</c> and <c>createdAt</c> (and a sort key
-    /// <c>&lt;createdAt&gt;#&lt;id&gt;</c>); all read.
+    /// attribute). The item has no <c>GSI4PK</c>, so it is in no index (a GSI holds only items that carry both its keys):
+    /// nothing in production lists alerts by day (delivery reads the stream, the CLI reads by id).
+    /// Issue 20 wave 8 (every alert one small unit): the alert Pipe renders the text in an enrichment Lambda
+    /// (<see cref="AlertReader"/>, <see cref="AlertMessageFormat"/>), so the item keeps only what differs per alert. With
+    /// <paramref name="shareRuleTexts"/> (the finding ledger, which has put the <c>RULETEXT</c> item first) and texts equal to
+    /// the rule registry's, the title, controls, policy clause and remediation are replaced by their fingerprint
+    /// (<c>ruleTexts</c>, as on finding items: <see cref="RuleTexts"/>); the details text is bounded
+    /// (<see cref="AlertItemLayout.BoundMessage"/>) so the item stays under <see cref="AlertItemLayout.TargetBytes"/>.
+    /// Items written before carry every text, and earlier still <c>alertId</c>, <c>createdAt</c> and <c>GSI4PK</c>; all read.
     /// </summary>
-    public static Dictionary<string, AttributeValue> AlertItem(AlertRecord a, long expiresAtEpoch)
+    public static Dictionary<string, AttributeValue> AlertItem(AlertRecord a, long expiresAtEpoch, bool shareRuleTexts = false)
     {
         var item = new Dictionary<string, AttributeValue>
         {
@@ -250,25 +253,30 @@ internal static class LedgerItems
             ["kind"] = S(a.Kind),
             ["findingId"] = S(a.FindingId),
             ["ruleId"] = S(a.RuleId),
-            ["title"] = S(a.Title),
             ["severity"] = S(a.Severity),
             ["category"] = S(a.Category),
             ["resourceId"] = S(a.ResourceId),
             ["resourceType"] = S(a.ResourceType),
             ["accountId"] = S(a.AccountId),
             ["region"] = S(a.Region),
-            ["policyClause"] = S(a.PolicyClause),
-            ["controls"] = S(a.Controls),
-            ["remediation"] = S(a.Remediation),
-            ["message"] = S(a.Message),
             ["statusUrl"] = S(a.StatusUrl),
             [LedgerSchema.TimeToLive] = N(expiresAtEpoch),
         };
-        // Always present (empty when no SLA applies): the alert Pipe's input template addresses every attribute.
+        if (shareRuleTexts && AlertItemLayout.SharedTexts(a) is { } shared)
+            item[RuleTexts.Attribute] = S(shared.Fingerprint);
+        else
+        {
+            item["title"] = S(a.Title);
+            item["policyClause"] = S(a.PolicyClause);
+            item["controls"] = S(a.Controls);
+            item["remediation"] = S(a.Remediation);
+        }
+        // Always present (empty when no SLA applies): readers of every layout expect them.
         item["dueAt"] = S(a.DueAt ?? "");
         item["slaState"] = S(a.SlaState ?? "");
-        // The raised-at time, where the Pipe's template reads it; without GSI4PK it is not an index key.
+        // The raised-at time; without GSI4PK it is not an index key.
         item[LedgerSchema.Gsi4SortKey] = S(a.CreatedAt);
+        item["message"] = S(AlertItemLayout.BoundMessage(a.Message, AlertItemLayout.Bytes(item)));
         return item;
     }
 
@@ -405,6 +413,9 @@ internal static class LedgerItems
     public static bool TryReadAlert(Dictionary<string, AttributeValue> item, out AlertRecord alert, out string problem)
     {
         alert = null!;
+        // Issue 20 wave 8: an item naming its rule texts by fingerprint reads with the registry's texts when they have that
+        // fingerprint; otherwise AlertReader has filled them from the RULETEXT item first (else the title reads as the rule id).
+        item = AlertItemLayout.WithRegistryTexts(item);
         var r = new Reader(item);
         string? Req(string name) => r.Str(name);
         // Either layout: alertId and createdAt as attributes (before issue 20's item sizes) or only in the keys.

@@ -25,8 +25,9 @@ public sealed class AlertingProps
 
 /// <summary>
 /// Alert delivery. The ledger writes one outbox item (<c>entityType = ALERT</c>) per alert-worthy transition;
-/// an EventBridge Pipe reads the table's stream, keeps only those INSERTs, renders the readable text
-/// (<see cref="AlertMessageFormat"/>) and publishes it to the encrypted topic, which fans out to email, SMS and an
+/// an EventBridge Pipe reads the table's stream, keeps only those INSERTs, has its enrichment function render the
+/// readable text (<see cref="AlertRenderFunction"/>, <see cref="AlertMessageFormat"/>; issue 20 wave 8: the item names its
+/// rule's texts instead of carrying them) and publishes it to the encrypted topic, which fans out to email, SMS and an
 /// SQS queue consumed by the Slack notifier. Every hop has retries and a dead-letter queue with an alarm on its depth.
 /// </summary>
 public sealed class Alerting : Construct
@@ -36,6 +37,9 @@ public sealed class Alerting : Construct
 
     public const int SlackMaxReceiveCount = 5;
 
+    /// <summary>The partition keys the renderer may read: the rule texts alert items name (<c>RULETEXT#&lt;ruleId&gt;</c>).</summary>
+    public const string RuleTextsKeyPattern = "RULETEXT#*";
+
     public static string StreamFilterPattern { get; } =
         """{"eventName":["INSERT"],"dynamodb":{"NewImage":{""" + "\"" + LedgerSchema.EntityType + "\"" + """:{"S":["ALERT"]}}}}""";
 
@@ -44,6 +48,10 @@ public sealed class Alerting : Construct
     public Queue SlackDeadLetterQueue { get; }
     public Queue PipeDeadLetterQueue { get; }
     public Function SlackNotifier { get; }
+
+    /// <summary>The Pipe's enrichment: renders each alert outbox item into the text SNS delivers.</summary>
+    public Function AlertRenderer { get; }
+
     public CfnPipe Pipe { get; }
 
     /// <summary>
@@ -87,8 +95,28 @@ public sealed class Alerting : Construct
         foreach (var email in config.AlertEmails) Topic.AddSubscription(new EmailSubscription(email));
         foreach (var phone in config.AlertSms) Topic.AddSubscription(new SmsSubscription(phone));
 
-        // Stream → Pipe → topic.
+        // Stream → Pipe (enrichment: the renderer) → topic.
         PipeDeadLetterQueue = NewQueue("PipeDeadLetters", null);
+        var table = props.Ledger.Table;
+        AlertRenderer = props.Functions.Create<AlertRenderFunction>(this, "AlertRenderer", nameof(AlertRenderFunction.HandleAsync), new FunctionOptions
+        {
+            Description = "Alert Pipe enrichment: renders each alert outbox item into the text the topic delivers",
+            Timeout = Duration.Seconds(30),
+            MemorySize = 256,
+            Environment = { [FunctionHost.TableNameVariable] = table.TableName },
+        });
+        // Reads only the content-addressed rule texts an alert names (RULETEXT#<ruleId>), when the registry it was built
+        // with no longer has them: GetItem on the table, only on items whose partition key starts with RULETEXT#.
+        AlertRenderer.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["dynamodb:GetItem"],
+            Resources = [table.TableArn],
+            Conditions = new Dictionary<string, object>
+            {
+                ["ForAllValues:StringLike"] = new Dictionary<string, object> { ["dynamodb:LeadingKeys"] = new[] { RuleTextsKeyPattern } },
+            },
+        }));
+        props.Ledger.GrantKey(AlertRenderer, write: false);
         var pipeRole = new Role(this, "PipeRole", new RoleProps
         {
             AssumedBy = new ServicePrincipal("pipes.amazonaws.com", new ServicePrincipalOpts
@@ -100,7 +128,6 @@ public sealed class Alerting : Construct
             }),
             Description = "EventBridge Pipe: reads the ledger stream, publishes alerts to the topic",
         });
-        var table = props.Ledger.Table;
         pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
@@ -109,6 +136,8 @@ public sealed class Alerting : Construct
         // ListStreams supports no resource-level permission (CDK's Table.grantStreamRead does the same).
         CdkNag.AllowOnAnyResource(pipeRole, SecurityAllowlist.WildcardResources.Single(w => w.Name == "dynamodb-list-streams"), "dynamodb:ListStreams");
         pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["sns:Publish"], Resources = [Topic.TopicArn] }));
+        // The enrichment: this one function, nothing else.
+        pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["lambda:InvokeFunction"], Resources = [AlertRenderer.FunctionArn] }));
         pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["sqs:SendMessage"], Resources = [PipeDeadLetterQueue.QueueArn] }));
         // Decrypt stream records; encrypt into the topic and the DLQ.
         pipeRole.AddToPolicy(new PolicyStatement(new PolicyStatementProps
@@ -138,6 +167,7 @@ public sealed class Alerting : Construct
                     Filters = new object[] { new CfnPipe.FilterProperty { Pattern = StreamFilterPattern } },
                 },
             },
+            Enrichment = AlertRenderer.FunctionArn,
             Target = Topic.TopicArn,
             TargetParameters = new CfnPipe.PipeTargetParametersProperty { InputTemplate = AlertMessageFormat.PipeInputTemplate() },
         });

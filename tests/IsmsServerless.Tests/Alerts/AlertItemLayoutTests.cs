@@ -17,7 +17,7 @@ namespace IsmsServerless.Tests.Alerts;
 public sealed class AlertItemLayoutTests(DynamoDbLocalFixture dynamo)
 {
     [Fact]
-    public void The_item_keeps_the_id_and_time_in_its_keys_and_the_pipe_template_renders_exactly_what_Render_gives()
+    public void The_item_keeps_the_id_and_time_in_its_keys_and_the_pipe_renders_exactly_what_Render_gives()
     {
         var alert = AlertSamples.RootActivity("a-0123456789abcdef0123456789abcdef");
         var item = LedgerItems.AlertItem(alert, 1_800_000_000);
@@ -30,12 +30,11 @@ public sealed class AlertItemLayoutTests(DynamoDbLocalFixture dynamo)
         Assert.True(LedgerItems.TryReadAlert(item, out var read, out var problem), problem);
         Assert.Equal(alert, read);
 
-        // What the Pipe does with the INSERT's NewImage: replace each <$.dynamodb.NewImage.<name>.S>. Every placeholder resolves.
-        var rendered = Regex.Replace(AlertMessageFormat.PipeInputTemplate(), @"<\$\.dynamodb\.NewImage\.([A-Za-z0-9]+)\.S>", m =>
-        {
-            Assert.True(item.TryGetValue(m.Groups[1].Value, out var value), m.Groups[1].Value + " is not on the outbox item");
-            return value.S!;
-        });
+        // What the Pipe does with the enrichment's event for this item (issue 20 wave 8: the enrichment renders it).
+        var buffer = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer)) AlertMessageFormat.WriteEnrichedEvent(writer, read);
+        var enriched = System.Text.Json.Nodes.JsonNode.Parse(buffer.ToArray())!;
+        var rendered = Regex.Replace(AlertMessageFormat.PipeInputTemplate(), @"<\$\.([A-Za-z0-9]+)>", m => enriched[m.Groups[1].Value]!.GetValue<string>());
         Assert.Equal(AlertMessageFormat.Render(alert), rendered);
         Assert.Contains("Raised at: 2026-11-23T10:00:00Z", rendered.Split('\n'));
         Assert.True(AlertMessageFormat.TryParse(rendered, out var parsed));
