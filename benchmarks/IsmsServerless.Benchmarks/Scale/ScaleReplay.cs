@@ -425,17 +425,9 @@ public sealed class BillEstimate
 
     internal static int Units(int bytes) => Math.Max(1, (bytes + 1023) / 1024);
 
-    internal static int Size(Dictionary<string, AttributeValue> item) =>
-        item.Sum(a => System.Text.Encoding.UTF8.GetByteCount(a.Key) + Value(a.Value));
+    internal static int Size(Dictionary<string, AttributeValue> item) => IsmsServerless.Storage.ItemSize.Of(item);
 
-    internal static int Value(AttributeValue v) =>
-        v.S is not null ? System.Text.Encoding.UTF8.GetByteCount(v.S)
-        : v.N is not null ? (v.N.TrimStart('-').Replace(".", "", StringComparison.Ordinal).Length + 1) / 2 + 1
-        : v.B is not null ? (int)v.B.Length
-        : v.L is { Count: > 0 } || v.IsLSet ? 3 + (v.L ?? []).Sum(e => 1 + Value(e))
-        : v.M is { Count: > 0 } || v.IsMSet ? 3 + (v.M ?? []).Sum(e => 1 + System.Text.Encoding.UTF8.GetByteCount(e.Key) + Value(e.Value))
-        : v.SS is { Count: > 0 } ? v.SS.Sum(System.Text.Encoding.UTF8.GetByteCount)
-        : 1;
+    internal static int Value(AttributeValue v) => IsmsServerless.Storage.ItemSize.Of(v);
 }
 
 /// <summary>

@@ -53,9 +53,8 @@ internal static class AlertItemLayout
         return cut.ToString().TrimEnd() + CutMarker;
     }
 
-    /// <summary>An item's size as DynamoDB counts it for string and number attributes (names and values, UTF-8).</summary>
-    public static int Bytes(Dictionary<string, AttributeValue> item) =>
-        item.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + (a.Value.S is { } s ? Encoding.UTF8.GetByteCount(s) : a.Value.N is { } n ? (n.Length + 1) / 2 + 1 : 0));
+    /// <summary>An item's size as DynamoDB counts it (<see cref="Storage.ItemSize"/>).</summary>
+    public static int Bytes(Dictionary<string, AttributeValue> item) => Storage.ItemSize.Of(item);
 
     /// <summary>The rule id and fingerprint of an item that names its texts instead of storing them (null: it stores them).</summary>
     public static (string RuleId, string Fingerprint)? NamedTexts(Dictionary<string, AttributeValue> item) =>

@@ -123,7 +123,7 @@ internal static class FindingItemLayout
     private const int WriteBookkeepingAllowance = 64;
 
     private static int DecisionBytes(Dictionary<string, AttributeValue> item) =>
-        item.Where(a => Array.IndexOf(WriteBookkeeping, a.Key) < 0).Sum(a => Encoding.UTF8.GetByteCount(a.Key) + ValueBytes(a.Value)) + WriteBookkeepingAllowance;
+        item.Where(a => Array.IndexOf(WriteBookkeeping, a.Key) < 0).Sum(a => Encoding.UTF8.GetByteCount(a.Key) + Storage.ItemSize.Of(a.Value)) + WriteBookkeepingAllowance;
 
     /// <summary>
     /// Replaces the timeline attributes by <see cref="TimelineAttribute"/>. Left as they are (each its own detail attribute,
@@ -183,16 +183,8 @@ internal static class FindingItemLayout
         return true;
     }
 
-    /// <summary>An item's size as DynamoDB bills it (attribute names and values; docs "Item sizes and formats").</summary>
-    internal static int ItemBytes(Dictionary<string, AttributeValue> item) => item.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + ValueBytes(a.Value));
-
-    private static int ValueBytes(AttributeValue v) =>
-        v.S is not null ? Encoding.UTF8.GetByteCount(v.S)
-        : v.N is not null ? (v.N.TrimStart('-').Replace(".", "", StringComparison.Ordinal).Length + 1) / 2 + 1
-        : v.B is not null ? (int)v.B.Length
-        : v.L is not null ? 3 + v.L.Sum(e => 1 + ValueBytes(e))
-        : v.M is not null ? 3 + v.M.Sum(e => 1 + Encoding.UTF8.GetByteCount(e.Key) + ValueBytes(e.Value))
-        : 1;
+    /// <summary>An item's size as DynamoDB bills it (<see cref="Storage.ItemSize"/>).</summary>
+    internal static int ItemBytes(Dictionary<string, AttributeValue> item) => Storage.ItemSize.Of(item);
 
     /// <summary>
     /// The logical item of a stored finding item: the item itself when it has no <c>detail</c> (every older layout), else

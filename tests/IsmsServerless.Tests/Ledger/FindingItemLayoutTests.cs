@@ -424,14 +424,7 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
 
     private static AttributeValue N(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
 
-    // DynamoDB's item size rules (docs: "DynamoDB item sizes and formats"), as the scale replay's bill estimate counts them.
-    private static int ItemBytes(Dictionary<string, AttributeValue> item) => item.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + Value(a.Value));
+    private static int ItemBytes(Dictionary<string, AttributeValue> item) => IsmsServerless.Storage.ItemSize.Of(item);
 
-    private static int Value(AttributeValue v) =>
-        v.S is not null ? Encoding.UTF8.GetByteCount(v.S)
-        : v.N is not null ? (v.N.TrimStart('-').Replace(".", "", StringComparison.Ordinal).Length + 1) / 2 + 1
-        : v.B is not null ? (int)v.B.Length
-        : v.L is not null ? 3 + v.L.Sum(e => 1 + Value(e))
-        : v.M is not null ? 3 + v.M.Sum(e => 1 + Encoding.UTF8.GetByteCount(e.Key) + Value(e.Value))
-        : 1;
+    private static int Value(AttributeValue v) => IsmsServerless.Storage.ItemSize.Of(v);
 }
