@@ -73,6 +73,11 @@ public sealed class IsmsStack : Stack
         _ = new PatchEnforcement(this, "Patch", new PatchEnforcementProps { Ingestion = ingestion, SweepFunction = ingestion.SweepFunction });
         _ = new BackupAndIncidentSignals(this, "BackupAndIncidents", new BackupAndIncidentSignalsProps { Ingestion = ingestion });
         alerting.EnableDigest(ingestion.SweepFunction);
+        // Every function that writes alert outbox items is updated after the Pipe (issue 20 wave 8): the items name their
+        // rule's texts and only the Pipe's enrichment renderer puts them back, so a writer updated first would have the old
+        // template deliver its first alerts without title or remediation. The new Pipe renders items of every layout.
+        foreach (var writer in new IConstruct[] { ingestion.IngestFunction, ingestion.SweepFunction, statusPage.Function })
+            writer.Node.AddDependency(alerting.Pipe);
         Alarms.AddFunction(ingestion.IngestFunction);
         // The sweep's heartbeat, silence and SSM patch findings are keyed by the home account; Lambda only knows its region.
         ingestion.SweepFunction.AddEnvironment("ISMS_ACCOUNT_ID", Account);
@@ -96,7 +101,7 @@ public sealed class IsmsStack : Stack
         // Inventory back-fill: the configured snapshot bucket, else the one the stack's own delivery channel writes to.
         if ((config.ConfigSnapshotBucket ?? baseline?.ConfigBucket?.BucketName) is { } snapshotBucket)
         {
-            _ = new InventoryBackfill(this, "InventoryBackfill", new InventoryBackfillProps
+            var backfill = new InventoryBackfill(this, "InventoryBackfill", new InventoryBackfillProps
             {
                 Functions = functions,
                 Ledger = ledger,
@@ -107,6 +112,7 @@ public sealed class IsmsStack : Stack
                 BucketReferenceForNag = config.ConfigSnapshotBucket is null && baseline?.ConfigBucket is { } created
                     ? $"<{Security.CdkNag.LogicalId(created)}>" : null,
             });
+            backfill.Node.AddDependency(alerting.Pipe);
         }
         if (config.MultiAccount)
         {

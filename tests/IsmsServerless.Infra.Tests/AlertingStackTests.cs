@@ -45,6 +45,26 @@ public sealed class AlertingStackTests(StackTemplate stack) : IClassFixture<Stac
     }
 
     [Fact]
+    public void Every_function_that_writes_alerts_is_updated_after_the_pipe_that_renders_them()
+    {
+        // Slim alert items are readable only through the Pipe's enrichment renderer: CloudFormation must update the Pipe
+        // before any writer, so the old template never delivers a slim item (issue 20 wave 8).
+        var pipeId = Assert.Single(Resources("AWS::Pipes::Pipe")).Key;
+        var functions = Resources("AWS::Lambda::Function");
+        string[] writers = ["EventIngestFunction", "SweepFunction", "StatusPageFunction"];
+        foreach (var writer in writers)
+        {
+            var function = Assert.Single(functions, f => f.Value.GetProperty("Properties").GetProperty("Handler").GetString()!
+                .EndsWith($".{writer}::HandleAsync", StringComparison.Ordinal));
+            Assert.True(function.Value.TryGetProperty("DependsOn", out var dependsOn)
+                && dependsOn.EnumerateArray().Any(d => d.GetString() == pipeId), $"{writer} ({function.Key}) does not depend on {pipeId}");
+        }
+        // The renderer itself and the stream consumers do not wait for the Pipe (the Pipe depends on the renderer).
+        var renderer = Assert.Single(functions, f => f.Value.GetProperty("Properties").GetProperty("Handler").GetString()!.EndsWith(".AlertRenderFunction::HandleAsync", StringComparison.Ordinal));
+        Assert.False(renderer.Value.TryGetProperty("DependsOn", out var rendererDeps) && rendererDeps.EnumerateArray().Any(d => d.GetString() == pipeId));
+    }
+
+    [Fact]
     public void Pipe_reads_the_ledger_stream_and_keeps_only_alert_inserts()
     {
         var pipe = Pipe();
