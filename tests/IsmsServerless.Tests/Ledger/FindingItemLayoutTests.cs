@@ -48,7 +48,8 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
         await kit.Ledger.RecordAsync([e], kit.Context);
 
         var raw = await kit.RawFindingAsync(e.FindingId);
-        Assert.NotNull(raw[FindingItemLayout.DetailAttribute].B);
+        Assert.NotNull(raw[FindingItemLayout.PrimedDetailAttribute].B);
+        Assert.False(raw.ContainsKey(FindingItemLayout.DetailAttribute), "the unprimed detail is not stored beside the primed one");
         Assert.All(InDetail, a => Assert.False(raw.ContainsKey(a), a + " stored as a plain attribute"));
         Assert.All(["id", "ruleId", "lastSeenAt", "subKey"], a => Assert.False(raw.ContainsKey(a), a + " stored though a key or default holds it"));
         // What a person scans stays plain.
@@ -172,7 +173,7 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
         kit.Clock.Advance(TimeSpan.FromHours(7));
         await kit.Ledger.RecordAsync([Rich("sg-old-layout", T0.AddHours(7))], kit.Context);
         var raw = await kit.RawFindingAsync(id);
-        Assert.True(raw.ContainsKey(FindingItemLayout.DetailAttribute));
+        Assert.True(raw.ContainsKey(FindingItemLayout.PrimedDetailAttribute));
         Assert.False(raw.ContainsKey("message"));
         var rewritten = (await kit.Ledger.GetAsync(id))!;
         Assert.Equal(4, rewritten.Version);
@@ -240,6 +241,120 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
     }
 
     [Fact]
+    public async Task The_replays_last_two_unit_findings_Inspector_and_S3_baseline_are_one_write_unit_and_read_back_whole()
+    {
+        // Wave 8 left 286 of the replay's 4,003 finding puts at 2 units: patch.inspector-vulnerability (1,159-1,167 bytes: a
+        // 147-character ECR image ARN in GSI3PK and the message, ~500 compressed bytes of evidence) and drift.s3-bucket-baseline
+        // (1,025-1,041 bytes: five requirement lines in message, evidence and diff). These are those findings, as the replay wrote them.
+        var At = DateTimeOffset.Parse("2021-12-03T18:02:30Z", CultureInfo.InvariantCulture);
+        var kit = await CreateAsync(dynamo);
+        var inspector = new IsmsServerless.Rules.Patch.InspectorVulnerabilityRule().Metadata;
+        const string image = "arn:aws:ecr:us-east-2:123456789012:repository/amazon/amazon-ecs-sample/sha256:36c7b282abd0186e01419f2e58743e1bf635808231049bbc9d77EXAMPLE-v15";
+        var vulnerability = Finding(inspector, image, At, "CVE-2019-17498") with
+        {
+            ResourceType = "AWS::ECR::Repository",
+            AccountId = "123456789012",
+            Region = "us-east-2",
+            SeverityOverride = Severity.Medium,
+            Message = $"MEDIUM vulnerability CVE-2019-17498 on {image}: libssh2-r15 1.4.3-12.amzn2.2 (no fixed version named); fix availability not reported; published 779 days before it was first observed here",
+            Evidence = new Dictionary<string, string>
+            {
+                ["clockStartSource"] = "firstObservedAt", ["cveAgeDays"] = "779", ["eventId"] = "42dbea55-45ad-b2b4-87a8-afaEXAMPLE-v15",
+                ["findingArn"] = "arn:aws:inspector2:us-east-2:123456789012:finding/be674aaddd0f75ac632055EXAMPLE-v15",
+                ["firstObservedAt"] = "Dec 3, 2021, 6:02:30 PM", ["fixAvailable"] = "absent", ["inspectorResourceType"] = "AWS_ECR_CONTAINER_IMAGE",
+                ["inspectorScore"] = "6.5", ["inspectorSeverity"] = "MEDIUM", ["inspectorStatus"] = "ACTIVE",
+                ["packages"] = "libssh2-r15 1.4.3-12.amzn2.2 (no fixed version named)", ["vendorCreatedAt"] = "Oct 16, 2019, 12:00:00 AM",
+                ["vulnerabilityId"] = "CVE-2019-17498",
+            },
+        };
+        var s3 = new IsmsServerless.Rules.Drift.S3BucketBaselineRule().Metadata;
+        const string bucket = "mborch-test-bucket-config-item-r12";
+        string[] flags = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"];
+        var drift = Finding(s3, "arn:aws:s3:::" + bucket, At) with
+        {
+            AccountId = "934654633380",
+            Region = "us-east-1",
+            Message = $"AWS::S3::Bucket {bucket} drifts from the AWS::S3::Bucket baseline 2026.11.1: s3.encryption-at-rest: supplementaryConfiguration.ServerSideEncryptionConfiguration is not configured, expected default encryption (SSE-S3 or SSE-KMS) configured; "
+                + string.Join("; ", flags.Select(f => $"s3.public-access-blocked.{f}: supplementaryConfiguration.PublicAccessBlockConfiguration.{f} is not set, expected true")),
+            Evidence = new Dictionary<string, string>
+            {
+                ["baseline"] = "AWS::S3::Bucket@2026.11.1", ["configurationItemCaptureTime"] = "2019-02-12T07:29:28.000Z", ["configurationItemStatus"] = "OK",
+                ["resourceId"] = bucket, ["resourceType"] = "AWS::S3::Bucket", ["trigger"] = "config-item-change",
+                ["unmetRequirements"] = "s3.encryption-at-rest," + string.Join(",", flags.Select(f => "s3.public-access-blocked." + f)),
+            },
+            Diff = [new FieldDiff("supplementaryConfiguration.ServerSideEncryptionConfiguration", "default encryption (SSE-S3 or SSE-KMS) configured", "not configured"),
+                .. flags.Select(f => new FieldDiff("supplementaryConfiguration.PublicAccessBlockConfiguration." + f, "true", "not set"))],
+        };
+        await kit.Ledger.RecordAsync([vulnerability, drift], kit.Context);
+        foreach (var e in new[] { vulnerability, drift })
+        {
+            var raw = await kit.RawFindingAsync(e.FindingId);
+            Assert.True(ItemBytes(raw) <= 1024, $"{e.Rule.Id}: stored {ItemBytes(raw)} bytes: " + string.Join(", ", raw.Select(a => a.Key + "=" + (Encoding.UTF8.GetByteCount(a.Key) + Value(a.Value)))));
+            Assert.False(raw.ContainsKey(FindingItemLayout.DetailAttribute));
+            // The same detail JSON as wave 8 stored (only its compression changed).
+            var detail = DetailJson(raw);
+            Assert.Contains("\"message\":\"" + e.Message[..60], detail, StringComparison.Ordinal);
+            var read = (await kit.Ledger.GetAsync(e.FindingId))!;
+            Assert.Equal((e.ResourceId, e.SubKey, e.Message, e.AccountId, e.Region), (read.ResourceId, read.SubKey, read.Message, read.AccountId, read.Region));
+            Assert.Equal(e.Evidence.Append(new("policyVersion", kit.Ledger.PolicyVersion)).OrderBy(p => p.Key, StringComparer.Ordinal), read.Evidence.OrderBy(p => p.Key, StringComparer.Ordinal));
+            Assert.Equal(e.Diff, read.Diff);
+            Assert.Equal((At, 1), (read.LastViolationAt!.Value, read.ViolationRuns!.Value));
+            Assert.Single((await kit.Ledger.QueryByResourceAsync(e.ResourceId, 10)).Items);
+        }
+    }
+
+    [Fact]
+    public void The_dictionary_primes_at_both_qualities_on_this_runtime_and_primed_details_of_either_quality_read_back()
+    {
+        // The kept prefixes are this runtime's Brotli output for the dictionary: if a runtime update changes it, writers fall
+        // back to the unprimed detail (still correct, but larger) and this test says so; readers never need the encoder.
+        Assert.Equal(Convert.ToBase64String(DetailDictionary.PrefixOf(5)), Convert.ToBase64String(typeof(DetailDictionary).GetField("Prefix5", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null) as byte[] ?? []));
+        Assert.True(DetailDictionary.CanPrime(5));
+        Assert.True(DetailDictionary.CanPrime(11));
+        var json = "{\"message\":\"Root user CreateBucket from 203.0.113.7\",\"evidence\":{\"eventId\":\"x\"}}"u8.ToArray();
+        foreach (var quality in new[] { 5, 11 })
+        {
+            var stored = DetailDictionary.Compress(json, quality)!;
+            Assert.Equal(quality == 5 ? DetailDictionary.FormatQuality5 : DetailDictionary.FormatQuality11, stored[0]);
+            Assert.True(stored.Length < CompressedAttribute.Compress(json, quality, 18).Length, $"quality {quality}: primed {stored.Length} bytes");
+            Assert.True(DetailDictionary.TryDecompress(stored, 1024, out var rented, out var offset, out var length, out var problem), problem);
+            Assert.Equal(json, rented.AsSpan(offset, length).ToArray());
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+        // A detail whose quality-5 primed form is over one unit is compressed at quality 11, primed too, and reads back.
+        var noisy = Record(Enumerable.Range(0, 30).ToDictionary(i => "k" + i, i => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData([(byte)i]))));
+        var item = LedgerItems.FindingItem(noisy, null);
+        var detailJson = Encoding.UTF8.GetBytes(DetailJson(item));
+        var (at5, at11) = (DetailDictionary.Compress(detailJson, 5)!, DetailDictionary.Compress(detailJson, 11)!);
+        var atQuality5 = new Dictionary<string, AttributeValue>(item) { [FindingItemLayout.PrimedDetailAttribute] = new AttributeValue { B = new MemoryStream(at5) } };
+        Assert.True(ItemBytes(atQuality5) > 1024, $"{ItemBytes(atQuality5)} bytes at quality 5");
+        Assert.Equal(at11.Length < at5.Length ? at11 : at5, item[FindingItemLayout.PrimedDetailAttribute].B.ToArray());
+        Assert.True(LedgerItems.TryReadFinding(item, out var read, out var readProblem), readProblem);
+        Assert.Equal(noisy.Evidence.OrderBy(p => p.Key), read.Evidence.OrderBy(p => p.Key));
+    }
+
+    [Fact]
+    public void A_primed_detail_that_is_garbage_truncated_of_an_unknown_format_or_stored_beside_a_plain_one_reads_as_malformed()
+    {
+        var item = LedgerItems.FindingItem(Record(new Dictionary<string, string> { ["k"] = "v" }), null);
+        var stored = item[FindingItemLayout.PrimedDetailAttribute].B.ToArray();
+        Assert.True(LedgerItems.TryReadFinding(item, out _, out var problem), problem);
+        foreach (var bad in new byte[][] { [9, .. stored[1..]], stored[..^3], [1, 2, 3, 4, 5, 6, 7, 8], [DetailDictionary.FormatQuality5], [] })
+        {
+            var with = new Dictionary<string, AttributeValue>(item) { [FindingItemLayout.PrimedDetailAttribute] = new AttributeValue { B = new MemoryStream(bad) } };
+            Assert.False(LedgerItems.TryReadFinding(with, out _, out problem), Convert.ToHexString(bad));
+            Assert.Contains("detail", problem, StringComparison.Ordinal);
+        }
+        // A bomb after the prefix is cut at the limit like an unprimed one.
+        var bomb = DetailDictionary.Compress(Encoding.UTF8.GetBytes("{\"message\":\"" + new string('0', 2 * FindingItemLayout.MaxDetailBytes) + "\"}"), 5)!;
+        Assert.False(LedgerItems.TryReadFinding(new Dictionary<string, AttributeValue>(item) { [FindingItemLayout.PrimedDetailAttribute] = new AttributeValue { B = new MemoryStream(bomb) } }, out _, out problem));
+        Assert.Contains("beyond", problem, StringComparison.Ordinal);
+        var both = new Dictionary<string, AttributeValue>(item) { [FindingItemLayout.DetailAttribute] = new AttributeValue { B = new MemoryStream(Brotli("{\"message\":\"m\"}"u8.ToArray())) } };
+        Assert.False(LedgerItems.TryReadFinding(both, out _, out problem));
+        Assert.Contains("twice", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_detail_of_the_wave_7_layout_written_raw_reads_unchanged_and_is_rewritten_in_the_packed_layout()
     {
         var kit = await CreateAsync(dynamo);
@@ -303,13 +418,23 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(longId, read.ResourceId);
     }
 
+    // The detail JSON of either stored form: primed by the dictionary (wave 9, `dd`) or plain Brotli (`detail`).
     private static string DetailJson(Dictionary<string, AttributeValue> item)
     {
+        if (item.TryGetValue(FindingItemLayout.PrimedDetailAttribute, out var primed))
+        {
+            Assert.True(DetailDictionary.TryDecompress(primed.B.ToArray(), FindingItemLayout.MaxDetailBytes, out var rented, out var offset, out var length, out var problem), problem);
+            try { return Encoding.UTF8.GetString(rented, offset, length); }
+            finally { System.Buffers.ArrayPool<byte>.Shared.Return(rented); }
+        }
         using var input = new MemoryStream(item[FindingItemLayout.DetailAttribute].B.ToArray());
         using var brotli = new BrotliStream(input, CompressionMode.Decompress);
         using var reader = new StreamReader(brotli, Encoding.UTF8);
         return reader.ReadToEnd();
     }
+
+    private static byte[] StoredDetail(Dictionary<string, AttributeValue> item) =>
+        (item.GetValueOrDefault(FindingItemLayout.PrimedDetailAttribute) ?? item[FindingItemLayout.DetailAttribute]).B.ToArray();
 
     [Fact]
     public void The_same_finding_always_gives_the_same_item_bytes_whatever_the_evidence_order()
@@ -319,7 +444,7 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
         var one = LedgerItems.FindingItem(Record(evidence), null);
         var two = LedgerItems.FindingItem(Record(reversed), null);
         Assert.True(ConditionalPut.Same(one, two));
-        Assert.Equal(one[FindingItemLayout.DetailAttribute].B.ToArray(), two[FindingItemLayout.DetailAttribute].B.ToArray());
+        Assert.Equal(StoredDetail(one), StoredDetail(two));
         // A different detail is a different item (the lost-answer check compares binary values by their bytes).
         var other = LedgerItems.FindingItem(Record(new Dictionary<string, string>(evidence) { ["c"] = "changed" }), null);
         Assert.False(ConditionalPut.Same(one, other));
@@ -377,6 +502,7 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
         var victim = Rich("sg-bomb", T0);
         await kit.Ledger.RecordAsync([good, victim], kit.Context);
         var raw = await kit.RawFindingAsync(victim.FindingId);
+        raw.Remove(FindingItemLayout.PrimedDetailAttribute);
         raw[FindingItemLayout.DetailAttribute] = new AttributeValue { B = new MemoryStream(Brotli(Encoding.UTF8.GetBytes("{\"message\":\"" + new string('x', 8 * 1024 * 1024) + "\"}"))) };
         await kit.Dynamo.Client.PutItemAsync(new PutItemRequest { TableName = kit.Table, Item = raw });
 
@@ -410,8 +536,12 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
         TimelineHead = LedgerKeys.Instant(T0) + "#1",
     };
 
-    private static Dictionary<string, AttributeValue> With(Dictionary<string, AttributeValue> item, AttributeValue detail) =>
-        new(item) { [FindingItemLayout.DetailAttribute] = detail };
+    private static Dictionary<string, AttributeValue> With(Dictionary<string, AttributeValue> item, AttributeValue detail)
+    {
+        var with = new Dictionary<string, AttributeValue>(item) { [FindingItemLayout.DetailAttribute] = detail };
+        with.Remove(FindingItemLayout.PrimedDetailAttribute);
+        return with;
+    }
 
     private static byte[] Brotli(byte[] data)
     {
