@@ -48,8 +48,8 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
         await kit.Ledger.RecordAsync([e], kit.Context);
 
         var raw = await kit.RawFindingAsync(e.FindingId);
-        Assert.NotNull(raw[FindingItemLayout.PrimedDetailAttribute].B);
-        Assert.False(raw.ContainsKey(FindingItemLayout.DetailAttribute), "the unprimed detail is not stored beside the primed one");
+        Assert.NotNull(raw[FindingItemLayout.DetailAttribute].B);
+        Assert.False(raw.ContainsKey(FindingItemLayout.PrimedDetailAttribute), "an item under one unit is not primed (CPU for no billed byte)");
         Assert.All(InDetail, a => Assert.False(raw.ContainsKey(a), a + " stored as a plain attribute"));
         Assert.All(["id", "ruleId", "lastSeenAt", "subKey"], a => Assert.False(raw.ContainsKey(a), a + " stored though a key or default holds it"));
         // What a person scans stays plain.
@@ -173,7 +173,7 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
         kit.Clock.Advance(TimeSpan.FromHours(7));
         await kit.Ledger.RecordAsync([Rich("sg-old-layout", T0.AddHours(7))], kit.Context);
         var raw = await kit.RawFindingAsync(id);
-        Assert.True(raw.ContainsKey(FindingItemLayout.PrimedDetailAttribute));
+        Assert.True(raw.ContainsKey(FindingItemLayout.DetailAttribute));
         Assert.False(raw.ContainsKey("message"));
         var rewritten = (await kit.Ledger.GetAsync(id))!;
         Assert.Equal(4, rewritten.Version);
@@ -336,9 +336,14 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
     [Fact]
     public void A_primed_detail_that_is_garbage_truncated_of_an_unknown_format_or_stored_beside_a_plain_one_reads_as_malformed()
     {
-        var item = LedgerItems.FindingItem(Record(new Dictionary<string, string> { ["k"] = "v" }), null);
-        var stored = item[FindingItemLayout.PrimedDetailAttribute].B.ToArray();
-        Assert.True(LedgerItems.TryReadFinding(item, out _, out var problem), problem);
+        // A small finding is stored unprimed; the same detail primed reads back the same record.
+        var plain = LedgerItems.FindingItem(Record(new Dictionary<string, string> { ["k"] = "v" }), null);
+        var stored = DetailDictionary.Compress(Encoding.UTF8.GetBytes(DetailJson(plain)), 5)!;
+        var item = new Dictionary<string, AttributeValue>(plain) { [FindingItemLayout.PrimedDetailAttribute] = new AttributeValue { B = new MemoryStream(stored) } };
+        item.Remove(FindingItemLayout.DetailAttribute);
+        Assert.True(LedgerItems.TryReadFinding(item, out var primedRead, out var problem), problem);
+        Assert.True(LedgerItems.TryReadFinding(plain, out var plainRead, out problem), problem);
+        Assert.Equal((plainRead.Message, plainRead.Evidence["k"], plainRead.ResourceId, plainRead.TimelineHead), (primedRead.Message, primedRead.Evidence["k"], primedRead.ResourceId, primedRead.TimelineHead));
         foreach (var bad in new byte[][] { [9, .. stored[1..]], stored[..^3], [1, 2, 3, 4, 5, 6, 7, 8], [DetailDictionary.FormatQuality5], [] })
         {
             var with = new Dictionary<string, AttributeValue>(item) { [FindingItemLayout.PrimedDetailAttribute] = new AttributeValue { B = new MemoryStream(bad) } };
