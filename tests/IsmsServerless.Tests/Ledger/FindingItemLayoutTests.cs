@@ -291,8 +291,13 @@ public sealed class FindingItemLayoutTests(DynamoDbLocalFixture dynamo)
             var raw = await kit.RawFindingAsync(e.FindingId);
             Assert.True(ItemBytes(raw) <= 1024, $"{e.Rule.Id}: stored {ItemBytes(raw)} bytes: " + string.Join(", ", raw.Select(a => a.Key + "=" + (Encoding.UTF8.GetByteCount(a.Key) + Value(a.Value)))));
             Assert.False(raw.ContainsKey(FindingItemLayout.DetailAttribute));
-            // The same detail JSON as wave 8 stored (only its compression changed).
+            // The same detail JSON as wave 8 stored (only its compression changed), which left the item at 2 units.
             var detail = DetailJson(raw);
+            var json = Encoding.UTF8.GetBytes(detail);
+            var wave8 = new Dictionary<string, AttributeValue>(raw) { [FindingItemLayout.DetailAttribute] = new AttributeValue { B = new MemoryStream(
+                new[] { CompressedAttribute.Compress(json, 5, 18), CompressedAttribute.Compress(json, 11, 18) }.MinBy(b => b.Length)!) } };
+            wave8.Remove(FindingItemLayout.PrimedDetailAttribute);
+            Assert.True(ItemBytes(wave8) > 1024, $"{e.Rule.Id}: {ItemBytes(wave8)} bytes in the wave-8 layout");
             Assert.Contains("\"message\":\"" + e.Message[..60], detail, StringComparison.Ordinal);
             var read = (await kit.Ledger.GetAsync(e.FindingId))!;
             Assert.Equal((e.ResourceId, e.SubKey, e.Message, e.AccountId, e.Region), (read.ResourceId, read.SubKey, read.Message, read.AccountId, read.Region));
