@@ -17,7 +17,8 @@ namespace IsmsServerless.Tests.Evidence;
 /// deliveries, a deletion, and a baseline approval (which reaches the ledger only). Pinned as the layout of issue 20 wave 8
 /// leaves them, so a layout that stores a failure elsewhere (docs/benchmarks.md, issue-evr9) must show the same figures.
 /// It also pins where the figures and the finding's status differ on purpose: an approval resolves the finding while the
-/// rule's stored result stays the failure until the next evaluation of the resource.
+/// rule's stored result stays the failure until the next evaluation of the resource, and a terminated instance's
+/// vulnerability findings are resolved while their sub-keyed (per CVE) results keep counting.
 /// </summary>
 [Collection(DynamoDbCollection.Name)]
 public sealed class EvidenceFiguresTests(DynamoDbLocalFixture dynamo)
@@ -26,8 +27,10 @@ public sealed class EvidenceFiguresTests(DynamoDbLocalFixture dynamo)
     private const string SecurityGroup = "arn:aws:ec2:us-east-2:012345678912:security-group/default";
     private const string SnapshotRule = "drift.approved-snapshot-drift";
     private const string Trail = "arn:aws:cloudtrail:ap-southeast-1:123456789012:trail/APJCCloudTrail";
+    private const string InspectorRule = "patch.inspector-vulnerability";
+    private const string Instance = "i-12345678901234567";
 
-    private readonly FakeTimeProvider _clock = TestContexts.ClockAt("2026-11-23T07:00:00Z");
+    private readonly FakeTimeProvider _clock = TestContexts.ClockAt("2024-09-01T00:00:00Z");
 
     private EvaluationContext Context => new(IsmsSettings.Default, _clock);
 
@@ -154,6 +157,32 @@ public sealed class EvidenceFiguresTests(DynamoDbLocalFixture dynamo)
             drifted: 1/0/1 open
             drift approved: 1/0/1 resolved
             evaluated again: 1/1/0 resolved
+            """.ReplaceLineEndings("\n"),
+            string.Join("\n", h.Log));
+    }
+
+    [Fact]
+    public async Task A_terminated_instance_closes_its_vulnerability_findings_and_their_sub_keyed_failures_stay_counted()
+    {
+        // IngestPipeline.GoneResults tombstones the results of a gone resource without a sub-key only: a CVE's result (sub-key
+        // the CVE id) stays what it was, while the ledger resolves every finding on the resource.
+        var h = await NewAsync();
+        _clock.SetUtcNow(DateTimeOffset.Parse("2024-09-05T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        await h.Pipeline.ProcessAsync(IsmsServerless.Tests.Patch.PatchEvents.Edited(IsmsServerless.Tests.Patch.PatchEvents.Ec2Vuln, d => d["status"] = "ACTIVE"), Context);
+        await StepAsync(h, "vulnerable", InspectorRule, Instance);
+        _clock.SetUtcNow(DateTimeOffset.Parse("2024-09-06T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var terminated = JsonNode.Parse(Fixtures.Local("patch/eb-ec2-state-change-terminated.json"))!.AsObject();
+        terminated["time"] = "2024-09-05T12:00:00Z";
+        terminated["region"] = "eu-central-1";
+        terminated["resources"] = new JsonArray();
+        terminated["detail"]!["instance-id"] = Instance;
+        await h.Pipeline.ProcessAsync(DriftPayloads.Bytes(terminated), Context);
+        await StepAsync(h, "terminated", InspectorRule, Instance);
+
+        Assert.Equal(
+            """
+            vulnerable: 1/0/1 open
+            terminated: 1/0/1 resolved
             """.ReplaceLineEndings("\n"),
             string.Join("\n", h.Log));
     }
