@@ -40,8 +40,11 @@ public sealed class ChangeReviewDeadlineStep(RuleRegistry registry) : ISweepStep
         try
         {
             // Change reviews whose first timer is found from their record's pending entry (issue 20 wave 9).
-            pending = await new PendingChangeTimers(context.Dynamo, context.TableName, context.Evaluation.Settings)
-                .RunAsync(context, Obligations.ObligationKinds.Default(registry), cancellationToken).ConfigureAwait(false);
+            var timers = new PendingChangeTimers(context.Dynamo, context.TableName, context.Evaluation.Settings);
+            pending = await timers.RunAsync(context, Obligations.ObligationKinds.Default(registry), cancellationToken).ConfigureAwait(false);
+            // Reviews whose attestation was lost on such an obligation (no timer entry to repair it): attested now.
+            var reviewed = await timers.AttestReviewedAsync(context, cancellationToken).ConfigureAwait(false);
+            pending = pending with { Examined = pending.Examined + reviewed.Examined, Notes = [.. pending.Notes, .. reviewed.Notes] };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

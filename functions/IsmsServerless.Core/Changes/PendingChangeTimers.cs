@@ -42,6 +42,10 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
 {
     public const string CursorPartition = "CHANGE#SWEEP";
     public const string CursorSortKey = "PENDING";
+    public const string ReviewedCursorSortKey = "REVIEWED";
+
+    /// <summary>How long after its review time a reviewed change's entry is read (writes and clocks settle first).</summary>
+    public static readonly TimeSpan ReviewedSettle = TimeSpan.FromMinutes(15);
     public const string EntityCursor = "CHANGE_SWEEP_CURSOR";
     public const int BatchSize = 200;
 
@@ -69,7 +73,7 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
     /// </summary>
     public async Task<bool> IndexAtOnceAsync(DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
-        var cursor = await ReadAsync(consistent: false, cancellationToken).ConfigureAwait(false);
+        var cursor = await ReadAsync(CursorSortKey, consistent: false, cancellationToken).ConfigureAwait(false);
         if (cursor is null) return false;
         return string.CompareOrdinal(Timestamps.ToWire(dueAt), cursor.Claimed) <= 0 || LeadMs(settings) > cursor.LeadMs;
     }
@@ -80,7 +84,7 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
         ArgumentNullException.ThrowIfNull(context);
         var notes = new List<string>();
         var now = context.Evaluation.Now;
-        var cursor = await ReadAsync(consistent: true, cancellationToken).ConfigureAwait(false) ?? new Cursor("", "", 0, 0);
+        var cursor = await ReadAsync(CursorSortKey, consistent: true, cancellationToken).ConfigureAwait(false) ?? new Cursor("", "", 0, 0);
         // Entries up to the claim as this run found it were claimed by an earlier run: the cursor may pass them.
         var ceiling = cursor.Claimed.Length == 0 ? "" : cursor.Claimed + "#~";
         var leadMs = Math.Max(LeadMs(settings), cursor.LeadMs);
@@ -90,7 +94,7 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
         {
             // Claimed before the query: an opener that reads this claim (or a later one) indexes at once what is behind it.
             var next = cursor with { Claimed = claimed, LeadMs = leadMs, Version = cursor.Version + 1 };
-            if (!await TryWriteAsync(next, cancellationToken).ConfigureAwait(false))
+            if (!await TryWriteAsync(CursorSortKey, next, cancellationToken).ConfigureAwait(false))
                 return new SweepStepResult("pending-changes", 0, 0, 0, ["pending changes: the cursor moved (another sweep); next run"]);
             cursor = next;
         }
@@ -147,9 +151,85 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
         var reached = exhausted ? bound + "#~" : last ?? cursor.Done;
         var done = Min(reached, ceiling);
         if (string.CompareOrdinal(done, cursor.Done) > 0)
-            await TryWriteAsync(cursor with { Done = done, Version = cursor.Version + 1 }, cancellationToken).ConfigureAwait(false);
+            await TryWriteAsync(CursorSortKey, cursor with { Done = done, Version = cursor.Version + 1 }, cancellationToken).ConfigureAwait(false);
         if (examined > 0) notes.Insert(0, $"{examined} pending change(s) reached their first timer");
         return new SweepStepResult("pending-changes", examined, findings, resolved, notes);
+    }
+
+    /// <summary>
+    /// The sweep's pass over the changes reviewed since its last run (<c>CHANGE#REVIEWED</c>, by review time, read
+    /// <see cref="ReviewedSettle"/> behind the clock, with its own cursor <c>CHANGE#SWEEP</c>/<c>REVIEWED</c>): a review
+    /// whose attestation did not reach an obligation without a timer entry (the process died between the record's write
+    /// and the attestation) is attested here. An obligation with a timer entry is attested when its timer fires, as before.
+    /// Each entry is read once: its round-1 obligation in one batch read, the record only when that obligation is not the
+    /// one attested by this very review (a later round, or not attested).
+    /// </summary>
+    internal async Task<SweepStepResult> AttestReviewedAsync(SweepContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var notes = new List<string>();
+        var cursor = await ReadAsync(ReviewedCursorSortKey, consistent: true, cancellationToken).ConfigureAwait(false) ?? new Cursor("", "", 0, 0);
+        var bound = Timestamps.ToWire(context.Evaluation.Now - ReviewedSettle) + "#~";
+        if (string.CompareOrdinal(bound, cursor.Done) <= 0) return new SweepStepResult("reviewed-changes", 0, 0, 0, notes);
+        var response = await dynamo.QueryItemsAsync(new QueryRequest
+        {
+            TableName = tableName,
+            IndexName = LedgerSchema.Gsi3,
+            KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.Gsi3PartitionKey, ["#sk"] = LedgerSchema.Gsi3SortKey },
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+            {
+                [":pk"] = new() { S = DynamoChangeRegister.ReviewedPartition },
+                [":from"] = new() { S = cursor.Done.Length == 0 ? "0" : cursor.Done + "~" },
+                [":to"] = new() { S = bound },
+            },
+            Limit = BatchSize,
+        }, cancellationToken).ConfigureAwait(false);
+        var entries = new List<(string Key, string ChangeId)>();
+        foreach (var item in response.Items ?? [])
+        {
+            if (item.TryGetValue(LedgerSchema.Gsi3SortKey, out var sk) && sk.S is { Length: > 25 } key
+                && item.TryGetValue(LedgerSchema.PartitionKey, out var pk) && pk.S is { } p && p.StartsWith("CHANGE#", StringComparison.Ordinal))
+                entries.Add((key, p["CHANGE#".Length..]));
+        }
+        var firstRounds = entries.Count == 0 ? [] : await _obligations.GetManyAsync([.. entries.Select(e => ChangeReviewObligations.IdOf(e.ChangeId))], cancellationToken).ConfigureAwait(false);
+        var byId = firstRounds.ToDictionary(o => o.Id, StringComparer.Ordinal);
+        var register = new DynamoChangeRegister(dynamo, tableName, settings);
+        string? last = null;
+        var repaired = 0;
+        foreach (var (key, changeId) in entries)
+        {
+            // Attested by this review (the key's review time is the attestation's time): nothing to do.
+            if (byId.TryGetValue(ChangeReviewObligations.IdOf(changeId), out var seen) && seen.Attestation is { } done
+                && string.CompareOrdinal(Timestamps.ToWire(done.At), 0, key, 0, 24) == 0)
+            {
+                last = key;
+                continue;
+            }
+            try
+            {
+                if (await register.GetAsync(changeId, cancellationToken).ConfigureAwait(false) is { Review: { } review } record
+                    && await _obligations.GetAsync(ChangeReviewObligations.IdOf(changeId, record.Round), cancellationToken).ConfigureAwait(false) is { Done: false, TimerIndexed: false })
+                {
+                    await register.AttestReviewAsync(record, review, cancellationToken).ConfigureAwait(false);
+                    repaired++;
+                    notes.Add($"attested the review of {changeId}");
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The cursor stops before it: the next run retries.
+                Log.Error("change.reviewed-attest-failed", ex, ("changeId", changeId));
+                notes.Add($"failed {changeId}: {ex.GetType().Name}");
+                break;
+            }
+            last = key;
+        }
+        var exhausted = response.LastEvaluatedKey is not { Count: > 0 } && last == entries.LastOrDefault().Key;
+        var reached = exhausted ? bound : last ?? cursor.Done;
+        if (string.CompareOrdinal(reached, cursor.Done) > 0)
+            await TryWriteAsync(ReviewedCursorSortKey, cursor with { Done = reached, Version = cursor.Version + 1 }, cancellationToken).ConfigureAwait(false);
+        return new SweepStepResult("reviewed-changes", repaired, 0, 0, notes);
     }
 
     private static string Min(string a, string b) => string.CompareOrdinal(a, b) <= 0 ? a : b;
@@ -191,16 +271,16 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
         }
     }
 
-    private async Task<Cursor?> ReadAsync(bool consistent, CancellationToken cancellationToken)
+    private async Task<Cursor?> ReadAsync(string sortKey, bool consistent, CancellationToken cancellationToken)
     {
-        var response = await dynamo.GetItemAsync(new GetItemRequest { TableName = tableName, Key = Key(), ConsistentRead = consistent }, cancellationToken).ConfigureAwait(false);
+        var response = await dynamo.GetItemAsync(new GetItemRequest { TableName = tableName, Key = Key(sortKey), ConsistentRead = consistent }, cancellationToken).ConfigureAwait(false);
         if (response.Item is not { Count: > 0 } item) return null;
         return new Cursor(Str(item, "claimed") ?? "", Str(item, "done") ?? "", Num(item, "leadMs") ?? 0, Num(item, "version") ?? 1);
     }
 
-    private async Task<bool> TryWriteAsync(Cursor cursor, CancellationToken cancellationToken)
+    private async Task<bool> TryWriteAsync(string sortKey, Cursor cursor, CancellationToken cancellationToken)
     {
-        var item = Key();
+        var item = Key(sortKey);
         item["entityType"] = new() { S = EntityCursor };
         if (cursor.Claimed.Length > 0) item["claimed"] = new() { S = cursor.Claimed };
         if (cursor.Done.Length > 0) item["done"] = new() { S = cursor.Done };
@@ -212,10 +292,10 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
             cancellationToken).ConfigureAwait(false);
     }
 
-    private static Dictionary<string, AttributeValue> Key() => new()
+    private static Dictionary<string, AttributeValue> Key(string sortKey) => new()
     {
         [LedgerSchema.PartitionKey] = new() { S = CursorPartition },
-        [LedgerSchema.SortKey] = new() { S = CursorSortKey },
+        [LedgerSchema.SortKey] = new() { S = sortKey },
     };
 
     private static string? Str(Dictionary<string, AttributeValue> item, string name) => item.TryGetValue(name, out var value) ? value.S : null;

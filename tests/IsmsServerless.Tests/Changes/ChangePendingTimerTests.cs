@@ -193,4 +193,45 @@ public sealed class ChangePendingTimerTests(DynamoDbLocalFixture dynamo)
         Assert.True(await AlertExistsAsync(table, call.ChangeId + "-reminder-1"));
         Assert.Contains("GSI4PK", (await ObligationItemAsync(table, call.ChangeId)).Keys);
     }
+
+    [Fact]
+    public async Task A_review_whose_attestation_was_lost_on_an_unindexed_obligation_is_attested_by_the_sweep()
+    {
+        var table = await dynamo.NewTableAsync("pend-attest");
+        var calls = ChangeTestData.ThienCalls();
+        foreach (var call in calls) await new DynamoChangeRegister(dynamo.Client, table, Settings).RecordAsync(call);
+        var id = ChangeReviewObligations.IdOf(calls[0].ChangeId);
+
+        // The review's record write succeeds; every obligation write after it fails, as if the process died there.
+        await using (var recorder = new ChangeSessionReadCostTests.Recorder(dynamo.Endpoint,
+            (_, op) => op == "PutItem OBLIGATION" ? Robustness.Fault.InternalError : Robustness.Fault.None))
+        {
+            var clock = new FakeTimeProvider(First.AddHours(3));
+            var register = new DynamoChangeRegister(recorder.Client, table, Settings);
+            try
+            {
+                await new ChangeReviewService(register, new DynamoDbFindingLedger(recorder.Client, table, Settings), Registry, Settings, clock)
+                    .ReviewAsync(new ReviewRequest(calls[0].ChangeId, "alice", "approved", "https://jira.example/browse/OPS-7"));
+            }
+            catch (Amazon.Runtime.AmazonServiceException)
+            {
+                // The process "died" after the record's write.
+            }
+        }
+        Assert.NotNull((await new DynamoChangeRegister(dynamo.Client, table, Settings).GetAsync(calls[0].ChangeId))!.Review);
+        var store = new DynamoObligationStore(dynamo.Client, table, Settings);
+        Assert.False((await store.GetAsync(id))!.Done);
+
+        var sweepClock = new FakeTimeProvider(First.AddHours(3).AddMinutes(5));
+        var step = new ChangeReviewDeadlineStep(Registry);
+        await step.RunAsync(Sweep(table, sweepClock), default);
+        Assert.False((await store.GetAsync(id))!.Done); // read only once the review has settled
+
+        sweepClock.SetUtcNow(First.AddHours(4));
+        var result = await step.RunAsync(Sweep(table, sweepClock), default);
+        Assert.Contains(result.Notes, n => n == "attested the review of " + calls[0].ChangeId);
+        var attested = (await store.GetAsync(id))!;
+        Assert.Equal(("alice", First.AddHours(3)), (attested.Attestation!.By, attested.Attestation.At));
+        Assert.Equal(0, (await step.RunAsync(Sweep(table, sweepClock), default)).Examined);
+    }
 }
