@@ -281,7 +281,7 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
     private async Task<bool> TryWriteAsync(string sortKey, Cursor cursor, CancellationToken cancellationToken)
     {
         var item = Key(sortKey);
-        item["entityType"] = new() { S = EntityCursor };
+        item[LedgerSchema.EntityType] = new() { S = EntityCursor };
         if (cursor.Claimed.Length > 0) item["claimed"] = new() { S = cursor.Claimed };
         if (cursor.Done.Length > 0) item["done"] = new() { S = cursor.Done };
         item["leadMs"] = N(cursor.LeadMs);
