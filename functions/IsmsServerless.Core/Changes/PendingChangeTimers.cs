@@ -49,6 +49,9 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
     public const string EntityCursor = "CHANGE_SWEEP_CURSOR";
     public const int BatchSize = 200;
 
+    /// <summary>Entries read per run at most, those skipped included (obligations written before, with their timer entry).</summary>
+    public const int MaxEntriesPerRun = 1000;
+
     private readonly DynamoObligationStore _obligations = new(dynamo, tableName, settings);
 
     /// <summary>The cursor: entries at or before <paramref name="Done"/> are handled; queries may have read up to <paramref name="Claimed"/>.</summary>
@@ -101,10 +104,13 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
         var register = new DynamoChangeRegister(dynamo, tableName, settings);
         int examined = 0, findings = 0, resolved = 0, visited = 0;
         string? last = null;
-        var exhausted = false;
+        var from = cursor.Done.Length == 0 ? "0" : cursor.Done + "~";
+        var to = bound + "#~";
+        // Nothing after the cursor up to the bound (the clock did not move since the run that got there).
+        var exhausted = string.CompareOrdinal(cursor.Done, to) >= 0;
         var blocked = false;
         Dictionary<string, AttributeValue>? start = null;
-        while (visited < BatchSize && !blocked)
+        while (!exhausted && !blocked && examined < BatchSize && visited < MaxEntriesPerRun)
         {
             var response = await dynamo.QueryItemsAsync(new QueryRequest
             {
@@ -117,10 +123,10 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
                     [":pk"] = new() { S = DynamoChangeRegister.PendingPartition },
                     // Every key is "<instant>#<changeId>" of one length: none has the done key as a strict prefix, so
                     // anything appended to it is past it and before the next key.
-                    [":from"] = new() { S = cursor.Done.Length == 0 ? "0" : cursor.Done + "~" },
-                    [":to"] = new() { S = bound + "#~" },
+                    [":from"] = new() { S = from },
+                    [":to"] = new() { S = to },
                 },
-                Limit = BatchSize - visited,
+                Limit = Math.Min(BatchSize - examined, MaxEntriesPerRun - visited),
                 ExclusiveStartKey = start,
             }, cancellationToken).ConfigureAwait(false);
             foreach (var item in response.Items ?? [])
