@@ -234,4 +234,19 @@ public sealed class ChangePendingTimerTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(("alice", First.AddHours(3)), (attested.Attestation!.By, attested.Attestation.At));
         Assert.Equal(0, (await step.RunAsync(Sweep(table, sweepClock), default)).Examined);
     }
+
+    [Fact]
+    public async Task Runs_at_one_instant_read_nothing_past_the_cursor_and_fail_nothing()
+    {
+        var table = await dynamo.NewTableAsync("pend-still");
+        var calls = ChangeTestData.ThienCalls();
+        foreach (var call in calls) await new DynamoChangeRegister(dynamo.Client, table, Settings).RecordAsync(call);
+        var clock = new FakeTimeProvider(First.AddHours(12));
+        var step = new ChangeReviewDeadlineStep(Registry);
+        var results = new List<SweepStepResult>();
+        // The cursor reaches the bound on the second run; later runs at the same instant have nothing after it to read.
+        for (var run = 0; run < 4; run++) results.Add(await step.RunAsync(Sweep(table, clock), default));
+        Assert.Equal([1, 0, 0, 0], results.Select(r => r.Examined).ToArray());
+        Assert.DoesNotContain(results.SelectMany(r => r.Notes), n => n.Contains("pending change timers", StringComparison.Ordinal) || n.StartsWith("failed", StringComparison.Ordinal));
+    }
 }
