@@ -37,6 +37,9 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
     // attested with the review, timed by the obligations sweep.
     private readonly Obligations.DynamoObligationStore _obligations = new(dynamo, tableName, settings);
 
+    // Change reviews' first timers, found from the records' pending entries (issue 20 wave 9).
+    private readonly PendingChangeTimers _pendingTimers = new(dynamo, tableName, settings);
+
     /// <summary>
     /// Merges one call without a transaction (issue 20: a 40-call session was 40 two-item transactions):
     /// <list type="number">
@@ -307,7 +310,8 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
     /// <paramref name="redelivery"/>: the call was merged before, so the obligation was most likely opened: an eventually
     /// consistent read that shows it held is trusted (<see cref="Obligations.DynamoObligationStore.OpenUnlessHeldAsync"/>).
     /// </summary>
-    internal async Task OpenReviewObligationAsync(ChangeRecord record, CancellationToken cancellationToken, bool created = false, bool redelivery = false)
+    internal async Task OpenReviewObligationAsync(ChangeRecord record, CancellationToken cancellationToken, bool created = false, bool redelivery = false,
+        bool indexAtOnce = false)
     {
         if (record.Review is { } review)
         {
@@ -316,9 +320,11 @@ public sealed class DynamoChangeRegister(IAmazonDynamoDB dynamo, string tableNam
         }
         // Opened as of the session's first call seen (the minimum over its calls): the same obligation in any delivery order.
         var spec = ChangeReviewObligations.Spec(record, settings);
-        if (created) await _obligations.OpenNewAsync(spec, record.FirstCallAt, cancellationToken).ConfigureAwait(false);
-        else if (redelivery) await _obligations.OpenUnlessHeldAsync(spec, record.FirstCallAt, cancellationToken).ConfigureAwait(false);
-        else await _obligations.OpenAsync(spec, record.FirstCallAt, cancellationToken).ConfigureAwait(false);
+        // Its timer is left to the record's pending entry unless the sweep may have read past it (issue 20 wave 9).
+        Obligations.DynamoObligationStore.TimerIndexDecision? timerIndexed = indexAtOnce ? null : _pendingTimers.IndexAtOnceAsync;
+        if (created) await _obligations.OpenNewAsync(spec, record.FirstCallAt, timerIndexed, cancellationToken).ConfigureAwait(false);
+        else if (redelivery) await _obligations.OpenUnlessHeldAsync(spec, record.FirstCallAt, timerIndexed, cancellationToken).ConfigureAwait(false);
+        else await _obligations.OpenAsync(spec, record.FirstCallAt, timerIndexed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Closes the change's review obligation with the review as its attestation (once; a repeat changes nothing).</summary>

@@ -36,7 +36,11 @@ public interface IChangeRegister
     /// <summary>Reviewed changes, most recently reviewed first. One Query.</summary>
     Task<Page<ChangeRecord>> QueryReviewedAsync(int limit, string? cursor = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Changes whose next timer (reminder, overdue, pending resolution) is at or before <paramref name="at"/>. One Query.</summary>
+    /// <summary>
+    /// Changes whose next timer (reminder, overdue, pending resolution) is at or before <paramref name="at"/> in the timer
+    /// index. One Query. A review not yet at its first timer may have no entry there (issue 20 wave 9): the sweep finds
+    /// it from the pending list (<see cref="PendingChangeTimers"/>).
+    /// </summary>
     Task<IReadOnlyList<ChangeRecord>> QueryTimersDueAsync(DateTimeOffset at, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -21,7 +21,18 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
     private const int MaxAttempts = 12;
 
     public Task<OpenResult> OpenAsync(ObligationSpec spec, DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        OpenCoreAsync(spec, now, assumeNew: false, cancellationToken);
+        OpenCoreAsync(spec, now, assumeNew: false, null, cancellationToken);
+
+    /// <summary>
+    /// Decides, just before an open writes (a creation or an earlier due time), whether the obligation's timer goes into
+    /// the timer index (true) or is left to its owner's own index (false: <see cref="Obligation.TimerIndexed"/>). Given
+    /// the due time it is about to be written with.
+    /// </summary>
+    public delegate Task<bool> TimerIndexDecision(DateTimeOffset dueAt, CancellationToken cancellationToken);
+
+    /// <summary><see cref="OpenAsync"/> with the timer index decided by <paramref name="timerIndexed"/> (null: indexed).</summary>
+    internal Task<OpenResult> OpenAsync(ObligationSpec spec, DateTimeOffset now, TimerIndexDecision? timerIndexed, CancellationToken cancellationToken) =>
+        OpenCoreAsync(spec, now, assumeNew: false, timerIndexed, cancellationToken);
 
     /// <summary>
     /// <see cref="OpenAsync"/> for an obligation the caller has just made the reason for (the change record it belongs
@@ -30,7 +41,11 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
     /// session, a redelivery) falls back to the read-and-decide of <see cref="OpenAsync"/>. The same end state either way.
     /// </summary>
     public Task<OpenResult> OpenNewAsync(ObligationSpec spec, DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        OpenCoreAsync(spec, now, assumeNew: true, cancellationToken);
+        OpenCoreAsync(spec, now, assumeNew: true, null, cancellationToken);
+
+    /// <summary><see cref="OpenNewAsync(ObligationSpec, DateTimeOffset, CancellationToken)"/> with the timer index decided by <paramref name="timerIndexed"/>.</summary>
+    internal Task<OpenResult> OpenNewAsync(ObligationSpec spec, DateTimeOffset now, TimerIndexDecision? timerIndexed, CancellationToken cancellationToken) =>
+        OpenCoreAsync(spec, now, assumeNew: true, timerIndexed, cancellationToken);
 
     /// <summary>
     /// <see cref="OpenAsync"/> for a redelivery, whose first delivery most likely opened the obligation already: one
@@ -39,16 +54,20 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
     /// would change nothing). Anything else (missing, due later) goes through <see cref="OpenAsync"/>. Issue 20: half
     /// a read unit for a duplicate instead of a strongly consistent one.
     /// </summary>
-    public async Task<OpenResult> OpenUnlessHeldAsync(ObligationSpec spec, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public Task<OpenResult> OpenUnlessHeldAsync(ObligationSpec spec, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        OpenUnlessHeldAsync(spec, now, null, cancellationToken);
+
+    /// <summary><see cref="OpenUnlessHeldAsync(ObligationSpec, DateTimeOffset, CancellationToken)"/> with the timer index decided by <paramref name="timerIndexed"/>.</summary>
+    internal async Task<OpenResult> OpenUnlessHeldAsync(ObligationSpec spec, DateTimeOffset now, TimerIndexDecision? timerIndexed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var id = Obligation.IdFor(spec.Kind, spec.Subject, spec.Period);
         if (await GetAsync(id, consistent: false, cancellationToken).ConfigureAwait(false) is { } seen && (seen.Done || seen.Spec.DueAt <= spec.DueAt))
             return new OpenResult(OpenStatus.Existing, seen);
-        return await OpenAsync(spec, now, cancellationToken).ConfigureAwait(false);
+        return await OpenCoreAsync(spec, now, assumeNew: false, timerIndexed, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<OpenResult> OpenCoreAsync(ObligationSpec spec, DateTimeOffset now, bool assumeNew, CancellationToken cancellationToken)
+    private async Task<OpenResult> OpenCoreAsync(ObligationSpec spec, DateTimeOffset now, bool assumeNew, TimerIndexDecision? timerIndexed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ObligationSpecRules.Validate(spec);
@@ -66,7 +85,11 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
             OpenStatus status;
             if (existing is null)
             {
-                candidate = new Obligation { Id = id, Spec = normalized, CreatedAt = now, Version = 1 };
+                candidate = new Obligation
+                {
+                    Id = id, Spec = normalized, CreatedAt = now, Version = 1,
+                    TimerIndexed = timerIndexed is null || await timerIndexed(normalized.DueAt, cancellationToken).ConfigureAwait(false),
+                };
                 status = OpenStatus.Created;
             }
             else if (!existing.Done && normalized.DueAt < existing.Spec.DueAt)
@@ -79,7 +102,12 @@ public sealed class DynamoObligationStore(IAmazonDynamoDB dynamo, string tableNa
                     Reminders = normalized.Reminders,
                 };
                 // createdAt is the earliest open too, so it does not depend on which open arrived first.
-                candidate = existing with { Spec = merged, CreatedAt = now < existing.CreatedAt ? now : existing.CreatedAt, Version = existing.Version + 1 };
+                candidate = existing with
+                {
+                    Spec = merged, CreatedAt = now < existing.CreatedAt ? now : existing.CreatedAt, Version = existing.Version + 1,
+                    // Once indexed, always indexed; otherwise decided again for the earlier due time.
+                    TimerIndexed = existing.TimerIndexed || timerIndexed is null || await timerIndexed(normalized.DueAt, cancellationToken).ConfigureAwait(false),
+                };
                 status = OpenStatus.Rescheduled;
             }
             else

@@ -188,6 +188,15 @@ public sealed record Obligation
     /// <summary>Optimistic-concurrency version in the store; 0 for one not yet stored.</summary>
     public long Version { get; init; }
 
+    /// <summary>
+    /// Whether its pending timer has an entry in the timer index (GSI4 <c>OBLIGATION#TIMER</c>). False only for a change
+    /// review opened ahead of the change sweep's cursor (issue 20 wave 9, <see cref="Changes.PendingChangeTimers"/>): the
+    /// sweep finds it from its change record's <c>CHANGE#PENDING</c> entry, which is sorted by the same due time, and
+    /// sets it true (indexing its next timer) when it fires its first timer. Stored on the item only when false; items
+    /// without it (every item written before) read true.
+    /// </summary>
+    public bool TimerIndexed { get; init; } = true;
+
     public string Kind => Spec.Kind;
     public string Subject => Spec.Subject;
     public DateTimeOffset DueAt => Spec.DueAt;

@@ -104,7 +104,8 @@ internal static class ObligationItems
         }
         // Listed elsewhere (change reviews: the change register) or not: said only when not the kind's default.
         if (s.StateIndexed != ObligationSpec.StateIndexedByDefault(s.Kind)) item["stateIndexed"] = new() { BOOL = s.StateIndexed };
-        if (ObligationSchedule.NextTimer(o) is { } timer)
+        if (!o.TimerIndexed) item["timerIndexed"] = new() { BOOL = false };
+        else if (ObligationSchedule.NextTimer(o) is { } timer)
         {
             item[LedgerSchema.Gsi4PartitionKey] = S(ObligationKeys.TimerPartition);
             item[LedgerSchema.Gsi4SortKey] = S(ObligationKeys.TimerSort(timer, o.Id));
@@ -179,6 +180,7 @@ internal static class ObligationItems
             FindingResolved = item.TryGetValue("findingResolved", out var fr) && fr.BOOL == true,
             CreatedAt = Timestamps.ParseOrNull(Str(item, "createdAt")) ?? opensAt,
             Version = Num(item, "version") ?? 1,
+            TimerIndexed = !(item.TryGetValue("timerIndexed", out var ti) && ti.BOOL == false),
         };
     }
 

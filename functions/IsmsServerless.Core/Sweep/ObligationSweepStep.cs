@@ -33,52 +33,73 @@ public sealed class ObligationSweepStep(RuleRegistry registry, Func<SweepContext
         var notes = new List<string>();
         foreach (var obligation in due)
         {
-            var kind = kinds.For(obligation.Kind);
-            try
-            {
-                var (action, stage) = ObligationSchedule.Due(obligation, now);
-                switch (action)
-                {
-                    case ObligationTimerAction.Remind:
-                    {
-                        var alert = await kind.ReminderAsync(obligation, stage, context, cancellationToken).ConfigureAwait(false);
-                        var next = obligation with { Stage = stage, StoredState = Max(obligation.StoredState, ObligationState.Due), Version = obligation.Version + 1 };
-                        if (await store.TryUpdateAsync(next, alert, cancellationToken).ConfigureAwait(false))
-                            notes.Add($"reminder {stage} for {obligation.Subject} ({obligation.Kind}, due {Timestamps.ToWire(obligation.DueAt)})");
-                        break;
-                    }
-                    case ObligationTimerAction.Overdue:
-                    {
-                        findings += await kind.RaiseOverdueAsync(obligation, context, cancellationToken).ConfigureAwait(false);
-                        var next = obligation with { Stage = stage, StoredState = ObligationState.Overdue, Version = obligation.Version + 1 };
-                        await store.TryUpdateAsync(next, null, cancellationToken).ConfigureAwait(false);
-                        notes.Add($"overdue: {obligation.Subject} ({obligation.Kind} {obligation.Spec.Period}) was due {Timestamps.ToWire(obligation.DueAt)}");
-                        break;
-                    }
-                    case ObligationTimerAction.Resolve:
-                    {
-                        if (!await kind.ResolveAsync(obligation, context, cancellationToken).ConfigureAwait(false)) break;
-                        resolved++;
-                        // The kind's resolution may itself have marked the obligation (a change review does): re-read on conflict.
-                        if (!await store.TryUpdateAsync(obligation with { FindingResolved = true, Version = obligation.Version + 1 }, null, cancellationToken).ConfigureAwait(false)
-                            && await store.GetAsync(obligation.Id, cancellationToken).ConfigureAwait(false) is { FindingResolved: false } current)
-                            await store.TryUpdateAsync(current with { FindingResolved = true, Version = current.Version + 1 }, null, cancellationToken).ConfigureAwait(false);
-                        break;
-                    }
-                    default:
-                        // The index lagged a write that already moved the timer; rewriting puts the index right.
-                        await store.TryUpdateAsync(obligation with { Version = obligation.Version + 1 }, null, cancellationToken).ConfigureAwait(false);
-                        break;
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // One bad obligation must not stop the others; it stays due and is retried next sweep.
-                Log.Error("obligation.sweep-failed", ex, ("id", obligation.Id), ("kind", obligation.Kind));
-                notes.Add($"failed {obligation.Id}: {ex.GetType().Name}");
-            }
+            var (f, r, _) = await FireAsync(obligation, kinds, store, context, notes, cancellationToken).ConfigureAwait(false);
+            findings += f;
+            resolved += r;
         }
         return new SweepStepResult(Name, due.Count, findings, resolved, notes);
+    }
+
+    /// <summary>
+    /// Fires what is due of one obligation at the sweep's now (a reminder, the overdue escalation, the resolution after
+    /// attestation) and writes its next stage; with nothing due, rewrites it so its timer index entry is right (the index
+    /// lagged a write that moved it, or the caller is indexing its timer: <see cref="Changes.PendingChangeTimers"/>).
+    /// Never throws but for cancellation: one bad obligation must not stop the others (it stays due, retried next sweep).
+    /// Returns the findings raised, resolutions done, and whether the obligation's write was stored.
+    /// </summary>
+    internal static async Task<(int Findings, int Resolved, bool Written)> FireAsync(Obligation obligation, ObligationKinds kinds, IObligationStore store, SweepContext context,
+        List<string> notes, CancellationToken cancellationToken)
+    {
+        int findings = 0, resolved = 0;
+        var written = false;
+        var now = context.Evaluation.Now;
+        var kind = kinds.For(obligation.Kind);
+        try
+        {
+            var (action, stage) = ObligationSchedule.Due(obligation, now);
+            switch (action)
+            {
+                case ObligationTimerAction.Remind:
+                {
+                    var alert = await kind.ReminderAsync(obligation, stage, context, cancellationToken).ConfigureAwait(false);
+                    var next = obligation with { Stage = stage, StoredState = Max(obligation.StoredState, ObligationState.Due), Version = obligation.Version + 1 };
+                    written = await store.TryUpdateAsync(next, alert, cancellationToken).ConfigureAwait(false);
+                    if (written)
+                        notes.Add($"reminder {stage} for {obligation.Subject} ({obligation.Kind}, due {Timestamps.ToWire(obligation.DueAt)})");
+                    break;
+                }
+                case ObligationTimerAction.Overdue:
+                {
+                    findings += await kind.RaiseOverdueAsync(obligation, context, cancellationToken).ConfigureAwait(false);
+                    var next = obligation with { Stage = stage, StoredState = ObligationState.Overdue, Version = obligation.Version + 1 };
+                    written = await store.TryUpdateAsync(next, null, cancellationToken).ConfigureAwait(false);
+                    notes.Add($"overdue: {obligation.Subject} ({obligation.Kind} {obligation.Spec.Period}) was due {Timestamps.ToWire(obligation.DueAt)}");
+                    break;
+                }
+                case ObligationTimerAction.Resolve:
+                {
+                    if (!await kind.ResolveAsync(obligation, context, cancellationToken).ConfigureAwait(false)) break;
+                    resolved++;
+                    written = true;
+                    // The kind's resolution may itself have marked the obligation (a change review does): re-read on conflict.
+                    if (!await store.TryUpdateAsync(obligation with { FindingResolved = true, Version = obligation.Version + 1 }, null, cancellationToken).ConfigureAwait(false)
+                        && await store.GetAsync(obligation.Id, cancellationToken).ConfigureAwait(false) is { FindingResolved: false } current)
+                        await store.TryUpdateAsync(current with { FindingResolved = true, Version = current.Version + 1 }, null, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                default:
+                    // The index lagged a write that already moved the timer; rewriting puts the index right.
+                    written = await store.TryUpdateAsync(obligation with { Version = obligation.Version + 1 }, null, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // One bad obligation must not stop the others; it stays due and is retried next sweep.
+            Log.Error("obligation.sweep-failed", ex, ("id", obligation.Id), ("kind", obligation.Kind));
+            notes.Add($"failed {obligation.Id}: {ex.GetType().Name}");
+        }
+        return (findings, resolved, written);
     }
 
     private static ObligationState Max(ObligationState a, ObligationState b) => a > b ? a : b;

@@ -70,8 +70,9 @@ public sealed class ChangeSessionReadCostTests(DynamoDbLocalFixture dynamo)
 
         var first = await register.RecordAsync(call);
         Assert.Equal(ChangeRecordStatus.Created, first.Status);
-        // No CALL item (issue 20 wave 8): the session's earliest call is kept on the record.
-        Assert.Equal(["GetItem CHANGE consistent", "PutItem CHANGE", "PutItem OBLIGATION"], recorder.Take());
+        // No CALL item (issue 20 wave 8): the session's earliest call is kept on the record. Issue 20 wave 9: the change
+        // sweep's cursor (eventually consistent, half a unit) says whether the obligation's timer needs its own index entry.
+        Assert.Equal(["GetItem CHANGE consistent", "PutItem CHANGE", "GetItem PENDING eventual", "PutItem OBLIGATION"], recorder.Take());
 
         var again = await register.RecordAsync(call);
         Assert.Equal(ChangeRecordStatus.Duplicate, again.Status);
@@ -90,8 +91,8 @@ public sealed class ChangeSessionReadCostTests(DynamoDbLocalFixture dynamo)
     {
         var table = await dynamo.NewTableAsync("chg-cost-crash");
         var call = ChangeTestData.ThienCalls()[0];
-        // Requests of a new session's first call: 1 GetItem record, 2 PutItem record, 3 PutItem obligation.
-        await using (var crashing = new Recorder(dynamo.Endpoint, (n, _) => n == 3 ? Fault.InternalError : Fault.None))
+        // Requests of a new session's first call: 1 GetItem record, 2 PutItem record, 3 GetItem sweep cursor, 4 PutItem obligation.
+        await using (var crashing = new Recorder(dynamo.Endpoint, (n, _) => n == 4 ? Fault.InternalError : Fault.None))
             await Assert.ThrowsAnyAsync<AmazonServiceException>(() => new DynamoChangeRegister(crashing.Client, table, IsmsSettings.Default).RecordAsync(call));
         var store = new DynamoObligationStore(dynamo.Client, table, IsmsSettings.Default);
         Assert.Null(await store.GetAsync(ChangeReviewObligations.IdOf(call.ChangeId)));
@@ -100,7 +101,7 @@ public sealed class ChangeSessionReadCostTests(DynamoDbLocalFixture dynamo)
         var redelivery = await new DynamoChangeRegister(recorder.Client, table, IsmsSettings.Default).RecordAsync(call);
         Assert.Equal(ChangeRecordStatus.Duplicate, redelivery.Status);
         // Recognised from the record; the eventually consistent read shows no obligation, so it is opened as OpenAsync does.
-        Assert.Equal(["GetItem CHANGE consistent", "GetItem OBLIGATION eventual", "GetItem OBLIGATION consistent", "PutItem OBLIGATION"], recorder.Take());
+        Assert.Equal(["GetItem CHANGE consistent", "GetItem OBLIGATION eventual", "GetItem OBLIGATION consistent", "GetItem PENDING eventual", "PutItem OBLIGATION"], recorder.Take());
         var obligation = await store.GetAsync(ChangeReviewObligations.IdOf(call.ChangeId));
         Assert.Equal((1L, ChangeTestData.ThienFirstCall.AddHours(24), ChangeTestData.ThienFirstCall), (obligation!.Version, obligation.DueAt, obligation.CreatedAt));
         Assert.Equal(1, (await new DynamoChangeRegister(dynamo.Client, table, IsmsSettings.Default).GetAsync(call.ChangeId))!.CallCount);
@@ -121,8 +122,8 @@ public sealed class ChangeSessionReadCostTests(DynamoDbLocalFixture dynamo)
         Assert.Equal(ChangeRecordStatus.Created, (await new DynamoChangeRegister(recorder.Client, table, IsmsSettings.Default).RecordAsync(call)).Status);
         var requests = recorder.Take();
         // The blind create fails its condition (its check re-reads the item: not the one sent), then the read-and-decide.
-        Assert.Equal(["GetItem CHANGE consistent", "PutItem CHANGE", "PutItem OBLIGATION", "GetItem OBLIGATION consistent", "GetItem OBLIGATION consistent"],
-            requests.Take(5));
+        Assert.Equal(["GetItem CHANGE consistent", "PutItem CHANGE", "GetItem PENDING eventual", "PutItem OBLIGATION", "GetItem OBLIGATION consistent", "GetItem OBLIGATION consistent"],
+            requests.Take(6));
         var obligation = await store.GetAsync(ChangeReviewObligations.IdOf(call.ChangeId));
         Assert.Equal(hours < 0 ? spec.DueAt.AddHours(hours) : spec.DueAt, obligation!.DueAt);
         Assert.Equal(call.EventTime.AddHours(-1), obligation.CreatedAt);
