@@ -40,7 +40,7 @@ public sealed record ChangeCall
     public string? SourceIp { get; init; }
     public IReadOnlyList<string> Resources { get; init; } = [];
 
-    public string ApiName => $"{ServiceOf(EventSource)}:{EventName}";
+    public string ApiName => string.Concat(ServiceOf(EventSource), ":", EventName);
 
     // The last eventSource whose service name was asked on this thread, and that name. Within an event the resource list
     // and the API name ask for the same source; across events the source is one shared string (EventStrings' table), so
@@ -168,7 +168,7 @@ public sealed record ChangeCall
                 var value = property.Value.GetString();
                 if (string.IsNullOrWhiteSpace(value)) continue;
                 service ??= ServiceOf(input.EventSource);
-                AddSorted(ref found, value.StartsWith("arn:", StringComparison.Ordinal) ? Cap(value) : Cap($"{service}:{name}/{value}"));
+                AddSorted(ref found, value.StartsWith("arn:", StringComparison.Ordinal) ? Cap(value) : Cap(string.Concat([service, ":", name, "/", value])));
                 if (found!.Count >= MaxResourcesPerCall) break;
             }
         }
@@ -177,7 +177,12 @@ public sealed record ChangeCall
 
     private static void AddSorted(ref List<string>? list, string value)
     {
-        list ??= new List<string>(4);
+        if (list is null)
+        {
+            // The first resource needs no search (most calls name one).
+            list = new List<string>(4) { value };
+            return;
+        }
         var at = list.BinarySearch(value, StringComparer.Ordinal);
         if (at < 0) list.Insert(~at, value);
     }

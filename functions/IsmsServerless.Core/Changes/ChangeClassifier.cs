@@ -96,14 +96,14 @@ public static class ChangeClassifier
         // Manual and out-of-pipeline changes matter on production only; staging is for trying things by hand.
         if (settings.Environment != "prod") return null;
         if (IsConsole(input)) return ChangeKind.ManualConsole;
-        if (input.RoleName is { } role && settings.PipelineRoleNames.Contains(role, StringComparer.Ordinal)) return null;
+        if (input.RoleName is { } role && Contains(settings.PipelineRoleNames, role, StringComparison.Ordinal)) return null;
         return ChangeKind.OutOfPipeline;
     }
 
     /// <summary>An emergency role by name, or a session named by the break-glass convention.</summary>
     public static bool IsEmergency(CloudTrailInput input, IsmsSettings settings)
     {
-        if (input.RoleName is { } role && settings.EmergencyRoleNames.Contains(role, StringComparer.OrdinalIgnoreCase)) return true;
+        if (input.RoleName is { } role && Contains(settings.EmergencyRoleNames, role, StringComparison.OrdinalIgnoreCase)) return true;
         var identity = input.Record.UserIdentity;
         // arn:aws:sts::<account>:assumed-role/<role>/<session>: the session name is after the second '/' (read in place).
         var arn = identity?.Type == "AssumedRole" ? identity.Arn : null;
@@ -112,10 +112,22 @@ public static class ChangeClassifier
         var sessionName = firstSlash >= 0 && lastSlash > firstSlash ? arn.AsSpan(lastSlash + 1) : default;
         var hasSession = firstSlash >= 0 && lastSlash > firstSlash;
         var sourceIdentity = identity?.SessionContext?.SourceIdentity;
-        foreach (var prefix in settings.EmergencySessionNamePrefixes)
+        var prefixes = settings.EmergencySessionNamePrefixes;
+        for (var i = 0; i < prefixes.Count; i++)
         {
+            var prefix = prefixes[i];
             if (hasSession && sessionName.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return true;
             if (sourceIdentity?.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) == true) return true;
+        }
+        return false;
+    }
+
+    /// <summary><c>names.Contains(value, comparer)</c> as a loop over the list (LINQ's allocates an enumerator per call).</summary>
+    private static bool Contains(IReadOnlyList<string> names, string value, StringComparison comparison)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (string.Equals(names[i], value, comparison)) return true;
         }
         return false;
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using IsmsServerless.Changes;
 using IsmsServerless.Engine;
 using IsmsServerless.Inputs;
@@ -24,12 +25,14 @@ internal static class ChangeRuleSupport
         if (call.AccessKeyId is { } key) evidence["accessKeyId"] = key;
         if (call.SessionCreatedAt is { } created) evidence["sessionCreatedAt"] = Timestamps.ToWire(created);
         if (call.CallerAccountId is { } caller) evidence["callerAccountId"] = caller;
-        if (call.Resources.Count > 0) evidence["resources"] = string.Join(", ", call.Resources);
-        evidence["call"] = call.Resources.Count switch
+        // Concatenations, not interpolations (no pooled buffer per line); one resource is its own text (what Join returns).
+        var resources = call.Resources;
+        if (resources.Count > 0) evidence["resources"] = resources.Count == 1 ? resources[0] : string.Join(", ", resources);
+        evidence["call"] = resources.Count switch
         {
-            0 => $"{call.Principal} called {call.ApiName}",
-            1 => $"{call.Principal} called {call.ApiName} on {call.Resources[0]}",
-            var n => $"{call.Principal} called {call.ApiName} on {call.Resources[0]} (+{n - 1})",
+            0 => string.Concat(call.Principal, " called ", call.ApiName),
+            1 => string.Concat([call.Principal, " called ", call.ApiName, " on ", resources[0]]),
+            var n => $"{call.Principal} called {call.ApiName} on {resources[0]} (+{n - 1})",
         };
         return
         [
@@ -45,13 +48,27 @@ internal static class ChangeRuleSupport
                 // session says the same, and the finding (its "new" alert and history included) does not depend on which
                 // call arrived first. The call itself is in the evidence and in the change record's call list.
                 Message = call.RoleName is { } role
-                    ? $"{KindText(kind)} by {call.Principal} as role {role} (change {call.ChangeId}); review due within {context.Settings.ChangeReviewHours}h of the session's first call"
-                    : $"{KindText(kind)} by {call.Principal} (change {call.ChangeId}); review due within {context.Settings.ChangeReviewHours}h of the session's first call",
+                    ? string.Concat([KindText(kind), " by ", call.Principal, " as role ", role, " (change ", call.ChangeId, DueText(context.Settings.ChangeReviewHours)])
+                    : string.Concat([KindText(kind), " by ", call.Principal, " (change ", call.ChangeId, DueText(context.Settings.ChangeReviewHours)]),
                 ClockStart = call.EventTime,
                 ObservedAt = call.EventTime,
                 Evidence = evidence,
             },
         ];
+    }
+
+    // The message's tail for the last review window asked (one setting per deployment): formatted once, not per call.
+    private static DueTail? s_due;
+
+    private sealed record DueTail(int Hours, string Text);
+
+    /// <summary><c>$"); review due within {hours}h of the session's first call"</c>.</summary>
+    internal static string DueText(int hours)
+    {
+        if (s_due is { } due && due.Hours == hours) return due.Text;
+        var text = string.Create(CultureInfo.InvariantCulture, $"); review due within {hours}h of the session's first call");
+        s_due = new DueTail(hours, text);
+        return text;
     }
 
     public static string KindText(ChangeKind kind) => kind switch

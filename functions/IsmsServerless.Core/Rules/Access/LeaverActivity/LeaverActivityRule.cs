@@ -29,8 +29,9 @@ public sealed class LeaverActivityRule : IRule<CloudTrailInput>
     };
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context) =>
-        // Asked for every CloudTrail record: the common answer (nothing) is returned without allocating an iterator.
-        (input.IsAwsService || input.IdentityType is "Root" or "AWSService" or "AWSAccount") ? [] : Judge(input, context);
+        // Asked for every CloudTrail record: the common answers (nothing, and no one has left) are returned without
+        // allocating an iterator.
+        (input.IsAwsService || input.IdentityType is "Root" or "AWSService" or "AWSAccount" || !Leavers.Any(context.Settings)) ? [] : Judge(input, context);
 
     private IEnumerable<Evaluation> Judge(CloudTrailInput input, EvaluationContext context)
     {

@@ -42,19 +42,17 @@ public sealed class UnauthorizedEmergencyAccessRule : IRule<CloudTrailInput>
     };
 
     public IEnumerable<Evaluation> Evaluate(CloudTrailInput input, EvaluationContext context) =>
-        // Asked for every CloudTrail record: the common answer (nothing) is returned without allocating an iterator.
-        input.Failed ? [] : Judge(input, context);
+        // Asked for every CloudTrail record: the common answers (a failed call, no entry into an emergency role, as for
+        // every AssumeRole into another role) are returned without allocating an iterator.
+        !input.Failed && EntryOf(input, context.Settings) is { } entry ? Judge(input, context, entry) : [];
 
-    private IEnumerable<Evaluation> Judge(CloudTrailInput input, EvaluationContext context)
+    private IEnumerable<Evaluation> Judge(CloudTrailInput input, EvaluationContext context, (string Role, string? SessionArn, string Person, string How) entry)
     {
-        if (input.Failed) yield break;
         var settings = context.Settings;
-        var entry = EntryOf(input, settings);
-        if (entry is null) yield break;
-        var (roleName, sessionArn, personName, how) = entry.Value;
+        var (roleName, sessionArn, personName, how) = entry;
         var resolver = Resolvers.GetValue(settings, IdentityResolver.For);
         var who = resolver.ResolveName(personName);
-        if (!who.Mapped && StringParameter(input.Record.RequestParameters, "sourceIdentity") is { Length: > 0 } asserted)
+        if (!who.Mapped && StringParameter(input.Record.RequestParameters, "sourceIdentity"u8) is { Length: > 0 } asserted)
             who = resolver.ResolveName(asserted) is { Mapped: true } bySource ? bySource : who;
         var cm = settings.ChangeManagement;
         var authorised = who.Person is { } person
@@ -97,15 +95,15 @@ public sealed class UnauthorizedEmergencyAccessRule : IRule<CloudTrailInput>
         {
             case ("sts.amazonaws.com", "AssumeRole" or "AssumeRoleWithSAML" or "AssumeRoleWithWebIdentity"):
             {
-                var roleArn = StringParameter(record.RequestParameters, "roleArn");
-                var role = roleArn?.Split('/')[^1];
+                var roleArn = StringParameter(record.RequestParameters, "roleArn"u8);
+                // What follows the last '/' (the whole ARN without one): Split('/')[^1] without the split.
+                var role = roleArn?[(roleArn.LastIndexOf('/') + 1)..];
                 if (string.IsNullOrEmpty(role)) return null;
-                var session = StringParameter(record.RequestParameters, "roleSessionName") ?? "";
-                var emergency = IsEmergencyRole(role, settings)
-                    || settings.EmergencySessionNamePrefixes.Any(p => session.StartsWith(p, StringComparison.OrdinalIgnoreCase));
+                var session = StringParameter(record.RequestParameters, "roleSessionName"u8) ?? "";
+                var emergency = IsEmergencyRole(role, settings) || StartsWithAny(session, settings.EmergencySessionNamePrefixes);
                 if (!emergency) return null;
                 var sessionArn = record.ResponseElements.ValueKind == JsonValueKind.Object
-                    && record.ResponseElements.TryGetProperty("assumedRoleUser", out var user) ? StringParameter(user, "arn") : null;
+                    && record.ResponseElements.TryGetProperty("assumedRoleUser"u8, out var user) ? StringParameter(user, "arn"u8) : null;
                 var how = input.EventName == "AssumeRole" ? "AssumeRole" : role.StartsWith("AWSReservedSSO_", StringComparison.Ordinal) ? "SSO permission set" : input.EventName;
                 // AssumeRoleWithSAML / WebIdentity: the caller is the federated subject; the session name is the person.
                 var person = input.EventName == "AssumeRole" && input.IdentityType is not ("AWSAccount" or "AWSService" or "")
@@ -117,7 +115,7 @@ public sealed class UnauthorizedEmergencyAccessRule : IRule<CloudTrailInput>
             {
                 var role = input.RoleName ?? RoleFromSessionArn(record.UserIdentity?.Arn);
                 if (role is null || !IsEmergencyRole(role, settings)) return null;
-                var from = StringParameter(record.AdditionalEventData, "SwitchFrom");
+                var from = StringParameter(record.AdditionalEventData, "SwitchFrom"u8);
                 return (role, record.UserIdentity?.Arn, from ?? PrincipalName.Of(record.UserIdentity, input.AccountId), "console SwitchRole");
             }
             default:
@@ -127,7 +125,7 @@ public sealed class UnauthorizedEmergencyAccessRule : IRule<CloudTrailInput>
 
     private static bool IsEmergencyRole(string role, IsmsSettings settings)
     {
-        if (settings.EmergencyRoleNames.Contains(role, StringComparer.OrdinalIgnoreCase)) return true;
+        if (ContainsIgnoreCase(settings.EmergencyRoleNames, role)) return true;
         // IAM Identity Center roles: AWSReservedSSO_<PermissionSetName>_<16 hex>.
         if (role.StartsWith("AWSReservedSSO_", StringComparison.Ordinal) && role.LastIndexOf('_') is var last and > 15)
         {
@@ -143,8 +141,28 @@ public sealed class UnauthorizedEmergencyAccessRule : IRule<CloudTrailInput>
     private static string? AccountOf(string? arn) =>
         arn?.Split(':') is { Length: 6 } parts && parts[4].Length == 12 ? parts[4] : null;
 
-    private static string? StringParameter(JsonElement element, string name) =>
+    private static string? StringParameter(JsonElement element, ReadOnlySpan<byte> name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
             ? Present.OrNull(value.GetString())
             : null;
+
+    /// <summary><c>names.Contains(value, StringComparer.OrdinalIgnoreCase)</c> as a loop (no enumerator per event).</summary>
+    internal static bool ContainsIgnoreCase(IReadOnlyList<string> names, string value)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (string.Equals(names[i], value, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
+    }
+
+    /// <summary><c>prefixes.Any(p => text.StartsWith(p, OrdinalIgnoreCase))</c> as a loop (no closure or enumerator per event).</summary>
+    private static bool StartsWithAny(string text, IReadOnlyList<string> prefixes)
+    {
+        for (var i = 0; i < prefixes.Count; i++)
+        {
+            if (text.StartsWith(prefixes[i], StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
+    }
 }
