@@ -112,23 +112,10 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
         Dictionary<string, AttributeValue>? start = null;
         while (!exhausted && !blocked && examined < BatchSize && visited < MaxEntriesPerRun)
         {
-            var response = await dynamo.QueryItemsAsync(new QueryRequest
-            {
-                TableName = tableName,
-                IndexName = LedgerSchema.Gsi3,
-                KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
-                ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.Gsi3PartitionKey, ["#sk"] = LedgerSchema.Gsi3SortKey },
-                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
-                {
-                    [":pk"] = new() { S = DynamoChangeRegister.PendingPartition },
-                    // Every key is "<instant>#<changeId>" of one length: none has the done key as a strict prefix, so
-                    // anything appended to it is past it and before the next key.
-                    [":from"] = new() { S = from },
-                    [":to"] = new() { S = to },
-                },
-                Limit = Math.Min(BatchSize - examined, MaxEntriesPerRun - visited),
-                ExclusiveStartKey = start,
-            }, cancellationToken).ConfigureAwait(false);
+            // Every key is "<instant>#<changeId>" of one length: none has the done key as a strict prefix, so anything
+            // appended to it is past it and before the next key.
+            var response = await QueryRangeAsync(DynamoChangeRegister.PendingPartition, from, to,
+                Math.Min(BatchSize - examined, MaxEntriesPerRun - visited), start, cancellationToken).ConfigureAwait(false);
             foreach (var item in response.Items ?? [])
             {
                 if (!item.TryGetValue(LedgerSchema.Gsi3SortKey, out var sk) || sk.S is not { } key) continue;
@@ -177,20 +164,8 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
         var cursor = await ReadAsync(ReviewedCursorSortKey, consistent: true, cancellationToken).ConfigureAwait(false) ?? new Cursor("", "", 0, 0);
         var bound = Timestamps.ToWire(context.Evaluation.Now - ReviewedSettle) + "#~";
         if (string.CompareOrdinal(bound, cursor.Done) <= 0) return new SweepStepResult("reviewed-changes", 0, 0, 0, notes);
-        var response = await dynamo.QueryItemsAsync(new QueryRequest
-        {
-            TableName = tableName,
-            IndexName = LedgerSchema.Gsi3,
-            KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
-            ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.Gsi3PartitionKey, ["#sk"] = LedgerSchema.Gsi3SortKey },
-            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
-            {
-                [":pk"] = new() { S = DynamoChangeRegister.ReviewedPartition },
-                [":from"] = new() { S = cursor.Done.Length == 0 ? "0" : cursor.Done + "~" },
-                [":to"] = new() { S = bound },
-            },
-            Limit = BatchSize,
-        }, cancellationToken).ConfigureAwait(false);
+        var response = await QueryRangeAsync(DynamoChangeRegister.ReviewedPartition, cursor.Done.Length == 0 ? "0" : cursor.Done + "~", bound,
+            BatchSize, null, cancellationToken).ConfigureAwait(false);
         var entries = new List<(string Key, string ChangeId)>();
         foreach (var item in response.Items ?? [])
         {
@@ -310,4 +285,23 @@ public sealed class PendingChangeTimers(IAmazonDynamoDB dynamo, string tableName
         item.TryGetValue(name, out var value) && long.TryParse(value.N, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private static AttributeValue N(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
+
+    /// <summary>One page of a GSI3 change partition's entries whose sort key lies in [<paramref name="from"/>, <paramref name="to"/>].</summary>
+    private Task<QueryResponse> QueryRangeAsync(string partition, string from, string to, int limit,
+        Dictionary<string, AttributeValue>? start, CancellationToken cancellationToken) =>
+        dynamo.QueryItemsAsync(new QueryRequest
+        {
+            TableName = tableName,
+            IndexName = LedgerSchema.Gsi3,
+            KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#pk"] = LedgerSchema.Gsi3PartitionKey, ["#sk"] = LedgerSchema.Gsi3SortKey },
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+            {
+                [":pk"] = new() { S = partition },
+                [":from"] = new() { S = from },
+                [":to"] = new() { S = to },
+            },
+            Limit = limit,
+            ExclusiveStartKey = start,
+        }, cancellationToken);
 }
