@@ -420,10 +420,13 @@ public sealed class ChangeReviewService(IChangeRegister register, IFindingLedger
         }
         try
         {
-            await ledger.RecordAsync(evaluations, context, cancellationToken).ConfigureAwait(false);
+            var written = await ledger.RecordAsync(evaluations, context, cancellationToken).ConfigureAwait(false);
             // The review is the change controls' passing evidence (A.8.32, CC8.1): without it they read "stale" whenever
             // every change was reviewed in time. Recorded before the record is marked resolved, so a failure here is retried.
-            if (evidence is not null) await evidence.RecordAsync(evaluations, "change-review", context, cancellationToken).ConfigureAwait(false);
+            // A finding that holds its evidence failure is taken over by the result written (none does today: change findings
+            // hold none).
+            if (evidence is not null)
+                await evidence.RecordAsync(evaluations, "change-review", context, new Evidence.EvidenceHolding { Holding = written.HoldingEvidence }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -62,11 +62,17 @@ public static class CounterRebuild
             Collect(await QueryAllAsync(dynamo, IndexQuery(tableName, LedgerSchema.Gsi1, LedgerSchema.Gsi1PartitionKey, LedgerKeys.StatusPartition(status)), cancellationToken).ConfigureAwait(false));
 
         var counters = new Dictionary<string, (FindingRecord Example, long[] Counts)>(StringComparer.Ordinal);
+        var held = new Dictionary<string, List<FindingRecord>>(StringComparer.Ordinal);
         var findings = 0;
         foreach (var id in ids)
         {
             if (await ledger.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } finding) continue;
             findings++;
+            if (finding.HoldsEvidence)
+            {
+                if (!held.TryGetValue(finding.RuleId, out var ofRule)) held[finding.RuleId] = ofRule = [];
+                ofRule.Add(finding);
+            }
             var key = LedgerCounters.SortKey(finding);
             var contribution = LedgerCounters.Deltas(null, finding);
             if (!counters.TryGetValue(key, out var entry)) counters[key] = entry = (finding, new long[contribution.Length]);
@@ -91,7 +97,7 @@ public static class CounterRebuild
             }, cancellationToken).ConfigureAwait(false);
             removed++;
         }
-        var evidence = await RebuildEvidenceAsync(dynamo, tableName, cancellationToken).ConfigureAwait(false);
+        var evidence = await RebuildEvidenceAsync(dynamo, tableName, held, cancellationToken).ConfigureAwait(false);
         Log.Info("counters.rebuilt", ("table", tableName), ("findings", findings), ("counterItems", counters.Count), ("removed", removed),
             ("evidenceResults", evidence.Results), ("evidenceCounterItems", evidence.CounterItems), ("evidenceRemoved", evidence.Removed));
         return new Result(findings, counters.Count, removed, evidence.Results, evidence.CounterItems, evidence.Removed);
@@ -105,10 +111,15 @@ public static class CounterRebuild
     /// and a <c>lastEvaluatedAt</c> that never moves back (the latest of the rule's counter items and the hour of its latest
     /// pass or fail result); the rule's other counter items (shards of the earlier layout, an unsharded item) are deleted.
     /// The same conditions as the finding counters' rebuild apply (projector caught up, ingestion quiet).
+    /// Since issue 20 wave 10 an identity's result is its result item when one exists (whatever its <c>hf</c>), else a fail
+    /// when its finding holds it (<paramref name="held"/>: the rule's findings with <see cref="FindingRecord.HoldsEvidence"/>,
+    /// whatever their status), else nothing; a held failure counts at the hour of its source time.
     /// </summary>
-    public static async Task<(int Results, int CounterItems, int Removed)> RebuildEvidenceAsync(IAmazonDynamoDB dynamo, string tableName, CancellationToken cancellationToken = default)
+    public static async Task<(int Results, int CounterItems, int Removed)> RebuildEvidenceAsync(IAmazonDynamoDB dynamo, string tableName,
+        IReadOnlyDictionary<string, List<FindingRecord>> held, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dynamo);
+        ArgumentNullException.ThrowIfNull(held);
         var existing = await QueryAllAsync(dynamo, new QueryRequest
         {
             TableName = tableName,
@@ -123,6 +134,7 @@ public static class CounterRebuild
         }, cancellationToken).ConfigureAwait(false);
         var rules = new SortedSet<string>(RuleRegistry.DefaultRules().Select(r => r.Metadata.Id), StringComparer.Ordinal);
         foreach (var item in existing) if (item.GetValueOrDefault("ruleId")?.S is { Length: > 0 } rule) rules.Add(rule);
+        foreach (var rule in held.Keys) rules.Add(rule);
 
         int results = 0, written = 0, removed = 0;
         foreach (var rule in rules)
@@ -131,7 +143,7 @@ public static class CounterRebuild
             {
                 TableName = tableName,
                 KeyConditionExpression = "#pk = :pk AND begins_with(#sk, :res)",
-                ProjectionExpression = "#r, evaluatedAt",
+                ProjectionExpression = "#r, evaluatedAt, #sk",
                 ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.PartitionKey, ["#sk"] = LedgerSchema.SortKey, ["#r"] = "result" },
                 ExpressionAttributeValues = new()
                 {
@@ -141,7 +153,11 @@ public static class CounterRebuild
                 ConsistentRead = true,
             }, cancellationToken).ConfigureAwait(false);
             var items = existing.Where(i => i.GetValueOrDefault("ruleId")?.S == rule).ToList();
-            if (stored.Count == 0 && items.Count == 0) continue;
+            var storedIds = new HashSet<string>(stored.Select(r => r.GetValueOrDefault(LedgerSchema.SortKey)?.S ?? "")
+                .Where(sk => sk.StartsWith(DynamoDbEvidenceStore.ResultSortPrefix, StringComparison.Ordinal))
+                .Select(sk => sk[DynamoDbEvidenceStore.ResultSortPrefix.Length..]), StringComparer.Ordinal);
+            var heldFailures = held.TryGetValue(rule, out var ofRule) ? ofRule.Where(f => !storedIds.Contains(f.Id)).ToList() : [];
+            if (stored.Count == 0 && items.Count == 0 && heldFailures.Count == 0) continue;
             results += stored.Count;
             var counts = new long[DynamoDbEvidenceStore.CounterNames.Length];
             DateTimeOffset? last = null;
@@ -152,6 +168,12 @@ public static class CounterRebuild
                 for (var i = 0; i < counts.Length; i++) counts[i] += contribution[i];
                 if (outcome is DynamoDbEvidenceStore.Pass or DynamoDbEvidenceStore.Fail && ReadTime(result, "evaluatedAt") is { } at)
                     last = Later(last, DynamoDbEvidenceStore.LastEvaluatedBucket(at));
+            }
+            foreach (var finding in heldFailures)
+            {
+                var contribution = DynamoDbEvidenceStore.Contribution(DynamoDbEvidenceStore.Fail);
+                for (var i = 0; i < counts.Length; i++) counts[i] += contribution[i];
+                last = Later(last, DynamoDbEvidenceStore.LastEvaluatedBucket(HeldFailures.HeldAt(finding)));
             }
             foreach (var item in items) last = Later(last, ReadTime(item, "lastEvaluatedAt"));
 

@@ -1,5 +1,6 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using IsmsServerless.Evidence;
 using IsmsServerless.Ledger;
 using IsmsServerless.Settings;
 
@@ -60,12 +61,33 @@ public sealed class FindingCounterSource : ICounterSource
             legacyBefore = !oldCounted;
         }
         var deltas = LedgerCounters.Deltas(before, after);
-        if (!legacyBefore && deltas.All(d => d == 0)) return new CounterContribution(true, []);
-        var key = new Dictionary<string, AttributeValue>
+        var result = new List<CounterDelta>(2);
+        if (legacyBefore || deltas.Any(d => d != 0))
         {
-            [LedgerSchema.PartitionKey] = new() { S = LedgerKeys.StatsPartition },
-            [LedgerSchema.SortKey] = new() { S = LedgerCounters.SortKey(after) },
-        };
-        return new CounterContribution(true, [new CounterDelta(key, LedgerCounters.Description(after), LedgerCounters.Named(deltas))]);
+            var key = new Dictionary<string, AttributeValue>
+            {
+                [LedgerSchema.PartitionKey] = new() { S = LedgerKeys.StatsPartition },
+                [LedgerSchema.SortKey] = new() { S = LedgerCounters.SortKey(after) },
+            };
+            result.Add(new CounterDelta(key, LedgerCounters.Description(after), LedgerCounters.Named(deltas)));
+        }
+        if (HeldFailure(before, after) is { } held) result.Add(held);
+        return new CounterContribution(true, result);
+    }
+
+    /// <summary>
+    /// The evidence failure a finding holds (<see cref="FindingRecord.HoldsEvidence"/>; docs/data-model.md "Counters from the
+    /// stream"): its first flagged image adds evaluated +1, failing +1 to its rule's passing-evidence counter item, once,
+    /// whatever its status later (the flag is never removed; a removed item moves nothing). A result item written for the
+    /// identity since takes the failure over (<see cref="EvidenceCounterSource"/>: <c>hf</c>).
+    /// </summary>
+    internal static CounterDelta? HeldFailure(FindingRecord? before, FindingRecord after)
+    {
+        if (!after.HoldsEvidence || before is { HoldsEvidence: true }) return null;
+        var add = new Dictionary<string, long>(StringComparer.Ordinal);
+        var fail = DynamoDbEvidenceStore.Contribution(DynamoDbEvidenceStore.Fail);
+        for (var i = 0; i < DynamoDbEvidenceStore.CounterNames.Length; i++) add[DynamoDbEvidenceStore.CounterNames[i]] = fail[i];
+        return new CounterDelta(DynamoDbEvidenceStore.CounterKey(after.RuleId, after.Id, DynamoDbEvidenceStore.CounterShards),
+            DynamoDbEvidenceStore.CounterDescription(after.RuleId), add);
     }
 }

@@ -101,32 +101,58 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     internal Action<string, ConsumedCapacity?>? Observer { get; set; }
 
     public Task<EvidenceWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default) =>
-        RecordCoreAsync(evaluations, source, context, recheck: false, cancellationToken);
+        RecordCoreAsync(evaluations, source, context, recheck: false, EvidenceHolding.None, cancellationToken);
 
     public Task<EvidenceWriteResult> RecordRecheckAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, CancellationToken cancellationToken = default) =>
-        RecordCoreAsync(evaluations, source, context, recheck: true, cancellationToken);
+        RecordCoreAsync(evaluations, source, context, recheck: true, EvidenceHolding.None, cancellationToken);
 
-    private async Task<EvidenceWriteResult> RecordCoreAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, bool recheck, CancellationToken cancellationToken)
+    public Task<EvidenceWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, EvidenceHolding holding, CancellationToken cancellationToken = default) =>
+        RecordCoreAsync(evaluations, source, context, recheck: false, holding, cancellationToken);
+
+    public Task<EvidenceWriteResult> RecordRecheckAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, EvidenceHolding holding, CancellationToken cancellationToken = default) =>
+        RecordCoreAsync(evaluations, source, context, recheck: true, holding, cancellationToken);
+
+    private async Task<EvidenceWriteResult> RecordCoreAsync(IReadOnlyList<Evaluation> evaluations, string source, EvaluationContext context, bool recheck, EvidenceHolding holding,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(evaluations);
         ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(holding);
         int changed = 0, refreshed = 0, skipped = 0;
         // One result per identity per call: the last evaluation of a batch wins (rules may emit several for one resource).
+        // An evaluation the ledger found superseded is no result of its own; it still reaches the identity when its finding
+        // holds the failure, so the stored item takes that over (or a superseded creation's failure is taken back).
         var latest = new Dictionary<string, Evaluation>(StringComparer.Ordinal);
-        foreach (var e in evaluations)
+        var supersededOnly = new Dictionary<string, Evaluation>(StringComparer.Ordinal);
+        for (var i = 0; i < evaluations.Count; i++)
         {
+            var e = evaluations[i];
             if (e.Outcome is not (Outcome.Finding or Outcome.Compliant)) continue;
             if (string.IsNullOrEmpty(e.ResourceId)) continue;
+            if (holding.Superseded.Contains(i))
+            {
+                if (holding.Holding.ContainsKey(e.FindingId)) supersededOnly[e.FindingId] = e;
+                continue;
+            }
             latest[e.FindingId] = e;
         }
         foreach (var e in latest.Values)
         {
-            switch (await RecordOneAsync(e, source, context.Now, recheck, cancellationToken).ConfigureAwait(false))
+            var held = holding.Holding.TryGetValue(e.FindingId, out var heldAt) ? heldAt : (DateTimeOffset?)null;
+            switch (await RecordOneAsync(e, source, context.Now, recheck, held, cancellationToken).ConfigureAwait(false))
             {
                 case Written.Changed: changed++; break;
                 case Written.Refreshed: refreshed++; break;
                 default: skipped++; break;
             }
+        }
+        foreach (var e in supersededOnly.Values)
+        {
+            if (latest.ContainsKey(e.FindingId)) continue;
+            var observed = e.ObservedAt is { } o && o <= context.Now ? o : context.Now;
+            if (await TakeOverAsync(e.Rule.Id, e.FindingId, holding.SupersededCreations.Contains(e.FindingId) ? e : null, observed, source, cancellationToken).ConfigureAwait(false))
+                changed++;
+            else skipped++;
         }
         return new EvidenceWriteResult(changed, refreshed, skipped);
     }
@@ -138,7 +164,9 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     /// never replaces a newer one), and <c>evaluatedAt</c>, when it was last judged (freshness). They are the same for
     /// an event; a re-check (the sweep judging a stored configuration again) judges an old state now.
     /// </summary>
-    private async Task<Written> RecordOneAsync(Evaluation e, string source, DateTimeOffset now, bool recheck, CancellationToken cancellationToken)
+    /// <param name="heldAt">The identity's finding holds its failure (observed then): with no stored item, that failure is
+    /// the stored result (no write for a failure; a pass is put taking it over), and every write carries <c>hf</c>.</param>
+    private async Task<Written> RecordOneAsync(Evaluation e, string source, DateTimeOffset now, bool recheck, DateTimeOffset? heldAt, CancellationToken cancellationToken)
     {
         var result = e.Outcome == Outcome.Finding ? Fail : Pass;
         var observed = e.ObservedAt is { } o && o <= now ? o : now;
@@ -147,34 +175,59 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         for (var attempt = 1; ; attempt++)
         {
             var (stored, storedResult, storedEvaluated, storedObserved) = await ReadStoredAsync(key, cancellationToken).ConfigureAwait(false);
-            // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
-            // "Delivery order"), so the stored result does not depend on which arrived last.
-            if (stored is not null && storedObserved is { } prior
-                && (observed < prior || (observed == prior && (storedResult == Gone || (storedResult == Fail && result == Pass)))))
+            // The write takes over the failure the finding holds: the finding says so, or the stored item does (sticky).
+            var takesOver = heldAt is not null || TakesOver(stored);
+            if (stored is null && heldAt is { } held)
             {
-                await RestoreSummaryAsync(e.Rule.Id, e.FindingId, storedResult, storedEvaluated, cancellationToken).ConfigureAwait(false);
-                Count(e.Rule.Id, "older");
-                return Written.Skipped;
+                // No result item: the finding's failure is the result (issue 20 wave 10). A failure adds nothing to it (the
+                // rule's lastEvaluatedAt still moves to its hour, as the put would have); a pass older than the held failure, or
+                // at its time (the failure wins), is dropped; a newer pass is put, taking the failure over.
+                if (result == Fail || observed <= held)
+                {
+                    if (result == Fail) await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, evaluated, cancellationToken).ConfigureAwait(false);
+                    Count(e.Rule.Id, result == Fail ? "held" : "older");
+                    return Written.Skipped;
+                }
             }
             try
             {
+                // Older than what we have: dropped. Equal source times with a different result: the failure wins (README,
+                // "Delivery order"), so the stored result does not depend on which arrived last.
+                if (stored is not null && storedObserved is { } prior
+                    && (observed < prior || (observed == prior && (storedResult == Gone || (storedResult == Fail && result == Pass)))))
+                {
+                    await MarkTakesOverAsync(key, stored, storedResult, storedEvaluated, heldAt is not null, cancellationToken).ConfigureAwait(false);
+                    await RestoreSummaryAsync(e.Rule.Id, e.FindingId, storedResult, storedEvaluated, cancellationToken).ConfigureAwait(false);
+                    Count(e.Rule.Id, "older");
+                    return Written.Skipped;
+                }
                 if (stored is not null && storedResult == result)
                 {
                     // Same result: at most one write a day, and evaluatedAt only moves forward.
                     if (storedEvaluated is { } last && evaluated - last < RefreshAfter)
                     {
+                        await MarkTakesOverAsync(key, stored, storedResult, storedEvaluated, heldAt is not null, cancellationToken).ConfigureAwait(false);
                         await RestoreSummaryAsync(e.Rule.Id, e.FindingId, storedResult, storedEvaluated, cancellationToken).ConfigureAwait(false);
                         Count(e.Rule.Id, "unchanged");
                         return Written.Skipped;
+                    }
+                    var values = new Dictionary<string, AttributeValue> { [":at"] = Time(evaluated), [":obs"] = Time(observed), [":r"] = S(result), [":src"] = S(source) };
+                    var set = "SET evaluatedAt = :at, observedAt = :obs, #s = :src";
+                    if (takesOver && !TakesOver(stored))
+                    {
+                        // The refresh also takes the finding's failure over (and claims the item for the projector).
+                        set += ", " + TakesOverAttribute + " = :hf, " + CountedAttribute + " = if_not_exists(" + CountedAttribute + ", :cs)";
+                        values[":hf"] = new AttributeValue { BOOL = true };
+                        values[":cs"] = new AttributeValue { N = Shards.ToString(CultureInfo.InvariantCulture) };
                     }
                     var update = await dynamo.UpdateItemAsync(new UpdateItemRequest
                     {
                         TableName = tableName,
                         Key = key,
-                        UpdateExpression = "SET evaluatedAt = :at, observedAt = :obs, #s = :src",
+                        UpdateExpression = set,
                         ConditionExpression = "#r = :r AND evaluatedAt < :at",
                         ExpressionAttributeNames = new() { ["#r"] = "result", ["#s"] = "source" },
-                        ExpressionAttributeValues = new() { [":at"] = Time(evaluated), [":obs"] = Time(observed), [":r"] = S(result), [":src"] = S(source) },
+                        ExpressionAttributeValues = values,
                         ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
                     }, cancellationToken).ConfigureAwait(false);
                     Observer?.Invoke("evidence-refresh", update.ConsumedCapacity);
@@ -184,31 +237,29 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                 }
                 // A change never moves evaluatedAt back (a re-check may have judged the older state later than this event).
                 var evaluatedAt = storedEvaluated is { } before && before > evaluated ? before : evaluated;
-                var put = new Put
+                if (stored is not null && heldAt is not null && result == Fail && !IsSupersededCreation(stored))
                 {
-                    TableName = tableName,
-                    Item = Item(e, result, evaluatedAt, observed, source),
-                    ConditionExpression = stored is null ? "attribute_not_exists(PK)" : "#r = :old AND evaluatedAt = :oldAt",
-                };
-                if (stored is not null)
-                {
-                    put.ExpressionAttributeNames = new() { ["#r"] = "result" };
-                    put.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue) };
+                    // A failure over a pass or a tombstone of an identity whose finding holds its failure: the result item is
+                    // deleted (conditional on what was read), so the held failure is the result again, and the table is the
+                    // one any delivery order leaves (a failure first writes nothing). The projector takes the deleted
+                    // item's contribution out; the ledger orders later deliveries against the held failure.
+                    var delete = await dynamo.DeleteItemAsync(new DeleteItemRequest
+                    {
+                        TableName = tableName,
+                        Key = key,
+                        ConditionExpression = "#r = :old AND evaluatedAt = :oldAt",
+                        ExpressionAttributeNames = new() { ["#r"] = "result" },
+                        ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue) },
+                        ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+                    }, cancellationToken).ConfigureAwait(false);
+                    Observer?.Invoke("evidence-held-again", delete.ConsumedCapacity);
+                    await TouchSummaryAsync(CounterKey(e.Rule.Id, e.FindingId), e.Rule.Id, evaluatedAt, cancellationToken).ConfigureAwait(false);
+                    Count(e.Rule.Id, "held again");
+                    return Written.Changed;
                 }
-                // One conditional PutItem: the rule's counters follow from the table's stream (EvidenceCounterSource moves
-                // them by the old and new image's contributions; issue 20: the transaction with the counter shard cost
-                // twice the units of both items). The item carries the projector's "count me" flag.
-                put.Item[CountedAttribute] = new AttributeValue { N = Shards.ToString(CultureInfo.InvariantCulture) };
-                var single = await dynamo.PutItemAsync(new PutItemRequest
-                {
-                    TableName = tableName,
-                    Item = put.Item,
-                    ConditionExpression = put.ConditionExpression,
-                    ExpressionAttributeNames = put.ExpressionAttributeNames is { Count: > 0 } n ? n : null,
-                    ExpressionAttributeValues = put.ExpressionAttributeValues is { Count: > 0 } v ? v : null,
-                    ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
-                }, cancellationToken).ConfigureAwait(false);
-                Observer?.Invoke("evidence-change", single.ConsumedCapacity);
+                var item = Item(e, result, evaluatedAt, observed, source);
+                if (takesOver) item[TakesOverAttribute] = new AttributeValue { BOOL = true };
+                await PutResultAsync(item, stored, storedResult, storedEvaluated, "evidence-change", cancellationToken).ConfigureAwait(false);
                 // The rule's lastEvaluatedAt only moves forward (a conditional update to the evaluation's hour, sent only
                 // when this process does not already know that hour or a later one): a maximum the projector's
                 // unconditional ADDs in its transaction cannot keep (a failed condition would cancel the whole batch).
@@ -225,13 +276,125 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         }
     }
 
-    public async Task<int> ForgetAsync(IReadOnlyList<GoneResult> results, DateTimeOffset goneAt, string source, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// One conditional PutItem of a result (on the condition that the item is still what was read; a lost race re-reads and
+    /// decides again): the rule's counters follow from the table's stream (EvidenceCounterSource moves them by the old and
+    /// new image's contributions; issue 20: the transaction with the counter shard cost twice the units of both items). The
+    /// item carries the projector's "count me" flag.
+    /// </summary>
+    private async Task PutResultAsync(Dictionary<string, AttributeValue> item, Dictionary<string, AttributeValue>? stored, string? storedResult, DateTimeOffset? storedEvaluated,
+        string operation, CancellationToken cancellationToken)
+    {
+        item[CountedAttribute] = new AttributeValue { N = Shards.ToString(CultureInfo.InvariantCulture) };
+        var request = new PutItemRequest
+        {
+            TableName = tableName,
+            Item = item,
+            ConditionExpression = stored is null ? "attribute_not_exists(PK)" : "#r = :old AND evaluatedAt = :oldAt",
+            ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+        };
+        if (stored is not null)
+        {
+            request.ExpressionAttributeNames = new() { ["#r"] = "result" };
+            request.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue) };
+        }
+        var single = await dynamo.PutItemAsync(request, cancellationToken).ConfigureAwait(false);
+        Observer?.Invoke(operation, single.ConsumedCapacity);
+    }
+
+    /// <summary>
+    /// A stored result whose identity's finding holds its failure, written without <c>hf</c> (by a writer that did not see
+    /// the finding yet, or before it existed: a result of an earlier version under a finding created anew) takes it over:
+    /// one conditional update (on the item still being what was read) adding <c>hf</c>, and <c>cs</c> when an earlier
+    /// version's writer counted the item itself, so the projector moves the counters by the difference. A lost race throws
+    /// (the caller reads and decides again).
+    /// </summary>
+    private async Task MarkTakesOverAsync(Dictionary<string, AttributeValue> key, Dictionary<string, AttributeValue> stored, string? storedResult, DateTimeOffset? storedEvaluated,
+        bool holds, CancellationToken cancellationToken)
+    {
+        if (!holds || TakesOver(stored)) return;
+        var update = await dynamo.UpdateItemAsync(new UpdateItemRequest
+        {
+            TableName = tableName,
+            Key = key,
+            UpdateExpression = "SET " + TakesOverAttribute + " = :hf, " + CountedAttribute + " = if_not_exists(" + CountedAttribute + ", :cs)",
+            ConditionExpression = "#r = :old AND evaluatedAt = :oldAt AND attribute_not_exists(" + TakesOverAttribute + ")",
+            ExpressionAttributeNames = new() { ["#r"] = "result" },
+            ExpressionAttributeValues = new()
+            {
+                [":hf"] = new AttributeValue { BOOL = true },
+                [":cs"] = new AttributeValue { N = Shards.ToString(CultureInfo.InvariantCulture) },
+                [":old"] = S(storedResult ?? ""),
+                [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue),
+            },
+            ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+        }, cancellationToken).ConfigureAwait(false);
+        Observer?.Invoke("evidence-takeover", update.ConsumedCapacity);
+    }
+
+    /// <summary>
+    /// A superseded evaluation of an identity whose finding holds its failure: the stored item takes the failure over; with
+    /// none stored and the evaluation the finding's superseded creation (<paramref name="creation"/>), a tombstone taking it
+    /// over is put as of the evaluation's time (the creation is no result: the identity counts what it counted before,
+    /// nothing, until the newer result that superseded it is stored over the tombstone). Returns whether it wrote.
+    /// </summary>
+    private async Task<bool> TakeOverAsync(string ruleId, string findingId, Evaluation? creation, DateTimeOffset observed, string source, CancellationToken cancellationToken)
+    {
+        var key = Key(ruleId, findingId);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (stored, storedResult, storedEvaluated, _) = await ReadStoredAsync(key, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (stored is not null)
+                {
+                    if (TakesOver(stored)) return false;
+                    await MarkTakesOverAsync(key, stored, storedResult, storedEvaluated, holds: true, cancellationToken).ConfigureAwait(false);
+                    Count(ruleId, "taken over");
+                    return true;
+                }
+                if (creation is null) return false;
+                var tombstone = Key(ruleId, findingId);
+                tombstone[LedgerSchema.EntityType] = S(Entity);
+                tombstone["ruleId"] = S(ruleId);
+                tombstone["resourceId"] = S(creation.ResourceId);
+                tombstone["resourceType"] = S(creation.ResourceType);
+                tombstone["subKey"] = S(creation.SubKey);
+                tombstone["result"] = S(Gone);
+                tombstone["evaluatedAt"] = Time(observed);
+                tombstone["observedAt"] = Time(observed);
+                tombstone["source"] = S(source);
+                tombstone["policyVersion"] = S(policyVersion);
+                tombstone[TakesOverAttribute] = new AttributeValue { BOOL = true };
+                tombstone[SupersededCreationAttribute] = new AttributeValue { BOOL = true };
+                await EnsureCounterAsync(CounterKey(ruleId, findingId), ruleId, cancellationToken).ConfigureAwait(false);
+                await PutResultAsync(tombstone, null, null, null, "evidence-superseded-creation", cancellationToken).ConfigureAwait(false);
+                Count(ruleId, "superseded creation");
+                return true;
+            }
+            catch (Exception ex) when (ex is ConditionalCheckFailedException && attempt < MaxAttempts)
+            {
+                Interlocked.Increment(ref _retries);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public Task<int> ForgetAsync(IReadOnlyList<GoneResult> results, DateTimeOffset goneAt, string source, CancellationToken cancellationToken = default) =>
+        ForgetAsync(results, goneAt, source, EmptyHeld, cancellationToken);
+
+    private static readonly IReadOnlyDictionary<string, DateTimeOffset> EmptyHeld = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+
+    public async Task<int> ForgetAsync(IReadOnlyList<GoneResult> results, DateTimeOffset goneAt, string source, IReadOnlyDictionary<string, DateTimeOffset> held,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(held);
         var forgotten = 0;
         foreach (var r in results.DistinctBy(r => (r.RuleId, r.FindingId)))
         {
-            if (await ForgetOneAsync(r, goneAt, source, cancellationToken).ConfigureAwait(false)) forgotten++;
+            var heldAt = held.TryGetValue(r.FindingId, out var at) ? at : (DateTimeOffset?)null;
+            if (await ForgetOneAsync(r, goneAt, source, heldAt, cancellationToken).ConfigureAwait(false)) forgotten++;
         }
         return forgotten;
     }
@@ -240,58 +403,47 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     /// Writes the result <see cref="Gone"/> as of <paramref name="goneAt"/>, whether or not a result was stored (a
     /// tombstone: an evaluation observed before the deletion and delivered after it is then dropped, so the end state
     /// does not depend on which arrived first); the counter projector takes a stored pass or fail out of the counters.
-    /// Every attribute comes from the identity and the deletion, never from the item it replaces (order-free).
+    /// Every attribute comes from the identity and the deletion, never from the item it replaces (order-free), except
+    /// <c>hf</c>: a tombstone for an identity whose finding holds its failure takes it over (<paramref name="heldAt"/>: with
+    /// no stored item, the held failure is the stored result, observed then).
     /// </summary>
-    private async Task<bool> ForgetOneAsync(GoneResult r, DateTimeOffset goneAt, string source, CancellationToken cancellationToken)
+    private async Task<bool> ForgetOneAsync(GoneResult r, DateTimeOffset goneAt, string source, DateTimeOffset? heldAt, CancellationToken cancellationToken)
     {
         var key = Key(r.RuleId, r.FindingId);
         for (var attempt = 1; ; attempt++)
         {
             var (stored, storedResult, storedEvaluated, storedObserved) = await ReadStoredAsync(key, cancellationToken).ConfigureAwait(false);
-            // Evaluated after the deletion (the resource came back), or already gone as of then: nothing to do.
-            if (stored is not null && storedObserved is { } prior && (prior > goneAt || (prior == goneAt && storedResult == Gone))) return false;
-            var tombstone = Key(r.RuleId, r.FindingId);
-            tombstone[LedgerSchema.EntityType] = S(Entity);
-            tombstone["ruleId"] = S(r.RuleId);
-            tombstone["resourceId"] = S(r.ResourceId);
-            tombstone["resourceType"] = S(r.ResourceType);
-            tombstone["subKey"] = S(r.SubKey);
-            tombstone["result"] = S(Gone);
-            tombstone["evaluatedAt"] = Time(goneAt);
-            tombstone["observedAt"] = Time(goneAt);
-            tombstone["source"] = S(source);
-            tombstone["policyVersion"] = S(policyVersion);
-            var put = new Put
-            {
-                TableName = tableName,
-                Item = tombstone,
-                ConditionExpression = stored is null ? "attribute_not_exists(PK)" : "#r = :old AND evaluatedAt = :oldAt",
-            };
-            if (stored is not null)
-            {
-                put.ExpressionAttributeNames = new() { ["#r"] = "result" };
-                put.ExpressionAttributeValues = new() { [":old"] = S(storedResult ?? ""), [":oldAt"] = Time(storedEvaluated ?? DateTimeOffset.MinValue) };
-            }
-            // One conditional PutItem flagged for the projector, which takes a counted result out of the counters from
-            // the stream (issue 20 wave 7: it was a transaction with the counter's ADD -1). The writer's counter shard is
-            // ensured first (ADD 0, idempotent; once per counter item and process), as a change's lastEvaluatedAt leaves
-            // it, so the items a run leaves do not depend on delivery order. The counter first: a crash after it leaves no
-            // tombstone, and the redelivery does both again.
-            tombstone[CountedAttribute] = new AttributeValue { N = Shards.ToString(CultureInfo.InvariantCulture) };
-            await EnsureCounterAsync(CounterKey(r.RuleId, r.FindingId), r.RuleId, cancellationToken).ConfigureAwait(false);
+            // The held failure observed after the deletion (the resource came back): kept, as a stored one would be.
+            if (stored is null && heldAt is { } held && held > goneAt) return false;
             try
             {
-                var single = await dynamo.PutItemAsync(new PutItemRequest
+                // Evaluated after the deletion (the resource came back), or already gone as of then: nothing to do.
+                if (stored is not null && storedObserved is { } prior && (prior > goneAt || (prior == goneAt && storedResult == Gone)))
                 {
-                    TableName = tableName,
-                    Item = tombstone,
-                    ConditionExpression = put.ConditionExpression,
-                    ExpressionAttributeNames = put.ExpressionAttributeNames is { Count: > 0 } n ? n : null,
-                    ExpressionAttributeValues = put.ExpressionAttributeValues is { Count: > 0 } v ? v : null,
-                    ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
-                }, cancellationToken).ConfigureAwait(false);
-                Observer?.Invoke(storedResult is Pass or Fail ? "evidence-gone" : "evidence-gone-put", single.ConsumedCapacity);
-                return storedResult is Pass or Fail;
+                    await MarkTakesOverAsync(key, stored, storedResult, storedEvaluated, heldAt is not null, cancellationToken).ConfigureAwait(false);
+                    return false;
+                }
+                var tombstone = Key(r.RuleId, r.FindingId);
+                tombstone[LedgerSchema.EntityType] = S(Entity);
+                tombstone["ruleId"] = S(r.RuleId);
+                tombstone["resourceId"] = S(r.ResourceId);
+                tombstone["resourceType"] = S(r.ResourceType);
+                tombstone["subKey"] = S(r.SubKey);
+                tombstone["result"] = S(Gone);
+                tombstone["evaluatedAt"] = Time(goneAt);
+                tombstone["observedAt"] = Time(goneAt);
+                tombstone["source"] = S(source);
+                tombstone["policyVersion"] = S(policyVersion);
+                if (heldAt is not null || TakesOver(stored)) tombstone[TakesOverAttribute] = new AttributeValue { BOOL = true };
+                // One conditional PutItem flagged for the projector, which takes a counted result out of the counters from
+                // the stream (issue 20 wave 7: it was a transaction with the counter's ADD -1). The writer's counter shard is
+                // ensured first (ADD 0, idempotent; once per counter item and process), as a change's lastEvaluatedAt leaves
+                // it, so the items a run leaves do not depend on delivery order. The counter first: a crash after it leaves no
+                // tombstone, and the redelivery does both again.
+                await EnsureCounterAsync(CounterKey(r.RuleId, r.FindingId), r.RuleId, cancellationToken).ConfigureAwait(false);
+                await PutResultAsync(tombstone, stored, storedResult, storedEvaluated, storedResult is Pass or Fail ? "evidence-gone" : "evidence-gone-put", cancellationToken).ConfigureAwait(false);
+                // A held failure is a counted result too.
+                return storedResult is Pass or Fail || (stored is null && heldAt is not null);
             }
             catch (Exception ex) when (ex is ConditionalCheckFailedException or TransactionCanceledException && attempt < MaxAttempts)
             {
@@ -415,6 +567,38 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         _ => [0, 0, 0],
     };
 
+    /// <summary>
+    /// What one stored result item adds to its rule's counters: its result's <see cref="Contribution(string?)"/>, minus a fail
+    /// when it carries <see cref="TakesOverAttribute"/> (its finding's first flagged image counted that fail: issue 20 wave 10),
+    /// so a pass over a held failure moves 0/+1/−1, a tombstone −1/0/−1, a fail nothing.
+    /// </summary>
+    public static long[] Contribution(Dictionary<string, AttributeValue> item)
+    {
+        var own = Contribution(item.GetValueOrDefault("result")?.S);
+        if (!TakesOver(item)) return own;
+        var held = Contribution(Fail);
+        for (var i = 0; i < own.Length; i++) own[i] -= held[i];
+        return own;
+    }
+
+    /// <summary>
+    /// On a result item whose identity's finding holds its evidence failure (<see cref="FindingRecord.HoldsEvidence"/>): the
+    /// item takes that failure over (<see cref="Contribution(Dictionary{string, AttributeValue})"/>). Sticky: every later write
+    /// of the item keeps it (the writer copies it from what it read; the refresh is an update).
+    /// </summary>
+    public const string TakesOverAttribute = "hf";
+
+    /// <summary>
+    /// On the tombstone a superseded creation leaves (<c>hf</c> too): a later failure is put over it, not deleted, so a
+    /// writer that recorded the newer verdict before the finding existed (and so without <c>hf</c>) always finds an item.
+    /// </summary>
+    public const string SupersededCreationAttribute = "sc";
+
+    private static bool IsSupersededCreation(Dictionary<string, AttributeValue> item) => item.GetValueOrDefault(SupersededCreationAttribute)?.BOOL == true;
+
+    /// <summary>Whether a stored result item carries <see cref="TakesOverAttribute"/>.</summary>
+    public static bool TakesOver(Dictionary<string, AttributeValue>? item) => item?.GetValueOrDefault(TakesOverAttribute)?.BOOL == true;
+
     /// <summary>The attributes that describe a rule's counter item (SET by every write to it).</summary>
     public static Dictionary<string, AttributeValue> CounterDescription(string ruleId) => new(StringComparer.Ordinal)
     {
@@ -517,34 +701,101 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         return summaries;
     }
 
+    /// <summary>
+    /// The rule's stored results (gone ones left out), then the failures its findings hold with no result item (issue 20
+    /// wave 10: rule 1 of docs/data-model.md "Passing evidence", whatever the finding's status), read from the rule's GSI2
+    /// <c>RULE#&lt;ruleId&gt;</c> partition a page at a time. The cursor says which of the two it continues.
+    /// </summary>
     public async Task<(IReadOnlyList<EvidenceRecord> Items, string? NextCursor)> QueryRuleAsync(string ruleId, int limit, string? cursor = null, CancellationToken cancellationToken = default)
     {
-        var response = await dynamo.QueryAsync(new QueryRequest
+        limit = Math.Clamp(limit, 1, 500);
+        var start = PageCursor.Decode(cursor);
+        var heldPartition = LedgerKeys.RulePartition(ruleId);
+        var items = new List<EvidenceRecord>();
+        if (start is null || !start.ContainsKey(LedgerSchema.Gsi2PartitionKey))
+        {
+            var response = await dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = tableName,
+                KeyConditionExpression = "PK = :pk",
+                ExpressionAttributeValues = new() { [":pk"] = S("EVIDENCE#" + ruleId) },
+                Limit = limit,
+                ExclusiveStartKey = start,
+                ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
+            }, cancellationToken).ConfigureAwait(false);
+            Observer?.Invoke("evidence-rule", response.ConsumedCapacity);
+            foreach (var item in response.Items ?? [])
+            {
+                if (ReadTime(item, "evaluatedAt") is not { } at || item.GetValueOrDefault("result")?.S == Gone) continue;
+                items.Add(new EvidenceRecord(
+                    item.GetValueOrDefault("ruleId")?.S ?? ruleId,
+                    item.GetValueOrDefault("resourceId")?.S ?? "",
+                    item.GetValueOrDefault("subKey")?.S ?? "",
+                    item.GetValueOrDefault("resourceType")?.S ?? "",
+                    item.GetValueOrDefault("result")?.S ?? "",
+                    at,
+                    item.GetValueOrDefault("source")?.S ?? "",
+                    item.GetValueOrDefault("policyVersion")?.S ?? ""));
+            }
+            if (response.LastEvaluatedKey is { Count: > 0 } next) return (items, PageCursor.Encode(next));
+            // The results are read: the held failures follow, from the start of the rule's partition.
+            if (items.Count >= limit) return (items, PageCursor.Encode(new() { [LedgerSchema.Gsi2PartitionKey] = S(heldPartition) }));
+            start = null;
+        }
+        else if (start.GetValueOrDefault(LedgerSchema.Gsi2PartitionKey)?.S != heldPartition)
+        {
+            throw new ArgumentException("page cursor is not of this rule", nameof(cursor));
+        }
+        else if (!start.ContainsKey(LedgerSchema.PartitionKey))
+        {
+            start = null;
+        }
+        var (held, after) = await HeldFailuresAsync(ruleId, heldPartition, limit - items.Count, start, cancellationToken).ConfigureAwait(false);
+        items.AddRange(held);
+        return (items, PageCursor.Encode(after));
+    }
+
+    /// <summary>Reads findings for the drill-down's held failures (the ledger's one item reader; no counters).</summary>
+    private DynamoDbFindingLedger FindingReader => _findingReader ??= new DynamoDbFindingLedger(dynamo, tableName, Settings.IsmsSettings.Default) { CounterCatchUp = null };
+
+    private DynamoDbFindingLedger? _findingReader;
+
+    /// <summary>
+    /// One page of the rule's GSI2 partition (keys only): each finding that holds its failure and has no result item is a
+    /// fail, evaluated at its newest violation's source time, from the finding (source <c>finding</c>).
+    /// </summary>
+    private async Task<(List<EvidenceRecord> Items, Dictionary<string, AttributeValue>? Next)> HeldFailuresAsync(string ruleId, string partition, int limit,
+        Dictionary<string, AttributeValue>? start, CancellationToken cancellationToken)
+    {
+        var page = await dynamo.QueryAsync(new QueryRequest
         {
             TableName = tableName,
-            KeyConditionExpression = "PK = :pk",
-            ExpressionAttributeValues = new() { [":pk"] = S("EVIDENCE#" + ruleId) },
-            Limit = Math.Clamp(limit, 1, 500),
-            ExclusiveStartKey = PageCursor.Decode(cursor),
+            IndexName = LedgerSchema.Gsi2,
+            KeyConditionExpression = "#pk = :pk",
+            ExpressionAttributeNames = new() { ["#pk"] = LedgerSchema.Gsi2PartitionKey },
+            ExpressionAttributeValues = new() { [":pk"] = S(partition) },
+            Limit = Math.Max(1, limit),
+            ExclusiveStartKey = start,
             ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
         }, cancellationToken).ConfigureAwait(false);
-        Observer?.Invoke("evidence-rule", response.ConsumedCapacity);
+        Observer?.Invoke("evidence-rule-held", page.ConsumedCapacity);
         var items = new List<EvidenceRecord>();
-        foreach (var item in response.Items ?? [])
+        foreach (var entry in page.Items ?? [])
         {
-            if (ReadTime(item, "evaluatedAt") is not { } at || item.GetValueOrDefault("result")?.S == Gone) continue;
-            items.Add(new EvidenceRecord(
-                item.GetValueOrDefault("ruleId")?.S ?? ruleId,
-                item.GetValueOrDefault("resourceId")?.S ?? "",
-                item.GetValueOrDefault("subKey")?.S ?? "",
-                item.GetValueOrDefault("resourceType")?.S ?? "",
-                item.GetValueOrDefault("result")?.S ?? "",
-                at,
-                item.GetValueOrDefault("source")?.S ?? "",
-                item.GetValueOrDefault("policyVersion")?.S ?? ""));
+            if (entry.GetValueOrDefault(LedgerSchema.PartitionKey)?.S is not { } pk || !pk.StartsWith(LedgerKeys.FindingPrefix, StringComparison.Ordinal)
+                || entry.GetValueOrDefault(LedgerSchema.SortKey)?.S != LedgerKeys.Meta) continue;
+            if (await FindingReader.GetAsync(pk[LedgerKeys.FindingPrefix.Length..], cancellationToken).ConfigureAwait(false) is not { HoldsEvidence: true } f
+                || f.RuleId != ruleId) continue;
+            var (stored, _, _, _) = await ReadStoredAsync(Key(ruleId, f.Id), cancellationToken).ConfigureAwait(false);
+            if (stored is not null) continue;
+            items.Add(new EvidenceRecord(ruleId, f.ResourceId, f.SubKey, f.ResourceType, Fail, HeldFailures.HeldAt(f), HeldSource,
+                f.Evidence.GetValueOrDefault("policyVersion") ?? ""));
         }
-        return (items, PageCursor.Encode(response.LastEvaluatedKey));
+        return (items, page.LastEvaluatedKey is { Count: > 0 } next ? next : null);
     }
+
+    /// <summary>The source the drill-down shows for a failure its finding holds.</summary>
+    public const string HeldSource = "finding";
 
     private Dictionary<string, AttributeValue> Item(Evaluation e, string result, DateTimeOffset at, DateTimeOffset observed, string source)
     {
@@ -573,7 +824,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
         {
             TableName = tableName,
             Key = key,
-            ProjectionExpression = "#r, evaluatedAt, observedAt",
+            ProjectionExpression = "#r, evaluatedAt, observedAt, " + TakesOverAttribute + ", " + SupersededCreationAttribute,
             ExpressionAttributeNames = new() { ["#r"] = "result" },
             ReturnConsumedCapacity = Observer is null ? null : ReturnConsumedCapacity.TOTAL,
         }, cancellationToken).ConfigureAwait(false);

@@ -17,6 +17,12 @@ public sealed partial class DynamoDbFindingLedger
     internal const string CountedAttribute = "cs";
 
     /// <summary>
+    /// The value of <see cref="CountedAttribute"/> on a finding that also holds its evidence failure
+    /// (<see cref="FindingRecord.HoldsEvidence"/>, issue 20 wave 10); counted like 1.
+    /// </summary>
+    internal const string HoldsEvidenceCounted = "2";
+
+    /// <summary>
     /// Brings the counters up to the stream before a read that uses them. Against DynamoDB Local (a client with a
     /// <c>ServiceURL</c>: the CLI, the tests, the benchmarks) this is the in-process projector draining the local stream
     /// (<see cref="LocalStreamProjection"/>); in Lambda it is null: the projector function runs on the stream and the
@@ -31,7 +37,7 @@ public sealed partial class DynamoDbFindingLedger
     private static Dictionary<string, AttributeValue> CountedFindingItem(FindingRecord f, long? expiresAtEpoch)
     {
         var item = FindingItem(f, expiresAtEpoch);
-        item[CountedAttribute] = N(1);
+        item[CountedAttribute] = N(f.HoldsEvidence ? 2 : 1);
         return item;
     }
 
@@ -43,7 +49,7 @@ public sealed partial class DynamoDbFindingLedger
     {
         var copy = new Dictionary<string, AttributeValue>(image, StringComparer.Ordinal);
         await FillRuleTextsAsync([copy], cancellationToken).ConfigureAwait(false);
-        var counted = image.GetValueOrDefault(CountedAttribute)?.N == "1";
+        var counted = image.GetValueOrDefault(CountedAttribute)?.N is "1" or HoldsEvidenceCounted;
         return TryReadFinding(copy, out var record, out var problem) ? (record, counted, null) : (null, counted, problem);
     }
 }

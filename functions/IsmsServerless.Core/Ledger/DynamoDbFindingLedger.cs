@@ -40,7 +40,13 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
     /// <summary>When set, every read asks for and reports its consumed capacity (benchmarks, diagnostics).</summary>
     internal Action<string, ConsumedCapacity>? CapacityObserver { get; set; }
 
-    public async Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, CancellationToken cancellationToken = default)
+    public Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, CancellationToken cancellationToken = default) =>
+        RecordAsync(evaluations, context, holdEvidence: false, cancellationToken);
+
+    /// <param name="holdEvidence">The caller records the same evaluations as passing evidence after this call, with
+    /// <see cref="LedgerWriteResult.HoldingEvidence"/>: a finding this call creates for the first time from a violation holds
+    /// its evidence failure (<see cref="FindingRecord.HoldsEvidence"/>; docs/data-model.md "Passing evidence").</param>
+    public async Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, bool holdEvidence, CancellationToken cancellationToken = default)
     {
         var tally = new Tally();
         for (var index = 0; index < evaluations.Count; index++)
@@ -48,6 +54,7 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             var e = Stamp(evaluations[index]);
             // The finding as the ledger last saw it while deciding (the stored one, or what was written).
             FindingRecord? state = null;
+            var createdHere = false;
             TransitionPlan? Seen(FindingRecord? before, TransitionPlan? plan)
             {
                 state = plan?.After ?? before;
@@ -58,7 +65,12 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
                 case Outcome.Finding or Outcome.Change:
                 {
                     var violation = new TimelineInput(new TimelineObservation(ObservationPoint.Of(e.ObservedAt ?? context.Now, Verdict.Violation), "rule:" + e.Rule.Id, e.Message), context.Now);
-                    var created = await MutateAsync(e.FindingId, before => Seen(before, FindingTransitions.OnFinding(before, e, context.Sla, context.Now)), allowCreate: true, cancellationToken, violation).ConfigureAwait(false);
+                    var hold = holdEvidence && e.Outcome == Outcome.Finding;
+                    var created = await MutateAsync(e.FindingId, before => Seen(before, Holding(before, FindingTransitions.OnFinding(before, e, context.Sla, context.Now), hold)),
+                        allowCreate: true, cancellationToken, violation).ConfigureAwait(false);
+                    // What was written (a finding re-created over earlier history does not hold its failure: WriteAsync).
+                    if (created.Plan?.After is { } written) state = written;
+                    createdHere = created.Kind == MutationKind.Created;
                     tally.Add(created);
                     // A created or reopened finding may already be superseded: a compliant verdict or a deletion newer
                     // than this violation was recorded before it arrived (markers), or, for a reopening, a deletion that
@@ -121,9 +133,19 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             if (e.Outcome is Outcome.Finding or Outcome.Change ? state?.LastCompliantAt is { } c && Millis(c) > at
                 : e.Outcome == Outcome.Compliant && state?.LastViolationAt is { } v && Millis(v) >= at)
                 tally.Supersede(index);
+            // The evidence store must know every identity whose finding holds its failure, whatever this call did to it.
+            if (state is { HoldsEvidence: true } holding)
+            {
+                tally.Hold(holding);
+                if (createdHere && tally.IsSuperseded(index)) tally.SupersededCreation(e.FindingId);
+            }
         }
         return tally.ToResult();
     }
+
+    /// <summary>A finding created by a call that records evidence holds its evidence failure (never set on an existing one).</summary>
+    private static TransitionPlan? Holding(FindingRecord? before, TransitionPlan? plan, bool hold) =>
+        hold && before is null && plan is not null ? plan with { After = plan.After with { HoldsEvidence = true } } : plan;
 
     private static long Millis(DateTimeOffset at) => at.UtcTicks / TimeSpan.TicksPerMillisecond;
 
@@ -135,7 +157,11 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         return e with { Evidence = evidence };
     }
 
-    public async Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default)
+    public Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        CloseResourceFindingsAsync(resourceId, actor, reason, at, held: null, cancellationToken);
+
+    public async Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, IDictionary<string, DateTimeOffset>? held,
+        CancellationToken cancellationToken)
     {
         // The marker first: a violation older than this deletion that is created after it finds the marker and is
         // resolved as superseded; one created before it is found by the query below.
@@ -160,8 +186,13 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
                 // The index projects keys only: the finding id is its partition key's suffix (the mutation re-reads it).
                 if (FindingIdOf(item) is not { } id) continue;
                 var gone = new TimelineInput(new TimelineObservation(ObservationPoint.Of(at, Verdict.Compliant), actor, reason), at);
-                var outcome = await MutateAsync(id, before => before is null ? null : FindingTransitions.OnResourceGone(before, actor, reason, at),
-                    allowCreate: false, cancellationToken, gone).ConfigureAwait(false);
+                FindingRecord? seen = null;
+                var outcome = await MutateAsync(id, before =>
+                {
+                    seen = before;
+                    return before is null ? null : FindingTransitions.OnResourceGone(before, actor, reason, at);
+                }, allowCreate: false, cancellationToken, gone).ConfigureAwait(false);
+                if (held is not null && (outcome.Plan?.After ?? seen) is { HoldsEvidence: true } holding) held[holding.Id] = HeldFailures.HeldAt(holding);
                 if (outcome.Kind == MutationKind.Transition) closed++;
             }
             start = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
@@ -550,6 +581,9 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             : await LastHistorySequenceAsync(plan.After.Id, cancellationToken).ConfigureAwait(false);
         var after = plan.After with
         {
+            // Only a finding with no earlier history holds its evidence failure: one re-created after its retention's TTL
+            // continues an identity whose result was counted elsewhere (or held by the expired item) and is not flagged again.
+            HoldsEvidence = plan.After.HoldsEvidence && (before is not null || !anyHistory),
             Version = (before?.Version ?? 0) + 1,
             HistoryLength = historyLength + (sequenced ? 1 : 0) + (step?.LinesDelta ?? 0),
         };
@@ -1545,8 +1579,16 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
         private int _created, _updated, _resolved, _reopened, _unchanged, _escalated, _malformed;
         private readonly List<string> _alerts = [];
         private readonly HashSet<int> _superseded = [];
+        private readonly Dictionary<string, DateTimeOffset> _holding = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _supersededCreations = new(StringComparer.Ordinal);
 
         public void Supersede(int index) => _superseded.Add(index);
+
+        public bool IsSuperseded(int index) => _superseded.Contains(index);
+
+        public void Hold(FindingRecord f) => _holding[f.Id] = HeldFailures.HeldAt(f);
+
+        public void SupersededCreation(string findingId) => _supersededCreations.Add(findingId);
 
         public void Add(Mutation m)
         {
@@ -1581,6 +1623,8 @@ public sealed partial class DynamoDbFindingLedger(IAmazonDynamoDB dynamo, string
             Malformed = _malformed,
             AlertIds = _alerts,
             Superseded = _superseded,
+            HoldingEvidence = _holding,
+            SupersededCreations = _supersededCreations,
         };
     }
 }

@@ -128,6 +128,15 @@ public sealed record FindingRecord
     /// and rebuilt from this version (<see cref="OutboxMarker.LineItem"/>). Null: none owed.
     /// </summary>
     internal string? OwedLine { get; init; }
+
+    /// <summary>
+    /// The finding item holds its identity's passing-evidence failure (issue 20 wave 10; docs/data-model.md "Passing
+    /// evidence"): set by the ledger only when a call that also records evidence creates the finding for the first time
+    /// from a violation, and never removed. While no <c>EVIDENCE#&lt;ruleId&gt;</c> / <c>RES#&lt;findingId&gt;</c> item exists
+    /// for the identity, the identity's result is a fail held by this finding (the evidence store writes none). Stored as
+    /// the value of the finding item's <c>cs</c> (2 instead of 1): no byte more.
+    /// </summary>
+    public bool HoldsEvidence { get; init; }
 }
 
 /// <summary>One immutable line of a finding's history.</summary>

@@ -28,6 +28,28 @@ public sealed record LedgerWriteResult
     /// (the passing-evidence store) skips them, so its end state does not depend on delivery order either.
     /// </summary>
     public IReadOnlySet<int> Superseded { get; init; } = new HashSet<int>();
+
+    /// <summary>
+    /// Ids of the findings of the recorded evaluations whose item holds its identity's evidence failure
+    /// (<see cref="FindingRecord.HoldsEvidence"/>), as this call last saw them, with the held failure's source time
+    /// (<see cref="HeldFailures.HeldAt"/>, what orders it against other results): the passing-evidence store writes no failure
+    /// over nothing for them and marks every result it writes for them (docs/data-model.md, "Passing evidence").
+    /// </summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> HoldingEvidence { get; init; } = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Ids of the findings this call created and found superseded at once (a compliant verdict or deletion newer than the
+    /// violation was recorded first): their creating evaluation is no result, as <see cref="Superseded"/> says, while the
+    /// finding holds a failure; the evidence store takes it back (a tombstone taking it over, unless a result is stored).
+    /// </summary>
+    public IReadOnlySet<string> SupersededCreations { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+}
+
+/// <summary>A finding that holds its evidence failure, found by <see cref="IFindingLedger.CloseResourceFindingsAsync(string, string, string, DateTimeOffset, IDictionary{string, DateTimeOffset}?, CancellationToken)"/>.</summary>
+public static class HeldFailures
+{
+    /// <summary>The source time of the failure a finding holds: its newest violation.</summary>
+    public static DateTimeOffset HeldAt(FindingRecord f) => f.LastViolationAt ?? f.LastSeenAt;
 }
 
 /// <summary>
@@ -40,8 +62,24 @@ public interface IFindingLedger
     /// <summary>Records finding and compliant evaluations: creates, re-detects, resolves or reopens findings.</summary>
     Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// As <see cref="RecordAsync(IReadOnlyList{Evaluation}, EvaluationContext, CancellationToken)"/>, for a caller that records the
+    /// same evaluations as passing evidence after it (<paramref name="holdEvidence"/>: a finding created for the first time
+    /// from a violation holds its evidence failure, <see cref="FindingRecord.HoldsEvidence"/>). A ledger that holds none ignores it.
+    /// </summary>
+    Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Evaluation> evaluations, EvaluationContext context, bool holdEvidence, CancellationToken cancellationToken) =>
+        RecordAsync(evaluations, context, cancellationToken);
+
     /// <summary>Resolves every non-resolved finding on a resource (it was deleted or left Config's scope).</summary>
     Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// As <see cref="CloseResourceFindingsAsync(string, string, string, DateTimeOffset, CancellationToken)"/>, adding to
+    /// <paramref name="held"/> every finding of the resource that holds its evidence failure, with the failure's source time
+    /// (<see cref="HeldFailures.HeldAt"/>), so the deletion's evidence tombstones account for it.
+    /// </summary>
+    Task<int> CloseResourceFindingsAsync(string resourceId, string actor, string reason, DateTimeOffset at, IDictionary<string, DateTimeOffset>? held, CancellationToken cancellationToken) =>
+        CloseResourceFindingsAsync(resourceId, actor, reason, at, cancellationToken);
 
     Task<FindingRecord?> GetAsync(string findingId, CancellationToken cancellationToken = default);
 

@@ -283,6 +283,8 @@ internal static class LedgerItems
     public static bool TryReadFinding(Dictionary<string, AttributeValue> item, out FindingRecord record, out string problem)
     {
         record = null!;
+        // The counted flag's value 2: the finding holds its evidence failure (FindingRecord.HoldsEvidence).
+        var holdsEvidence = item.GetValueOrDefault(DynamoDbFindingLedger.CountedAttribute)?.N == DynamoDbFindingLedger.HoldsEvidenceCounted;
         // Either layout: an item with a compressed `detail` (FindingItemLayout) or one written by an older version.
         if (!FindingItemLayout.TryExpand(item, out item, out problem)) return false;
         var r = new Reader(item);
@@ -379,6 +381,7 @@ internal static class LedgerItems
             FirstViolationAt = r.Instant("firstViolationAt"),
             ViolationRuns = r.Long("violationRuns") is { } runs ? (int)runs : null,
             TimelineHead = r.Str("timelineHead"),
+            HoldsEvidence = holdsEvidence,
         };
         var owedAlerts = OutboxMarker.Read(item, id, firstSeen.Value, out var owedProblem);
         if (owedProblem is not null) { problem = owedProblem; return false; }

@@ -52,7 +52,9 @@ public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnrich
         }
         var evaluated = Engine.EvaluateInputs(adapted with { Inputs = inputs }, context);
         if (inputs.Count == 0 && gone.Count > 0) evaluated = evaluated with { IgnoredReason = null };
-        var written = await Ledger.RecordAsync(evaluated.Evaluations, context, cancellationToken).ConfigureAwait(false);
+        // With an evidence store, a finding created for the first time from a violation holds its evidence failure, and the
+        // store writes no result for it (issue 20 wave 10; docs/data-model.md "Passing evidence").
+        var written = await Ledger.RecordAsync(evaluated.Evaluations, context, holdEvidence: evidence is not null, cancellationToken).ConfigureAwait(false);
         foreach (var hook in recorded ?? [])
         {
             await hook.RecordedAsync(evaluated.Evaluations, context, cancellationToken).ConfigureAwait(false);
@@ -61,23 +63,22 @@ public sealed class IngestPipeline(RuleEngine engine, IReadOnlyList<IInputEnrich
         // Passing evidence after the ledger: a store failure fails the invocation and the retry re-records both idempotently.
         // Evaluations the ledger found superseded by a newer observation of their identity are not evidence of the
         // current state: the store would otherwise keep whichever result its daily-refresh throttle let through last.
+        // The ledger's answer says which evaluations are superseded (skipped, except to let a stored result take over a
+        // failure the finding holds) and which findings hold their failure.
         if (evidence is not null)
-        {
-            var current = written.Superseded.Count == 0 ? evaluated.Evaluations
-                : evaluated.Evaluations.Where((_, i) => !written.Superseded.Contains(i)).ToList();
-            await evidence.RecordAsync(current, evaluated.Source ?? evaluated.Adapter ?? "unknown", context, cancellationToken).ConfigureAwait(false);
-        }
+            await evidence.RecordAsync(evaluated.Evaluations, evaluated.Source ?? evaluated.Adapter ?? "unknown", context, Evidence.EvidenceHolding.Of(written), cancellationToken).ConfigureAwait(false);
 
         var closed = 0;
+        var held = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         foreach (var resource in gone)
         {
             closed += await Ledger.CloseResourceFindingsAsync(resource.ResourceId, Actor, resource.Reason,
-                resource.ObservedAt ?? context.Now, cancellationToken).ConfigureAwait(false);
+                resource.ObservedAt ?? context.Now, held, cancellationToken).ConfigureAwait(false);
         }
         if (evidence is not null)
         {
             foreach (var resource in gone)
-                await evidence.ForgetAsync(GoneResults(resource), resource.ObservedAt ?? context.Now, evaluated.Source ?? evaluated.Adapter ?? "unknown", cancellationToken).ConfigureAwait(false);
+                await evidence.ForgetAsync(GoneResults(resource), resource.ObservedAt ?? context.Now, evaluated.Source ?? evaluated.Adapter ?? "unknown", held, cancellationToken).ConfigureAwait(false);
         }
         if (gone.Count > 0) Log.Info("pipeline.resources-gone", ("resources", gone.Count), ("findingsClosed", closed));
         return new IngestResult(evaluated with { Inputs = adapted.Inputs }, written, gone.Count, closed);

@@ -22,9 +22,10 @@ public sealed record SweepContext(IAmazonDynamoDB Dynamo, string TableName, IFin
     public async Task<LedgerWriteResult> RecordAsync(IReadOnlyList<Model.Evaluation> evaluations, string step, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(evaluations);
-        var written = await Ledger.RecordAsync(evaluations, Evaluation, cancellationToken).ConfigureAwait(false);
+        var written = await Ledger.RecordAsync(evaluations, Evaluation, holdEvidence: Evidence is not null, cancellationToken).ConfigureAwait(false);
+        // The findings that hold their evidence failure (issue 20 wave 10); a re-check records superseded evaluations as before.
         if (Evidence is not null && evaluations.Count > 0)
-            await Evidence.RecordRecheckAsync(evaluations, "sweep:" + step, Evaluation, cancellationToken).ConfigureAwait(false);
+            await Evidence.RecordRecheckAsync(evaluations, "sweep:" + step, Evaluation, new EvidenceHolding { Holding = written.HoldingEvidence }, cancellationToken).ConfigureAwait(false);
         return written;
     }
 }
