@@ -245,6 +245,33 @@ public sealed class HeldEvidenceTests(DynamoDbLocalFixture dynamo)
     }
 
     [Fact]
+    public async Task The_status_pages_control_detail_lists_a_held_failure_with_the_rules_results()
+    {
+        var h = await NewAsync();
+        var other = "arn:aws:ec2:us-east-2:012345678912:security-group/sg-fixed";
+        await DeliverAsync(h, Item("2026-11-23T09:00:00Z", open: true));
+        await DeliverAsync(h, Item("2026-11-23T09:00:00Z", open: true, other));
+        await DeliverAsync(h, Item("2026-11-23T09:10:00Z", open: false, other));
+        Assert.Null(await ResultItemAsync(h));
+
+        await using var server = await IsmsServerless.Cli.Local.StatusServer.StartAsync(
+            IsmsServerless.StatusPage.StatusPageComposition.Create(dynamo.Client, h.Table, IsmsSettings.Default, _clock), 0, _clock);
+        using var http = new HttpClient { BaseAddress = server.Url };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/control?id=" + Uri.EscapeDataString("ISO27001:2022 A.8.9"));
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", server.Issuer.Issue("reader@example.com", []));
+        using var response = await http.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        using var detail = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var rule = detail.RootElement.GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("ruleId").GetString() == Rule);
+        Assert.False(rule.GetProperty("more").GetBoolean());
+        Assert.Equal(
+            ["fail " + Group + " " + DynamoDbEvidenceStore.HeldSource, "pass " + other + " aws.config"],
+            rule.GetProperty("resources").EnumerateArray()
+                .Select(r => $"{r.GetProperty("result").GetString()} {r.GetProperty("resourceId").GetString()} {r.GetProperty("source").GetString()}")
+                .Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Eight_concurrent_writers_of_the_same_first_failures_and_fixes_count_each_identity_once()
     {
         var h = await NewAsync();
