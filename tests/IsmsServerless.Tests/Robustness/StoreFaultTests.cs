@@ -12,7 +12,8 @@ namespace IsmsServerless.Tests.Robustness;
 /// The ingest pipeline against DynamoDB Local behind <see cref="FaultProxy"/>: throttling (ThrottlingException,
 /// ProvisionedThroughputExceededException), 500/503, connections reset before the store saw a request and after it
 /// applied one. Events are retried whole on failure and some are delivered twice, as EventBridge does. The table must
-/// end up item for item as a clean run leaves it: no finding, history line or alert lost, none duplicated.
+/// end up item for item as a clean run leaves it: no finding, history line, alert or passing-evidence result lost, none
+/// duplicated, the counters equal.
 /// </summary>
 [Collection(DynamoDbCollection.Name)]
 public sealed class StoreFaultTests(DynamoDbLocalFixture dynamo, ITestOutputHelper output)
@@ -50,7 +51,10 @@ public sealed class StoreFaultTests(DynamoDbLocalFixture dynamo, ITestOutputHelp
     internal static async Task<int> ReplayAsync(IAmazonDynamoDB client, string table, IReadOnlyList<(string Name, byte[] Bytes)> events, int redeliverEvery)
     {
         var context = RobustnessEvents.Context;
-        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(client, table), new DynamoDbFindingLedger(client, table, context.Settings));
+        // With the passing-evidence store (issue 20 wave 10: a first failure held by its finding, results taking it over,
+        // failures deleting a stored pass), so its result items and counters are compared item for item too.
+        var pipeline = new IngestPipeline(RuleEngine.CreateDefault(), InputEnrichers.Default(client, table), new DynamoDbFindingLedger(client, table, context.Settings),
+            new IsmsServerless.Evidence.DynamoDbEvidenceStore(client, table, "fault-test"));
         var retries = 0;
         for (var i = 0; i < events.Count; i++)
         {
