@@ -253,4 +253,181 @@ public sealed class CpuWave10ConfigRewriteTests
         Assert.Equal(6_000, compared);
         Assert.True(accepted > 200, $"only {accepted} generated details accepted");
     }
+
+    // ---- The Config notification's fields in one pass vs a Json.Get per field (23f52d8's adapter) -----------------------
+
+    private static readonly ConfigAdapter Adapter = new();
+    private static readonly ConfigAdapter23f52d8 Reference = new();
+
+    private static string Describe(Func<IReadOnlyList<RuleInput>> adapt)
+    {
+        IReadOnlyList<RuleInput> inputs;
+        try
+        {
+            inputs = adapt();
+        }
+        catch (Exception ex)
+        {
+            return $"threw {ex.GetType().Name}: {ex.Message}";
+        }
+        var text = new StringBuilder();
+        foreach (var input in inputs)
+        {
+            text.Append(input.GetType().Name).Append('{');
+            foreach (var property in input.GetType().GetProperties().OrderBy(p => p.Name, StringComparer.Ordinal))
+            {
+                var value = property.GetValue(input);
+                text.Append(property.Name).Append('=').Append(value switch
+                {
+                    null => "null",
+                    JsonElement element => element.ValueKind == JsonValueKind.Undefined ? "undefined" : element.ValueKind + ":" + element.GetRawText(),
+                    IReadOnlyDictionary<string, string> map => string.Join(";", map.Select(pair => pair.Key + "=" + pair.Value)),
+                    DateTimeOffset at => at.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                    _ => value.ToString(),
+                }).Append(", ");
+            }
+            text.Append("} ");
+        }
+        return text.ToString();
+    }
+
+    private static bool AssertConfigAdaptsLikeBefore(byte[] payload)
+    {
+        InboundEvent inbound;
+        JsonDocument document;
+        try
+        {
+            inbound = EventRouter.Classify(payload, out document);
+        }
+        catch (EventRejectedException)
+        {
+            return false;
+        }
+        using (document)
+        {
+            if (!Adapter.CanAdapt(inbound)) return false;
+            Assert.True(Reference.CanAdapt(inbound));
+            Assert.Equal(Describe(() => Reference.Adapt(inbound, Context)), Describe(() => Adapter.Adapt(inbound, Context)));
+            return true;
+        }
+    }
+
+    /// <summary>Every Config change notification in the corpus: EventBridge details, bare notifications, invokingEvents (as text).</summary>
+    private static List<string> CorpusNotifications()
+    {
+        var notifications = new List<string>();
+        void Walk(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    if (element.TryGetProperty("messageType", out _) || element.TryGetProperty("configurationItem", out _)) notifications.Add(element.GetRawText());
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        if (property.Name is "invokingEvent" or "Message" && property.Value.ValueKind == JsonValueKind.String)
+                        {
+                            try
+                            {
+                                using var inner = JsonDocument.Parse(property.Value.GetString()!);
+                                Walk(inner.RootElement);
+                            }
+                            catch (JsonException)
+                            {
+                            }
+                        }
+                        else
+                        {
+                            Walk(property.Value);
+                        }
+                    }
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray()) Walk(item);
+                    break;
+            }
+        }
+        foreach (var seed in FuzzCorpus.All)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(seed.Bytes.AsSpan() is [0xEF, 0xBB, 0xBF, ..] ? seed.Bytes[3..] : seed.Bytes,
+                    new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = 64 });
+                Walk(document.RootElement);
+            }
+            catch (JsonException)
+            {
+            }
+        }
+        return [.. notifications.Distinct(StringComparer.Ordinal)];
+    }
+
+    private static IEnumerable<byte[]> NotificationDeliveries(string notification)
+    {
+        yield return Encoding.UTF8.GetBytes("{\"version\":\"0\",\"id\":\"e-1\",\"detail-type\":\"Config Configuration Item Change\",\"source\":\"aws.config\",\"account\":\"111122223333\",\"time\":\"2026-01-02T03:04:05Z\",\"region\":\"eu-west-1\",\"resources\":[],\"detail\":" + notification + "}");
+        yield return Encoding.UTF8.GetBytes("{\"version\":\"1.0\",\"invokingEvent\":" + JsonSerializer.Serialize(notification) + ",\"ruleParameters\":\"{}\",\"resultToken\":\"t\",\"eventLeftScope\":false,\"configRuleArn\":\"arn:aws:config:eu-west-2:111122223333:config-rule/config-rule-1\",\"configRuleName\":\"r\",\"accountId\":\"111122223333\"}");
+        yield return Encoding.UTF8.GetBytes("{\"version\":\"1.0\",\"invokingEvent\":" + notification + ",\"resultToken\":\"t\",\"configRuleArn\":\"arn:aws:config:eu-west-2:111122223333:config-rule/config-rule-1\",\"configRuleName\":\"r\"}");
+        yield return Encoding.UTF8.GetBytes(notification);
+    }
+
+    /// <summary>The notification-level names the adapter reads, and names that differ from them only in case.</summary>
+    private static readonly string[] NotificationNames =
+    [
+        "messageType", "configurationItem", "configurationItemSummary", "configurationItemDiff", "notificationCreationTime", "s3DeliverySummary",
+    ];
+
+    [Fact]
+    public void Config_adapter_matches_the_previous_one_on_every_notification_with_its_fields_mutated()
+    {
+        var notifications = CorpusNotifications();
+        Assert.True(notifications.Count >= 10, $"only {notifications.Count} notifications in the corpus");
+        var summary = "{\"resourceType\":\"AWS::SQS::Queue\",\"resourceId\":\"q\",\"ARN\":\"arn:aws:sqs:eu-west-1:111122223333:q\",\"awsAccountId\":\"111122223333\",\"awsRegion\":\"eu-west-1\",\"configurationItemStatus\":\"OK\",\"configurationItemCaptureTime\":\"2026-01-02T03:04:05.000Z\"}";
+        string[] odd =
+        [
+            "null", "42", "true", "\"\"", "\"  \"", "{}", "[]", "\"ConfigurationItemChangeNotification\"", "\"OversizedConfigurationItemChangeNotification\"",
+            "\"ScheduledNotification\"", "\"SomethingElse\"", "\"2026-03-04T05:06:07.890Z\"", "{\"changeType\":\"DELETE\"}", "{\"ChangeType\":\"DELETE\"}",
+            "{\"s3BucketLocation\":\"bucket/key\"}", summary,
+        ];
+        var compared = 0;
+        foreach (var notification in notifications)
+        {
+            List<(string Name, string Value)> properties;
+            using (var document = JsonDocument.Parse(notification))
+                properties = [.. document.RootElement.EnumerateObject().Select(p => (JsonSerializer.Serialize(p.Name), p.Value.GetRawText()))];
+            string Object(IEnumerable<(string Name, string Value)> parts) => "{" + string.Join(",", parts.Select(p => p.Name + ":" + p.Value)) + "}";
+            var variants = new List<string> { notification };
+            // Every property of the notification (and each name the adapter reads, added) mutated like the item tests do.
+            var names = properties.Select(p => JsonSerializer.Deserialize<string>(p.Name)!).Union(NotificationNames).ToList();
+            foreach (var bare in names)
+            {
+                var at = properties.FindIndex(p => p.Name == JsonSerializer.Serialize(bare));
+                var value = at >= 0 ? properties[at].Value : summary;
+                var name = JsonSerializer.Serialize(bare);
+                IEnumerable<(string, string)> With(params (string, string)[] replacement) =>
+                    at >= 0 ? [.. properties.Take(at), .. replacement, .. properties.Skip(at + 1)] : [.. properties, .. replacement];
+                variants.Add(Object(With()));
+                variants.Add(Object(With((JsonSerializer.Serialize(bare.ToUpperInvariant()), value))));
+                variants.Add(Object(With((JsonSerializer.Serialize(bare.ToLowerInvariant()), value))));
+                variants.Add(Object(With(("\"" + string.Concat(bare.Select((c, i) => i == 1 ? $"\\u{(int)c:X4}" : c.ToString())) + "\"", value))));
+                variants.Add(Object(With((name, value), (name, "\"later-duplicate\""))));
+                variants.Add(Object(With((name, "\"earlier-duplicate\""), (name, value))));
+                variants.Add(Object(With((name, value), (JsonSerializer.Serialize(bare.ToUpperInvariant()), odd[^1]))));
+                variants.Add(Object(With((JsonSerializer.Serialize(bare.ToUpperInvariant()), odd[^1]), (name, value))));
+                variants.Add(Object(With(("\"\u017F" + bare[1..] + "\"", odd[^1]))));
+                foreach (var other in odd) variants.Add(Object(With((name, other))));
+            }
+            foreach (var variant in variants)
+            {
+                foreach (var payload in NotificationDeliveries(variant)) compared += AssertConfigAdaptsLikeBefore(payload) ? 1 : 0;
+            }
+        }
+        Assert.True(compared > 5_000, $"only {compared} payloads compared");
+    }
+
+    [Fact]
+    public void Config_adapter_matches_the_previous_one_on_every_corpus_payload()
+    {
+        var compared = 0;
+        foreach (var seed in FuzzCorpus.All) compared += AssertConfigAdaptsLikeBefore(seed.Bytes) ? 1 : 0;
+        Assert.True(compared >= 20, $"only {compared} Config payloads compared");
+    }
 }
