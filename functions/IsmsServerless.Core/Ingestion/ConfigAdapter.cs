@@ -39,7 +39,7 @@ public sealed class ConfigAdapter : IEventAdapter
     {
         if (inbound.Kind == InboundKind.ConfigRuleInvocation) return FromRuleInvocation(inbound.Root, inbound.Account);
         if (inbound.Kind == InboundKind.ConfigurationItem)
-            return FromItem(inbound.Root, default, new Envelope(null, null, null, null), ConfigItemTrigger.ItemChange, eventLeftScope: false, oversized: false);
+            return FromItem(inbound.Root, NoNotification, new Envelope(null, null, null, null), ConfigItemTrigger.ItemChange, eventLeftScope: false, oversized: false);
         if (inbound.Detail.ValueKind != JsonValueKind.Object)
             throw new EventRejectedException($"'{inbound.DetailType}' event has no detail object");
         var envelope = new Envelope(inbound.Account, inbound.Region, inbound.Id, inbound.Time);
@@ -57,7 +57,7 @@ public sealed class ConfigAdapter : IEventAdapter
     public static IReadOnlyList<RuleInput> FromSnapshotItem(JsonElement item, string? snapshotId, DateTimeOffset? deliveredAt)
     {
         if (item.ValueKind != JsonValueKind.Object) throw new EventRejectedException("snapshot configuration item is not a JSON object");
-        return FromItem(item, default, new Envelope(null, null, snapshotId, deliveredAt), ConfigItemTrigger.Snapshot, eventLeftScope: false, oversized: false);
+        return FromItem(item, NoNotification, new Envelope(null, null, snapshotId, deliveredAt), ConfigItemTrigger.Snapshot, eventLeftScope: false, oversized: false);
     }
 
     private readonly record struct Envelope(string? Account, string? Region, string? Id, DateTimeOffset? Time);
@@ -109,11 +109,13 @@ public sealed class ConfigAdapter : IEventAdapter
     }
 
     /// <summary>A Config change notification: the EventBridge detail or a rule's parsed invokingEvent.</summary>
-    private static IReadOnlyList<RuleInput> FromNotification(JsonElement notification, Envelope envelope, string trigger, bool eventLeftScope)
+    private static IReadOnlyList<RuleInput> FromNotification(JsonElement element, Envelope envelope, string trigger, bool eventLeftScope)
     {
-        var messageType = Json.Text(notification, "messageType");
-        var item = Json.Get(notification, "configurationItem");
-        var summary = Json.Get(notification, "configurationItemSummary");
+        // The notification's fields in one pass over its properties (each value exactly what Json.Get returns for its name).
+        var notification = ObjectFields.Read(element, NotificationTable);
+        var messageType = Json.Text(notification.Get(NotificationField.MessageType));
+        var item = notification.Get(NotificationField.ConfigurationItem);
+        var summary = notification.Get(NotificationField.ConfigurationItemSummary);
         switch (messageType)
         {
             case "ScheduledNotification":
@@ -137,19 +139,19 @@ public sealed class ConfigAdapter : IEventAdapter
         }
     }
 
-    private static IReadOnlyList<RuleInput> FromItem(JsonElement item, JsonElement notification, Envelope envelope, string trigger, bool eventLeftScope, bool oversized)
+    private static IReadOnlyList<RuleInput> FromItem(JsonElement item, in ObjectFields notification, Envelope envelope, string trigger, bool eventLeftScope, bool oversized)
     {
         // The item's fields in one pass over its properties (each value exactly what Json.Get returns for its names).
-        var fields = ItemFields.Read(item);
+        var fields = ObjectFields.Read(item, ItemTable);
         var resourceType = Json.Text(fields.Get(ItemField.ResourceType)) is { Length: > 0 } type ? type : throw new EventRejectedException("configuration item has no resourceType");
         var resourceId = Json.Text(fields.Get(ItemField.ResourceId)) is { Length: > 0 } id ? id : throw new EventRejectedException("configuration item has no resourceId");
         var arn = Json.Text(fields.Get(ItemField.Arn, ItemField.ArnLower));
         var account = FirstNonEmpty(Json.Text(fields.Get(ItemField.AwsAccountId, ItemField.AccountId)), envelope.Account) ?? "unknown";
         var region = FirstNonEmpty(Json.Text(fields.Get(ItemField.AwsRegion)), envelope.Region) ?? "unknown";
         var status = Json.Text(fields.Get(ItemField.Status)) ?? "";
-        var changeType = Json.Text(Json.Get(notification, "configurationItemDiff"), "changeType") ?? Json.Text(fields.Get(ItemField.ChangeType));
+        var changeType = Json.Text(notification.Get(NotificationField.ConfigurationItemDiff), "changeType") ?? Json.Text(fields.Get(ItemField.ChangeType));
         var captured = Timestamps.TryParse(fields.Get(ItemField.CaptureTime), out var at) ? at
-            : Timestamps.TryParse(Json.Get(notification, "notificationCreationTime"), out var created) ? created
+            : Timestamps.TryParse(notification.Get(NotificationField.NotificationCreationTime), out var created) ? created
             : envelope.Time;
         var key = ResourceKeys.For(arn, resourceType, resourceId);
         if (key.Length > ResourceKeys.MaxLength)
@@ -194,7 +196,7 @@ public sealed class ConfigAdapter : IEventAdapter
         string? location = null;
         if (oversized)
         {
-            location = Json.Text(Json.Get(notification, "s3DeliverySummary"), "s3BucketLocation");
+            location = Json.Text(notification.Get(NotificationField.S3DeliverySummary), "s3BucketLocation");
             Log.Warn("config.oversized-item", ("resourceType", resourceType), ("resourceKey", key), ("fullItemLocation", location),
                 ("note", "the full configuration item was not delivered; fetch it from S3 or GetResourceConfigHistory"));
         }
@@ -342,55 +344,85 @@ public sealed class ConfigAdapter : IEventAdapter
 
     private static JsonElement Detach(JsonElement element) => element.ValueKind == JsonValueKind.Undefined ? default : element.Clone();
 
-    /// <summary>The configuration item fields <see cref="FromItem"/> reads, in the order of <see cref="ItemFields.Names"/>.</summary>
+    /// <summary>The configuration item fields <see cref="FromItem"/> reads, in the order of <see cref="ItemTable"/>.</summary>
     internal enum ItemField
     {
         ResourceType, ResourceId, Arn, ArnLower, AwsAccountId, AccountId, AwsRegion, Status, ChangeType, CaptureTime,
         Configuration, Supplementary, Tags, ResourceName,
     }
 
-    /// <summary>
-    /// A configuration item's fields found in one pass over its properties, instead of one <see cref="Json.Get"/> per field
-    /// (each transcoded its name and scanned the item from the end). Every read returns what <see cref="Json.Get"/> returns
-    /// for the same names: exact names match the raw UTF-8 and a later duplicate wins (as <c>TryGetProperty</c>); a field
-    /// absent in exact case, any name with an escape, or an item that is not an object is read by <see cref="Json.Get"/>
-    /// itself (its case-insensitive fallback included).
-    /// </summary>
-    internal struct ItemFields
-    {
-        internal static readonly byte[][] Names =
-        [
-            "resourceType"u8.ToArray(), "resourceId"u8.ToArray(), "ARN"u8.ToArray(), "arn"u8.ToArray(), "awsAccountId"u8.ToArray(),
-            "accountId"u8.ToArray(), "awsRegion"u8.ToArray(), "configurationItemStatus"u8.ToArray(), "changeType"u8.ToArray(),
-            "configurationItemCaptureTime"u8.ToArray(), "configuration"u8.ToArray(), "supplementaryConfiguration"u8.ToArray(),
-            "tags"u8.ToArray(), "resourceName"u8.ToArray(),
-        ];
+    internal static readonly FieldTable ItemTable = new(
+        "resourceType", "resourceId", "ARN", "arn", "awsAccountId", "accountId", "awsRegion", "configurationItemStatus", "changeType",
+        "configurationItemCaptureTime", "configuration", "supplementaryConfiguration", "tags", "resourceName");
 
-        private static readonly string[] Strings = [.. Names.Select(System.Text.Encoding.UTF8.GetString)];
+    /// <summary>The notification fields <see cref="FromNotification"/> and <see cref="FromItem"/> read, in the order of <see cref="NotificationTable"/>.</summary>
+    internal enum NotificationField
+    {
+        MessageType, ConfigurationItem, ConfigurationItemSummary, ConfigurationItemDiff, NotificationCreationTime, S3DeliverySummary,
+    }
+
+    internal static readonly FieldTable NotificationTable = new(
+        "messageType", "configurationItem", "configurationItemSummary", "configurationItemDiff", "notificationCreationTime", "s3DeliverySummary");
+
+    /// <summary>No notification around the item (a bare item, a snapshot's): every field absent, as Json.Get of an undefined element.</summary>
+    /// <remarks>Declared after <see cref="NotificationTable"/>: static fields are initialized in this order.</remarks>
+    private static readonly ObjectFields NoNotification = ObjectFields.Read(default, NotificationTable);
+
+    /// <summary>The names an <see cref="ObjectFields"/> pass looks for (ASCII, no escapes, at most 16), as UTF-8 and grouped by length.</summary>
+    internal sealed class FieldTable
+    {
+        public FieldTable(params string[] names)
+        {
+            if (names.Length > 16 || names.Any(n => !System.Text.Ascii.IsValid(n) || n.Contains('\\', StringComparison.Ordinal)))
+                throw new ArgumentException("at most 16 plain ASCII names", nameof(names));
+            Strings = names;
+            Names = [.. names.Select(System.Text.Encoding.UTF8.GetBytes)];
+            ByLength = [.. Enumerable.Range(0, Names.Max(n => n.Length) + 1)
+                .Select(length => Enumerable.Range(0, Names.Length).Where(i => Names[i].Length == length).ToArray())];
+        }
+
+        public byte[][] Names { get; }
+
+        public string[] Strings { get; }
 
         /// <summary>The indices of <see cref="Names"/> by name length (in order), so a property is compared only with those of its length.</summary>
-        private static readonly int[][] ByLength = [.. Enumerable.Range(0, Names.Max(n => n.Length) + 1)
-            .Select(length => Enumerable.Range(0, Names.Length).Where(i => Names[i].Length == length).ToArray())];
+        public int[][] ByLength { get; }
+    }
 
-        private JsonElement _item;
+    /// <summary>
+    /// An object's fields found in one pass over its properties, instead of one <see cref="Json.Get"/> per field (each
+    /// transcoded its name, scanned the object from the end, and on a miss walked it again ignoring case). Every read
+    /// returns what <see cref="Json.Get"/> returns for the same names: exact names match the raw UTF-8 and a later duplicate
+    /// wins (as <c>TryGetProperty</c>); a field with no exact match is absent when no property equals its name ignoring
+    /// ASCII case (<see cref="Json.Get"/>'s fallback: a name that is not ASCII never equals these), and is read by
+    /// <see cref="Json.Get"/> itself when one does; any name with an escape, or a value that is not an object, sends every
+    /// read to <see cref="Json.Get"/>.
+    /// </summary>
+    internal struct ObjectFields
+    {
+        private JsonElement _object;
+        private FieldTable _table;
         private bool _byGet;
+        private uint _exact;
+        private uint _folded;
         private Values _values;
 
-        [System.Runtime.CompilerServices.InlineArray(14)]
+        [System.Runtime.CompilerServices.InlineArray(16)]
         private struct Values
         {
             private JsonElement _first;
         }
 
-        public static ItemFields Read(JsonElement item)
+        public static ObjectFields Read(JsonElement element, FieldTable table)
         {
-            var fields = new ItemFields { _item = item };
-            if (item.ValueKind != JsonValueKind.Object)
+            var fields = new ObjectFields { _object = element, _table = table };
+            if (element.ValueKind != JsonValueKind.Object)
             {
                 fields._byGet = true;
                 return fields;
             }
-            foreach (var property in item.EnumerateObject())
+            var byLength = table.ByLength;
+            foreach (var property in element.EnumerateObject())
             {
                 var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
                 if (raw.IndexOf((byte)'\\') >= 0)
@@ -398,33 +430,49 @@ public sealed class ConfigAdapter : IEventAdapter
                     fields._byGet = true;
                     return fields;
                 }
-                if (raw.Length >= ByLength.Length) continue;
-                foreach (var i in ByLength[raw.Length])
+                if (raw.Length >= byLength.Length) continue;
+                foreach (var i in byLength[raw.Length])
                 {
-                    if (raw.SequenceEqual(Names[i]))
+                    if (raw.SequenceEqual(table.Names[i]))
                     {
                         fields._values[i] = property.Value;
-                        break;
+                        fields._exact |= 1u << i;
+                    }
+                    else if (System.Text.Ascii.EqualsIgnoreCase(raw, table.Names[i]))
+                    {
+                        fields._folded |= 1u << i;
                     }
                 }
             }
             return fields;
         }
 
-        public readonly JsonElement Get(ItemField field)
+        public readonly JsonElement Get(ItemField field) => Get((int)field);
+
+        public readonly JsonElement Get(NotificationField field) => Get((int)field);
+
+        public readonly JsonElement Get(ItemField first, ItemField second) => Get((int)first, (int)second);
+
+        private readonly JsonElement Get(int field)
         {
-            if (!_byGet && _values[(int)field].ValueKind != JsonValueKind.Undefined) return _values[(int)field];
-            return Json.Get(_item, Strings[(int)field]);
+            var bit = 1u << field;
+            if (!_byGet)
+            {
+                if ((_exact & bit) != 0) return _values[field];
+                if ((_folded & bit) == 0) return default;
+            }
+            return Json.Get(_object, _table.Strings[field]);
         }
 
-        public readonly JsonElement Get(ItemField first, ItemField second)
+        private readonly JsonElement Get(int first, int second)
         {
             if (!_byGet)
             {
-                if (_values[(int)first].ValueKind != JsonValueKind.Undefined) return _values[(int)first];
-                if (_values[(int)second].ValueKind != JsonValueKind.Undefined) return _values[(int)second];
+                if ((_exact & (1u << first)) != 0) return _values[first];
+                if ((_exact & (1u << second)) != 0) return _values[second];
+                if ((_folded & ((1u << first) | (1u << second))) == 0) return default;
             }
-            return Json.Get(_item, Strings[(int)first], Strings[(int)second]);
+            return Json.Get(_object, _table.Strings[first], _table.Strings[second]);
         }
     }
 

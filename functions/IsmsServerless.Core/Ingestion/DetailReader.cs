@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using System.Text.RegularExpressions;
 using IsmsServerless.Events;
 
 namespace IsmsServerless.Ingestion;
@@ -26,7 +25,23 @@ internal static partial class DetailReader
     }
 
     /// <summary>An EC2 instance id or a hybrid managed-node id. Anything else is not an instance we can track.</summary>
-    public static bool IsManagedInstanceId(string? id) => id is not null && InstanceIdRegex().IsMatch(id);
+    /// <remarks>
+    /// What <c>^(i|mi)-[0-9a-f]{8,17}$</c> matches (the generated regex it replaced, kept in the tests), checked by hand:
+    /// the prefix, then 8 to 17 lower-case hex digits, then the end of the text or a last <c>\n</c> (where <c>$</c> also
+    /// matches).
+    /// </remarks>
+    public static bool IsManagedInstanceId(string? id)
+    {
+        if (id is null) return false;
+        var rest = id.AsSpan();
+        if (rest.StartsWith("i-", StringComparison.Ordinal)) rest = rest[2..];
+        else if (rest.StartsWith("mi-", StringComparison.Ordinal)) rest = rest[3..];
+        else return false;
+        if (rest.Length > 0 && rest[^1] == '\n') rest = rest[..^1];
+        return rest.Length is >= 8 and <= 17 && !rest.ContainsAnyExcept(LowerHex);
+    }
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     /// <summary>A resource id we are willing to key a finding on: bounded, printable, no control characters.</summary>
     public static bool IsUsableResourceId(string? id) =>
@@ -37,7 +52,4 @@ internal static partial class DetailReader
         text is null ? "" : text.Length <= max ? text : text[..max] + "…";
 
     public static string? FirstNonEmpty(params ReadOnlySpan<string?> values) => Model.Present.First(values);
-
-    [GeneratedRegex("^(i|mi)-[0-9a-f]{8,17}$", RegexOptions.CultureInvariant)]
-    private static partial Regex InstanceIdRegex();
 }

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
 using IsmsServerless.Engine;
 using IsmsServerless.Events;
 using IsmsServerless.Inputs;
@@ -23,18 +26,30 @@ public sealed class SsmComplianceAdapter : IEventAdapter
 
     public IReadOnlyList<RuleInput> Adapt(InboundEvent inbound, EvaluationContext context)
     {
-        var detail = DetailReader.Read(inbound, EventJsonContext.Default.SsmComplianceDetail);
-        if (!string.Equals(detail.ComplianceType?.Trim(), "Patch", StringComparison.OrdinalIgnoreCase))
+        // The detail's six fields found in one pass and decoded only when read (DetailFields); anything the pass cannot
+        // read exactly as the binder does takes the binder (same record, same strings, same exceptions).
+        if (!DetailFields.TryRead(inbound.Detail, out var fields))
+        {
+            var detail = DetailReader.Read(inbound, EventJsonContext.Default.SsmComplianceDetail);
+            return Adapt(inbound, new DetailFields(detail));
+        }
+        return Adapt(inbound, fields);
+    }
+
+    private static IReadOnlyList<RuleInput> Adapt(InboundEvent inbound, DetailFields detail)
+    {
+        if (!detail.IsPatch())
         {
             Log.Info("ssm-compliance.not-patch", ("complianceType", DetailReader.Shorten(detail.ComplianceType)));
             return [];
         }
-        var instanceId = detail.ResourceId?.Trim();
+        var resourceId = detail.ResourceId;
+        var instanceId = resourceId?.Trim();
         if (!DetailReader.IsManagedInstanceId(instanceId))
-            throw new EventRejectedException($"SSM patch compliance event names no managed instance id ('{DetailReader.Shorten(detail.ResourceId)}')");
+            throw new EventRejectedException($"SSM patch compliance event names no managed instance id ('{DetailReader.Shorten(resourceId)}')");
 
         // "compliant" / "non_compliant" in the docs; the API spells them COMPLIANT / NON_COMPLIANT.
-        bool compliant = ComplianceStatus(detail.ComplianceStatus)
+        bool compliant = detail.Compliant()
             ?? throw new EventRejectedException($"SSM patch compliance event has an unknown compliance-status '{DetailReader.Shorten(detail.ComplianceStatus)}'");
         return
         [
@@ -52,6 +67,100 @@ public sealed class SsmComplianceAdapter : IEventAdapter
                 NonCompliantSince = compliant ? null : inbound.Time,
             },
         ];
+    }
+
+    /// <summary>
+    /// The fields of the detail the adapter reads, as <see cref="SsmComplianceDetail"/>'s binder reads them, decoded only
+    /// when read: the compliance type and status of the usual spellings are compared as bytes (no string), and
+    /// <c>resource-type</c>, which nothing reads, is never decoded. <see cref="TryRead"/> declines (and the binder reads the
+    /// detail) for a detail that is not an object, a property name that is escaped, not ASCII, or one of the six names in
+    /// another case (the binder matches names case-insensitively), and a number in any of the six (the binder converts or
+    /// throws on it), so every accepted value is a string, a literal, null, an object or an array, which the binder's
+    /// lenient read never fails on. A later duplicate wins, as in the binder.
+    /// </summary>
+    internal readonly struct DetailFields
+    {
+        private readonly JsonElement _resourceId, _complianceStatus, _complianceType, _patchBaselineId, _severity;
+        private readonly SsmComplianceDetail? _bound;
+
+        public DetailFields(SsmComplianceDetail bound) => _bound = bound;
+
+        private DetailFields(JsonElement resourceId, JsonElement complianceStatus, JsonElement complianceType, JsonElement patchBaselineId, JsonElement severity)
+        {
+            _resourceId = resourceId;
+            _complianceStatus = complianceStatus;
+            _complianceType = complianceType;
+            _patchBaselineId = patchBaselineId;
+            _severity = severity;
+        }
+
+        public static bool TryRead(JsonElement detail, out DetailFields fields)
+        {
+            fields = default;
+            if (detail.ValueKind != JsonValueKind.Object) return false;
+            JsonElement resourceId = default, status = default, type = default, baseline = default, severity = default;
+            foreach (var property in detail.EnumerateObject())
+            {
+                var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+                var value = property.Value;
+                switch (raw.Length)
+                {
+                    case 8 when raw.SequenceEqual("severity"u8): severity = value; break;
+                    case 11 when raw.SequenceEqual("resource-id"u8): resourceId = value; break;
+                    case 13 when raw.SequenceEqual("resource-type"u8): break;
+                    case 15 when raw.SequenceEqual("compliance-type"u8): type = value; break;
+                    case 17 when raw.SequenceEqual("compliance-status"u8): status = value; break;
+                    case 17 when raw.SequenceEqual("patch-baseline-id"u8): baseline = value; break;
+                    default:
+                        // Another property: the binder skips it unless it is one of the six in another case or escaped.
+                        if (raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(raw) || IsDeclaredIgnoringCase(raw)) return false;
+                        continue;
+                }
+                if (value.ValueKind == JsonValueKind.Number) return false;
+            }
+            fields = new DetailFields(resourceId, status, type, baseline, severity);
+            return true;
+        }
+
+        private static bool IsDeclaredIgnoringCase(ReadOnlySpan<byte> name) =>
+            Ascii.EqualsIgnoreCase(name, "severity"u8) || Ascii.EqualsIgnoreCase(name, "resource-id"u8)
+            || Ascii.EqualsIgnoreCase(name, "resource-type"u8) || Ascii.EqualsIgnoreCase(name, "compliance-type"u8)
+            || Ascii.EqualsIgnoreCase(name, "compliance-status"u8) || Ascii.EqualsIgnoreCase(name, "patch-baseline-id"u8);
+
+        public string? ResourceId => _bound is { } b ? b.ResourceId : Lenient(_resourceId);
+        public string? ComplianceStatus => _bound is { } b ? b.ComplianceStatus : Lenient(_complianceStatus);
+        public string? ComplianceType => _bound is { } b ? b.ComplianceType : Lenient(_complianceType);
+        public string? PatchBaselineId => _bound is { } b ? b.PatchBaselineId : Lenient(_patchBaselineId);
+        public string? Severity => _bound is { } b ? b.Severity : Lenient(_severity);
+
+        /// <summary><c>compliance-type</c> trimmed is <c>Patch</c> in any case (the exact spelling decided from its bytes).</summary>
+        public bool IsPatch()
+        {
+            if (_bound is null && _complianceType.ValueKind == JsonValueKind.String && JsonMarshal.GetRawUtf8Value(_complianceType).SequenceEqual("\"Patch\""u8))
+                return true;
+            return string.Equals(ComplianceType?.Trim(), "Patch", StringComparison.OrdinalIgnoreCase);
+        }
+
+        /// <summary><see cref="SsmComplianceAdapter.ComplianceStatus"/> of <c>compliance-status</c> (the four spellings AWS uses decided from their bytes).</summary>
+        public bool? Compliant()
+        {
+            if (_bound is null && _complianceStatus.ValueKind == JsonValueKind.String)
+            {
+                var raw = JsonMarshal.GetRawUtf8Value(_complianceStatus);
+                if (raw.SequenceEqual("\"non_compliant\""u8) || raw.SequenceEqual("\"NON_COMPLIANT\""u8)) return false;
+                if (raw.SequenceEqual("\"compliant\""u8) || raw.SequenceEqual("\"COMPLIANT\""u8)) return true;
+            }
+            return SsmComplianceAdapter.ComplianceStatus(ComplianceStatus);
+        }
+
+        /// <summary>What the binder's lenient string read returns for a value other than a number (absent: null).</summary>
+        private static string? Lenient(JsonElement value) => value.ValueKind switch
+        {
+            JsonValueKind.String => Model.Present.OrNull(EventStrings.GetString(value)),
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            _ => null,
+        };
     }
 
     /// <summary>

@@ -56,9 +56,10 @@ public sealed class InstancePatchComplianceRule : IRule<InstancePatchComplianceI
                 ResourceType = PatchPolicy.ManagedNodeType(input.InstanceId),
                 AccountId = input.AccountId,
                 Region = input.Region,
+                // string.Concat, not an interpolated string: the same text without a pooled buffer rented and returned per event.
                 Message = input.Compliant
-                    ? $"Systems Manager reports {input.InstanceId} patch-compliant with {baseline}{baselineId}"
-                    : $"Systems Manager reports {input.InstanceId} NON_COMPLIANT with {baseline}{baselineId} ({severity.ToWire()} patches missing)",
+                    ? string.Concat("Systems Manager reports ", input.InstanceId, " patch-compliant with ", baseline, baselineId)
+                    : string.Concat(["Systems Manager reports ", input.InstanceId, " NON_COMPLIANT with ", baseline, baselineId, " (", severity.ToWire(), " patches missing)"]),
                 SeverityOverride = severity,
                 ClockStart = input.NonCompliantSince,
                 ObservedAt = input.ObservedAt,
