@@ -12,7 +12,8 @@ namespace IsmsServerless.Events;
 /// matched by its length and UTF-8 literals (the exact spelling first, then ASCII case folded, then, for an escaped or
 /// non-ASCII name, the serializer's unescaped OrdinalIgnoreCase match), its value goes into a local, and each record is
 /// made once by its initializer at the end (no setter delegates, no virtual call per property, no boxed target). Strings
-/// are read by <see cref="ElementBindingPlan.LenientString"/>, bodies by <see cref="ElementBindingPlan.CloneBody"/>, as before.
+/// are read by <see cref="EventStrings.Lenient"/> (exactly <see cref="ElementBindingPlan.LenientString"/>), bodies by
+/// <see cref="ElementBindingPlan.CloneBody"/>, as before.
 /// Later duplicates overwrite earlier ones; a wrong kind for a nested record or the resources list throws (the adapter's
 /// rejection) even when a later duplicate would replace it, as the plan does.
 /// <c>CloudTrailRecordReaderTests</c> holds it to the plan and to the serializer on every corpus record and mutations, and

@@ -126,6 +126,14 @@ public sealed class CloudTrailRecordReaderTests
         }
         json.Length -= 2;
         json.Append('}');
+        // Every name again in upper case, then in lower case: the case-folded match gives each the field the exact one gives.
+        foreach (var folded in (string[])[Fold(json.ToString(), upper: true), Fold(json.ToString(), upper: false)])
+        {
+            using var foldedDocument = JsonDocument.Parse(folded);
+            var foldedRecord = Compare(foldedDocument.RootElement, folded)!;
+            Assert.NotNull(foldedRecord.UserIdentity?.SessionContext?.SessionIssuer?.UserName);
+            Assert.NotNull(foldedRecord.UserIdentity?.UserName);
+        }
         using var document = JsonDocument.Parse(json.ToString());
         var record = Compare(document.RootElement, "all properties")!;
         Assert.Equal("v0", record.EventVersion);
@@ -134,6 +142,10 @@ public sealed class CloudTrailRecordReaderTests
         Assert.Equal(2, record.Resources!.Count);
         Assert.NotNull(record.Resources[1].Type);
         Assert.NotNull(record.SessionCredentialFromConsole);
+
+        // The names (every quoted text followed by a colon) in one case; the values, "v<n>" and {"n": <n>}, keep theirs.
+        static string Fold(string text, bool upper) => System.Text.RegularExpressions.Regex.Replace(text, "\"([A-Za-z]+)\":",
+            m => "\"" + (upper ? m.Groups[1].Value.ToUpperInvariant() : m.Groups[1].Value.ToLowerInvariant()) + "\":");
 
         static string Object(string[] names, ref int n)
         {
