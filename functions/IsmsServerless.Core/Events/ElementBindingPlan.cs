@@ -100,7 +100,7 @@ internal abstract class ElementBindingPlan
     };
 
     /// <summary>Exactly <see cref="LenientStringConverter.Read"/>, from an element.</summary>
-    private static string? LenientString(JsonElement value) => value.ValueKind switch
+    internal static string? LenientString(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.String => Model.Present.OrNull(EventStrings.GetString(value)),
         JsonValueKind.True => "true",
@@ -114,7 +114,7 @@ internal abstract class ElementBindingPlan
     /// (<c>requestParameters</c> and <c>responseElements</c> of most sign-ins, reads and log-file records) is one shared,
     /// immutable null element rather than a new document per record: same kind, same raw text.
     /// </summary>
-    private static JsonElement CloneBody(JsonElement value) => value.ValueKind == JsonValueKind.Null ? NullBody : value.Clone();
+    internal static JsonElement CloneBody(JsonElement value) => value.ValueKind == JsonValueKind.Null ? NullBody : value.Clone();
 
     /// <summary>A detached JSON <c>null</c> (its document is GC-owned and read-only: safe to share between threads).</summary>
     internal static readonly JsonElement NullBody = NewNull();

@@ -68,6 +68,55 @@ internal static class EventStrings
         return text;
     }
 
+    /// <summary>
+    /// Exactly <see cref="ElementBindingPlan.LenientString"/> (<see cref="LenientStringConverter.Read"/> from an element)
+    /// with one read of the element's metadata, not two: the value's raw bytes tell its kind by their first byte (a
+    /// string's quote, <c>t</c>rue, <c>f</c>alse, <c>n</c>ull, an object's or array's bracket, else a number). A string
+    /// of plain ASCII without escapes is its bytes widened (what <see cref="JsonElement.GetString"/> returns), at any
+    /// length, looked up as <see cref="GetString"/> looks it up up to <see cref="MaxLength"/> bytes; one that starts with a
+    /// visible ASCII character is not blank (<see cref="Model.Present.IsBlank"/> stops at its first character), so only
+    /// the others are tested. Anything else takes <see cref="ElementBindingPlan.LenientString"/>'s own path.
+    /// </summary>
+    public static string? Lenient(JsonElement value)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        switch (raw[0])
+        {
+            case (byte)'"':
+                break;
+            case (byte)'t': return "true";
+            case (byte)'f': return "false";
+            case (byte)'n' or (byte)'{' or (byte)'[': return null;
+            default: return ElementBindingPlan.LenientString(value);
+        }
+        var body = raw[1..^1];
+        if (body.Length == 0) return null;
+        if (body.IndexOfAny(NotPlain) >= 0) return Model.Present.OrNull(value.GetString());
+        string text;
+        if (body.Length > MaxLength) text = Widen(body);
+        else
+        {
+            var hash = Hash(body);
+            if (Known.Find(body, hash) is { } known) return known;
+            var state = t_state ??= new ThreadSlots();
+            var current = state.Event;
+            ref var slot = ref state.Slots[hash & (SlotCount - 1)];
+            if (slot.Event == current && slot.Value is { } seen && seen.Length == body.Length && Ascii.Equals(body, seen)) text = seen;
+            else
+            {
+                text = Widen(body);
+                slot.Event = current;
+                slot.Value = text;
+            }
+        }
+        // A first character from '!' to '~' is neither white space, a control nor a format character: not blank.
+        return (uint)(body[0] - 0x21) < 0x5E ? text : Model.Present.OrNull(text);
+    }
+
+    /// <summary>Plain ASCII bytes as a string: each byte widened to its char (what the ASCII and UTF-8 decoders return).</summary>
+    private static string Widen(ReadOnlySpan<byte> ascii) =>
+        string.Create(ascii.Length, ascii, static (chars, bytes) => Ascii.ToUtf16(bytes, chars, out _));
+
     /// <summary>A slot index for ASCII text: its length, first and last eight bytes mixed (collisions only cost a miss).</summary>
     internal static int Hash(ReadOnlySpan<byte> text)
     {

@@ -77,8 +77,9 @@ public sealed class CloudTrailAdapter : IEventAdapter
         CloudTrailRecord record;
         try
         {
-            // Bound from the parsed document (no re-tokenizing, bodies cloned rather than re-parsed): see JsonElementBinder.
-            record = JsonElementBinder.Bind(element, EventJsonContext.Default.CloudTrailRecord)
+            // Read from the parsed document by a reader written for the record (no re-tokenizing, bodies cloned rather
+            // than re-parsed): CloudTrailRecordReader, the same record JsonElementBinder binds.
+            record = CloudTrailRecordReader.Read(element)
                 ?? throw new EventRejectedException($"{where} is null");
         }
         catch (JsonException ex)
