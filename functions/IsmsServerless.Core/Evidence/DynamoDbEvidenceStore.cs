@@ -354,17 +354,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                     return true;
                 }
                 if (creation is null) return false;
-                var tombstone = Key(ruleId, findingId);
-                tombstone[LedgerSchema.EntityType] = S(Entity);
-                tombstone["ruleId"] = S(ruleId);
-                tombstone["resourceId"] = S(creation.ResourceId);
-                tombstone["resourceType"] = S(creation.ResourceType);
-                tombstone["subKey"] = S(creation.SubKey);
-                tombstone["result"] = S(Gone);
-                tombstone["evaluatedAt"] = Time(observed);
-                tombstone["observedAt"] = Time(observed);
-                tombstone["source"] = S(source);
-                tombstone["policyVersion"] = S(policyVersion);
+                var tombstone = Item(ruleId, findingId, creation.ResourceId, creation.ResourceType, creation.SubKey, Gone, observed, observed, source);
                 tombstone[TakesOverAttribute] = new AttributeValue { BOOL = true };
                 tombstone[SupersededCreationAttribute] = new AttributeValue { BOOL = true };
                 await EnsureCounterAsync(CounterKey(ruleId, findingId), ruleId, cancellationToken).ConfigureAwait(false);
@@ -423,17 +413,7 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
                     await MarkTakesOverAsync(key, stored, storedResult, storedEvaluated, heldAt is not null, cancellationToken).ConfigureAwait(false);
                     return false;
                 }
-                var tombstone = Key(r.RuleId, r.FindingId);
-                tombstone[LedgerSchema.EntityType] = S(Entity);
-                tombstone["ruleId"] = S(r.RuleId);
-                tombstone["resourceId"] = S(r.ResourceId);
-                tombstone["resourceType"] = S(r.ResourceType);
-                tombstone["subKey"] = S(r.SubKey);
-                tombstone["result"] = S(Gone);
-                tombstone["evaluatedAt"] = Time(goneAt);
-                tombstone["observedAt"] = Time(goneAt);
-                tombstone["source"] = S(source);
-                tombstone["policyVersion"] = S(policyVersion);
+                var tombstone = Item(r.RuleId, r.FindingId, r.ResourceId, r.ResourceType, r.SubKey, Gone, goneAt, goneAt, source);
                 if (heldAt is not null || TakesOver(stored)) tombstone[TakesOverAttribute] = new AttributeValue { BOOL = true };
                 // One conditional PutItem flagged for the projector, which takes a counted result out of the counters from
                 // the stream (issue 20 wave 7: it was a transaction with the counter's ADD -1). The writer's counter shard is
@@ -797,14 +777,19 @@ public sealed class DynamoDbEvidenceStore(IAmazonDynamoDB dynamo, string tableNa
     /// <summary>The source the drill-down shows for a failure its finding holds.</summary>
     public const string HeldSource = "finding";
 
-    private Dictionary<string, AttributeValue> Item(Evaluation e, string result, DateTimeOffset at, DateTimeOffset observed, string source)
+    private Dictionary<string, AttributeValue> Item(Evaluation e, string result, DateTimeOffset at, DateTimeOffset observed, string source) =>
+        Item(e.Rule.Id, e.FindingId, e.ResourceId, e.ResourceType, e.SubKey, result, at, observed, source);
+
+    /// <summary>One result item (a tombstone is one with result <c>gone</c>, evaluated and observed at the deletion).</summary>
+    private Dictionary<string, AttributeValue> Item(string ruleId, string findingId, string resourceId, string resourceType, string subKey,
+        string result, DateTimeOffset at, DateTimeOffset observed, string source)
     {
-        var item = Key(e.Rule.Id, e.FindingId);
+        var item = Key(ruleId, findingId);
         item[LedgerSchema.EntityType] = S(Entity);
-        item["ruleId"] = S(e.Rule.Id);
-        item["resourceId"] = S(e.ResourceId);
-        item["resourceType"] = S(e.ResourceType);
-        item["subKey"] = S(e.SubKey);
+        item["ruleId"] = S(ruleId);
+        item["resourceId"] = S(resourceId);
+        item["resourceType"] = S(resourceType);
+        item["subKey"] = S(subKey);
         item["result"] = S(result);
         item["evaluatedAt"] = Time(at);
         item["observedAt"] = Time(observed);

@@ -259,37 +259,8 @@ public sealed class CpuWave10ConfigRewriteTests
     private static readonly ConfigAdapter Adapter = new();
     private static readonly ConfigAdapter23f52d8 Reference = new();
 
-    private static string Describe(Func<IReadOnlyList<RuleInput>> adapt)
-    {
-        IReadOnlyList<RuleInput> inputs;
-        try
-        {
-            inputs = adapt();
-        }
-        catch (Exception ex)
-        {
-            return $"threw {ex.GetType().Name}: {ex.Message}";
-        }
-        var text = new StringBuilder();
-        foreach (var input in inputs)
-        {
-            text.Append(input.GetType().Name).Append('{');
-            foreach (var property in input.GetType().GetProperties().OrderBy(p => p.Name, StringComparer.Ordinal))
-            {
-                var value = property.GetValue(input);
-                text.Append(property.Name).Append('=').Append(value switch
-                {
-                    null => "null",
-                    JsonElement element => element.ValueKind == JsonValueKind.Undefined ? "undefined" : element.ValueKind + ":" + element.GetRawText(),
-                    IReadOnlyDictionary<string, string> map => string.Join(";", map.Select(pair => pair.Key + "=" + pair.Value)),
-                    DateTimeOffset at => at.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-                    _ => value.ToString(),
-                }).Append(", ");
-            }
-            text.Append("} ");
-        }
-        return text.ToString();
-    }
+    // Everything an adapter returned, or the rejection it threw: the wave-6 test's description, shared.
+    private static string Describe(Func<IReadOnlyList<RuleInput>> adapt) => CpuWave6RewriteTests.Describe(adapt);
 
     private static bool AssertConfigAdaptsLikeBefore(byte[] payload)
     {

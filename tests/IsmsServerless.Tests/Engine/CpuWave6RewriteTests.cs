@@ -222,7 +222,7 @@ public sealed class CpuWave6RewriteTests
     private static readonly EvaluationContext Context = new(IsmsSettings.Default, new FakeTimeProvider(DateTimeOffset.Parse("2026-01-15T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>Everything an adapter returned (every public property of every input, in order) or the rejection it threw.</summary>
-    private static string Describe(Func<IReadOnlyList<RuleInput>> adapt)
+    internal static string Describe(Func<IReadOnlyList<RuleInput>> adapt)
     {
         IReadOnlyList<RuleInput> inputs;
         try
