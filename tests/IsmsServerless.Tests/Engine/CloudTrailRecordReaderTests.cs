@@ -278,42 +278,10 @@ public sealed class CloudTrailRecordReaderTests
         }
     }
 
-    /// <summary>The objects the adapter reads as records: the payload, its <c>detail</c>, and each of its <c>Records</c>.</summary>
-    private static IEnumerable<JsonElement> Targets(JsonElement root)
-    {
-        yield return root;
-        if (root.ValueKind != JsonValueKind.Object) yield break;
-        if (root.TryGetProperty("detail", out var detail)) yield return detail;
-        if (root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var record in records.EnumerateArray().Take(20)) yield return record;
-        }
-    }
+    // The binder tests' targets (up to 20 of a log file's records here), run and comparison serialization, shared.
+    private static IEnumerable<JsonElement> Targets(JsonElement root) => JsonElementBinderTests.Targets(root, records: 20);
 
-    private static (object? Value, Exception? Error) Run(Func<object?> action)
-    {
-        try
-        {
-            return (action(), null);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
-        {
-            return (null, ex);
-        }
-    }
+    private static (object? Value, Exception? Error) Run(Func<object?> action) => JsonElementBinderTests.Run(action);
 
-    /// <summary>The context's options, leaving out absent (undefined) <see cref="JsonElement"/> members, which cannot be written.</summary>
-    private static readonly JsonSerializerOptions Comparison = new(EventJsonContext.Default.Options)
-    {
-        TypeInfoResolver = EventJsonContext.Default.WithAddedModifier(typeInfo =>
-        {
-            foreach (var property in typeInfo.Properties)
-            {
-                if (property.PropertyType == typeof(JsonElement)) property.ShouldSerialize = (_, v) => v is JsonElement { ValueKind: not JsonValueKind.Undefined };
-            }
-        }),
-    };
-
-    private static string Serialize(object? value) =>
-        value is null ? "null" : Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(value, Comparison.GetTypeInfo(typeof(CloudTrailRecord))));
+    private static string Serialize(object? value) => JsonElementBinderTests.Serialize(value, TypeInfo);
 }

@@ -167,19 +167,19 @@ public sealed class JsonElementBinderTests
         Assert.Equal(["a", null], envelope.Resources!);
     }
 
-    /// <summary>The objects adapters bind: the payload, its <c>detail</c>, and each of its <c>Records</c>.</summary>
-    private static IEnumerable<JsonElement> Targets(JsonElement root)
+    /// <summary>The objects adapters bind: the payload, its <c>detail</c>, and each of its first <paramref name="records"/> <c>Records</c>.</summary>
+    internal static IEnumerable<JsonElement> Targets(JsonElement root, int records = 5)
     {
         yield return root;
         if (root.ValueKind != JsonValueKind.Object) yield break;
         if (root.TryGetProperty("detail", out var detail)) yield return detail;
-        if (root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array)
+        if (root.TryGetProperty("Records", out var list) && list.ValueKind == JsonValueKind.Array)
         {
-            foreach (var record in records.EnumerateArray().Take(5)) yield return record;
+            foreach (var record in list.EnumerateArray().Take(records)) yield return record;
         }
     }
 
-    private static (object? Value, Exception? Error) Run(Func<object?> action)
+    internal static (object? Value, Exception? Error) Run(Func<object?> action)
     {
         try
         {
@@ -203,6 +203,6 @@ public sealed class JsonElementBinderTests
         }),
     };
 
-    private static string Serialize(object? value, JsonTypeInfo typeInfo) =>
+    internal static string Serialize(object? value, JsonTypeInfo typeInfo) =>
         value is null ? "null" : Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(value, Comparison.GetTypeInfo(typeInfo.Type)));
 }
