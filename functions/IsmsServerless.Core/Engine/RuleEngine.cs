@@ -37,6 +37,12 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     public RuleRegistry Registry { get; } = registry;
     public IReadOnlyList<IEventAdapter> Adapters { get; } = adapters;
 
+    /// <summary>
+    /// Whether EventBridge events whose adapter streams are read in one pass (<see cref="StreamingRouter"/>); off, every
+    /// payload takes the document path (the reference the streamed reads are tested against).
+    /// </summary>
+    public bool ReadsStreamed { get; init; } = true;
+
     public static RuleEngine CreateDefault() => new(RuleRegistry.CreateDefault(), DefaultAdapters());
 
     /// <summary>Every adapter, most specific first.</summary>
@@ -72,7 +78,12 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         JsonDocument? document = null;
         try
         {
-            inbound = EventRouter.Classify(payload, out document);
+            payload = EventRouter.Prepare(payload);
+            // An EventBridge event whose adapter reads its detail from the bytes: one pass, no document (StreamingRouter).
+            // Anything that pass does not read exactly as below declines, and takes the document path.
+            if (ReadsStreamed && StreamingRouter.TryRead(payload.Span, Adapters, context, out var streamed))
+                return Adapted(streamed.Adapter, streamed.Header, context, streamed);
+            inbound = EventRouter.ClassifyPrepared(payload, out document);
         }
         catch (EventRejectedException ex)
         {
@@ -95,31 +106,37 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
                     IgnoredReason = $"no adapter for {inbound.Kind} source '{inbound.Source}' detail-type '{inbound.DetailType}'",
                 };
             }
-            try
+            // Inputs must not hold JsonElements of this document: it is disposed on return. Bound records are
+            // safe (JsonElementBinder clones JsonElement members: a byte copy, not a parse).
+            return Adapted(adapter, inbound, context, null);
+        }
+    }
+
+    /// <summary>The adapter's inputs for a classified event (from the document, or from a streamed read's state).</summary>
+    private static EngineResult Adapted(IEventAdapter adapter, InboundEvent inbound, EvaluationContext context, StreamingRouter.Read? streamed)
+    {
+        try
+        {
+            var inputs = streamed is { } read ? read.Adapter.AdaptRead(read.State, inbound, context) : adapter.Adapt(inbound, context);
+            return new EngineResult
             {
-                // Inputs must not hold JsonElements of this document: it is disposed on return. Bound records are
-                // safe (JsonElementBinder clones JsonElement members: a byte copy, not a parse).
-                var inputs = adapter.Adapt(inbound, context);
-                return new EngineResult
-                {
-                    Adapter = adapter.Name,
-                    Kind = inbound.Kind,
-                    Source = inbound.Source,
-                    DetailType = inbound.DetailType,
-                    Inputs = inputs,
-                    IgnoredReason = inputs.Count == 0 ? $"the {adapter.Name} event holds nothing to evaluate" : null,
-                };
-            }
-            catch (EventRejectedException ex)
-            {
-                return Reject(ex.Message, inbound, adapter.Name);
-            }
-            catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException or IndexOutOfRangeException)
-            {
-                // An adapter tripping over a shape it did not expect is still bad input, not a crash.
-                Log.Warn("adapter.unexpected-shape", ("adapter", adapter.Name), ("error", ex.Message));
-                return Reject($"{adapter.Name}: unexpected payload shape: {ex.Message}", inbound, adapter.Name);
-            }
+                Adapter = adapter.Name,
+                Kind = inbound.Kind,
+                Source = inbound.Source,
+                DetailType = inbound.DetailType,
+                Inputs = inputs,
+                IgnoredReason = inputs.Count == 0 ? $"the {adapter.Name} event holds nothing to evaluate" : null,
+            };
+        }
+        catch (EventRejectedException ex)
+        {
+            return Reject(ex.Message, inbound, adapter.Name);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException or IndexOutOfRangeException)
+        {
+            // An adapter tripping over a shape it did not expect is still bad input, not a crash.
+            Log.Warn("adapter.unexpected-shape", ("adapter", adapter.Name), ("error", ex.Message));
+            return Reject($"{adapter.Name}: unexpected payload shape: {ex.Message}", inbound, adapter.Name);
         }
     }
 

@@ -75,6 +75,32 @@ internal static class EnvelopeText
         return Lenient(value);
     }
 
+    /// <summary>
+    /// <see cref="Read"/> of a string value whose UTF-8 body (between the quotes) holds no escape, from that body: the same
+    /// constant, or the same text.
+    /// </summary>
+    public static string? ReadPlain(ReadOnlySpan<byte> body)
+    {
+        if (body.Length is > 0 and <= MaxLength)
+        {
+            foreach (var candidate in ByLength[body.Length])
+            {
+                if (Ascii.Equals(body, candidate)) return candidate;
+            }
+        }
+        return LenientPlain(body);
+    }
+
+    /// <summary><see cref="Lenient"/> of a string value whose UTF-8 body holds no escape, from that body.</summary>
+    public static string? LenientPlain(ReadOnlySpan<byte> body) => body.IsEmpty ? null : Present.OrNull(Encoding.UTF8.GetString(body));
+
+    /// <summary><see cref="Time"/> of a string value whose UTF-8 body holds no escape, from that body.</summary>
+    public static DateTimeOffset? TimePlain(ReadOnlySpan<byte> body)
+    {
+        if (body.Length is 20 or 24 && TryCanonicalUtc(body, out var at)) return Timestamps.InAcceptedRange(at) ? at : null;
+        return Timestamps.ParseOrNull(LenientPlain(body));
+    }
+
     /// <summary>The router's lenient read, unchanged: strings, numbers and booleans as text; objects and arrays as null.</summary>
     internal static string? Lenient(JsonElement value) => value.ValueKind switch
     {

@@ -23,8 +23,24 @@ public static class EventRouter
         AllowTrailingCommas = true,
     };
 
+    /// <summary>The same limits for a <see cref="Utf8JsonReader"/> over the payload (<see cref="StreamingRouter"/>).</summary>
+    internal static readonly JsonReaderOptions ReaderOptions = new()
+    {
+        MaxDepth = 64,
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
     /// <summary>Parses and classifies. The caller disposes <paramref name="document"/> when done with the event.</summary>
-    public static InboundEvent Classify(ReadOnlyMemory<byte> payload, out JsonDocument document)
+    public static InboundEvent Classify(ReadOnlyMemory<byte> payload, out JsonDocument document) =>
+        ClassifyPrepared(Prepare(payload), out document);
+
+    /// <summary>
+    /// The checks every payload gets before anything reads it as JSON: the size cap, a UTF-8 byte order mark dropped, empty
+    /// and invalid UTF-8 rejected, lone surrogate escapes repaired (logged once). Returns the bytes to read; throws
+    /// <see cref="EventRejectedException"/> for the rejections.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Prepare(ReadOnlyMemory<byte> payload)
     {
         if (payload.Length > MaxPayloadBytes)
             throw new EventRejectedException($"payload is {payload.Length} bytes, more than the {MaxPayloadBytes} accepted");
@@ -38,6 +54,12 @@ public static class EventRouter
         // Valid JSON may still escape half a surrogate pair, which throws only when that string is read: repaired here.
         payload = LoneSurrogates.Repair(payload, out var repaired);
         if (repaired > 0) Observability.Log.Warn("event.lone-surrogates-replaced", ("count", repaired));
+        return payload;
+    }
+
+    /// <summary>Parses and classifies a payload that has been through <see cref="Prepare"/>.</summary>
+    public static InboundEvent ClassifyPrepared(ReadOnlyMemory<byte> payload, out JsonDocument document)
+    {
         try
         {
             document = JsonDocument.Parse(payload, DocumentOptions);

@@ -1,0 +1,170 @@
+using System.Text.Json;
+using IsmsServerless.Engine;
+using IsmsServerless.Events;
+
+namespace IsmsServerless.Ingestion;
+
+/// <summary>
+/// Reads an EventBridge event in one <see cref="Utf8JsonReader"/> pass (issue 20): the envelope's fields from the bytes, and
+/// the detail by the adapter the document path would choose when it is an <see cref="IStreamingDetailAdapter"/>. The
+/// document path parses the payload into a <see cref="JsonDocument"/> and then walks it again element by element; for the
+/// small events most traffic is, that second walk cost about what the parse cost.
+/// </summary>
+/// <remarks>
+/// Only the usual spelling is read here; everything else declines (returns false, with nothing observable) and takes
+/// <see cref="EventRouter.ClassifyPrepared"/>, which stays the reference: a top-level name with an escape, a duplicate
+/// envelope field, a top-level <c>Type</c>, <c>Message</c> or <c>TopicArn</c> (the SNS test), an envelope field that is
+/// not a plain string, a duplicate <c>resources</c> or one after the detail, the detail before <c>source</c> and <c>detail-type</c> or not an object, an envelope field after the
+/// detail, no detail, an adapter that does not stream or declines, and any invalid JSON (the document path words the
+/// rejection). The reader has the router's limits (<see cref="EventRouter.ReaderOptions"/>) and reads the payload to its
+/// end, so a payload accepted here is one the document path accepts.
+/// </remarks>
+public static class StreamingRouter
+{
+    /// <summary>What a streamed read produced: the adapter, the envelope and the adapter's state.</summary>
+    public readonly record struct Read(IStreamingDetailAdapter Adapter, InboundEvent Header, object? State);
+
+    /// <summary>Reads a payload that has been through <see cref="EventRouter.Prepare"/>; false to take the document path.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> payload, IReadOnlyList<IEventAdapter> adapters, EvaluationContext context, out Read read)
+    {
+        read = default;
+        // Only an object can be an EventBridge event; anything else is decided by the document path at no loss.
+        var first = 0;
+        while (first < payload.Length && payload[first] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') first++;
+        if (first == payload.Length || payload[first] != (byte)'{') return false;
+        try
+        {
+            return TryReadObject(payload, adapters, context, out read);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException
+            or IndexOutOfRangeException or EventRejectedException)
+        {
+            // Invalid JSON, or a shape an adapter's reader did not expect: the document path reads it and words the result.
+            read = default;
+            return false;
+        }
+    }
+
+    private static bool TryReadObject(ReadOnlySpan<byte> payload, IReadOnlyList<IEventAdapter> adapters, EvaluationContext context, out Read read)
+    {
+        read = default;
+        var reader = new Utf8JsonReader(payload, EventRouter.ReaderOptions);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+        string? id = null, source = null, detailType = null, account = null, region = null;
+        DateTimeOffset? time = null;
+        Field seen = 0;
+        int resourcesStart = -1, resourcesEnd = -1;
+        IStreamingDetailAdapter? adapter = null;
+        InboundEvent? header = null;
+        object? state = null;
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.EndObject)
+            {
+                // The root closed: the rest may only be white space or comments (Read throws otherwise).
+                if (reader.Read()) return false;
+                if (header is null) return false;
+                read = new Read(adapter!, header, state);
+                return true;
+            }
+            if (reader.ValueIsEscaped) return false;
+            var field = FieldOf(reader.ValueSpan);
+            if (field == Field.Sns) return false;
+            if (field == 0)
+            {
+                reader.Skip();
+                continue;
+            }
+            if ((seen & field) != 0 || header is not null) return false;
+            seen |= field;
+            if (!reader.Read()) return false;
+            if (field == Field.Resources)
+            {
+                // Kept as bytes: only an adapter that reads the envelope's resources gets them, as its header's root.
+                resourcesStart = checked((int)reader.TokenStartIndex);
+                reader.Skip();
+                resourcesEnd = checked((int)reader.BytesConsumed);
+                continue;
+            }
+            if (field == Field.Detail)
+            {
+                if ((seen & (Field.Source | Field.DetailType)) != (Field.Source | Field.DetailType)) return false;
+                if (reader.TokenType != JsonTokenType.StartObject) return false;
+                header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
+                adapter = AdapterFor(header, adapters);
+                if (adapter is null) return false;
+                if (adapter.ReadsEnvelopeResources)
+                    header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
+                if (!adapter.TryReadDetail(ref reader, header, context, out state)) return false;
+                if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 1) return false;
+                continue;
+            }
+            if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped) return false;
+            var body = reader.ValueSpan;
+            switch (field)
+            {
+                case Field.Id: id = EnvelopeText.LenientPlain(body); break;
+                case Field.Source: source = EnvelopeText.ReadPlain(body); break;
+                case Field.DetailType: detailType = EnvelopeText.ReadPlain(body); break;
+                case Field.Account: account = EnvelopeText.LenientPlain(body); break;
+                case Field.Region: region = EnvelopeText.ReadPlain(body); break;
+                case Field.Time: time = EnvelopeText.TimePlain(body); break;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A root holding only the envelope's <c>resources</c> (its bytes as they came), or an empty object without them: what an
+    /// adapter that reads <c>resources</c> from the root finds there.
+    /// </summary>
+    private static System.Text.Json.JsonElement EnvelopeRoot(ReadOnlySpan<byte> resources)
+    {
+        var json = new byte[resources.Length + 15];
+        "{\"resources\":"u8.CopyTo(json);
+        var length = 13;
+        if (resources.IsEmpty) length = 1;
+        else
+        {
+            resources.CopyTo(json.AsSpan(13));
+            length += resources.Length;
+        }
+        json[length++] = (byte)'}';
+        var reader = new Utf8JsonReader(json.AsSpan(0, length), EventRouter.ReaderOptions);
+        return JsonElement.ParseValue(ref reader);
+    }
+
+    /// <summary>The adapter the document path would choose (the first that can adapt), when it streams.</summary>
+    private static IStreamingDetailAdapter? AdapterFor(InboundEvent header, IReadOnlyList<IEventAdapter> adapters)
+    {
+        foreach (var candidate in adapters)
+        {
+            if (candidate.CanAdapt(header)) return candidate as IStreamingDetailAdapter;
+        }
+        return null;
+    }
+
+    [Flags]
+    private enum Field
+    {
+        Id = 1, Source = 2, DetailType = 4, Account = 8, Region = 16, Time = 32, Detail = 64, Resources = 256,
+        /// <summary>A name the SNS notification test reads (<c>Type</c>, <c>Message</c>, <c>TopicArn</c>).</summary>
+        Sns = 128,
+    }
+
+    private static Field FieldOf(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 when name.SequenceEqual("id"u8) => Field.Id,
+        4 when name.SequenceEqual("time"u8) => Field.Time,
+        4 when name.SequenceEqual("Type"u8) => Field.Sns,
+        6 when name.SequenceEqual("source"u8) => Field.Source,
+        6 when name.SequenceEqual("region"u8) => Field.Region,
+        9 when name.SequenceEqual("resources"u8) => Field.Resources,
+        6 when name.SequenceEqual("detail"u8) => Field.Detail,
+        7 when name.SequenceEqual("account"u8) => Field.Account,
+        7 when name.SequenceEqual("Message"u8) => Field.Sns,
+        8 when name.SequenceEqual("TopicArn"u8) => Field.Sns,
+        11 when name.SequenceEqual("detail-type"u8) => Field.DetailType,
+        _ => 0,
+    };
+}
