@@ -80,11 +80,15 @@ public sealed class ConfigAdapter : IEventAdapter
                 var buffer = Json.UnescapedUtf8(invoking, out var length);
                 try
                 {
+                    // The embedded document gets the router's repair too (its escapes were one level down).
+                    var text = LoneSurrogates.Repair(buffer.AsMemory(0, length), out _);
+                    // Read from its bytes in one pass when it is a usual notification; anything else is parsed below.
+                    if (ConfigNotificationReader.TryRead(text.Span, out var read))
+                        return FromRead(read, envelope, ConfigItemTrigger.RuleInvocation, leftScope);
                     JsonDocument document;
                     try
                     {
-                        // The embedded document gets the router's repair too (its escapes were one level down).
-                        document = JsonDocument.Parse(LoneSurrogates.Repair(buffer.AsMemory(0, length), out _), InvokingEventOptions);
+                        document = JsonDocument.Parse(text, InvokingEventOptions);
                     }
                     catch (JsonException ex)
                     {
@@ -106,6 +110,21 @@ public sealed class ConfigAdapter : IEventAdapter
             default:
                 throw new EventRejectedException("Config rule invocation has no invokingEvent");
         }
+    }
+
+    /// <summary>
+    /// A notification <see cref="ConfigNotificationReader"/> read: what <see cref="FromNotification"/> gives for its
+    /// document (the reader accepts only a change notification with its item, or one of the three periodic ones).
+    /// </summary>
+    private static IReadOnlyList<RuleInput> FromRead(in ConfigNotificationReader.Read read, Envelope envelope, string trigger, bool eventLeftScope)
+    {
+        if (read.Periodic) return [];
+        var values = read.Item;
+        values.ChangeType = read.DiffChangeType ?? read.ItemChangeType;
+        values.Captured = read.CaptureIsText && Timestamps.TryParse(read.CaptureText, out var at) ? at
+            : read.CreatedIsText && Timestamps.TryParse(read.CreatedText, out var created) ? created
+            : envelope.Time;
+        return FromItem(values, NoNotification, envelope, trigger, eventLeftScope, oversized: false);
     }
 
     /// <summary>A Config change notification: the EventBridge detail or a rule's parsed invokingEvent.</summary>
@@ -143,16 +162,54 @@ public sealed class ConfigAdapter : IEventAdapter
     {
         // The item's fields in one pass over its properties (each value exactly what Json.Get returns for its names).
         var fields = ObjectFields.Read(item, ItemTable);
+        // In the order they were always read: a missing type is the rejection whatever else the item holds.
         var resourceType = Json.Text(fields.Get(ItemField.ResourceType)) is { Length: > 0 } type ? type : throw new EventRejectedException("configuration item has no resourceType");
         var resourceId = Json.Text(fields.Get(ItemField.ResourceId)) is { Length: > 0 } id ? id : throw new EventRejectedException("configuration item has no resourceId");
-        var arn = Json.Text(fields.Get(ItemField.Arn, ItemField.ArnLower));
-        var account = FirstNonEmpty(Json.Text(fields.Get(ItemField.AwsAccountId, ItemField.AccountId)), envelope.Account) ?? "unknown";
-        var region = FirstNonEmpty(Json.Text(fields.Get(ItemField.AwsRegion)), envelope.Region) ?? "unknown";
-        var status = Json.Text(fields.Get(ItemField.Status)) ?? "";
-        var changeType = Json.Text(notification.Get(NotificationField.ConfigurationItemDiff), "changeType") ?? Json.Text(fields.Get(ItemField.ChangeType));
-        var captured = Timestamps.TryParse(fields.Get(ItemField.CaptureTime), out var at) ? at
-            : Timestamps.TryParse(notification.Get(NotificationField.NotificationCreationTime), out var created) ? created
-            : envelope.Time;
+        var values = new ItemValues
+        {
+            ResourceType = resourceType,
+            ResourceId = resourceId,
+            Arn = Json.Text(fields.Get(ItemField.Arn, ItemField.ArnLower)),
+            Account = Json.Text(fields.Get(ItemField.AwsAccountId, ItemField.AccountId)),
+            Region = Json.Text(fields.Get(ItemField.AwsRegion)),
+            Status = Json.Text(fields.Get(ItemField.Status)),
+            ChangeType = Json.Text(notification.Get(NotificationField.ConfigurationItemDiff), "changeType") ?? Json.Text(fields.Get(ItemField.ChangeType)),
+            Captured = Timestamps.TryParse(fields.Get(ItemField.CaptureTime), out var at) ? at
+                : Timestamps.TryParse(notification.Get(NotificationField.NotificationCreationTime), out var created) ? created
+                : envelope.Time,
+            ResourceNameElement = fields.Get(ItemField.ResourceName),
+            Configuration = oversized ? default : fields.Get(ItemField.Configuration),
+            Supplementary = oversized ? default : fields.Get(ItemField.Supplementary),
+            Tags = fields.Get(ItemField.Tags),
+        };
+        return FromItem(values, notification, envelope, trigger, eventLeftScope, oversized);
+    }
+
+    /// <summary>
+    /// What <see cref="FromItem(JsonElement, in ObjectFields, Envelope, string, bool, bool)"/> reads from an item and its
+    /// notification, before anything is decided: texts as <see cref="Json.Text(JsonElement)"/> gives them, the capture time
+    /// already chosen, and the item's JSON values as found (not yet unwrapped or detached).
+    /// </summary>
+    internal struct ItemValues
+    {
+        public string? ResourceType, ResourceId, Arn, Account, Region, Status, ChangeType, ResourceName;
+        public DateTimeOffset? Captured;
+        public JsonElement Configuration, Supplementary, Tags;
+
+        /// <summary>The resourceName as found, read last (as it always was) when set; else <see cref="ResourceName"/>.</summary>
+        public JsonElement ResourceNameElement;
+    }
+
+    private static IReadOnlyList<RuleInput> FromItem(in ItemValues values, in ObjectFields notification, Envelope envelope, string trigger, bool eventLeftScope, bool oversized)
+    {
+        var resourceType = values.ResourceType is { Length: > 0 } type ? type : throw new EventRejectedException("configuration item has no resourceType");
+        var resourceId = values.ResourceId is { Length: > 0 } id ? id : throw new EventRejectedException("configuration item has no resourceId");
+        var arn = values.Arn;
+        var account = FirstNonEmpty(values.Account, envelope.Account) ?? "unknown";
+        var region = FirstNonEmpty(values.Region, envelope.Region) ?? "unknown";
+        var status = values.Status ?? "";
+        var changeType = values.ChangeType;
+        var captured = values.Captured;
         var key = ResourceKeys.For(arn, resourceType, resourceId);
         if (key.Length > ResourceKeys.MaxLength)
             throw new EventRejectedException($"configuration item resource key is {key.Length} characters, more than {ResourceKeys.MaxLength}");
@@ -183,13 +240,13 @@ public sealed class ConfigAdapter : IEventAdapter
             ];
         }
 
-        var configuration = oversized ? default : Json.Unwrap(fields.Get(ItemField.Configuration));
+        var configuration = Json.Unwrap(values.Configuration);
         RequireObjectOrAbsent(configuration, "configuration", resourceType, resourceId);
         // The API and aggregator forms of an item (BatchGetResourceConfig, SelectResourceConfig, tools that store them)
         // carry supplementaryConfiguration and tags as JSON in a string ("{}"), like configuration itself.
-        var supplementary = oversized ? default : Json.Unwrap(fields.Get(ItemField.Supplementary));
+        var supplementary = Json.Unwrap(values.Supplementary);
         RequireObjectOrAbsent(supplementary, "supplementaryConfiguration", resourceType, resourceId);
-        var tags = Json.Unwrap(fields.Get(ItemField.Tags));
+        var tags = Json.Unwrap(values.Tags);
         if (tags.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Object or JsonValueKind.Array))
             throw new EventRejectedException($"configuration item {resourceType} {Shorten(resourceId)}: 'tags' is {Kind(tags)}, not an object or a list");
 
@@ -207,7 +264,7 @@ public sealed class ConfigAdapter : IEventAdapter
                 ResourceType = resourceType,
                 ResourceId = resourceId,
                 Arn = arn,
-                ResourceName = Json.Text(fields.Get(ItemField.ResourceName)),
+                ResourceName = values.ResourceNameElement.ValueKind != JsonValueKind.Undefined ? Json.Text(values.ResourceNameElement) : values.ResourceName,
                 AccountId = account,
                 Region = region,
                 CaptureTime = captured,
