@@ -13,7 +13,7 @@ namespace IsmsServerless.Ingestion;
 /// Compliance Change", and custom Config rule invocations (<c>invokingEvent</c> as a JSON string). Deleted resources and
 /// resources that left the rule's scope become <see cref="ResourceGoneInput"/>, which closes their findings.
 /// </summary>
-public sealed class ConfigAdapter : IEventAdapter
+public sealed class ConfigAdapter : IStreamingDetailAdapter
 {
     public const string ItemChangeDetailType = "Config Configuration Item Change";
     public const string ComplianceChangeDetailType = "Config Rules Compliance Change";
@@ -47,6 +47,23 @@ public sealed class ConfigAdapter : IEventAdapter
             ? [FromComplianceChange(inbound.Detail, envelope)]
             : FromNotification(inbound.Detail, envelope, ConfigItemTrigger.ItemChange, eventLeftScope: false);
     }
+
+    /// <summary>
+    /// An EventBridge "Config Configuration Item Change" detail read from the payload's bytes (<see cref="StreamingRouter"/>)
+    /// when it is a usual change notification with its item, or a periodic one; anything else (and every compliance change)
+    /// takes the document path.
+    /// </summary>
+    public bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state)
+    {
+        state = null;
+        if (header.DetailType != ItemChangeDetailType) return false;
+        if (!ConfigNotificationReader.TryRead(ref reader, out var read)) return false;
+        state = read;
+        return true;
+    }
+
+    public IReadOnlyList<RuleInput> AdaptRead(object? state, InboundEvent header, EvaluationContext context) =>
+        FromRead((ConfigNotificationReader.Read)state!, new Envelope(header.Account, header.Region, header.Id, header.Time), ConfigItemTrigger.ItemChange, eventLeftScope: false);
 
     /// <summary>
     /// One item of a configuration snapshot (the S3 file's <c>configurationItems[]</c>, API key spelling), through the

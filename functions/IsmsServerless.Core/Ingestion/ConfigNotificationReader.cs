@@ -65,11 +65,35 @@ internal static class ConfigNotificationReader
         }
     }
 
+    /// <summary>
+    /// Reads the notification object the reader is on (an EventBridge detail: its <see cref="JsonTokenType.StartObject"/>),
+    /// leaving the reader on its <see cref="JsonTokenType.EndObject"/>. The kept values are parsed from the reader
+    /// (<see cref="JsonElement.ParseValue"/>); false for anything not read exactly as the document path reads it. May throw
+    /// <see cref="JsonException"/> (invalid JSON) or <see cref="InvalidOperationException"/> (a string that does not decode).
+    /// </summary>
+    public static bool TryRead(ref Utf8JsonReader reader, out Read read)
+    {
+        read = default;
+        var offset = 0;
+        return TryReadObject(ref reader, default, ref offset, ref read);
+    }
+
     private static bool TryReadNotification(ReadOnlySpan<byte> json, ref Read read)
     {
         var reader = new Utf8JsonReader(json, Options);
         var offset = 0;
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+        if (!TryReadObject(ref reader, json, ref offset, ref read)) return false;
+        // The root closed: nothing but white space may follow (Read throws otherwise).
+        return !reader.Read();
+    }
+
+    /// <summary>
+    /// The notification object the reader is on; <paramref name="json"/> is the whole text the reader reads from
+    /// <paramref name="offset"/> on (empty when it is not known: kept values are then parsed from the reader).
+    /// </summary>
+    private static bool TryReadObject(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref int offset, ref Read read)
+    {
         var seen = 0u;
         while (true)
         {
@@ -117,8 +141,6 @@ internal static class ConfigNotificationReader
                     break;
             }
         }
-        // The root closed: nothing but white space may follow (Read throws otherwise).
-        if (reader.Read()) return false;
         if (read.Periodic) return true;
         return read.MessageType is null or "ConfigurationItemChangeNotification" && read.HasItem;
     }
@@ -191,7 +213,9 @@ internal static class ConfigNotificationReader
                 }
                 case ConfigAdapter.ItemField.Configuration:
                     if (reader.TokenType == JsonTokenType.Null) item.Configuration = Null;
-                    else if (reader.TokenType != JsonTokenType.StartObject || !TryReadConfiguration(ref reader, json, ref offset, out item.Configuration)) return false;
+                    else if (reader.TokenType != JsonTokenType.StartObject) return false;
+                    else if (json.IsEmpty) item.Configuration = JsonElement.ParseValue(ref reader);
+                    else if (!TryReadConfiguration(ref reader, json, ref offset, out item.Configuration)) return false;
                     break;
                 case ConfigAdapter.ItemField.Supplementary:
                     if (reader.TokenType == JsonTokenType.Null) item.Supplementary = Null;
@@ -228,6 +252,7 @@ internal static class ConfigNotificationReader
     /// <summary>The object or array the reader is on, read through by the reader and kept as a document of its own.</summary>
     private static JsonElement Value(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, int offset)
     {
+        if (json.IsEmpty) return JsonElement.ParseValue(ref reader);
         var start = offset + checked((int)reader.TokenStartIndex);
         reader.Skip();
         var end = offset + checked((int)reader.BytesConsumed);

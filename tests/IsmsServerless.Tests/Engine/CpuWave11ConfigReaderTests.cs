@@ -172,12 +172,11 @@ public sealed class CpuWave11ConfigReaderTests
         yield return "{\"a\":\"\\ud800\"}";
     }
 
-    [Fact]
-    public void Every_item_and_notification_field_mutated_renamed_escaped_duplicated_and_removed_adapts_as_the_document_path()
+    /// <summary>Each corpus notification with an item, and its variants: every field mutated, renamed, escaped, duplicated, removed; truncated and trailed.</summary>
+    private static IEnumerable<string> Variants()
     {
         var notifications = CorpusNotifications().Where(n => n.Contains("\"configurationItem\"", StringComparison.Ordinal)).ToList();
         Assert.True(notifications.Count >= 5, $"only {notifications.Count} notifications with an item");
-        int compared = 0, streamed = 0;
         foreach (var notification in notifications)
         {
             JsonElement root;
@@ -238,17 +237,51 @@ public sealed class CpuWave11ConfigReaderTests
             }
             foreach (var variant in variants)
             {
-                AssertSame(Invocation(variant), ref compared, ref streamed);
-                AssertSame(Invocation(" " + variant + "\n"), ref compared, ref streamed);
+                yield return variant;
+                yield return " " + variant + "\n";
             }
-            // Truncated, trailed and wrapped texts.
-            for (var cut = 0; cut < notification.Length; cut += Math.Max(1, notification.Length / 97)) AssertSame(Invocation(notification[..cut]), ref compared, ref streamed);
-            foreach (var tail in (string[])["}", "x", " ", ",", "{}", "/*c*/", "\u0000", "//c"]) AssertSame(Invocation(notification + tail), ref compared, ref streamed);
-            AssertSame(Invocation(notification[..^1] + ",}"), ref compared, ref streamed);
-            AssertSame(Invocation("[" + notification + "]"), ref compared, ref streamed);
+            // Truncated, trailed and wrapped texts; comments and trailing commas (which an EventBridge payload may hold).
+            for (var cut = 0; cut < notification.Length; cut += Math.Max(1, notification.Length / 97)) yield return notification[..cut];
+            foreach (var tail in (string[])["}", "x", " ", ",", "{}", "/*c*/", "\u0000", "//c"]) yield return notification + tail;
+            yield return notification[..^1] + ",}";
+            yield return notification[..^1] + "/*c*/}";
+            yield return "/*c*/" + notification;
+            yield return "[" + notification + "]";
         }
+    }
+
+    [Fact]
+    public void Every_item_and_notification_field_mutated_renamed_escaped_duplicated_and_removed_adapts_as_the_document_path()
+    {
+        int compared = 0, streamed = 0;
+        foreach (var variant in Variants()) AssertSame(Invocation(variant), ref compared, ref streamed);
         Assert.True(compared > 5_000, $"only {compared} payloads compared");
         Assert.True(streamed > 2_000, $"only {streamed} payloads read in one pass");
+    }
+
+    /// <summary>The notification as an EventBridge "Config Configuration Item Change" detail.</summary>
+    private static byte[] ItemChange(string detail) => Encoding.UTF8.GetBytes(
+        "{\"version\":\"0\",\"id\":\"e-1\",\"detail-type\":\"Config Configuration Item Change\",\"source\":\"aws.config\",\"account\":\"111122223333\","
+        + "\"time\":\"2026-01-02T03:04:05Z\",\"region\":\"eu-west-1\",\"resources\":[],\"detail\":" + detail + "}");
+
+    [Fact]
+    public void Every_EventBridge_item_change_streamed_gives_the_document_path_result_and_the_usual_ones_stream()
+    {
+        var engine = RuleEngine.CreateDefault();
+        int compared = 0, streamed = 0;
+        void Check(byte[] payload, string label)
+        {
+            StreamingEquivalence.AssertSame(payload, engine, label);
+            compared++;
+            if (StreamingRouter.TryRead(payload, engine.Adapters, StreamingEquivalence.Context, out var read) && read.Adapter is ConfigAdapter) streamed++;
+        }
+        foreach (var seed in FuzzCorpus.All) Check(seed.Bytes, seed.Name);
+        var corpusStreamed = streamed;
+        foreach (var variant in Variants()) Check(ItemChange(variant), "variant");
+        foreach (var notification in CorpusNotifications()) Check(ItemChange(notification), "notification");
+        Assert.True(corpusStreamed >= 3, $"only {corpusStreamed} corpus payloads streamed by the Config adapter");
+        Assert.True(compared > 5_000, $"only {compared} payloads compared");
+        Assert.True(streamed > 2_000, $"only {streamed} payloads streamed");
     }
 
     [Fact]
