@@ -95,7 +95,6 @@ public static class StreamingRouter
                 if ((seen & (Field.Source | Field.DetailType)) != (Field.Source | Field.DetailType)) return false;
                 if (reader.TokenType != JsonTokenType.StartObject) return false;
                 header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
-                adapter = AdapterFor(header, adapters);
                 if (adapter is null) return false;
                 if (adapter.ReadsEnvelopeResources)
                     header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
@@ -113,6 +112,13 @@ public static class StreamingRouter
                 case Field.Account: account = EnvelopeText.LenientPlain(body); break;
                 case Field.Region: region = EnvelopeText.ReadPlain(body); break;
                 case Field.Time: time = EnvelopeText.TimePlain(body); break;
+            }
+            if (adapter is null && (field & (Field.Source | Field.DetailType)) != 0 && (seen & (Field.Source | Field.DetailType)) == (Field.Source | Field.DetailType))
+            {
+                // Which adapter reads it depends on the source and detail type alone (CanAdapt): decided as soon as both are
+                // known (AWS sends them fourth and fifth), so an event no adapter streams stops here.
+                adapter = AdapterFor(new InboundEvent(InboundKind.EventBridge, null, source, detailType, null, null, null, default, default), adapters);
+                if (adapter is null) return false;
             }
         }
         return false;
