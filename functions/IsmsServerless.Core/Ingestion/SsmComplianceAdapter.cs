@@ -45,6 +45,7 @@ public sealed class SsmComplianceAdapter : IStreamingDetailAdapter
     {
         state = null;
         string? resourceId = null, status = null, type = null, baseline = null, severity = null;
+        var patch = false;
         while (true)
         {
             if (!reader.Read()) return false;
@@ -68,8 +69,8 @@ public sealed class SsmComplianceAdapter : IStreamingDetailAdapter
                 case Field.Severity: severity = StreamedDetail.Lenient(ref reader); break;
                 case Field.PatchBaselineId: baseline = StreamedDetail.Lenient(ref reader); break;
                 case Field.ComplianceType:
-                    type = reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && reader.ValueSpan.SequenceEqual("Patch"u8)
-                        ? "Patch" : StreamedDetail.Lenient(ref reader);
+                    patch = reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && reader.ValueSpan.SequenceEqual("Patch"u8);
+                    type = patch ? "Patch" : StreamedDetail.Lenient(ref reader);
                     break;
                 case Field.ComplianceStatus:
                     status = reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped ? KnownStatus(reader.ValueSpan) : null;
@@ -77,12 +78,21 @@ public sealed class SsmComplianceAdapter : IStreamingDetailAdapter
                     break;
             }
         }
+        // The usual event (a patch verdict on a managed instance, in a status AWS spells) is its input already: no record in
+        // between. Anything else (not patch, no instance, an unknown status: a log line or a rejection) is decided by Adapt
+        // on the record, when AdaptRead runs.
+        var instanceId = resourceId?.Trim();
+        if (patch && DetailReader.IsManagedInstanceId(instanceId) && ComplianceStatus(status) is { } compliant)
+        {
+            state = Input(header, instanceId!, compliant, severity, baseline);
+            return true;
+        }
         state = new SsmComplianceDetail { ResourceId = resourceId, ComplianceStatus = status, ComplianceType = type, PatchBaselineId = baseline, Severity = severity };
         return true;
     }
 
     public IReadOnlyList<RuleInput> AdaptRead(object? state, InboundEvent header, EvaluationContext context) =>
-        Adapt(header, new DetailFields((SsmComplianceDetail)state!));
+        state as IReadOnlyList<RuleInput> ?? Adapt(header, new DetailFields((SsmComplianceDetail)state!));
 
     /// <summary><see cref="SsmComplianceDetail"/>'s JSON names, in declaration order (the binder matches them ignoring case).</summary>
     internal static readonly byte[][] DetailNames = StreamedDetail.Names("resource-type", "resource-id", "compliance-status", "compliance-type", "patch-baseline-id", "severity");
@@ -125,23 +135,25 @@ public sealed class SsmComplianceAdapter : IStreamingDetailAdapter
         // "compliant" / "non_compliant" in the docs; the API spells them COMPLIANT / NON_COMPLIANT.
         bool compliant = detail.Compliant()
             ?? throw new EventRejectedException($"SSM patch compliance event has an unknown compliance-status '{DetailReader.Shorten(detail.ComplianceStatus)}'");
-        return
-        [
-            new InstancePatchComplianceInput
-            {
-                AccountId = inbound.Account ?? "unknown",
-                Region = inbound.Region ?? "unknown",
-                ObservedAt = inbound.Time,
-                SourceEventId = inbound.Id,
-                InstanceId = instanceId!,
-                Compliant = compliant,
-                SeverityText = detail.Severity,
-                BaselineId = detail.PatchBaselineId,
-                Origin = "ssm-event",
-                NonCompliantSince = compliant ? null : inbound.Time,
-            },
-        ];
+        return Input(inbound, instanceId!, compliant, detail.Severity, detail.PatchBaselineId);
     }
+
+    private static IReadOnlyList<RuleInput> Input(InboundEvent inbound, string instanceId, bool compliant, string? severity, string? baselineId) =>
+    [
+        new InstancePatchComplianceInput
+        {
+            AccountId = inbound.Account ?? "unknown",
+            Region = inbound.Region ?? "unknown",
+            ObservedAt = inbound.Time,
+            SourceEventId = inbound.Id,
+            InstanceId = instanceId,
+            Compliant = compliant,
+            SeverityText = severity,
+            BaselineId = baselineId,
+            Origin = "ssm-event",
+            NonCompliantSince = compliant ? null : inbound.Time,
+        },
+    ];
 
     /// <summary>
     /// The fields of the detail the adapter reads, as <see cref="SsmComplianceDetail"/>'s binder reads them, decoded only

@@ -71,6 +71,18 @@ internal static class StreamedDetail
     }
 
     /// <summary>
+    /// <see cref="Lenient"/>, as <paramref name="earlier"/> itself when the value is a plain string of the same text (a new
+    /// finding's <c>updatedAt</c> is its <c>firstObservedAt</c>): one string, as the document path's per-event slots give.
+    /// </summary>
+    public static string? Lenient(ref Utf8JsonReader reader, string? earlier)
+    {
+        if (earlier is not null && reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped
+            && reader.ValueSpan.Length == earlier.Length && Ascii.Equals(reader.ValueSpan, earlier))
+            return earlier;
+        return Lenient(ref reader);
+    }
+
+    /// <summary>
     /// The lenient read of a string whose UTF-8 body (between the quotes) holds no escape: the bytes' text, null when blank
     /// (<see cref="Present.OrNull"/>), a known value's one string object when it is one (<c>EventStrings.Lenient</c>'s
     /// table), plain ASCII widened rather than decoded.

@@ -55,8 +55,8 @@ internal static class StreamedFinding
                 case 3: status = StreamedDetail.Lenient(ref reader); break;
                 case 4: severity = StreamedDetail.Lenient(ref reader); break;
                 case 5: title = StreamedDetail.Lenient(ref reader); break;
-                case 6: firstObserved = StreamedDetail.Lenient(ref reader); break;
-                case 8: updated = StreamedDetail.Lenient(ref reader); break;
+                case 6: firstObserved = StreamedDetail.Lenient(ref reader, updated); break;
+                case 8: updated = StreamedDetail.Lenient(ref reader, firstObserved); break;
                 case 9: fix = StreamedDetail.Lenient(ref reader); break;
                 case 10: exploit = StreamedDetail.Lenient(ref reader); break;
                 case 11: score = StreamedDetail.Lenient(ref reader); break;
@@ -181,7 +181,8 @@ internal static class StreamedFinding
     {
         if (reader.TokenType == JsonTokenType.Null) return null;
         if (reader.TokenType != JsonTokenType.StartArray) throw StreamedDetail.Decline();
-        var list = new List<T?>();
+        // Inspector lists one resource per finding and most findings one package: sized for one, as the binder sizes it.
+        var list = new List<T?>(1);
         while (true)
         {
             Value(ref reader);
