@@ -80,6 +80,37 @@ public sealed class StreamingPatchAdapterTests
     }
 
     [Fact]
+    public void The_usual_ssm_event_is_its_input_straight_from_the_streamed_read_and_others_keep_the_record()
+    {
+        var payload = File.ReadAllBytes(Path.Combine(Support.Fixtures.SharedRoot, "patch/eb-ssm-compliance-patch-noncompliant.json"));
+        Assert.True(StreamingRouter.TryRead(payload, Engine.Adapters, Context, out var read));
+        var inputs = Assert.IsAssignableFrom<IReadOnlyList<IsmsServerless.Inputs.RuleInput>>(read.State);
+        Assert.Same(inputs, read.Adapter.AdaptRead(read.State, read.Header, Context));
+        // Not patch, an unknown status, no instance: the record, decided (logged, rejected) when AdaptRead runs.
+        foreach (var (find, replace) in (ReadOnlySpan<(string, string)>)[("\"Patch\"", "\"Association\""), ("\"non_compliant\"", "\"bogus\""), ("\"i-01234567890abcdef\"", "\"x\"")])
+        {
+            var text = Encoding.UTF8.GetString(payload);
+            Assert.Contains(find, text);
+            var changed = Encoding.UTF8.GetBytes(text.Replace(find, replace));
+            Assert.True(StreamingRouter.TryRead(changed, Engine.Adapters, Context, out var other));
+            Assert.IsType<SsmComplianceDetail>(other.State);
+            StreamingEquivalence.AssertSame(changed, Engine, replace);
+        }
+    }
+
+    [Fact]
+    public void An_evaluation_without_evidence_shares_one_empty_dictionary()
+    {
+        var rule = RuleRegistry.CreateDefault().Rules[0].Metadata;
+        var a = new IsmsServerless.Model.Evaluation { Rule = rule, Outcome = IsmsServerless.Model.Outcome.Compliant, ResourceId = "r", Message = "m" };
+        var b = a with { ResourceId = "s" };
+        var c = new IsmsServerless.Model.Evaluation { Rule = rule, Outcome = IsmsServerless.Model.Outcome.Finding, ResourceId = "t", Message = "n" };
+        Assert.Empty(a.Evidence);
+        Assert.Same(a.Evidence, b.Evidence);
+        Assert.Same(a.Evidence, c.Evidence);
+    }
+
+    [Fact]
     public void Every_detail_property_mutated_renamed_duplicated_and_removed_gives_the_document_paths_result()
     {
         var compared = 0;
