@@ -38,8 +38,9 @@ public sealed class SsmComplianceAdapter : IStreamingDetailAdapter
 
     /// <summary>
     /// The detail's six fields read from the bytes as <see cref="DetailFields.TryRead"/> reads them from the document (the
-    /// same names, the same declines), into the record the binder would make (<c>resource-type</c>, which nothing reads,
-    /// left out): the compliance type and status of AWS's usual spellings become their constants without a decode.
+    /// same names, the same declines): the compliance type and status of AWS's usual spellings become their constants
+    /// without a decode, <c>resource-type</c>, which nothing reads, is skipped. The state is the input itself for the usual
+    /// event, else the record the binder would make, which <see cref="AdaptRead"/> takes through <c>Adapt</c>.
     /// </summary>
     public bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state)
     {
