@@ -1,3 +1,4 @@
+using System.Text.Json;
 using IsmsServerless.Engine;
 using IsmsServerless.Events;
 using IsmsServerless.Inputs;
@@ -10,7 +11,7 @@ namespace IsmsServerless.Ingestion;
 /// EventBridge "Inspector2 Finding" events (source <c>aws.inspector2</c>) → one <see cref="InspectorFindingInput"/> per
 /// resource. All finding types pass; the patch rules judge only <c>PACKAGE_VULNERABILITY</c>.
 /// </summary>
-public sealed class Inspector2Adapter : IEventAdapter
+public sealed class Inspector2Adapter : IStreamingDetailAdapter
 {
     public const string Source = "aws.inspector2";
     public const string DetailType = "Inspector2 Finding";
@@ -26,9 +27,35 @@ public sealed class Inspector2Adapter : IEventAdapter
     public bool CanAdapt(InboundEvent inbound) =>
         inbound.Kind == InboundKind.EventBridge && inbound.Source == Source && inbound.DetailType == DetailType;
 
-    public IReadOnlyList<RuleInput> Adapt(InboundEvent inbound, EvaluationContext context)
+    public IReadOnlyList<RuleInput> Adapt(InboundEvent inbound, EvaluationContext context) =>
+        Adapt(inbound, DetailReader.Read(inbound, EventJsonContext.Default.InspectorFindingDetail));
+
+    /// <summary>
+    /// The finding read from the bytes into the records the binder makes (<see cref="StreamedFinding"/>); a finding that
+    /// names no usable resource of its own declines (its resource may be the envelope's, which the document path reads).
+    /// </summary>
+    public bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state)
     {
-        var detail = DetailReader.Read(inbound, EventJsonContext.Default.InspectorFindingDetail);
+        var detail = StreamedFinding.Read(ref reader);
+        state = detail;
+        return HasUsableResource(detail.Resources);
+    }
+
+    public IReadOnlyList<RuleInput> AdaptRead(object? state, InboundEvent header, EvaluationContext context) =>
+        Adapt(header, (InspectorFindingDetail)state!);
+
+    private static bool HasUsableResource(IReadOnlyList<InspectorResource?>? listed)
+    {
+        if (listed is null) return false;
+        foreach (var resource in listed)
+        {
+            if (resource is not null && !string.IsNullOrWhiteSpace(resource.Id)) return true;
+        }
+        return false;
+    }
+
+    private static List<RuleInput> Adapt(InboundEvent inbound, InspectorFindingDetail detail)
+    {
         var type = detail.Type?.Trim().ToUpperInvariant();
         if (string.IsNullOrEmpty(type)) throw new EventRejectedException("Inspector finding has no type");
 

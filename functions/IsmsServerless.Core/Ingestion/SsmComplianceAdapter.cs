@@ -14,7 +14,7 @@ namespace IsmsServerless.Ingestion;
 /// compliance and yield nothing. The source must be exactly <c>aws.ssm</c>: the SSM docs' compliant example carries
 /// <c>"source": "aws.123456789012"</c>, and an event claiming another source is not trusted as SSM's word.
 /// </summary>
-public sealed class SsmComplianceAdapter : IEventAdapter
+public sealed class SsmComplianceAdapter : IStreamingDetailAdapter
 {
     public const string Source = "aws.ssm";
     public const string DetailType = "Configuration Compliance State Change";
@@ -36,6 +36,91 @@ public sealed class SsmComplianceAdapter : IEventAdapter
         return Adapt(inbound, fields);
     }
 
+    /// <summary>
+    /// The detail's six fields read from the bytes as <see cref="DetailFields.TryRead"/> reads them from the document (the
+    /// same names, the same declines): the compliance type and status of AWS's usual spellings become their constants
+    /// without a decode, <c>resource-type</c>, which nothing reads, is skipped. The state is the input itself for the usual
+    /// event, else the record the binder would make, which <see cref="AdaptRead"/> takes through <c>Adapt</c>.
+    /// </summary>
+    public bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state)
+    {
+        state = null;
+        string? resourceId = null, status = null, type = null, baseline = null, severity = null;
+        var patch = false;
+        while (true)
+        {
+            if (!reader.Read()) return false;
+            if (reader.TokenType == JsonTokenType.EndObject) break;
+            var name = reader.ValueSpan;
+            var escaped = reader.ValueIsEscaped;
+            var field = escaped ? Field.Other : FieldOf(name);
+            if (field == Field.Other && (escaped || !Ascii.IsValid(name) || DetailFields.IsDeclaredIgnoringCase(name))) return false;
+            if (!reader.Read()) return false;
+            if (field == Field.Other)
+            {
+                reader.Skip();
+                continue;
+            }
+            // A number in any of the six takes the binder (as DetailFields.TryRead declines it).
+            if (reader.TokenType == JsonTokenType.Number) return false;
+            switch (field)
+            {
+                case Field.ResourceType: reader.Skip(); break;
+                case Field.ResourceId: resourceId = StreamedDetail.Lenient(ref reader); break;
+                case Field.Severity: severity = StreamedDetail.Lenient(ref reader); break;
+                case Field.PatchBaselineId: baseline = StreamedDetail.Lenient(ref reader); break;
+                case Field.ComplianceType:
+                    patch = reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && reader.ValueSpan.SequenceEqual("Patch"u8);
+                    type = patch ? "Patch" : StreamedDetail.Lenient(ref reader);
+                    break;
+                case Field.ComplianceStatus:
+                    status = reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped ? KnownStatus(reader.ValueSpan) : null;
+                    status ??= StreamedDetail.Lenient(ref reader);
+                    break;
+            }
+        }
+        // The usual event (a patch verdict on a managed instance, in a status AWS spells) is its input already: no record in
+        // between. Anything else (not patch, no instance, an unknown status: a log line or a rejection) is decided by Adapt
+        // on the record, when AdaptRead runs.
+        var instanceId = resourceId?.Trim();
+        if (patch && DetailReader.IsManagedInstanceId(instanceId) && ComplianceStatus(status) is { } compliant)
+        {
+            state = Input(header, instanceId!, compliant, severity, baseline);
+            return true;
+        }
+        state = new SsmComplianceDetail { ResourceId = resourceId, ComplianceStatus = status, ComplianceType = type, PatchBaselineId = baseline, Severity = severity };
+        return true;
+    }
+
+    public IReadOnlyList<RuleInput> AdaptRead(object? state, InboundEvent header, EvaluationContext context) =>
+        state as IReadOnlyList<RuleInput> ?? Adapt(header, new DetailFields((SsmComplianceDetail)state!));
+
+    /// <summary><see cref="SsmComplianceDetail"/>'s JSON names, in declaration order (the binder matches them ignoring case).</summary>
+    internal static readonly byte[][] DetailNames = StreamedDetail.Names("resource-type", "resource-id", "compliance-status", "compliance-type", "patch-baseline-id", "severity");
+
+    private enum Field { Other, ResourceType, ResourceId, ComplianceStatus, ComplianceType, PatchBaselineId, Severity }
+
+    private static Field FieldOf(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        8 when name.SequenceEqual("severity"u8) => Field.Severity,
+        11 when name.SequenceEqual("resource-id"u8) => Field.ResourceId,
+        13 when name.SequenceEqual("resource-type"u8) => Field.ResourceType,
+        15 when name.SequenceEqual("compliance-type"u8) => Field.ComplianceType,
+        17 when name.SequenceEqual("compliance-status"u8) => Field.ComplianceStatus,
+        17 when name.SequenceEqual("patch-baseline-id"u8) => Field.PatchBaselineId,
+        _ => Field.Other,
+    };
+
+    /// <summary>The four spellings of <c>compliance-status</c> AWS uses, as their constants (the text the bytes decode to).</summary>
+    private static string? KnownStatus(ReadOnlySpan<byte> body) => body.Length switch
+    {
+        9 when body.SequenceEqual("compliant"u8) => "compliant",
+        9 when body.SequenceEqual("COMPLIANT"u8) => "COMPLIANT",
+        13 when body.SequenceEqual("non_compliant"u8) => "non_compliant",
+        13 when body.SequenceEqual("NON_COMPLIANT"u8) => "NON_COMPLIANT",
+        _ => null,
+    };
+
     private static IReadOnlyList<RuleInput> Adapt(InboundEvent inbound, DetailFields detail)
     {
         if (!detail.IsPatch())
@@ -51,23 +136,25 @@ public sealed class SsmComplianceAdapter : IEventAdapter
         // "compliant" / "non_compliant" in the docs; the API spells them COMPLIANT / NON_COMPLIANT.
         bool compliant = detail.Compliant()
             ?? throw new EventRejectedException($"SSM patch compliance event has an unknown compliance-status '{DetailReader.Shorten(detail.ComplianceStatus)}'");
-        return
-        [
-            new InstancePatchComplianceInput
-            {
-                AccountId = inbound.Account ?? "unknown",
-                Region = inbound.Region ?? "unknown",
-                ObservedAt = inbound.Time,
-                SourceEventId = inbound.Id,
-                InstanceId = instanceId!,
-                Compliant = compliant,
-                SeverityText = detail.Severity,
-                BaselineId = detail.PatchBaselineId,
-                Origin = "ssm-event",
-                NonCompliantSince = compliant ? null : inbound.Time,
-            },
-        ];
+        return Input(inbound, instanceId!, compliant, detail.Severity, detail.PatchBaselineId);
     }
+
+    private static IReadOnlyList<RuleInput> Input(InboundEvent inbound, string instanceId, bool compliant, string? severity, string? baselineId) =>
+    [
+        new InstancePatchComplianceInput
+        {
+            AccountId = inbound.Account ?? "unknown",
+            Region = inbound.Region ?? "unknown",
+            ObservedAt = inbound.Time,
+            SourceEventId = inbound.Id,
+            InstanceId = instanceId,
+            Compliant = compliant,
+            SeverityText = severity,
+            BaselineId = baselineId,
+            Origin = "ssm-event",
+            NonCompliantSince = compliant ? null : inbound.Time,
+        },
+    ];
 
     /// <summary>
     /// The fields of the detail the adapter reads, as <see cref="SsmComplianceDetail"/>'s binder reads them, decoded only
@@ -122,10 +209,14 @@ public sealed class SsmComplianceAdapter : IEventAdapter
             return true;
         }
 
-        private static bool IsDeclaredIgnoringCase(ReadOnlySpan<byte> name) =>
-            Ascii.EqualsIgnoreCase(name, "severity"u8) || Ascii.EqualsIgnoreCase(name, "resource-id"u8)
-            || Ascii.EqualsIgnoreCase(name, "resource-type"u8) || Ascii.EqualsIgnoreCase(name, "compliance-type"u8)
-            || Ascii.EqualsIgnoreCase(name, "compliance-status"u8) || Ascii.EqualsIgnoreCase(name, "patch-baseline-id"u8);
+        internal static bool IsDeclaredIgnoringCase(ReadOnlySpan<byte> name)
+        {
+            foreach (var declared in DetailNames)
+            {
+                if (Ascii.EqualsIgnoreCase(name, declared)) return true;
+            }
+            return false;
+        }
 
         public string? ResourceId => _bound is { } b ? b.ResourceId : Lenient(_resourceId);
         public string? ComplianceStatus => _bound is { } b ? b.ComplianceStatus : Lenient(_complianceStatus);

@@ -39,7 +39,11 @@ public sealed record Evaluation
     public IReadOnlyList<FieldDiff> Diff { get; init; } = [];
 
     /// <summary>Evidence worth keeping for the auditor: event id, actor, source IP, API name. Values are attacker-controlled text.</summary>
-    public IReadOnlyDictionary<string, string> Evidence { get; init; } = new Dictionary<string, string>();
+    /// <remarks>
+    /// Empty by default as one shared read-only instance: the initializer runs for every evaluation, also for the rules
+    /// that set their own evidence, so a new dictionary here was an allocation per evaluation that was thrown away.
+    /// </remarks>
+    public IReadOnlyDictionary<string, string> Evidence { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
 
     /// <summary>
     /// The remediation window for this evaluation when a setting, not the rule's metadata, decides it (the incident
