@@ -8,9 +8,11 @@ namespace IsmsServerless.Ingestion;
 
 /// <summary>
 /// CloudTrail in all three shapes: EventBridge "AWS API Call via CloudTrail" / "AWS Console Sign In via CloudTrail"
-/// (and any detail-type ending "via CloudTrail"), single records, and S3 log files.
+/// (and any detail-type ending "via CloudTrail"), single records, and S3 log files. An EventBridge event's record is read
+/// from the payload's bytes in the router's one pass (<see cref="IStreamingDetailAdapter"/>,
+/// <see cref="CloudTrailRecordStreamReader"/>) when it is spelled the usual way; anything else takes the document path.
 /// </summary>
-public sealed class CloudTrailAdapter : IEventAdapter
+public sealed class CloudTrailAdapter : IStreamingDetailAdapter
 {
     /// <summary>Records per log file we accept; CloudTrail writes files of a few hundred records, never this many.</summary>
     public const int MaxRecordsPerFile = 10_000;
@@ -70,6 +72,21 @@ public sealed class CloudTrailAdapter : IEventAdapter
         return true;
     }
 
+    /// <summary>
+    /// The detail's record from the bytes (<see cref="CloudTrailRecordStreamReader"/>): declines an Insights record, a
+    /// malformed record and any spelling that reader leaves to the document path, which then words the skip or rejection.
+    /// </summary>
+    public bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state)
+    {
+        var read = CloudTrailRecordStreamReader.TryRead(ref reader, out var record);
+        state = record;
+        return read;
+    }
+
+    /// <summary>The input <see cref="Adapt"/> makes from the same detail: the same checks, rejections and fields.</summary>
+    public IReadOnlyList<RuleInput> AdaptRead(object? state, InboundEvent header, EvaluationContext context) =>
+        [ToInput((CloudTrailRecord)state!, header.DetailType, header.Account, header.Region, "detail", header.Id)];
+
     private static CloudTrailInput ToInput(JsonElement element, string? detailType, string? envelopeAccount, string? envelopeRegion, string where, string? envelopeId = null)
     {
         if (element.ValueKind != JsonValueKind.Object)
@@ -86,6 +103,11 @@ public sealed class CloudTrailAdapter : IEventAdapter
         {
             throw new EventRejectedException($"{where} is not a valid CloudTrail record: {ex.Message}", ex);
         }
+        return ToInput(record, detailType, envelopeAccount, envelopeRegion, where, envelopeId);
+    }
+
+    private static CloudTrailInput ToInput(CloudTrailRecord record, string? detailType, string? envelopeAccount, string? envelopeRegion, string where, string? envelopeId)
+    {
         if (string.IsNullOrWhiteSpace(record.EventName) || string.IsNullOrWhiteSpace(record.EventSource))
             throw new EventRejectedException($"{where} lacks eventName or eventSource");
         if (!Timestamps.TryParse(record.EventTime, out var eventTime))
