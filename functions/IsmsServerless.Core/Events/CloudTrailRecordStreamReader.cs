@@ -22,9 +22,17 @@ internal static class CloudTrailRecordStreamReader
     /// Reads the record object the reader is on (its <see cref="JsonTokenType.StartObject"/>), leaving the reader on the
     /// object's <see cref="JsonTokenType.EndObject"/>. False for anything the element reader would read otherwise.
     /// </summary>
-    public static bool TryRead(ref Utf8JsonReader reader, out CloudTrailRecord? record)
+    public static bool TryRead(ref Utf8JsonReader reader, out CloudTrailRecord? record) => TryRead(ref reader, out record, out _);
+
+    /// <summary>
+    /// <see cref="TryRead(ref Utf8JsonReader, out CloudTrailRecord?)"/>, and which of the names the router's classification
+    /// tests (<c>EventRouter.Classify</c>) the object holds in their exact spelling: a payload that is a record or a log file
+    /// is classified by them.
+    /// </summary>
+    public static bool TryRead(ref Utf8JsonReader reader, out CloudTrailRecord? record, out RootNames names)
     {
         record = null;
+        names = 0;
         if (reader.TokenType != JsonTokenType.StartObject) return false;
         string? eventVersion = null, eventTime = null, eventSource = null, eventName = null, awsRegion = null, sourceIp = null,
             userAgent = null, errorCode = null, errorMessage = null, eventId = null, requestId = null, eventType = null,
@@ -66,7 +74,13 @@ internal static class CloudTrailRecordStreamReader
             if (reader.ValueIsEscaped) return false;
             var field = RecordExact(reader.ValueSpan);
             var exact = field >= 0;
-            if (!exact && (field = RecordTable.FoldPlain(reader.ValueSpan)) == -2) return false;
+            if (!exact)
+            {
+                names |= Foreign(reader.ValueSpan);
+                if ((field = RecordTable.FoldPlain(reader.ValueSpan)) == -2) return false;
+            }
+            else if (field is R.EventVersion or R.EventName or R.EventSource)
+                names |= field switch { R.EventVersion => RootNames.EventVersion, R.EventName => RootNames.EventName, _ => RootNames.EventSource };
             if (!reader.Read()) return false;
             bool ok;
             switch (field)
@@ -107,6 +121,28 @@ internal static class CloudTrailRecordStreamReader
         }
         return false;
     }
+
+    /// <summary>Names the router's classification tests, in their exact spelling (<c>TryGetProperty</c>'s).</summary>
+    [Flags]
+    public enum RootNames
+    {
+        EventVersion = 1, EventName = 2, EventSource = 4,
+        /// <summary>A name that could classify the object as something else first: an EventBridge envelope's
+        /// <c>source</c> or <c>detail-type</c>, a Config rule invocation's <c>invokingEvent</c>, a log file's <c>Records</c>,
+        /// or a name of the SNS test (<c>Type</c>, <c>Message</c>, <c>TopicArn</c>).</summary>
+        Foreign = 8,
+    }
+
+    private static RootNames Foreign(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        4 when name.SequenceEqual("Type"u8) => RootNames.Foreign,
+        6 when name.SequenceEqual("source"u8) => RootNames.Foreign,
+        7 when name.SequenceEqual("Records"u8) || name.SequenceEqual("Message"u8) => RootNames.Foreign,
+        8 when name.SequenceEqual("TopicArn"u8) => RootNames.Foreign,
+        11 when name.SequenceEqual("detail-type"u8) => RootNames.Foreign,
+        13 when name.SequenceEqual("invokingEvent"u8) => RootNames.Foreign,
+        _ => 0,
+    };
 
     /// <summary>A body as the element reader keeps it: the shared null, or a GC-owned element of the value's own bytes.</summary>
     private static JsonElement Body(ref Utf8JsonReader reader) =>

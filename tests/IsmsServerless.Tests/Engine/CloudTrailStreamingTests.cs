@@ -87,7 +87,7 @@ public sealed class CloudTrailStreamingTests
         Assert.NotEmpty(result.Evaluations);
     }
 
-    public static TheoryData<string, string, bool> Records => new()
+    public static TheoryData<string, string, bool> Details => new()
     {
         // Declined (the document path reads them, and words the skip or rejection).
         { "insight", """{"eventVersion": "1.08", "eventType": "AwsCloudTrailInsight", "insightDetails": {"eventName": "x"}}""", false },
@@ -133,7 +133,7 @@ public sealed class CloudTrailStreamingTests
     };
 
     [Theory]
-    [MemberData(nameof(Records))]
+    [MemberData(nameof(Details))]
     public void Hand_made_records_are_streamed_or_declined_and_give_the_document_paths_result(string why, string record, bool streams)
     {
         foreach (var detailType in new[] { "AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail" })
@@ -211,6 +211,128 @@ public sealed class CloudTrailStreamingTests
             Assert.True(reader.ValueTextEquals("after"u8), value);
         }
         Assert.True(declined > 0);
+    }
+
+    [Fact]
+    public void Every_corpus_record_alone_and_in_a_log_file_and_their_mutations_give_the_document_paths_result()
+    {
+        var payloads = 0;
+        var streamed = 0;
+        var unmutated = 0;
+        var index = 0;
+        var corpus = FuzzCorpus.CloudTrailRecords().ToList();
+        foreach (var record in corpus)
+        {
+            // Alone (eventVersion first, as AWS writes it, which is what the one pass looks for), and in a log file with the
+            // next two records of the corpus.
+            var ordered = new JsonObject();
+            if (record["eventVersion"] is { } version) ordered["eventVersion"] = version.DeepClone();
+            foreach (var (name, value) in record) if (name != "eventVersion") ordered[name] = value?.DeepClone();
+            var alone = Encoding.UTF8.GetBytes(ordered.ToJsonString());
+            var file = Encoding.UTF8.GetBytes(new JsonObject
+            {
+                ["Records"] = new JsonArray(ordered.DeepClone(), corpus[(index + 1) % corpus.Count].DeepClone(), corpus[(index + 2) % corpus.Count].DeepClone()),
+            }.ToJsonString());
+            for (var i = 0; i < 40; i++)
+            {
+                foreach (var original in new[] { alone, file })
+                {
+                    var payload = i == 0 ? original : EventMutator.Apply(original, [EventMutator.All[(i + index) % EventMutator.All.Length], EventMutator.All[(i * 7 + index) % EventMutator.All.Length]], i + 1000 * index);
+                    StreamingEquivalence.AssertSame(payload, Engine, $"record {index} {(original == alone ? "alone" : "in a log file")} mutation {i}");
+                    payloads++;
+                    if (StreamedByCloudTrail(payload))
+                    {
+                        streamed++;
+                        if (i == 0) unmutated++;
+                    }
+                }
+            }
+            index++;
+        }
+        Console.WriteLine($"CloudTrail streamed {streamed} of {payloads} bare records and log files, {unmutated} of {2 * index} unmutated");
+        Assert.True(payloads > 8_000, $"only {payloads} payloads");
+        Assert.True(unmutated > index, $"only {unmutated} of {2 * index} unmutated bare records and log files streamed");
+        Assert.True(streamed > payloads / 5, $"only {streamed} of {payloads} bare records and log files streamed");
+        Assert.True(streamed < payloads, "no mutation declined");
+    }
+
+    [Theory]
+    [InlineData("cloudtrail/raw-logfile-trailscraper-assumerole.json", true)]
+    [InlineData("cloudtrail/raw-ec2-runinstances-root-autoscaling.json", false)]
+    public void The_benchmarked_log_file_is_streamed_and_a_large_bare_record_is_not(string fixture, bool streams)
+    {
+        // RunInstances (11.6 KB) is mostly bodies, cheaper on the document path (CloudTrailAdapter.MaxStreamedRecordBytes).
+        var payload = Fixtures.Shared(fixture);
+        Assert.Equal(streams, StreamedByCloudTrail(payload));
+        var result = StreamingEquivalence.AssertSame(payload, Engine, fixture);
+        Assert.False(result.Rejected, result.Error);
+        Assert.NotEmpty(result.Inputs);
+    }
+
+    private const string R1 = """{"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z", "userIdentity": {"type": "Root", "arn": "arn:aws:iam::123456789012:root", "accountId": "123456789012"}, "recipientAccountId": "123456789012", "awsRegion": "us-east-1", "requestParameters": {"bucketName": "b"}}""";
+
+    private const string R2 = """{"eventVersion": "1.08", "eventName": "ConsoleLogin", "eventSource": "signin.amazonaws.com", "eventTime": "2026-01-01T00:00:01Z", "userIdentity": {"type": "Root", "arn": "arn:aws:iam::123456789012:root", "accountId": "123456789012"}, "responseElements": {"ConsoleLogin": "Success"}, "additionalEventData": {"MFAUsed": "No"}}""";
+
+    public static TheoryData<string, string, bool> Roots => new()
+    {
+        // Streamed.
+        { "log file", $$"""{"Records": [{{R1}}, {{R2}}]}""", true },
+        { "empty log file", """{"Records": []}""", true },
+        { "log file with other names", $$"""{"Records": [{{R1}}], "digest": {"a": [1]}, "version": 2}""", true },
+        { "log file, a later record without eventVersion", $$"""{"Records": [{{R1}}, {"eventName": "X", "eventSource": "s", "eventTime": "2026-01-01T00:00:00Z"}]}""", true },
+        { "log file, a later record rejected", $$"""{"Records": [{{R1}}, {"eventVersion": "1", "eventName": "X", "eventSource": "s", "eventTime": "soon"}]}""", true },
+        { "log file, a later record without a name", $$"""{"Records": [{{R1}}, {"eventVersion": "1", "eventSource": "s", "eventTime": "2026-01-01T00:00:00Z"}]}""", true },
+        { "log file with comments and trailing commas", $$"""{"Records": [{{R1}}, /* c */ {{R2}},], } // end""", true },
+        { "bare record", R1, true },
+        { "bare record with unknown names", R1[..^1] + """, "tlsDetails": {"tlsVersion": "TLSv1.2"}, "sharedEventID": "x"}""", true },
+        { "bare record rejected", """{"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com"}""", true },
+        { "bare record, blank name", """{"eventVersion": "1.08", "eventName": " ", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}""", true },
+        // Declined.
+        { "log file beside an envelope's source", $$"""{"Records": [{{R1}}], "source": "aws.s3"}""", false },
+        { "log file beside a detail-type", $$"""{"Records": [{{R1}}], "detail-type": "x", "source": "aws.s3", "detail": {"a": 1} }""", false },
+        { "log file beside an invoking event", $$"""{"Records": [{{R1}}], "invokingEvent": "{}", "configRuleName": "r"}""", false },
+        { "log file beside SNS names", $$"""{"Records": [{{R1}}], "Type": "Notification", "Message": "{}", "TopicArn": "arn"}""", false },
+        { "log file, Records twice", $$"""{"Records": [{{R1}}], "Records": []}""", false },
+        { "log file, Records not an array", """{"Records": {"a": 1}}""", false },
+        { "log file, first record without eventVersion", $$"""{"Records": [{"eventName": "X", "eventSource": "s"}, {{R1}}]}""", false },
+        { "log file, first record without eventName", $$"""{"Records": [{"eventVersion": "1", "eventSource": "s"}, {{R1}}]}""", false },
+        { "log file, SQS batch", """{"Records": [{"messageId": "m", "eventSource": "aws:sqs", "body": "{}"}]}""", false },
+        { "log file, a null record", $$"""{"Records": [{{R1}}, null]}""", false },
+        { "log file, a string record", $$"""{"Records": [{{R1}}, "x"]}""", false },
+        { "log file, an insight record", $$"""{"Records": [{{R1}}, {"eventVersion": "1.08", "eventType": "AwsCloudTrailInsight", "insightDetails": {"a": 1} }]}""", false },
+        { "log file, escaped name", $$"""{"Records": [{{R1}}], "source": "aws.s3"}""", false },
+        { "log file, trailing content", $$"""{"Records": [{{R1}}]} x""", false },
+        { "log file, truncated", $$"""{"Records": [{{R1}}]""", false },
+        { "bare record with a source and detail-type", R1[..^1] + """, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail"}""", false },
+        { "bare record with an invoking event", R1[..^1] + """, "invokingEvent": "{}", "resultToken": "t"}""", false },
+        { "bare record with Records", R1[..^1] + """, "Records": "x"}""", false },
+        { "bare record with SNS names", R1[..^1] + """, "Type": "Notification", "Message": {"messageType": "x"}, "TopicArn": "arn"}""", false },
+        { "bare record without eventSource", """{"eventVersion": "1.08", "eventName": "CreateBucket", "eventTime": "2026-01-01T00:00:00Z"}""", false },
+        { "bare record, names in other case", """{"eventVersion": "1.08", "EVENTNAME": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}""", false },
+        { "bare insight record", """{"eventVersion": "1.08", "eventType": "AwsCloudTrailInsight", "insightDetails": {"eventName": "x", "eventSource": "y"}}""", false },
+        { "bare record, config item names", """{"eventVersion": "1.08", "resourceType": "AWS::S3::Bucket", "configurationItemCaptureTime": "2026-01-01T00:00:00Z"}""", false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Roots))]
+    public void Hand_made_log_files_and_records_are_streamed_or_declined_and_give_the_document_paths_result(string why, string json, bool streams)
+    {
+        var payload = Encoding.UTF8.GetBytes(json);
+        Assert.True(streams == StreamedByCloudTrail(payload), $"{why}: expected {(streams ? "streamed" : "declined")}");
+        StreamingEquivalence.AssertSame(payload, Engine, why);
+    }
+
+    [Fact]
+    public void A_log_file_over_the_record_cap_declines_to_the_document_paths_rejection()
+    {
+        var record = """{"eventVersion": "1", "eventName": "A", "eventSource": "s", "eventTime": "2026-01-01T00:00:00Z"}""";
+        foreach (var count in new[] { CloudTrailAdapter.MaxRecordsPerFile, CloudTrailAdapter.MaxRecordsPerFile + 1 })
+        {
+            var payload = Encoding.UTF8.GetBytes("{\"Records\": [" + string.Join(",", Enumerable.Repeat(record, count)) + "]}");
+            Assert.Equal(count <= CloudTrailAdapter.MaxRecordsPerFile, StreamedByCloudTrail(payload));
+            var result = StreamingEquivalence.AssertSame(payload, Engine, $"{count} records");
+            if (count > CloudTrailAdapter.MaxRecordsPerFile) Assert.Contains("more than", result.Error ?? "", StringComparison.Ordinal);
+        }
     }
 
     /// <summary>Whether the router's one pass reads the payload with the CloudTrail adapter (after the router's byte checks).</summary>
