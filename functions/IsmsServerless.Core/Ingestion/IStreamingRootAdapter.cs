@@ -23,4 +23,11 @@ public interface IStreamingRootAdapter : IStreamingDetailAdapter
     /// tokenizes them once: the one pass tokenizes them to find their end, then parses them).
     /// </summary>
     bool TryReadRoot(ref Utf8JsonReader reader, InboundEvent header, int payloadLength, EvaluationContext context, out object? state);
+
+    /// <summary>
+    /// The largest EventBridge event whose detail this adapter reads in one pass (<see cref="StreamingRouter"/> declines a
+    /// larger one before the detail): past it, the detail is mostly bodies kept as JSON, which the document path tokenizes
+    /// once and the one pass twice (to find their end, then to parse them).
+    /// </summary>
+    int MaxStreamedEventBytes => int.MaxValue;
 }

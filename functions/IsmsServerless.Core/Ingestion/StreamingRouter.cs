@@ -96,6 +96,7 @@ public static class StreamingRouter
                 header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
                 adapter = AdapterFor(header, adapters);
                 if (adapter is null) return false;
+                if (adapter is IStreamingRootAdapter { MaxStreamedEventBytes: var max } && payload.Length > max) return false;
                 if (adapter.ReadsEnvelopeResources)
                     header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
                 if (!adapter.TryReadDetail(ref reader, header, context, out state)) return false;
