@@ -133,6 +133,10 @@ public static class StreamingRouter
         return null;
     }
 
+    // The headers of the payloads read whole (immutable, shared: a payload that declines allocates nothing for them).
+    private static readonly InboundEvent LogFileHeader = new(InboundKind.CloudTrailLogFile, null, "cloudtrail", null, null, null, null, default, default);
+    private static readonly InboundEvent RecordHeader = new(InboundKind.CloudTrailRecord, null, "cloudtrail", null, null, null, null, default, default);
+
     /// <summary>
     /// A whole payload of <paramref name="kind"/> read by the adapter the document path would choose for it, when that adapter
     /// reads whole payloads; the adapter declines anything the document path would classify or read otherwise, and the rest of
@@ -141,7 +145,7 @@ public static class StreamingRouter
     private static bool TryReadRoot(ReadOnlySpan<byte> payload, InboundKind kind, IReadOnlyList<IEventAdapter> adapters, EvaluationContext context, out Read read)
     {
         read = default;
-        var header = new InboundEvent(kind, null, "cloudtrail", null, null, null, null, default, default);
+        var header = kind == InboundKind.CloudTrailLogFile ? LogFileHeader : RecordHeader;
         if (AdapterFor(header, adapters) is not IStreamingRootAdapter adapter) return false;
         var reader = new Utf8JsonReader(payload, EventRouter.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
