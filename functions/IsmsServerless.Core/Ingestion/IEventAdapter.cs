@@ -13,6 +13,10 @@ public interface IEventAdapter
     /// <summary>Short name for logs and the CLI, e.g. <c>cloudtrail</c>.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Whether this adapter reads the event: decided from <see cref="InboundEvent.Kind"/>, <see cref="InboundEvent.Source"/> and
+    /// <see cref="InboundEvent.DetailType"/> alone (<see cref="StreamingRouter"/> decides before the rest of the envelope is read).
+    /// </summary>
     bool CanAdapt(InboundEvent inbound);
 
     IReadOnlyList<RuleInput> Adapt(InboundEvent inbound, EvaluationContext context);

@@ -14,7 +14,8 @@ namespace IsmsServerless.Ingestion;
 /// Only the usual spelling is read here; everything else declines (returns false, with nothing observable) and takes
 /// <see cref="EventRouter.ClassifyPrepared"/>, which stays the reference: a top-level name with an escape, a duplicate
 /// envelope field, a top-level <c>Type</c>, <c>Message</c> or <c>TopicArn</c> (the SNS test), an envelope field that is
-/// not a plain string, a duplicate <c>resources</c> or one after the detail, the detail before <c>source</c> and <c>detail-type</c> or not an object, an envelope field after the
+/// not a plain string, a top-level name before the detail other than the envelope's (<c>version</c>, <c>id</c>,
+/// <c>detail-type</c>, <c>source</c>, <c>account</c>, <c>time</c>, <c>region</c>, <c>resources</c>), a duplicate <c>resources</c> or one after the detail, the detail before <c>source</c> and <c>detail-type</c> or not an object, an envelope field after the
 /// detail, no detail, an adapter that does not stream or declines, and any invalid JSON (the document path words the
 /// rejection). The reader has the router's limits (<see cref="EventRouter.ReaderOptions"/>) and reads the payload to its
 /// end, so a payload accepted here is one the document path accepts.
@@ -75,6 +76,9 @@ public static class StreamingRouter
             if (field == Field.Sns) return false;
             if (field == 0)
             {
+                // Before the detail, only the envelope's own fields: a payload of another shape (a Config rule invocation
+                // with its long invokingEvent, a log file's Records) stops here, before its first value is read twice.
+                if (header is null && !reader.ValueSpan.SequenceEqual("version"u8)) return false;
                 reader.Skip();
                 continue;
             }
@@ -94,7 +98,6 @@ public static class StreamingRouter
                 if ((seen & (Field.Source | Field.DetailType)) != (Field.Source | Field.DetailType)) return false;
                 if (reader.TokenType != JsonTokenType.StartObject) return false;
                 header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
-                adapter = AdapterFor(header, adapters);
                 if (adapter is null) return false;
                 if (adapter is IStreamingRootAdapter { MaxStreamedEventBytes: var max } && payload.Length > max) return false;
                 if (adapter.ReadsEnvelopeResources)
@@ -113,6 +116,13 @@ public static class StreamingRouter
                 case Field.Account: account = EnvelopeText.LenientPlain(body); break;
                 case Field.Region: region = EnvelopeText.ReadPlain(body); break;
                 case Field.Time: time = EnvelopeText.TimePlain(body); break;
+            }
+            if (adapter is null && (field & (Field.Source | Field.DetailType)) != 0 && (seen & (Field.Source | Field.DetailType)) == (Field.Source | Field.DetailType))
+            {
+                // Which adapter reads it depends on the source and detail type alone (CanAdapt): decided as soon as both are
+                // known (AWS sends them fourth and fifth), so an event no adapter streams stops here.
+                adapter = AdapterFor(new InboundEvent(InboundKind.EventBridge, null, source, detailType, null, null, null, default, default), adapters);
+                if (adapter is null) return false;
             }
         }
         return false;

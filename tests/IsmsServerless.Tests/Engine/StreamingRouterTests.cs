@@ -78,6 +78,8 @@ public sealed class StreamingRouterTests
         { "null region", Usual("\"region\": \"eu-west-2\",", "\"region\": null,") },
         { "escaped value", Usual("\"region\": \"eu-west-2\",", "\"region\": \"eu-west-\\u0032\",") },
         { "field after the detail", Usual("}\n}", "},\n\"account\": \"111122223333\"}") },
+        { "another field before the detail", Usual("\"version\": \"0\",", "\"version\": \"0\", \"replay-name\": \"r\",") },
+        { "a rule invocation", "{\"version\": \"1.0\", \"invokingEvent\": \"{}\", \"source\": \"aws.ssm\", \"detail-type\": \"x\", \"detail\": {}}" },
         { "resources after the detail", Usual("}\n}", "},\n\"resources\": []}") },
         { "detail not an object", UsualWithDetail("[]") },
         { "no detail", Usual(",\n\"detail\"", ",\n\"notdetail\"") },
