@@ -99,7 +99,6 @@ public static class StreamingRouter
                 if (reader.TokenType != JsonTokenType.StartObject) return false;
                 header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
                 if (adapter is null) return false;
-                if (adapter is IStreamingRootAdapter { MaxStreamedEventBytes: var max } && payload.Length > max) return false;
                 if (adapter.ReadsEnvelopeResources)
                     header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
                 if (!adapter.TryReadDetail(ref reader, header, context, out state)) return false;
@@ -123,6 +122,8 @@ public static class StreamingRouter
                 // known (AWS sends them fourth and fifth), so an event no adapter streams stops here.
                 adapter = AdapterFor(new InboundEvent(InboundKind.EventBridge, null, source, detailType, null, null, null, default, default), adapters);
                 if (adapter is null) return false;
+                // An adapter that leaves large events to the document path (CloudTrail: mostly bodies past 4 KB) stops here too.
+                if (adapter is IStreamingRootAdapter { MaxStreamedEventBytes: var max } && payload.Length > max) return false;
             }
         }
         return false;
