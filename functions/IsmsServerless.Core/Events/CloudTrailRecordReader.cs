@@ -246,16 +246,23 @@ internal static class CloudTrailRecordReader
     internal static readonly string[] IssuerNames = ["type", "principalId", "arn", "accountId", "userName"];
     internal static readonly string[] ResourceNames = ["ARN", "accountId", "type"];
 
-    private static readonly NameTable RecordTable = new(RecordNames);
-    private static readonly NameTable IdentityTable = new(IdentityNames);
-    private static readonly NameTable SessionContextTable = new(SessionContextNames);
-    private static readonly NameTable AttributesTable = new(AttributesNames);
-    private static readonly NameTable IssuerTable = new(IssuerNames);
-    private static readonly NameTable ResourceTable = new(ResourceNames);
+    internal static readonly NameTable RecordTable = new(RecordNames);
+    internal static readonly NameTable IdentityTable = new(IdentityNames);
+    internal static readonly NameTable SessionContextTable = new(SessionContextNames);
+    internal static readonly NameTable AttributesTable = new(AttributesNames);
+    internal static readonly NameTable IssuerTable = new(IssuerNames);
+    internal static readonly NameTable ResourceTable = new(ResourceNames);
 
     private static int RecordField(JsonProperty property)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        var field = RecordExact(raw);
+        return field >= 0 ? field : RecordTable.Fold(property, raw);
+    }
+
+    /// <summary>The record field named exactly <paramref name="raw"/>, or -1.</summary>
+    internal static int RecordExact(ReadOnlySpan<byte> raw)
+    {
         // AWS spells the names as declared: the exact bytes first, by length.
         switch (raw.Length)
         {
@@ -288,12 +295,19 @@ internal static class CloudTrailRecordReader
             case 19: if (raw.SequenceEqual("additionalEventData"u8)) return R.AdditionalEventData; break;
             case 28: if (raw.SequenceEqual("sessionCredentialFromConsole"u8)) return R.SessionCredentialFromConsole; break;
         }
-        return RecordTable.Fold(property, raw);
+        return -1;
     }
 
     private static int IdentityField(JsonProperty property)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        var field = IdentityExact(raw);
+        return field >= 0 ? field : IdentityTable.Fold(property, raw);
+    }
+
+    /// <summary>The identity field named exactly <paramref name="raw"/>, or -1.</summary>
+    internal static int IdentityExact(ReadOnlySpan<byte> raw)
+    {
         switch (raw.Length)
         {
             case 3: if (raw.SequenceEqual("arn"u8)) return I.Arn; break;
@@ -309,12 +323,19 @@ internal static class CloudTrailRecordReader
                 break;
             case 14: if (raw.SequenceEqual("sessionContext"u8)) return I.SessionContext; break;
         }
-        return IdentityTable.Fold(property, raw);
+        return -1;
     }
 
     private static int IssuerField(JsonProperty property)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        var field = IssuerExact(raw);
+        return field >= 0 ? field : IssuerTable.Fold(property, raw);
+    }
+
+    /// <summary>The session issuer field named exactly <paramref name="raw"/>, or -1.</summary>
+    internal static int IssuerExact(ReadOnlySpan<byte> raw)
+    {
         switch (raw.Length)
         {
             case 3: if (raw.SequenceEqual("arn"u8)) return S.Arn; break;
@@ -323,37 +344,55 @@ internal static class CloudTrailRecordReader
             case 9: if (raw.SequenceEqual("accountId"u8)) return S.AccountId; break;
             case 11: if (raw.SequenceEqual("principalId"u8)) return S.PrincipalId; break;
         }
-        return IssuerTable.Fold(property, raw);
+        return -1;
     }
 
     private static int SessionContextField(JsonProperty property)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        var field = SessionContextExact(raw);
+        return field >= 0 ? field : SessionContextTable.Fold(property, raw);
+    }
+
+    internal static int SessionContextExact(ReadOnlySpan<byte> raw)
+    {
         if (raw.SequenceEqual("attributes"u8)) return 0;
         if (raw.SequenceEqual("sessionIssuer"u8)) return 1;
         if (raw.SequenceEqual("sourceIdentity"u8)) return 2;
-        return SessionContextTable.Fold(property, raw);
+        return -1;
     }
 
     private static int AttributesField(JsonProperty property)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        var field = AttributesExact(raw);
+        return field >= 0 ? field : AttributesTable.Fold(property, raw);
+    }
+
+    internal static int AttributesExact(ReadOnlySpan<byte> raw)
+    {
         if (raw.SequenceEqual("mfaAuthenticated"u8)) return 0;
         if (raw.SequenceEqual("creationDate"u8)) return 1;
-        return AttributesTable.Fold(property, raw);
+        return -1;
     }
 
     private static int ResourceField(JsonProperty property)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        var field = ResourceExact(raw);
+        return field >= 0 ? field : ResourceTable.Fold(property, raw);
+    }
+
+    internal static int ResourceExact(ReadOnlySpan<byte> raw)
+    {
         if (raw.SequenceEqual("ARN"u8)) return 0;
         if (raw.SequenceEqual("accountId"u8)) return 1;
         if (raw.SequenceEqual("type"u8)) return 2;
-        return ResourceTable.Fold(property, raw);
+        return -1;
     }
 
     /// <summary>A type's names for the matches after the exact one: what <see cref="ElementBindingPlan"/> does after its exact match.</summary>
-    private sealed class NameTable
+    internal sealed class NameTable
     {
         private readonly byte[][] _utf8;
         private readonly Dictionary<string, int> _byName = new(StringComparer.OrdinalIgnoreCase);
@@ -373,6 +412,21 @@ internal static class CloudTrailRecordReader
         public int Fold(JsonProperty property, ReadOnlySpan<byte> raw)
         {
             if (raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(raw)) return _byName.GetValueOrDefault(property.Name, -1);
+            for (var i = 0; i < _utf8.Length; i++)
+            {
+                if (_utf8[i].Length == raw.Length && Ascii.EqualsIgnoreCase(raw, _utf8[i])) return i;
+            }
+            return -1;
+        }
+
+        /// <summary>
+        /// <see cref="Fold"/> for a name without escapes read from its bytes: the field it folds to, -1 for none, or -2 for a
+        /// name that is not ASCII (the serializer's OrdinalIgnoreCase match of the decoded name decides: the caller declines).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public int FoldPlain(ReadOnlySpan<byte> raw)
+        {
+            if (!Ascii.IsValid(raw)) return -2;
             for (var i = 0; i < _utf8.Length; i++)
             {
                 if (_utf8[i].Length == raw.Length && Ascii.EqualsIgnoreCase(raw, _utf8[i])) return i;

@@ -92,6 +92,55 @@ internal static class EventStrings
         var body = raw[1..^1];
         if (body.Length == 0) return null;
         if (body.IndexOfAny(NotPlain) >= 0) return Model.Present.OrNull(value.GetString());
+        return LenientAscii(body);
+    }
+
+    /// <summary>
+    /// <see cref="Lenient(JsonElement)"/> of the value the reader is on, read from its bytes (issue 20 wave 11: a record read
+    /// in the router's one pass, <see cref="CloudTrailRecordStreamReader"/>): the same text, table and per-event strings;
+    /// an object or array is skipped (the reader ends on its last token) and read as null. False for a number that is not
+    /// an <see cref="long"/> (the element path formats its double: the caller declines to that path).
+    /// </summary>
+    public static bool TryLenient(ref Utf8JsonReader reader, out string? text)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                if (reader.ValueIsEscaped)
+                {
+                    text = Model.Present.OrNull(reader.GetString());
+                    return true;
+                }
+                var body = reader.ValueSpan;
+                if (body.Length == 0) text = null;
+                else if (body.IndexOfAny(NotPlain) >= 0) text = Model.Present.OrNull(reader.GetString());
+                else text = LenientAscii(body);
+                return true;
+            case JsonTokenType.True:
+                text = "true";
+                return true;
+            case JsonTokenType.False:
+                text = "false";
+                return true;
+            case JsonTokenType.Null:
+                text = null;
+                return true;
+            case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                reader.Skip();
+                text = null;
+                return true;
+            case JsonTokenType.Number when reader.TryGetInt64(out var number):
+                text = number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return true;
+            default:
+                text = null;
+                return false;
+        }
+    }
+
+    /// <summary>The lenient text of a non-empty plain ASCII string body without escapes (the table, the slots, the blank test).</summary>
+    private static string? LenientAscii(ReadOnlySpan<byte> body)
+    {
         string text;
         if (body.Length > MaxLength) text = Widen(body);
         else

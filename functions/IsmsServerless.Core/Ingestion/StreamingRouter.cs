@@ -35,6 +35,9 @@ public static class StreamingRouter
         if (first == payload.Length || payload[first] != (byte)'{') return false;
         try
         {
+            // A CloudTrail log file or bare record (their first name as AWS writes them): read by the adapter that takes that
+            // kind when it reads whole payloads (IStreamingRootAdapter). Everything else: the EventBridge read below.
+            if (RootKind(payload[(first + 1)..]) is { } kind) return TryReadRoot(payload, kind, adapters, context, out read);
             return TryReadObject(payload, adapters, context, out read);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException
@@ -119,9 +122,50 @@ public static class StreamingRouter
                 // known (AWS sends them fourth and fifth), so an event no adapter streams stops here.
                 adapter = AdapterFor(new InboundEvent(InboundKind.EventBridge, null, source, detailType, null, null, null, default, default), adapters);
                 if (adapter is null) return false;
+                // An adapter that leaves large events to the document path (CloudTrail: mostly bodies past 4 KB) stops here too.
+                if (adapter is IStreamingRootAdapter { MaxStreamedEventBytes: var max } && payload.Length > max) return false;
             }
         }
         return false;
+    }
+
+    /// <summary>
+    /// The kind a payload whose root object starts with <paramref name="afterBrace"/> is read as by an
+    /// <see cref="IStreamingRootAdapter"/>: a first name <c>Records</c> (a CloudTrail log file) or <c>eventVersion</c> (a
+    /// bare CloudTrail record); null for any other start (white space before the name is skipped; a comment is not).
+    /// </summary>
+    private static InboundKind? RootKind(ReadOnlySpan<byte> afterBrace)
+    {
+        var at = 0;
+        while (at < afterBrace.Length && afterBrace[at] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') at++;
+        var name = afterBrace[at..];
+        if (name.StartsWith("\"Records\""u8)) return InboundKind.CloudTrailLogFile;
+        if (name.StartsWith("\"eventVersion\""u8)) return InboundKind.CloudTrailRecord;
+        return null;
+    }
+
+    // The headers of the payloads read whole (immutable, shared: a payload that declines allocates nothing for them).
+    private static readonly InboundEvent LogFileHeader = new(InboundKind.CloudTrailLogFile, null, "cloudtrail", null, null, null, null, default, default);
+    private static readonly InboundEvent RecordHeader = new(InboundKind.CloudTrailRecord, null, "cloudtrail", null, null, null, null, default, default);
+
+    /// <summary>
+    /// A whole payload of <paramref name="kind"/> read by the adapter the document path would choose for it, when that adapter
+    /// reads whole payloads; the adapter declines anything the document path would classify or read otherwise, and the rest of
+    /// the payload may only be white space or comments.
+    /// </summary>
+    private static bool TryReadRoot(ReadOnlySpan<byte> payload, InboundKind kind, IReadOnlyList<IEventAdapter> adapters, EvaluationContext context, out Read read)
+    {
+        read = default;
+        var header = kind == InboundKind.CloudTrailLogFile ? LogFileHeader : RecordHeader;
+        if (AdapterFor(header, adapters) is not IStreamingRootAdapter adapter) return false;
+        var reader = new Utf8JsonReader(payload, EventRouter.ReaderOptions);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+        if (!adapter.TryReadRoot(ref reader, header, payload.Length, context, out var state)) return false;
+        if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0) return false;
+        // The root closed: the rest may only be white space or comments (Read throws otherwise).
+        if (reader.Read()) return false;
+        read = new Read(adapter, header, state);
+        return true;
     }
 
     /// <summary>
