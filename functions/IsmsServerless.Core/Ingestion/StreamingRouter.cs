@@ -15,9 +15,10 @@ namespace IsmsServerless.Ingestion;
 /// <see cref="EventRouter.ClassifyPrepared"/>, which stays the reference: a top-level name with an escape, a duplicate
 /// envelope field, a top-level <c>Type</c>, <c>Message</c> or <c>TopicArn</c> (the SNS test), an envelope field that is
 /// not a plain string, a top-level name before the detail other than the envelope's (<c>version</c>, <c>id</c>,
-/// <c>detail-type</c>, <c>source</c>, <c>account</c>, <c>time</c>, <c>region</c>, <c>resources</c>), a duplicate <c>resources</c> or one after the detail, the detail before <c>source</c> and <c>detail-type</c> or not an object, an envelope field after the
-/// detail, no detail, an adapter that does not stream or declines, and any invalid JSON (the document path words the
-/// rejection). The reader has the router's limits (<see cref="EventRouter.ReaderOptions"/>) and reads the payload to its
+/// <c>detail-type</c>, <c>source</c>, <c>account</c>, <c>time</c>, <c>region</c>, <c>resources</c>), a duplicate <c>resources</c>, a detail that is not an object, an envelope field after a detail read in
+/// place, no detail, an adapter that does not stream or declines, and any invalid JSON (the document path words the
+/// rejection). A detail before <c>source</c> or <c>detail-type</c> is passed over by a bracket scan and read by its adapter
+/// once the envelope is read; its read must end where the scan did. The reader has the router's limits (<see cref="EventRouter.ReaderOptions"/>) and reads the payload to its
 /// end, so a payload accepted here is one the document path accepts.
 /// </remarks>
 public static class StreamingRouter
@@ -61,12 +62,28 @@ public static class StreamingRouter
         IStreamingDetailAdapter? adapter = null;
         InboundEvent? header = null;
         object? state = null;
+        // A detail that comes before the source or the detail type (published samples re-serialized in another key order)
+        // is passed over by a bracket scan, and read by its adapter from this copy of the reader once the envelope is read.
+        var deferred = false;
+        var early = default(Utf8JsonReader);
+        int offset = 0, detailEnd = -1;
         while (reader.Read())
         {
             if (reader.TokenType == JsonTokenType.EndObject)
             {
                 // The root closed: the rest may only be white space or comments (Read throws otherwise).
                 if (reader.Read()) return false;
+                if (deferred)
+                {
+                    if (adapter is null) return false;
+                    header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
+                    if (adapter.ReadsEnvelopeResources)
+                        header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
+                    if (!adapter.TryReadDetail(ref early, header, context, out state)) return false;
+                    // The adapter's read validated the detail and must end where the scan did: else the scan was fooled (a
+                    // comment holding a bracket) and what was read after it is not the payload's envelope.
+                    if (early.TokenType != JsonTokenType.EndObject || early.CurrentDepth != 1 || early.BytesConsumed != detailEnd) return false;
+                }
                 if (header is null) return false;
                 read = new Read(adapter!, header, state);
                 return true;
@@ -78,7 +95,7 @@ public static class StreamingRouter
             {
                 // Before the detail, only the envelope's own fields: a payload of another shape (a Config rule invocation
                 // with its long invokingEvent, a log file's Records) stops here, before its first value is read twice.
-                if (header is null && !reader.ValueSpan.SequenceEqual("version"u8)) return false;
+                if (header is null && !deferred && !reader.ValueSpan.SequenceEqual("version"u8)) return false;
                 reader.Skip();
                 continue;
             }
@@ -88,15 +105,27 @@ public static class StreamingRouter
             if (field == Field.Resources)
             {
                 // Kept as bytes: only an adapter that reads the envelope's resources gets them, as its header's root.
-                resourcesStart = checked((int)reader.TokenStartIndex);
+                resourcesStart = offset + checked((int)reader.TokenStartIndex);
                 reader.Skip();
-                resourcesEnd = checked((int)reader.BytesConsumed);
+                resourcesEnd = offset + checked((int)reader.BytesConsumed);
                 continue;
             }
             if (field == Field.Detail)
             {
-                if ((seen & (Field.Source | Field.DetailType)) != (Field.Source | Field.DetailType)) return false;
                 if (reader.TokenType != JsonTokenType.StartObject) return false;
+                if ((seen & (Field.Source | Field.DetailType)) != (Field.Source | Field.DetailType))
+                {
+                    var start = checked((int)reader.TokenStartIndex);
+                    detailEnd = ConfigNotificationReader.FindValueEnd(payload, start);
+                    if (detailEnd < 0 || payload[detailEnd - 1] != (byte)'}') return false;
+                    early = reader;
+                    deferred = true;
+                    // Resumed at the closing bracket in the state after the opening one: the next token closes the detail.
+                    offset = detailEnd - 1;
+                    reader = new Utf8JsonReader(payload[offset..], isFinalBlock: true, reader.CurrentState);
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.EndObject) return false;
+                    continue;
+                }
                 header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
                 if (adapter is null) return false;
                 if (adapter.ReadsEnvelopeResources)

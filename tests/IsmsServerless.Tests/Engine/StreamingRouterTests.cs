@@ -86,7 +86,9 @@ public sealed class StreamingRouterTests
         { "trailing content", Usual() + " x" },
         { "two roots", Usual() + " {}" },
         { "truncated", Usual()[..^3] },
-        { "detail first", "{\"detail\": {}, \"source\": \"aws.ssm\", \"detail-type\": \"Configuration Compliance State Change\"}" },
+        { "a comment with a bracket in a detail read after the envelope", "{\"detail\": {\"a\": /* } */ 1}, \"source\": \"aws.ssm\", \"detail-type\": \"Configuration Compliance State Change\"}" },
+        { "a detail read after the envelope, then invalid JSON", "{\"detail\": {\"a\": 1}, \"source\": \"aws.ssm\", \"detail-type\": \"Configuration Compliance State Change\", x}" },
+        { "a detail read after the envelope, truncated", "{\"detail\": {\"a\": [1, {\"b\": 2}" },
         { "not an object", "[" + Usual() + "]" },
         { "no adapter streams it", Usual("\"source\": \"aws.ssm\",", "\"source\": \"aws.example\",") },
         { "too deep", Usual("\"version\": \"0\",", "\"version\": " + new string('[', 70) + new string(']', 70) + ",") },
@@ -109,6 +111,9 @@ public sealed class StreamingRouterTests
         { "blank account", Usual("\"account\": \"111122223333\",", "\"account\": \"  \",") },
         { "odd time", Usual("\"time\": \"2026-01-15T11:00:00Z\",", "\"time\": \"15 Jan 2026\",") },
         { "unknown region", Usual("\"region\": \"eu-west-2\",", "\"region\": \"xx-moon-1\",") },
+        { "detail first", "{\"detail\": {}, \"source\": \"aws.ssm\", \"detail-type\": \"Configuration Compliance State Change\"}" },
+        { "detail before the detail type, with brackets, quotes and escapes in its strings", Usual("\"detail-type\": \"Configuration Compliance State Change\",", "").Replace("}\n}", "},\n\"detail-type\": \"Configuration Compliance State Change\"}").Replace("\"resource-type\": \"ManagedInstance\"", "\"resource-type\": \"Man}aged]\\\"{[\\\\\", \"x\": [{\"y\": \"}}}\"}]") },
+        { "detail first, envelope fields and unknown fields after it", "{\"detail\": {\"resource-id\": \"i-0123456789abcdef0\", \"compliance-type\": \"Patch\", \"compliance-status\": \"NON_COMPLIANT\"}, \"extra\": 1, \"source\": \"aws.ssm\", \"resources\": [\"arn:x\"], \"detail-type\": \"Configuration Compliance State Change\", \"account\": \"111122223333\", \"region\": \"eu-west-2\", \"time\": \"2026-01-15T11:00:00Z\"}" },
         { "non-ASCII id", Usual("\"id\": \"e3f1\",", "\"id\": \"é✓\",") },
     };
 
