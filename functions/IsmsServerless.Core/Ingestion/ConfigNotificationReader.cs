@@ -97,19 +97,9 @@ internal static class ConfigNotificationReader
         var seen = 0u;
         while (true)
         {
-            if (!reader.Read()) return false;
-            if (reader.TokenType == JsonTokenType.EndObject) break;
-            if (reader.ValueIsEscaped) return false;
-            var field = Match(ConfigAdapter.NotificationTable, reader.ValueSpan, out var folded);
-            if (folded) return false;
-            if (field < 0)
-            {
-                reader.Skip();
-                continue;
-            }
-            if ((seen & (1u << field)) != 0) return false;
-            seen |= 1u << field;
-            if (!reader.Read()) return false;
+            var field = NextField(ref reader, ConfigAdapter.NotificationTable, ref seen);
+            if (field == Declined) return false;
+            if (field == Ended) break;
             switch ((ConfigAdapter.NotificationField)field)
             {
                 case ConfigAdapter.NotificationField.MessageType:
@@ -172,19 +162,9 @@ internal static class ConfigNotificationReader
         ref var item = ref read.Item;
         while (true)
         {
-            if (!reader.Read()) return false;
-            if (reader.TokenType == JsonTokenType.EndObject) return true;
-            if (reader.ValueIsEscaped) return false;
-            var field = Match(ConfigAdapter.ItemTable, reader.ValueSpan, out var folded);
-            if (folded) return false;
-            if (field < 0)
-            {
-                reader.Skip();
-                continue;
-            }
-            if ((seen & (1u << field)) != 0) return false;
-            seen |= 1u << field;
-            if (!reader.Read()) return false;
+            var field = NextField(ref reader, ConfigAdapter.ItemTable, ref seen);
+            if (field == Declined) return false;
+            if (field == Ended) return true;
             switch ((ConfigAdapter.ItemField)field)
             {
                 case ConfigAdapter.ItemField.ResourceType: item.ResourceType = Text(ref reader); break;
@@ -283,6 +263,33 @@ internal static class ConfigNotificationReader
         if (reader.TokenType == JsonTokenType.Number) return false;
         reader.Skip();
         return true;
+    }
+
+    private const int Declined = -1, Ended = -2;
+
+    /// <summary>
+    /// The next field of the object the reader is in that <paramref name="table"/> reads, with the reader on its value (others
+    /// are skipped); <see cref="Ended"/> at the object's end; <see cref="Declined"/> for what the document path reads
+    /// otherwise: an escaped name, a name equal to a read one only ignoring case, a read name a second time.
+    /// </summary>
+    private static int NextField(ref Utf8JsonReader reader, ConfigAdapter.FieldTable table, ref uint seen)
+    {
+        while (true)
+        {
+            if (!reader.Read()) return Declined;
+            if (reader.TokenType == JsonTokenType.EndObject) return Ended;
+            if (reader.ValueIsEscaped) return Declined;
+            var field = Match(table, reader.ValueSpan, out var folded);
+            if (folded) return Declined;
+            if (field < 0)
+            {
+                reader.Skip();
+                continue;
+            }
+            if ((seen & (1u << field)) != 0) return Declined;
+            seen |= 1u << field;
+            return reader.Read() ? field : Declined;
+        }
     }
 
     /// <summary>The index of the table's name equal to <paramref name="name"/>, or -1; <paramref name="folded"/> when there is none but one equals it ignoring ASCII case.</summary>
