@@ -56,8 +56,10 @@ internal static class ReplayCommand
             RecordedHooks.Default(dynamo, tableName, context.Settings));
         var (files, unreadablePaths) = InputFiles.Expand(paths);
         var unreadable = unreadablePaths.ToList();
+        // One id per outbox record, in the order first raised: two calls may name one alert (LedgerWriteResult.AlertIds).
         var alertIds = new List<string>();
-        int evaluations = 0, rejected = 0, created = 0, updated = 0, resolved = 0, reopened = 0, unchanged = 0, alerts = 0, closed = 0;
+        var seenAlerts = new HashSet<string>(StringComparer.Ordinal);
+        int evaluations = 0, rejected = 0, created = 0, updated = 0, resolved = 0, reopened = 0, unchanged = 0, closed = 0;
         foreach (var file in files)
         {
             byte[] bytes;
@@ -79,15 +81,14 @@ internal static class ReplayCommand
             resolved += l.Resolved;
             reopened += l.Reopened;
             unchanged += l.Unchanged;
-            alerts += l.AlertIds.Count;
-            alertIds.AddRange(l.AlertIds);
+            alertIds.AddRange(l.AlertIds.Where(seenAlerts.Add));
             closed += result.FindingsClosed;
             await output.WriteLineAsync(Line(file, result)).ConfigureAwait(false);
         }
         foreach (var problem in unreadable) await summary.WriteLineAsync($"isms replay: {problem}").ConfigureAwait(false);
         await summary.WriteLineAsync(
             $"isms replay: {files.Count} file(s), {evaluations} evaluation(s), {rejected} rejected; findings: {created} new, {updated} updated, " +
-            $"{resolved + closed} resolved, {reopened} reopened, {unchanged} unchanged; {alerts} new alert(s); table {tableName}").ConfigureAwait(false);
+            $"{resolved + closed} resolved, {reopened} reopened, {unchanged} unchanged; {alertIds.Count} new alert(s); table {tableName}").ConfigureAwait(false);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         // Alerts: deliver what this replay raised to SLACK_WEBHOOK_URL (or list it) before exiting.
         var slack = await Alerts.LocalSlack.DeliverRaisedAlertsAsync("replay", alertIds, dynamo, tableName, summary, cancellationToken).ConfigureAwait(false);

@@ -103,6 +103,7 @@ public static class ScaleReplay
         meter.Reset();
         var batchesBefore = projection.Batches;
 
+        var alertIds = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         long next = -1, evaluations = 0, rejected = 0, created = 0, updated = 0, unchanged = 0, resolved = 0, alerts = 0, failed = 0;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
@@ -120,7 +121,9 @@ public static class ScaleReplay
                     Interlocked.Add(ref updated, result.Ledger.Updated);
                     Interlocked.Add(ref unchanged, result.Ledger.Unchanged);
                     Interlocked.Add(ref resolved, result.Ledger.Resolved + result.FindingsClosed);
-                    Interlocked.Add(ref alerts, result.Ledger.AlertIds.Count);
+                    // Distinct ids: two concurrent calls may name one outbox record (LedgerWriteResult.AlertIds).
+                    foreach (var id in result.Ledger.AlertIds)
+                        if (alertIds.TryAdd(id, 0)) Interlocked.Increment(ref alerts);
                 }
                 catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or LedgerConflictException or HttpRequestException)
                 {

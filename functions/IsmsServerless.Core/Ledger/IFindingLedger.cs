@@ -18,7 +18,12 @@ public sealed record LedgerWriteResult
     /// <summary>Stored findings that could not be read (malformed item): logged and left untouched.</summary>
     public int Malformed { get; init; }
 
-    /// <summary>Ids of the alert outbox records written (new, escalated, reopened).</summary>
+    /// <summary>
+    /// Ids of the alert outbox records this call raised (new, escalated, reopened) or repaired (put for a write that owed
+    /// them). An id names one outbox record, written once whoever puts it; two calls may both name it: a writer whose
+    /// alert a concurrent call repaired between the writer's finding write and its alert put (the writer cannot tell that
+    /// put from its own retried put whose answer was lost). Totals over calls count distinct ids.
+    /// </summary>
     public IReadOnlyList<string> AlertIds { get; init; } = [];
 
     /// <summary>

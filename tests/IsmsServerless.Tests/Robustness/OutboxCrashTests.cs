@@ -118,6 +118,54 @@ public sealed class OutboxCrashTests(DynamoDbLocalFixture dynamo, ITestOutputHel
     }
 
     [Fact]
+    public async Task A_concurrent_writer_that_repairs_an_alert_before_its_raiser_puts_it_leaves_one_alert_and_one_distinct_id()
+    {
+        // The race the eight-writer test meets by chance, made exact: writer A creates the finding (it owes its alert), and
+        // its alert put is held at the proxy while writer B records the same violation, finds the alert owed and absent, and
+        // puts it. A's put then finds it stored. The outbox holds one alert, the table equals a clean run, and the two
+        // results name one id (both calls ensured it: LedgerWriteResult.AlertIds; totals count distinct ids).
+        var at = DateTimeOffset.Parse("2026-02-27T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var violation = LedgerTestKit.Finding(LedgerTestKit.PatchRule, "i-0repairrace", at);
+        var clean = await LedgerTestKit.CreateAsync(dynamo);
+        var cleanResult = await clean.Ledger.RecordAsync([violation], clean.Context);
+        var alertId = Assert.Single(cleanResult.AlertIds);
+
+        var kit = await LedgerTestKit.CreateAsync(dynamo);
+        using var held = new ManualResetEventSlim(false);
+        using var release = new ManualResetEventSlim(false);
+        await using var proxy = new FaultProxy(new Uri(dynamo.Endpoint), (_, operation, body) =>
+        {
+            if (operation.EndsWith(".PutItem", StringComparison.Ordinal) && AlertKeyOf(body) is not null && !held.IsSet)
+            {
+                held.Set();
+                Assert.True(release.Wait(TimeSpan.FromSeconds(60)), "the repairing writer did not finish");
+            }
+            return Fault.None;
+        });
+        using var client = new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"),
+            new AmazonDynamoDBConfig { ServiceURL = proxy.Endpoint, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 });
+        var raiser = Task.Run(() => new DynamoDbFindingLedger(client, kit.Table, kit.Settings).RecordAsync([violation], kit.Context));
+        Assert.True(held.Wait(TimeSpan.FromSeconds(60)), "the raiser never reached its alert put");
+        // The finding is stored and owes the alert; the alert is not stored yet.
+        Assert.Equal(alertId, Assert.Single((await kit.Ledger.GetAsync(violation.FindingId))!.OwedAlerts ?? []).AlertId);
+        Assert.Empty(await kit.AlertsTodayAsync());
+
+        var repairer = await new DynamoDbFindingLedger(dynamo.Client, kit.Table, kit.Settings).RecordAsync([violation], kit.Context);
+        Assert.Equal(1, repairer.Unchanged);
+        Assert.Equal([alertId], repairer.AlertIds);
+        release.Set();
+        var raised = await raiser;
+
+        Assert.Equal(1, raised.Created);
+        Assert.Equal([alertId], raised.AlertIds);
+        Assert.Single(new[] { raised, repairer }.SelectMany(r => r.AlertIds).Distinct());
+        Assert.Equal(alertId, Assert.Single(await kit.AlertsTodayAsync()).AlertId);
+        var expected = await TableSnapshot.TakeAsync(dynamo.Client, clean.Table);
+        var actual = await TableSnapshot.TakeAsync(dynamo.Client, kit.Table);
+        Assert.True(expected.SetEquals(actual), TableSnapshot.Difference(expected, actual));
+    }
+
+    [Fact]
     public async Task A_transaction_that_failed_puts_no_alert_and_its_redelivery_puts_one()
     {
         var kit = await LedgerTestKit.CreateAsync(dynamo);
