@@ -9,7 +9,9 @@
 # BENCH_QUICK=1 (tiny counts and a Dry BenchmarkDotNet job: checks the script works, numbers mean nothing), BENCH_WORKERS
 # (scale concurrency, default 4),
 # BENCH_SKIP="per-event scale" (skip named sections), BENCH_BASELINE_REF (git ref whose build is the per-event baseline,
-# run back to back with this build; default 71552f0, main before issue 20; empty to skip).
+# run back to back with this build; default 71552f0, main before issue 20; empty to skip), BENCH_PER_EVENT_ARGS
+# (BenchmarkDotNet options given to both builds' per-event runs; default 5 warm-ups and 15 iterations, where the suite's
+# ShortRun job has 3 and 3: with 3, one row moved by up to 1.6x between two runs of one build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ISMS_REPO_ROOT="$PWD"
@@ -17,6 +19,7 @@ runs="${BENCH_RUNS:-20}"
 events="${BENCH_EVENTS:-100000}"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then runs=3; events=500; export BENCH_QUICK; fi
 skip=" ${BENCH_SKIP:-} "
+if [ "${BENCH_QUICK:-0}" = 1 ]; then per_event_args=(); else read -r -a per_event_args <<<"${BENCH_PER_EVENT_ARGS---warmupCount 5 --iterationCount 15}"; fi
 out="test-artifacts/bench"
 mkdir -p "$out"
 report="$out/report.md"
@@ -67,10 +70,10 @@ if [[ "$skip" != *" per-event "* ]]; then
   if [ -n "$baseline_ref" ]; then
     # The baseline build runs first, then this build, back to back in the same run (same machine, same load).
     echo "bench: per-event, baseline build ($baseline_ref)..." >&2
-    dotnet "$baseline_dll" per-event --filter '*' --artifacts "$out/BenchmarkDotNet.Baseline" >"$out/per-event-baseline.log" 2>&1
+    dotnet "$baseline_dll" per-event --filter '*' "${per_event_args[@]}" --artifacts "$out/BenchmarkDotNet.Baseline" >"$out/per-event-baseline.log" 2>&1
   fi
   echo "bench: per-event, this build..." >&2
-  dotnet "$bench_dll" per-event --filter '*' --artifacts "$out/BenchmarkDotNet.Artifacts" >"$out/per-event.log" 2>&1
+  dotnet "$bench_dll" per-event --filter '*' "${per_event_args[@]}" --artifacts "$out/BenchmarkDotNet.Artifacts" >"$out/per-event.log" 2>&1
   { echo; sed -n '/^| Method/,/^$/p' "$out"/BenchmarkDotNet.Artifacts/results/*PerEventBenchmarks-report-github.md; } >>"$report"
   if [ -n "$baseline_ref" ]; then
     {
