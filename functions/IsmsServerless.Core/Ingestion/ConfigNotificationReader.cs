@@ -240,7 +240,7 @@ internal static class ConfigNotificationReader
     }
 
     /// <summary><see cref="Json.Text(JsonElement)"/> of the value the reader is on (an object or array is read through).</summary>
-    private static string? Text(ref Utf8JsonReader reader)
+    internal static string? Text(ref Utf8JsonReader reader)
     {
         switch (reader.TokenType)
         {
