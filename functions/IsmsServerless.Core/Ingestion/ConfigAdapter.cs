@@ -53,11 +53,18 @@ public sealed class ConfigAdapter : IStreamingDetailAdapter
     /// when it is a usual change notification with its item, or a periodic one; anything else (and every compliance change)
     /// takes the document path.
     /// </summary>
-    public bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state)
+    public bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state) =>
+        TryReadDetailFrom(ref reader, default, header, context, out state);
+
+    /// <summary>
+    /// <see cref="TryReadDetail"/> knowing the bytes the reader reads: the configuration's end is then found by a bracket
+    /// scan and its bytes parsed once (<see cref="ConfigNotificationReader"/>), not skipped by the reader and parsed again.
+    /// </summary>
+    public bool TryReadDetailFrom(ref Utf8JsonReader reader, ReadOnlySpan<byte> text, InboundEvent header, EvaluationContext context, out object? state)
     {
         state = null;
         if (header.DetailType != ItemChangeDetailType) return false;
-        if (!ConfigNotificationReader.TryRead(ref reader, out var read)) return false;
+        if (!ConfigNotificationReader.TryRead(ref reader, text, out var read)) return false;
         state = read;
         return true;
     }

@@ -71,11 +71,20 @@ internal static class ConfigNotificationReader
     /// (<see cref="JsonElement.ParseValue"/>); false for anything not read exactly as the document path reads it. May throw
     /// <see cref="JsonException"/> (invalid JSON) or <see cref="InvalidOperationException"/> (a string that does not decode).
     /// </summary>
-    public static bool TryRead(ref Utf8JsonReader reader, out Read read)
+    public static bool TryRead(ref Utf8JsonReader reader, out Read read) => TryRead(ref reader, default, out read);
+
+    /// <summary>
+    /// <see cref="TryRead(ref Utf8JsonReader, out Read)"/> with the bytes the reader reads (<paramref name="text"/>, indexed
+    /// by its token positions; empty when not known): the kept values are then parsed from their bytes, the configuration's
+    /// end found by <see cref="FindValueEnd"/>, and the reader may be replaced by one over <paramref name="text"/> that
+    /// resumes after it. Their bytes are parsed without comments or trailing commas (as an invokingEvent's): a value holding
+    /// either throws, and the payload takes the document path.
+    /// </summary>
+    public static bool TryRead(ref Utf8JsonReader reader, ReadOnlySpan<byte> text, out Read read)
     {
         read = default;
         var offset = 0;
-        return TryReadObject(ref reader, default, ref offset, ref read);
+        return TryReadObject(ref reader, text, ref offset, ref read);
     }
 
     private static bool TryReadNotification(ReadOnlySpan<byte> json, ref Read read)

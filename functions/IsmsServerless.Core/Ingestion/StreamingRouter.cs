@@ -131,7 +131,7 @@ public static class StreamingRouter
                 if (adapter is null) return false;
                 if (adapter.ReadsEnvelopeResources)
                     header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
-                if (!adapter.TryReadDetail(ref reader, header, context, out state)) return false;
+                if (!adapter.TryReadDetailFrom(ref reader, payload[offset..], header, context, out state)) return false;
                 if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 1) return false;
                 continue;
             }
