@@ -245,8 +245,14 @@ internal static class ConfigNotificationReader
         var start = offset + checked((int)reader.TokenStartIndex);
         reader.Skip();
         var end = offset + checked((int)reader.BytesConsumed);
+        // "{}" or "[]" (most items' tags and many supplementary configurations): a shared empty value, not a document each.
+        // The adapter reads an empty object or array as no tags and as its shared empty supplementary configuration.
+        if (end - start == 2) return json[start] == (byte)'{' ? EmptyObject : EmptyArray;
         return JsonElement.Parse(json[start..end]);
     }
+
+    /// <summary>An empty object and an empty array that outlive every event (elements only read them).</summary>
+    private static readonly JsonElement EmptyObject = JsonElement.Parse("{}"u8), EmptyArray = JsonElement.Parse("[]"u8);
 
     /// <summary><see cref="Json.Text(JsonElement)"/> of the value the reader is on (an object or array is read through).</summary>
     internal static string? Text(ref Utf8JsonReader reader)
