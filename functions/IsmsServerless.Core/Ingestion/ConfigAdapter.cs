@@ -161,9 +161,7 @@ public sealed class ConfigAdapter : IStreamingDetailAdapter
         if (read.Periodic) return [];
         var values = read.Item;
         values.ChangeType = read.DiffChangeType ?? read.ItemChangeType;
-        values.Captured = read.CaptureIsText && Timestamps.TryParse(read.CaptureText, out var at) ? at
-            : read.CreatedIsText && Timestamps.TryParse(read.CreatedText, out var created) ? created
-            : envelope.Time;
+        values.Captured = read.Captured ?? read.Created ?? envelope.Time;
         return FromItem(values, NoNotification, envelope, trigger, eventLeftScope, oversized: false);
     }
 
