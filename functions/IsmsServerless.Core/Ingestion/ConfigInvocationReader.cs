@@ -60,12 +60,13 @@ internal static class ConfigInvocationReader
     }
 
     /// <summary>
-    /// Whether a top-level name is one AWS Config's rule invocations have and no EventBridge envelope has: the router's
-    /// cue to read the payload as a rule invocation (<see cref="StreamingRouter"/>).
+    /// Whether a top-level name is one AWS Config's rule invocations have and neither an EventBridge envelope nor a bare
+    /// configuration item has (<c>version</c> and <c>accountId</c> are in both): the router's cue to read the payload as a
+    /// rule invocation (<see cref="StreamingRouter"/>). A bare item starts <c>version</c>, <c>accountId</c>, ... and must
+    /// not be read to its end here before it declines.
     /// </summary>
     public static bool IsInvocationName(ReadOnlySpan<byte> name) => name.Length switch
     {
-        9 => name.SequenceEqual("accountId"u8),
         11 => name.SequenceEqual("resultToken"u8),
         12 => name.SequenceEqual("configRuleId"u8),
         13 => name.SequenceEqual("invokingEvent"u8) || name.SequenceEqual("configRuleArn"u8),

@@ -129,6 +129,19 @@ public sealed class CpuWave12InvocationReaderTests
             var text = Encoding.UTF8.GetString(Build(Replace(name)));
             yield return ($"{name} escaped", Encoding.UTF8.GetBytes("{" + escaped + ":" + value + (text.Length > 2 ? "," : "") + text[1..]));
         }
+        // Other spellings of each name with the values the adapter's lenient lookups would read from them (a scope left, a
+        // rule ARN in another region: the item below carries no awsRegion).
+        foreach (var (name, _) in fields.ToList())
+        {
+            foreach (var spelling in (string[])[name.ToUpperInvariant(), char.ToUpperInvariant(name[0]) + name[1..], name.Replace('s', '\u017F').Replace('S', '\u017F')])
+            {
+                foreach (var value in (string[])["true", "\"true\"", "\"arn:aws:config:ap-south-1:444455556666:config-rule/x\"", "\"444455556666\""])
+                {
+                    yield return ($"{spelling} = {value} beside", Build([.. fields, (spelling, value)]));
+                    yield return ($"{spelling} = {value} instead", Build(Replace(name, (spelling, value))));
+                }
+            }
+        }
         foreach (var name in (string[])["source", "detail-type", "detail", "id", "account", "region", "time", "resources", "Type", "Message", "TopicArn",
             "Records", "eventVersion", "eventName", "eventSource", "messageType", "resourceType", "configurationItemCaptureTime", "SOURCE", "invokingevent"])
         {
@@ -164,7 +177,12 @@ public sealed class CpuWave12InvocationReaderTests
     public void Every_top_level_field_mutated_renamed_escaped_duplicated_moved_and_removed_gives_the_document_path_result()
     {
         int compared = 0, streamed = 0;
-        var bases = new List<List<(string Name, string Value)>> { Fields(Notification) };
+        var bases = new List<List<(string Name, string Value)>>
+        {
+            Fields(Notification),
+            Fields(Notification.Replace("\"awsRegion\":\"eu-west-2\",", "", StringComparison.Ordinal).Replace("\"awsAccountId\":\"111122223333\",", "", StringComparison.Ordinal)),
+        };
+        Assert.DoesNotContain("awsRegion", bases[1][1].Value, StringComparison.Ordinal);
         foreach (var seed in FuzzCorpus.All.Where(s => s.Name.Contains("rule-invoke", StringComparison.Ordinal) && s.Name.EndsWith(".json", StringComparison.Ordinal)))
         {
             var bytes = seed.Bytes.AsSpan() is [0xEF, 0xBB, 0xBF, ..] ? seed.Bytes[3..] : seed.Bytes;
