@@ -216,6 +216,37 @@ internal static class ConfigInvocationReader
         var i = start;
         // Whether the block's first byte is escaped by a backslash that ended the block before.
         var carry = 0u;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // The same walk 32 bytes at a time where the hardware has them (x86-64 with AVX2); the 16-byte walk below finishes.
+            ref var origin = ref MemoryMarshal.GetReference(json);
+            var backslash = Vector256.Create((byte)'\\');
+            var quote = Vector256.Create((byte)'"');
+            var space = Vector256.Create((byte)0x20);
+            while (i + Vector256<byte>.Count < json.Length)
+            {
+                var block = Vector256.LoadUnsafe(ref origin, (nuint)i);
+                var backslashes = Vector256.Equals(block, backslash).ExtractMostSignificantBits() & ~carry;
+                var quotes = Vector256.Equals(block, quote).ExtractMostSignificantBits() & ~carry;
+                var controls = Vector256.LessThan(block, space).ExtractMostSignificantBits();
+                var quotedNext = Vector256.Equals(Vector256.LoadUnsafe(ref origin, (nuint)(i + 1)), quote).ExtractMostSignificantBits();
+                var escapesQuote = backslashes & quotedNext;
+                var other = backslashes & ~quotedNext;
+                var closing = quotes & ~(escapesQuote << 1);
+                var stop = closing | other | controls;
+                if (stop == 0)
+                {
+                    carry = (escapesQuote >> 31) & 1;
+                    i += Vector256<byte>.Count;
+                    continue;
+                }
+                var bit = BitOperations.TrailingZeroCount(stop);
+                if (((controls >> bit) & 1) != 0) return -1;
+                if (((closing >> bit) & 1) != 0) return i + bit;
+                i += bit + 2;
+                carry = 0;
+            }
+        }
         if (Vector128.IsHardwareAccelerated)
         {
             ref var origin = ref MemoryMarshal.GetReference(json);
