@@ -53,17 +53,34 @@ public sealed class ConfigAdapter : IStreamingDetailAdapter
     /// when it is a usual change notification with its item, or a periodic one; anything else (and every compliance change)
     /// takes the document path.
     /// </summary>
-    public bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state)
+    public bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state) =>
+        TryReadDetailFrom(ref reader, default, header, context, out state);
+
+    /// <summary>
+    /// <see cref="TryReadDetail"/> knowing the bytes the reader reads: the configuration's end is then found by a bracket
+    /// scan and its bytes parsed once (<see cref="ConfigNotificationReader"/>), not skipped by the reader and parsed again.
+    /// </summary>
+    public bool TryReadDetailFrom(ref Utf8JsonReader reader, ReadOnlySpan<byte> text, InboundEvent header, EvaluationContext context, out object? state)
     {
         state = null;
         if (header.DetailType != ItemChangeDetailType) return false;
-        if (!ConfigNotificationReader.TryRead(ref reader, out var read)) return false;
+        if (!ConfigNotificationReader.TryRead(ref reader, text, out var read)) return false;
         state = read;
         return true;
     }
 
-    public IReadOnlyList<RuleInput> AdaptRead(object? state, InboundEvent header, EvaluationContext context) =>
-        FromRead((ConfigNotificationReader.Read)state!, new Envelope(header.Account, header.Region, header.Id, header.Time), ConfigItemTrigger.ItemChange, eventLeftScope: false);
+    public IReadOnlyList<RuleInput> AdaptRead(object? state, InboundEvent header, EvaluationContext context)
+    {
+        if (state is ConfigInvocationReader.Invocation invocation)
+        {
+            // A rule invocation read from its bytes (StreamingRouter, ConfigInvocationReader): what FromRuleInvocation gives.
+            var envelope = new Envelope(header.Account, RegionFromArn(invocation.ConfigRuleArn), null, null);
+            return invocation.Text is { } text
+                ? FromInvokingText(text, envelope, invocation.LeftScope)
+                : FromRead(invocation.Read, envelope, ConfigItemTrigger.RuleInvocation, invocation.LeftScope);
+        }
+        return FromRead((ConfigNotificationReader.Read)state!, new Envelope(header.Account, header.Region, header.Id, header.Time), ConfigItemTrigger.ItemChange, eventLeftScope: false);
+    }
 
     /// <summary>
     /// One item of a configuration snapshot (the S3 file's <c>configurationItems[]</c>, API key spelling), through the
@@ -102,22 +119,7 @@ public sealed class ConfigAdapter : IStreamingDetailAdapter
                     // Read from its bytes in one pass when it is a usual notification; anything else is parsed below.
                     if (ConfigNotificationReader.TryRead(text.Span, out var read))
                         return FromRead(read, envelope, ConfigItemTrigger.RuleInvocation, leftScope);
-                    JsonDocument document;
-                    try
-                    {
-                        document = JsonDocument.Parse(text, InvokingEventOptions);
-                    }
-                    catch (JsonException ex)
-                    {
-                        throw new EventRejectedException($"invokingEvent is not valid JSON: {ex.Message}", ex);
-                    }
-                    using (document)
-                    {
-                        if (document.RootElement.ValueKind != JsonValueKind.Object)
-                            throw new EventRejectedException("invokingEvent is not a JSON object");
-                        // Every input below is built from clones, so disposing the inner document here is safe.
-                        return FromNotification(document.RootElement, envelope, ConfigItemTrigger.RuleInvocation, leftScope);
-                    }
+                    return FromInvokingText(text, envelope, leftScope);
                 }
                 finally
                 {
@@ -126,6 +128,27 @@ public sealed class ConfigAdapter : IStreamingDetailAdapter
             }
             default:
                 throw new EventRejectedException("Config rule invocation has no invokingEvent");
+        }
+    }
+
+    /// <summary>An invokingEvent's unescaped text that <see cref="ConfigNotificationReader"/> declined, parsed as a document.</summary>
+    private static IReadOnlyList<RuleInput> FromInvokingText(ReadOnlyMemory<byte> text, Envelope envelope, bool leftScope)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text, InvokingEventOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new EventRejectedException($"invokingEvent is not valid JSON: {ex.Message}", ex);
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw new EventRejectedException("invokingEvent is not a JSON object");
+            // Every input below is built from clones, so disposing the inner document here is safe.
+            return FromNotification(document.RootElement, envelope, ConfigItemTrigger.RuleInvocation, leftScope);
         }
     }
 
@@ -138,9 +161,7 @@ public sealed class ConfigAdapter : IStreamingDetailAdapter
         if (read.Periodic) return [];
         var values = read.Item;
         values.ChangeType = read.DiffChangeType ?? read.ItemChangeType;
-        values.Captured = read.CaptureIsText && Timestamps.TryParse(read.CaptureText, out var at) ? at
-            : read.CreatedIsText && Timestamps.TryParse(read.CreatedText, out var created) ? created
-            : envelope.Time;
+        values.Captured = read.Captured ?? read.Created ?? envelope.Time;
         return FromItem(values, NoNotification, envelope, trigger, eventLeftScope, oversized: false);
     }
 

@@ -34,14 +34,16 @@ internal static class ConfigNotificationReader
         public string? MessageType;
         public bool HasItem;
         public string? DiffChangeType;
-        public string? CreatedText;
-        public bool CreatedIsText;
+
+        /// <summary>The notificationCreationTime as <c>Timestamps.TryParse</c> reads its string (null: absent, not a string, or not a time).</summary>
+        public DateTimeOffset? Created;
 
         /// <summary>The item's texts and JSON values (<see cref="ConfigAdapter.ItemValues.ChangeType"/> and <c>Captured</c> not yet decided).</summary>
         public ConfigAdapter.ItemValues Item;
         public string? ItemChangeType;
-        public string? CaptureText;
-        public bool CaptureIsText;
+
+        /// <summary>The configurationItemCaptureTime, read as <see cref="Created"/>.</summary>
+        public DateTimeOffset? Captured;
         public bool Periodic => MessageType is "ScheduledNotification" or "ConfigurationSnapshotDeliveryCompleted" or "ConfigurationHistoryDeliveryCompleted";
     }
 
@@ -71,11 +73,20 @@ internal static class ConfigNotificationReader
     /// (<see cref="JsonElement.ParseValue"/>); false for anything not read exactly as the document path reads it. May throw
     /// <see cref="JsonException"/> (invalid JSON) or <see cref="InvalidOperationException"/> (a string that does not decode).
     /// </summary>
-    public static bool TryRead(ref Utf8JsonReader reader, out Read read)
+    public static bool TryRead(ref Utf8JsonReader reader, out Read read) => TryRead(ref reader, default, out read);
+
+    /// <summary>
+    /// <see cref="TryRead(ref Utf8JsonReader, out Read)"/> with the bytes the reader reads (<paramref name="text"/>, indexed
+    /// by its token positions; empty when not known): the kept values are then parsed from their bytes, the configuration's
+    /// end found by <see cref="FindValueEnd"/>, and the reader may be replaced by one over <paramref name="text"/> that
+    /// resumes after it. Their bytes are parsed without comments or trailing commas (as an invokingEvent's): a value holding
+    /// either throws, and the payload takes the document path.
+    /// </summary>
+    public static bool TryRead(ref Utf8JsonReader reader, ReadOnlySpan<byte> text, out Read read)
     {
         read = default;
         var offset = 0;
-        return TryReadObject(ref reader, default, ref offset, ref read);
+        return TryReadObject(ref reader, text, ref offset, ref read);
     }
 
     private static bool TryReadNotification(ReadOnlySpan<byte> json, ref Read read)
@@ -103,7 +114,7 @@ internal static class ConfigNotificationReader
             switch ((ConfigAdapter.NotificationField)field)
             {
                 case ConfigAdapter.NotificationField.MessageType:
-                    read.MessageType = Text(ref reader);
+                    read.MessageType = KnownText(ref reader);
                     break;
                 case ConfigAdapter.NotificationField.ConfigurationItem:
                     if (reader.TokenType != JsonTokenType.StartObject)
@@ -123,7 +134,7 @@ internal static class ConfigNotificationReader
                     if (!TryReadDiff(ref reader, ref read)) return false;
                     break;
                 case ConfigAdapter.NotificationField.NotificationCreationTime:
-                    if (!TryTime(ref reader, out read.CreatedIsText, out read.CreatedText)) return false;
+                    if (!TryTime(ref reader, out read.Created)) return false;
                     break;
                 default:
                     // The summary and the S3 delivery summary: only an oversized notification reads them (declined below).
@@ -148,7 +159,7 @@ internal static class ConfigNotificationReader
             {
                 if (seen || !reader.Read()) return false;
                 seen = true;
-                read.DiffChangeType = Text(ref reader);
+                read.DiffChangeType = KnownText(ref reader);
                 continue;
             }
             if (Ascii.EqualsIgnoreCase(name, "changeType"u8)) return false;
@@ -170,11 +181,11 @@ internal static class ConfigNotificationReader
                 case ConfigAdapter.ItemField.ResourceType: item.ResourceType = Text(ref reader); break;
                 case ConfigAdapter.ItemField.ResourceId: item.ResourceId = Text(ref reader); break;
                 case ConfigAdapter.ItemField.AwsRegion: item.Region = Text(ref reader); break;
-                case ConfigAdapter.ItemField.Status: item.Status = Text(ref reader); break;
+                case ConfigAdapter.ItemField.Status: item.Status = KnownText(ref reader); break;
                 case ConfigAdapter.ItemField.ResourceName: item.ResourceName = Text(ref reader); break;
-                case ConfigAdapter.ItemField.ChangeType: read.ItemChangeType = Text(ref reader); break;
+                case ConfigAdapter.ItemField.ChangeType: read.ItemChangeType = KnownText(ref reader); break;
                 case ConfigAdapter.ItemField.CaptureTime:
-                    if (!TryTime(ref reader, out read.CaptureIsText, out read.CaptureText)) return false;
+                    if (!TryTime(ref reader, out read.Captured)) return false;
                     break;
                 // The first present of each pair, as Json.Get(item, "ARN", "arn") and Json.Get(item, "awsAccountId", "accountId").
                 case ConfigAdapter.ItemField.Arn: item.Arn = Text(ref reader); break;
@@ -236,11 +247,17 @@ internal static class ConfigNotificationReader
         var start = offset + checked((int)reader.TokenStartIndex);
         reader.Skip();
         var end = offset + checked((int)reader.BytesConsumed);
+        // "{}" or "[]" (most items' tags and many supplementary configurations): a shared empty value, not a document each.
+        // The adapter reads an empty object or array as no tags and as its shared empty supplementary configuration.
+        if (end - start == 2) return json[start] == (byte)'{' ? EmptyObject : EmptyArray;
         return JsonElement.Parse(json[start..end]);
     }
 
+    /// <summary>An empty object and an empty array that outlive every event (elements only read them).</summary>
+    private static readonly JsonElement EmptyObject = JsonElement.Parse("{}"u8), EmptyArray = JsonElement.Parse("[]"u8);
+
     /// <summary><see cref="Json.Text(JsonElement)"/> of the value the reader is on (an object or array is read through).</summary>
-    private static string? Text(ref Utf8JsonReader reader)
+    internal static string? Text(ref Utf8JsonReader reader)
     {
         switch (reader.TokenType)
         {
@@ -255,14 +272,51 @@ internal static class ConfigNotificationReader
         }
     }
 
-    /// <summary>A time's text when it is a string (what Timestamps.TryParse(JsonElement) reads); false for a number.</summary>
-    private static bool TryTime(ref Utf8JsonReader reader, out bool isText, out string? text)
+    /// <summary>
+    /// A time as <c>Timestamps.TryParse</c> reads its string (what Timestamps.TryParse(JsonElement) reads; null when it is
+    /// not a string or not a time); false for a number. AWS's own spelling (<c>yyyy-MM-ddTHH:mm:ss[.fff]Z</c>, no escape) is
+    /// read from its bytes with the same checks and range (<see cref="EnvelopeText.TryCanonicalUtc"/>), without a string.
+    /// </summary>
+    private static bool TryTime(ref Utf8JsonReader reader, out DateTimeOffset? time)
     {
-        isText = reader.TokenType == JsonTokenType.String;
-        text = isText ? reader.GetString() : null;
+        time = null;
         if (reader.TokenType == JsonTokenType.Number) return false;
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            if (!reader.ValueIsEscaped && EnvelopeText.TryCanonicalUtc(reader.ValueSpan, out var canonical))
+                time = Timestamps.InAcceptedRange(canonical) ? canonical : null;
+            else if (Timestamps.TryParse(reader.GetString(), out var parsed))
+                time = parsed;
+        }
         reader.Skip();
         return true;
+    }
+
+    /// <summary>
+    /// The values of the message type, the change type and the item status AWS sends: read as these strings (the same text
+    /// <see cref="Text"/> gives) rather than a new string each.
+    /// </summary>
+    private static readonly string[] Known =
+    [
+        "ConfigurationItemChangeNotification", "OversizedConfigurationItemChangeNotification", "ScheduledNotification",
+        "ConfigurationSnapshotDeliveryCompleted", "ConfigurationHistoryDeliveryCompleted", "CREATE", "UPDATE", "DELETE", "OK",
+        "ResourceDiscovered", "ResourceDeleted", "ResourceNotRecorded", "ResourceDeletedNotRecorded",
+    ];
+
+    private static readonly byte[][] KnownUtf8 = [.. Known.Select(Encoding.UTF8.GetBytes)];
+
+    /// <summary><see cref="Text"/>, as one of <see cref="Known"/> when the value is spelled exactly so.</summary>
+    private static string? KnownText(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped)
+        {
+            var value = reader.ValueSpan;
+            for (var i = 0; i < KnownUtf8.Length; i++)
+            {
+                if (value.SequenceEqual(KnownUtf8[i])) return Known[i];
+            }
+        }
+        return Text(ref reader);
     }
 
     private const int Declined = -1, Ended = -2;

@@ -30,6 +30,15 @@ public interface IStreamingDetailAdapter : IEventAdapter
     bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state);
 
     /// <summary>
+    /// <see cref="TryReadDetail"/> with the bytes the reader reads (<paramref name="text"/>: its token positions index them),
+    /// for an adapter that keeps parts of the detail as JSON: it may find a value's end by a scan of the bytes and replace the
+    /// reader by one over the same bytes that resumes there (in the state the reader had), instead of tokenizing the value
+    /// twice (<see cref="JsonElement.ParseValue"/> skips it, then parses it). By default the same as <see cref="TryReadDetail"/>.
+    /// </summary>
+    bool TryReadDetailFrom(ref Utf8JsonReader reader, ReadOnlySpan<byte> text, InboundEvent header, EvaluationContext context, out object? state) =>
+        TryReadDetail(ref reader, header, context, out state);
+
+    /// <summary>
     /// The inputs from what <see cref="TryReadDetail"/> read, once the whole payload is known to be valid JSON with that
     /// envelope: the same inputs, and the same exceptions, as <see cref="IEventAdapter.Adapt"/> gives for the document.
     /// </summary>

@@ -95,7 +95,8 @@ public static class StreamingRouter
             {
                 // Before the detail, only the envelope's own fields: a payload of another shape (a Config rule invocation
                 // with its long invokingEvent, a log file's Records) stops here, before its first value is read twice.
-                if (header is null && !deferred && !reader.ValueSpan.SequenceEqual("version"u8)) return false;
+                if (header is null && !deferred && !reader.ValueSpan.SequenceEqual("version"u8))
+                    return ConfigInvocationReader.IsInvocationName(reader.ValueSpan) && TryReadInvocation(payload, adapters, out read);
                 reader.Skip();
                 continue;
             }
@@ -130,7 +131,7 @@ public static class StreamingRouter
                 if (adapter is null) return false;
                 if (adapter.ReadsEnvelopeResources)
                     header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
-                if (!adapter.TryReadDetail(ref reader, header, context, out state)) return false;
+                if (!adapter.TryReadDetailFrom(ref reader, payload[offset..], header, context, out state)) return false;
                 if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 1) return false;
                 continue;
             }
@@ -194,6 +195,24 @@ public static class StreamingRouter
         // The root closed: the rest may only be white space or comments (Read throws otherwise).
         if (reader.Read()) return false;
         read = new Read(adapter, header, state);
+        return true;
+    }
+
+    // A rule invocation's header before its account is read (what the adapter is chosen by).
+    private static readonly InboundEvent InvocationHeader = new(InboundKind.ConfigRuleInvocation, null, "aws.config", "Config Rule Invocation", null, null, null, default, default);
+
+    /// <summary>
+    /// A payload whose first name past the envelope's is a Config rule invocation's (<see cref="ConfigInvocationReader.IsInvocationName"/>),
+    /// read from the start as one by <see cref="ConfigInvocationReader"/> when the adapter the document path would choose for a
+    /// rule invocation is <see cref="ConfigAdapter"/>; that reader declines whatever the document path would classify or read
+    /// otherwise.
+    /// </summary>
+    private static bool TryReadInvocation(ReadOnlySpan<byte> payload, IReadOnlyList<IEventAdapter> adapters, out Read read)
+    {
+        read = default;
+        if (AdapterFor(InvocationHeader, adapters) is not ConfigAdapter adapter) return false;
+        if (!ConfigInvocationReader.TryRead(payload, out var invocation)) return false;
+        read = new Read(adapter, InvocationHeader with { Account = invocation.Account }, invocation);
         return true;
     }
 

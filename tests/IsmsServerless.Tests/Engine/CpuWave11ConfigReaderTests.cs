@@ -61,7 +61,7 @@ public sealed class CpuWave11ConfigReaderTests
     }
 
     /// <summary>Every change notification of the corpus (EventBridge details, bare notifications, invokingEvents), as text.</summary>
-    private static List<string> CorpusNotifications()
+    internal static List<string> CorpusNotifications()
     {
         var notifications = new List<string>();
         void Walk(JsonElement element)
@@ -173,7 +173,7 @@ public sealed class CpuWave11ConfigReaderTests
     }
 
     /// <summary>Each corpus notification with an item, and its variants: every field mutated, renamed, escaped, duplicated, removed; truncated and trailed.</summary>
-    private static IEnumerable<string> Variants()
+    internal static IEnumerable<string> Variants()
     {
         var notifications = CorpusNotifications().Where(n => n.Contains("\"configurationItem\"", StringComparison.Ordinal)).ToList();
         Assert.True(notifications.Count >= 5, $"only {notifications.Count} notifications with an item");
