@@ -67,6 +67,13 @@ public static class StreamingRouter
         var deferred = false;
         var early = default(Utf8JsonReader);
         int offset = 0, detailEnd = -1;
+        // A CloudTrail record read in place before the envelope named its adapter (the detail's first name said CloudTrail):
+        // used when that adapter is the one chosen, else the detail is read again from the copy by the adapter chosen.
+        CloudTrailAdapter? speculated = null;
+        object? speculatedState = null;
+        // The adapter's probe, kept as the header when no envelope field was read after it (the detail type last, as in
+        // samples re-serialized in sorted order).
+        InboundEvent? probe = null;
         while (reader.Read())
         {
             if (reader.TokenType == JsonTokenType.EndObject)
@@ -76,13 +83,18 @@ public static class StreamingRouter
                 if (deferred)
                 {
                     if (adapter is null) return false;
-                    header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
-                    if (adapter.ReadsEnvelopeResources)
-                        header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
-                    if (!adapter.TryReadDetail(ref early, header, context, out state)) return false;
-                    // The adapter's read validated the detail and must end where the scan did: else the scan was fooled (a
-                    // comment holding a bracket) and what was read after it is not the payload's envelope.
-                    if (early.TokenType != JsonTokenType.EndObject || early.CurrentDepth != 1 || early.BytesConsumed != detailEnd) return false;
+                    header = probe ?? new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
+                    if (speculated is not null && ReferenceEquals(adapter, speculated))
+                        state = speculatedState;
+                    else
+                    {
+                        if (adapter.ReadsEnvelopeResources)
+                            header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
+                        if (!adapter.TryReadDetail(ref early, header, context, out state)) return false;
+                        // The adapter's read validated the detail and must end where the scan did: else the scan was fooled (a
+                        // comment holding a bracket) and what was read after it is not the payload's envelope.
+                        if (early.TokenType != JsonTokenType.EndObject || early.CurrentDepth != 1 || early.BytesConsumed != detailEnd) return false;
+                    }
                 }
                 if (header is null) return false;
                 read = new Read(adapter!, header, state);
@@ -101,6 +113,7 @@ public static class StreamingRouter
             }
             if ((seen & field) != 0 || header is not null) return false;
             seen |= field;
+            if (field != Field.Detail && field != Field.Resources) probe = null;
             if (!reader.Read()) return false;
             if (field == Field.Resources)
             {
@@ -116,17 +129,26 @@ public static class StreamingRouter
                 if ((seen & (Field.Source | Field.DetailType)) != (Field.Source | Field.DetailType))
                 {
                     var start = checked((int)reader.TokenStartIndex);
-                    detailEnd = ConfigNotificationReader.FindValueEnd(payload, start);
-                    if (detailEnd < 0 || payload[detailEnd - 1] != (byte)'}') return false;
                     early = reader;
                     deferred = true;
+                    if (TryReadEarlyRecord(payload, start, ref reader, adapters, out speculated, out speculatedState))
+                    {
+                        // Read through to its closing bracket, which is where the detail ends (the read validated it).
+                        detailEnd = checked((int)reader.BytesConsumed);
+                        continue;
+                    }
+                    speculated = null;
+                    speculatedState = null;
+                    reader = early;
+                    detailEnd = ConfigNotificationReader.FindValueEnd(payload, start);
+                    if (detailEnd < 0 || payload[detailEnd - 1] != (byte)'}') return false;
                     // Resumed at the closing bracket in the state after the opening one: the next token closes the detail.
                     offset = detailEnd - 1;
                     reader = new Utf8JsonReader(payload[offset..], isFinalBlock: true, reader.CurrentState);
                     if (!reader.Read() || reader.TokenType != JsonTokenType.EndObject) return false;
                     continue;
                 }
-                header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
+                header = probe ?? new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
                 if (adapter is null) return false;
                 if (adapter.ReadsEnvelopeResources)
                     header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
@@ -149,7 +171,9 @@ public static class StreamingRouter
             {
                 // Which adapter reads it depends on the source and detail type alone (CanAdapt): decided as soon as both are
                 // known (AWS sends them fourth and fifth), so an event no adapter streams stops here.
-                adapter = AdapterFor(new InboundEvent(InboundKind.EventBridge, null, source, detailType, null, null, null, default, default), adapters);
+                // The probe holds every envelope field read so far: kept as the header if none follows it.
+                probe = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
+                adapter = AdapterFor(probe, adapters);
                 if (adapter is null) return false;
                 // An adapter that leaves large events to the document path (CloudTrail: mostly bodies past 4 KB) stops here too.
                 if (adapter is IStreamingRootAdapter { MaxStreamedEventBytes: var max } && payload.Length > max) return false;
@@ -220,11 +244,32 @@ public static class StreamingRouter
     /// <summary>The adapter the document path would choose (the first that can adapt), when it streams.</summary>
     private static IStreamingDetailAdapter? AdapterFor(InboundEvent header, IReadOnlyList<IEventAdapter> adapters)
     {
-        foreach (var candidate in adapters)
+        // Indexed, not foreach: the interface's enumerator is an allocation per event.
+        for (var i = 0; i < adapters.Count; i++)
         {
-            if (candidate.CanAdapt(header)) return candidate as IStreamingDetailAdapter;
+            if (adapters[i].CanAdapt(header)) return adapters[i] as IStreamingDetailAdapter;
         }
         return null;
+    }
+
+    /// <summary>
+    /// A detail met before the envelope named its adapter, read in place as a CloudTrail record when its first name is
+    /// <c>eventVersion</c> (a CloudTrail record as AWS writes it) and the payload is one the CloudTrail adapter streams: the
+    /// reader then ends on the detail's closing bracket, and the record is used if that adapter is the one the envelope
+    /// chooses. False (the reader's position then undefined: the caller restores it) for anything else, or if the read declines.
+    /// </summary>
+    private static bool TryReadEarlyRecord(ReadOnlySpan<byte> payload, int start, ref Utf8JsonReader reader, IReadOnlyList<IEventAdapter> adapters,
+        out CloudTrailAdapter? cloudTrail, out object? state)
+    {
+        cloudTrail = null;
+        state = null;
+        if (payload.Length > CloudTrailAdapter.MaxStreamedRecordBytes) return false;
+        var at = start + 1;
+        while (at < payload.Length && payload[at] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') at++;
+        if (!payload[at..].StartsWith("\"eventVersion\""u8)) return false;
+        for (var i = 0; i < adapters.Count && cloudTrail is null; i++) cloudTrail = adapters[i] as CloudTrailAdapter;
+        if (cloudTrail is null || !cloudTrail.TryReadRecord(ref reader, out state)) return false;
+        return reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 1;
     }
 
     [Flags]

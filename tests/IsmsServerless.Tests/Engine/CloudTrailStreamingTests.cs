@@ -163,6 +163,60 @@ public sealed class CloudTrailStreamingTests
     }
 
     [Fact]
+    public void A_record_before_the_envelope_names_its_adapter_is_read_in_place_and_gives_the_document_paths_result()
+    {
+        // The router reads a detail met before the source or detail type in place as a CloudTrail record when its first name
+        // is eventVersion, and keeps that read only if the envelope then chooses the CloudTrail adapter: every corpus record
+        // and its mutations, first in envelopes of several orders, under CloudTrail detail types and under another adapter's.
+        var payloads = 0;
+        var streamed = 0;
+        var index = 0;
+        foreach (var record in FuzzCorpus.CloudTrailRecords())
+        {
+            var ordered = new JsonObject { ["eventVersion"] = record["eventVersion"]?.DeepClone() ?? "1.08" };
+            foreach (var (name, value) in record) if (name != "eventVersion") ordered[name] = value?.DeepClone();
+            var recordBytes = Encoding.UTF8.GetBytes(ordered.ToJsonString());
+            for (var i = 0; i < 12; i++)
+            {
+                var mutated = i == 0 ? recordBytes : EventMutator.Apply(recordBytes, [EventMutator.All[(i + index) % EventMutator.All.Length], EventMutator.All[(i * 5 + index) % EventMutator.All.Length]], i + 1000 * index);
+                var detail = Encoding.UTF8.GetString(mutated);
+                var payload = Encoding.UTF8.GetBytes((i % 4) switch
+                {
+                    0 => $$"""{"detail": {{detail}}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail", "account": "123456789012", "region": "us-east-1"}""",
+                    1 => $$"""{"version": "0", "id": "e1", "source": "aws.signin", "account": "123456789012", "time": "2026-01-01T00:00:05Z", "region": "eu-west-1", "resources": [], "detail": {{detail}}, "detail-type": "AWS Console Sign In via CloudTrail"}""",
+                    2 => $$"""{"detail":{{detail}},"resources":["arn:aws:s3:::b"],"id":"e2","detail-type":"AWS Service Event via CloudTrail","source":"aws.s3","time":"2026-01-01T00:00:05Z"}""",
+                    _ => $$"""{"detail": {{detail}}, "source": "aws.ssm", "detail-type": "Configuration Compliance State Change", "account": "123456789012"}""",
+                });
+                StreamingEquivalence.AssertSame(payload, Engine, $"record {index} mutation {i}");
+                payloads++;
+                if (StreamedByCloudTrail(payload)) streamed++;
+            }
+            index++;
+        }
+        Console.WriteLine($"CloudTrail streamed {streamed} of {payloads} records before their envelope");
+        Assert.True(streamed > payloads / 6, $"only {streamed} of {payloads} records before their envelope streamed");
+    }
+
+    [Theory]
+    [InlineData("""{"detail": {"eventVersion": "1.08", /* } */ "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail"}""", true)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z", "requestParameters": {"bucketName": "}]\"{["}}, "detail-type": "AWS API Call via CloudTrail", "source": "aws.s3"}""", true)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail", "detail-type": "x"}""", false)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail", x}""", false)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}, "source": "aws.example", "detail-type": "Something else"}""", false)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventType": "AwsCloudTrailInsight", "insightDetails": {"eventName": "x"}}, "source": "aws.cloudtrail", "detail-type": "AWS Insight via CloudTrail"}""", false)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z", "event\u004eame": "x"}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail"}""", false)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail", "detail": {}}""", false)]
+    public void A_record_before_the_envelope_is_streamed_or_declined_and_gives_the_document_paths_result(string json, bool streams)
+    {
+        // Read in place, a detail holding a comment with a bracket is no longer passed over by the bracket scan (which
+        // declined it); a duplicate envelope field, invalid JSON after the detail, another adapter's or no adapter's
+        // envelope, an Insights record and an escaped name still decline.
+        var payload = Encoding.UTF8.GetBytes(json);
+        Assert.True(streams == StreamedByCloudTrail(payload), $"expected {(streams ? "streamed" : "declined")}: {json}");
+        StreamingEquivalence.AssertSame(payload, Engine, json);
+    }
+
+    [Fact]
     public void Reads_text_exactly_as_the_element_reader_for_values_of_every_kind()
     {
         var values = new List<string>
