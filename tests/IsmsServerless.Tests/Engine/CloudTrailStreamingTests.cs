@@ -216,6 +216,55 @@ public sealed class CloudTrailStreamingTests
         StreamingEquivalence.AssertSame(payload, Engine, json);
     }
 
+    public static TheoryData<string, string> BodySets => new()
+    {
+        { "two objects", """{"requestParameters": {"roleArn": "arn:aws:iam::1:role/r", "roleSessionName": "s"}, "responseElements": {"assumedRoleUser": {"arn": "arn:aws:sts::1:assumed-role/r/s"}}}""" },
+        { "three of every container kind", """{"requestParameters": [], "responseElements": {}, "additionalEventData": [1, {"a": [null, true]}, "x"]}""" },
+        { "one object, one null, one string", """{"requestParameters": {"bucketName": "b"}, "responseElements": null, "additionalEventData": "text"}""" },
+        { "duplicates: an object replaced by null, null by an object, a number by an array", """{"requestParameters": {"a": 1}, "requestParameters": null, "responseElements": null, "RESPONSEELEMENTS": {"b": 2}, "additionalEventData": 5, "additionaleventdata": [3]}""" },
+        { "duplicates: a string replaced by an object", """{"requestParameters": "x", "requestParameters": {"c": "d"}, "responseElements": {"e": 1}}""" },
+        { "brackets, commas, quotes and escapes in strings", """{"requestParameters": {"k": "],[}{,\"\\\u005d"}, "responseElements": ["]", "}", ",", "\u00e9\u2028\ud83d\ude00"]}""" },
+        { "comments and trailing commas in and after bodies", """{"requestParameters": /* a ] */ {"x": [1, 2,], /* } */ "y": {},} /* ] , */, "responseElements": // ]""" + "\n" + """{"z": null,}, "additionalEventData": {"w": /* [ */ 1}}""" },
+        { "numbers of every form", """{"requestParameters": {"n": [0, -0, 1e400, -1.5E-7, 12345678901234567890123]}, "responseElements": {"m": 0.1}}""" },
+        { "large bodies", """{"requestParameters": {"p": """ + "\"" + new string('p', 700) + "\"" + """}, "responseElements": {"q": [""" + string.Join(",", Enumerable.Range(0, 200)) + """]}}""" },
+        { "deep bodies", """{"requestParameters": """ + new string('[', 58) + new string(']', 58) + """, "responseElements": """ + new string('[', 58) + "{}" + new string(']', 58) + "}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BodySets))]
+    public void Streamed_bodies_are_the_element_readers_bodies(string why, string bodies)
+    {
+        // A record's bodies of every shape, read in an envelope (in place, and before the envelope names its adapter), bare,
+        // and in a log file: each has the element reader's kind and raw text, and the engine result is the document path's.
+        var fields = bodies[1..^1];
+        var record = "{\"eventVersion\": \"1.08\", \"eventName\": \"AssumeRole\", \"eventSource\": \"sts.amazonaws.com\", \"eventTime\": \"2026-01-01T00:00:00Z\", " + fields + "}";
+        foreach (var json in new[]
+        {
+            Encoding.UTF8.GetString(Envelope(record, "AWS API Call via CloudTrail")),
+            $$"""{"detail": {{record}}, "source": "aws.sts", "detail-type": "AWS API Call via CloudTrail"}""",
+            record,
+            $$"""{"Records": [{{record}}, {{record}}]}""",
+        })
+        {
+            var payload = Encoding.UTF8.GetBytes(json);
+            var large = payload.Length > CloudTrailAdapter.MaxStreamedRecordBytes;
+            Assert.True(large != StreamedByCloudTrail(payload), $"{why}: {json}");
+            StreamingEquivalence.AssertSame(payload, Engine, why);
+            if (large) continue;
+            EventStrings.BeginEvent();
+            Assert.True(StreamingRouter.TryRead(payload, Engine.Adapters, StreamingEquivalence.Context, out var read));
+            var streamed = read.State is List<CloudTrailRecord> file ? file[^1] : (CloudTrailRecord)read.State!;
+            using var document = JsonDocument.Parse(record, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            var expected = CloudTrailRecordReader.Read(document.RootElement)!;
+            foreach (var (actualBody, expectedBody) in new[] { (streamed.RequestParameters, expected.RequestParameters), (streamed.ResponseElements, expected.ResponseElements), (streamed.AdditionalEventData, expected.AdditionalEventData) })
+            {
+                Assert.Equal(expectedBody.ValueKind, actualBody.ValueKind);
+                if (expectedBody.ValueKind != JsonValueKind.Undefined) Assert.Equal(expectedBody.GetRawText(), actualBody.GetRawText());
+                if (expectedBody.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Number)) Assert.Equal(expectedBody.ToString(), actualBody.ToString());
+            }
+        }
+    }
+
     [Fact]
     public void Reads_text_exactly_as_the_element_reader_for_values_of_every_kind()
     {
