@@ -17,7 +17,9 @@ namespace IsmsServerless.Ingestion;
 /// not a plain string, a top-level name before the detail other than the envelope's (<c>version</c>, <c>id</c>,
 /// <c>detail-type</c>, <c>source</c>, <c>account</c>, <c>time</c>, <c>region</c>, <c>resources</c>), a duplicate <c>resources</c>, a detail that is not an object, an envelope field after a detail read in
 /// place, no detail, an adapter that does not stream or declines, and any invalid JSON (the document path words the
-/// rejection). A detail before <c>source</c> or <c>detail-type</c> is passed over by a bracket scan and read by its adapter
+/// rejection). A detail before <c>source</c> or <c>detail-type</c> whose first name is <c>eventVersion</c> is read in place as
+/// a CloudTrail record, kept if the envelope then chooses the CloudTrail adapter; any other (or one that reader declines) is
+/// passed over by a bracket scan and read by its adapter
 /// once the envelope is read; its read must end where the scan did. The reader has the router's limits (<see cref="EventRouter.ReaderOptions"/>) and reads the payload to its
 /// end, so a payload accepted here is one the document path accepts.
 /// </remarks>
@@ -71,9 +73,6 @@ public static class StreamingRouter
         // used when that adapter is the one chosen, else the detail is read again from the copy by the adapter chosen.
         CloudTrailAdapter? speculated = null;
         object? speculatedState = null;
-        // The adapter's probe, kept as the header when no envelope field was read after it (the detail type last, as in
-        // samples re-serialized in sorted order).
-        InboundEvent? probe = null;
         while (reader.Read())
         {
             if (reader.TokenType == JsonTokenType.EndObject)
@@ -82,8 +81,9 @@ public static class StreamingRouter
                 if (reader.Read()) return false;
                 if (deferred)
                 {
-                    if (adapter is null) return false;
-                    header = probe ?? new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
+                    if ((seen & (Field.Source | Field.DetailType)) != (Field.Source | Field.DetailType)) return false;
+                    header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
+                    if ((adapter = StreamingAdapterFor(header, payload.Length, adapters)) is null) return false;
                     if (speculated is not null && ReferenceEquals(adapter, speculated))
                         state = speculatedState;
                     else
@@ -113,7 +113,6 @@ public static class StreamingRouter
             }
             if ((seen & field) != 0 || header is not null) return false;
             seen |= field;
-            if (field != Field.Detail && field != Field.Resources) probe = null;
             if (!reader.Read()) return false;
             if (field == Field.Resources)
             {
@@ -148,8 +147,9 @@ public static class StreamingRouter
                     if (!reader.Read() || reader.TokenType != JsonTokenType.EndObject) return false;
                     continue;
                 }
-                header = probe ?? new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
-                if (adapter is null) return false;
+                // The envelope read so far is the header (an envelope field after the detail declines), and it chooses the adapter.
+                header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
+                if ((adapter = StreamingAdapterFor(header, payload.Length, adapters)) is null) return false;
                 if (adapter.ReadsEnvelopeResources)
                     header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
                 if (!adapter.TryReadDetail(ref reader, header, context, out state)) return false;
@@ -167,19 +167,20 @@ public static class StreamingRouter
                 case Field.Region: region = EnvelopeText.ReadPlain(body); break;
                 case Field.Time: time = EnvelopeText.TimePlain(body); break;
             }
-            if (adapter is null && (field & (Field.Source | Field.DetailType)) != 0 && (seen & (Field.Source | Field.DetailType)) == (Field.Source | Field.DetailType))
-            {
-                // Which adapter reads it depends on the source and detail type alone (CanAdapt): decided as soon as both are
-                // known (AWS sends them fourth and fifth), so an event no adapter streams stops here.
-                // The probe holds every envelope field read so far: kept as the header if none follows it.
-                probe = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
-                adapter = AdapterFor(probe, adapters);
-                if (adapter is null) return false;
-                // An adapter that leaves large events to the document path (CloudTrail: mostly bodies past 4 KB) stops here too.
-                if (adapter is IStreamingRootAdapter { MaxStreamedEventBytes: var max } && payload.Length > max) return false;
-            }
         }
         return false;
+    }
+
+    /// <summary>
+    /// The adapter that reads an event with this envelope, when it streams and takes an event of this size. Which adapter
+    /// depends on the source and detail type alone (CanAdapt), so it is chosen with the header itself once the envelope
+    /// before the detail is read (one object for both, not a probe and a header); an event no adapter streams stops there.
+    /// </summary>
+    private static IStreamingDetailAdapter? StreamingAdapterFor(InboundEvent header, int payloadLength, IReadOnlyList<IEventAdapter> adapters)
+    {
+        var adapter = AdapterFor(header, adapters);
+        // An adapter that leaves large events to the document path (CloudTrail: mostly bodies past 4 KB) declines them here.
+        return adapter is IStreamingRootAdapter { MaxStreamedEventBytes: var max } && payloadLength > max ? null : adapter;
     }
 
     /// <summary>
