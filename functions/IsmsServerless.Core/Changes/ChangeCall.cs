@@ -34,8 +34,28 @@ public sealed record ChangeCall
     public string? RoleName { get; init; }
     public string? SessionIssuerArn { get; init; }
     public string? AccessKeyId { get; init; }
-    public DateTimeOffset? SessionCreatedAt { get; init; }
+    public DateTimeOffset? SessionCreatedAt
+    {
+        get => _sessionCreatedAt;
+        init
+        {
+            _sessionCreatedAt = value;
+            _sessionCreatedText.Value = null;
+        }
+    }
+
     public required string SessionKey { get; init; }
+
+    private readonly DateTimeOffset? _sessionCreatedAt;
+
+    // The wire text of SessionCreatedAt when From wrote it into the session key, so the change evidence does not format it
+    // again. Not part of the record's value (MemoSlot equals every other slot); setting SessionCreatedAt (a `with` copy
+    // included) clears it.
+    private MemoSlot _sessionCreatedText;
+
+    /// <summary><see cref="Timestamps.ToWire"/> of <see cref="SessionCreatedAt"/>, or null without one.</summary>
+    internal string? SessionCreatedText =>
+        _sessionCreatedText.Value as string ?? (_sessionCreatedAt is { } created ? Timestamps.ToWire(created) : null);
     public string? CallerAccountId { get; init; }
     public string? SourceIp { get; init; }
     public IReadOnlyList<string> Resources { get; init; } = [];
@@ -68,9 +88,10 @@ public sealed record ChangeCall
         var eventTime = input.ObservedAt ?? throw new ArgumentException("a CloudTrail input always has an event time", nameof(input));
         var sessionCreated = Timestamps.ParseOrNull(identity?.SessionContext?.Attributes?.CreationDate);
         var accessKey = string.IsNullOrWhiteSpace(identity?.AccessKeyId) ? null : identity.AccessKeyId;
-        var sessionKey = SessionKeyOf(input, accessKey, sessionCreated, eventTime);
+        var createdText = sessionCreated is { } created ? Timestamps.ToWire(created) : null;
+        var sessionKey = SessionKeyOf(input, accessKey, createdText, eventTime);
         var callerAccount = identity?.AccountId is { Length: > 0 } caller && caller != input.AccountId ? caller : null;
-        return new ChangeCall
+        var call = new ChangeCall
         {
             ChangeId = ChangeIdOf(input.AccountId, sessionKey),
             Kind = kind,
@@ -91,6 +112,8 @@ public sealed record ChangeCall
             SourceIp = record.SourceIpAddress,
             Resources = ResourcesOf(input),
         };
+        call._sessionCreatedText.Value = createdText;
+        return call;
     }
 
     /// <summary>
@@ -99,12 +122,13 @@ public sealed record ChangeCall
     /// ASIA… key while the session lasts (real samples show two keys under one creationDate). Long-term keys (AKIA…,
     /// CLI users) have no session, so their calls group per principal, key and UTC day.
     /// </summary>
-    private static string SessionKeyOf(CloudTrailInput input, string? accessKey, DateTimeOffset? created, DateTimeOffset eventTime)
+    private static string SessionKeyOf(CloudTrailInput input, string? accessKey, string? createdText, DateTimeOffset eventTime)
     {
         var identity = input.Record.UserIdentity;
         var principal = identity?.Arn ?? identity?.PrincipalId ?? input.Actor;
-        if (created is { } c)
-            return $"session|{principal}|{Timestamps.ToWire(c)}";
+        // The session's creation time as the ledger writes it (Timestamps.ToWire), concatenated (no pooled buffer).
+        if (createdText is not null)
+            return string.Concat("session|", principal, "|", createdText);
         return $"day|{principal}|{accessKey ?? ""}|{eventTime.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
     }
 

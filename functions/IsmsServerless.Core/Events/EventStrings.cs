@@ -113,7 +113,8 @@ internal static class EventStrings
                 }
                 var body = reader.ValueSpan;
                 if (body.Length == 0) text = null;
-                else if (body.IndexOfAny(NotPlain) >= 0) text = Model.Present.OrNull(reader.GetString());
+                // Not escaped: no backslash in the body (the reader marks every string holding one), so plain is ASCII.
+                else if (!Ascii.IsValid(body)) text = Model.Present.OrNull(reader.GetString());
                 else text = LenientAscii(body);
                 return true;
             case JsonTokenType.True:

@@ -87,7 +87,14 @@ public sealed class CloudTrailAdapter : IStreamingRootAdapter
     /// The detail's record from the bytes (<see cref="CloudTrailRecordStreamReader"/>): declines an Insights record, a
     /// malformed record and any spelling that reader leaves to the document path, which then words the skip or rejection.
     /// </summary>
-    public bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state)
+    public bool TryReadDetail(ref Utf8JsonReader reader, InboundEvent header, EvaluationContext context, out object? state) =>
+        TryReadRecord(ref reader, out state);
+
+    /// <summary>
+    /// <see cref="TryReadDetail"/>, which reads neither the header nor the context: what the router reads in place for a detail
+    /// that comes before the envelope names its adapter (<c>StreamingRouter</c>), kept if this adapter is the one chosen.
+    /// </summary>
+    internal bool TryReadRecord(ref Utf8JsonReader reader, out object? state)
     {
         var read = CloudTrailRecordStreamReader.TryRead(ref reader, out var record);
         state = record;

@@ -17,7 +17,9 @@ namespace IsmsServerless.Ingestion;
 /// not a plain string, a top-level name before the detail other than the envelope's (<c>version</c>, <c>id</c>,
 /// <c>detail-type</c>, <c>source</c>, <c>account</c>, <c>time</c>, <c>region</c>, <c>resources</c>), a duplicate <c>resources</c>, a detail that is not an object, an envelope field after a detail read in
 /// place, no detail, an adapter that does not stream or declines, and any invalid JSON (the document path words the
-/// rejection). A detail before <c>source</c> or <c>detail-type</c> is passed over by a bracket scan and read by its adapter
+/// rejection). A detail before <c>source</c> or <c>detail-type</c> whose first name is <c>eventVersion</c> is read in place as
+/// a CloudTrail record, kept if the envelope then chooses the CloudTrail adapter; any other (or one that reader declines) is
+/// passed over by a bracket scan and read by its adapter
 /// once the envelope is read; its read must end where the scan did. The reader has the router's limits (<see cref="EventRouter.ReaderOptions"/>) and reads the payload to its
 /// end, so a payload accepted here is one the document path accepts.
 /// </remarks>
@@ -67,6 +69,10 @@ public static class StreamingRouter
         var deferred = false;
         var early = default(Utf8JsonReader);
         int offset = 0, detailEnd = -1;
+        // A CloudTrail record read in place before the envelope named its adapter (the detail's first name said CloudTrail):
+        // used when that adapter is the one chosen, else the detail is read again from the copy by the adapter chosen.
+        CloudTrailAdapter? speculated = null;
+        object? speculatedState = null;
         while (reader.Read())
         {
             if (reader.TokenType == JsonTokenType.EndObject)
@@ -75,14 +81,20 @@ public static class StreamingRouter
                 if (reader.Read()) return false;
                 if (deferred)
                 {
-                    if (adapter is null) return false;
+                    if ((seen & (Field.Source | Field.DetailType)) != (Field.Source | Field.DetailType)) return false;
                     header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
-                    if (adapter.ReadsEnvelopeResources)
-                        header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
-                    if (!adapter.TryReadDetail(ref early, header, context, out state)) return false;
-                    // The adapter's read validated the detail and must end where the scan did: else the scan was fooled (a
-                    // comment holding a bracket) and what was read after it is not the payload's envelope.
-                    if (early.TokenType != JsonTokenType.EndObject || early.CurrentDepth != 1 || early.BytesConsumed != detailEnd) return false;
+                    if ((adapter = StreamingAdapterFor(header, payload.Length, adapters)) is null) return false;
+                    if (speculated is not null && ReferenceEquals(adapter, speculated))
+                        state = speculatedState;
+                    else
+                    {
+                        if (adapter.ReadsEnvelopeResources)
+                            header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
+                        if (!adapter.TryReadDetail(ref early, header, context, out state)) return false;
+                        // The adapter's read validated the detail and must end where the scan did: else the scan was fooled (a
+                        // comment holding a bracket) and what was read after it is not the payload's envelope.
+                        if (early.TokenType != JsonTokenType.EndObject || early.CurrentDepth != 1 || early.BytesConsumed != detailEnd) return false;
+                    }
                 }
                 if (header is null) return false;
                 read = new Read(adapter!, header, state);
@@ -117,18 +129,28 @@ public static class StreamingRouter
                 if ((seen & (Field.Source | Field.DetailType)) != (Field.Source | Field.DetailType))
                 {
                     var start = checked((int)reader.TokenStartIndex);
-                    detailEnd = ConfigNotificationReader.FindValueEnd(payload, start);
-                    if (detailEnd < 0 || payload[detailEnd - 1] != (byte)'}') return false;
                     early = reader;
                     deferred = true;
+                    if (TryReadEarlyRecord(payload, start, ref reader, adapters, out speculated, out speculatedState))
+                    {
+                        // Read through to its closing bracket, which is where the detail ends (the read validated it).
+                        detailEnd = checked((int)reader.BytesConsumed);
+                        continue;
+                    }
+                    speculated = null;
+                    speculatedState = null;
+                    reader = early;
+                    detailEnd = ConfigNotificationReader.FindValueEnd(payload, start);
+                    if (detailEnd < 0 || payload[detailEnd - 1] != (byte)'}') return false;
                     // Resumed at the closing bracket in the state after the opening one: the next token closes the detail.
                     offset = detailEnd - 1;
                     reader = new Utf8JsonReader(payload[offset..], isFinalBlock: true, reader.CurrentState);
                     if (!reader.Read() || reader.TokenType != JsonTokenType.EndObject) return false;
                     continue;
                 }
+                // The envelope read so far is the header (an envelope field after the detail declines), and it chooses the adapter.
                 header = new InboundEvent(InboundKind.EventBridge, id, source, detailType, account, region, time, default, default);
-                if (adapter is null) return false;
+                if ((adapter = StreamingAdapterFor(header, payload.Length, adapters)) is null) return false;
                 if (adapter.ReadsEnvelopeResources)
                     header = header with { Root = EnvelopeRoot(resourcesStart < 0 ? default : payload[resourcesStart..resourcesEnd]) };
                 if (!adapter.TryReadDetailFrom(ref reader, payload[offset..], header, context, out state)) return false;
@@ -146,17 +168,20 @@ public static class StreamingRouter
                 case Field.Region: region = EnvelopeText.ReadPlain(body); break;
                 case Field.Time: time = EnvelopeText.TimePlain(body); break;
             }
-            if (adapter is null && (field & (Field.Source | Field.DetailType)) != 0 && (seen & (Field.Source | Field.DetailType)) == (Field.Source | Field.DetailType))
-            {
-                // Which adapter reads it depends on the source and detail type alone (CanAdapt): decided as soon as both are
-                // known (AWS sends them fourth and fifth), so an event no adapter streams stops here.
-                adapter = AdapterFor(new InboundEvent(InboundKind.EventBridge, null, source, detailType, null, null, null, default, default), adapters);
-                if (adapter is null) return false;
-                // An adapter that leaves large events to the document path (CloudTrail: mostly bodies past 4 KB) stops here too.
-                if (adapter is IStreamingRootAdapter { MaxStreamedEventBytes: var max } && payload.Length > max) return false;
-            }
         }
         return false;
+    }
+
+    /// <summary>
+    /// The adapter that reads an event with this envelope, when it streams and takes an event of this size. Which adapter
+    /// depends on the source and detail type alone (CanAdapt), so it is chosen with the header itself once the envelope
+    /// before the detail is read (one object for both, not a probe and a header); an event no adapter streams stops there.
+    /// </summary>
+    private static IStreamingDetailAdapter? StreamingAdapterFor(InboundEvent header, int payloadLength, IReadOnlyList<IEventAdapter> adapters)
+    {
+        var adapter = AdapterFor(header, adapters);
+        // An adapter that leaves large events to the document path (CloudTrail: mostly bodies past 4 KB) declines them here.
+        return adapter is IStreamingRootAdapter { MaxStreamedEventBytes: var max } && payloadLength > max ? null : adapter;
     }
 
     /// <summary>
@@ -239,11 +264,32 @@ public static class StreamingRouter
     /// <summary>The adapter the document path would choose (the first that can adapt), when it streams.</summary>
     private static IStreamingDetailAdapter? AdapterFor(InboundEvent header, IReadOnlyList<IEventAdapter> adapters)
     {
-        foreach (var candidate in adapters)
+        // Indexed, not foreach: the interface's enumerator is an allocation per event.
+        for (var i = 0; i < adapters.Count; i++)
         {
-            if (candidate.CanAdapt(header)) return candidate as IStreamingDetailAdapter;
+            if (adapters[i].CanAdapt(header)) return adapters[i] as IStreamingDetailAdapter;
         }
         return null;
+    }
+
+    /// <summary>
+    /// A detail met before the envelope named its adapter, read in place as a CloudTrail record when its first name is
+    /// <c>eventVersion</c> (a CloudTrail record as AWS writes it) and the payload is one the CloudTrail adapter streams: the
+    /// reader then ends on the detail's closing bracket, and the record is used if that adapter is the one the envelope
+    /// chooses. False (the reader's position then undefined: the caller restores it) for anything else, or if the read declines.
+    /// </summary>
+    private static bool TryReadEarlyRecord(ReadOnlySpan<byte> payload, int start, ref Utf8JsonReader reader, IReadOnlyList<IEventAdapter> adapters,
+        out CloudTrailAdapter? cloudTrail, out object? state)
+    {
+        cloudTrail = null;
+        state = null;
+        if (payload.Length > CloudTrailAdapter.MaxStreamedRecordBytes) return false;
+        var at = start + 1;
+        while (at < payload.Length && payload[at] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') at++;
+        if (!payload[at..].StartsWith("\"eventVersion\""u8)) return false;
+        for (var i = 0; i < adapters.Count && cloudTrail is null; i++) cloudTrail = adapters[i] as CloudTrailAdapter;
+        if (cloudTrail is null || !cloudTrail.TryReadRecord(ref reader, out state)) return false;
+        return reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 1;
     }
 
     [Flags]

@@ -24,9 +24,11 @@ public sealed class SignInFailureCounter(IAmazonDynamoDB dynamo, string tableNam
     {
         if (input.EventName != "ConsoleLogin") return false;
         var response = input.Record.ResponseElements;
-        var outcome = response.ValueKind == JsonValueKind.Object && response.TryGetProperty("ConsoleLogin", out var login)
-            && login.ValueKind == JsonValueKind.String ? login.GetString() : null;
-        return outcome == "Failure" || (outcome is null && input.Failed);
+        // The outcome compared where it is (ValueEquals unescapes as GetString does), without decoding it into a string.
+        if (response.ValueKind == JsonValueKind.Object && response.TryGetProperty("ConsoleLogin"u8, out var login)
+            && login.ValueKind == JsonValueKind.String)
+            return login.ValueEquals("Failure"u8);
+        return input.Failed;
     }
 
     /// <summary>The user a failed sign-in names (CloudTrail writes HIDDEN_DUE_TO_SECURITY_REASONS for unknown names).</summary>

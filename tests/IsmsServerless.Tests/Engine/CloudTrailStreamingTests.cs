@@ -163,6 +163,109 @@ public sealed class CloudTrailStreamingTests
     }
 
     [Fact]
+    public void A_record_before_the_envelope_names_its_adapter_is_read_in_place_and_gives_the_document_paths_result()
+    {
+        // The router reads a detail met before the source or detail type in place as a CloudTrail record when its first name
+        // is eventVersion, and keeps that read only if the envelope then chooses the CloudTrail adapter: every corpus record
+        // and its mutations, first in envelopes of several orders, under CloudTrail detail types and under another adapter's.
+        var payloads = 0;
+        var streamed = 0;
+        var index = 0;
+        foreach (var record in FuzzCorpus.CloudTrailRecords())
+        {
+            var ordered = new JsonObject { ["eventVersion"] = record["eventVersion"]?.DeepClone() ?? "1.08" };
+            foreach (var (name, value) in record) if (name != "eventVersion") ordered[name] = value?.DeepClone();
+            var recordBytes = Encoding.UTF8.GetBytes(ordered.ToJsonString());
+            for (var i = 0; i < 12; i++)
+            {
+                var mutated = i == 0 ? recordBytes : EventMutator.Apply(recordBytes, [EventMutator.All[(i + index) % EventMutator.All.Length], EventMutator.All[(i * 5 + index) % EventMutator.All.Length]], i + 1000 * index);
+                var detail = Encoding.UTF8.GetString(mutated);
+                var payload = Encoding.UTF8.GetBytes((i % 4) switch
+                {
+                    0 => $$"""{"detail": {{detail}}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail", "account": "123456789012", "region": "us-east-1"}""",
+                    1 => $$"""{"version": "0", "id": "e1", "source": "aws.signin", "account": "123456789012", "time": "2026-01-01T00:00:05Z", "region": "eu-west-1", "resources": [], "detail": {{detail}}, "detail-type": "AWS Console Sign In via CloudTrail"}""",
+                    2 => $$"""{"detail":{{detail}},"resources":["arn:aws:s3:::b"],"id":"e2","detail-type":"AWS Service Event via CloudTrail","source":"aws.s3","time":"2026-01-01T00:00:05Z"}""",
+                    _ => $$"""{"detail": {{detail}}, "source": "aws.ssm", "detail-type": "Configuration Compliance State Change", "account": "123456789012"}""",
+                });
+                StreamingEquivalence.AssertSame(payload, Engine, $"record {index} mutation {i}");
+                payloads++;
+                if (StreamedByCloudTrail(payload)) streamed++;
+            }
+            index++;
+        }
+        Console.WriteLine($"CloudTrail streamed {streamed} of {payloads} records before their envelope");
+        Assert.True(streamed > payloads / 6, $"only {streamed} of {payloads} records before their envelope streamed");
+    }
+
+    [Theory]
+    [InlineData("""{"detail": {"eventVersion": "1.08", /* } */ "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail"}""", true)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z", "requestParameters": {"bucketName": "}]\"{["}}, "detail-type": "AWS API Call via CloudTrail", "source": "aws.s3"}""", true)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail", "detail-type": "x"}""", false)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail", x}""", false)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}, "source": "aws.example", "detail-type": "Something else"}""", false)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventType": "AwsCloudTrailInsight", "insightDetails": {"eventName": "x"}}, "source": "aws.cloudtrail", "detail-type": "AWS Insight via CloudTrail"}""", false)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z", "event\u004eame": "x"}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail"}""", false)]
+    [InlineData("""{"detail": {"eventVersion": "1.08", "eventName": "CreateBucket", "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z"}, "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail", "detail": {}}""", false)]
+    public void A_record_before_the_envelope_is_streamed_or_declined_and_gives_the_document_paths_result(string json, bool streams)
+    {
+        // Read in place, a detail holding a comment with a bracket is no longer passed over by the bracket scan (which
+        // declined it); a duplicate envelope field, invalid JSON after the detail, another adapter's or no adapter's
+        // envelope, an Insights record and an escaped name still decline.
+        var payload = Encoding.UTF8.GetBytes(json);
+        Assert.True(streams == StreamedByCloudTrail(payload), $"expected {(streams ? "streamed" : "declined")}: {json}");
+        StreamingEquivalence.AssertSame(payload, Engine, json);
+    }
+
+    public static TheoryData<string, string> BodySets => new()
+    {
+        { "two objects", """{"requestParameters": {"roleArn": "arn:aws:iam::1:role/r", "roleSessionName": "s"}, "responseElements": {"assumedRoleUser": {"arn": "arn:aws:sts::1:assumed-role/r/s"}}}""" },
+        { "three of every container kind", """{"requestParameters": [], "responseElements": {}, "additionalEventData": [1, {"a": [null, true]}, "x"]}""" },
+        { "one object, one null, one string", """{"requestParameters": {"bucketName": "b"}, "responseElements": null, "additionalEventData": "text"}""" },
+        { "duplicates: an object replaced by null, null by an object, a number by an array", """{"requestParameters": {"a": 1}, "requestParameters": null, "responseElements": null, "RESPONSEELEMENTS": {"b": 2}, "additionalEventData": 5, "additionaleventdata": [3]}""" },
+        { "duplicates: a string replaced by an object", """{"requestParameters": "x", "requestParameters": {"c": "d"}, "responseElements": {"e": 1}}""" },
+        { "brackets, commas, quotes and escapes in strings", """{"requestParameters": {"k": "],[}{,\"\\\u005d"}, "responseElements": ["]", "}", ",", "\u00e9\u2028\ud83d\ude00"]}""" },
+        { "comments and trailing commas in and after bodies", """{"requestParameters": /* a ] */ {"x": [1, 2,], /* } */ "y": {},} /* ] , */, "responseElements": // ]""" + "\n" + """{"z": null,}, "additionalEventData": {"w": /* [ */ 1}}""" },
+        { "numbers of every form", """{"requestParameters": {"n": [0, -0, 1e400, -1.5E-7, 12345678901234567890123]}, "responseElements": {"m": 0.1}}""" },
+        { "large bodies", """{"requestParameters": {"p": """ + "\"" + new string('p', 700) + "\"" + """}, "responseElements": {"q": [""" + string.Join(",", Enumerable.Range(0, 200)) + """]}}""" },
+        { "deep bodies", """{"requestParameters": """ + new string('[', 58) + new string(']', 58) + """, "responseElements": """ + new string('[', 58) + "{}" + new string(']', 58) + "}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BodySets))]
+    public void Streamed_bodies_are_the_element_readers_bodies(string why, string bodies)
+    {
+        // A record's bodies of every shape, read in an envelope (in place, and before the envelope names its adapter), bare,
+        // and in a log file: each has the element reader's kind and raw text, and the engine result is the document path's.
+        var fields = bodies[1..^1];
+        var record = "{\"eventVersion\": \"1.08\", \"eventName\": \"AssumeRole\", \"eventSource\": \"sts.amazonaws.com\", \"eventTime\": \"2026-01-01T00:00:00Z\", " + fields + "}";
+        foreach (var json in new[]
+        {
+            Encoding.UTF8.GetString(Envelope(record, "AWS API Call via CloudTrail")),
+            $$"""{"detail": {{record}}, "source": "aws.sts", "detail-type": "AWS API Call via CloudTrail"}""",
+            record,
+            $$"""{"Records": [{{record}}, {{record}}]}""",
+        })
+        {
+            var payload = Encoding.UTF8.GetBytes(json);
+            var large = payload.Length > CloudTrailAdapter.MaxStreamedRecordBytes;
+            Assert.True(large != StreamedByCloudTrail(payload), $"{why}: {json}");
+            StreamingEquivalence.AssertSame(payload, Engine, why);
+            if (large) continue;
+            EventStrings.BeginEvent();
+            Assert.True(StreamingRouter.TryRead(payload, Engine.Adapters, StreamingEquivalence.Context, out var read));
+            var streamed = read.State is List<CloudTrailRecord> file ? file[^1] : (CloudTrailRecord)read.State!;
+            using var document = JsonDocument.Parse(record, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            var expected = CloudTrailRecordReader.Read(document.RootElement)!;
+            foreach (var (actualBody, expectedBody) in new[] { (streamed.RequestParameters, expected.RequestParameters), (streamed.ResponseElements, expected.ResponseElements), (streamed.AdditionalEventData, expected.AdditionalEventData) })
+            {
+                Assert.Equal(expectedBody.ValueKind, actualBody.ValueKind);
+                if (expectedBody.ValueKind != JsonValueKind.Undefined) Assert.Equal(expectedBody.GetRawText(), actualBody.GetRawText());
+                if (expectedBody.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Number)) Assert.Equal(expectedBody.ToString(), actualBody.ToString());
+            }
+        }
+    }
+
+    [Fact]
     public void Reads_text_exactly_as_the_element_reader_for_values_of_every_kind()
     {
         var values = new List<string>

@@ -18,15 +18,17 @@ internal static class ChangeRuleSupport
         // Asked by three rules for every CloudTrail record: the common answer (not this kind) allocates nothing, and the
         // classification and call are built once per input (ChangeClassifier's memo).
         if (ChangeClassifier.Classify(input, context.Settings) != kind || ChangeClassifier.ToCall(input, context.Settings) is not { } call) return [];
-        var evidence = input.Evidence(extra: 8);
+        var resources = call.Resources;
+        // Sized for exactly the lines added here (changeId, principal, changeKind and call, and the optional four).
+        var evidence = input.Evidence(extra: 4 + (call.AccessKeyId is null ? 0 : 1) + (call.SessionCreatedAt is null ? 0 : 1)
+            + (call.CallerAccountId is null ? 0 : 1) + (resources.Count > 0 ? 1 : 0));
         evidence["changeId"] = call.ChangeId;
         evidence["principal"] = call.Principal;
         evidence["changeKind"] = kind.ToWire();
         if (call.AccessKeyId is { } key) evidence["accessKeyId"] = key;
-        if (call.SessionCreatedAt is { } created) evidence["sessionCreatedAt"] = Timestamps.ToWire(created);
+        if (call.SessionCreatedText is { } created) evidence["sessionCreatedAt"] = created;
         if (call.CallerAccountId is { } caller) evidence["callerAccountId"] = caller;
         // Concatenations, not interpolations (no pooled buffer per line); one resource is its own text (what Join returns).
-        var resources = call.Resources;
         if (resources.Count > 0) evidence["resources"] = resources.Count == 1 ? resources[0] : string.Join(", ", resources);
         evidence["call"] = resources.Count switch
         {

@@ -36,12 +36,13 @@ public sealed class ConsoleLoginWithoutMfaRule : IRule<CloudTrailInput>
     {
         if (input.EventName != "ConsoleLogin" || input.IdentityType is not ("IAMUser" or "Root")) return [];
         var response = input.Record.ResponseElements;
-        var outcome = response.ValueKind == JsonValueKind.Object && response.TryGetProperty("ConsoleLogin", out var login)
-            && login.ValueKind == JsonValueKind.String ? login.GetString() : null;
-        if (outcome != "Success") return [];
+        // The outcome compared where it is (ValueEquals unescapes as GetString does), without decoding it into a string.
+        if (response.ValueKind != JsonValueKind.Object || !response.TryGetProperty("ConsoleLogin"u8, out var login)
+            || login.ValueKind != JsonValueKind.String || !login.ValueEquals("Success"u8))
+            return [];
 
         var extra = input.Record.AdditionalEventData;
-        var mfaUsed = extra.ValueKind == JsonValueKind.Object && extra.TryGetProperty("MFAUsed", out var mfa)
+        var mfaUsed = extra.ValueKind == JsonValueKind.Object && extra.TryGetProperty("MFAUsed"u8, out var mfa)
             && mfa.ValueKind == JsonValueKind.String ? mfa.GetString() : null;
         var user = input.Record.UserIdentity?.UserName ?? (input.IdentityType == "Root" ? "root" : "unknown");
         // An empty arn ("arn": "", seen in failed sign-ins and hostile input) must not become an empty resource id.
@@ -57,9 +58,10 @@ public sealed class ConsoleLoginWithoutMfaRule : IRule<CloudTrailInput>
                 ResourceType = input.IdentityType == "Root" ? "AWS::::Account" : Metadata.ResourceType,
                 AccountId = input.AccountId,
                 Region = input.Region,
+                // Concatenations, not interpolations (no pooled buffer): the same text.
                 Message = mfaUsed == "Yes"
-                    ? $"{user} signed in to the console with MFA"
-                    : $"{user} signed in to the console without MFA (MFAUsed={mfaUsed ?? "absent"}) from {input.Record.SourceIpAddress ?? "unknown IP"}",
+                    ? string.Concat(user, " signed in to the console with MFA")
+                    : string.Concat([user, " signed in to the console without MFA (MFAUsed=", mfaUsed ?? "absent", ") from ", input.Record.SourceIpAddress ?? "unknown IP"]),
                 ClockStart = input.ObservedAt,
                 ObservedAt = input.ObservedAt,
                 Evidence = input.Evidence(extra: 0),

@@ -40,14 +40,15 @@ public sealed class RootUserActivityRule : IRule<CloudTrailInput>
             {
                 Rule = Metadata,
                 Outcome = Outcome.Finding,
-                ResourceId = $"arn:aws:iam::{input.AccountId}:root",
+                // Concatenations, not interpolations (no pooled buffer): the same text.
+                ResourceId = string.Concat("arn:aws:iam::", input.AccountId, ":root"),
                 ResourceType = Metadata.ResourceType,
                 AccountId = input.AccountId,
                 Region = input.Region,
                 // One finding per root session-day would hide repeats; one per event would flood. Key by event so each
                 // root action is evidence, and the ledger groups them by resource.
                 SubKey = input.CallId,
-                Message = $"Root user {what} from {input.Record.SourceIpAddress ?? "unknown IP"}",
+                Message = string.Concat("Root user ", what, " from ", input.Record.SourceIpAddress ?? "unknown IP"),
                 ClockStart = input.ObservedAt,
                 ObservedAt = input.ObservedAt,
                 Evidence = input.Evidence(extra: 0),
