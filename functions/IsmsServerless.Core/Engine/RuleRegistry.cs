@@ -135,23 +135,40 @@ public sealed class RuleRegistry
     /// </summary>
     public IEnumerable<Evaluation> Evaluate<TInput>(TInput input, EvaluationContext context) where TInput : RuleInput
     {
-        var results = new List<Evaluation>();
+        // The first rule's output that is a list already (most rules return an array or a collection expression, and most
+        // inputs get output from one rule) is the result as it is: a list of our own is made only for a second rule's
+        // output or a lazy one (enumerated into it inside the try, so what a throwing iterator yielded is kept, as before).
+        IReadOnlyList<Evaluation>? first = null;
+        List<Evaluation>? results = null;
         foreach (var rule in RulesFor(input))
         {
+            var before = results?.Count ?? 0;
             try
             {
-                var before = results.Count;
-                results.AddRange(rule.Evaluate(input, context));
-                // A rule that rejects its input (a shape it cannot judge) says why; the rejection is logged here, once.
-                for (var i = before; i < results.Count; i++)
+                var produced = rule.Evaluate(input, context);
+                if (results is null && produced is IReadOnlyList<Evaluation> list)
                 {
-                    if (results[i].Outcome == Outcome.Rejected)
-                        Log.Warn("rule.rejected-input", ("ruleId", rule.Metadata.Id), ("input", typeof(TInput).Name), ("error", results[i].Message));
+                    if (list.Count == 0) continue;
+                    if (first is null)
+                    {
+                        first = list;
+                        LogRejected(rule, list, 0);
+                        continue;
+                    }
                 }
+                if (results is null)
+                {
+                    results = first is null ? [] : new List<Evaluation>(first);
+                    before = results.Count;
+                }
+                results.AddRange(produced);
+                // A rule that rejects its input (a shape it cannot judge) says why; the rejection is logged here, once.
+                LogRejected(rule, results, before);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 Log.Error("rule.failed", ex, ("ruleId", rule.Metadata.Id), ("input", typeof(TInput).Name));
+                results ??= first is null ? [] : new List<Evaluation>(first);
                 results.Add(new Evaluation
                 {
                     Rule = rule.Metadata,
@@ -163,7 +180,16 @@ public sealed class RuleRegistry
                 });
             }
         }
-        return results;
+        return results ?? first ?? [];
+
+        static void LogRejected(IRule<TInput> rule, IReadOnlyList<Evaluation> results, int from)
+        {
+            for (var i = from; i < results.Count; i++)
+            {
+                if (results[i].Outcome == Outcome.Rejected)
+                    Log.Warn("rule.rejected-input", ("ruleId", rule.Metadata.Id), ("input", typeof(TInput).Name), ("error", results[i].Message));
+            }
+        }
     }
 
     /// <summary>

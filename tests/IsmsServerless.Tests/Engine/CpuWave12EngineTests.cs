@@ -1,0 +1,203 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using IsmsServerless.Engine;
+using IsmsServerless.Inputs;
+using IsmsServerless.Model;
+using IsmsServerless.Observability;
+using IsmsServerless.Tests.Robustness;
+using IsmsServerless.Tests.Support;
+
+namespace IsmsServerless.Tests.Engine;
+
+/// <summary>
+/// Issue 20, wave 12 (the fixed per-event costs): <see cref="RuleEngine.Evaluate"/> builds its result once instead of
+/// adapting and then copying, <see cref="RuleRegistry.Evaluate{TInput}"/> hands back a rule's own list when only one rule
+/// produced output, and the incident escalation loops by index. Each is checked against what it replaced: the same
+/// results and the same log lines, over the corpus and over every combination of rule behaviours.
+/// </summary>
+[Collection(QuietLogCollection.Name)]
+public sealed partial class CpuWave12EngineTests : IDisposable
+{
+    private static readonly EvaluationContext Context = TestContexts.At("2026-01-15T12:00:00Z");
+
+    private readonly TextWriter _previousLog = Log.Target;
+
+    public CpuWave12EngineTests() => Log.Target = TextWriter.Null;
+
+    public void Dispose() => Log.Target = _previousLog;
+
+    [Fact]
+    public void Evaluate_is_evaluate_inputs_of_adapt_over_the_corpus_results_and_log_lines()
+    {
+        var engine = RuleEngine.CreateDefault();
+        var document = new RuleEngine(engine.Registry, engine.Adapters) { ReadsStreamed = false };
+        var evaluated = 0;
+        foreach (var seed in FuzzCorpus.All)
+        {
+            foreach (var candidate in new[] { engine, document })
+            {
+                var (expected, expectedLog) = Logged(() => candidate.EvaluateInputs(candidate.Adapt(seed.Bytes, Context), Context));
+                var (actual, actualLog) = Logged(() => candidate.Evaluate(seed.Bytes, Context));
+                Assert.True(StreamingEquivalence.Describe(expected) == StreamingEquivalence.Describe(actual),
+                    $"{seed.Name}: Evaluate differs\nexpected: {StreamingEquivalence.Describe(expected)}\nactual:   {StreamingEquivalence.Describe(actual)}");
+                Assert.Equal(expectedLog, actualLog);
+                Assert.Equal(expected.Rejected, actual.Rejected);
+                if (actual.Evaluations.Count > 0) evaluated++;
+            }
+        }
+        Assert.True(evaluated > 100, $"only {evaluated} corpus payloads evaluated");
+    }
+
+    /// <summary>What a rule does with its input, for <see cref="Dispatch_matches_the_list_it_replaced"/>.</summary>
+    public enum Behaviour { EmptyArray, OneFinding, TwoAsList, OneRejected, LazyOne, LazyEmpty, ThrowsAtOnce, LazyThrowsAfterOne }
+
+    public static TheoryData<string> BehaviourSequences()
+    {
+        var all = Enum.GetValues<Behaviour>();
+        var data = new TheoryData<string>();
+        var sequences = new List<Behaviour[]> { Array.Empty<Behaviour>() };
+        foreach (var a in all)
+        {
+            sequences.Add([a]);
+            foreach (var b in all)
+            {
+                sequences.Add([a, b]);
+                foreach (var c in all) sequences.Add([a, b, c]);
+            }
+        }
+        // Grouped so the theory stays a few dozen cases: each case checks many sequences.
+        foreach (var group in sequences.Select((s, i) => (s, i)).GroupBy(x => x.i % 24))
+            data.Add(string.Join(" ", group.Select(x => string.Join(",", x.s))));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BehaviourSequences))]
+    public void Dispatch_matches_the_list_it_replaced(string sequences)
+    {
+        foreach (var sequence in sequences.Split(' '))
+        {
+            var behaviours = sequence.Length == 0 ? [] : sequence.Split(',').Select(Enum.Parse<Behaviour>).ToArray();
+            var rules = behaviours.Select((b, i) => new ScriptedRule(b, i)).ToArray();
+            var registry = new RuleRegistry(rules);
+            var input = new ScriptedInput { AccountId = "123456789012", Region = "eu-west-1" };
+            var (expected, expectedLog) = Logged(() => Reference(rules, input));
+            var (actual, actualLog) = Logged(() => input.Dispatch(registry, Context).ToList());
+            Assert.Equal(Describe(expected), Describe(actual));
+            Assert.Equal(expectedLog, actualLog);
+            // And through the engine's escalation and guard, which take the dispatch's list as it is.
+            var escalated = Incidents.IncidentEscalation.Escalate(input.Dispatch(registry, Context).ToList(), registry, Context);
+            Assert.Equal(Describe(expected), Describe(escalated));
+        }
+    }
+
+    [Fact]
+    public void A_lone_rule_s_list_is_the_dispatch_result_and_an_empty_dispatch_is_empty()
+    {
+        var one = new ScriptedRule(Behaviour.TwoAsList, 0);
+        var input = new ScriptedInput { AccountId = "123456789012", Region = "eu-west-1" };
+        var result = input.Dispatch(new RuleRegistry([one, new ScriptedRule(Behaviour.EmptyArray, 1)]), Context);
+        Assert.Equal(2, Assert.IsAssignableFrom<IReadOnlyList<Evaluation>>(result).Count);
+        Assert.Empty(input.Dispatch(new RuleRegistry([new ScriptedRule(Behaviour.LazyEmpty, 0)]), Context));
+        Assert.Empty(input.Dispatch(new RuleRegistry([]), Context));
+    }
+
+    /// <summary>RuleRegistry.Evaluate as it was before wave 12: one list, every rule's output added to it.</summary>
+    private static List<Evaluation> Reference(IEnumerable<IRule<ScriptedInput>> rules, ScriptedInput input)
+    {
+        var results = new List<Evaluation>();
+        foreach (var rule in rules)
+        {
+            try
+            {
+                var before = results.Count;
+                results.AddRange(rule.Evaluate(input, Context));
+                for (var i = before; i < results.Count; i++)
+                {
+                    if (results[i].Outcome == Outcome.Rejected)
+                        Log.Warn("rule.rejected-input", ("ruleId", rule.Metadata.Id), ("input", nameof(ScriptedInput)), ("error", results[i].Message));
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.Error("rule.failed", ex, ("ruleId", rule.Metadata.Id), ("input", nameof(ScriptedInput)));
+                results.Add(new Evaluation
+                {
+                    Rule = rule.Metadata,
+                    Outcome = Outcome.Rejected,
+                    ResourceId = RuleRegistry.UnknownResource,
+                    AccountId = input.AccountId,
+                    Region = input.Region,
+                    Message = $"rule {rule.Metadata.Id} failed: {ex.GetType().Name}",
+                });
+            }
+        }
+        return results;
+    }
+
+    private static (T Result, string Log) Logged<T>(Func<T> run)
+    {
+        var previous = Log.Target;
+        var writer = new StringWriter();
+        Log.Target = writer;
+        try
+        {
+            var result = run();
+            // Timestamps and stack traces differ between two runs of the same code; the rest is compared.
+            return (result, StackTrace().Replace(Timestamp().Replace(writer.ToString(), ""), ""));
+        }
+        finally
+        {
+            Log.Target = previous;
+        }
+    }
+
+    [GeneratedRegex("\"timestamp\":\"[^\"]*\"")]
+    private static partial Regex Timestamp();
+
+    [GeneratedRegex("\"stackTrace\":\"(?:[^\"\\\\]|\\\\.)*\"")]
+    private static partial Regex StackTrace();
+
+    private static string Describe(IEnumerable<Evaluation> evaluations) =>
+        string.Join("\n", evaluations.Select(e => $"{e.Rule.Id}|{e.Outcome}|{e.ResourceId}|{e.AccountId}|{e.Region}|{e.Message}"));
+
+    public sealed record ScriptedInput : RuleInput
+    {
+        public override IEnumerable<Evaluation> Dispatch(RuleRegistry registry, EvaluationContext context) => registry.Evaluate(this, context);
+    }
+
+    private sealed class ScriptedRule(Behaviour behaviour, int index) : IRule<ScriptedInput>
+    {
+        public RuleMetadata Metadata { get; } = new($"test.scripted-{index}", "Scripted rule", Category.Monitoring, Severity.Low,
+            "AWS::Test::Thing", "PROC-002", ["ISO27001:2022 A.8.16"], "none", "none");
+
+        public IEnumerable<Evaluation> Evaluate(ScriptedInput input, EvaluationContext context) => behaviour switch
+        {
+            Behaviour.EmptyArray => [],
+            Behaviour.OneFinding => [Make(Outcome.Finding, "one")],
+            Behaviour.TwoAsList => new List<Evaluation> { Make(Outcome.Finding, "first"), Make(Outcome.Compliant, "second") },
+            Behaviour.OneRejected => [Make(Outcome.Rejected, "cannot judge")],
+            Behaviour.LazyOne => Lazy(Make(Outcome.Finding, "lazy"), false),
+            Behaviour.LazyEmpty => Lazy(null, false),
+            Behaviour.ThrowsAtOnce => throw new InvalidOperationException("at once"),
+            Behaviour.LazyThrowsAfterOne => Lazy(Make(Outcome.Finding, "before the throw"), true),
+            _ => throw new ArgumentOutOfRangeException(nameof(input)),
+        };
+
+        private Evaluation Make(Outcome outcome, string message) => new()
+        {
+            Rule = Metadata,
+            Outcome = outcome,
+            ResourceId = $"thing-{index}",
+            AccountId = "123456789012",
+            Region = "eu-west-1",
+            Message = $"{message} ({index})",
+        };
+
+        private static IEnumerable<Evaluation> Lazy(Evaluation? item, bool thenThrow)
+        {
+            if (item is not null) yield return item;
+            if (thenThrow) throw new FormatException("midway");
+        }
+    }
+}
