@@ -102,6 +102,80 @@ public sealed partial class CpuWave12EngineTests : IDisposable
         Assert.Empty(input.Dispatch(new RuleRegistry([]), Context));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void EvidenceDictionary_reads_and_enumerates_as_an_ordinal_dictionary(int seed)
+    {
+        var random = new Random(seed);
+        string[] keys = ["eventId", "origin", "ssmSeverity", "baselineId", "EventId", "eventid", "", "évent", "a\u0000b", "packages"];
+        for (var round = 0; round < 200; round++)
+        {
+            var capacity = random.Next(0, 6);
+            var expected = new Dictionary<string, string>(capacity, StringComparer.Ordinal);
+            var actual = new EvidenceDictionary(capacity);
+            for (var op = random.Next(0, 30); op > 0; op--)
+            {
+                var key = keys[random.Next(keys.Length)];
+                var value = random.Next(4) == 0 ? null! : "v" + random.Next(100);
+                if (random.Next(3) == 0)
+                {
+                    var expectedThrew = Threw(() => expected.Add(key, value));
+                    Assert.Equal(expectedThrew, Threw(() => actual.Add(key, value)));
+                }
+                else
+                {
+                    expected[key] = value;
+                    actual[key] = value;
+                }
+                Assert.Equal(expected.Count, actual.Count);
+            }
+            Assert.Equal(expected.ToList(), actual.ToList());
+            Assert.Equal(expected.ToList(), ((IEnumerable<KeyValuePair<string, string>>)actual).ToList());
+            Assert.Equal(expected.Keys, actual.Keys);
+            Assert.Equal(expected.Values, actual.Values);
+            // What the ledger and the escalation make of evidence: a copy into a dictionary, and a lookup.
+            Assert.Equal(expected.ToList(), new Dictionary<string, string>((IReadOnlyDictionary<string, string>)actual, StringComparer.Ordinal).ToList());
+            foreach (var key in keys.Append("absent"))
+            {
+                Assert.Equal(expected.ContainsKey(key), actual.ContainsKey(key));
+                Assert.Equal(expected.TryGetValue(key, out var e), actual.TryGetValue(key, out var a));
+                Assert.Equal(e, a);
+                Assert.Equal(expected.GetValueOrDefault(key), ((IReadOnlyDictionary<string, string>)actual).GetValueOrDefault(key));
+                if (expected.TryGetValue(key, out var value)) Assert.Equal(value, actual[key]);
+                else Assert.Throws<KeyNotFoundException>(() => actual[key]);
+            }
+        }
+        Assert.Throws<ArgumentNullException>(() => new EvidenceDictionary(1)[null!] = "x");
+        Assert.Throws<ArgumentNullException>(() => new EvidenceDictionary(1).ContainsKey(null!));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EvidenceDictionary(-1));
+
+        static bool Threw(Action add)
+        {
+            try
+            {
+                add();
+                return false;
+            }
+            catch (ArgumentException)
+            {
+                return true;
+            }
+        }
+    }
+
+    [Fact]
+    public void EvidenceDictionary_enumeration_fails_when_a_line_is_added_meanwhile()
+    {
+        var map = new EvidenceDictionary(2) { ["a"] = "1", ["b"] = "2" };
+        Assert.Throws<InvalidOperationException>(() =>
+        {
+            foreach (var _ in map) map["c"] = "3";
+        });
+    }
+
     /// <summary>RuleRegistry.Evaluate as it was before wave 12: one list, every rule's output added to it.</summary>
     private static List<Evaluation> Reference(IEnumerable<IRule<ScriptedInput>> rules, ScriptedInput input)
     {
