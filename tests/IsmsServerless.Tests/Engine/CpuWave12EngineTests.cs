@@ -176,6 +176,36 @@ public sealed partial class CpuWave12EngineTests : IDisposable
         });
     }
 
+    [Fact]
+    public void Surrogate_escape_test_from_the_first_backslash_matches_the_byte_by_byte_one()
+    {
+        // Every length up to a few vectors, the pattern (and its parts: a lone backslash, \u without d) at every offset,
+        // before and after other backslashes.
+        string[] pieces = ["\\ud", "\\uD", "\\u", "\\", "\\\\ud", "u", "d", "\\x"];
+        var checkedCases = 0;
+        for (var length = 0; length <= 70; length++)
+        {
+            foreach (var piece in pieces)
+            {
+                for (var at = 0; at + piece.Length <= length; at++)
+                {
+                    foreach (var prefix in new[] { "", "\\n" })
+                    {
+                        var text = new StringBuilder(new string('a', length));
+                        text.Remove(at, piece.Length).Insert(at, piece);
+                        if (prefix.Length > 0 && at >= prefix.Length + 1) text.Remove(0, prefix.Length).Insert(0, prefix);
+                        var payload = Encoding.ASCII.GetBytes(text.ToString());
+                        var naive = false;
+                        for (var i = 0; i + 2 < payload.Length; i++) naive |= payload[i] == '\\' && payload[i + 1] == 'u' && (payload[i + 2] | 0x20) == 'd';
+                        Assert.True(naive == Ingestion.LoneSurrogates.MayHoldSurrogateEscape(payload), text.ToString());
+                        checkedCases++;
+                    }
+                }
+            }
+        }
+        Assert.True(checkedCases > 10_000);
+    }
+
     /// <summary>RuleRegistry.Evaluate as it was before wave 12: one list, every rule's output added to it.</summary>
     private static List<Evaluation> Reference(IEnumerable<IRule<ScriptedInput>> rules, ScriptedInput input)
     {
