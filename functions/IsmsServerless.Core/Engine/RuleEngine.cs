@@ -202,9 +202,26 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         }
         else
         {
-            var all = new List<Evaluation>();
-            foreach (var input in inputs) all.AddRange(input.Dispatch(Registry, context));
-            evaluations = all;
+            // By index (foreach over the interface boxed an enumerator), and a list of our own only once two inputs produce
+            // evaluations: the one input's list that has any is the result as it is (a log file's records mostly have none).
+            IReadOnlyList<Evaluation>? first = null;
+            List<Evaluation>? all = null;
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                var produced = inputs[i].Dispatch(Registry, context);
+                if (all is null && produced is IReadOnlyList<Evaluation> list)
+                {
+                    if (list.Count == 0) continue;
+                    if (first is null)
+                    {
+                        first = list;
+                        continue;
+                    }
+                }
+                all ??= first is null ? [] : [.. first];
+                all.AddRange(produced);
+            }
+            evaluations = all ?? first ?? [];
         }
         // This system's own critical findings (root activity, logging stopped) open incidents as well.
         return KeyedOnSomething(Incidents.IncidentEscalation.Escalate(evaluations, Registry, context));
@@ -249,18 +266,24 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
         // The same text as IgnoredBecauseByLinq, without LINQ iterators, a hash set and a list on every event that
         // leads to no evaluation (a Config item of a type no baseline covers, an Inspector finding the rules skip).
         var items = 0;
+        // The first item's type is held alone: a list only from a second item on (one item is the usual event).
+        string? firstType = null;
         List<string>? types = null;
         for (var i = 0; i < inputs.Count; i++)
         {
             if (inputs[i] is not ConfigItemInput item) continue;
-            items++;
-            types ??= [];
+            if (++items == 1)
+            {
+                firstType = item.ResourceType;
+                continue;
+            }
+            types ??= [firstType!];
             // A repeated type means fewer distinct types than items: the plain text, whatever follows.
             if (ContainsOrdinal(types, item.ResourceType)) return $"no rule applies to this {adapter} event";
             types.Add(item.ResourceType);
         }
-        if (types is null || types.Count != items) return $"no rule applies to this {adapter} event";
-        return $"no rule applies to this {adapter} event: no baseline covers resource type {(types.Count == 1 ? types[0] : string.Join(", ", types.Take(5)))}";
+        if (items == 0 || types is not null && types.Count != items) return $"no rule applies to this {adapter} event";
+        return $"no rule applies to this {adapter} event: no baseline covers resource type {(types is null ? firstType : string.Join(", ", types.Take(5)))}";
 
         static bool ContainsOrdinal(List<string> list, string value)
         {

@@ -92,6 +92,30 @@ public sealed partial class CpuWave12EngineTests : IDisposable
     }
 
     [Fact]
+    public void Several_inputs_evaluations_are_their_dispatches_in_order()
+    {
+        var rules = new[] { new ScriptedRule(Behaviour.OneFinding, 0), new ScriptedRule(Behaviour.TwoAsList, 1), new ScriptedRule(Behaviour.LazyOne, 2), new ScriptedRule(Behaviour.OneRejected, 3) };
+        var engine = new RuleEngine(new RuleRegistry(rules), []);
+        var compared = 0;
+        for (var count = 2; count <= 3; count++)
+        {
+            foreach (var masks in Masks(count, 16))
+            {
+                var inputs = masks.Select(m => new ScriptedInput { AccountId = "123456789012", Region = "eu-west-1", Active = m }).ToArray();
+                var expected = inputs.SelectMany(input => Reference(rules, input)).ToList();
+                var result = engine.EvaluateInputs(new EngineResult { Adapter = "scripted", Inputs = inputs }, Context);
+                Assert.Equal(Describe(expected), Describe(result.Evaluations));
+                Assert.Equal(expected.Count == 0 ? "no rule applies to this scripted event" : null, result.IgnoredReason);
+                compared++;
+            }
+        }
+        Assert.Equal(16 * 16 + 16 * 16 * 16, compared);
+
+        static IEnumerable<int[]> Masks(int count, int values) =>
+            count == 0 ? [[]] : Masks(count - 1, values).SelectMany(rest => Enumerable.Range(0, values).Select(m => (int[])[m, .. rest]));
+    }
+
+    [Fact]
     public void A_lone_rule_s_list_is_the_dispatch_result_and_an_empty_dispatch_is_empty()
     {
         var one = new ScriptedRule(Behaviour.TwoAsList, 0);
@@ -267,6 +291,9 @@ public sealed partial class CpuWave12EngineTests : IDisposable
 
     public sealed record ScriptedInput : RuleInput
     {
+        /// <summary>The rules (by index, as bits) that produce their output for this input; the others return nothing.</summary>
+        public int Active { get; init; } = -1;
+
         public override IEnumerable<Evaluation> Dispatch(RuleRegistry registry, EvaluationContext context) => registry.Evaluate(this, context);
     }
 
@@ -275,7 +302,7 @@ public sealed partial class CpuWave12EngineTests : IDisposable
         public RuleMetadata Metadata { get; } = new($"test.scripted-{index}", "Scripted rule", Category.Monitoring, Severity.Low,
             "AWS::Test::Thing", "PROC-002", ["ISO27001:2022 A.8.16"], "none", "none");
 
-        public IEnumerable<Evaluation> Evaluate(ScriptedInput input, EvaluationContext context) => behaviour switch
+        public IEnumerable<Evaluation> Evaluate(ScriptedInput input, EvaluationContext context) => (input.Active & (1 << index)) == 0 ? [] : behaviour switch
         {
             Behaviour.EmptyArray => [],
             Behaviour.OneFinding => [Make(Outcome.Finding, "one")],
