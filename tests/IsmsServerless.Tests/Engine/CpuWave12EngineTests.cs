@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using IsmsServerless.Engine;
 using IsmsServerless.Inputs;
@@ -228,6 +229,44 @@ public sealed partial class CpuWave12EngineTests : IDisposable
             }
         }
         Assert.True(checkedCases > 10_000);
+    }
+
+    [Fact]
+    public void A_known_constant_read_is_the_lenient_read_of_the_same_value()
+    {
+        string[][] lists = [Ingestion.StreamedFinding.KnownTypes, Ingestion.StreamedFinding.KnownStatuses, Ingestion.StreamedFinding.KnownSeverities,
+            Ingestion.StreamedFinding.KnownAvailability, Ingestion.StreamedFinding.KnownResourceTypes, Ingestion.SsmComplianceAdapter.KnownSeverities];
+        var values = new List<string> { "\"\"", "\" \"", "null", "true", "false", "12", "1.5e3", "{\"a\":1}", "[\"HIGH\"]", "\"\\u0048IGH\"", "\"HIGH \"", "\" HIGH\"", "\"HIG\"", "\"HIGHER\"", "\"h\u00efgh\"" };
+        foreach (var constant in lists.SelectMany(l => l))
+        {
+            Assert.True(Ascii.IsValid(constant) && constant.Length > 0 && constant[0] is > ' ' and <= '~', constant);
+            values.Add($"\"{constant}\"");
+            values.Add($"\"{constant.ToLowerInvariant()}\"");
+            values.Add($"\"{constant.ToUpperInvariant()}\"");
+            values.Add($"\"{constant[..^1]}\"");
+            values.Add($"\"{constant}\\n\"");
+        }
+        foreach (var list in lists)
+        {
+            foreach (var value in values)
+            {
+                var json = Encoding.UTF8.GetBytes($"{{\"v\":{value},\"after\":1}}");
+                var expected = Read(json, null);
+                var actual = Read(json, list);
+                Assert.Equal(expected, actual);
+            }
+        }
+
+        static (string? Text, JsonTokenType Next) Read(byte[] json, string[]? known)
+        {
+            var reader = new Utf8JsonReader(json);
+            reader.Read();
+            reader.Read();
+            reader.Read();
+            var text = known is null ? Ingestion.StreamedDetail.Lenient(ref reader) : Ingestion.StreamedDetail.Lenient(ref reader, known);
+            reader.Read();
+            return (text, reader.TokenType);
+        }
     }
 
     /// <summary>RuleRegistry.Evaluate as it was before wave 12: one list, every rule's output added to it.</summary>
