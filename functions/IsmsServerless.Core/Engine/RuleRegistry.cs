@@ -199,20 +199,35 @@ public sealed class RuleRegistry
     /// </summary>
     private IRule<TInput>[] RulesFor<TInput>(TInput input) where TInput : RuleInput
     {
+        // The dispatch this registry made for the type last is one static read away (a process has one registry; tests that
+        // make several find theirs in the table when another was last).
+        var dispatch = LastDispatch<TInput>.Value is { } last && ReferenceEquals(last.Owner, this) ? last : DispatchFor<TInput>();
+        if (!KeyedDispatch) return dispatch.All;
+        return input.DispatchKey is { } key && dispatch.ByKey.TryGetValue(key, out var keyed) ? keyed : dispatch.Unkeyed;
+    }
+
+    private Dispatch<TInput> DispatchFor<TInput>() where TInput : RuleInput
+    {
         if (!Volatile.Read(ref _byInput).TryGetValue(typeof(TInput), out var cached))
         {
             lock (_gate)
             {
                 if (!_byInput.TryGetValue(typeof(TInput), out cached))
                 {
-                    cached = new Dispatch<TInput>(Rules.OfType<IRule<TInput>>().ToArray());
+                    cached = new Dispatch<TInput>(this, Rules.OfType<IRule<TInput>>().ToArray());
                     Volatile.Write(ref _byInput, new Dictionary<Type, object>(_byInput) { [typeof(TInput)] = cached });
                 }
             }
         }
         var dispatch = (Dispatch<TInput>)cached;
-        if (!KeyedDispatch) return dispatch.All;
-        return input.DispatchKey is { } key && dispatch.ByKey.TryGetValue(key, out var keyed) ? keyed : dispatch.Unkeyed;
+        LastDispatch<TInput>.Value = dispatch;
+        return dispatch;
+    }
+
+    /// <summary>The dispatch of the registry that dispatched a <typeparamref name="TInput"/> last (any registry's: its owner says which).</summary>
+    private static class LastDispatch<TInput> where TInput : RuleInput
+    {
+        public static Dispatch<TInput>? Value;
     }
 
     /// <summary>
@@ -223,8 +238,9 @@ public sealed class RuleRegistry
 
     private sealed class Dispatch<TInput> where TInput : RuleInput
     {
-        public Dispatch(IRule<TInput>[] all)
+        public Dispatch(RuleRegistry owner, IRule<TInput>[] all)
         {
+            Owner = owner;
             All = all;
             Unkeyed = [.. all.Where(r => r is not IKeyedRule<TInput>)];
             var keys = all.OfType<IKeyedRule<TInput>>().SelectMany(r => r.DispatchKeys).Distinct(StringComparer.Ordinal);
@@ -232,6 +248,7 @@ public sealed class RuleRegistry
             ByKey = keys.ToDictionary(k => k, k => all.Where(r => r is not IKeyedRule<TInput> keyed || keyed.DispatchKeys.Contains(k, StringComparer.Ordinal)).ToArray(), StringComparer.Ordinal);
         }
 
+        public RuleRegistry Owner { get; }
         public IRule<TInput>[] All { get; }
         public IRule<TInput>[] Unkeyed { get; }
         public Dictionary<string, IRule<TInput>[]> ByKey { get; }

@@ -117,6 +117,22 @@ public sealed partial class CpuWave12EngineTests : IDisposable
     }
 
     [Fact]
+    public void Registries_that_take_turns_each_dispatch_to_their_own_rules()
+    {
+        var one = new RuleRegistry([new ScriptedRule(Behaviour.OneFinding, 0)]);
+        var two = new RuleRegistry([new ScriptedRule(Behaviour.TwoAsList, 1)]);
+        var none = new RuleRegistry([]);
+        var input = new ScriptedInput { AccountId = "123456789012", Region = "eu-west-1" };
+        for (var turn = 0; turn < 5; turn++)
+        {
+            Assert.Equal(["one (0)"], input.Dispatch(one, Context).Select(e => e.Message));
+            Assert.Equal(["first (1)", "second (1)"], input.Dispatch(two, Context).Select(e => e.Message));
+            Assert.Equal(["first (1)", "second (1)"], input.Dispatch(two, Context).Select(e => e.Message));
+            Assert.Empty(input.Dispatch(none, Context));
+        }
+    }
+
+    [Fact]
     public void A_lone_rule_s_list_is_the_dispatch_result_and_an_empty_dispatch_is_empty()
     {
         var one = new ScriptedRule(Behaviour.TwoAsList, 0);
