@@ -53,15 +53,10 @@ internal static class LoneSurrogates
     /// Whether <paramref name="span"/> holds <c>\u</c> followed by <c>d</c> or <c>D</c>: every escape this class repairs
     /// (a unit in D800–DFFF) starts so, and without one <see cref="Repair"/> changes nothing. Replaces a search for
     /// <c>\u</c> alone, which on JSON carried in a string (a backslash every few bytes: a Config rule's invokingEvent)
-    /// cost a tenth of the payload's parse: the three bytes are compared 16 positions at a time, from the first backslash.
+    /// cost a tenth of the payload's parse: the three bytes are compared 16 positions at a time.
     /// </summary>
     internal static bool MayHoldSurrogateEscape(ReadOnlySpan<byte> span)
     {
-        // Most events hold no backslash at all: IndexOf (the widest vectors the machine has, one compare per byte) says so
-        // in a fraction of the three-byte comparison's time; from the first backslash on, the three bytes are compared.
-        var firstBackslash = span.IndexOf((byte)'\\');
-        if (firstBackslash < 0) return false;
-        span = span[firstBackslash..];
         var i = 0;
         if (Vector128.IsHardwareAccelerated && span.Length >= Vector128<byte>.Count + 2)
         {
