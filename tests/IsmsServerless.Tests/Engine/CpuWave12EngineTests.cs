@@ -218,7 +218,7 @@ public sealed partial class CpuWave12EngineTests : IDisposable
     }
 
     [Fact]
-    public void Surrogate_escape_test_from_the_first_backslash_matches_the_byte_by_byte_one()
+    public void Surrogate_escape_test_matches_the_byte_by_byte_one_at_every_offset()
     {
         // Every length up to a few vectors, the pattern (and its parts: a lone backslash, \u without d) at every offset,
         // before and after other backslashes.
