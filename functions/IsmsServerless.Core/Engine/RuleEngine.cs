@@ -63,15 +63,56 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     ];
 
     /// <summary>Evaluates one payload. Never throws for bad input: the result carries the rejection.</summary>
-    public EngineResult Evaluate(ReadOnlyMemory<byte> payload, EvaluationContext context) =>
-        EvaluateInputs(Adapt(payload, context), context);
+    public EngineResult Evaluate(ReadOnlyMemory<byte> payload, EvaluationContext context)
+    {
+        // The same result as EvaluateInputs(Adapt(payload, context), context), built once: not an adapted result and then
+        // a copy of it with the evaluations.
+        if (AdaptCore(payload, context, out var adapted) is { } done) return done;
+        if (adapted.Inputs.Count == 0) return adapted.Result();
+        var evaluations = EvaluateCore(adapted.Inputs, context);
+        return adapted.Result(evaluations, evaluations.Count == 0 ? IgnoredBecause(adapted.Inputs, adapted.Adapter) : null);
+    }
 
     /// <summary>
     /// Parses, classifies and adapts a payload into normalized inputs without evaluating them, so a store-backed
     /// pipeline can enrich the inputs (<see cref="IInputEnricher"/>) before <see cref="EvaluateInputs"/>.
     /// </summary>
-    public EngineResult Adapt(ReadOnlyMemory<byte> payload, EvaluationContext context)
+    public EngineResult Adapt(ReadOnlyMemory<byte> payload, EvaluationContext context) =>
+        AdaptCore(payload, context, out var adapted) ?? adapted.Result();
+
+    /// <summary>An event an adapter made inputs of (none, possibly): what <see cref="EngineResult"/> is built from.</summary>
+    private readonly record struct Adaptation(string Adapter, InboundEvent Inbound, IReadOnlyList<RuleInput> Inputs)
     {
+        /// <summary>The adapted result (<see cref="Adapt"/>'s).</summary>
+        public EngineResult Result() => new()
+        {
+            Adapter = Adapter,
+            Kind = Inbound.Kind,
+            Source = Inbound.Source,
+            DetailType = Inbound.DetailType,
+            Inputs = Inputs,
+            IgnoredReason = Inputs.Count == 0 ? $"the {Adapter} event holds nothing to evaluate" : null,
+        };
+
+        /// <summary>The evaluated result (<see cref="EvaluateInputs"/> of <see cref="Result()"/>).</summary>
+        public EngineResult Result(IReadOnlyList<Evaluation> evaluations, string? ignoredReason) => new()
+        {
+            Adapter = Adapter,
+            Kind = Inbound.Kind,
+            Source = Inbound.Source,
+            DetailType = Inbound.DetailType,
+            Inputs = Inputs,
+            Evaluations = evaluations,
+            IgnoredReason = ignoredReason,
+        };
+    }
+
+    /// <summary>
+    /// <see cref="Adapt"/>'s work: a finished result (a rejection, no adapter), or null and the adaptation to build one from.
+    /// </summary>
+    private EngineResult? AdaptCore(ReadOnlyMemory<byte> payload, EvaluationContext context, out Adaptation adapted)
+    {
+        adapted = default;
         // Strings repeated within this event are read once (EventStrings); nothing is shared with earlier events.
         Events.EventStrings.BeginEvent();
         InboundEvent inbound;
@@ -82,7 +123,7 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
             // An EventBridge event whose adapter reads its detail from the bytes: one pass, no document (StreamingRouter).
             // Anything that pass does not read exactly as below declines, and takes the document path.
             if (ReadsStreamed && StreamingRouter.TryRead(payload.Span, Adapters, context, out var streamed))
-                return Adapted(streamed.Adapter, streamed.Header, context, streamed);
+                return Adapted(streamed.Adapter, streamed.Header, context, streamed, out adapted);
             inbound = EventRouter.ClassifyPrepared(payload, out document);
         }
         catch (EventRejectedException ex)
@@ -108,25 +149,22 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
             }
             // Inputs must not hold JsonElements of this document: it is disposed on return. Bound records are
             // safe (JsonElementBinder clones JsonElement members: a byte copy, not a parse).
-            return Adapted(adapter, inbound, context, null);
+            return Adapted(adapter, inbound, context, null, out adapted);
         }
     }
 
-    /// <summary>The adapter's inputs for a classified event (from the document, or from a streamed read's state).</summary>
-    private static EngineResult Adapted(IEventAdapter adapter, InboundEvent inbound, EvaluationContext context, StreamingRouter.Read? streamed)
+    /// <summary>
+    /// The adapter's inputs for a classified event (from the document, or from a streamed read's state): null and the
+    /// adaptation, or the rejection.
+    /// </summary>
+    private static EngineResult? Adapted(IEventAdapter adapter, InboundEvent inbound, EvaluationContext context, StreamingRouter.Read? streamed, out Adaptation adapted)
     {
+        adapted = default;
         try
         {
             var inputs = streamed is { } read ? read.Adapter.AdaptRead(read.State, inbound, context) : adapter.Adapt(inbound, context);
-            return new EngineResult
-            {
-                Adapter = adapter.Name,
-                Kind = inbound.Kind,
-                Source = inbound.Source,
-                DetailType = inbound.DetailType,
-                Inputs = inputs,
-                IgnoredReason = inputs.Count == 0 ? $"the {adapter.Name} event holds nothing to evaluate" : null,
-            };
+            adapted = new Adaptation(adapter.Name, inbound, inputs);
+            return null;
         }
         catch (EventRejectedException ex)
         {
@@ -144,26 +182,49 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     public EngineResult EvaluateInputs(EngineResult adapted, EvaluationContext context)
     {
         if (adapted.Rejected || adapted.Inputs.Count == 0) return adapted;
-        IReadOnlyList<Evaluation> evaluations;
-        if (adapted.Inputs.Count == 1)
-        {
-            // One input (most events): its rules' list is the result, not copied into a second list.
-            var only = adapted.Inputs[0].Dispatch(Registry, context);
-            evaluations = only as IReadOnlyList<Evaluation> ?? [.. only];
-        }
-        else
-        {
-            var all = new List<Evaluation>();
-            foreach (var input in adapted.Inputs) all.AddRange(input.Dispatch(Registry, context));
-            evaluations = all;
-        }
-        // This system's own critical findings (root activity, logging stopped) open incidents as well.
-        var escalated = KeyedOnSomething(Incidents.IncidentEscalation.Escalate(evaluations, Registry, context));
+        var escalated = EvaluateCore(adapted.Inputs, context);
         return adapted with
         {
             Evaluations = escalated,
             IgnoredReason = escalated.Count == 0 ? IgnoredBecause(adapted) : null,
         };
+    }
+
+    /// <summary>The rules' evaluations of the inputs (at least one), escalated and guarded.</summary>
+    private IReadOnlyList<Evaluation> EvaluateCore(IReadOnlyList<RuleInput> inputs, EvaluationContext context)
+    {
+        IReadOnlyList<Evaluation> evaluations;
+        if (inputs.Count == 1)
+        {
+            // One input (most events): its rules' list is the result, not copied into a second list.
+            var only = inputs[0].Dispatch(Registry, context);
+            evaluations = only as IReadOnlyList<Evaluation> ?? [.. only];
+        }
+        else
+        {
+            // By index (foreach over the interface boxed an enumerator), and a list of our own only once two inputs produce
+            // evaluations: the one input's list that has any is the result as it is (a log file's records mostly have none).
+            IReadOnlyList<Evaluation>? first = null;
+            List<Evaluation>? all = null;
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                var produced = inputs[i].Dispatch(Registry, context);
+                if (all is null && produced is IReadOnlyList<Evaluation> list)
+                {
+                    if (list.Count == 0) continue;
+                    if (first is null)
+                    {
+                        first = list;
+                        continue;
+                    }
+                }
+                all ??= first is null ? [] : [.. first];
+                all.AddRange(produced);
+            }
+            evaluations = all ?? first ?? [];
+        }
+        // This system's own critical findings (root activity, logging stopped) open incidents as well.
+        return KeyedOnSomething(Incidents.IncidentEscalation.Escalate(evaluations, Registry, context));
     }
 
     /// <summary>
@@ -198,24 +259,31 @@ public sealed class RuleEngine(RuleRegistry registry, IReadOnlyList<IEventAdapte
     }
 
     /// <summary>Why nothing was evaluated; for Config items, the resource types no rule covers.</summary>
-    internal static string IgnoredBecause(EngineResult adapted)
+    internal static string IgnoredBecause(EngineResult adapted) => IgnoredBecause(adapted.Inputs, adapted.Adapter);
+
+    private static string IgnoredBecause(IReadOnlyList<RuleInput> inputs, string? adapter)
     {
         // The same text as IgnoredBecauseByLinq, without LINQ iterators, a hash set and a list on every event that
         // leads to no evaluation (a Config item of a type no baseline covers, an Inspector finding the rules skip).
-        var inputs = adapted.Inputs;
         var items = 0;
+        // The first item's type is held alone: a list only from a second item on (one item is the usual event).
+        string? firstType = null;
         List<string>? types = null;
         for (var i = 0; i < inputs.Count; i++)
         {
             if (inputs[i] is not ConfigItemInput item) continue;
-            items++;
-            types ??= [];
+            if (++items == 1)
+            {
+                firstType = item.ResourceType;
+                continue;
+            }
+            types ??= [firstType!];
             // A repeated type means fewer distinct types than items: the plain text, whatever follows.
-            if (ContainsOrdinal(types, item.ResourceType)) return $"no rule applies to this {adapted.Adapter} event";
+            if (ContainsOrdinal(types, item.ResourceType)) return $"no rule applies to this {adapter} event";
             types.Add(item.ResourceType);
         }
-        if (types is null || types.Count != items) return $"no rule applies to this {adapted.Adapter} event";
-        return $"no rule applies to this {adapted.Adapter} event: no baseline covers resource type {(types.Count == 1 ? types[0] : string.Join(", ", types.Take(5)))}";
+        if (items == 0 || types is not null && types.Count != items) return $"no rule applies to this {adapter} event";
+        return $"no rule applies to this {adapter} event: no baseline covers resource type {(types is null ? firstType : string.Join(", ", types.Take(5)))}";
 
         static bool ContainsOrdinal(List<string> list, string value)
         {

@@ -135,23 +135,40 @@ public sealed class RuleRegistry
     /// </summary>
     public IEnumerable<Evaluation> Evaluate<TInput>(TInput input, EvaluationContext context) where TInput : RuleInput
     {
-        var results = new List<Evaluation>();
+        // The first rule's output that is a list already (most rules return an array or a collection expression, and most
+        // inputs get output from one rule) is the result as it is: a list of our own is made only for a second rule's
+        // output or a lazy one (enumerated into it inside the try, so what a throwing iterator yielded is kept, as before).
+        IReadOnlyList<Evaluation>? first = null;
+        List<Evaluation>? results = null;
         foreach (var rule in RulesFor(input))
         {
+            var before = results?.Count ?? 0;
             try
             {
-                var before = results.Count;
-                results.AddRange(rule.Evaluate(input, context));
-                // A rule that rejects its input (a shape it cannot judge) says why; the rejection is logged here, once.
-                for (var i = before; i < results.Count; i++)
+                var produced = rule.Evaluate(input, context);
+                if (results is null && produced is IReadOnlyList<Evaluation> list)
                 {
-                    if (results[i].Outcome == Outcome.Rejected)
-                        Log.Warn("rule.rejected-input", ("ruleId", rule.Metadata.Id), ("input", typeof(TInput).Name), ("error", results[i].Message));
+                    if (list.Count == 0) continue;
+                    if (first is null)
+                    {
+                        first = list;
+                        LogRejected(rule, list, 0);
+                        continue;
+                    }
                 }
+                if (results is null)
+                {
+                    results = first is null ? [] : new List<Evaluation>(first);
+                    before = results.Count;
+                }
+                results.AddRange(produced);
+                // A rule that rejects its input (a shape it cannot judge) says why; the rejection is logged here, once.
+                LogRejected(rule, results, before);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 Log.Error("rule.failed", ex, ("ruleId", rule.Metadata.Id), ("input", typeof(TInput).Name));
+                results ??= first is null ? [] : new List<Evaluation>(first);
                 results.Add(new Evaluation
                 {
                     Rule = rule.Metadata,
@@ -163,7 +180,16 @@ public sealed class RuleRegistry
                 });
             }
         }
-        return results;
+        return results ?? first ?? [];
+
+        static void LogRejected(IRule<TInput> rule, IReadOnlyList<Evaluation> results, int from)
+        {
+            for (var i = from; i < results.Count; i++)
+            {
+                if (results[i].Outcome == Outcome.Rejected)
+                    Log.Warn("rule.rejected-input", ("ruleId", rule.Metadata.Id), ("input", typeof(TInput).Name), ("error", results[i].Message));
+            }
+        }
     }
 
     /// <summary>
@@ -173,20 +199,35 @@ public sealed class RuleRegistry
     /// </summary>
     private IRule<TInput>[] RulesFor<TInput>(TInput input) where TInput : RuleInput
     {
+        // The dispatch this registry made for the type last is one static read away (a process has one registry; tests that
+        // make several find theirs in the table when another was last).
+        var dispatch = LastDispatch<TInput>.Value is { } last && ReferenceEquals(last.Owner, this) ? last : DispatchFor<TInput>();
+        if (!KeyedDispatch) return dispatch.All;
+        return input.DispatchKey is { } key && dispatch.ByKey.TryGetValue(key, out var keyed) ? keyed : dispatch.Unkeyed;
+    }
+
+    private Dispatch<TInput> DispatchFor<TInput>() where TInput : RuleInput
+    {
         if (!Volatile.Read(ref _byInput).TryGetValue(typeof(TInput), out var cached))
         {
             lock (_gate)
             {
                 if (!_byInput.TryGetValue(typeof(TInput), out cached))
                 {
-                    cached = new Dispatch<TInput>(Rules.OfType<IRule<TInput>>().ToArray());
+                    cached = new Dispatch<TInput>(this, Rules.OfType<IRule<TInput>>().ToArray());
                     Volatile.Write(ref _byInput, new Dictionary<Type, object>(_byInput) { [typeof(TInput)] = cached });
                 }
             }
         }
         var dispatch = (Dispatch<TInput>)cached;
-        if (!KeyedDispatch) return dispatch.All;
-        return input.DispatchKey is { } key && dispatch.ByKey.TryGetValue(key, out var keyed) ? keyed : dispatch.Unkeyed;
+        LastDispatch<TInput>.Value = dispatch;
+        return dispatch;
+    }
+
+    /// <summary>The dispatch of the registry that dispatched a <typeparamref name="TInput"/> last (any registry's: its owner says which).</summary>
+    private static class LastDispatch<TInput> where TInput : RuleInput
+    {
+        public static Dispatch<TInput>? Value;
     }
 
     /// <summary>
@@ -197,8 +238,9 @@ public sealed class RuleRegistry
 
     private sealed class Dispatch<TInput> where TInput : RuleInput
     {
-        public Dispatch(IRule<TInput>[] all)
+        public Dispatch(RuleRegistry owner, IRule<TInput>[] all)
         {
+            Owner = owner;
             All = all;
             Unkeyed = [.. all.Where(r => r is not IKeyedRule<TInput>)];
             var keys = all.OfType<IKeyedRule<TInput>>().SelectMany(r => r.DispatchKeys).Distinct(StringComparer.Ordinal);
@@ -206,6 +248,7 @@ public sealed class RuleRegistry
             ByKey = keys.ToDictionary(k => k, k => all.Where(r => r is not IKeyedRule<TInput> keyed || keyed.DispatchKeys.Contains(k, StringComparer.Ordinal)).ToArray(), StringComparer.Ordinal);
         }
 
+        public RuleRegistry Owner { get; }
         public IRule<TInput>[] All { get; }
         public IRule<TInput>[] Unkeyed { get; }
         public Dictionary<string, IRule<TInput>[]> ByKey { get; }

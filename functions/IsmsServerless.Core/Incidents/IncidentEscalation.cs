@@ -18,8 +18,10 @@ public static class IncidentEscalation
         if (settings.OwnRuleIds.Count == 0) return evaluations;
         IRule? incidentRule = null;
         List<Evaluation>? added = null;
-        foreach (var e in evaluations)
+        // An index loop: foreach over the interface boxed an enumerator per event.
+        for (var i = 0; i < evaluations.Count; i++)
         {
+            var e = evaluations[i];
             // Own findings open an incident at or above the same threshold as any other signal (default CRITICAL).
             if (e.Outcome != Outcome.Finding || !IsOwnRule(settings.OwnRuleIds, e.Rule.Id) || e.Severity < settings.MinSeverityLevel) continue;
             // The incident rule is looked up only when an evaluation escalates (most events have none to escalate).

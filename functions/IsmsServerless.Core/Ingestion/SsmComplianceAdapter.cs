@@ -67,7 +67,7 @@ public sealed class SsmComplianceAdapter : IStreamingDetailAdapter
             {
                 case Field.ResourceType: reader.Skip(); break;
                 case Field.ResourceId: resourceId = StreamedDetail.Lenient(ref reader); break;
-                case Field.Severity: severity = StreamedDetail.Lenient(ref reader); break;
+                case Field.Severity: severity = StreamedDetail.Lenient(ref reader, KnownSeverities); break;
                 case Field.PatchBaselineId: baseline = StreamedDetail.Lenient(ref reader); break;
                 case Field.ComplianceType:
                     patch = reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && reader.ValueSpan.SequenceEqual("Patch"u8);
@@ -94,6 +94,9 @@ public sealed class SsmComplianceAdapter : IStreamingDetailAdapter
 
     public IReadOnlyList<RuleInput> AdaptRead(object? state, InboundEvent header, EvaluationContext context) =>
         state as IReadOnlyList<RuleInput> ?? Adapt(header, new DetailFields((SsmComplianceDetail)state!));
+
+    /// <summary>The severities SSM reports, in the docs' and the API's spellings (read as these constants).</summary>
+    internal static readonly string[] KnownSeverities = ["critical", "high", "medium", "low", "informational", "unspecified", "CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED"];
 
     /// <summary><see cref="SsmComplianceDetail"/>'s JSON names, in declaration order (the binder matches them ignoring case).</summary>
     internal static readonly byte[][] DetailNames = StreamedDetail.Names("resource-type", "resource-id", "compliance-status", "compliance-type", "patch-baseline-id", "severity");

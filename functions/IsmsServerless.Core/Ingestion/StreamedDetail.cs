@@ -44,6 +44,25 @@ internal static class StreamedDetail
     public static byte[][] Names(params string[] names) => [.. names.Select(Encoding.UTF8.GetBytes)];
 
     /// <summary>
+    /// <see cref="Lenient(ref Utf8JsonReader)"/> for a field AWS fills from a short list (a status, a severity, a type): a
+    /// plain string spelled exactly as one of <paramref name="known"/> is that constant (the same text, no new string per
+    /// event); anything else is read as <see cref="Lenient(ref Utf8JsonReader)"/> reads it. Every constant is ASCII and
+    /// starts with a visible character, so it is the text the lenient read returns for its bytes.
+    /// </summary>
+    public static string? Lenient(ref Utf8JsonReader reader, string[] known)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped)
+        {
+            var body = reader.ValueSpan;
+            foreach (var constant in known)
+            {
+                if (body.Length == constant.Length && Ascii.Equals(body, constant)) return constant;
+            }
+        }
+        return Lenient(ref reader);
+    }
+
+    /// <summary>
     /// The value the reader is on (it has just read the property's name and then the value's first token), read as the
     /// binder's lenient string read: a string as its text (blank as null), <c>true</c>/<c>false</c> as text, a number as
     /// its <see cref="long"/> or round-trip <see cref="double"/> text, null, an object or an array as null (skipped to its

@@ -36,6 +36,17 @@ internal static class StreamedFinding
     /// <summary><see cref="InspectorResource"/>'s JSON names.</summary>
     internal static readonly byte[][] ResourceNames = StreamedDetail.Names("id", "type", "region", "partition");
 
+    /// <summary>The values Inspector gives its finding's type, status, severity and availability fields, and its resources' types (read as these constants).</summary>
+    internal static readonly string[] KnownTypes = ["PACKAGE_VULNERABILITY", "NETWORK_REACHABILITY", "CODE_VULNERABILITY"];
+
+    internal static readonly string[] KnownStatuses = ["ACTIVE", "CLOSED", "SUPPRESSED"];
+
+    internal static readonly string[] KnownSeverities = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNTRIAGED"];
+
+    internal static readonly string[] KnownAvailability = ["YES", "NO", "PARTIAL"];
+
+    internal static readonly string[] KnownResourceTypes = ["AWS_EC2_INSTANCE", "AWS_ECR_CONTAINER_IMAGE", "AWS_ECR_REPOSITORY", "AWS_LAMBDA_FUNCTION", "CODE_REPOSITORY"];
+
     /// <summary>Reads the detail object the reader is on, leaving it on the object's end.</summary>
     public static InspectorFindingDetail Read(ref Utf8JsonReader reader)
     {
@@ -51,14 +62,14 @@ internal static class StreamedFinding
             {
                 case 0: account = StreamedDetail.Lenient(ref reader); break;
                 case 1: arn = StreamedDetail.Lenient(ref reader); break;
-                case 2: type = StreamedDetail.Lenient(ref reader); break;
-                case 3: status = StreamedDetail.Lenient(ref reader); break;
-                case 4: severity = StreamedDetail.Lenient(ref reader); break;
+                case 2: type = StreamedDetail.Lenient(ref reader, KnownTypes); break;
+                case 3: status = StreamedDetail.Lenient(ref reader, KnownStatuses); break;
+                case 4: severity = StreamedDetail.Lenient(ref reader, KnownSeverities); break;
                 case 5: title = StreamedDetail.Lenient(ref reader); break;
                 case 6: firstObserved = StreamedDetail.Lenient(ref reader, updated); break;
                 case 8: updated = StreamedDetail.Lenient(ref reader, firstObserved); break;
-                case 9: fix = StreamedDetail.Lenient(ref reader); break;
-                case 10: exploit = StreamedDetail.Lenient(ref reader); break;
+                case 9: fix = StreamedDetail.Lenient(ref reader, KnownAvailability); break;
+                case 10: exploit = StreamedDetail.Lenient(ref reader, KnownAvailability); break;
                 case 11: score = StreamedDetail.Lenient(ref reader); break;
                 case 12: vulnerability = IsNull(ref reader) ? null : ReadVulnerability(ref reader); break;
                 case 13: resources = ReadList(ref reader, ReadResource); break;
@@ -165,7 +176,7 @@ internal static class StreamedFinding
             switch (field)
             {
                 case 0: id = StreamedDetail.Lenient(ref reader); break;
-                case 1: type = StreamedDetail.Lenient(ref reader); break;
+                case 1: type = StreamedDetail.Lenient(ref reader, KnownResourceTypes); break;
                 case 2: region = StreamedDetail.Lenient(ref reader); break;
                 case 3: SkipLenient(ref reader); break;
                 default: reader.Skip(); break;

@@ -33,8 +33,8 @@ public sealed class InstancePatchComplianceRule : IRule<InstancePatchComplianceI
         var severity = PatchPolicy.FromVendor(input.SeverityText) ?? Severity.Medium;
         // "its baseline" or "baseline <id>", written straight into the message (no intermediate string).
         var (baseline, baselineId) = string.IsNullOrEmpty(input.BaselineId) ? ("its baseline", "") : ("baseline ", input.BaselineId);
-        // Sized for every line below, so it is never regrown (insertion order, hence output, unchanged).
-        var evidence = new Dictionary<string, string>(4 + input.Counts.Count, StringComparer.Ordinal)
+        // Sized for every line below, so it is never regrown; an EvidenceDictionary, not a dictionary (same lines, same order).
+        var evidence = new EvidenceDictionary(4 + input.Counts.Count)
         {
             ["origin"] = input.Origin,
             ["ssmSeverity"] = input.SeverityText ?? "",
