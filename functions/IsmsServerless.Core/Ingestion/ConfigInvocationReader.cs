@@ -207,8 +207,8 @@ internal static class ConfigInvocationReader
     /// <summary>
     /// The index of the quote closing the JSON string whose body starts at <paramref name="start"/>, or -1 when the text
     /// ends first or the body holds a byte below 0x20 (which the reader rejects). A backslash escapes the byte after it;
-    /// whether the escapes are well formed is left to the unescape, which decodes only well-formed ones. Sixteen bytes at
-    /// a time: a backslash followed by a quote (JSON carried in a string escapes every quote) is taken in the block; any
+    /// whether the escapes are well formed is left to the unescape, which decodes only well-formed ones. 32 or 16 bytes at
+    /// a time (<see cref="Block"/>): a backslash followed by a quote (JSON carried in a string escapes every quote) is taken in the block; any
     /// other backslash is stepped over on its own.
     /// </summary>
     internal static int FindStringEnd(ReadOnlySpan<byte> json, int start)
@@ -226,25 +226,10 @@ internal static class ConfigInvocationReader
             while (i + Vector256<byte>.Count < json.Length)
             {
                 var block = Vector256.LoadUnsafe(ref origin, (nuint)i);
-                var backslashes = Vector256.Equals(block, backslash).ExtractMostSignificantBits() & ~carry;
-                var quotes = Vector256.Equals(block, quote).ExtractMostSignificantBits() & ~carry;
-                var controls = Vector256.LessThan(block, space).ExtractMostSignificantBits();
-                var quotedNext = Vector256.Equals(Vector256.LoadUnsafe(ref origin, (nuint)(i + 1)), quote).ExtractMostSignificantBits();
-                var escapesQuote = backslashes & quotedNext;
-                var other = backslashes & ~quotedNext;
-                var closing = quotes & ~(escapesQuote << 1);
-                var stop = closing | other | controls;
-                if (stop == 0)
-                {
-                    carry = (escapesQuote >> 31) & 1;
-                    i += Vector256<byte>.Count;
-                    continue;
-                }
-                var bit = BitOperations.TrailingZeroCount(stop);
-                if (((controls >> bit) & 1) != 0) return -1;
-                if (((closing >> bit) & 1) != 0) return i + bit;
-                i += bit + 2;
-                carry = 0;
+                var end = Block(Vector256.Equals(block, backslash).ExtractMostSignificantBits(), Vector256.Equals(block, quote).ExtractMostSignificantBits(),
+                    Vector256.LessThan(block, space).ExtractMostSignificantBits(),
+                    Vector256.Equals(Vector256.LoadUnsafe(ref origin, (nuint)(i + 1)), quote).ExtractMostSignificantBits(), Vector256<byte>.Count, ref i, ref carry);
+                if (end != InString) return end;
             }
         }
         if (Vector128.IsHardwareAccelerated)
@@ -257,27 +242,10 @@ internal static class ConfigInvocationReader
             while (i + Vector128<byte>.Count < json.Length)
             {
                 var block = Vector128.LoadUnsafe(ref origin, (nuint)i);
-                var backslashes = Vector128.Equals(block, backslash).ExtractMostSignificantBits() & ~carry;
-                var quotes = Vector128.Equals(block, quote).ExtractMostSignificantBits() & ~carry;
-                var controls = Vector128.LessThan(block, space).ExtractMostSignificantBits();
-                var quotedNext = Vector128.Equals(Vector128.LoadUnsafe(ref origin, (nuint)(i + 1)), quote).ExtractMostSignificantBits();
-                // Backslashes escaping a quote; until the first other backslash, each one is itself unescaped.
-                var escapesQuote = backslashes & quotedNext;
-                var other = backslashes & ~quotedNext;
-                var closing = quotes & ~(escapesQuote << 1);
-                var stop = closing | other | controls;
-                if (stop == 0)
-                {
-                    carry = (escapesQuote >> 15) & 1;
-                    i += Vector128<byte>.Count;
-                    continue;
-                }
-                var bit = BitOperations.TrailingZeroCount(stop);
-                if (((controls >> bit) & 1) != 0) return -1;
-                if (((closing >> bit) & 1) != 0) return i + bit;
-                // Another escape: the backslash and the byte it escapes (a \u's hex digits are plain bytes).
-                i += bit + 2;
-                carry = 0;
+                var end = Block(Vector128.Equals(block, backslash).ExtractMostSignificantBits(), Vector128.Equals(block, quote).ExtractMostSignificantBits(),
+                    Vector128.LessThan(block, space).ExtractMostSignificantBits(),
+                    Vector128.Equals(Vector128.LoadUnsafe(ref origin, (nuint)(i + 1)), quote).ExtractMostSignificantBits(), Vector128<byte>.Count, ref i, ref carry);
+                if (end != InString) return end;
             }
         }
         // The rest byte by byte (after an escaped quote that began the next block: past it).
@@ -289,5 +257,39 @@ internal static class ConfigInvocationReader
             if (c == (byte)'\\') i++;
         }
         return -1;
+    }
+
+    // Block's answer when the string goes on past the block (or past an escape in it): the walk continues at i.
+    private const int InString = int.MinValue;
+
+    /// <summary>
+    /// One block of <see cref="FindStringEnd"/> at <paramref name="i"/>, <paramref name="width"/> bytes wide, from its masks
+    /// (bit n: byte n is a backslash, a quote, below 0x20; byte n + 1 is a quote): the closing quote's index, -1 for a
+    /// control byte, or <see cref="InString"/> with <paramref name="i"/> moved past the block or past the block's first
+    /// escape that is not of a quote, and <paramref name="carry"/> set when the block's last byte escapes the next one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Block(uint backslashes, uint quotes, uint controls, uint quotedNext, int width, ref int i, ref uint carry)
+    {
+        backslashes &= ~carry;
+        quotes &= ~carry;
+        // Backslashes escaping a quote; until the first other backslash, each one is itself unescaped.
+        var escapesQuote = backslashes & quotedNext;
+        var other = backslashes & ~quotedNext;
+        var closing = quotes & ~(escapesQuote << 1);
+        var stop = closing | other | controls;
+        if (stop == 0)
+        {
+            carry = (escapesQuote >> (width - 1)) & 1;
+            i += width;
+            return InString;
+        }
+        var bit = BitOperations.TrailingZeroCount(stop);
+        if (((controls >> bit) & 1) != 0) return -1;
+        if (((closing >> bit) & 1) != 0) return i + bit;
+        // Another escape: the backslash and the byte it escapes (a \u's hex digits are plain bytes).
+        i += bit + 2;
+        carry = 0;
+        return InString;
     }
 }
